@@ -1,0 +1,131 @@
+//! Subnet address arithmetic: the five addresses AWS reserves in every subnet.
+//!
+//! AWS (VPC user guide, "Subnet CIDR blocks"): in every subnet the first four
+//! addresses and the last one cannot be assigned to an interface: base+0 is the
+//! network address, base+1 the VPC router, base+2 the DNS resolver's slot, base+3
+//! reserved for future use, and the last address is the broadcast address (a VPC has
+//! no broadcast, the address is reserved anyway). A /24 therefore has 251 usable
+//! addresses and a /28 has 11.
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+/// What a subnet reserves an address for, or `None` from [`reserved`] for an
+/// assignable address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reserved {
+    /// base+0, the network address.
+    Network,
+    /// base+1, the VPC router's address in this subnet.
+    Router,
+    /// base+2, the DNS resolver's reserved slot.
+    Dns,
+    /// base+3, reserved by AWS for future use.
+    Future,
+    /// The last address (AWS reserves it; a VPC has no broadcast).
+    Broadcast,
+}
+
+impl Reserved {
+    /// A short human name, used in error messages and traces.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reserved::Network => "the network address",
+            Reserved::Router => "the VPC router address",
+            Reserved::Dns => "the DNS resolver address",
+            Reserved::Future => "reserved by AWS for future use",
+            Reserved::Broadcast => "the broadcast address",
+        }
+    }
+}
+
+/// Which reserved address of `subnet` `ip` is, if any. `ip` must lie in `subnet`;
+/// an address outside it is never reserved by this subnet.
+pub fn reserved(subnet: Ipv4Net, ip: Ipv4Addr) -> Option<Reserved> {
+    if !subnet.contains(&ip) {
+        return None;
+    }
+    let offset = u32::from(ip) - u32::from(subnet.network());
+    if ip == subnet.broadcast() {
+        return Some(Reserved::Broadcast);
+    }
+    match offset {
+        0 => Some(Reserved::Network),
+        1 => Some(Reserved::Router),
+        2 => Some(Reserved::Dns),
+        3 => Some(Reserved::Future),
+        _ => None,
+    }
+}
+
+/// The VPC router's address in `subnet` (base+1).
+pub fn router(subnet: Ipv4Net) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(subnet.network()) + 1)
+}
+
+/// The addresses of `subnet` that may be assigned to an interface, lowest first.
+pub fn usable(subnet: Ipv4Net) -> impl Iterator<Item = Ipv4Addr> {
+    let first = u32::from(subnet.network()) + 4;
+    let last = u32::from(subnet.broadcast());
+    (first..last).map(Ipv4Addr::from)
+}
+
+/// How many addresses of `subnet` may be assigned (total minus the five reserved).
+pub fn usable_count(subnet: Ipv4Net) -> u32 {
+    (1u32 << (32 - subnet.prefix_len())).saturating_sub(5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> Ipv4Net {
+        s.parse().expect("test CIDR")
+    }
+
+    #[test]
+    fn a_slash_24_reserves_five_addresses() {
+        let s = net("10.0.0.0/24");
+        assert_eq!(
+            reserved(s, "10.0.0.0".parse().unwrap()),
+            Some(Reserved::Network)
+        );
+        assert_eq!(
+            reserved(s, "10.0.0.1".parse().unwrap()),
+            Some(Reserved::Router)
+        );
+        assert_eq!(
+            reserved(s, "10.0.0.2".parse().unwrap()),
+            Some(Reserved::Dns)
+        );
+        assert_eq!(
+            reserved(s, "10.0.0.3".parse().unwrap()),
+            Some(Reserved::Future)
+        );
+        assert_eq!(reserved(s, "10.0.0.4".parse().unwrap()), None);
+        assert_eq!(reserved(s, "10.0.0.254".parse().unwrap()), None);
+        assert_eq!(
+            reserved(s, "10.0.0.255".parse().unwrap()),
+            Some(Reserved::Broadcast)
+        );
+        assert_eq!(reserved(s, "10.0.1.1".parse().unwrap()), None);
+        assert_eq!(usable_count(s), 251);
+        assert_eq!(usable(s).count(), 251);
+    }
+
+    #[test]
+    fn a_slash_27_has_27_usable_and_a_slash_28_has_11() {
+        assert_eq!(usable_count(net("10.0.0.32/27")), 27);
+        assert_eq!(usable(net("10.0.0.32/27")).count(), 27);
+        assert_eq!(usable(net("10.0.0.16/28")).count(), 11);
+        assert_eq!(
+            usable(net("10.0.0.16/28")).next(),
+            Some("10.0.0.20".parse().unwrap())
+        );
+        assert_eq!(
+            router(net("10.0.0.16/28")),
+            "10.0.0.17".parse::<Ipv4Addr>().unwrap()
+        );
+    }
+}

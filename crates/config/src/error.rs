@@ -1,0 +1,384 @@
+//! Configuration errors. Every error found in a file names the file, line and column,
+//! and the field path (`subnet[2].cidr`), e.g.
+//! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+
+use ipnet::Ipv4Net;
+
+/// Loading a configuration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key or a value of the wrong type, or
+    /// fails validation. At least one diagnostic, in file order.
+    #[error("{}", DisplayAll(.0))]
+    Invalid(Vec<Diagnostic>),
+}
+
+impl ConfigError {
+    /// The individual problems (empty for a read error).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            ConfigError::Read { .. } => &[],
+            ConfigError::Invalid(d) => d,
+        }
+    }
+}
+
+struct DisplayAll<'a>(&'a [Diagnostic]);
+
+impl fmt::Display for DisplayAll<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem at one place of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file name as given to the loader.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The field path, e.g. `subnet[2].cidr`; empty when the problem is the document.
+    pub field: String,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "{} ", self.field)?;
+        }
+        write!(f, "{}", self.problem)
+    }
+}
+
+/// What is wrong with one field. Messages continue the field path as a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Not TOML, an unknown key, a missing key or a value of the wrong type.
+    #[error("{0}")]
+    Syntax(String),
+    /// A name used twice among resources of one kind.
+    #[error("{name:?} is already the name of {kind} {index}")]
+    DuplicateName {
+        /// The repeated name.
+        name: String,
+        /// The kind of resource ("vpc", "subnet", ...).
+        kind: &'static str,
+        /// The earlier resource's index.
+        index: usize,
+    },
+    /// A name with characters that cannot name a namespace or be shown safely.
+    #[error(
+        "{0:?} is not a valid name (1 to 48 characters: letters, digits, '-', '_' and '.', starting with a letter or digit)"
+    )]
+    BadName(String),
+    /// Not an IPv4 CIDR.
+    #[error("{0:?} is not an IPv4 CIDR block (like 10.0.0.0/16)")]
+    BadCidr(String),
+    /// A CIDR with host bits set.
+    #[error("{given} is not canonical: host bits are set (did you mean {canonical}?)")]
+    NonCanonicalCidr {
+        /// As written.
+        given: String,
+        /// With the host bits cleared.
+        canonical: Ipv4Net,
+    },
+    /// A VPC or subnet block outside AWS's size range.
+    #[error("{cidr} has prefix length /{}; AWS allows /16 to /28", .cidr.prefix_len())]
+    PrefixOutOfRange {
+        /// The block.
+        cidr: Ipv4Net,
+    },
+    /// A VPC block in a range that is not unicast host space.
+    #[error("{cidr} is not usable for a VPC ({why})")]
+    UnusableVpcRange {
+        /// The block.
+        cidr: Ipv4Net,
+        /// Which special range it falls in.
+        why: &'static str,
+    },
+    /// More than AWS's five CIDR blocks on a VPC.
+    #[error("has {count} CIDR blocks in all; AWS allows at most 5 per VPC")]
+    TooManyVpcCidrs {
+        /// Primary plus secondary blocks.
+        count: usize,
+    },
+    /// A VPC's blocks overlap each other.
+    #[error("{cidr} overlaps the VPC's CIDR block {other}")]
+    VpcCidrOverlap {
+        /// The later block.
+        cidr: Ipv4Net,
+        /// The earlier block it overlaps.
+        other: Ipv4Net,
+    },
+    /// A reference to a VPC that does not exist.
+    #[error("{0:?} is not a declared vpc")]
+    UnknownVpc(String),
+    /// A reference to a subnet that does not exist.
+    #[error("{0:?} is not a declared subnet")]
+    UnknownSubnet(String),
+    /// A reference to an instance that does not exist.
+    #[error("{0:?} is not a declared instance")]
+    UnknownInstance(String),
+    /// A reference to a network interface that does not exist.
+    #[error("{0:?} is not a network interface (write instance/ethN, e.g. \"fw/eth1\")")]
+    UnknownNetworkInterface(String),
+    /// A subnet outside all of its VPC's blocks.
+    #[error("{cidr} is outside vpc {vpc:?} ({vpc_cidrs})")]
+    SubnetOutsideVpc {
+        /// The subnet block.
+        cidr: Ipv4Net,
+        /// The VPC's name.
+        vpc: String,
+        /// The VPC's blocks, comma separated.
+        vpc_cidrs: String,
+    },
+    /// Two subnets of one VPC overlap.
+    #[error("{cidr} overlaps subnet {other:?} ({other_cidr})")]
+    SubnetOverlap {
+        /// This subnet's block.
+        cidr: Ipv4Net,
+        /// The other subnet's name.
+        other: String,
+        /// The other subnet's block.
+        other_cidr: Ipv4Net,
+    },
+    /// An empty availability zone name.
+    #[error("must name an availability zone")]
+    EmptyAz,
+    /// Two main route tables for one VPC.
+    #[error("vpc {vpc:?} already has main route table {other:?}")]
+    SecondMainTable {
+        /// The VPC.
+        vpc: String,
+        /// The first main table.
+        other: String,
+    },
+    /// A subnet associated with a table of another VPC.
+    #[error("subnet {subnet:?} is in vpc {subnet_vpc:?}, the route table in vpc {table_vpc:?}")]
+    AssociationAcrossVpcs {
+        /// The subnet.
+        subnet: String,
+        /// The subnet's VPC.
+        subnet_vpc: String,
+        /// The table's VPC.
+        table_vpc: String,
+    },
+    /// A subnet explicitly associated with two route tables.
+    #[error("subnet {subnet:?} is already associated with route table {other:?}")]
+    DoubleAssociation {
+        /// The subnet.
+        subnet: String,
+        /// The first table.
+        other: String,
+    },
+    /// A route with no target key or with several.
+    #[error("must have exactly one target: instance or network_interface (found {found})")]
+    RouteTargetCount {
+        /// How many target keys were given.
+        found: usize,
+    },
+    /// Two routes with the same destination in one table.
+    #[error("{destination} is already the destination of route {index}")]
+    DuplicateRoute {
+        /// The destination.
+        destination: Ipv4Net,
+        /// The earlier route's index.
+        index: usize,
+    },
+    /// A route whose destination equals a VPC block: the local route owns it.
+    #[error(
+        "{destination} is the destination of the VPC's local route, which cannot be replaced here"
+    )]
+    ConflictsWithLocal {
+        /// The destination.
+        destination: Ipv4Net,
+    },
+    /// A route more specific than the local route that is not middlebox routing.
+    #[error(
+        "{destination} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR with a network interface target"
+    )]
+    MoreSpecificThanLocal {
+        /// The destination.
+        destination: Ipv4Net,
+        /// The local route it falls in.
+        local: Ipv4Net,
+    },
+    /// A route target in another VPC.
+    #[error("{target} is in vpc {target_vpc:?}, the route table in vpc {table_vpc:?}")]
+    TargetInOtherVpc {
+        /// The target as written.
+        target: String,
+        /// The target's VPC.
+        target_vpc: String,
+        /// The table's VPC.
+        table_vpc: String,
+    },
+    /// An `instance` route target whose instance has several interfaces.
+    #[error(
+        "instance {instance:?} has {count} network interfaces; name one with network_interface = \"{instance}/ethN\""
+    )]
+    AmbiguousInstanceTarget {
+        /// The instance.
+        instance: String,
+        /// How many interfaces it has.
+        count: usize,
+    },
+    /// Not an IPv4 address.
+    #[error("{0:?} is not an IPv4 address")]
+    BadAddress(String),
+    /// A private IP outside the ENI's subnet.
+    #[error("{ip} is outside subnet {subnet:?} ({cidr})")]
+    AddressOutsideSubnet {
+        /// The address.
+        ip: Ipv4Addr,
+        /// The subnet's name.
+        subnet: String,
+        /// The subnet's block.
+        cidr: Ipv4Net,
+    },
+    /// A private IP that the subnet reserves.
+    #[error("{ip} is {what} of subnet {subnet:?} ({cidr}) and cannot be assigned")]
+    ReservedAddress {
+        /// The address.
+        ip: Ipv4Addr,
+        /// Which reserved address it is.
+        what: &'static str,
+        /// The subnet's name.
+        subnet: String,
+        /// The subnet's block.
+        cidr: Ipv4Net,
+    },
+    /// A private IP already assigned in the VPC.
+    #[error("{ip} is already assigned to {owner}")]
+    AddressInUse {
+        /// The address.
+        ip: Ipv4Addr,
+        /// The ENI that has it (`instance/ethN`).
+        owner: String,
+    },
+    /// No free address left to allocate.
+    #[error("subnet {subnet:?} ({cidr}) has no free address left to allocate")]
+    SubnetFull {
+        /// The subnet's name.
+        subnet: String,
+        /// The subnet's block.
+        cidr: Ipv4Net,
+    },
+    /// An instance's interfaces in different availability zones.
+    #[error(
+        "subnet {subnet:?} is in availability zone {az:?}, the instance's eth0 in {primary_az:?}"
+    )]
+    EniInOtherAz {
+        /// The interface's subnet.
+        subnet: String,
+        /// That subnet's zone.
+        az: String,
+        /// The primary interface's zone.
+        primary_az: String,
+    },
+    /// More interfaces than the daemon supports per instance.
+    #[error("has {count} network interfaces; at most {max} are supported")]
+    TooManyEnis {
+        /// How many were declared (eth0 included).
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Turns byte spans into diagnostics for one source file.
+pub(crate) struct Reporter<'a> {
+    file: &'a str,
+    source: &'a str,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Reporter<'a> {
+    pub(crate) fn new(file: &'a str, source: &'a str) -> Self {
+        Reporter {
+            file,
+            source,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Records `problem` for `field` at byte span `span`.
+    pub(crate) fn report(
+        &mut self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        problem: Problem,
+    ) {
+        let (line, column) = line_column(self.source, span.start);
+        self.diagnostics.push(Diagnostic {
+            file: self.file.to_owned(),
+            line,
+            column,
+            field: field.into(),
+            problem,
+        });
+    }
+
+    pub(crate) fn finish(mut self) -> Result<(), ConfigError> {
+        if self.diagnostics.is_empty() {
+            Ok(())
+        } else {
+            self.diagnostics.sort_by_key(|d| (d.line, d.column));
+            Err(ConfigError::Invalid(self.diagnostics))
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `source`.
+pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let src = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 6), (2, 1));
+        // 'é' is two bytes: the '=' after "bé " is the 4th character of its line.
+        assert_eq!(line_column(src, 10), (2, 4));
+        // An offset inside 'é' counts as the character's start.
+        assert_eq!(line_column(src, 8), (2, 2));
+        assert_eq!(line_column(src, 999), (3, 1));
+    }
+}

@@ -1,0 +1,65 @@
+//! vpcd's configuration: a TOML file describing VPCs, subnets, route tables and
+//! instances, parsed into raw types and then validated into a [`Topology`].
+//!
+//! Errors name the file, line, column and field path, e.g.
+//! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.
+//! The syntax is documented in `docs/config.md`; the AWS rules each check enforces are
+//! listed in `validate`.
+
+pub mod addressing;
+mod error;
+mod raw;
+mod topology;
+mod validate;
+
+pub use error::{ConfigError, Diagnostic, Problem};
+pub use topology::*;
+pub use validate::MAX_ENIS_PER_INSTANCE;
+
+use error::Reporter;
+
+/// The demo topology that `vpcd run` uses without `--config` (`config/demo.toml`).
+pub const DEMO_TOML: &str = include_str!("../../../config/demo.toml");
+
+/// The name the embedded demo's diagnostics use.
+pub const DEMO_FILE_NAME: &str = "<embedded demo>";
+
+/// Reads and validates the configuration file at `path`.
+pub fn load(path: &std::path::Path) -> Result<Topology, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    parse(&text, &shown)
+}
+
+/// Parses and validates configuration text; `file` names it in diagnostics.
+pub fn parse(text: &str, file: &str) -> Result<Topology, ConfigError> {
+    let mut reporter = Reporter::new(file, text);
+    let raw = toml::Deserializer::parse(text)
+        .map_err(|e| (String::new(), e))
+        .and_then(|de| {
+            serde_path_to_error::deserialize::<_, raw::RawConfig>(de)
+                .map_err(|e| (field_path(e.path()), e.into_inner()))
+        });
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err((path, e)) => {
+            let field = if path == "." { String::new() } else { path };
+            let problem = Problem::Syntax(e.message().to_owned());
+            reporter.report(e.span().unwrap_or(0..0), field, problem);
+            reporter.finish()?;
+            unreachable!("a reported problem makes finish() fail");
+        }
+    };
+    let topology = validate::validate(&raw, &mut reporter);
+    reporter.finish()?;
+    topology.ok_or_else(|| ConfigError::Invalid(Vec::new()))
+}
+
+/// The field path of a serde error, without the segment `toml::Spanned` adds inside.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    const SPANNED: &str = ".$__serde_spanned_private_value";
+    path.to_string().replace(SPANNED, "")
+}

@@ -1,0 +1,1047 @@
+//! Raw configuration -> [`Topology`]: every semantic check, with AWS's rules.
+//!
+//! - VPC blocks /16../28, canonical, at most 5 per VPC, not overlapping each other.
+//! - Subnet blocks /16../28, canonical, inside one of the VPC's blocks, not overlapping
+//!   another subnet of the VPC.
+//! - Route tables: one main table per VPC (an implicit one if none is declared), each
+//!   subnet explicitly associated with at most one table of its own VPC. Every table
+//!   gets one `local` route per VPC block first. A route may not replace a local route,
+//!   and may be more specific than one only for a whole subnet's CIDR with a network
+//!   interface target (middlebox routing). Destinations are unique per table.
+//! - Instances: eth0 from the instance's own keys, eth1.. from `[[instance.eni]]`, all in
+//!   one availability zone. A private IP lies in its subnet, is not one of the five
+//!   reserved addresses, and is unique in the VPC; a missing one is allocated as the
+//!   first free assignable address of the subnet, after every written one is claimed.
+//!
+//! Checks go on after a problem so that one run reports everything it can; checks that
+//! depend on a broken item are skipped instead of cascading.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use toml::Spanned;
+
+use crate::addressing;
+use crate::error::{Problem, Reporter};
+use crate::raw::{RawConfig, RawRoute};
+use crate::topology::*;
+
+/// AWS's size range for VPC and subnet blocks.
+const MIN_PREFIX: u8 = 16;
+const MAX_PREFIX: u8 = 28;
+/// AWS's default quota of IPv4 blocks per VPC, primary included.
+const MAX_VPC_CIDRS: usize = 5;
+/// Interfaces per instance the daemon creates (eth0..eth7).
+pub const MAX_ENIS_PER_INSTANCE: usize = 8;
+
+/// Special-purpose ranges that cannot hold a VPC (their addresses are martians).
+const UNUSABLE: [(&str, &str); 5] = [
+    ("0.0.0.0/8", "\"this network\", RFC 791"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved, RFC 1112"),
+];
+
+pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology> {
+    // Route tables are not referenced by name yet; their names are still checked.
+    names(r, "route_table", raw.route_table.iter().map(|t| &t.name));
+    let mut c = Checker {
+        vpc_names: names(r, "vpc", raw.vpc.iter().map(|v| &v.name)),
+        subnet_names: names(r, "subnet", raw.subnet.iter().map(|s| &s.name)),
+        instance_names: names(r, "instance", raw.instance.iter().map(|i| &i.name)),
+        raw,
+        r,
+        vpc_cidrs: Vec::new(),
+        subnets: Vec::new(),
+        table_vpcs: Vec::new(),
+        main_of: HashMap::new(),
+        association: HashMap::new(),
+        enis: Vec::new(),
+        routes: Vec::new(),
+    };
+    c.vpcs();
+    c.subnets();
+    c.route_tables();
+    c.instances();
+    c.addresses();
+    c.routes();
+    c.build()
+}
+
+/// The state of one validation run; each method checks one kind of resource and
+/// records what later checks rely on. `None` entries mark broken resources.
+struct Checker<'c, 'a, 's> {
+    raw: &'a RawConfig,
+    r: &'c mut Reporter<'s>,
+    vpc_names: HashMap<&'a str, usize>,
+    subnet_names: HashMap<&'a str, usize>,
+    instance_names: HashMap<&'a str, usize>,
+    /// Per VPC: its blocks, primary first (`None`: the primary block is broken).
+    vpc_cidrs: Vec<Option<Vec<Ipv4Net>>>,
+    /// Per subnet: its VPC and block.
+    subnets: Vec<Option<(VpcId, Ipv4Net)>>,
+    /// Per declared route table: its VPC.
+    table_vpcs: Vec<Option<VpcId>>,
+    /// VPC -> index of its declared main route table.
+    main_of: HashMap<VpcId, usize>,
+    /// Subnet index -> index of the declared table it is explicitly associated with.
+    association: HashMap<usize, usize>,
+    /// Every interface of every instance, in instance order.
+    enis: Vec<PendingEni<'a>>,
+    /// Per declared route table: its configured (non-local) routes.
+    routes: Vec<Vec<Route>>,
+}
+
+/// An interface while its address is being checked or allocated.
+struct PendingEni<'a> {
+    instance: usize,
+    device_index: u8,
+    /// `None` when the subnet reference or the written address is broken.
+    subnet: Option<SubnetId>,
+    /// The written address, if any, with its span and field path.
+    written: Option<(&'a Spanned<String>, String)>,
+    /// The subnet reference, with its field path (for "subnet full").
+    subnet_ref: (&'a Spanned<String>, String),
+    ip: Option<Ipv4Addr>,
+    source_dest_check: bool,
+}
+
+impl<'a> Checker<'_, 'a, '_> {
+    fn vpcs(&mut self) {
+        for (i, vpc) in self.raw.vpc.iter().enumerate() {
+            let primary = vpc_block(self.r, &vpc.cidr, format!("vpc[{i}].cidr"));
+            let mut cidrs: Vec<Ipv4Net> = primary.into_iter().collect();
+            for (j, c) in vpc.secondary_cidrs.iter().enumerate() {
+                let field = format!("vpc[{i}].secondary_cidrs[{j}]");
+                let Some(net) = vpc_block(self.r, c, field.clone()) else {
+                    continue;
+                };
+                match cidrs.iter().find(|o| overlaps(**o, net)) {
+                    Some(&other) => {
+                        let problem = Problem::VpcCidrOverlap { cidr: net, other };
+                        self.r.report(c.span(), field, problem);
+                    }
+                    None => cidrs.push(net),
+                }
+            }
+            let count = 1 + vpc.secondary_cidrs.len();
+            if count > MAX_VPC_CIDRS {
+                let problem = Problem::TooManyVpcCidrs { count };
+                self.r.report(vpc.name.span(), format!("vpc[{i}]"), problem);
+            }
+            self.vpc_cidrs.push(primary.map(|_| cidrs));
+        }
+    }
+
+    fn subnets(&mut self) {
+        for (i, s) in self.raw.subnet.iter().enumerate() {
+            let checked = self.subnet(i);
+            self.subnets.push(checked);
+            if s.az.get_ref().trim().is_empty() {
+                self.r
+                    .report(s.az.span(), format!("subnet[{i}].az"), Problem::EmptyAz);
+            }
+        }
+    }
+
+    fn subnet(&mut self, i: usize) -> Option<(VpcId, Ipv4Net)> {
+        let s = &self.raw.subnet[i];
+        let field = format!("subnet[{i}].vpc");
+        let vpc: Option<VpcId> =
+            lookup(self.r, &self.vpc_names, &s.vpc, field, Problem::UnknownVpc);
+        let field = format!("subnet[{i}].cidr");
+        let cidr = parse_cidr(self.r, &s.cidr, field.clone())?;
+        if !in_size_range(self.r, cidr, &s.cidr, &field) {
+            return None;
+        }
+        let vpc = vpc?;
+        let blocks = self.vpc_cidrs[vpc.index()].as_ref()?;
+        if !blocks.iter().any(|b| b.contains(&cidr)) {
+            let vpc_cidrs = blocks
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let vpc = self.raw.vpc[vpc.index()].name.get_ref().clone();
+            let problem = Problem::SubnetOutsideVpc {
+                cidr,
+                vpc,
+                vpc_cidrs,
+            };
+            self.r.report(s.cidr.span(), field, problem);
+            return None;
+        }
+        let clash = self
+            .subnets
+            .iter()
+            .enumerate()
+            .find_map(|(j, other)| match other {
+                Some((v, o)) if *v == vpc && overlaps(*o, cidr) => Some((j, *o)),
+                _ => None,
+            });
+        if let Some((j, other_cidr)) = clash {
+            let other = self.raw.subnet[j].name.get_ref().clone();
+            let problem = Problem::SubnetOverlap {
+                cidr,
+                other,
+                other_cidr,
+            };
+            self.r.report(s.cidr.span(), field, problem);
+            return None;
+        }
+        Some((vpc, cidr))
+    }
+
+    /// Main flags and explicit subnet associations.
+    fn route_tables(&mut self) {
+        for (i, t) in self.raw.route_table.iter().enumerate() {
+            let field = format!("route_table[{i}].vpc");
+            let vpc: Option<VpcId> =
+                lookup(self.r, &self.vpc_names, &t.vpc, field, Problem::UnknownVpc);
+            self.table_vpcs.push(vpc);
+            let Some(vpc) = vpc else { continue };
+            if let Some(main) = t.main.as_ref().filter(|m| *m.get_ref()) {
+                match self.main_of.get(&vpc) {
+                    Some(&other) => {
+                        let problem = Problem::SecondMainTable {
+                            vpc: t.vpc.get_ref().clone(),
+                            other: self.raw.route_table[other].name.get_ref().clone(),
+                        };
+                        self.r
+                            .report(main.span(), format!("route_table[{i}].main"), problem);
+                    }
+                    None => {
+                        self.main_of.insert(vpc, i);
+                    }
+                }
+            }
+            for (j, s) in t.subnets.iter().enumerate() {
+                let field = format!("route_table[{i}].subnets[{j}]");
+                let sub: Option<SubnetId> = lookup(
+                    self.r,
+                    &self.subnet_names,
+                    s,
+                    field.clone(),
+                    Problem::UnknownSubnet,
+                );
+                let Some(sub) = sub else { continue };
+                let Some((subnet_vpc, _)) = self.subnets[sub.index()] else {
+                    continue;
+                };
+                let problem = if subnet_vpc != vpc {
+                    Problem::AssociationAcrossVpcs {
+                        subnet: s.get_ref().clone(),
+                        subnet_vpc: self.raw.vpc[subnet_vpc.index()].name.get_ref().clone(),
+                        table_vpc: t.vpc.get_ref().clone(),
+                    }
+                } else if let Some(&other) = self.association.get(&sub.index()) {
+                    let other = self.raw.route_table[other].name.get_ref().clone();
+                    Problem::DoubleAssociation {
+                        subnet: s.get_ref().clone(),
+                        other,
+                    }
+                } else {
+                    self.association.insert(sub.index(), i);
+                    continue;
+                };
+                self.r.report(s.span(), field, problem);
+            }
+        }
+    }
+
+    /// Interface count, subnets and availability zones; parses written addresses.
+    fn instances(&mut self) {
+        for (i, inst) in self.raw.instance.iter().enumerate() {
+            let count = 1 + inst.eni.len();
+            if count > MAX_ENIS_PER_INSTANCE {
+                let problem = Problem::TooManyEnis {
+                    count,
+                    max: MAX_ENIS_PER_INSTANCE,
+                };
+                self.r
+                    .report(inst.name.span(), format!("instance[{i}]"), problem);
+                continue;
+            }
+            let primary = (
+                &inst.subnet,
+                &inst.private_ip,
+                inst.source_dest_check,
+                format!("instance[{i}]"),
+            );
+            let secondary = inst.eni.iter().enumerate().map(|(j, e)| {
+                let e = e.get_ref();
+                let prefix = format!("instance[{i}].eni[{j}]");
+                (&e.subnet, &e.private_ip, e.source_dest_check, prefix)
+            });
+            let mut primary_az: Option<&str> = None;
+            for (d, (subnet, ip, sdc, prefix)) in
+                std::iter::once(primary).chain(secondary).enumerate()
+            {
+                let field = format!("{prefix}.subnet");
+                let sub: Option<SubnetId> = lookup(
+                    self.r,
+                    &self.subnet_names,
+                    subnet,
+                    field.clone(),
+                    Problem::UnknownSubnet,
+                );
+                let sub = sub.filter(|s| self.subnets[s.index()].is_some());
+                if let Some(s) = sub {
+                    let az = self.raw.subnet[s.index()].az.get_ref().as_str();
+                    match primary_az {
+                        None => primary_az = Some(az),
+                        Some(p) if p != az => {
+                            let problem = Problem::EniInOtherAz {
+                                subnet: subnet.get_ref().clone(),
+                                az: az.to_owned(),
+                                primary_az: p.to_owned(),
+                            };
+                            self.r.report(subnet.span(), field.clone(), problem);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                self.enis.push(PendingEni {
+                    instance: i,
+                    device_index: d as u8,
+                    subnet: sub,
+                    written: ip.as_ref().map(|ip| (ip, format!("{prefix}.private_ip"))),
+                    subnet_ref: (subnet, field),
+                    ip: None,
+                    source_dest_check: sdc.unwrap_or(true),
+                });
+            }
+        }
+    }
+
+    /// Written addresses first (in the subnet, not reserved, unique in the VPC), then
+    /// allocations in file order.
+    fn addresses(&mut self) {
+        let mut taken: HashMap<(VpcId, Ipv4Addr), usize> = HashMap::new();
+        for k in 0..self.enis.len() {
+            let e = &self.enis[k];
+            let (Some(sub), Some((text, field))) = (e.subnet, e.written.clone()) else {
+                continue;
+            };
+            let Some((vpc, cidr)) = self.subnets[sub.index()] else {
+                continue;
+            };
+            let subnet = self.raw.subnet[sub.index()].name.get_ref().clone();
+            let problem = match text.get_ref().parse::<Ipv4Addr>() {
+                Err(_) => Problem::BadAddress(text.get_ref().clone()),
+                Ok(ip) if !cidr.contains(&ip) => Problem::AddressOutsideSubnet { ip, subnet, cidr },
+                Ok(ip) => match (addressing::reserved(cidr, ip), taken.get(&(vpc, ip))) {
+                    (Some(what), _) => Problem::ReservedAddress {
+                        ip,
+                        what: what.describe(),
+                        subnet,
+                        cidr,
+                    },
+                    (None, Some(&owner)) => Problem::AddressInUse {
+                        ip,
+                        owner: self.eni_name(owner),
+                    },
+                    (None, None) => {
+                        taken.insert((vpc, ip), k);
+                        self.enis[k].ip = Some(ip);
+                        continue;
+                    }
+                },
+            };
+            self.r.report(text.span(), field, problem);
+        }
+        for k in 0..self.enis.len() {
+            let e = &self.enis[k];
+            let Some(sub) = e.subnet.filter(|_| e.written.is_none()) else {
+                continue;
+            };
+            let Some((vpc, cidr)) = self.subnets[sub.index()] else {
+                continue;
+            };
+            match addressing::usable(cidr).find(|a| !taken.contains_key(&(vpc, *a))) {
+                Some(ip) => {
+                    taken.insert((vpc, ip), k);
+                    self.enis[k].ip = Some(ip);
+                }
+                None => {
+                    let (reference, field) = e.subnet_ref.clone();
+                    let subnet = self.raw.subnet[sub.index()].name.get_ref().clone();
+                    self.r.report(
+                        reference.span(),
+                        field,
+                        Problem::SubnetFull { subnet, cidr },
+                    );
+                }
+            }
+        }
+    }
+
+    fn eni_name(&self, k: usize) -> String {
+        let e = &self.enis[k];
+        format!(
+            "{}/eth{}",
+            self.raw.instance[e.instance].name.get_ref(),
+            e.device_index
+        )
+    }
+
+    fn routes(&mut self) {
+        for (i, t) in self.raw.route_table.iter().enumerate() {
+            let mut routes: Vec<Route> = Vec::new();
+            let mut seen: HashMap<Ipv4Net, usize> = HashMap::new();
+            for (j, route) in t.route.iter().enumerate() {
+                let Some(checked) = self.route(i, j, route) else {
+                    continue;
+                };
+                if let Some(&index) = seen.get(&checked.destination) {
+                    let problem = Problem::DuplicateRoute {
+                        destination: checked.destination,
+                        index,
+                    };
+                    let field = format!("route_table[{i}].route[{j}].destination");
+                    self.r
+                        .report(route.get_ref().destination.span(), field, problem);
+                    continue;
+                }
+                seen.insert(checked.destination, j);
+                routes.push(checked);
+            }
+            self.routes.push(routes);
+        }
+    }
+
+    fn route(&mut self, i: usize, j: usize, route: &'a Spanned<RawRoute>) -> Option<Route> {
+        let path = format!("route_table[{i}].route[{j}]");
+        let raw = route.get_ref();
+        let destination = parse_cidr(self.r, &raw.destination, format!("{path}.destination"));
+        let found = raw.instance.is_some() as usize + raw.network_interface.is_some() as usize;
+        if found != 1 {
+            self.r
+                .report(route.span(), path, Problem::RouteTargetCount { found });
+            return None;
+        }
+        let (eni, reference, field) = if let Some(inst) = &raw.instance {
+            let field = format!("{path}.instance");
+            (self.instance_target(inst, &field)?, inst, field)
+        } else {
+            let nic = raw.network_interface.as_ref()?;
+            let field = format!("{path}.network_interface");
+            (self.interface_target(nic, &field)?, nic, field)
+        };
+        let destination = destination?;
+        let table_vpc = self.table_vpcs[i]?;
+        let blocks = self.vpc_cidrs[table_vpc.index()].as_ref()?;
+        let target_subnet = self.enis[eni].subnet?;
+        let (target_vpc, _) = self.subnets[target_subnet.index()]?;
+        if target_vpc != table_vpc {
+            let problem = Problem::TargetInOtherVpc {
+                target: reference.get_ref().clone(),
+                target_vpc: self.raw.vpc[target_vpc.index()].name.get_ref().clone(),
+                table_vpc: self.raw.route_table[i].vpc.get_ref().clone(),
+            };
+            self.r.report(reference.span(), field, problem);
+            return None;
+        }
+        let dest_field = format!("{path}.destination");
+        let dest_span = raw.destination.span();
+        if blocks.contains(&destination) {
+            self.r.report(
+                dest_span,
+                dest_field,
+                Problem::ConflictsWithLocal { destination },
+            );
+            return None;
+        }
+        if let Some(&local) = blocks.iter().find(|b| b.contains(&destination)) {
+            let whole_subnet = self
+                .subnets
+                .iter()
+                .flatten()
+                .any(|(v, c)| *v == table_vpc && *c == destination);
+            if !whole_subnet {
+                let problem = Problem::MoreSpecificThanLocal { destination, local };
+                self.r.report(dest_span, dest_field, problem);
+                return None;
+            }
+        }
+        Some(Route {
+            destination,
+            target: RouteTarget::Eni(EniId(eni as u32)),
+        })
+    }
+
+    /// An `instance` target: the instance's only interface.
+    fn instance_target(&mut self, reference: &Spanned<String>, field: &str) -> Option<usize> {
+        let inst: InstanceId = lookup(
+            self.r,
+            &self.instance_names,
+            reference,
+            field.to_owned(),
+            Problem::UnknownInstance,
+        )?;
+        let count = self
+            .enis
+            .iter()
+            .filter(|e| e.instance == inst.index())
+            .count();
+        if count != 1 {
+            if count > 1 {
+                let problem = Problem::AmbiguousInstanceTarget {
+                    instance: reference.get_ref().clone(),
+                    count,
+                };
+                self.r.report(reference.span(), field, problem);
+            }
+            return None;
+        }
+        self.enis.iter().position(|e| e.instance == inst.index())
+    }
+
+    /// A `network_interface` target written `instance/ethN`.
+    fn interface_target(&mut self, reference: &Spanned<String>, field: &str) -> Option<usize> {
+        let text = reference.get_ref();
+        let found = text.split_once("/eth").and_then(|(inst, dev)| {
+            let inst = *self.instance_names.get(inst)?;
+            let dev: u8 = dev.parse().ok()?;
+            self.enis
+                .iter()
+                .position(|e| e.instance == inst && e.device_index == dev)
+        });
+        if found.is_none() {
+            let problem = Problem::UnknownNetworkInterface(text.clone());
+            self.r.report(reference.span(), field, problem);
+        }
+        found
+    }
+
+    /// Assembles the topology if nothing was reported.
+    fn build(self) -> Option<Topology> {
+        if !self.r.diagnostics.is_empty() {
+            return None;
+        }
+        let raw = self.raw;
+        let mut route_tables: Vec<RouteTable> = Vec::new();
+        let mut vpcs: Vec<Vpc> = Vec::new();
+        for (i, t) in raw.route_table.iter().enumerate() {
+            let vpc = self.table_vpcs[i]?;
+            route_tables.push(RouteTable {
+                name: t.name.get_ref().clone(),
+                vpc,
+                main: self.main_of.get(&vpc) == Some(&i),
+                declared: true,
+                routes: self.routes[i].clone(),
+            });
+        }
+        for (i, v) in raw.vpc.iter().enumerate() {
+            let vpc = VpcId(i as u32);
+            let cidrs = self.vpc_cidrs[i].clone()?;
+            let main = match self.main_of.get(&vpc) {
+                Some(&t) => RouteTableId(t as u32),
+                None => {
+                    route_tables.push(RouteTable {
+                        name: format!("{}-main", v.name.get_ref()),
+                        vpc,
+                        main: true,
+                        declared: false,
+                        routes: Vec::new(),
+                    });
+                    RouteTableId(route_tables.len() as u32 - 1)
+                }
+            };
+            vpcs.push(Vpc {
+                name: v.name.get_ref().clone(),
+                cidrs,
+                main_route_table: main,
+            });
+        }
+        for t in &mut route_tables {
+            let local = vpcs[t.vpc.index()].cidrs.iter().map(|&destination| Route {
+                destination,
+                target: RouteTarget::Local,
+            });
+            t.routes.splice(0..0, local);
+        }
+        let mut subnets = Vec::new();
+        for (i, s) in raw.subnet.iter().enumerate() {
+            let (vpc, cidr) = self.subnets[i]?;
+            let explicit = self.association.get(&i).map(|&t| RouteTableId(t as u32));
+            subnets.push(Subnet {
+                name: s.name.get_ref().clone(),
+                vpc,
+                cidr,
+                az: s.az.get_ref().clone(),
+                route_table: explicit.unwrap_or(vpcs[vpc.index()].main_route_table),
+                explicit_association: explicit.is_some(),
+            });
+        }
+        let mut instances: Vec<Instance> = raw
+            .instance
+            .iter()
+            .map(|i| Instance {
+                name: i.name.get_ref().clone(),
+                enis: Vec::new(),
+            })
+            .collect();
+        let mut enis = Vec::new();
+        for (k, e) in self.enis.iter().enumerate() {
+            instances[e.instance].enis.push(EniId(k as u32));
+            enis.push(Eni {
+                instance: InstanceId(e.instance as u32),
+                device_index: e.device_index,
+                subnet: e.subnet?,
+                private_ip: e.ip?,
+                source_dest_check: e.source_dest_check,
+            });
+        }
+        Some(Topology {
+            vpcs,
+            subnets,
+            route_tables,
+            instances,
+            enis,
+        })
+    }
+}
+
+/// Checks names of one kind for validity and uniqueness; maps each name to the index
+/// of its first use.
+fn names<'a>(
+    r: &mut Reporter<'_>,
+    kind: &'static str,
+    items: impl Iterator<Item = &'a Spanned<String>>,
+) -> HashMap<&'a str, usize> {
+    let mut map = HashMap::new();
+    for (i, name) in items.enumerate() {
+        let field = format!("{kind}[{i}].name");
+        if !valid_name(name.get_ref()) {
+            r.report(name.span(), field, Problem::BadName(name.get_ref().clone()));
+        } else if let Some(&index) = map.get(name.get_ref().as_str()) {
+            let problem = Problem::DuplicateName {
+                name: name.get_ref().clone(),
+                kind,
+                index,
+            };
+            r.report(name.span(), field, problem);
+        } else {
+            map.insert(name.get_ref().as_str(), i);
+        }
+    }
+    map
+}
+
+/// A name usable as a network namespace name and safe in any output.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    first_ok
+        && name.len() <= 48
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Resolves a reference to a named resource, reporting `unknown` if there is none.
+fn lookup<T: From<u32>>(
+    r: &mut Reporter<'_>,
+    names: &HashMap<&str, usize>,
+    reference: &Spanned<String>,
+    field: String,
+    unknown: fn(String) -> Problem,
+) -> Option<T> {
+    match names.get(reference.get_ref().as_str()) {
+        Some(&i) => Some(T::from(i as u32)),
+        None => {
+            r.report(
+                reference.span(),
+                field,
+                unknown(reference.get_ref().clone()),
+            );
+            None
+        }
+    }
+}
+
+/// Parses a canonical IPv4 CIDR.
+fn parse_cidr(r: &mut Reporter<'_>, s: &Spanned<String>, field: String) -> Option<Ipv4Net> {
+    let text = s.get_ref();
+    let Ok(net) = text.parse::<Ipv4Net>() else {
+        r.report(s.span(), field, Problem::BadCidr(text.clone()));
+        return None;
+    };
+    if net.trunc() != net {
+        let problem = Problem::NonCanonicalCidr {
+            given: text.clone(),
+            canonical: net.trunc(),
+        };
+        r.report(s.span(), field, problem);
+        return None;
+    }
+    Some(net)
+}
+
+/// Whether a VPC or subnet block is /16../28; reports it if not.
+fn in_size_range(r: &mut Reporter<'_>, cidr: Ipv4Net, s: &Spanned<String>, field: &str) -> bool {
+    let ok = (MIN_PREFIX..=MAX_PREFIX).contains(&cidr.prefix_len());
+    if !ok {
+        r.report(s.span(), field, Problem::PrefixOutOfRange { cidr });
+    }
+    ok
+}
+
+/// Parses one VPC block: canonical, /16../28, in unicast host space.
+fn vpc_block(r: &mut Reporter<'_>, s: &Spanned<String>, field: String) -> Option<Ipv4Net> {
+    let net = parse_cidr(r, s, field.clone())?;
+    if !in_size_range(r, net, s, &field) {
+        return None;
+    }
+    for (range, why) in UNUSABLE {
+        let range: Ipv4Net = range.parse().ok()?;
+        if overlaps(range, net) {
+            r.report(
+                s.span(),
+                field,
+                Problem::UnusableVpcRange { cidr: net, why },
+            );
+            return None;
+        }
+    }
+    Some(net)
+}
+
+fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ConfigError, Problem, Topology, parse};
+
+    const VPC: &str = r#"
+[[vpc]]
+name = "main"
+cidr = "10.0.0.0/16"
+
+[[subnet]]
+name = "a"
+vpc = "main"
+cidr = "10.0.1.0/24"
+az = "x"
+"#;
+
+    /// The rendered diagnostics for `src` (which must be invalid).
+    fn errors(src: &str) -> Vec<String> {
+        match parse(src, "t.toml") {
+            Ok(t) => panic!("expected errors, got {t:?}"),
+            Err(ConfigError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect(),
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+
+    fn problems(src: &str) -> Vec<Problem> {
+        match parse(src, "t.toml") {
+            Err(ConfigError::Invalid(d)) => d.into_iter().map(|d| d.problem).collect(),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    fn ok(src: &str) -> Topology {
+        parse(src, "t.toml").unwrap_or_else(|e| panic!("expected valid config, got:\n{e}"))
+    }
+
+    #[test]
+    fn overlapping_subnet_names_file_line_column_and_field() {
+        let src = format!(
+            "{VPC}\n[[subnet]]\nname = \"b\"\nvpc = \"main\"\ncidr = \"10.0.1.128/25\"\naz = \"x\"\n"
+        );
+        assert_eq!(
+            errors(&src),
+            ["t.toml:15:8: subnet[1].cidr 10.0.1.128/25 overlaps subnet \"a\" (10.0.1.0/24)"]
+        );
+    }
+
+    #[test]
+    fn subnet_outside_the_vpc() {
+        let src = VPC.replace("10.0.1.0/24", "10.1.0.0/24");
+        assert_eq!(
+            errors(&src),
+            ["t.toml:9:8: subnet[0].cidr 10.1.0.0/24 is outside vpc \"main\" (10.0.0.0/16)"]
+        );
+    }
+
+    #[test]
+    fn a_secondary_cidr_holds_subnets_and_gets_a_local_route() {
+        let src = VPC
+            .replace(
+                "cidr = \"10.0.0.0/16\"",
+                "cidr = \"10.0.0.0/16\"\nsecondary_cidrs = [\"10.1.0.0/16\"]",
+            )
+            .replace("10.0.1.0/24", "10.1.0.0/24");
+        let t = ok(&src);
+        assert_eq!(t.vpcs[0].cidrs.len(), 2);
+        let main = t.route_table(t.vpcs[0].main_route_table);
+        assert!(main.main && !main.declared);
+        assert_eq!(main.name, "main-main");
+        let locals: Vec<String> = main
+            .routes
+            .iter()
+            .map(|r| r.destination.to_string())
+            .collect();
+        assert_eq!(locals, ["10.0.0.0/16", "10.1.0.0/16"]);
+    }
+
+    #[test]
+    fn vpc_blocks_are_canonical_sized_usable_and_at_most_five() {
+        let p = problems("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.1/16\"\n");
+        assert!(
+            matches!(&p[..], [Problem::NonCanonicalCidr { canonical, .. }] if canonical.to_string() == "10.0.0.0/16")
+        );
+        let p = problems("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/15\"\n");
+        assert!(matches!(&p[..], [Problem::PrefixOutOfRange { .. }]));
+        let p = problems("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/29\"\n");
+        assert!(matches!(&p[..], [Problem::PrefixOutOfRange { .. }]));
+        let p = problems("[[vpc]]\nname = \"v\"\ncidr = \"127.0.0.0/16\"\n");
+        assert!(matches!(
+            &p[..],
+            [Problem::UnusableVpcRange {
+                why: "loopback",
+                ..
+            }]
+        ));
+        let p = problems("[[vpc]]\nname = \"v\"\ncidr = \"ten\"\n");
+        assert!(matches!(&p[..], [Problem::BadCidr(s)] if s == "ten"));
+        let p = problems(
+            "[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\nsecondary_cidrs = [\"10.1.0.0/16\", \"10.2.0.0/16\", \"10.3.0.0/16\", \"10.4.0.0/16\", \"10.5.0.0/16\"]\n",
+        );
+        assert_eq!(p, [Problem::TooManyVpcCidrs { count: 6 }]);
+        let p = problems(
+            "[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\nsecondary_cidrs = [\"10.0.128.0/17\"]\n",
+        );
+        assert!(matches!(&p[..], [Problem::VpcCidrOverlap { .. }]));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_field() {
+        assert_eq!(
+            errors("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\ncider = 1\n"),
+            [
+                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`"
+            ]
+        );
+        assert_eq!(
+            errors("[[vpc]]\nname = 5\ncidr = \"10.0.0.0/16\"\n"),
+            ["t.toml:2:8: vpc[0].name invalid type: integer `5`, expected a string"]
+        );
+        assert_eq!(
+            errors("[[vpc]]\nname = \"v\"\n"),
+            ["t.toml:1:1: vpc[0] missing field `cidr`"]
+        );
+        let e = errors("[[vpc]\n");
+        assert!(e[0].starts_with("t.toml:1:"), "{e:?}");
+    }
+
+    #[test]
+    fn names_are_unique_per_kind_and_safe() {
+        let src = format!(
+            "{VPC}\n[[subnet]]\nname = \"a\"\nvpc = \"main\"\ncidr = \"10.0.2.0/24\"\naz = \"x\"\n"
+        );
+        assert_eq!(
+            errors(&src),
+            ["t.toml:13:8: subnet[1].name \"a\" is already the name of subnet 0"]
+        );
+        let p = problems(&format!(
+            "{VPC}\n[[instance]]\nname = \"../etc\"\nsubnet = \"a\"\n"
+        ));
+        assert_eq!(p, [Problem::BadName("../etc".into())]);
+    }
+
+    #[test]
+    fn references_must_exist() {
+        let p = problems(&VPC.replace("vpc = \"main\"", "vpc = \"nope\""));
+        assert_eq!(p, [Problem::UnknownVpc("nope".into())]);
+        let p = problems(&format!(
+            "{VPC}\n[[instance]]\nname = \"i\"\nsubnet = \"b\"\n"
+        ));
+        assert_eq!(p, [Problem::UnknownSubnet("b".into())]);
+        let src = format!(
+            "{VPC}\n[[route_table]]\nname = \"rt\"\nvpc = \"main\"\nsubnets = [\"zz\"]\nroute = [{{ destination = \"0.0.0.0/0\", instance = \"ghost\" }}]\n"
+        );
+        assert_eq!(
+            problems(&src),
+            [
+                Problem::UnknownSubnet("zz".into()),
+                Problem::UnknownInstance("ghost".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn addresses_are_inside_not_reserved_unique_and_allocated() {
+        let inst = |ip: &str| {
+            format!("{VPC}\n[[instance]]\nname = \"i\"\nsubnet = \"a\"\nprivate_ip = \"{ip}\"\n")
+        };
+        for (ip, what) in [
+            ("10.0.1.0", "the network address"),
+            ("10.0.1.1", "the VPC router address"),
+            ("10.0.1.2", "the DNS resolver address"),
+            ("10.0.1.3", "reserved by AWS for future use"),
+            ("10.0.1.255", "the broadcast address"),
+        ] {
+            assert_eq!(
+                errors(&inst(ip)),
+                [format!(
+                    "t.toml:15:14: instance[0].private_ip {ip} is {what} of subnet \"a\" (10.0.1.0/24) and cannot be assigned"
+                )]
+            );
+        }
+        assert!(matches!(
+            &problems(&inst("10.0.2.4"))[..],
+            [Problem::AddressOutsideSubnet { .. }]
+        ));
+        assert!(matches!(
+            &problems(&inst("10.0.1.x"))[..],
+            [Problem::BadAddress(_)]
+        ));
+
+        // Written addresses are claimed before allocation, whatever the file order.
+        let src = format!(
+            "{VPC}\n[[instance]]\nname = \"first\"\nsubnet = \"a\"\n\n[[instance]]\nname = \"second\"\nsubnet = \"a\"\nprivate_ip = \"10.0.1.4\"\n\n[[instance]]\nname = \"dup\"\nsubnet = \"a\"\nprivate_ip = \"10.0.1.4\"\n"
+        );
+        assert_eq!(
+            errors(&src),
+            ["t.toml:24:14: instance[2].private_ip 10.0.1.4 is already assigned to second/eth0"]
+        );
+        let t = ok(&src.replace(
+            "name = \"dup\"\nsubnet = \"a\"\nprivate_ip = \"10.0.1.4\"",
+            "name = \"third\"\nsubnet = \"a\"",
+        ));
+        let ips: Vec<String> = t.enis.iter().map(|e| e.private_ip.to_string()).collect();
+        assert_eq!(ips, ["10.0.1.5", "10.0.1.4", "10.0.1.6"]);
+    }
+
+    #[test]
+    fn a_full_subnet_is_an_error() {
+        let mut src = VPC.replace("10.0.1.0/24", "10.0.1.0/28");
+        for i in 0..12 {
+            src += &format!("\n[[instance]]\nname = \"i{i}\"\nsubnet = \"a\"\n");
+        }
+        let p = problems(&src);
+        assert_eq!(p.len(), 1);
+        assert!(matches!(&p[0], Problem::SubnetFull { subnet, .. } if subnet == "a"));
+    }
+
+    #[test]
+    fn secondary_interfaces_share_the_availability_zone() {
+        let src = format!(
+            "{VPC}\n[[subnet]]\nname = \"b\"\nvpc = \"main\"\ncidr = \"10.0.2.0/24\"\naz = \"y\"\n\n[[instance]]\nname = \"fw\"\nsubnet = \"a\"\n[[instance.eni]]\nsubnet = \"b\"\n"
+        );
+        assert_eq!(
+            errors(&src),
+            [
+                "t.toml:22:10: instance[0].eni[0].subnet subnet \"b\" is in availability zone \"y\", the instance's eth0 in \"x\""
+            ]
+        );
+        let t = ok(&src.replace("az = \"y\"", "az = \"x\""));
+        assert_eq!(t.instances[0].enis.len(), 2);
+        assert_eq!(t.eni_name(t.instances[0].enis[1]).to_string(), "fw/eth1");
+        assert_eq!(t.enis[1].private_ip.to_string(), "10.0.2.4");
+    }
+
+    #[test]
+    fn route_tables_main_and_associations() {
+        let two_mains = format!(
+            "{VPC}\n[[route_table]]\nname = \"r1\"\nvpc = \"main\"\nmain = true\n\n[[route_table]]\nname = \"r2\"\nvpc = \"main\"\nmain = true\n"
+        );
+        assert_eq!(
+            problems(&two_mains),
+            [Problem::SecondMainTable {
+                vpc: "main".into(),
+                other: "r1".into()
+            }]
+        );
+        let double = format!(
+            "{VPC}\n[[route_table]]\nname = \"r1\"\nvpc = \"main\"\nsubnets = [\"a\"]\n\n[[route_table]]\nname = \"r2\"\nvpc = \"main\"\nsubnets = [\"a\"]\n"
+        );
+        assert_eq!(
+            problems(&double),
+            [Problem::DoubleAssociation {
+                subnet: "a".into(),
+                other: "r1".into()
+            }]
+        );
+        let t = ok(&format!(
+            "{VPC}\n[[route_table]]\nname = \"r1\"\nvpc = \"main\"\nsubnets = [\"a\"]\n"
+        ));
+        assert!(t.subnets[0].explicit_association);
+        assert_eq!(t.route_table(t.subnets[0].route_table).name, "r1");
+        // The VPC got an implicit main table as well.
+        assert_eq!(t.route_tables.len(), 2);
+    }
+
+    #[test]
+    fn routes_follow_aws_rules() {
+        let table = |routes: &str| {
+            format!(
+                "{VPC}\n[[subnet]]\nname = \"b\"\nvpc = \"main\"\ncidr = \"10.0.2.0/24\"\naz = \"x\"\n\n[[instance]]\nname = \"fw\"\nsubnet = \"a\"\nsource_dest_check = false\n\n[[route_table]]\nname = \"rt\"\nvpc = \"main\"\nroute = [{routes}]\n"
+            )
+        };
+        // Middlebox routing: a whole subnet's CIDR to an interface, and a default route.
+        let t = ok(&table(
+            "{ destination = \"10.0.2.0/24\", instance = \"fw\" }, { destination = \"0.0.0.0/0\", network_interface = \"fw/eth0\" }",
+        ));
+        let rt = &t.route_tables[0];
+        assert_eq!(rt.routes.len(), 3);
+        assert!(!t.enis[0].source_dest_check);
+        assert_eq!(
+            problems(&table(
+                "{ destination = \"10.0.0.0/16\", instance = \"fw\" }"
+            )),
+            [Problem::ConflictsWithLocal {
+                destination: "10.0.0.0/16".parse().unwrap()
+            }]
+        );
+        assert!(matches!(
+            &problems(&table(
+                "{ destination = \"10.0.2.0/25\", instance = \"fw\" }"
+            ))[..],
+            [Problem::MoreSpecificThanLocal { .. }]
+        ));
+        assert!(matches!(
+            &problems(&table(
+                "{ destination = \"0.0.0.0/0\", instance = \"fw\" }, { destination = \"0.0.0.0/0\", instance = \"fw\" }"
+            ))[..],
+            [Problem::DuplicateRoute { index: 0, .. }]
+        ));
+        assert_eq!(
+            problems(&table("{ destination = \"0.0.0.0/0\" }")),
+            [Problem::RouteTargetCount { found: 0 }]
+        );
+        assert_eq!(
+            problems(&table(
+                "{ destination = \"0.0.0.0/0\", network_interface = \"fw/eth3\" }"
+            )),
+            [Problem::UnknownNetworkInterface("fw/eth3".into())]
+        );
+        assert!(matches!(
+            &problems(&table(
+                "{ destination = \"192.168.0.1/16\", instance = \"fw\" }"
+            ))[..],
+            [Problem::NonCanonicalCidr { .. }]
+        ));
+    }
+
+    #[test]
+    fn every_error_is_reported_in_one_run() {
+        let src = "[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/8\"\n\n[[subnet]]\nname = \"s\"\nvpc = \"w\"\ncidr = \"10.0.0.0/30\"\naz = \"\"\n";
+        assert_eq!(
+            errors(src),
+            [
+                "t.toml:3:8: vpc[0].cidr 10.0.0.0/8 has prefix length /8; AWS allows /16 to /28",
+                "t.toml:7:7: subnet[0].vpc \"w\" is not a declared vpc",
+                "t.toml:8:8: subnet[0].cidr 10.0.0.0/30 has prefix length /30; AWS allows /16 to /28",
+                "t.toml:9:6: subnet[0].az must name an availability zone",
+            ]
+        );
+    }
+}
