@@ -1,1 +1,31 @@
+//! vpcd's dataplane: a sans-IO packet pipeline that makes a set of ENIs behave like the
+//! ENIs of AWS VPCs.
+//!
+//! A packet read from an ENI goes through [`Dataplane::process`] (or a batch through
+//! [`Dataplane::process_batch`]) with the current [`Time`] passed in, and comes back as
+//! a [`Verdict`]: forward to an ENI, send the VPC router's reply, or drop for a named
+//! [`DropReason`], counted in [`Counters`]. There are no sockets, threads or clocks in
+//! here, and no allocation per packet: the caller owns reusable [`PacketBuf`]s and does
+//! all I/O. The order of the stages is in `pipeline.rs`; each stage is its own module.
 
+mod antispoof;
+mod counters;
+mod deliver;
+mod destination;
+mod icmp_error;
+mod packet;
+mod pipeline;
+pub mod route;
+mod router;
+mod sanity;
+mod tables;
+mod time;
+mod ttl;
+mod verdict;
+pub mod wire;
+
+pub use counters::{Counters, EniCounters, RouterCounters};
+pub use packet::PacketBuf;
+pub use pipeline::Dataplane;
+pub use time::Time;
+pub use verdict::{DropReason, Reply, Verdict};

@@ -1,0 +1,47 @@
+//! Stage 3, `destination`: what the destination address is, before any route is looked
+//! up. A VPC has no broadcast and no multicast (outside transit gateway multicast
+//! domains), so broadcast, multicast and martian destinations and a subnet's network,
+//! broadcast, base+2 and base+3 addresses are dropped (robustness rows 9, 13, 14). The
+//! subnet router addresses (base+1) go to the `router` stage; an ENI's address is
+//! remembered for the `deliver` stage.
+
+use std::net::Ipv4Addr;
+
+use vpc_config::addressing::Reserved;
+use vpc_config::{EniId, VpcId};
+
+use crate::tables::{AddrClass, Tables};
+use crate::verdict::DropReason;
+
+/// What the destination is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dst {
+    /// A subnet router address of the sender's VPC.
+    Router,
+    /// The private address of an ENI in the sender's VPC.
+    Host(EniId),
+    /// Anything else: up to the route table.
+    Other,
+}
+
+pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst, DropReason> {
+    if dst.is_broadcast() {
+        return Err(DropReason::DstBroadcast);
+    }
+    if dst.is_multicast() {
+        return Err(DropReason::DstMulticast);
+    }
+    let first = dst.octets()[0];
+    if first == 0 || first == 127 || first >= 240 {
+        return Err(DropReason::MartianDestination);
+    }
+    match tables.classify(vpc, dst) {
+        None => Ok(Dst::Other),
+        Some(AddrClass::Eni(e)) => Ok(Dst::Host(e)),
+        Some(AddrClass::Reserved(Reserved::Router)) => Ok(Dst::Router),
+        Some(AddrClass::Reserved(Reserved::Network | Reserved::Broadcast)) => {
+            Err(DropReason::DstBroadcast)
+        }
+        Some(AddrClass::Reserved(Reserved::Dns | Reserved::Future)) => Err(DropReason::DstReserved),
+    }
+}

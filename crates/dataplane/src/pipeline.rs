@@ -1,0 +1,863 @@
+//! The pipeline: one packet from an ENI and the current time in, one [`Verdict`] out.
+//! No sockets, threads or clock; the caller does the I/O (see docs/architecture.md).
+//!
+//! The stages, in order (each its own module):
+//!
+//! 1. `sanity`      - IPv4 header checks; trims trailing bytes.
+//! 2. `antispoof`   - source/destination check, source half.
+//! 3. `destination` - broadcast, multicast, martian and reserved destinations.
+//! 4. `router`      - the VPC router's own addresses: answer ICMP echo.
+//! 5. `route`       - the source subnet's route table, longest prefix match.
+//! 6. `deliver`     - the egress ENI; blackholes; source/destination check, dest half.
+//! 7. `ttl`         - TTL 0 is never forwarded: ICMP time exceeded.
+//!
+//! Later issues insert network ACLs, security groups and connection tracking, and NAT
+//! between `route` and `deliver`, here in this list.
+
+use vpc_config::{EniId, Topology};
+
+use crate::counters::Counters;
+use crate::destination::Dst;
+use crate::icmp_error::{self, RateLimit};
+use crate::packet::PacketBuf;
+use crate::route::{Route, RouteState};
+use crate::sanity::Trimmed;
+use crate::tables::Tables;
+use crate::time::Time;
+use crate::verdict::{DropReason, Reply, Verdict};
+use crate::{antispoof, deliver, destination, router, sanity, ttl};
+
+/// The VPC dataplane: compiled topology, link states, router state and counters.
+#[derive(Debug, Clone)]
+pub struct Dataplane {
+    tables: Tables,
+    /// Per ENI: whether its device is up.
+    link_up: Vec<bool>,
+    /// Identification field for packets the router originates.
+    next_ident: u16,
+    icmp_limit: RateLimit,
+    counters: Counters,
+}
+
+impl Dataplane {
+    /// A dataplane for `topology`, every ENI up.
+    pub fn new(topology: &Topology) -> Self {
+        let n = topology.enis.len();
+        Dataplane {
+            tables: Tables::compile(topology),
+            link_up: vec![true; n],
+            next_ident: 1,
+            icmp_limit: RateLimit::new(1000, 50),
+            counters: Counters::new(n),
+        }
+    }
+
+    /// Processes one packet read from ENI `from` at time `now`. The verdict says what to
+    /// do with `pkt`, which may have been rewritten (trimmed, or replaced by a reply).
+    pub fn process(&mut self, now: Time, from: EniId, pkt: &mut PacketBuf) -> Verdict {
+        let len_in = pkt.len();
+        let verdict = match self.stages(now, from, pkt) {
+            Ok(v) | Err(v) => v,
+        };
+        self.counters.record(from, len_in, verdict, pkt.len());
+        verdict
+    }
+
+    /// Processes a batch of packets read from ENI `from`; `verdicts` is cleared and
+    /// receives one verdict per packet, in order.
+    pub fn process_batch(
+        &mut self,
+        now: Time,
+        from: EniId,
+        pkts: &mut [PacketBuf],
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        verdicts.clear();
+        verdicts.extend(pkts.iter_mut().map(|p| self.process(now, from, p)));
+    }
+
+    /// The stages in order. `Err` carries an early verdict (a drop or a reply).
+    fn stages(&mut self, now: Time, from: EniId, pkt: &mut PacketBuf) -> Result<Verdict, Verdict> {
+        let (ip, trimmed) = sanity::check(pkt)?;
+        if trimmed == Trimmed::Yes {
+            self.counters.router.trailing_bytes_trimmed += 1;
+        }
+        let eni = self.tables.eni(from);
+        antispoof::check(eni, &ip)?;
+        let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
+        if dst == Dst::Router {
+            router::answer(pkt, &ip, self.ident())?;
+            return Ok(Verdict::Reply {
+                to: from,
+                reply: Reply::EchoReply,
+            });
+        }
+        let route = self.tables.route_tables[eni.route_table.index()]
+            .lookup(ip.dst)
+            .ok_or(DropReason::NoRoute)?;
+        let to = deliver::next_hop(&self.tables, &self.link_up, from, route, dst, &ip)?;
+        if let Err(cause) = ttl::check(&ip) {
+            return Err(self.icmp_error(now, from, pkt, &ip, cause, icmp_error::TIME_EXCEEDED));
+        }
+        Ok(Verdict::Forward { to })
+    }
+
+    /// The verdict for a packet dropped for `cause` that deserves ICMP error `e`: the
+    /// error in its place if RFC 1812 and the rate limit allow, else a plain drop.
+    fn icmp_error(
+        &mut self,
+        now: Time,
+        from: EniId,
+        pkt: &mut PacketBuf,
+        ip: &crate::wire::ipv4::Ipv4Header,
+        cause: DropReason,
+        e: icmp_error::IcmpError,
+    ) -> Verdict {
+        if !icmp_error::allowed_about(pkt, ip) {
+            return Verdict::Drop(cause);
+        }
+        if !self.icmp_limit.allow(now) {
+            self.counters.router.icmp_errors_rate_limited += 1;
+            return Verdict::Drop(cause);
+        }
+        let router = self.tables.eni(from).router;
+        let ident = self.ident();
+        icmp_error::build(pkt, ip, router, e, ident);
+        Verdict::Reply {
+            to: from,
+            reply: Reply::IcmpError { cause },
+        }
+    }
+
+    fn ident(&mut self) -> u16 {
+        let i = self.next_ident;
+        self.next_ident = i.wrapping_add(1);
+        i
+    }
+
+    /// Marks ENI `eni`'s device up or down. Packets to a down ENI are dropped
+    /// (`eni-down`), and routes targeting it turn `blackhole`.
+    pub fn set_link(&mut self, eni: EniId, up: bool) {
+        self.link_up[eni.index()] = up;
+    }
+
+    /// Whether ENI `eni` is up.
+    pub fn link_up(&self, eni: EniId) -> bool {
+        self.link_up[eni.index()]
+    }
+
+    /// The routes of route table `table` as the dataplane holds them, with their state.
+    pub fn routes(
+        &self,
+        table: vpc_config::RouteTableId,
+    ) -> impl Iterator<Item = (Route, RouteState)> + '_ {
+        self.tables.route_tables[table.index()]
+            .routes()
+            .map(|r| (*r, self.route_state(r)))
+    }
+
+    fn route_state(&self, route: &Route) -> RouteState {
+        match route.target {
+            vpc_config::RouteTarget::Eni(e) if !self.link_up[e.index()] => RouteState::Blackhole,
+            _ => RouteState::Active,
+        }
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum;
+    use std::time::Duration;
+
+    /// Echo request app (10.0.2.10) -> its subnet router 10.0.2.1, id 0x1234 seq 1, "abcd".
+    const ECHO_TO_ROUTER: [u8; 32] = [
+        0x45, 0x00, 0x00, 0x20, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x01, 0x06, 0x8d, 0x0a, 0x00, 0x02,
+        0x0a, 0x0a, 0x00, 0x02, 0x01, // IPv4
+        0x08, 0x00, 0x21, 0x04, 0x12, 0x34, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64, // ICMP
+    ];
+    /// The router's reply: addresses swapped, ident 1, no DF, TTL 64, type 0.
+    const ECHO_REPLY_FROM_ROUTER: [u8; 32] = [
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0x40, 0x01, 0x62, 0xd2, 0x0a, 0x00, 0x02,
+        0x01, 0x0a, 0x00, 0x02, 0x0a, // IPv4
+        0x00, 0x00, 0x29, 0x04, 0x12, 0x34, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64, // ICMP
+    ];
+    /// UDP 10.0.1.10:12345 -> 10.0.12.10:53 with TTL 0, "hiya".
+    const UDP_TTL_0: [u8; 32] = [
+        0x45, 0x00, 0x00, 0x20, 0x01, 0x01, 0x40, 0x00, 0x00, 0x11, 0x58, 0xb9, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4
+        0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0x00, 0x00, 0x68, 0x69, 0x79, 0x61, // UDP
+    ];
+    /// Time exceeded from web's router 10.0.1.1 quoting all of UDP_TTL_0.
+    const TIME_EXCEEDED: [u8; 60] = [
+        0x45, 0x00, 0x00, 0x3c, 0x00, 0x01, 0x00, 0x00, 0x40, 0x01, 0x64, 0xb6, 0x0a, 0x00, 0x01,
+        0x01, 0x0a, 0x00, 0x01, 0x0a, // IPv4
+        0x0b, 0x00, 0xe2, 0xba, 0x00, 0x00, 0x00, 0x00, // ICMP time exceeded
+        0x45, 0x00, 0x00, 0x20, 0x01, 0x01, 0x40, 0x00, 0x00, 0x11, 0x58, 0xb9, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, 0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0x00, 0x00, 0x68, 0x69,
+        0x79, 0x61, // the quoted datagram
+    ];
+
+    const WEB: EniId = EniId(0);
+    const APP: EniId = EniId(1);
+    const DB: EniId = EniId(2);
+    const T0: Time = Time::from_secs(100);
+
+    /// The demo, plus (with `extra`) more configuration appended.
+    fn topology(extra: &str) -> Topology {
+        let src = format!("{}\n{extra}", vpc_config::DEMO_TOML);
+        vpc_config::parse(&src, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A 20-byte-header IPv4 packet with a valid checksum.
+    fn ipv4(src: [u8; 4], dst: [u8; 4], ttl: u8, protocol: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut p = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, ttl, protocol, 0, 0];
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        let c = checksum::internet(&p);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// An ICMP echo request with a valid checksum.
+    fn echo(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
+        let mut m = vec![8, 0, 0, 0, 0, 7, 0, 1, b'p', b'i', b'n', b'g'];
+        let c = checksum::internet(&m);
+        m[2..4].copy_from_slice(&c.to_be_bytes());
+        ipv4(src, dst, 64, 1, &m)
+    }
+
+    /// Every counter that differs between `a` and `b`, as `name: delta`.
+    fn delta(t: &Topology, a: &Counters, b: &Counters) -> Vec<String> {
+        let mut out = Vec::new();
+        for id in t.eni_ids() {
+            let (x, y) = (a.eni(id), b.eni(id));
+            let name = t.eni_name(id);
+            for (field, before, after) in [
+                ("rx_packets", x.rx_packets, y.rx_packets),
+                ("rx_bytes", x.rx_bytes, y.rx_bytes),
+                ("tx_packets", x.tx_packets, y.tx_packets),
+                ("tx_bytes", x.tx_bytes, y.tx_bytes),
+            ] {
+                if before != after {
+                    out.push(format!("{name} {field} +{}", after - before));
+                }
+            }
+            for r in DropReason::ALL {
+                let d = y.dropped(*r) - x.dropped(*r);
+                if d != 0 {
+                    out.push(format!("{name} drop {} +{d}", r.name()));
+                }
+            }
+        }
+        let (x, y) = (&a.router, &b.router);
+        for (field, before, after) in [
+            ("echo_replies", x.echo_replies, y.echo_replies),
+            ("icmp_errors_sent", x.icmp_errors_sent, y.icmp_errors_sent),
+            (
+                "icmp_errors_rate_limited",
+                x.icmp_errors_rate_limited,
+                y.icmp_errors_rate_limited,
+            ),
+            (
+                "trailing_bytes_trimmed",
+                x.trailing_bytes_trimmed,
+                y.trailing_bytes_trimmed,
+            ),
+        ] {
+            if before != after {
+                out.push(format!("router {field} +{}", after - before));
+            }
+        }
+        out
+    }
+
+    /// Runs one packet; returns the verdict, the packet after, and the counter changes.
+    fn run(
+        dp: &mut Dataplane,
+        t: &Topology,
+        from: EniId,
+        bytes: &[u8],
+    ) -> (Verdict, Vec<u8>, Vec<String>) {
+        let before = dp.counters().clone();
+        let mut pkt = PacketBuf::from_bytes(bytes);
+        let v = dp.process(T0, from, &mut pkt);
+        let d = delta(t, &before, dp.counters());
+        (v, pkt.as_bytes().to_vec(), d)
+    }
+
+    #[test]
+    fn between_subnets_a_packet_is_forwarded_unchanged() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let ping = echo([10, 0, 1, 10], [10, 0, 12, 10]);
+        let (v, out, d) = run(&mut dp, &t, WEB, &ping);
+        assert_eq!(v, Verdict::Forward { to: DB });
+        // The VPC router is not a hop: not even the TTL changes.
+        assert_eq!(out, ping);
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +32",
+                "db/eth0 tx_packets +1",
+                "db/eth0 tx_bytes +32"
+            ]
+        );
+        // And back.
+        let (v, _, _) = run(&mut dp, &t, DB, &echo([10, 0, 12, 10], [10, 0, 1, 10]));
+        assert_eq!(v, Verdict::Forward { to: WEB });
+    }
+
+    #[test]
+    fn ttl_1_is_forwarded_because_the_router_is_not_a_hop() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let p = ipv4(
+            [10, 0, 1, 10],
+            [10, 0, 2, 10],
+            1,
+            17,
+            &[0, 1, 0, 2, 0, 8, 0, 0],
+        );
+        let (v, out, _) = run(&mut dp, &t, WEB, &p);
+        assert_eq!((v, out), (Verdict::Forward { to: APP }, p));
+    }
+
+    #[test]
+    fn the_subnet_router_answers_echo_in_place() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let (v, out, d) = run(&mut dp, &t, APP, &ECHO_TO_ROUTER);
+        assert_eq!(
+            v,
+            Verdict::Reply {
+                to: APP,
+                reply: Reply::EchoReply
+            }
+        );
+        assert_eq!(out, ECHO_REPLY_FROM_ROUTER);
+        assert_eq!(
+            d,
+            [
+                "app/eth0 rx_packets +1",
+                "app/eth0 rx_bytes +32",
+                "app/eth0 tx_packets +1",
+                "app/eth0 tx_bytes +32",
+                "router echo_replies +1"
+            ]
+        );
+        // Another subnet's router address answers too: it is one router.
+        let (v, out, _) = run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 12, 1]));
+        assert_eq!(
+            v,
+            Verdict::Reply {
+                to: WEB,
+                reply: Reply::EchoReply
+            }
+        );
+        assert_eq!(&out[12..20], &[10, 0, 12, 1, 10, 0, 1, 10]);
+        assert!(checksum::verifies(&out[..20]) && checksum::verifies(&out[20..]));
+    }
+
+    #[test]
+    fn an_echo_with_options_is_answered_without_them() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        // ECHO_TO_ROUTER with a 4-byte NOP option (IHL 6).
+        let mut p = ECHO_TO_ROUTER[..20].to_vec();
+        p[0] = 0x46;
+        p[3] = 36;
+        p.extend_from_slice(&[1, 1, 1, 1]);
+        p.extend_from_slice(&ECHO_TO_ROUTER[20..]);
+        p[10] = 0;
+        p[11] = 0;
+        let c = checksum::internet(&p[..24]);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        let (v, out, _) = run(&mut dp, &t, APP, &p);
+        assert_eq!(
+            v,
+            Verdict::Reply {
+                to: APP,
+                reply: Reply::EchoReply
+            }
+        );
+        assert_eq!(out, ECHO_REPLY_FROM_ROUTER);
+    }
+
+    #[test]
+    fn the_router_answers_nothing_but_a_valid_echo_request() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let tcp = ipv4([10, 0, 2, 10], [10, 0, 2, 1], 64, 6, &[0; 20]);
+        let (v, _, d) = run(&mut dp, &t, APP, &tcp);
+        assert_eq!(v, Verdict::Drop(DropReason::RouterUnsupported));
+        assert_eq!(
+            d,
+            [
+                "app/eth0 rx_packets +1",
+                "app/eth0 rx_bytes +40",
+                "app/eth0 drop router-unsupported +1"
+            ]
+        );
+        let mut bad = ECHO_TO_ROUTER;
+        bad[31] ^= 0xff; // payload changed, ICMP checksum now wrong
+        assert_eq!(
+            run(&mut dp, &t, APP, &bad).0,
+            Verdict::Drop(DropReason::BadIcmp)
+        );
+        let short = ipv4([10, 0, 2, 10], [10, 0, 2, 1], 64, 1, &[8, 0, 0xf7, 0xff]);
+        assert_eq!(
+            run(&mut dp, &t, APP, &short).0,
+            Verdict::Drop(DropReason::BadIcmp)
+        );
+        // An echo reply to the router is not answered.
+        let mut reply = ECHO_TO_ROUTER;
+        reply[20] = 0;
+        reply[22] = 0x29;
+        assert_eq!(
+            run(&mut dp, &t, APP, &reply).0,
+            Verdict::Drop(DropReason::RouterUnsupported)
+        );
+        // Nor a fragment of an echo request.
+        let mut frag = ECHO_TO_ROUTER;
+        frag[6] = 0x20; // MF
+        frag[10] = 0;
+        frag[11] = 0;
+        let c = checksum::internet(&frag[..20]);
+        frag[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(
+            run(&mut dp, &t, APP, &frag).0,
+            Verdict::Drop(DropReason::RouterUnsupported)
+        );
+        assert_eq!(dp.counters().router.echo_replies, 0);
+    }
+
+    #[test]
+    fn reserved_broadcast_multicast_and_martian_destinations_are_dropped() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        for (dst, reason) in [
+            ([10, 0, 2, 255], DropReason::DstBroadcast),
+            ([10, 0, 2, 0], DropReason::DstBroadcast),
+            ([10, 0, 2, 2], DropReason::DstReserved),
+            ([10, 0, 2, 3], DropReason::DstReserved),
+            ([10, 0, 12, 3], DropReason::DstReserved),
+            ([255, 255, 255, 255], DropReason::DstBroadcast),
+            ([224, 0, 0, 1], DropReason::DstMulticast),
+            ([239, 1, 2, 3], DropReason::DstMulticast),
+            ([127, 0, 0, 1], DropReason::MartianDestination),
+            ([0, 1, 2, 3], DropReason::MartianDestination),
+            ([240, 0, 0, 1], DropReason::MartianDestination),
+        ] {
+            let (v, _, d) = run(&mut dp, &t, APP, &echo([10, 0, 2, 10], dst));
+            assert_eq!(v, Verdict::Drop(reason), "{dst:?}");
+            assert_eq!(
+                d,
+                [
+                    "app/eth0 rx_packets +1".to_string(),
+                    "app/eth0 rx_bytes +32".into(),
+                    format!("app/eth0 drop {} +1", reason.name())
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn spoofed_sources_are_dropped_by_the_source_dest_check() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let (v, _, d) = run(&mut dp, &t, WEB, &echo([10, 0, 1, 99], [10, 0, 12, 10]));
+        assert_eq!(v, Verdict::Drop(DropReason::SpoofedSource));
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +32",
+                "web/eth0 drop spoofed-source +1"
+            ]
+        );
+        // Even another instance's address.
+        let (v, _, _) = run(&mut dp, &t, WEB, &echo([10, 0, 2, 10], [10, 0, 12, 10]));
+        assert_eq!(v, Verdict::Drop(DropReason::SpoofedSource));
+    }
+
+    #[test]
+    fn unknown_hosts_and_unrouted_destinations_are_dropped() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        assert_eq!(
+            run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 2, 99])).0,
+            Verdict::Drop(DropReason::NoSuchHost)
+        );
+        // Inside the VPC CIDR but in no subnet (the VPC base+2 resolver is not built yet).
+        assert_eq!(
+            run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 0, 2])).0,
+            Verdict::Drop(DropReason::NoSuchHost)
+        );
+        // The demo has no route out of the VPC (the internet gateway comes later).
+        let (v, _, d) = run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [192, 0, 2, 1]));
+        assert_eq!(v, Verdict::Drop(DropReason::NoRoute));
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +32",
+                "web/eth0 drop no-route +1"
+            ]
+        );
+    }
+
+    #[test]
+    fn ttl_0_gets_time_exceeded_from_the_senders_subnet_router() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let (v, out, d) = run(&mut dp, &t, WEB, &UDP_TTL_0);
+        assert_eq!(
+            v,
+            Verdict::Reply {
+                to: WEB,
+                reply: Reply::IcmpError {
+                    cause: DropReason::TtlExpired
+                }
+            }
+        );
+        assert_eq!(out, TIME_EXCEEDED);
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +32",
+                "web/eth0 tx_packets +1",
+                "web/eth0 tx_bytes +60",
+                "web/eth0 drop ttl-expired +1",
+                "router icmp_errors_sent +1"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_icmp_error_about_a_non_first_fragment_or_an_icmp_error() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let mut frag = UDP_TTL_0;
+        frag[7] = 0x10; // offset 16 * 8
+        frag[10] = 0;
+        frag[11] = 0;
+        let c = checksum::internet(&frag[..20]);
+        frag[10..12].copy_from_slice(&c.to_be_bytes());
+        let (v, _, d) = run(&mut dp, &t, WEB, &frag);
+        assert_eq!(v, Verdict::Drop(DropReason::TtlExpired));
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +32",
+                "web/eth0 drop ttl-expired +1"
+            ]
+        );
+        // A destination unreachable with TTL 0.
+        let err = ipv4(
+            [10, 0, 1, 10],
+            [10, 0, 12, 10],
+            0,
+            1,
+            &[3, 1, 0xfc, 0xfe, 0, 0, 0, 0],
+        );
+        assert_eq!(
+            run(&mut dp, &t, WEB, &err).0,
+            Verdict::Drop(DropReason::TtlExpired)
+        );
+        // But an echo request with TTL 0 does get one.
+        let mut ping = echo([10, 0, 1, 10], [10, 0, 12, 10]);
+        crate::wire::ipv4::set_ttl(&mut ping, 0);
+        assert!(matches!(
+            run(&mut dp, &t, WEB, &ping).0,
+            Verdict::Reply { .. }
+        ));
+    }
+
+    #[test]
+    fn icmp_errors_are_rate_limited_on_the_callers_clock() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let before = dp.counters().clone();
+        let mut sent = 0;
+        for _ in 0..60 {
+            let mut pkt = PacketBuf::from_bytes(&UDP_TTL_0);
+            if let Verdict::Reply { .. } = dp.process(T0, WEB, &mut pkt) {
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, 50);
+        let d = delta(&t, &before, dp.counters());
+        assert!(
+            d.contains(&"web/eth0 drop ttl-expired +60".to_string()),
+            "{d:?}"
+        );
+        assert!(
+            d.contains(&"router icmp_errors_sent +50".to_string()),
+            "{d:?}"
+        );
+        assert!(
+            d.contains(&"router icmp_errors_rate_limited +10".to_string()),
+            "{d:?}"
+        );
+        // 5 ms later, 5 more.
+        let later = T0 + Duration::from_millis(5);
+        let replies = (0..10)
+            .filter(|_| {
+                matches!(
+                    dp.process(later, WEB, &mut PacketBuf::from_bytes(&UDP_TTL_0)),
+                    Verdict::Reply { .. }
+                )
+            })
+            .count();
+        assert_eq!(replies, 5);
+    }
+
+    #[test]
+    fn malformed_packets_are_counted_drops() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let (v, _, d) = run(&mut dp, &t, WEB, &[0x45, 0, 0]);
+        assert_eq!(v, Verdict::Drop(DropReason::Truncated));
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +3",
+                "web/eth0 drop truncated +1"
+            ]
+        );
+        let mut v6 = vec![0x60; 40];
+        v6[0] = 0x60;
+        assert_eq!(
+            run(&mut dp, &t, WEB, &v6).0,
+            Verdict::Drop(DropReason::Ipv6NotEnabled)
+        );
+        // Trailing bytes are cut and counted, and the packet goes on.
+        let mut long = echo([10, 0, 1, 10], [10, 0, 12, 10]);
+        let exact = long.clone();
+        long.extend_from_slice(&[0; 6]);
+        let (v, out, d) = run(&mut dp, &t, WEB, &long);
+        assert_eq!((v, out), (Verdict::Forward { to: DB }, exact));
+        assert_eq!(
+            d,
+            [
+                "web/eth0 rx_packets +1",
+                "web/eth0 rx_bytes +38",
+                "db/eth0 tx_packets +1",
+                "db/eth0 tx_bytes +32",
+                "router trailing_bytes_trimmed +1"
+            ]
+        );
+    }
+
+    const MIDDLEBOX: &str = r#"
+[[instance]]
+name = "fw"
+subnet = "public-b"
+private_ip = "10.0.11.10"
+source_dest_check = false
+
+[[route_table]]
+name = "via-fw"
+vpc = "demo"
+subnets = ["private-a"]
+route = [{ destination = "0.0.0.0/0", instance = "fw" }, { destination = "10.0.12.0/24", instance = "fw" }]
+"#;
+    const FW: EniId = EniId(3);
+
+    #[test]
+    fn middlebox_routes_send_to_the_appliance() {
+        let t = topology(MIDDLEBOX);
+        let mut dp = Dataplane::new(&t);
+        // app's subnet routes the internet and private-b through fw.
+        assert_eq!(
+            run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [192, 0, 2, 1])).0,
+            Verdict::Forward { to: FW }
+        );
+        assert_eq!(
+            run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [10, 0, 12, 10])).0,
+            Verdict::Forward { to: FW }
+        );
+        // The more specific subnet route beats local; other subnets stay local.
+        assert_eq!(
+            run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [10, 0, 1, 10])).0,
+            Verdict::Forward { to: WEB }
+        );
+        // fw (check off) forwards app's packet on to db with app's source address.
+        assert_eq!(
+            run(&mut dp, &t, FW, &echo([10, 0, 2, 10], [10, 0, 12, 10])).0,
+            Verdict::Forward { to: DB }
+        );
+        // web's and fw's subnets use the main table: no route out.
+        assert_eq!(
+            run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [192, 0, 2, 1])).0,
+            Verdict::Drop(DropReason::NoRoute)
+        );
+        assert_eq!(
+            run(&mut dp, &t, FW, &echo([10, 0, 11, 10], [192, 0, 2, 1])).0,
+            Verdict::Drop(DropReason::NoRoute)
+        );
+    }
+
+    #[test]
+    fn an_appliance_routed_to_itself_is_a_loop() {
+        let t = topology(&MIDDLEBOX.replace(
+            r#"subnets = ["private-a"]"#,
+            r#"subnets = ["private-a", "public-b"]"#,
+        ));
+        let mut dp = Dataplane::new(&t);
+        let (v, _, d) = run(&mut dp, &t, FW, &echo([10, 0, 11, 10], [192, 0, 2, 1]));
+        assert_eq!(v, Verdict::Drop(DropReason::RouteLoop));
+        assert_eq!(
+            d,
+            [
+                "fw/eth0 rx_packets +1",
+                "fw/eth0 rx_bytes +32",
+                "fw/eth0 drop route-loop +1"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_appliance_with_the_check_on_gets_nothing_that_is_not_its_own() {
+        let t =
+            topology(&MIDDLEBOX.replace("source_dest_check = false", "source_dest_check = true"));
+        let mut dp = Dataplane::new(&t);
+        let (v, _, d) = run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [192, 0, 2, 1]));
+        assert_eq!(v, Verdict::Drop(DropReason::DstCheck));
+        assert_eq!(
+            d,
+            [
+                "app/eth0 rx_packets +1",
+                "app/eth0 rx_bytes +32",
+                "app/eth0 drop dst-check +1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_route_to_a_gone_eni_is_a_blackhole_and_a_gone_host_is_down() {
+        let t = topology(MIDDLEBOX);
+        let mut dp = Dataplane::new(&t);
+        let table = t.subnets[1].route_table;
+        let states = |dp: &Dataplane| {
+            dp.routes(table)
+                .map(|(r, s)| format!("{} {}", r.destination, s.name()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            states(&dp),
+            [
+                "0.0.0.0/0 active",
+                "10.0.0.0/16 active",
+                "10.0.12.0/24 active"
+            ]
+        );
+        dp.set_link(FW, false);
+        assert!(!dp.link_up(FW));
+        assert_eq!(
+            states(&dp),
+            [
+                "0.0.0.0/0 blackhole",
+                "10.0.0.0/16 active",
+                "10.0.12.0/24 blackhole"
+            ]
+        );
+        let (v, _, d) = run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [192, 0, 2, 1]));
+        assert_eq!(v, Verdict::Drop(DropReason::RouteBlackhole));
+        assert_eq!(
+            d,
+            [
+                "app/eth0 rx_packets +1",
+                "app/eth0 rx_bytes +32",
+                "app/eth0 drop route-blackhole +1"
+            ]
+        );
+        // No fallback to a less specific route: 10.0.12.0/24 is a blackhole, not local.
+        assert_eq!(
+            run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [10, 0, 12, 10])).0,
+            Verdict::Drop(DropReason::RouteBlackhole)
+        );
+        dp.set_link(DB, false);
+        assert_eq!(
+            run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 12, 10])).0,
+            Verdict::Drop(DropReason::EniDown)
+        );
+        dp.set_link(FW, true);
+        assert_eq!(
+            run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [192, 0, 2, 1])).0,
+            Verdict::Forward { to: FW }
+        );
+    }
+
+    #[test]
+    fn two_vpcs_with_the_same_cidr_exchange_nothing() {
+        let other = r#"
+[[vpc]]
+name = "twin"
+cidr = "10.0.0.0/16"
+
+[[subnet]]
+name = "twin-a"
+vpc = "twin"
+cidr = "10.0.1.0/24"
+az = "a"
+
+[[instance]]
+name = "twin-web"
+subnet = "twin-a"
+private_ip = "10.0.1.20"
+"#;
+        let t = topology(other);
+        let mut dp = Dataplane::new(&t);
+        // web (demo) to 10.0.1.20, which only twin has.
+        assert_eq!(
+            run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 1, 20])).0,
+            Verdict::Drop(DropReason::NoSuchHost)
+        );
+        // twin-web to web's address: twin has no such host.
+        assert_eq!(
+            run(&mut dp, &t, EniId(3), &echo([10, 0, 1, 20], [10, 0, 1, 10])).0,
+            Verdict::Drop(DropReason::NoSuchHost)
+        );
+    }
+
+    #[test]
+    fn a_batch_gives_one_verdict_per_packet_in_order() {
+        let t = topology("");
+        let mut dp = Dataplane::new(&t);
+        let mut pkts = vec![
+            PacketBuf::from_bytes(&echo([10, 0, 1, 10], [10, 0, 12, 10])),
+            PacketBuf::from_bytes(&echo([10, 0, 1, 10], [10, 0, 1, 1])),
+            PacketBuf::from_bytes(&echo([10, 0, 1, 10], [10, 0, 2, 255])),
+        ];
+        let mut verdicts = Vec::with_capacity(32);
+        dp.process_batch(T0, WEB, &mut pkts, &mut verdicts);
+        assert_eq!(
+            verdicts,
+            [
+                Verdict::Forward { to: DB },
+                Verdict::Reply {
+                    to: WEB,
+                    reply: Reply::EchoReply
+                },
+                Verdict::Drop(DropReason::DstBroadcast),
+            ]
+        );
+        assert_eq!(dp.counters().eni(WEB).rx_packets, 3);
+        dp.process_batch(T0, WEB, &mut pkts[..1], &mut verdicts);
+        assert_eq!(verdicts.len(), 1);
+    }
+}

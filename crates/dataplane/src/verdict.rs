@@ -1,0 +1,156 @@
+//! What the pipeline decided for a packet, as data: forward it to an ENI, send the VPC
+//! router's reply in its place, or drop it for a named reason.
+//!
+//! Every drop reason has a stable kebab-case name; it is the name of its counter, and
+//! the name `vpcctl counters` and the documentation use.
+
+use vpc_config::EniId;
+
+/// The pipeline's decision for one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Write the (possibly rewritten) packet to ENI `to`.
+    Forward {
+        /// The egress ENI.
+        to: EniId,
+    },
+    /// The buffer now holds a packet from the VPC router (an echo reply or an ICMP
+    /// error) in place of the original; write it to ENI `to`.
+    Reply {
+        /// The ENI to send the reply to (the one the packet came from).
+        to: EniId,
+        /// What the reply is.
+        reply: Reply,
+    },
+    /// Discard the packet.
+    Drop(DropReason),
+}
+
+impl From<DropReason> for Verdict {
+    fn from(reason: DropReason) -> Self {
+        Verdict::Drop(reason)
+    }
+}
+
+/// A packet the VPC router sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// An ICMP echo reply from a subnet router address.
+    EchoReply,
+    /// An ICMP error reporting that the original packet was dropped for `cause`.
+    IcmpError {
+        /// Why the original packet was dropped (counted under this reason).
+        cause: DropReason,
+    },
+}
+
+macro_rules! drop_reasons {
+    ($( #[doc = $doc:literal] $variant:ident = $name:literal, )*) => {
+        /// Why a packet was dropped.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DropReason {
+            $( #[doc = $doc] $variant, )*
+        }
+
+        impl DropReason {
+            /// Every reason, in counter order.
+            pub const ALL: &'static [DropReason] = &[$(DropReason::$variant),*];
+            /// How many reasons there are.
+            pub const COUNT: usize = Self::ALL.len();
+
+            /// The stable counter name, e.g. `bad-checksum`.
+            pub fn name(self) -> &'static str {
+                match self { $(DropReason::$variant => $name,)* }
+            }
+
+            /// A one-line description.
+            pub fn description(self) -> &'static str {
+                match self { $(DropReason::$variant => $doc.trim_start(),)* }
+            }
+
+            /// The reason with counter name `name`.
+            pub fn from_name(name: &str) -> Option<DropReason> {
+                Self::ALL.iter().copied().find(|r| r.name() == name)
+            }
+
+            /// The index of this reason's counter.
+            pub fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+drop_reasons! {
+    /// Fewer bytes than an IPv4 header, or than the header's total length (RFC 1812 5.2.2).
+    Truncated = "truncated",
+    /// The IP version is neither 4 nor 6.
+    BadVersion = "bad-version",
+    /// An IPv6 packet; IPv6 is not enabled in this VPC.
+    Ipv6NotEnabled = "ipv6-not-enabled",
+    /// IHL below 5, or a header longer than the packet.
+    BadHeaderLength = "bad-header-length",
+    /// Total length smaller than the header.
+    BadTotalLength = "bad-total-length",
+    /// The IPv4 header checksum does not verify.
+    BadChecksum = "bad-checksum",
+    /// A loose or strict source route option (RFC 7126).
+    SourceRoute = "source-route",
+    /// An IPv4 option with a malformed length.
+    BadOptions = "bad-options",
+    /// A source in 0/8, 127/8, 224/4 or 240/4, or the limited broadcast address.
+    MartianSource = "martian-source",
+    /// Source/destination check: the source is not the sending ENI's address.
+    SpoofedSource = "spoofed-source",
+    /// A destination in 0/8, 127/8 or 240/4.
+    MartianDestination = "martian-destination",
+    /// A subnet's network or broadcast address, or 255.255.255.255 (a VPC has no broadcast).
+    DstBroadcast = "dst-broadcast",
+    /// A multicast destination (no multicast domain).
+    DstMulticast = "dst-multicast",
+    /// A subnet's reserved base+2 or base+3 address.
+    DstReserved = "dst-reserved",
+    /// To a subnet router address, but not an ICMP echo request it can answer.
+    RouterUnsupported = "router-unsupported",
+    /// An ICMP echo request to the router that is too short or fails its checksum.
+    BadIcmp = "bad-icmp",
+    /// No route in the subnet's route table matches the destination.
+    NoRoute = "no-route",
+    /// The matching route's target is gone (state blackhole).
+    RouteBlackhole = "route-blackhole",
+    /// A local destination that no ENI of the VPC has.
+    NoSuchHost = "no-such-host",
+    /// Source/destination check: routed to an ENI that is not the destination.
+    DstCheck = "dst-check",
+    /// The egress ENI is down (its device or namespace is gone).
+    EniDown = "eni-down",
+    /// Routed back to the ENI it came from (a route to an appliance, used by the appliance).
+    RouteLoop = "route-loop",
+    /// TTL 0: a router never forwards it (RFC 1812 4.2.2.9); ICMP time exceeded is sent.
+    TtlExpired = "ttl-expired",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_round_trip() {
+        let mut names: Vec<&str> = DropReason::ALL.iter().map(|r| r.name()).collect();
+        for n in &names {
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                "{n}"
+            );
+            assert_eq!(DropReason::from_name(n).map(|r| r.name()), Some(*n));
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), DropReason::COUNT);
+        for (i, r) in DropReason::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i);
+            assert!(!r.description().is_empty());
+        }
+    }
+}
