@@ -1,1 +1,307 @@
-fn main() {}
+//! `vpcd`: runs VPCs of network namespaces. For every instance of the topology it makes a
+//! network namespace named like the instance and, per ENI, a TUN device inside it; it
+//! forwards every packet those devices send through the sans-IO dataplane
+//! (`vpc-dataplane`), and answers `vpcctl` on a control socket. On SIGINT or SIGTERM it
+//! removes everything it made; at start it removes what a crashed vpcd left behind.
+
+mod control;
+mod error;
+mod forward;
+mod instance;
+mod netns;
+mod owner;
+mod report;
+mod state;
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use tokio::runtime::Handle;
+use tokio::signal::unix::{SignalKind, signal};
+use tun_rs::AsyncDevice;
+use vpc_config::{InstanceId, Topology};
+
+use crate::instance::BuiltInstance;
+use crate::owner::Ownership;
+use crate::state::Shared;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vpcd",
+    version,
+    about = "A userspace VPC router: AWS VPC semantics for Linux network namespaces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bring up the topology and forward its packets until SIGINT or SIGTERM (as root).
+    Run {
+        /// Topology file; without it, the embedded demo (config/demo.toml) runs.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Prefix for namespace names (the instance `web` lives in `<prefix>web`).
+        #[arg(long, value_name = "PREFIX", default_value = "")]
+        netns_prefix: String,
+        /// Where the control socket for vpcctl is created.
+        #[arg(long, value_name = "PATH", default_value = vpc_api::DEFAULT_SOCKET)]
+        control_socket: PathBuf,
+    },
+    /// Validate a topology file: print its errors (exit 1) or a summary.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match main_result() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vpcd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main_result() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { file } => Ok(check(&file)),
+        Command::Run {
+            config,
+            netns_prefix,
+            control_socket,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("VPCD_LOG")
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("vpcd")
+                .build()
+                .context("start the async runtime")?;
+            runtime.block_on(run(config.as_deref(), &netns_prefix, &control_socket))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(file: &Path) -> ExitCode {
+    match vpc_config::load(file) {
+        Ok(t) => {
+            println!("{}: ok: {}", file.display(), summary(&t));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn summary(t: &Topology) -> String {
+    let n =
+        |count: usize, what: &str| format!("{count} {what}{}", if count == 1 { "" } else { "s" });
+    [
+        n(t.vpcs.len(), "vpc"),
+        n(t.subnets.len(), "subnet"),
+        n(t.route_tables.len(), "route table"),
+        n(t.instances.len(), "instance"),
+        n(t.enis.len(), "network interface"),
+    ]
+    .join(", ")
+}
+
+async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Result<()> {
+    if !nix::unistd::geteuid().is_root() {
+        bail!("vpcd run must run as root: it creates network namespaces and TUN devices");
+    }
+    if !prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || prefix.len() > 16
+    {
+        bail!("--netns-prefix {prefix:?}: use at most 16 letters, digits, '-', '_' or '.'");
+    }
+    let (topology, config_name) = match config {
+        Some(path) => (vpc_config::load(path)?, path.display().to_string()),
+        None => (
+            Topology::demo(),
+            "embedded demo (config/demo.toml)".to_owned(),
+        ),
+    };
+    // Signals that arrive during start-up wait until it is over, then stop the daemon.
+    let mut sigterm = signal(SignalKind::terminate()).context("install the SIGTERM handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("install the SIGINT handler")?;
+
+    netns::ensure_run_dir()?;
+    let rt = Handle::current();
+    let reaped = {
+        let rt = rt.clone();
+        tokio::task::spawn_blocking(move || owner::reap_leftovers(&rt)).await?
+    };
+    if !reaped.is_empty() {
+        println!(
+            "removed namespaces left by an earlier vpcd: {}",
+            reaped.join(", ")
+        );
+    }
+    let owner = Ownership::claim()?;
+    println!("topology {config_name}: {}", summary(&topology));
+
+    let names: Vec<String> = topology
+        .instances
+        .iter()
+        .map(|i| format!("{prefix}{}", i.name))
+        .collect();
+    let (owner, built) = {
+        let (topology, names, rt) = (topology.clone(), names.clone(), rt.clone());
+        tokio::task::spawn_blocking(move || build_all(&topology, &names, owner, &rt)).await?
+    };
+    let built = match built {
+        Ok(b) => b,
+        Err(e) => {
+            owner.remove_all();
+            return Err(e);
+        }
+    };
+    let listener = match control::bind(socket).await {
+        Ok(l) => l,
+        Err(e) => {
+            owner.remove_all();
+            return Err(e.into());
+        }
+    };
+    let (shared, devices, identities) = match start_dataplane(topology, config_name, names, built) {
+        Ok(s) => s,
+        Err(e) => {
+            owner.remove_all();
+            let _ = std::fs::remove_file(socket);
+            return Err(e);
+        }
+    };
+    let mut tasks = Vec::new();
+    for (eni, dev) in devices {
+        tasks.push(tokio::spawn(forward::run_eni(shared.clone(), eni, dev)));
+    }
+    tasks.push(tokio::spawn(forward::watch_namespaces(
+        shared.clone(),
+        identities,
+    )));
+    tasks.push(tokio::spawn(control::serve(listener, shared.clone())));
+    println!(
+        "ready: {} instances, {} ENIs; control socket {}; stop with Ctrl-C or SIGTERM",
+        shared.topology.instances.len(),
+        shared.topology.enis.len(),
+        socket.display()
+    );
+
+    let which = tokio::select! {
+        _ = sigterm.recv() => "SIGTERM",
+        _ = sigint.recv() => "SIGINT",
+    };
+    println!("{which}: removing namespaces and devices");
+    for task in &tasks {
+        task.abort();
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    drop(shared);
+    owner.remove_all();
+    let _ = std::fs::remove_file(socket);
+    println!("stopped");
+    Ok(())
+}
+
+/// Creates every instance's namespace and devices; on failure, what was made is in
+/// `owner` for the caller to remove.
+fn build_all(
+    topology: &Topology,
+    names: &[String],
+    mut owner: Ownership,
+    rt: &Handle,
+) -> (Ownership, anyhow::Result<Vec<BuiltInstance>>) {
+    let mut built = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match instance::build(topology, InstanceId(i as u32), name, &mut owner, rt) {
+            Ok(b) => {
+                let inst = topology.instance(InstanceId(i as u32));
+                let enis: Vec<String> = inst
+                    .enis
+                    .iter()
+                    .map(|&e| {
+                        let eni = topology.eni(e);
+                        let subnet = topology.subnet(eni.subnet);
+                        format!(
+                            "eth{} {}/{} ({}, az {})",
+                            eni.device_index,
+                            eni.private_ip,
+                            subnet.cidr.prefix_len(),
+                            subnet.name,
+                            subnet.az
+                        )
+                    })
+                    .collect();
+                println!(
+                    "instance {}: namespace {name}, {}",
+                    inst.name,
+                    enis.join(", ")
+                );
+                built.push(b);
+            }
+            Err(e) => {
+                let inst = &topology.instance(InstanceId(i as u32)).name;
+                return (
+                    owner,
+                    Err(e).with_context(|| format!("instance {inst} (namespace {name})")),
+                );
+            }
+        }
+    }
+    (owner, Ok(built))
+}
+
+type Started = (
+    Arc<Shared>,
+    Vec<(vpc_config::EniId, AsyncDevice)>,
+    Vec<netns::Identity>,
+);
+
+/// Turns the built devices into async readers and write descriptors, and the shared state.
+fn start_dataplane(
+    topology: Topology,
+    config_name: String,
+    names: Vec<String>,
+    built: Vec<BuiltInstance>,
+) -> anyhow::Result<Started> {
+    let mut writers = Vec::new();
+    let mut readers = Vec::new();
+    let mut identities = Vec::new();
+    for (i, b) in built.into_iter().enumerate() {
+        identities.push(b.identity);
+        let enis = &topology.instance(InstanceId(i as u32)).enis;
+        for (&eni, dev) in enis.iter().zip(b.devices) {
+            writers.push(
+                dev.as_fd()
+                    .try_clone_to_owned()
+                    .context("duplicate a TUN descriptor")?,
+            );
+            readers.push((eni, AsyncDevice::new(dev).context("register a TUN device")?));
+        }
+    }
+    let shared = Arc::new(Shared::new(topology, config_name, names, writers));
+    Ok((shared, readers, identities))
+}

@@ -65,7 +65,11 @@ impl RouteTable {
     /// Adds `route`; if a route for the same prefix exists, the one with the better
     /// origin stays (`local` first among equals). Returns whether `route` was kept.
     pub fn insert(&mut self, route: Route) -> bool {
-        if self.lpm.get(&route.destination).is_some_and(|e| e.origin <= route.origin) {
+        if self
+            .lpm
+            .get(&route.destination)
+            .is_some_and(|e| e.origin <= route.origin)
+        {
             return false;
         }
         self.lpm.insert(route.destination, route);
