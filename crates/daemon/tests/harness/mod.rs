@@ -1,0 +1,317 @@
+//! The end-to-end harness: runs the real `vpcd` binary as root with a namespace prefix
+//! and control socket of the test's own, so tests run in parallel; drives instances with
+//! real tools (`ip netns exec ... ping`) and real sockets opened inside their namespaces;
+//! asks the daemon through `vpcctl`'s code. Dropping a [`Vpcd`] stops the daemon and
+//! removes every namespace with the test's prefix, also when the test failed.
+
+#![allow(dead_code)] // each test binary uses a different part
+#![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use vpc_api::{CountersReport, Response, Status};
+
+/// Whether the e2e tests can run: they need root. Without root they fail, unless
+/// `VPCD_SKIP_E2E=1` asks to skip them.
+pub fn root_or_skip() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var_os("VPCD_SKIP_E2E").is_some_and(|v| v == "1") {
+        eprintln!("VPCD_SKIP_E2E=1: skipping an end-to-end test (it needs root)");
+        return false;
+    }
+    panic!(
+        "the end-to-end tests need root (they create network namespaces and TUN devices): \
+         run `sudo scripts/test.sh`, or set VPCD_SKIP_E2E=1 to skip them"
+    );
+}
+
+/// Daemon start-ups share this lock; a test that needs to be the only one starting
+/// daemons (a starting daemon removes every dead daemon's leftovers) takes it exclusively.
+static STARTUP: RwLock<()> = RwLock::new(());
+
+/// Keeps other tests from starting daemons while held.
+pub fn exclusive_startup() -> RwLockWriteGuard<'static, ()> {
+    STARTUP.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running daemon.
+pub struct Vpcd {
+    child: Option<Child>,
+    /// Namespace prefix (`e2e-<tag>-`).
+    pub prefix: String,
+    /// Control socket.
+    pub socket: PathBuf,
+    config: Option<PathBuf>,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Vpcd {
+    /// Starts `vpcd run` on the embedded demo, or on `config` (TOML text), and waits for
+    /// its `ready` line.
+    pub fn start(tag: &str, config: Option<&str>) -> Vpcd {
+        let _shared = STARTUP.read().unwrap_or_else(|p| p.into_inner());
+        Self::start_holding(tag, config)
+    }
+
+    /// Like [`Vpcd::start`], for a test that holds [`exclusive_startup`].
+    pub fn start_holding(tag: &str, config: Option<&str>) -> Vpcd {
+        let prefix = format!("e2e-{tag}-");
+        let tmp = std::env::temp_dir();
+        let socket = tmp.join(format!("vpcd-e2e-{tag}-{}.sock", std::process::id()));
+        let config = config.map(|text| {
+            let path = tmp.join(format!("vpcd-e2e-{tag}-{}.toml", std::process::id()));
+            std::fs::write(&path, text).expect("write the test config");
+            path
+        });
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcd"));
+        cmd.args(["run", "--netns-prefix", &prefix, "--control-socket"])
+            .arg(&socket);
+        if let Some(c) = &config {
+            cmd.arg("--config").arg(c);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start vpcd");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let out = child.stdout.take().expect("piped stdout");
+        let sink = stdout.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if line.starts_with("ready") {
+                    let _ = ready_tx.send(());
+                }
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let err = child.stderr.take().expect("piped stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let mut vpcd = Vpcd {
+            child: Some(child),
+            prefix,
+            socket,
+            config,
+            stdout,
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if ready_rx.recv_timeout(Duration::from_millis(100)).is_ok() {
+                return vpcd;
+            }
+            let exited = vpcd
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || Instant::now() > deadline {
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "vpcd did not become ready ({exited:?})\nstdout:\n{}\nstderr:\n{}",
+                    vpcd.stdout(),
+                    vpcd.stderr()
+                );
+            }
+        }
+    }
+
+    /// Everything the daemon printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Everything the daemon printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// The namespace of `instance`.
+    pub fn ns(&self, instance: &str) -> String {
+        format!("{}{instance}", self.prefix)
+    }
+
+    /// Runs a command inside `instance`'s namespace.
+    pub fn exec(&self, instance: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns(instance)])
+            .args(args)
+            .output()
+            .expect("run ip netns exec")
+    }
+
+    /// Whether `count` pings from `instance` to `dst` all get answers (`extra` are more
+    /// ping options).
+    pub fn ping(&self, instance: &str, dst: &str, count: u32, extra: &[&str]) -> bool {
+        let count = count.to_string();
+        let mut args = vec!["ping", "-n", "-q", "-c", &count, "-i", "0.2", "-W", "1"];
+        args.extend_from_slice(extra);
+        args.push(dst);
+        self.exec(instance, &args).status.success()
+    }
+
+    /// Runs vpcctl against this daemon; returns what it printed.
+    pub fn ctl(&self, args: &[&str]) -> String {
+        let socket = self.socket.to_string_lossy().into_owned();
+        let mut full = vec!["vpcctl", "--socket", &socket];
+        full.extend_from_slice(args);
+        let mut out = Vec::new();
+        if let Err(e) = vpcctl::run(full.clone(), &mut out) {
+            panic!("{full:?}: {e}");
+        }
+        String::from_utf8(out).expect("utf-8 output")
+    }
+
+    /// `vpcctl counters --json`, decoded.
+    pub fn counters(&self) -> CountersReport {
+        match vpc_api::decode_response(self.ctl(&["counters", "--json"]).as_bytes()) {
+            Ok(Response::Counters(c)) => c,
+            other => panic!("unexpected counters response {other:?}"),
+        }
+    }
+
+    /// `vpcctl status --json`, decoded.
+    pub fn status(&self) -> Status {
+        match vpc_api::decode_response(self.ctl(&["status", "--json"]).as_bytes()) {
+            Ok(Response::Status(s)) => s,
+            other => panic!("unexpected status response {other:?}"),
+        }
+    }
+
+    /// Drops for `reason` over all ENIs.
+    pub fn dropped(&self, reason: &str) -> u64 {
+        drops(&self.counters(), reason)
+    }
+
+    /// Sends SIGTERM and waits for the daemon to exit.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        wait_timeout(&mut child, Duration::from_secs(20)).unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!(
+                "vpcd did not stop within 20 s of SIGTERM\nstdout:\n{}",
+                self.stdout()
+            );
+        })
+    }
+
+    /// Kills the daemon with SIGKILL (a crash): nothing is cleaned up by it.
+    pub fn crash(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Vpcd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+            if wait_timeout(&mut child, Duration::from_secs(10)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        remove_namespaces(&self.prefix);
+        let _ = std::fs::remove_file(&self.socket);
+        if let Some(c) = &self.config {
+            let _ = std::fs::remove_file(c);
+        }
+    }
+}
+
+/// Drops for `reason` in a counters report.
+pub fn drops(c: &CountersReport, reason: &str) -> u64 {
+    c.drops
+        .iter()
+        .find(|d| d.reason == reason)
+        .map(|d| d.count)
+        .unwrap_or_else(|| panic!("no drop reason {reason}"))
+}
+
+/// The namespaces whose names start with `prefix`.
+pub fn namespaces(prefix: &str) -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Removes every namespace whose name starts with `prefix` (a test's own).
+pub fn remove_namespaces(prefix: &str) {
+    for ns in namespaces(prefix) {
+        let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+    }
+}
+
+/// Runs `f` on a thread inside namespace `ns` (sockets it opens belong to `ns`).
+pub fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        f()
+    })
+}
+
+fn wait_timeout(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Polls `cond` every 100 ms for up to `limit`.
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
