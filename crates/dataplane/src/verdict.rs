@@ -153,4 +153,12 @@ mod tests {
             assert!(!r.description().is_empty());
         }
     }
+
+    #[test]
+    fn docs_counters_md_lists_every_reason() {
+        let doc = include_str!("../../../docs/counters.md");
+        for r in DropReason::ALL {
+            assert!(doc.contains(&format!("| `{}` |", r.name())), "docs/counters.md lacks {}", r.name());
+        }
+    }
 }
