@@ -94,20 +94,12 @@ pub fn build(
 /// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices, addresses
 /// and routes.
 fn setup(plans: &[EniPlan], marker: &str, rt: &Handle) -> Result<Vec<SyncDevice>, SetupError> {
-    // A netlink socket belongs to the namespace of the thread that opens it.
-    let (conn, netlink) = {
-        let _guard = rt.enter();
-        let (conn, netlink, _) =
-            rtnetlink::new_connection().map_err(SetupError::io("open netlink"))?;
-        (conn, netlink)
-    };
-    let task = rt.spawn(conn);
-    let built = rt
-        .block_on(mark(&netlink, marker))
-        .and_then(|()| make_devices(plans))
-        .and_then(|devices| rt.block_on(configure(&netlink, plans)).map(|()| devices));
-    task.abort();
-    built
+    netns::with_netlink(rt, async |netlink| {
+        mark(netlink, marker).await?;
+        let devices = make_devices(plans)?;
+        configure(netlink, plans).await?;
+        Ok(devices)
+    })
 }
 
 /// Marks the namespace as this daemon's (see `owner`) and brings up loopback.

@@ -13,6 +13,7 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::stat::Mode;
 use nix::unistd::{mkdir, unlink};
+use tokio::runtime::Handle;
 
 use crate::error::SetupError;
 
@@ -175,6 +176,25 @@ pub fn delete(name: &str) -> Result<(), SetupError> {
         Ok(()) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(err(e)),
     }
+}
+
+/// Runs `f` with a netlink handle whose socket is opened now, in the calling thread's
+/// namespace (a netlink socket stays in the namespace it was opened in). The connection
+/// runs on `rt`; this blocks the calling thread, which must not be a runtime thread.
+pub fn with_netlink<T>(
+    rt: &Handle,
+    f: impl AsyncFnOnce(&rtnetlink::Handle) -> Result<T, SetupError>,
+) -> Result<T, SetupError> {
+    let (conn, netlink) = {
+        let _guard = rt.enter();
+        let (conn, netlink, _) =
+            rtnetlink::new_connection().map_err(SetupError::io("open netlink"))?;
+        (conn, netlink)
+    };
+    let task = rt.spawn(conn);
+    let result = rt.block_on(f(&netlink));
+    task.abort();
+    result
 }
 
 /// Runs `f` on a fresh OS thread (which may change its own namespace) and waits for it.

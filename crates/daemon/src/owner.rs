@@ -140,27 +140,18 @@ pub fn reap_leftovers(rt: &Handle) -> Vec<String> {
 fn lo_alias(name: &str, rt: &Handle) -> Result<Option<String>, SetupError> {
     let rt = rt.clone();
     netns::enter(name, move || {
-        let (conn, handle) = {
-            let _guard = rt.enter();
-            let (conn, handle, _) =
-                rtnetlink::new_connection().map_err(SetupError::io("open netlink"))?;
-            (conn, handle)
-        };
-        let task = rt.spawn(conn);
-        let alias = rt.block_on(async {
-            let mut links = handle.link().get().match_name("lo".to_owned()).execute();
+        netns::with_netlink(&rt, async |netlink| {
+            let mut links = netlink.link().get().match_name("lo".to_owned()).execute();
             let link = links
                 .try_next()
                 .await
                 .map_err(SetupError::netlink("get lo"))?;
-            Ok::<_, SetupError>(link.and_then(|l| {
+            Ok(link.and_then(|l| {
                 l.attributes.into_iter().find_map(|a| match a {
                     LinkAttribute::IfAlias(s) => Some(s),
                     _ => None,
                 })
             }))
-        });
-        task.abort();
-        alias
+        })
     })
 }
