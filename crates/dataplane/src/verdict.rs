@@ -158,7 +158,11 @@ mod tests {
     fn docs_counters_md_lists_every_reason() {
         let doc = include_str!("../../../docs/counters.md");
         for r in DropReason::ALL {
-            assert!(doc.contains(&format!("| `{}` |", r.name())), "docs/counters.md lacks {}", r.name());
+            assert!(
+                doc.contains(&format!("| `{}` |", r.name())),
+                "docs/counters.md lacks {}",
+                r.name()
+            );
         }
     }
 }
