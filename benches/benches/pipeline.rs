@@ -1,1 +1,183 @@
-fn main() {}
+//! Criterion benchmarks of the packet pipeline, run with `cargo bench -p vpc-bench`.
+//! The results are recorded in `docs/benchmarks.md`, never asserted.
+//!
+//! Every pipeline benchmark owns one dataplane and preallocated packet buffers; each
+//! iteration first copies the pristine input back into its buffer (the pipeline may
+//! rewrite a packet in place, e.g. into the router's reply), then processes it. That
+//! copy is inside the timing; `restore/*` measures it alone. Nothing allocates inside
+//! the timed loop. Before timing, each benchmark checks once that its packet gets the
+//! verdict it is meant to measure.
+//!
+//! - `forward/*`: one packet web -> db, forwarded between subnets.
+//! - `router/echo-reply`: app pings its subnet router 10.0.2.1, answered in place.
+//! - `drop/reserved`: app -> 10.0.2.3, a reserved address, dropped.
+//! - `batch/N`: `process_batch` on N forwardable packets.
+//! - `lpm/N`: `RouteTable::lookup` alone, N random prefixes.
+//! - `pipeline/1000-routes`: forwarding through a route table of 1,001 routes.
+//! - `restore/*`: the per-iteration copy of the input, alone.
+
+use std::hint::black_box;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main};
+use vpc_bench::{APP, APP_IP, DB, DB_IP, FW, WEB, WEB_IP, XorShift};
+use vpc_bench::{
+    addresses_in, buffer_for, icmp_echo, many_routes_topology, outside_slash_24s, random_prefixes,
+    restore, route_table, udp,
+};
+use vpc_config::{EniId, Topology};
+use vpc_dataplane::{Dataplane, DropReason, Reply, Time, Verdict};
+
+/// The time passed to the pipeline: fixed, nothing here depends on it.
+const NOW: Time = Time::from_secs(1);
+
+/// Benchmarks `name` in `group`: `pristine`, read from ENI `from` of `topology`, through
+/// `Dataplane::process`, restored before each iteration. Checks `expected` first.
+fn one_packet(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    topology: &Topology,
+    from: EniId,
+    pristine: &[u8],
+    expected: Verdict,
+) {
+    let mut dp = Dataplane::new(topology);
+    let mut buf = buffer_for(pristine);
+    assert_eq!(dp.process(NOW, from, &mut buf), expected, "{name}");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            restore(&mut buf, pristine);
+            dp.process(black_box(NOW), black_box(from), &mut buf)
+        })
+    });
+}
+
+fn forward(c: &mut Criterion) {
+    let t = Topology::demo();
+    let mut g = c.benchmark_group("forward");
+    let to_db = Verdict::Forward { to: DB };
+    let icmp = icmp_echo(WEB_IP, DB_IP, 84);
+    one_packet(&mut g, "icmp-84B", &t, WEB, &icmp, to_db);
+    let big = udp(WEB_IP, DB_IP, 1500);
+    one_packet(&mut g, "udp-1500B", &t, WEB, &big, to_db);
+    g.finish();
+}
+
+fn router(c: &mut Criterion) {
+    let t = Topology::demo();
+    let mut g = c.benchmark_group("router");
+    let ping = icmp_echo(APP_IP, Ipv4Addr::new(10, 0, 2, 1), 84);
+    let reply = Verdict::Reply {
+        to: APP,
+        reply: Reply::EchoReply,
+    };
+    one_packet(&mut g, "echo-reply", &t, APP, &ping, reply);
+    g.finish();
+}
+
+fn drops(c: &mut Criterion) {
+    let t = Topology::demo();
+    let mut g = c.benchmark_group("drop");
+    let p = icmp_echo(APP_IP, Ipv4Addr::new(10, 0, 2, 3), 84);
+    let dropped = Verdict::Drop(DropReason::DstReserved);
+    one_packet(&mut g, "reserved", &t, APP, &p, dropped);
+    g.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    let t = Topology::demo();
+    let pristine = icmp_echo(WEB_IP, DB_IP, 84);
+    let mut g = c.benchmark_group("batch");
+    for n in [1usize, 32, 256] {
+        let mut dp = Dataplane::new(&t);
+        let mut pkts: Vec<_> = (0..n).map(|_| buffer_for(&pristine)).collect();
+        let mut verdicts = Vec::with_capacity(n);
+        let capacity = verdicts.capacity();
+        dp.process_batch(NOW, WEB, &mut pkts, &mut verdicts);
+        assert!(verdicts.iter().all(|v| *v == Verdict::Forward { to: DB }));
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                for p in pkts.iter_mut() {
+                    restore(p, &pristine);
+                }
+                dp.process_batch(black_box(NOW), black_box(WEB), &mut pkts, &mut verdicts);
+                black_box(&verdicts);
+            })
+        });
+        // Reusing the verdict vector never grew it.
+        assert_eq!(verdicts.capacity(), capacity);
+    }
+    g.finish();
+}
+
+/// How many precomputed addresses the LPM benchmarks rotate through (a power of two).
+const LOOKUP_ADDRESSES: usize = 4096;
+
+fn lpm(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lpm");
+    g.throughput(Throughput::Elements(1));
+    for n in [10usize, 1000, 100_000] {
+        let mut rng = XorShift::new(0x5eed + n as u64);
+        let prefixes = random_prefixes(n, &mut rng);
+        let table = route_table(&prefixes);
+        let addrs = addresses_in(&prefixes, LOOKUP_ADDRESSES, &mut rng);
+        let mut i = 0;
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) & (LOOKUP_ADDRESSES - 1);
+                table.lookup(black_box(addrs[i])).map(|r| r.target)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+    let prefixes = outside_slash_24s(1000, &mut XorShift::new(0x1000));
+    let t = many_routes_topology(&prefixes);
+    let dst = Ipv4Addr::from(u32::from(prefixes[500].network()) | 77);
+    let p = icmp_echo(WEB_IP, dst, 84);
+    let mut g = c.benchmark_group("pipeline");
+    one_packet(
+        &mut g,
+        "1000-routes",
+        &t,
+        WEB,
+        &p,
+        Verdict::Forward { to: FW },
+    );
+    g.finish();
+}
+
+fn restore_only(c: &mut Criterion) {
+    let mut g = c.benchmark_group("restore");
+    g.throughput(Throughput::Elements(1));
+    for (name, pristine) in [
+        ("84B", icmp_echo(WEB_IP, DB_IP, 84)),
+        ("1500B", udp(WEB_IP, DB_IP, 1500)),
+    ] {
+        let mut buf = buffer_for(&pristine);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                restore(&mut buf, black_box(&pristine));
+                black_box(&mut buf);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Two cores here: short runs, and still enough samples for a stable median.
+    config = Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    targets = forward, router, drops, batch, lpm, pipeline, restore_only
+}
+criterion_main!(benches);

@@ -118,7 +118,11 @@ pub struct XorShift(u64);
 impl XorShift {
     /// A generator seeded with `seed` (0 is replaced, xorshift must not start at 0).
     pub fn new(seed: u64) -> Self {
-        XorShift(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+        XorShift(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
     }
 
     /// The next 64 bits.
@@ -216,7 +220,9 @@ pub fn many_routes_toml(prefixes: &[Ipv4Net]) -> String {
          subnets = [\"public-a\"]\nroute = [\n",
     );
     for p in prefixes {
-        s.push_str(&format!("  {{ destination = \"{p}\", instance = \"fw\" }},\n"));
+        s.push_str(&format!(
+            "  {{ destination = \"{p}\", instance = \"fw\" }},\n"
+        ));
     }
     s.push_str("]\n");
     s
@@ -264,10 +270,18 @@ mod tests {
     fn the_many_routes_topology_forwards_to_fw() {
         let prefixes = outside_slash_24s(1000, &mut XorShift::new(3));
         let t = many_routes_topology(&prefixes);
-        assert_eq!(t.route_table(t.subnet(t.eni(WEB).subnet).route_table).routes.len(), 1001);
+        assert_eq!(
+            t.route_table(t.subnet(t.eni(WEB).subnet).route_table)
+                .routes
+                .len(),
+            1001
+        );
         let dst = Ipv4Addr::from(u32::from(prefixes[500].network()) | 77);
         let mut dp = Dataplane::new(&t);
         let mut pkt = PacketBuf::from_bytes(&icmp_echo(WEB_IP, dst, 84));
-        assert_eq!(dp.process(Time::from_secs(1), WEB, &mut pkt), Verdict::Forward { to: FW });
+        assert_eq!(
+            dp.process(Time::from_secs(1), WEB, &mut pkt),
+            Verdict::Forward { to: FW }
+        );
     }
 }
