@@ -27,7 +27,10 @@ pub enum CtlError {
         /// Why.
         source: io::Error,
     },
-    /// Talking to the daemon or writing the output failed.
+    /// Talking to the daemon failed.
+    #[error("talking to vpcd: {0}")]
+    Socket(io::Error),
+    /// Writing the output failed.
     #[error("{0}")]
     Io(#[from] io::Error),
     /// The daemon's answer is not a response of this protocol.
@@ -101,10 +104,10 @@ fn ask(cli: &Cli, request: &Request) -> Result<(String, Response), CtlError> {
         path: cli.socket.display().to_string(),
         source,
     })?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.write_all(&vpc_api::encode(request))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(CtlError::Socket)?;
+    stream.write_all(&vpc_api::encode(request)).map_err(CtlError::Socket)?;
     let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line)?;
+    BufReader::new(&stream).read_line(&mut line).map_err(CtlError::Socket)?;
     let response = vpc_api::decode_response(line.as_bytes())?;
     Ok((line, response))
 }
