@@ -104,10 +104,16 @@ fn ask(cli: &Cli, request: &Request) -> Result<(String, Response), CtlError> {
         path: cli.socket.display().to_string(),
         source,
     })?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(CtlError::Socket)?;
-    stream.write_all(&vpc_api::encode(request)).map_err(CtlError::Socket)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(CtlError::Socket)?;
+    stream
+        .write_all(&vpc_api::encode(request))
+        .map_err(CtlError::Socket)?;
     let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line).map_err(CtlError::Socket)?;
+    BufReader::new(&stream)
+        .read_line(&mut line)
+        .map_err(CtlError::Socket)?;
     let response = vpc_api::decode_response(line.as_bytes())?;
     Ok((line, response))
 }

@@ -7,7 +7,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(vpcctl::CtlError::Usage(e)) => e.exit(),
         // The reader went away (`vpcctl counters | head`): nothing left to say.
-        Err(vpcctl::CtlError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(vpcctl::CtlError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("vpcctl: {e}");
             ExitCode::FAILURE
