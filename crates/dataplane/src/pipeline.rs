@@ -14,7 +14,7 @@
 //! Later issues insert network ACLs, security groups and connection tracking, and NAT
 //! between `route` and `deliver`, here in this list.
 
-use vpc_config::{EniId, Topology};
+use vpc_config::{EniId, RouteTableId, RouteTarget, Topology};
 
 use crate::counters::Counters;
 use crate::destination::Dst;
@@ -25,6 +25,7 @@ use crate::sanity::Trimmed;
 use crate::tables::Tables;
 use crate::time::Time;
 use crate::verdict::{DropReason, Reply, Verdict};
+use crate::wire::ipv4::Ipv4Header;
 use crate::{antispoof, deliver, destination, router, sanity, ttl};
 
 /// The VPC dataplane: compiled topology, link states, router state and counters.
@@ -109,7 +110,7 @@ impl Dataplane {
         now: Time,
         from: EniId,
         pkt: &mut PacketBuf,
-        ip: &crate::wire::ipv4::Ipv4Header,
+        ip: &Ipv4Header,
         cause: DropReason,
         e: icmp_error::IcmpError,
     ) -> Verdict {
@@ -147,10 +148,7 @@ impl Dataplane {
     }
 
     /// The routes of route table `table` as the dataplane holds them, with their state.
-    pub fn routes(
-        &self,
-        table: vpc_config::RouteTableId,
-    ) -> impl Iterator<Item = (Route, RouteState)> + '_ {
+    pub fn routes(&self, table: RouteTableId) -> impl Iterator<Item = (Route, RouteState)> + '_ {
         self.tables.route_tables[table.index()]
             .routes()
             .map(|r| (*r, self.route_state(r)))
@@ -158,7 +156,7 @@ impl Dataplane {
 
     fn route_state(&self, route: &Route) -> RouteState {
         match route.target {
-            vpc_config::RouteTarget::Eni(e) if !self.link_up[e.index()] => RouteState::Blackhole,
+            RouteTarget::Eni(e) if !self.link_up[e.index()] => RouteState::Blackhole,
             _ => RouteState::Active,
         }
     }
