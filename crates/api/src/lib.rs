@@ -13,16 +13,17 @@ pub const DEFAULT_SOCKET: &str = "/run/vpcd/vpcd.sock";
 /// The longest request line the daemon reads, newline included.
 pub const MAX_REQUEST_LEN: usize = 64 * 1024;
 
-/// A request.
+/// A request. (Variants are structs, even without fields, because serde rejects unknown
+/// keys only in struct variants of an internally tagged enum.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Request {
     /// Instances, ENIs and their state.
-    Status,
+    Status {},
     /// Route tables with each route's state.
-    Routes,
+    Routes {},
     /// Per-ENI and per-drop-reason counters.
-    Counters,
+    Counters {},
 }
 
 /// A response.
@@ -221,12 +222,15 @@ mod tests {
 
     #[test]
     fn requests_round_trip_and_garbage_is_an_error() {
-        for r in [Request::Status, Request::Routes, Request::Counters] {
+        for r in [Request::Status {}, Request::Routes {}, Request::Counters {}] {
             let line = encode(&r);
             assert_eq!(line.last(), Some(&b'\n'));
             assert_eq!(decode_request(&line).unwrap(), r);
         }
-        assert_eq!(encode(&Request::Counters), b"{\"command\":\"counters\"}\n");
+        assert_eq!(
+            encode(&Request::Counters {}),
+            b"{\"command\":\"counters\"}\n"
+        );
         assert!(matches!(
             decode_request(b"{\"command\":\"reboot\"}"),
             Err(ApiError::Malformed(_))

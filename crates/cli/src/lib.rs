@@ -79,9 +79,9 @@ where
 {
     let cli = Cli::try_parse_from(args)?;
     let request = match cli.command {
-        Command::Status => Request::Status,
-        Command::Routes => Request::Routes,
-        Command::Counters { .. } => Request::Counters,
+        Command::Status => Request::Status {},
+        Command::Routes => Request::Routes {},
+        Command::Counters { .. } => Request::Counters {},
     };
     let (raw, response) = ask(&cli, &request)?;
     if cli.json {

@@ -118,8 +118,8 @@ async fn client(stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
 
 fn answer(request: Request, shared: &Shared) -> Response {
     match request {
-        Request::Status => Response::Status(report::status(shared)),
-        Request::Routes => Response::Routes(report::routes(shared)),
-        Request::Counters => Response::Counters(report::counters(shared)),
+        Request::Status {} => Response::Status(report::status(shared)),
+        Request::Routes {} => Response::Routes(report::routes(shared)),
+        Request::Counters {} => Response::Counters(report::counters(shared)),
     }
 }
