@@ -59,6 +59,15 @@ pub fn reserved(subnet: Ipv4Net, ip: Ipv4Addr) -> Option<Reserved> {
     }
 }
 
+/// The five reserved addresses of `subnet` with what each is for, lowest first.
+pub fn reserved_addresses(subnet: Ipv4Net) -> impl Iterator<Item = (Ipv4Addr, Reserved)> {
+    let base = u32::from(subnet.network());
+    (0..4)
+        .map(move |i| Ipv4Addr::from(base + i))
+        .chain([subnet.broadcast()])
+        .filter_map(move |ip| reserved(subnet, ip).map(|r| (ip, r)))
+}
+
 /// The VPC router's address in `subnet` (base+1).
 pub fn router(subnet: Ipv4Net) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(subnet.network()) + 1)
@@ -69,11 +78,6 @@ pub fn usable(subnet: Ipv4Net) -> impl Iterator<Item = Ipv4Addr> {
     let first = u32::from(subnet.network()) + 4;
     let last = u32::from(subnet.broadcast());
     (first..last).map(Ipv4Addr::from)
-}
-
-/// How many addresses of `subnet` may be assigned (total minus the five reserved).
-pub fn usable_count(subnet: Ipv4Net) -> u32 {
-    (1u32 << (32 - subnet.prefix_len())).saturating_sub(5)
 }
 
 #[cfg(test)]
@@ -110,13 +114,24 @@ mod tests {
             Some(Reserved::Broadcast)
         );
         assert_eq!(reserved(s, "10.0.1.1".parse().unwrap()), None);
-        assert_eq!(usable_count(s), 251);
         assert_eq!(usable(s).count(), 251);
+        let all: Vec<(String, Reserved)> = reserved_addresses(s)
+            .map(|(ip, r)| (ip.to_string(), r))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("10.0.0.0".to_string(), Reserved::Network),
+                ("10.0.0.1".to_string(), Reserved::Router),
+                ("10.0.0.2".to_string(), Reserved::Dns),
+                ("10.0.0.3".to_string(), Reserved::Future),
+                ("10.0.0.255".to_string(), Reserved::Broadcast),
+            ]
+        );
     }
 
     #[test]
     fn a_slash_27_has_27_usable_and_a_slash_28_has_11() {
-        assert_eq!(usable_count(net("10.0.0.32/27")), 27);
         assert_eq!(usable(net("10.0.0.32/27")).count(), 27);
         assert_eq!(usable(net("10.0.0.16/28")).count(), 11);
         assert_eq!(

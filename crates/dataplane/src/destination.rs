@@ -12,6 +12,7 @@ use vpc_config::{EniId, VpcId};
 
 use crate::tables::{AddrClass, Tables};
 use crate::verdict::DropReason;
+use crate::wire::ipv4;
 
 /// What the destination is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +32,7 @@ pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst
     if dst.is_multicast() {
         return Err(DropReason::DstMulticast);
     }
-    let first = dst.octets()[0];
-    if first == 0 || first == 127 || first >= 240 {
+    if ipv4::is_martian_destination(dst) {
         return Err(DropReason::MartianDestination);
     }
     match tables.classify(vpc, dst) {

@@ -80,15 +80,8 @@ impl Tables {
             .collect();
         let mut addrs = FxHashMap::default();
         for s in &t.subnets {
-            let cidr = s.cidr;
-            let last = cidr.broadcast();
-            let reserved = (0..4)
-                .map(|i| Ipv4Addr::from(u32::from(cidr.network()) + i))
-                .chain([last]);
-            for ip in reserved {
-                if let Some(r) = addressing::reserved(cidr, ip) {
-                    addrs.insert((s.vpc, ip), AddrClass::Reserved(r));
-                }
+            for (ip, r) in addressing::reserved_addresses(s.cidr) {
+                addrs.insert((s.vpc, ip), AddrClass::Reserved(r));
             }
         }
         for id in t.eni_ids() {

@@ -3,8 +3,6 @@
 
 /// Echo reply.
 pub const ECHO_REPLY: u8 = 0;
-/// Destination unreachable.
-pub const DEST_UNREACHABLE: u8 = 3;
 /// Echo request.
 pub const ECHO_REQUEST: u8 = 8;
 /// Time exceeded.

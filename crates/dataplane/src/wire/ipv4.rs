@@ -113,6 +113,13 @@ pub fn is_martian_source(ip: Ipv4Addr) -> bool {
     o == 0 || o == 127 || o >= 224
 }
 
+/// Whether `ip` may never be a destination to forward to: 0/8, 127/8 and 240/4
+/// (255.255.255.255 and multicast are dropped for their own reasons before this).
+pub fn is_martian_destination(ip: Ipv4Addr) -> bool {
+    let o = ip.octets()[0];
+    o == 0 || o == 127 || o >= 240
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +173,10 @@ mod tests {
         }
         for ok in ["10.0.0.1", "1.1.1.1", "223.255.255.255", "169.254.169.254"] {
             assert!(!is_martian_source(ok.parse().unwrap()), "{ok}");
+            assert!(!is_martian_destination(ok.parse().unwrap()), "{ok}");
+        }
+        for m in ["0.1.2.3", "127.0.0.1", "240.0.0.1"] {
+            assert!(is_martian_destination(m.parse().unwrap()), "{m}");
         }
     }
 }
