@@ -210,6 +210,23 @@ impl Topology {
     }
 }
 
+impl Eni {
+    /// Its device name inside the instance: `ethN`.
+    pub fn device(&self) -> DeviceName {
+        DeviceName(self.device_index)
+    }
+}
+
+/// The device name of an interface inside its instance: `eth{index}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceName(pub u8);
+
+impl fmt::Display for DeviceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "eth{}", self.0)
+    }
+}
+
 /// Display form of an ENI: `web/eth0`.
 #[derive(Debug, Clone, Copy)]
 pub struct EniName<'a> {
@@ -219,6 +236,6 @@ pub struct EniName<'a> {
 
 impl fmt::Display for EniName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/eth{}", self.instance, self.device_index)
+        write!(f, "{}/{}", self.instance, DeviceName(self.device_index))
     }
 }

@@ -36,12 +36,27 @@ const MAX_VPC_CIDRS: usize = 5;
 pub const MAX_ENIS_PER_INSTANCE: usize = 8;
 
 /// Special-purpose ranges that cannot hold a VPC (their addresses are martians).
-const UNUSABLE: [(&str, &str); 5] = [
-    ("0.0.0.0/8", "\"this network\", RFC 791"),
-    ("127.0.0.0/8", "loopback"),
-    ("169.254.0.0/16", "link-local"),
-    ("224.0.0.0/4", "multicast"),
-    ("240.0.0.0/4", "reserved, RFC 1112"),
+const UNUSABLE: [(Ipv4Net, &str); 5] = [
+    (
+        Ipv4Net::new_assert(Ipv4Addr::new(0, 0, 0, 0), 8),
+        "\"this network\", RFC 791",
+    ),
+    (
+        Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8),
+        "loopback",
+    ),
+    (
+        Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 0, 0), 16),
+        "link-local",
+    ),
+    (
+        Ipv4Net::new_assert(Ipv4Addr::new(224, 0, 0, 0), 4),
+        "multicast",
+    ),
+    (
+        Ipv4Net::new_assert(Ipv4Addr::new(240, 0, 0, 0), 4),
+        "reserved, RFC 1112",
+    ),
 ];
 
 pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology> {
@@ -381,9 +396,9 @@ impl<'a> Checker<'_, 'a, '_> {
     fn eni_name(&self, k: usize) -> String {
         let e = &self.enis[k];
         format!(
-            "{}/eth{}",
+            "{}/{}",
             self.raw.instance[e.instance].name.get_ref(),
-            e.device_index
+            DeviceName(e.device_index)
         )
     }
 
@@ -697,7 +712,6 @@ fn vpc_block(r: &mut Reporter<'_>, s: &Spanned<String>, field: String) -> Option
         return None;
     }
     for (range, why) in UNUSABLE {
-        let range: Ipv4Net = range.parse().ok()?;
         if overlaps(range, net) {
             r.report(
                 s.span(),

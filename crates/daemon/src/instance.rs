@@ -35,8 +35,6 @@ struct EniPlan {
 
 /// An instance on the host.
 pub struct BuiltInstance {
-    /// Its namespace's name.
-    pub namespace: String,
     /// Its namespace's identity when created.
     pub identity: Identity,
     /// Its TUN devices, eth0 first.
@@ -46,7 +44,6 @@ pub struct BuiltInstance {
 impl std::fmt::Debug for BuiltInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BuiltInstance")
-            .field("namespace", &self.namespace)
             .field("identity", &self.identity)
             .field("devices", &self.devices.len())
             .finish()
@@ -70,7 +67,7 @@ pub fn build(
             let eni = topology.eni(e);
             let cidr = topology.subnet(eni.subnet).cidr;
             EniPlan {
-                device: format!("eth{}", eni.device_index),
+                device: eni.device().to_string(),
                 ip: eni.private_ip,
                 prefix_len: cidr.prefix_len(),
                 router: addressing::router(cidr),
@@ -84,11 +81,7 @@ pub fn build(
     owner.intend(namespace)?;
     let (identity, devices) = netns::create(namespace, move || setup(&plans, &marker, &rt))?;
     owner.created(namespace);
-    Ok(BuiltInstance {
-        namespace: namespace.to_owned(),
-        identity,
-        devices,
-    })
+    Ok(BuiltInstance { identity, devices })
 }
 
 /// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices, addresses

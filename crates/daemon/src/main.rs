@@ -22,6 +22,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinHandle;
 use tun_rs::AsyncDevice;
 use vpc_config::{InstanceId, Topology};
 
@@ -147,60 +148,22 @@ async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Resu
     let mut sigint = signal(SignalKind::interrupt()).context("install the SIGINT handler")?;
 
     netns::ensure_run_dir()?;
-    let rt = Handle::current();
-    let reaped = {
-        let rt = rt.clone();
-        tokio::task::spawn_blocking(move || owner::reap_leftovers(&rt)).await?
-    };
+    let reaped = tokio::task::block_in_place(|| owner::reap_leftovers(&Handle::current()));
     if !reaped.is_empty() {
         println!(
             "removed namespaces left by an earlier vpcd: {}",
             reaped.join(", ")
         );
     }
-    let owner = Ownership::claim()?;
+    let mut owner = Ownership::claim()?;
     println!("topology {config_name}: {}", summary(&topology));
-
-    let names: Vec<String> = topology
-        .instances
-        .iter()
-        .map(|i| format!("{prefix}{}", i.name))
-        .collect();
-    let (owner, built) = {
-        let (topology, names, rt) = (topology.clone(), names.clone(), rt.clone());
-        tokio::task::spawn_blocking(move || build_all(&topology, &names, owner, &rt)).await?
-    };
-    let built = match built {
-        Ok(b) => b,
+    let (shared, tasks) = match start(&mut owner, topology, config_name, prefix, socket).await {
+        Ok(running) => running,
         Err(e) => {
             owner.remove_all();
             return Err(e);
         }
     };
-    let listener = match control::bind(socket).await {
-        Ok(l) => l,
-        Err(e) => {
-            owner.remove_all();
-            return Err(e.into());
-        }
-    };
-    let (shared, devices, identities) = match start_dataplane(topology, config_name, names, built) {
-        Ok(s) => s,
-        Err(e) => {
-            owner.remove_all();
-            let _ = std::fs::remove_file(socket);
-            return Err(e);
-        }
-    };
-    let mut tasks = Vec::new();
-    for (eni, dev) in devices {
-        tasks.push(tokio::spawn(forward::run_eni(shared.clone(), eni, dev)));
-    }
-    tasks.push(tokio::spawn(forward::watch_namespaces(
-        shared.clone(),
-        identities,
-    )));
-    tasks.push(tokio::spawn(control::serve(listener, shared.clone())));
     println!(
         "ready: {} instances, {} ENIs; control socket {}; stop with Ctrl-C or SIGTERM",
         shared.topology.instances.len(),
@@ -226,52 +189,73 @@ async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Resu
     Ok(())
 }
 
-/// Creates every instance's namespace and devices; on failure, what was made is in
-/// `owner` for the caller to remove.
+/// Everything that can fail in start-up, in order: namespaces and devices (recorded in
+/// `owner`, which the caller removes on failure), the dataplane, and last the control
+/// socket, so that a failure never leaves a socket behind. Returns the running tasks.
+async fn start(
+    owner: &mut Ownership,
+    topology: Topology,
+    config_name: String,
+    prefix: &str,
+    socket: &Path,
+) -> anyhow::Result<(Arc<Shared>, Vec<JoinHandle<()>>)> {
+    let names: Vec<String> = topology
+        .instances
+        .iter()
+        .map(|i| format!("{prefix}{}", i.name))
+        .collect();
+    let built =
+        tokio::task::block_in_place(|| build_all(&topology, &names, owner, &Handle::current()))?;
+    let (shared, devices, identities) = start_dataplane(topology, config_name, names, built)?;
+    let listener = control::bind(socket).await?;
+    let mut tasks = Vec::new();
+    for (eni, dev) in devices {
+        tasks.push(tokio::spawn(forward::run_eni(shared.clone(), eni, dev)));
+    }
+    tasks.push(tokio::spawn(forward::watch_namespaces(
+        shared.clone(),
+        identities,
+    )));
+    tasks.push(tokio::spawn(control::serve(listener, shared.clone())));
+    Ok((shared, tasks))
+}
+
+/// Creates every instance's namespace and devices, recording each namespace in `owner`.
 fn build_all(
     topology: &Topology,
     names: &[String],
-    mut owner: Ownership,
+    owner: &mut Ownership,
     rt: &Handle,
-) -> (Ownership, anyhow::Result<Vec<BuiltInstance>>) {
+) -> anyhow::Result<Vec<BuiltInstance>> {
     let mut built = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        match instance::build(topology, InstanceId(i as u32), name, &mut owner, rt) {
-            Ok(b) => {
-                let inst = topology.instance(InstanceId(i as u32));
-                let enis: Vec<String> = inst
-                    .enis
-                    .iter()
-                    .map(|&e| {
-                        let eni = topology.eni(e);
-                        let subnet = topology.subnet(eni.subnet);
-                        format!(
-                            "eth{} {}/{} ({}, az {})",
-                            eni.device_index,
-                            eni.private_ip,
-                            subnet.cidr.prefix_len(),
-                            subnet.name,
-                            subnet.az
-                        )
-                    })
-                    .collect();
-                println!(
-                    "instance {}: namespace {name}, {}",
-                    inst.name,
-                    enis.join(", ")
-                );
-                built.push(b);
-            }
-            Err(e) => {
-                let inst = &topology.instance(InstanceId(i as u32)).name;
-                return (
-                    owner,
-                    Err(e).with_context(|| format!("instance {inst} (namespace {name})")),
-                );
-            }
-        }
+        let inst = topology.instance(InstanceId(i as u32));
+        let b = instance::build(topology, InstanceId(i as u32), name, owner, rt)
+            .with_context(|| format!("instance {} (namespace {name})", inst.name))?;
+        let enis: Vec<String> = inst
+            .enis
+            .iter()
+            .map(|&e| {
+                let eni = topology.eni(e);
+                let subnet = topology.subnet(eni.subnet);
+                let prefix_len = subnet.cidr.prefix_len();
+                format!(
+                    "{} {}/{prefix_len} ({}, az {})",
+                    eni.device(),
+                    eni.private_ip,
+                    subnet.name,
+                    subnet.az
+                )
+            })
+            .collect();
+        println!(
+            "instance {}: namespace {name}, {}",
+            inst.name,
+            enis.join(", ")
+        );
+        built.push(b);
     }
-    (owner, Ok(built))
+    Ok(built)
 }
 
 type Started = (

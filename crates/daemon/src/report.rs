@@ -47,7 +47,7 @@ pub fn status(s: &Shared) -> Status {
                     let eni = t.eni(id);
                     EniStatus {
                         name: t.eni_name(id).to_string(),
-                        device: format!("eth{}", eni.device_index),
+                        device: eni.device().to_string(),
                         subnet: t.subnet(eni.subnet).name.clone(),
                         private_ip: eni.private_ip.to_string(),
                         source_dest_check: eni.source_dest_check,
