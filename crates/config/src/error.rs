@@ -12,12 +12,12 @@ use ipnet::Ipv4Net;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Read {
         /// The path as given.
         path: String,
-        /// Why reading failed.
-        source: std::io::Error,
+        /// Why reading failed (in the message, not chained as a source).
+        error: std::io::Error,
     },
     /// The file is not valid TOML, has an unknown key or a value of the wrong type, or
     /// fails validation. At least one diagnostic, in file order.

@@ -27,9 +27,9 @@ pub const DEMO_FILE_NAME: &str = "<embedded demo>";
 /// Reads and validates the configuration file at `path`.
 pub fn load(path: &std::path::Path) -> Result<Topology, ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
         path: shown.clone(),
-        source,
+        error,
     })?;
     parse(&text, &shown)
 }

@@ -37,7 +37,7 @@ pub async fn bind(path: &Path) -> Result<UnixListener, SetupError> {
         if UnixStream::connect(path).await.is_ok() {
             return Err(SetupError::Io {
                 what: format!("control socket {}", path.display()),
-                source: std::io::Error::new(
+                error: std::io::Error::new(
                     std::io::ErrorKind::AddrInUse,
                     "another vpcd is listening there",
                 ),

@@ -4,28 +4,28 @@
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// A system call failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Os {
         /// What the daemon was doing.
         what: String,
-        /// The error.
-        source: nix::Error,
+        /// The error (in the message, not chained as a source: it would print twice).
+        error: nix::Error,
     },
     /// An I/O operation failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Io {
         /// What the daemon was doing.
         what: String,
-        /// The error.
-        source: std::io::Error,
+        /// The error (in the message, not chained as a source).
+        error: std::io::Error,
     },
     /// A netlink request failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Netlink {
         /// What the daemon was doing.
         what: String,
-        /// The error.
-        source: rtnetlink::Error,
+        /// The error (in the message, not chained as a source).
+        error: rtnetlink::Error,
     },
     /// A namespace of that name exists and is not a leftover of vpcd.
     #[error(
@@ -44,12 +44,12 @@ impl SetupError {
     /// Wraps an I/O error with what was being done.
     pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SetupError {
         let what = what.into();
-        move |source| SetupError::Io { what, source }
+        move |error| SetupError::Io { what, error }
     }
 
     /// Wraps a netlink error with what was being done.
     pub fn netlink(what: impl Into<String>) -> impl FnOnce(rtnetlink::Error) -> SetupError {
         let what = what.into();
-        move |source| SetupError::Netlink { what, source }
+        move |error| SetupError::Netlink { what, error }
     }
 }

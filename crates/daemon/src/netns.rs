@@ -49,7 +49,7 @@ pub fn identity(name: &str) -> Option<Identity> {
 pub fn ensure_run_dir() -> Result<(), SetupError> {
     let err = |e| SetupError::Os {
         what: format!("prepare {RUN_DIR}"),
-        source: e,
+        error: e,
     };
     match mkdir(RUN_DIR, Mode::from_bits_truncate(0o755)) {
         Ok(()) | Err(Errno::EEXIST) => {}
@@ -94,7 +94,7 @@ where
         let p = path(&name);
         let os = |what: &str| {
             let what = format!("{what} for namespace {name}");
-            move |source| SetupError::Os { what, source }
+            move |error| SetupError::Os { what, error }
         };
         match open(
             &p,
@@ -148,13 +148,13 @@ where
             OFlag::O_RDONLY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|source| SetupError::Os {
+        .map_err(|error| SetupError::Os {
             what: format!("open namespace {name}"),
-            source,
+            error,
         })?;
-        setns(&fd, CloneFlags::CLONE_NEWNET).map_err(|source| SetupError::Os {
+        setns(&fd, CloneFlags::CLONE_NEWNET).map_err(|error| SetupError::Os {
             what: format!("enter namespace {name}"),
-            source,
+            error,
         })?;
         f()
     })
@@ -164,9 +164,9 @@ where
 /// namespace itself ends when nothing else holds it. An absent namespace is not an error.
 pub fn delete(name: &str) -> Result<(), SetupError> {
     let p = path(name);
-    let err = |source| SetupError::Os {
+    let err = |error| SetupError::Os {
         what: format!("delete namespace {name}"),
-        source,
+        error,
     };
     match umount2(&p, MntFlags::MNT_DETACH) {
         Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}

@@ -55,7 +55,7 @@ impl Ownership {
         let file = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
             SetupError::Os {
                 what: format!("lock {}", path.display()),
-                source: e,
+                error: e,
             }
         })?;
         Ok(Ownership {
@@ -108,7 +108,7 @@ pub fn reap_leftovers(rt: &Handle) -> Vec<String> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(file) = File::options().read(true).append(true).open(&path) else {
+        let Ok(file) = File::open(&path) else {
             continue;
         };
         // A record still locked belongs to a live daemon.

@@ -324,3 +324,29 @@ fn the_control_socket_is_private_and_survives_garbage() {
     // Still serving.
     assert_eq!(vpcd.status().instances.len(), 3);
 }
+
+#[test]
+fn a_second_daemon_on_a_live_socket_fails_and_removes_only_its_own_namespaces() {
+    if !root_or_skip() {
+        return;
+    }
+    let first = Vpcd::start("live1", None);
+    let out = Command::new(env!("CARGO_BIN_EXE_vpcd"))
+        .args(["run", "--netns-prefix", "e2e-live2-", "--control-socket"])
+        .arg(&first.socket)
+        .output()
+        .expect("run vpcd");
+    let left = namespaces("e2e-live2-");
+    harness::remove_namespaces("e2e-live2-");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("another vpcd is listening there").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(left, Vec::<String>::new());
+    // The first daemon and its socket are untouched.
+    assert_eq!(first.status().instances.len(), 3);
+    assert!(first.ping("web", "10.0.12.10", 1, &[]));
+}
