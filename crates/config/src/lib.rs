@@ -9,10 +9,12 @@
 pub mod addressing;
 mod error;
 mod raw;
+mod security;
 mod topology;
 mod validate;
 
 pub use error::{ConfigError, Diagnostic, Problem};
+pub use security::*;
 pub use topology::*;
 pub use validate::MAX_ENIS_PER_INSTANCE;
 

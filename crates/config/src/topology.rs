@@ -13,6 +13,8 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+use crate::security::*;
+
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -54,6 +56,18 @@ id!(
     /// Index of a network interface in [`Topology::enis`].
     EniId
 );
+id!(
+    /// Index of a security group in [`Topology::security_groups`].
+    SecurityGroupId
+);
+id!(
+    /// Index of a network ACL in [`Topology::network_acls`].
+    NetworkAclId
+);
+id!(
+    /// Index of a flow log in [`Topology::flow_logs`].
+    FlowLogId
+);
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +83,14 @@ pub struct Topology {
     pub instances: Vec<Instance>,
     /// Every network interface of every instance, grouped by instance in order.
     pub enis: Vec<Eni>,
+    /// The security groups: declared ones in file order, then an implicit `default`
+    /// group for every VPC that declared none.
+    pub security_groups: Vec<SecurityGroup>,
+    /// The network ACLs: declared ones in file order, then an implicit `default` NACL
+    /// for every VPC that declared none.
+    pub network_acls: Vec<NetworkAcl>,
+    /// The flow logs, in file order.
+    pub flow_logs: Vec<FlowLog>,
 }
 
 /// A VPC.
@@ -80,6 +102,10 @@ pub struct Vpc {
     pub cidrs: Vec<Ipv4Net>,
     /// The VPC's main route table, used by subnets without an explicit association.
     pub main_route_table: RouteTableId,
+    /// The VPC's `default` security group, used by ENIs that name no group.
+    pub default_security_group: SecurityGroupId,
+    /// The VPC's `default` network ACL, used by subnets without an association.
+    pub default_network_acl: NetworkAclId,
 }
 
 /// A subnet of a VPC in one availability zone.
@@ -97,6 +123,8 @@ pub struct Subnet {
     pub route_table: RouteTableId,
     /// Whether `route_table` is an explicit association (false: the VPC's main table).
     pub explicit_association: bool,
+    /// The network ACL the subnet uses (its association, or the VPC's default NACL).
+    pub network_acl: NetworkAclId,
 }
 
 /// A route table of a VPC.
@@ -155,6 +183,11 @@ pub struct Eni {
     pub private_ip: Ipv4Addr,
     /// Source/destination check (AWS default: on).
     pub source_dest_check: bool,
+    /// Its security groups, 1 to 5, in the order written (the VPC's default group if
+    /// none was named). All of them are of its VPC.
+    pub security_groups: Vec<SecurityGroupId>,
+    /// Connection-tracking idle timeouts.
+    pub conntrack: ConntrackTimeouts,
 }
 
 impl Topology {
@@ -181,6 +214,36 @@ impl Topology {
     /// The ENI with id `id`.
     pub fn eni(&self, id: EniId) -> &Eni {
         &self.enis[id.index()]
+    }
+
+    /// The security group with id `id`.
+    pub fn security_group(&self, id: SecurityGroupId) -> &SecurityGroup {
+        &self.security_groups[id.index()]
+    }
+
+    /// The network ACL with id `id`.
+    pub fn network_acl(&self, id: NetworkAclId) -> &NetworkAcl {
+        &self.network_acls[id.index()]
+    }
+
+    /// The ENIs a flow log covers.
+    pub fn flow_log_enis(&self, id: FlowLogId) -> impl Iterator<Item = EniId> + '_ {
+        let resource = self.flow_logs[id.index()].resource;
+        self.eni_ids().filter(move |&e| match resource {
+            FlowLogResource::Vpc(v) => self.eni_vpc(e) == v,
+            FlowLogResource::Subnet(s) => self.eni(e).subnet == s,
+            FlowLogResource::Eni(x) => x == e,
+        })
+    }
+
+    /// The ENI whose name (`instance/ethN`) or whose instance's name (for its `eth0`)
+    /// is `name`.
+    pub fn find_eni(&self, name: &str) -> Option<EniId> {
+        self.eni_ids().find(|&e| {
+            let eni = self.eni(e);
+            self.eni_name(e).to_string() == name
+                || (eni.device_index == 0 && self.instance(eni.instance).name == name)
+        })
     }
 
     /// The ENI's name as users write it: `instance/ethN`.

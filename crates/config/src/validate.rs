@@ -25,6 +25,7 @@ use toml::Spanned;
 use crate::addressing;
 use crate::error::{Problem, Reporter};
 use crate::raw::{RawConfig, RawRoute};
+use crate::security::*;
 use crate::topology::*;
 
 /// AWS's size range for VPC and subnet blocks.
@@ -569,6 +570,8 @@ impl<'a> Checker<'_, 'a, '_> {
                 name: v.name.get_ref().clone(),
                 cidrs,
                 main_route_table: main,
+                default_security_group: SecurityGroupId(i as u32),
+                default_network_acl: NetworkAclId(i as u32),
             });
         }
         for t in &mut route_tables {
@@ -589,6 +592,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 az: s.az.get_ref().clone(),
                 route_table: explicit.unwrap_or(vpcs[vpc.index()].main_route_table),
                 explicit_association: explicit.is_some(),
+                network_acl: vpcs[vpc.index()].default_network_acl,
             });
         }
         let mut instances: Vec<Instance> = raw
@@ -608,7 +612,61 @@ impl<'a> Checker<'_, 'a, '_> {
                 subnet: e.subnet?,
                 private_ip: e.ip?,
                 source_dest_check: e.source_dest_check,
+                security_groups: Vec::new(),
+                conntrack: ConntrackTimeouts::default(),
             });
+        }
+        // Placeholder until security groups and NACLs are parsed: every VPC gets its
+        // implicit default group and default NACL, and every ENI the default group.
+        let all = |vpc: VpcId| {
+            let any = Ipv4Net::default();
+            (
+                SecurityGroup {
+                    name: "default".to_owned(),
+                    vpc,
+                    default: true,
+                    declared: false,
+                    ingress: vec![SgRule {
+                        protocol: Protocol::All,
+                        l4: L4Match::Any,
+                        peer: SgPeer::Group(SecurityGroupId(vpc.0)),
+                        description: None,
+                    }],
+                    egress: vec![SgRule {
+                        protocol: Protocol::All,
+                        l4: L4Match::Any,
+                        peer: SgPeer::Cidr(any),
+                        description: None,
+                    }],
+                },
+                NetworkAcl {
+                    name: "default".to_owned(),
+                    vpc,
+                    default: true,
+                    declared: false,
+                    ingress: vec![NaclRule {
+                        number: 100,
+                        protocol: Protocol::All,
+                        l4: L4Match::Any,
+                        cidr: any,
+                        action: RuleAction::Allow,
+                    }],
+                    egress: vec![NaclRule {
+                        number: 100,
+                        protocol: Protocol::All,
+                        l4: L4Match::Any,
+                        cidr: any,
+                        action: RuleAction::Allow,
+                    }],
+                },
+            )
+        };
+        let (security_groups, network_acls): (Vec<_>, Vec<_>) =
+            (0..vpcs.len() as u32).map(|v| all(VpcId(v))).unzip();
+        for e in &mut enis {
+            let vpc = subnets[e.subnet.index()].vpc;
+            e.security_groups
+                .push(vpcs[vpc.index()].default_security_group);
         }
         Some(Topology {
             vpcs,
@@ -616,6 +674,9 @@ impl<'a> Checker<'_, 'a, '_> {
             route_tables,
             instances,
             enis,
+            security_groups,
+            network_acls,
+            flow_logs: Vec::new(),
         })
     }
 }

@@ -9,21 +9,27 @@
 //! all I/O. The order of the stages is in `pipeline.rs`; each stage is its own module.
 
 mod antispoof;
+mod conntrack;
 mod counters;
 mod deliver;
 mod destination;
+pub mod flowlog;
 mod icmp_error;
+mod l4;
+mod nacl;
 mod packet;
 mod pipeline;
 pub mod route;
 mod router;
 mod sanity;
+mod sg;
 mod tables;
 mod time;
 mod ttl;
 mod verdict;
 pub mod wire;
 
+pub use conntrack::{ConntrackStats, FlowInfo};
 pub use counters::{Counters, EniCounters, RouterCounters};
 pub use packet::PacketBuf;
 pub use pipeline::Dataplane;

@@ -128,6 +128,40 @@ drop_reasons! {
     RouteLoop = "route-loop",
     /// TTL 0: a router never forwards it (RFC 1812 4.2.2.9); ICMP time exceeded is sent.
     TtlExpired = "ttl-expired",
+    /// A non-first fragment: it has no ports to match rules against (fragment tracking is not built yet).
+    Fragment = "fragment",
+    /// The TCP, UDP or ICMP header is cut short (or a first fragment too short to hold the ports).
+    L4Truncated = "l4-truncated",
+    /// TCP data offset below 5 or past the end of the packet.
+    TcpBadHeader = "tcp-bad-header",
+    /// The TCP checksum does not verify.
+    TcpBadChecksum = "tcp-bad-checksum",
+    /// An invalid TCP flag combination: none, SYN+FIN, SYN+RST, FIN without ACK, or Xmas.
+    TcpBadFlags = "tcp-bad-flags",
+    /// The first packet of an untracked TCP connection is not a SYN.
+    TcpNotSyn = "tcp-not-syn",
+    /// Outside the tracked connection's sequence window, or a RST not at the exact sequence (RFC 5961); the connection stays as it was.
+    TcpOutOfWindow = "tcp-out-of-window",
+    /// The UDP length field is below 8 or does not match the IP payload.
+    UdpBadLength = "udp-bad-length",
+    /// An ICMP error whose quoted packet is too short or has a bad header checksum.
+    IcmpErrorBadInner = "icmp-error-bad-inner",
+    /// An ICMP error about an ICMP error (RFC 1122 3.2.2).
+    IcmpErrorAboutError = "icmp-error-about-error",
+    /// An ICMP error quoting no tracked flow of the ENI.
+    IcmpErrorNoFlow = "icmp-error-no-flow",
+    /// An echo reply to no tracked echo request.
+    IcmpUnsolicitedReply = "icmp-unsolicited-reply",
+    /// No egress rule of the sending ENI's security groups allows it.
+    SgEgress = "sg-egress",
+    /// The source subnet's network ACL denies it outbound.
+    NaclOutbound = "nacl-outbound",
+    /// The destination subnet's network ACL denies it inbound.
+    NaclInbound = "nacl-inbound",
+    /// No ingress rule of the receiving ENI's security groups allows it.
+    SgIngress = "sg-ingress",
+    /// A new flow the ENI's connection table has no room for, even after evicting unreplied flows (AWS: conntrack_allowance_exceeded).
+    ConntrackFull = "conntrack-full",
 }
 
 #[cfg(test)]
