@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
-use vpc_config::{EniId, RouteTarget, Topology};
+use vpc_config::{EniId, L4Match, PortRange, Protocol, RouteTarget, SgPeer, SgRule, Topology};
 use vpc_dataplane::PacketBuf;
 use vpc_dataplane::route::{Origin, Route, RouteTable};
 use vpc_dataplane::wire::checksum;
@@ -209,14 +209,34 @@ pub fn outside_slash_24s(n: usize, rng: &mut XorShift) -> Vec<Ipv4Net> {
     out
 }
 
+/// The demo, whose `web-sg` also allows UDP 5201 from the VPC (the demo itself allows
+/// no UDP), so that [`udp`] datagrams from app to web are forwarded.
+pub fn demo_with_udp() -> Topology {
+    let mut t = Topology::demo();
+    let web_sg = t.eni(WEB).security_groups[0];
+    t.security_groups[web_sg.index()].ingress.push(SgRule {
+        protocol: Protocol::UDP,
+        l4: L4Match::Ports(PortRange {
+            from: 5201,
+            to: 5201,
+        }),
+        peer: SgPeer::Cidr(Ipv4Net::new_assert(Ipv4Addr::new(10, 0, 0, 0), 16)),
+        description: None,
+    });
+    t
+}
+
 /// The configuration text of the demo plus an appliance `fw` (10.0.2.20 in private-a,
-/// source/destination check off) and a route table for subnet public-a (web's) with a
-/// route to `fw` for each of `prefixes`.
+/// source/destination check off, a security group open to everything) and a route table
+/// for subnet public-a (web's) with a route to `fw` for each of `prefixes`.
 pub fn many_routes_toml(prefixes: &[Ipv4Net]) -> String {
     let mut s = String::from(vpc_config::DEMO_TOML);
     s.push_str(
         "\n[[instance]]\nname = \"fw\"\nsubnet = \"private-a\"\nprivate_ip = \"10.0.2.20\"\n\
-         source_dest_check = false\n\n[[route_table]]\nname = \"many\"\nvpc = \"demo\"\n\
+         source_dest_check = false\nsecurity_groups = [\"fw-sg\"]\n\n\
+         [[security_group]]\nname = \"fw-sg\"\nvpc = \"demo\"\n\
+         ingress = [{ protocol = \"all\", cidr = \"0.0.0.0/0\" }]\n\n\
+         [[route_table]]\nname = \"many\"\nvpc = \"demo\"\n\
          subnets = [\"public-a\"]\nroute = [\n",
     );
     for p in prefixes {

@@ -24,6 +24,24 @@ pub enum Request {
     Routes {},
     /// Per-ENI and per-drop-reason counters.
     Counters {},
+    /// The connections each ENI tracks.
+    Flows {
+        /// Only this instance's ENIs (`web`), or one ENI (`web/eth1`).
+        #[serde(default)]
+        instance: Option<String>,
+    },
+    /// Walk a probe through the live configuration: why can X reach Y, or not.
+    Trace {
+        /// The sending instance (its eth0) or ENI (`instance/ethN`).
+        from: String,
+        /// The destination IPv4 address.
+        to: String,
+        /// `tcp`, `udp` or `icmp`.
+        proto: String,
+        /// Destination port (required for tcp and udp).
+        #[serde(default)]
+        port: Option<u16>,
+    },
 }
 
 /// A response.
@@ -36,6 +54,10 @@ pub enum Response {
     Routes(Routes),
     /// Answer to [`Request::Counters`].
     Counters(CountersReport),
+    /// Answer to [`Request::Flows`].
+    Flows(FlowsReport),
+    /// Answer to [`Request::Trace`].
+    Trace(TraceReport),
     /// The request could not be served.
     Error {
         /// Why.
@@ -184,6 +206,71 @@ pub struct DropCount {
     pub count: u64,
 }
 
+/// Tracked connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowsReport {
+    /// Per ENI asked for, in configuration order.
+    pub enis: Vec<EniFlows>,
+}
+
+/// One ENI's connection table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EniFlows {
+    /// `instance/ethN`.
+    pub name: String,
+    /// Flows tracked now.
+    pub tracked: u64,
+    /// Flows inserted since start.
+    pub inserted: u64,
+    /// Flows expired (idle past their timeout) since start.
+    pub expired: u64,
+    /// Unreplied flows evicted to make room since start.
+    pub evicted: u64,
+    /// The flows.
+    pub flows: Vec<FlowReport>,
+}
+
+/// One tracked flow, as its first packet went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowReport {
+    /// `tcp`, `udp`, `icmp` or a protocol number.
+    pub proto: String,
+    /// Source address (and port).
+    pub src: String,
+    /// Destination address (and port).
+    pub dst: String,
+    /// Connection state (`established`, `syn-sent`, `replied`, ...).
+    pub state: String,
+    /// Seconds left before it expires if idle.
+    pub expires_in_secs: u64,
+    /// Packets in the direction of the first packet.
+    pub packets_original: u64,
+    /// Packets in the reply direction.
+    pub packets_reply: u64,
+}
+
+/// A probe's walk through the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceReport {
+    /// The probe, e.g. `web/eth0 10.0.1.10:49152 -> 10.0.12.10:5432 tcp SYN`.
+    pub probe: String,
+    /// Each stage's decision, in order.
+    pub steps: Vec<TraceStep>,
+    /// `FORWARD to db/eth0`, `REPLY from the VPC router`, or `DROP <reason>`.
+    pub verdict: String,
+    /// What decided a drop (the rule, or the reason's description); empty otherwise.
+    pub because: String,
+}
+
+/// One stage of a trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceStep {
+    /// The stage, e.g. `nacl inbound`.
+    pub stage: String,
+    /// Its decision in words, naming the route, rule or table.
+    pub decision: String,
+}
+
 /// Decoding a request or response failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -222,7 +309,22 @@ mod tests {
 
     #[test]
     fn requests_round_trip_and_garbage_is_an_error() {
-        for r in [Request::Status {}, Request::Routes {}, Request::Counters {}] {
+        let trace = Request::Trace {
+            from: "web".into(),
+            to: "10.0.12.10".into(),
+            proto: "tcp".into(),
+            port: Some(5432),
+        };
+        let flows = Request::Flows {
+            instance: Some("db".into()),
+        };
+        for r in [
+            Request::Status {},
+            Request::Routes {},
+            Request::Counters {},
+            flows,
+            trace,
+        ] {
             let line = encode(&r);
             assert_eq!(line.last(), Some(&b'\n'));
             assert_eq!(decode_request(&line).unwrap(), r);
@@ -241,6 +343,14 @@ mod tests {
         ));
         assert!(matches!(
             decode_request(b"{\"command\":\"status\",\"x\":1}"),
+            Err(ApiError::Malformed(_))
+        ));
+        assert_eq!(
+            decode_request(b"{\"command\":\"flows\"}").unwrap(),
+            Request::Flows { instance: None }
+        );
+        assert!(matches!(
+            decode_request(b"{\"command\":\"trace\",\"from\":\"web\",\"to\":\"x\",\"proto\":\"tcp\",\"port\":70000}"),
             Err(ApiError::Malformed(_))
         ));
         assert!(matches!(

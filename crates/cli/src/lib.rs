@@ -1,5 +1,6 @@
-//! `vpcctl`: asks a running `vpcd` for its status, route tables and counters over the
-//! daemon's control socket, and prints them as tables (or as JSON with `--json`).
+//! `vpcctl`: asks a running `vpcd` for its status, route tables, counters and tracked
+//! connections over the daemon's control socket, and traces why a probe would or would
+//! not get through; prints tables (or the JSON response with `--json`).
 //!
 //! The command logic lives in this library ([`run`]) so that the end-to-end tests drive
 //! exactly what the binary runs; `main.rs` only maps errors to an exit status.
@@ -11,7 +12,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vpc_api::{ApiError, CountersReport, Request, Response, Routes, Status};
+use vpc_api::{
+    ApiError, CountersReport, FlowsReport, Request, Response, Routes, Status, TraceReport,
+};
 
 /// Why a vpcctl command failed.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +72,27 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The connections each ENI tracks (security-group connection tracking).
+    Flows {
+        /// Only this instance's ENIs (e.g. `web`), or one ENI (`fw/eth1`).
+        instance: Option<String>,
+    },
+    /// Why can X reach Y (or not): walk a probe through the live configuration and
+    /// print each stage's decision: route, security groups, network ACLs, verdict.
+    Trace {
+        /// The sending instance (its eth0) or ENI (`instance/ethN`).
+        #[arg(long, value_name = "INSTANCE")]
+        from: String,
+        /// The destination IPv4 address.
+        #[arg(long, value_name = "IP")]
+        to: String,
+        /// The protocol of the probe.
+        #[arg(long, value_parser = ["tcp", "udp", "icmp"])]
+        proto: String,
+        /// Destination port (tcp and udp).
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+    },
 }
 
 /// Runs vpcctl with command line `args` (program name first), writing to `out`.
@@ -82,6 +106,20 @@ where
         Command::Status => Request::Status {},
         Command::Routes => Request::Routes {},
         Command::Counters { .. } => Request::Counters {},
+        Command::Flows { ref instance } => Request::Flows {
+            instance: instance.clone(),
+        },
+        Command::Trace {
+            ref from,
+            ref to,
+            ref proto,
+            port,
+        } => Request::Trace {
+            from: from.clone(),
+            to: to.clone(),
+            proto: proto.clone(),
+            port,
+        },
     };
     let (raw, response) = ask(&cli, &request)?;
     if cli.json {
@@ -92,6 +130,8 @@ where
         (Response::Status(s), Command::Status) => print_status(out, &s)?,
         (Response::Routes(r), Command::Routes) => print_routes(out, &r)?,
         (Response::Counters(c), Command::Counters { all }) => print_counters(out, &c, all)?,
+        (Response::Flows(f), Command::Flows { .. }) => print_flows(out, &f)?,
+        (Response::Trace(t), Command::Trace { .. }) => print_trace(out, &t)?,
         (Response::Error { message }, _) => return Err(CtlError::Daemon(message)),
         _ => return Err(CtlError::Unexpected),
     }
@@ -252,6 +292,63 @@ fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Re
         .map(|(k, v)| vec![k.clone(), v.to_string()])
         .collect();
     table(out, &["VPC ROUTER", "COUNT"], &rows)
+}
+
+fn print_flows(out: &mut impl Write, f: &FlowsReport) -> io::Result<()> {
+    for (i, e) in f.enis.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}: {} tracked (inserted {}, expired {}, evicted {})",
+            e.name, e.tracked, e.inserted, e.expired, e.evicted
+        )?;
+        if e.flows.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<String>> = e
+            .flows
+            .iter()
+            .map(|f| {
+                vec![
+                    f.proto.clone(),
+                    f.src.clone(),
+                    f.dst.clone(),
+                    f.state.clone(),
+                    format!("{}s", f.expires_in_secs),
+                    f.packets_original.to_string(),
+                    f.packets_reply.to_string(),
+                ]
+            })
+            .collect();
+        let header = [
+            "PROTO",
+            "SOURCE",
+            "DESTINATION",
+            "STATE",
+            "EXPIRES",
+            "PKTS OUT",
+            "PKTS BACK",
+        ];
+        table(out, &header, &rows)?;
+    }
+    Ok(())
+}
+
+fn print_trace(out: &mut impl Write, t: &TraceReport) -> io::Result<()> {
+    writeln!(out, "trace {}", t.probe)?;
+    let rows: Vec<Vec<String>> = t
+        .steps
+        .iter()
+        .map(|s| vec![format!("  {}", s.stage), s.decision.clone()])
+        .collect();
+    table(out, &["  STAGE", "DECISION"], &rows)?;
+    writeln!(out, "verdict: {}", t.verdict)?;
+    if !t.because.is_empty() {
+        writeln!(out, "because: {}", t.because)?;
+    }
+    Ok(())
 }
 
 /// Writes rows under a header, columns left-aligned to their widest cell.

@@ -8,6 +8,8 @@ use std::ops::Range;
 
 use ipnet::Ipv4Net;
 
+use crate::security::Protocol;
+
 /// Loading a configuration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -308,6 +310,201 @@ pub enum Problem {
         /// The limit.
         max: usize,
     },
+    /// A name used twice among resources of one kind in one VPC.
+    #[error("{name:?} is already the name of {kind} {index} in vpc {vpc:?}")]
+    DuplicateNameInVpc {
+        /// The repeated name.
+        name: String,
+        /// The kind of resource ("security_group", "network_acl").
+        kind: &'static str,
+        /// The earlier resource's index.
+        index: usize,
+        /// The VPC both are in.
+        vpc: String,
+    },
+    /// A protocol that is neither a known name nor a number 0..255.
+    #[error(
+        "{0:?} is not a protocol (write \"tcp\", \"udp\", \"icmp\", \"all\" or \"-1\", or a protocol number from 0 to 255)"
+    )]
+    BadProtocol(String),
+    /// A port outside 0..65535.
+    #[error("bad port range: {0} is not a port (0 to 65535)")]
+    PortOutOfRange(i64),
+    /// `from_port` greater than `to_port`.
+    #[error("bad port range {from}-{to}: from_port is greater than to_port")]
+    BadPortRange {
+        /// `from_port`.
+        from: u16,
+        /// `to_port`.
+        to: u16,
+    },
+    /// `from_port` without `to_port` or the other way round.
+    #[error("is given without {missing}: write both from_port and to_port, or port = N")]
+    HalfPortRange {
+        /// The key that is missing.
+        missing: &'static str,
+    },
+    /// `port` together with `from_port` or `to_port`.
+    #[error("cannot be combined with from_port and to_port: write one or the other")]
+    PortAndRange,
+    /// Port keys on a rule whose protocol has no ports.
+    #[error("is only for tcp and udp rules; this rule's protocol is {protocol}")]
+    PortsNotAllowed {
+        /// The rule's protocol.
+        protocol: Protocol,
+    },
+    /// ICMP keys on a rule whose protocol is not ICMP.
+    #[error("is only for icmp rules; this rule's protocol is {protocol}")]
+    IcmpNotAllowed {
+        /// The rule's protocol.
+        protocol: Protocol,
+    },
+    /// An ICMP type or code outside -1..255.
+    #[error("{0} is not an ICMP type or code (0 to 255, or -1 for every one)")]
+    IcmpOutOfRange(i64),
+    /// `icmp_code` without a specific `icmp_type`.
+    #[error("needs a specific icmp_type (a code only means something within one type)")]
+    IcmpCodeWithoutType,
+    /// A security group rule with no peer or with both.
+    #[error("must have exactly one peer: cidr or security_group (found {found})")]
+    SgPeerCount {
+        /// How many peer keys were given.
+        found: usize,
+    },
+    /// A reference to a security group that no VPC has.
+    #[error("{name:?} is not a security group of vpc {vpc:?}")]
+    UnknownSecurityGroup {
+        /// The name as written.
+        name: String,
+        /// The VPC it was looked up in.
+        vpc: String,
+    },
+    /// A reference to a security group of another VPC.
+    #[error("{name:?} is a security group of vpc {group_vpc:?}, not of vpc {vpc:?}")]
+    SecurityGroupInOtherVpc {
+        /// The name as written.
+        name: String,
+        /// The VPC that has a group of that name.
+        group_vpc: String,
+        /// The VPC it was looked up in.
+        vpc: String,
+    },
+    /// More rules in one direction of a security group than AWS allows.
+    #[error("has {count} rules; AWS allows at most {max} per direction per security group")]
+    TooManySgRules {
+        /// How many were written.
+        count: usize,
+        /// The quota.
+        max: usize,
+    },
+    /// A description longer than AWS allows.
+    #[error("is {len} characters long; AWS allows at most {max}")]
+    DescriptionTooLong {
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An interface with an empty `security_groups` list.
+    #[error("must name at least one security group (omit the key for the VPC's default group)")]
+    NoSecurityGroups,
+    /// A group named twice on one interface.
+    #[error("{name:?} is already security_groups[{index}]")]
+    DuplicateSecurityGroup {
+        /// The group.
+        name: String,
+        /// The earlier position.
+        index: usize,
+    },
+    /// More groups on an interface than AWS allows.
+    #[error("has {count} security groups; AWS allows at most {max} per network interface")]
+    TooManySecurityGroups {
+        /// How many were named.
+        count: usize,
+        /// The quota.
+        max: usize,
+    },
+    /// A connection-tracking timeout outside AWS's range.
+    #[error("{value} is out of range: AWS allows {min} to {max} seconds")]
+    TimeoutOutOfRange {
+        /// As written.
+        value: i64,
+        /// The lowest allowed value.
+        min: u32,
+        /// The highest allowed value.
+        max: u32,
+    },
+    /// A NACL rule number outside 1..32766.
+    #[error("{0} is not a NACL rule number (1 to 32766; 32767 is the implicit deny rule `*`)")]
+    NaclRuleNumberOutOfRange(i64),
+    /// Two NACL rules of one direction with the same number.
+    #[error("duplicate NACL rule number {number}: {direction}[{index}] has it already")]
+    DuplicateNaclRule {
+        /// The number.
+        number: u16,
+        /// "ingress" or "egress".
+        direction: &'static str,
+        /// The earlier rule's index.
+        index: usize,
+    },
+    /// Neither allow nor deny.
+    #[error("{0:?} is not a rule action (write \"allow\" or \"deny\")")]
+    BadAction(String),
+    /// More rules in one direction of a NACL than AWS allows.
+    #[error("has {count} rules; AWS allows at most {max} per direction per network ACL")]
+    TooManyNaclRules {
+        /// How many were written.
+        count: usize,
+        /// The quota.
+        max: usize,
+    },
+    /// A subnet associated with a NACL of another VPC.
+    #[error("subnet {subnet:?} is in vpc {subnet_vpc:?}, the network ACL in vpc {acl_vpc:?}")]
+    NaclAssociationAcrossVpcs {
+        /// The subnet.
+        subnet: String,
+        /// The subnet's VPC.
+        subnet_vpc: String,
+        /// The NACL's VPC.
+        acl_vpc: String,
+    },
+    /// A subnet associated with two NACLs.
+    #[error("subnet {subnet:?} is already associated with network ACL {other:?}")]
+    DoubleNaclAssociation {
+        /// The subnet.
+        subnet: String,
+        /// The first NACL.
+        other: String,
+    },
+    /// A flow log with no resource key or with several.
+    #[error("must have exactly one resource: vpc, subnet or network_interface (found {found})")]
+    FlowLogResourceCount {
+        /// How many resource keys were given.
+        found: usize,
+    },
+    /// Not ACCEPT, REJECT or ALL.
+    #[error("{0:?} is not a traffic type (write \"ACCEPT\", \"REJECT\" or \"ALL\")")]
+    BadTrafficType(String),
+    /// An empty flow log destination.
+    #[error("must name a file")]
+    EmptyLogDestination,
+    /// An aggregation interval other than 60 or 600.
+    #[error("{0} is not an aggregation interval (AWS allows 60 or 600 seconds)")]
+    BadAggregationInterval(i64),
+    /// A log format with no field.
+    #[error("must have at least one field, like \"${{version}} ${{srcaddr}}\"")]
+    EmptyLogFormat,
+    /// A part of a log format that is not `${field}`.
+    #[error("{0:?} is not a field: write ${{field}} fields separated by single spaces")]
+    BadLogFormat(String),
+    /// A `${field}` that flow logs do not have.
+    #[error(
+        "{0:?} is not a flow log field (fields are e.g. version, interface-id, srcaddr, dstaddr, srcport, dstport, protocol, action, vpc-id, tcp-flags, flow-direction; see docs/config.md)"
+    )]
+    UnknownFlowLogField(String),
+    /// A field written twice in one format.
+    #[error("${{{0}}} appears twice")]
+    RepeatedFlowLogField(String),
 }
 
 /// Turns byte spans into diagnostics for one source file.
@@ -341,6 +538,11 @@ impl<'a> Reporter<'a> {
             field: field.into(),
             problem,
         });
+    }
+
+    /// The source text.
+    pub(crate) fn source(&self) -> &'a str {
+        self.source
     }
 
     pub(crate) fn finish(mut self) -> Result<(), ConfigError> {

@@ -1,5 +1,6 @@
-//! vpcd's configuration: a TOML file describing VPCs, subnets, route tables and
-//! instances, parsed into raw types and then validated into a [`Topology`].
+//! vpcd's configuration: a TOML file describing VPCs, subnets, route tables,
+//! instances, security groups, network ACLs and flow logs, parsed into raw types and
+//! then validated into a [`Topology`].
 //!
 //! Errors name the file, line, column and field path, e.g.
 //! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.

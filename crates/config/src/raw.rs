@@ -22,6 +22,12 @@ pub(crate) struct RawConfig {
     pub route_table: Vec<RawRouteTable>,
     #[serde(default)]
     pub instance: Vec<RawInstance>,
+    #[serde(default)]
+    pub security_group: Vec<RawSecurityGroup>,
+    #[serde(default)]
+    pub network_acl: Vec<RawNetworkAcl>,
+    #[serde(default)]
+    pub flow_log: Vec<RawFlowLog>,
 }
 
 /// `[[vpc]]`
@@ -84,6 +90,12 @@ pub(crate) struct RawInstance {
     pub private_ip: Option<Spanned<String>>,
     #[serde(default)]
     pub source_dest_check: Option<bool>,
+    /// `eth0`'s security groups (`None`: the VPC's default group).
+    #[serde(default)]
+    pub security_groups: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `eth0`'s connection-tracking timeouts.
+    #[serde(default)]
+    pub connection_tracking: Option<RawConntrack>,
     #[serde(default)]
     pub eni: Vec<Spanned<RawEni>>,
 }
@@ -97,4 +109,158 @@ pub(crate) struct RawEni {
     pub private_ip: Option<Spanned<String>>,
     #[serde(default)]
     pub source_dest_check: Option<bool>,
+    /// The interface's security groups (`None`: the VPC's default group).
+    #[serde(default)]
+    pub security_groups: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The interface's connection-tracking timeouts.
+    #[serde(default)]
+    pub connection_tracking: Option<RawConntrack>,
+}
+
+/// `connection_tracking = { ... }` of an interface (EC2's
+/// `ConnectionTrackingSpecificationRequest`), in seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConntrack {
+    #[serde(default)]
+    pub tcp_established_timeout: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub udp_stream_timeout: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub udp_timeout: Option<Spanned<i64>>,
+}
+
+/// `[[security_group]]`. An omitted `ingress` or `egress` (`None`) gets AWS's default
+/// for a new group; an empty one has no rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecurityGroup {
+    pub name: Spanned<String>,
+    pub vpc: Spanned<String>,
+    /// Free text (`CreateSecurityGroup`'s `Description`); checked, not kept.
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ingress: Option<Spanned<Vec<Spanned<RawSgRule>>>>,
+    #[serde(default)]
+    pub egress: Option<Spanned<Vec<Spanned<RawSgRule>>>>,
+}
+
+/// One security group rule (`IpPermission`): a protocol, ports or ICMP type/code, and
+/// exactly one peer: `cidr` or `security_group`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSgRule {
+    pub protocol: Spanned<String>,
+    #[serde(default)]
+    pub port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub from_port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub to_port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub icmp_type: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub icmp_code: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub cidr: Option<Spanned<String>>,
+    #[serde(default)]
+    pub security_group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+}
+
+/// `[[network_acl]]`. An omitted `ingress` or `egress` (`None`) is empty for a custom
+/// NACL and allow-all for a declared `default` one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNetworkAcl {
+    pub name: Spanned<String>,
+    pub vpc: Spanned<String>,
+    /// Explicit subnet associations.
+    #[serde(default)]
+    pub subnets: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub ingress: Option<Spanned<Vec<Spanned<RawNaclRule>>>>,
+    #[serde(default)]
+    pub egress: Option<Spanned<Vec<Spanned<RawNaclRule>>>>,
+}
+
+/// One network ACL entry (`CreateNetworkAclEntry`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNaclRule {
+    pub rule_number: Spanned<i64>,
+    pub protocol: Spanned<String>,
+    pub action: Spanned<String>,
+    pub cidr: Spanned<String>,
+    #[serde(default)]
+    pub port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub from_port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub to_port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub icmp_type: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub icmp_code: Option<Spanned<i64>>,
+}
+
+/// The protocol, port and ICMP keys that security group and NACL rules share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawL4<'a> {
+    pub protocol: &'a Spanned<String>,
+    pub port: Option<&'a Spanned<i64>>,
+    pub from_port: Option<&'a Spanned<i64>>,
+    pub to_port: Option<&'a Spanned<i64>>,
+    pub icmp_type: Option<&'a Spanned<i64>>,
+    pub icmp_code: Option<&'a Spanned<i64>>,
+}
+
+impl RawSgRule {
+    pub(crate) fn l4(&self) -> RawL4<'_> {
+        RawL4 {
+            protocol: &self.protocol,
+            port: self.port.as_ref(),
+            from_port: self.from_port.as_ref(),
+            to_port: self.to_port.as_ref(),
+            icmp_type: self.icmp_type.as_ref(),
+            icmp_code: self.icmp_code.as_ref(),
+        }
+    }
+}
+
+impl RawNaclRule {
+    pub(crate) fn l4(&self) -> RawL4<'_> {
+        RawL4 {
+            protocol: &self.protocol,
+            port: self.port.as_ref(),
+            from_port: self.from_port.as_ref(),
+            to_port: self.to_port.as_ref(),
+            icmp_type: self.icmp_type.as_ref(),
+            icmp_code: self.icmp_code.as_ref(),
+        }
+    }
+}
+
+/// `[[flow_log]]` (`CreateFlowLogs`): exactly one of `vpc`, `subnet` and
+/// `network_interface` names what it covers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFlowLog {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub vpc: Option<Spanned<String>>,
+    #[serde(default)]
+    pub subnet: Option<Spanned<String>>,
+    /// Written `instance/ethN`.
+    #[serde(default)]
+    pub network_interface: Option<Spanned<String>>,
+    #[serde(default)]
+    pub traffic_type: Option<Spanned<String>>,
+    pub log_destination: Spanned<String>,
+    #[serde(default)]
+    pub log_format: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_aggregation_interval: Option<Spanned<i64>>,
 }

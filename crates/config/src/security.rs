@@ -36,6 +36,26 @@ impl Protocol {
     /// ICMP.
     pub const ICMP: Protocol = Protocol::Number(1);
 
+    /// The protocol as a rule writes it: `tcp`, `udp`, `icmp`, `all` or `-1`, or a
+    /// decimal protocol number 0..255 (`6` is the same as `tcp`).
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        match name {
+            "all" | "-1" => Some(Protocol::All),
+            "tcp" => Some(Protocol::TCP),
+            "udp" => Some(Protocol::UDP),
+            "icmp" => Some(Protocol::ICMP),
+            n if !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse().ok().map(Protocol::Number)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether rules of this protocol may name ports (TCP and UDP).
+    pub fn has_ports(self) -> bool {
+        self == Protocol::TCP || self == Protocol::UDP
+    }
+
     /// Whether a packet of protocol `p` matches.
     pub fn matches(self, p: u8) -> bool {
         match self {
@@ -102,6 +122,15 @@ pub enum L4Match {
         code: Option<u8>,
     },
 }
+
+/// AWS's quota of rules per direction (inbound or outbound) of a security group.
+pub const MAX_SG_RULES: usize = 60;
+
+/// AWS's quota of security groups per network interface.
+pub const MAX_SGS_PER_ENI: usize = 5;
+
+/// AWS's limit on the length of a security group's or a rule's description.
+pub const MAX_DESCRIPTION_LEN: usize = 255;
 
 /// One security group rule (allow only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +207,9 @@ pub struct NaclRule {
 /// Highest rule number a NACL entry may have; 32767 is the implicit `*` deny.
 pub const MAX_NACL_RULE: u16 = 32766;
 
+/// AWS's default quota of rules per direction (inbound or outbound) of a network ACL.
+pub const MAX_NACL_RULES: usize = 20;
+
 /// A network ACL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkAcl {
@@ -248,6 +280,33 @@ pub enum TrafficType {
     All,
 }
 
+impl TrafficType {
+    /// AWS's spelling: `ACCEPT`, `REJECT` or `ALL`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrafficType::Accept => "ACCEPT",
+            TrafficType::Reject => "REJECT",
+            TrafficType::All => "ALL",
+        }
+    }
+
+    /// The traffic type spelled `name` (upper case, as AWS writes it).
+    pub fn from_name(name: &str) -> Option<TrafficType> {
+        [TrafficType::Accept, TrafficType::Reject, TrafficType::All]
+            .into_iter()
+            .find(|t| t.name() == name)
+    }
+}
+
+impl fmt::Display for TrafficType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The aggregation intervals AWS allows, in seconds; the default is the longer one.
+pub const FLOW_LOG_INTERVALS: [u32; 2] = [60, 600];
+
 /// A flow log: records of the traffic of some ENIs, written to a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowLog {
@@ -264,6 +323,14 @@ pub struct FlowLog {
     pub format: Vec<FlowLogField>,
     /// Aggregation interval in seconds: 60 or 600.
     pub max_aggregation_interval: u32,
+}
+
+impl FlowLog {
+    /// The version of its records: the highest version of its format's fields (what
+    /// `${version}` prints).
+    pub fn version(&self) -> u8 {
+        self.format.iter().map(|f| f.version()).max().unwrap_or(2)
+    }
 }
 
 macro_rules! flow_log_fields {

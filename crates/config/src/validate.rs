@@ -12,6 +12,8 @@
 //!   one availability zone. A private IP lies in its subnet, is not one of the five
 //!   reserved addresses, and is unique in the VPC; a missing one is allocated as the
 //!   first free assignable address of the subnet, after every written one is claimed.
+//! - Security groups, network ACLs, interfaces' groups and connection-tracking
+//!   timeouts, flow logs: see [`security`].
 //!
 //! Checks go on after a problem so that one run reports everything it can; checks that
 //! depend on a broken item are skipped instead of cascading.
@@ -24,9 +26,11 @@ use toml::Spanned;
 
 use crate::addressing;
 use crate::error::{Problem, Reporter};
-use crate::raw::{RawConfig, RawRoute};
+use crate::raw::{RawConfig, RawConntrack, RawRoute};
 use crate::security::*;
 use crate::topology::*;
+
+mod security;
 
 /// AWS's size range for VPC and subnet blocks.
 const MIN_PREFIX: u8 = 16;
@@ -76,6 +80,15 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         association: HashMap::new(),
         enis: Vec::new(),
         routes: Vec::new(),
+        sg_vpcs: Vec::new(),
+        sg_ids: HashMap::new(),
+        default_sgs: Vec::new(),
+        sg_rules: Vec::new(),
+        nacl_vpcs: Vec::new(),
+        default_nacls: Vec::new(),
+        nacl_rules: Vec::new(),
+        nacl_association: HashMap::new(),
+        flow_logs: Vec::new(),
     };
     c.vpcs();
     c.subnets();
@@ -83,6 +96,10 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.instances();
     c.addresses();
     c.routes();
+    c.security_groups();
+    c.network_acls();
+    c.interface_security();
+    c.flow_logs();
     c.build()
 }
 
@@ -108,6 +125,24 @@ struct Checker<'c, 'a, 's> {
     enis: Vec<PendingEni<'a>>,
     /// Per declared route table: its configured (non-local) routes.
     routes: Vec<Vec<Route>>,
+    /// Per declared security group: its VPC.
+    sg_vpcs: Vec<Option<VpcId>>,
+    /// (VPC, name) -> security group, the implicit default groups included.
+    sg_ids: HashMap<(VpcId, &'a str), SecurityGroupId>,
+    /// Per VPC: its default security group (declared, or implicit after the declared).
+    default_sgs: Vec<SecurityGroupId>,
+    /// Per declared security group: its ingress and egress rules.
+    sg_rules: Vec<(Vec<SgRule>, Vec<SgRule>)>,
+    /// Per declared network ACL: its VPC.
+    nacl_vpcs: Vec<Option<VpcId>>,
+    /// Per VPC: its default network ACL (declared, or implicit after the declared).
+    default_nacls: Vec<NetworkAclId>,
+    /// Per declared network ACL: its ingress and egress rules, sorted by number.
+    nacl_rules: Vec<(Vec<NaclRule>, Vec<NaclRule>)>,
+    /// Subnet index -> index of the declared NACL it is explicitly associated with.
+    nacl_association: HashMap<usize, usize>,
+    /// Per declared flow log: the checked flow log.
+    flow_logs: Vec<Option<FlowLog>>,
 }
 
 /// An interface while its address is being checked or allocated.
@@ -122,6 +157,16 @@ struct PendingEni<'a> {
     subnet_ref: (&'a Spanned<String>, String),
     ip: Option<Ipv4Addr>,
     source_dest_check: bool,
+    /// The field path of the interface's keys: `instance[i]` or `instance[i].eni[j]`.
+    prefix: String,
+    /// The written `security_groups`.
+    groups_ref: Option<&'a Spanned<Vec<Spanned<String>>>>,
+    /// The written `connection_tracking`.
+    conntrack_ref: Option<&'a RawConntrack>,
+    /// The resolved security groups (empty until `interface_security`).
+    security_groups: Vec<SecurityGroupId>,
+    /// The checked timeouts.
+    conntrack: ConntrackTimeouts,
 }
 
 impl<'a> Checker<'_, 'a, '_> {
@@ -285,14 +330,25 @@ impl<'a> Checker<'_, 'a, '_> {
                 &inst.private_ip,
                 inst.source_dest_check,
                 format!("instance[{i}]"),
+                (
+                    inst.security_groups.as_ref(),
+                    inst.connection_tracking.as_ref(),
+                ),
             );
             let secondary = inst.eni.iter().enumerate().map(|(j, e)| {
                 let e = e.get_ref();
                 let prefix = format!("instance[{i}].eni[{j}]");
-                (&e.subnet, &e.private_ip, e.source_dest_check, prefix)
+                let security = (e.security_groups.as_ref(), e.connection_tracking.as_ref());
+                (
+                    &e.subnet,
+                    &e.private_ip,
+                    e.source_dest_check,
+                    prefix,
+                    security,
+                )
             });
             let mut primary_az: Option<&str> = None;
-            for (d, (subnet, ip, sdc, prefix)) in
+            for (d, (subnet, ip, sdc, prefix, (groups_ref, conntrack_ref))) in
                 std::iter::once(primary).chain(secondary).enumerate()
             {
                 let field = format!("{prefix}.subnet");
@@ -327,6 +383,11 @@ impl<'a> Checker<'_, 'a, '_> {
                     subnet_ref: (subnet, field),
                     ip: None,
                     source_dest_check: sdc.unwrap_or(true),
+                    prefix,
+                    groups_ref,
+                    conntrack_ref,
+                    security_groups: Vec::new(),
+                    conntrack: ConntrackTimeouts::default(),
                 });
             }
         }
@@ -570,8 +631,8 @@ impl<'a> Checker<'_, 'a, '_> {
                 name: v.name.get_ref().clone(),
                 cidrs,
                 main_route_table: main,
-                default_security_group: SecurityGroupId(i as u32),
-                default_network_acl: NetworkAclId(i as u32),
+                default_security_group: self.default_sgs[i],
+                default_network_acl: self.default_nacls[i],
             });
         }
         for t in &mut route_tables {
@@ -592,7 +653,10 @@ impl<'a> Checker<'_, 'a, '_> {
                 az: s.az.get_ref().clone(),
                 route_table: explicit.unwrap_or(vpcs[vpc.index()].main_route_table),
                 explicit_association: explicit.is_some(),
-                network_acl: vpcs[vpc.index()].default_network_acl,
+                network_acl: match self.nacl_association.get(&i) {
+                    Some(&n) => NetworkAclId(n as u32),
+                    None => vpcs[vpc.index()].default_network_acl,
+                },
             });
         }
         let mut instances: Vec<Instance> = raw
@@ -612,62 +676,13 @@ impl<'a> Checker<'_, 'a, '_> {
                 subnet: e.subnet?,
                 private_ip: e.ip?,
                 source_dest_check: e.source_dest_check,
-                security_groups: Vec::new(),
-                conntrack: ConntrackTimeouts::default(),
+                security_groups: e.security_groups.clone(),
+                conntrack: e.conntrack,
             });
         }
-        // Placeholder until security groups and NACLs are parsed: every VPC gets its
-        // implicit default group and default NACL, and every ENI the default group.
-        let all = |vpc: VpcId| {
-            let any = Ipv4Net::default();
-            (
-                SecurityGroup {
-                    name: "default".to_owned(),
-                    vpc,
-                    default: true,
-                    declared: false,
-                    ingress: vec![SgRule {
-                        protocol: Protocol::All,
-                        l4: L4Match::Any,
-                        peer: SgPeer::Group(SecurityGroupId(vpc.0)),
-                        description: None,
-                    }],
-                    egress: vec![SgRule {
-                        protocol: Protocol::All,
-                        l4: L4Match::Any,
-                        peer: SgPeer::Cidr(any),
-                        description: None,
-                    }],
-                },
-                NetworkAcl {
-                    name: "default".to_owned(),
-                    vpc,
-                    default: true,
-                    declared: false,
-                    ingress: vec![NaclRule {
-                        number: 100,
-                        protocol: Protocol::All,
-                        l4: L4Match::Any,
-                        cidr: any,
-                        action: RuleAction::Allow,
-                    }],
-                    egress: vec![NaclRule {
-                        number: 100,
-                        protocol: Protocol::All,
-                        l4: L4Match::Any,
-                        cidr: any,
-                        action: RuleAction::Allow,
-                    }],
-                },
-            )
-        };
-        let (security_groups, network_acls): (Vec<_>, Vec<_>) =
-            (0..vpcs.len() as u32).map(|v| all(VpcId(v))).unzip();
-        for e in &mut enis {
-            let vpc = subnets[e.subnet.index()].vpc;
-            e.security_groups
-                .push(vpcs[vpc.index()].default_security_group);
-        }
+        let security_groups = self.build_security_groups()?;
+        let network_acls = self.build_network_acls()?;
+        let flow_logs = self.flow_logs.iter().cloned().collect::<Option<Vec<_>>>()?;
         Some(Topology {
             vpcs,
             subnets,
@@ -676,7 +691,7 @@ impl<'a> Checker<'_, 'a, '_> {
             enis,
             security_groups,
             network_acls,
-            flow_logs: Vec::new(),
+            flow_logs,
         })
     }
 }

@@ -121,5 +121,18 @@ fn answer(request: Request, shared: &Shared) -> Response {
         Request::Status {} => Response::Status(report::status(shared)),
         Request::Routes {} => Response::Routes(report::routes(shared)),
         Request::Counters {} => Response::Counters(report::counters(shared)),
+        Request::Flows { instance } => match report::flows(shared, instance.as_deref()) {
+            Ok(r) => Response::Flows(r),
+            Err(message) => Response::Error { message },
+        },
+        Request::Trace {
+            from,
+            to,
+            proto,
+            port,
+        } => match report::trace(shared, &from, &to, &proto, port) {
+            Ok(r) => Response::Trace(r),
+            Err(message) => Response::Error { message },
+        },
     }
 }

@@ -6,7 +6,9 @@
 
 mod control;
 mod error;
+mod flowlog;
 mod forward;
+mod housekeeping;
 mod instance;
 mod netns;
 mod owner;
@@ -26,9 +28,14 @@ use tokio::task::JoinHandle;
 use tun_rs::AsyncDevice;
 use vpc_config::{InstanceId, Topology};
 
+use crate::flowlog::{FlowLogWriter, WallClock};
+use crate::housekeeping::FlowLogOutput;
 use crate::instance::BuiltInstance;
 use crate::owner::Ownership;
 use crate::state::Shared;
+
+/// Where flow logs with a relative `log_destination` go unless told otherwise.
+const DEFAULT_FLOW_LOG_DIR: &str = "/var/log/vpcd";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,6 +61,9 @@ enum Command {
         /// Where the control socket for vpcctl is created.
         #[arg(long, value_name = "PATH", default_value = vpc_api::DEFAULT_SOCKET)]
         control_socket: PathBuf,
+        /// Directory for flow-log files whose `log_destination` is a relative path.
+        #[arg(long, value_name = "DIR", default_value = DEFAULT_FLOW_LOG_DIR)]
+        flow_log_dir: PathBuf,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -80,6 +90,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
             config,
             netns_prefix,
             control_socket,
+            flow_log_dir,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -93,7 +104,11 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 .thread_name("vpcd")
                 .build()
                 .context("start the async runtime")?;
-            runtime.block_on(run(config.as_deref(), &netns_prefix, &control_socket))?;
+            let paths = Paths {
+                socket: control_socket,
+                flow_log_dir,
+            };
+            runtime.block_on(run(config.as_deref(), &netns_prefix, &paths))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -125,7 +140,17 @@ fn summary(t: &Topology) -> String {
     .join(", ")
 }
 
-async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Result<()> {
+/// Where the daemon puts files.
+#[derive(Debug)]
+struct Paths {
+    /// The control socket.
+    socket: PathBuf,
+    /// The base of relative flow-log destinations.
+    flow_log_dir: PathBuf,
+}
+
+async fn run(config: Option<&Path>, prefix: &str, paths: &Paths) -> anyhow::Result<()> {
+    let socket = paths.socket.as_path();
     if !nix::unistd::geteuid().is_root() {
         bail!("vpcd run must run as root: it creates network namespaces and TUN devices");
     }
@@ -157,7 +182,8 @@ async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Resu
     }
     let mut owner = Ownership::claim()?;
     println!("topology {config_name}: {}", summary(&topology));
-    let (shared, tasks) = match start(&mut owner, topology, config_name, prefix, socket).await {
+    let (shared, logs, tasks) = match start(&mut owner, topology, config_name, prefix, paths).await
+    {
         Ok(running) => running,
         Err(e) => {
             owner.remove_all();
@@ -182,6 +208,7 @@ async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Resu
     for task in tasks {
         let _ = task.await;
     }
+    housekeeping::flush(&shared, &logs);
     drop(shared);
     owner.remove_all();
     let _ = std::fs::remove_file(socket);
@@ -190,15 +217,16 @@ async fn run(config: Option<&Path>, prefix: &str, socket: &Path) -> anyhow::Resu
 }
 
 /// Everything that can fail in start-up, in order: namespaces and devices (recorded in
-/// `owner`, which the caller removes on failure), the dataplane, and last the control
-/// socket, so that a failure never leaves a socket behind. Returns the running tasks.
+/// `owner`, which the caller removes on failure), the dataplane, the flow-log files, and
+/// last the control socket, so that a failure never leaves a socket behind. Returns the
+/// shared state, the flow-log output and the running tasks.
 async fn start(
     owner: &mut Ownership,
     topology: Topology,
     config_name: String,
     prefix: &str,
-    socket: &Path,
-) -> anyhow::Result<(Arc<Shared>, Vec<JoinHandle<()>>)> {
+    paths: &Paths,
+) -> anyhow::Result<(Arc<Shared>, Arc<FlowLogOutput>, Vec<JoinHandle<()>>)> {
     let names: Vec<String> = topology
         .instances
         .iter()
@@ -207,7 +235,16 @@ async fn start(
     let built =
         tokio::task::block_in_place(|| build_all(&topology, &names, owner, &Handle::current()))?;
     let (shared, devices, identities) = start_dataplane(topology, config_name, names, built)?;
-    let listener = control::bind(socket).await?;
+    let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
+    for (name, path) in writer.paths() {
+        println!("flow log: {} ({name})", path.display());
+    }
+    let (epoch, epoch_unix) = shared.epoch();
+    let logs = Arc::new(FlowLogOutput::new(
+        writer,
+        WallClock::new(epoch, epoch_unix),
+    ));
+    let listener = control::bind(&paths.socket).await?;
     let mut tasks = Vec::new();
     for (eni, dev) in devices {
         tasks.push(tokio::spawn(forward::run_eni(shared.clone(), eni, dev)));
@@ -217,7 +254,11 @@ async fn start(
         identities,
     )));
     tasks.push(tokio::spawn(control::serve(listener, shared.clone())));
-    Ok((shared, tasks))
+    tasks.push(tokio::spawn(housekeeping::run(
+        shared.clone(),
+        logs.clone(),
+    )));
+    Ok((shared, logs, tasks))
 }
 
 /// Creates every instance's namespace and devices, recording each namespace in `owner`.

@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 
 use vpc_api::{
-    CountersReport, DropCount, EniCountersReport, EniStatus, InstanceStatus, RouteReport,
-    RouteTableReport, Routes, Status, SubnetStatus, VpcStatus,
+    CountersReport, DropCount, EniCountersReport, EniFlows, EniStatus, FlowReport, FlowsReport,
+    InstanceStatus, RouteReport, RouteTableReport, Routes, Status, SubnetStatus, TraceReport,
+    TraceStep, VpcStatus,
 };
-use vpc_config::{RouteTableId, RouteTarget, VpcId};
+use vpc_config::{EniId, Protocol, RouteTableId, RouteTarget, VpcId};
 use vpc_dataplane::DropReason;
+use vpc_dataplane::trace::Probe;
 
 use crate::state::Shared;
 
@@ -152,4 +154,110 @@ pub fn counters(s: &Shared) -> CountersReport {
         drops,
         router,
     }
+}
+
+/// The tracked connections of every ENI, or of one instance's ENIs, or of one ENI.
+pub fn flows(s: &Shared, instance: Option<&str>) -> Result<FlowsReport, String> {
+    let t = &s.topology;
+    let enis: Vec<EniId> = match instance {
+        None => t.eni_ids().collect(),
+        Some(name) => {
+            let of_instance: Vec<EniId> = t
+                .instances
+                .iter()
+                .find(|i| i.name == name)
+                .map(|i| i.enis.clone())
+                .unwrap_or_default();
+            if !of_instance.is_empty() {
+                of_instance
+            } else if let Some(e) = t.find_eni(name) {
+                vec![e]
+            } else {
+                return Err(format!(
+                    "{name:?} is neither an instance nor a network interface (instance/ethN)"
+                ));
+            }
+        }
+    };
+    let now = s.now();
+    let dp = s.dataplane();
+    let enis = enis
+        .into_iter()
+        .map(|id| {
+            let (stats, tracked) = dp.conntrack_stats(id);
+            EniFlows {
+                name: t.eni_name(id).to_string(),
+                tracked: tracked as u64,
+                inserted: stats.inserted,
+                expired: stats.expired,
+                evicted: stats.evicted,
+                flows: dp
+                    .flows(id, now)
+                    .map(|f| {
+                        let ports = matches!(f.proto, 6 | 17);
+                        let end = |ip: std::net::Ipv4Addr, port: u16| {
+                            if ports {
+                                format!("{ip}:{port}")
+                            } else {
+                                ip.to_string()
+                            }
+                        };
+                        FlowReport {
+                            proto: Protocol::Number(f.proto).to_string(),
+                            src: end(f.src, f.src_port),
+                            dst: end(f.dst, f.dst_port),
+                            state: f.state.to_owned(),
+                            expires_in_secs: f.expires_in.as_secs(),
+                            packets_original: f.packets_original,
+                            packets_reply: f.packets_reply,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(FlowsReport { enis })
+}
+
+/// Walks a probe through the live dataplane.
+pub fn trace(
+    s: &Shared,
+    from: &str,
+    to: &str,
+    proto: &str,
+    port: Option<u16>,
+) -> Result<TraceReport, String> {
+    let t = &s.topology;
+    let eni = t.find_eni(from).ok_or_else(|| {
+        format!("--from {from:?} is neither an instance nor a network interface (instance/ethN)")
+    })?;
+    let dst: std::net::Ipv4Addr = to
+        .parse()
+        .map_err(|_| format!("--to {to:?} is not an IPv4 address"))?;
+    let probe = match (proto, port) {
+        ("tcp", Some(p)) => Probe::Tcp(p),
+        ("udp", Some(p)) => Probe::Udp(p),
+        ("icmp", None) => Probe::Icmp,
+        ("tcp" | "udp", None) => return Err(format!("--proto {proto} needs --port")),
+        ("icmp", Some(_)) => return Err("--proto icmp takes no --port".to_owned()),
+        _ => return Err(format!("--proto {proto:?}: use tcp, udp or icmp")),
+    };
+    let now = s.now();
+    let walked = s.dataplane().trace(now, eni, dst, probe);
+    let described = vpc_dataplane::trace::describe(t, &walked);
+    Ok(TraceReport {
+        probe: format!(
+            "{} {} -> {dst} {}",
+            t.eni_name(eni),
+            walked.src,
+            probe.describe()
+        ),
+        steps: described
+            .steps
+            .into_iter()
+            .map(|(stage, decision)| TraceStep { stage, decision })
+            .collect(),
+        verdict: described.verdict,
+        because: described.because,
+    })
 }

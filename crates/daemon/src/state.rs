@@ -4,7 +4,7 @@
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use vpc_config::{EniId, Topology};
 use vpc_dataplane::{Dataplane, Time};
@@ -26,6 +26,7 @@ pub struct Shared {
     /// Per ENI: a duplicate of its TUN descriptor, written with plain non-blocking writes.
     writers: Vec<OwnedFd>,
     epoch: Instant,
+    epoch_unix: SystemTime,
 }
 
 impl Shared {
@@ -46,12 +47,18 @@ impl Shared {
             tx_errors: (0..n).map(|_| AtomicU64::new(0)).collect(),
             writers,
             epoch: Instant::now(),
+            epoch_unix: SystemTime::now(),
         }
     }
 
     /// The pipeline's clock: time since the daemon started.
     pub fn now(&self) -> Time {
         Time::from_nanos(u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// The instant the pipeline's clock counts from, and the wall-clock time then.
+    pub fn epoch(&self) -> (Instant, SystemTime) {
+        (self.epoch, self.epoch_unix)
     }
 
     /// Seconds since the daemon started.

@@ -75,17 +75,19 @@ fn demo_forwards_between_subnets_and_drops_reserved_destinations() {
         "vpcd changed the host's addresses or routes"
     );
 
-    // Between subnets (and availability zones), both ways; the subnet router answers.
-    assert!(vpcd.ping("web", "10.0.12.10", 3, &[]), "web -> db");
-    assert!(vpcd.ping("db", "10.0.1.10", 3, &[]), "db -> web");
+    // Between subnets, both ways, where the security groups allow ICMP (web-sg and
+    // app-sg from 10.0.0.0/16); the subnet router answers. (web and db cannot ping each
+    // other: db-sg allows no ICMP, and private-b-nacl denies public-a; see security.rs.)
+    assert!(vpcd.ping("web", "10.0.2.10", 3, &[]), "web -> app");
+    assert!(vpcd.ping("app", "10.0.1.10", 3, &[]), "app -> web");
     assert!(
         vpcd.ping("app", "10.0.2.1", 1, &[]),
         "app -> its subnet router"
     );
 
-    // TCP from web to a listener in db.
-    let reply = tcp_exchange(&vpcd.ns("web"), &vpcd.ns("db"), "10.0.12.10", 5432);
-    assert_eq!(reply, "cpv eht hguorht olleh (server saw 10.0.1.10)");
+    // TCP across availability zones, from app to a listener in db (db-sg: from app-sg).
+    let reply = tcp_exchange(&vpcd.ns("app"), &vpcd.ns("db"), "10.0.12.10", 5432);
+    assert_eq!(reply, "cpv eht hguorht olleh (server saw 10.0.2.10)");
 
     // Reserved and broadcast destinations are dropped and counted, exactly once each.
     let before = vpcd.counters();
@@ -148,7 +150,7 @@ fn a_crashed_daemons_namespaces_are_removed_by_the_next_one() {
         "{}",
         second.stdout()
     );
-    assert!(second.ping("web", "10.0.12.10", 1, &[]));
+    assert!(second.ping("web", "10.0.2.10", 1, &[]));
     assert!(second.stop().success());
     assert_eq!(namespaces(&second.prefix), Vec::<String>::new());
 }
@@ -173,6 +175,8 @@ fn a_namespace_vpcd_did_not_create_is_refused_and_left_alone() {
             "e2e-foreign-",
             "--control-socket",
             "/tmp/vpcd-e2e-foreign.sock",
+            "--flow-log-dir",
+            "/tmp/vpcd-e2e-foreign-flowlogs",
         ])
         .output()
         .expect("run vpcd");
@@ -334,6 +338,8 @@ fn a_second_daemon_on_a_live_socket_fails_and_removes_only_its_own_namespaces() 
     let out = Command::new(env!("CARGO_BIN_EXE_vpcd"))
         .args(["run", "--netns-prefix", "e2e-live2-", "--control-socket"])
         .arg(&first.socket)
+        .arg("--flow-log-dir")
+        .arg(&first.flow_log_dir)
         .output()
         .expect("run vpcd");
     let left = namespaces("e2e-live2-");
@@ -348,5 +354,5 @@ fn a_second_daemon_on_a_live_socket_fails_and_removes_only_its_own_namespaces() 
     assert_eq!(left, Vec::<String>::new());
     // The first daemon and its socket are untouched.
     assert_eq!(first.status().instances.len(), 3);
-    assert!(first.ping("web", "10.0.12.10", 1, &[]));
+    assert!(first.ping("web", "10.0.2.10", 1, &[]));
 }

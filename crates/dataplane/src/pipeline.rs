@@ -3,35 +3,75 @@
 //!
 //! The stages, in order (each its own module):
 //!
-//! 1. `sanity`      - IPv4 header checks; trims trailing bytes.
-//! 2. `antispoof`   - source/destination check, source half.
-//! 3. `destination` - broadcast, multicast, martian and reserved destinations.
-//! 4. `router`      - the VPC router's own addresses: answer ICMP echo.
-//! 5. `route`       - the source subnet's route table, longest prefix match.
-//! 6. `deliver`     - the egress ENI; blackholes; source/destination check, dest half.
-//! 7. `ttl`         - TTL 0 is never forwarded: ICMP time exceeded.
+//!  1. `sanity`        - IPv4 header checks; trims trailing bytes.
+//!  2. `antispoof`     - source/destination check, source half.
+//!  3. `destination`   - broadcast, multicast, martian and reserved destinations.
+//!  4. `router`        - the VPC router's own addresses: answer ICMP echo.
+//!  5. `route`         - the source subnet's route table, longest prefix match.
+//!  6. `deliver`       - the egress ENI; blackholes; source/destination check, dest half.
+//!  7. `ttl`           - TTL 0 is never forwarded: ICMP time exceeded.
+//!  8. `l4`            - the transport header: checked, reduced to a 5-tuple and flags.
+//!  9. `sg egress`     - the sending ENI: its connection table, else its groups' egress rules.
+//! 10. `nacl outbound` - the source subnet's network ACL, if the packet leaves the subnet.
+//! 11. `nacl inbound`  - the destination subnet's network ACL, if it enters another subnet.
+//! 12. `sg ingress`    - the receiving ENI: its connection table, else its ingress rules.
 //!
-//! Later issues insert network ACLs, security groups and connection tracking, and NAT
-//! between `route` and `deliver`, here in this list.
+//! This is the order a packet meets them in AWS: the sender's security group, the
+//! subnet boundaries, the receiver's security group. Flow logs record each ENI's view:
+//! the sender's ACCEPT or REJECT after stages 9-10, the receiver's after 11-12.
+//! NAT comes between `deliver` and the firewall stages in a later issue.
 
-use vpc_config::{EniId, RouteTableId, RouteTarget, Topology};
+use vpc_config::{EniId, RouteTableId, RouteTarget, RuleAction, Topology};
 
+use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
 use crate::counters::Counters;
 use crate::destination::Dst;
+use crate::flowlog::{Action, Direction, FlowLogs, FlowRecord, PacketRecord};
 use crate::icmp_error::{self, RateLimit};
+use crate::l4::Facts;
 use crate::packet::PacketBuf;
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
+use crate::sg::{SecurityGroups, SgDecision};
 use crate::tables::Tables;
 use crate::time::Time;
+use crate::trace::{self, Probe, Step, Trace, Tracking};
 use crate::verdict::{DropReason, Reply, Verdict};
 use crate::wire::ipv4::Ipv4Header;
-use crate::{antispoof, deliver, destination, router, sanity, ttl};
+use crate::{antispoof, deliver, destination, l4, nacl, router, sanity, ttl};
 
-/// The VPC dataplane: compiled topology, link states, router state and counters.
+/// Sizes of the dataplane's bounded tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Tracked flows per ENI.
+    pub conntrack_per_eni: usize,
+    /// Distinct records per flow log per aggregation interval (then SKIPDATA).
+    pub flow_log_records: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            conntrack_per_eni: 65_536,
+            flow_log_records: 10_000,
+        }
+    }
+}
+
+/// The VPC dataplane: compiled topology, link states, connection tables, flow-log
+/// accumulators, router state and counters.
 #[derive(Debug, Clone)]
 pub struct Dataplane {
     tables: Tables,
+    sgs: SecurityGroups,
+    /// Per ENI: its connection table.
+    conntrack: Vec<ConnTable>,
+    flow_logs: FlowLogs,
+    /// Flow-log records taken out of accumulators that a configuration change replaced,
+    /// handed out by the next flush.
+    pending_records: Vec<FlowRecord>,
+    topology: Topology,
+    limits: Limits,
     /// Per ENI: whether its device is up.
     link_up: Vec<bool>,
     /// Identification field for packets the router originates.
@@ -40,12 +80,46 @@ pub struct Dataplane {
     counters: Counters,
 }
 
+/// Whether a walk changes state (a real packet) or only observes (a trace).
+enum Mode<'a> {
+    Live,
+    Trace(&'a mut Vec<Step>),
+}
+
+impl Mode<'_> {
+    fn step(&mut self, step: Step) {
+        if let Mode::Trace(steps) = self {
+            steps.push(step);
+        }
+    }
+
+    fn live(&self) -> bool {
+        matches!(self, Mode::Live)
+    }
+}
+
 impl Dataplane {
-    /// A dataplane for `topology`, every ENI up.
+    /// A dataplane for `topology` with default [`Limits`], every ENI up, `now` the start
+    /// of the flow logs' first aggregation interval.
     pub fn new(topology: &Topology) -> Self {
+        Self::with_limits(topology, Limits::default(), Time::ZERO)
+    }
+
+    /// A dataplane for `topology` with `limits`, every ENI up.
+    pub fn with_limits(topology: &Topology, limits: Limits, now: Time) -> Self {
         let n = topology.enis.len();
         Dataplane {
             tables: Tables::compile(topology),
+            sgs: SecurityGroups::compile(topology),
+            conntrack: topology
+                .enis
+                .iter()
+                .map(|e| ConnTable::new(limits.conntrack_per_eni, e.conntrack))
+                .collect(),
+            flow_logs: FlowLogs::new(topology, limits.flow_log_records, now),
+            pending_records: Vec::new(),
+            topology: topology.clone(),
+            limits,
             link_up: vec![true; n],
             next_ident: 1,
             icmp_limit: RateLimit::new(1000, 50),
@@ -53,11 +127,50 @@ impl Dataplane {
         }
     }
 
+    /// Applies a changed configuration with the same instances and ENIs (the rule-change
+    /// semantics of AWS): routes, network ACLs and security-group rules take effect with
+    /// the next packet; tracked flows are kept (so removing a security-group rule leaves
+    /// tracked flows running until they time out, while untracked flows, judged per
+    /// packet, stop at once); changed connection-tracking timeouts apply to existing
+    /// flows. If the flow logs changed they start over; what they had accumulated comes
+    /// out of the next flush (records of flow logs that were removed are dropped).
+    /// Returns `false`, changing nothing, if the ENIs differ.
+    pub fn apply(&mut self, topology: &Topology, now: Time) -> bool {
+        let same_enis = topology.enis.len() == self.topology.enis.len()
+            && topology
+                .eni_ids()
+                .all(|e| topology.eni_name(e).to_string() == self.topology.eni_name(e).to_string());
+        if !same_enis {
+            return false;
+        }
+        self.tables = Tables::compile(topology);
+        self.sgs = SecurityGroups::compile(topology);
+        for (table, eni) in self.conntrack.iter_mut().zip(&topology.enis) {
+            table.set_timeouts(eni.conntrack);
+        }
+        if topology.flow_logs != self.topology.flow_logs {
+            // Records of the old accumulators name flow logs by their old index: keep
+            // those of flow logs that still exist (by name) under their new index.
+            let mut flushed = Vec::new();
+            self.flow_logs.flush_all(now, &mut flushed);
+            let old = &self.topology.flow_logs;
+            self.pending_records.extend(flushed.into_iter().filter_map(|mut r| {
+                let name = &old.get(r.log.index())?.name;
+                let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
+                r.log = vpc_config::FlowLogId(new as u32);
+                Some(r)
+            }));
+            self.flow_logs = FlowLogs::new(topology, self.limits.flow_log_records, now);
+        }
+        self.topology = topology.clone();
+        true
+    }
+
     /// Processes one packet read from ENI `from` at time `now`. The verdict says what to
     /// do with `pkt`, which may have been rewritten (trimmed, or replaced by a reply).
     pub fn process(&mut self, now: Time, from: EniId, pkt: &mut PacketBuf) -> Verdict {
         let len_in = pkt.len();
-        let verdict = match self.stages(now, from, pkt) {
+        let verdict = match self.stages(now, from, pkt, &mut Mode::Live) {
             Ok(v) | Err(v) => v,
         };
         self.counters.record(from, len_in, verdict, pkt.len());
@@ -77,10 +190,38 @@ impl Dataplane {
         verdicts.extend(pkts.iter_mut().map(|p| self.process(now, from, p)));
     }
 
+    /// Walks a probe from ENI `from` to `dst` through the live configuration and state
+    /// and returns every stage's decision, changing nothing.
+    pub fn trace(
+        &mut self,
+        now: Time,
+        from: EniId,
+        dst: std::net::Ipv4Addr,
+        probe: Probe,
+    ) -> Trace {
+        let src = self.tables.eni(from).ip;
+        let mut pkt = trace::build(src, dst, probe);
+        let mut steps = Vec::new();
+        let verdict = match self.stages(now, from, &mut pkt, &mut Mode::Trace(&mut steps)) {
+            Ok(v) | Err(v) => v,
+        };
+        Trace {
+            src,
+            steps,
+            verdict,
+        }
+    }
+
     /// The stages in order. `Err` carries an early verdict (a drop or a reply).
-    fn stages(&mut self, now: Time, from: EniId, pkt: &mut PacketBuf) -> Result<Verdict, Verdict> {
+    fn stages(
+        &mut self,
+        now: Time,
+        from: EniId,
+        pkt: &mut PacketBuf,
+        mode: &mut Mode<'_>,
+    ) -> Result<Verdict, Verdict> {
         let (ip, trimmed) = sanity::check(pkt)?;
-        if trimmed == Trimmed::Yes {
+        if trimmed == Trimmed::Yes && mode.live() {
             self.counters.router.trailing_bytes_trimmed += 1;
         }
         let eni = self.tables.eni(from);
@@ -88,19 +229,166 @@ impl Dataplane {
         let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
         if dst == Dst::Router {
             router::answer(pkt, &ip, self.ident())?;
+            mode.step(Step::Router);
             return Ok(Verdict::Reply {
                 to: from,
                 reply: Reply::EchoReply,
             });
         }
-        let route = self.tables.route_tables[eni.route_table.index()]
+        let table = eni.route_table;
+        let route = self.tables.route_tables[table.index()]
             .lookup(ip.dst)
             .ok_or(DropReason::NoRoute)?;
+        mode.step(Step::Route {
+            table,
+            destination: route.destination,
+            target: route.target,
+        });
         let to = deliver::next_hop(&self.tables, &self.link_up, from, route, dst, &ip)?;
+        mode.step(Step::Deliver { to });
         if let Err(cause) = ttl::check(&ip) {
             return Err(self.icmp_error(now, from, pkt, &ip, cause, icmp_error::TIME_EXCEEDED));
         }
+        let facts = l4::parse(pkt.as_bytes(), &ip)?;
+        self.firewall(now, from, to, &facts, mode)?;
         Ok(Verdict::Forward { to })
+    }
+
+    /// Stages 9-12: the sender's security group, the NACLs of the subnets the packet
+    /// leaves and enters, the receiver's security group; each ENI's flow log records
+    /// its own view.
+    fn firewall(
+        &mut self,
+        now: Time,
+        from: EniId,
+        to: EniId,
+        f: &Facts,
+        mode: &mut Mode<'_>,
+    ) -> Result<(), DropReason> {
+        let (src_subnet, dst_subnet) = (self.tables.eni(from).subnet, self.tables.eni(to).subnet);
+        let sent = self
+            .security_group(now, from, Direction::Egress, f, mode)
+            .and_then(|()| {
+                if src_subnet == dst_subnet {
+                    mode.step(Step::SameSubnet { subnet: src_subnet });
+                    Ok(())
+                } else {
+                    self.nacl(src_subnet, Direction::Egress, f, mode)
+                }
+            });
+        self.log(now, from, Direction::Egress, f, &sent, mode);
+        sent?;
+        let received = if src_subnet == dst_subnet {
+            Ok(())
+        } else {
+            self.nacl(dst_subnet, Direction::Ingress, f, mode)
+        }
+        .and_then(|()| self.security_group(now, to, Direction::Ingress, f, mode));
+        self.log(now, to, Direction::Ingress, f, &received, mode);
+        received
+    }
+
+    /// A security group stage on ENI `eni`: its connection table first; for a packet
+    /// of no tracked flow, the rules; a tracked flow the rules allow is inserted.
+    fn security_group(
+        &mut self,
+        now: Time,
+        eni: EniId,
+        direction: Direction,
+        f: &Facts,
+        mode: &mut Mode<'_>,
+    ) -> Result<(), DropReason> {
+        let denied = match direction {
+            Direction::Egress => DropReason::SgEgress,
+            Direction::Ingress => DropReason::SgIngress,
+        };
+        let table = &mut self.conntrack[eni.index()];
+        let looked = if mode.live() {
+            table.lookup(now, f)
+        } else {
+            table.peek(now, f)
+        };
+        let (tracking, result) = match looked {
+            Ok(Lookup::Tracked(_)) => (Tracking::Tracked, Ok(())),
+            Ok(Lookup::Related) => (Tracking::Related, Ok(())),
+            Err(reason) => (Tracking::Invalid(reason), Err(reason)),
+            Ok(Lookup::Miss) => {
+                let decision = self.sgs.evaluate(eni, direction, f);
+                let result = match decision {
+                    SgDecision::Denied => Err(denied),
+                    SgDecision::Allowed { tracked: false, .. } => Ok(()),
+                    SgDecision::Allowed { tracked: true, .. } if mode.live() => {
+                        self.conntrack[eni.index()].insert(now, f)
+                    }
+                    SgDecision::Allowed { tracked: true, .. } => Ok(()),
+                };
+                (Tracking::Rules(decision), result)
+            }
+        };
+        mode.step(Step::SecurityGroup {
+            eni,
+            direction,
+            tracking,
+        });
+        result
+    }
+
+    /// A network ACL stage: `subnet`'s NACL, outbound (`Egress`) or inbound.
+    fn nacl(
+        &self,
+        subnet: vpc_config::SubnetId,
+        direction: Direction,
+        f: &Facts,
+        mode: &mut Mode<'_>,
+    ) -> Result<(), DropReason> {
+        let id = self.tables.subnet_nacl[subnet.index()];
+        let (ingress, egress) = &self.tables.nacls[id.index()];
+        let (rules, peer, denied) = match direction {
+            Direction::Ingress => (ingress, f.tuple.src, DropReason::NaclInbound),
+            Direction::Egress => (egress, f.tuple.dst, DropReason::NaclOutbound),
+        };
+        let decision = nacl::evaluate(rules, peer, f);
+        mode.step(Step::Nacl {
+            nacl: id,
+            subnet,
+            direction,
+            decision,
+        });
+        match decision.action {
+            RuleAction::Allow => Ok(()),
+            RuleAction::Deny => Err(denied),
+        }
+    }
+
+    /// Records ENI `eni`'s view of a packet in the flow logs that cover it.
+    fn log(
+        &mut self,
+        now: Time,
+        eni: EniId,
+        direction: Direction,
+        f: &Facts,
+        result: &Result<(), DropReason>,
+        mode: &Mode<'_>,
+    ) {
+        if !mode.live() || !self.flow_logs.covers(eni) {
+            return;
+        }
+        let record = PacketRecord {
+            proto: f.tuple.proto,
+            src: f.tuple.src,
+            dst: f.tuple.dst,
+            src_port: f.tuple.src_port,
+            dst_port: f.tuple.dst_port,
+            bytes: f.len,
+            tcp_flags: f.tcp_flags(),
+            action: if result.is_ok() {
+                Action::Accept
+            } else {
+                Action::Reject
+            },
+            direction,
+        };
+        self.flow_logs.record(now, eni, &record);
     }
 
     /// The verdict for a packet dropped for `cause` that deserves ICMP error `e`: the
@@ -134,6 +422,41 @@ impl Dataplane {
         let i = self.next_ident;
         self.next_ident = i.wrapping_add(1);
         i
+    }
+
+    /// Removes flows idle past their timeouts; returns how many. The daemon calls this
+    /// about once a second.
+    pub fn expire(&mut self, now: Time) -> usize {
+        self.conntrack.iter_mut().map(|t| t.expire(now)).sum()
+    }
+
+    /// Appends the flow-log records of every aggregation interval that has ended by
+    /// `now` (and records left by a configuration change).
+    pub fn flush_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.pending_records);
+        self.flow_logs.flush_due(now, out);
+    }
+
+    /// Appends every flow-log record accumulated so far (at shutdown).
+    pub fn flush_all_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.pending_records);
+        self.flow_logs.flush_all(now, out);
+    }
+
+    /// The flows ENI `eni` tracks.
+    pub fn flows(&self, eni: EniId, now: Time) -> impl Iterator<Item = FlowInfo> + '_ {
+        self.conntrack[eni.index()].flows(now)
+    }
+
+    /// ENI `eni`'s connection-table counters and current size.
+    pub fn conntrack_stats(&self, eni: EniId) -> (ConntrackStats, usize) {
+        let t = &self.conntrack[eni.index()];
+        (t.stats(), t.len())
+    }
+
+    /// The configuration the dataplane runs.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
     }
 
     /// Marks ENI `eni`'s device up or down. Packets to a down ENI are dropped

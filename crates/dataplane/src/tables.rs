@@ -7,7 +7,9 @@ use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 use vpc_config::addressing::{self, Reserved};
-use vpc_config::{EniId, RouteTableId, RouteTarget, Topology, VpcId};
+use vpc_config::{
+    EniId, NaclRule, NetworkAclId, RouteTableId, RouteTarget, SubnetId, Topology, VpcId,
+};
 
 use crate::route::{Origin, Route, RouteTable};
 
@@ -18,6 +20,8 @@ pub(crate) struct EniEntry {
     pub ip: Ipv4Addr,
     /// Its VPC.
     pub vpc: VpcId,
+    /// Its subnet.
+    pub subnet: SubnetId,
     /// Its subnet's route table.
     pub route_table: RouteTableId,
     /// Source/destination check.
@@ -40,6 +44,10 @@ pub(crate) enum AddrClass {
 pub(crate) struct Tables {
     pub enis: Vec<EniEntry>,
     pub route_tables: Vec<RouteTable>,
+    /// Per subnet: its network ACL.
+    pub subnet_nacl: Vec<NetworkAclId>,
+    /// Per network ACL: (inbound, outbound) rules, sorted by number.
+    pub nacls: Vec<(Vec<NaclRule>, Vec<NaclRule>)>,
     addrs: FxHashMap<(VpcId, Ipv4Addr), AddrClass>,
 }
 
@@ -53,6 +61,7 @@ impl Tables {
                 EniEntry {
                     ip: e.private_ip,
                     vpc: subnet.vpc,
+                    subnet: e.subnet,
                     route_table: subnet.route_table,
                     source_dest_check: e.source_dest_check,
                     router: addressing::router(subnet.cidr),
@@ -90,6 +99,12 @@ impl Tables {
         Tables {
             enis,
             route_tables,
+            subnet_nacl: t.subnets.iter().map(|s| s.network_acl).collect(),
+            nacls: t
+                .network_acls
+                .iter()
+                .map(|n| (n.ingress.clone(), n.egress.clone()))
+                .collect(),
             addrs,
         }
     }

@@ -50,6 +50,8 @@ pub struct Vpcd {
     pub prefix: String,
     /// Control socket.
     pub socket: PathBuf,
+    /// The test's own flow-log directory (`--flow-log-dir`), removed on drop.
+    pub flow_log_dir: PathBuf,
     config: Option<PathBuf>,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
@@ -68,6 +70,8 @@ impl Vpcd {
         let prefix = format!("e2e-{tag}-");
         let tmp = std::env::temp_dir();
         let socket = tmp.join(format!("vpcd-e2e-{tag}-{}.sock", std::process::id()));
+        let flow_log_dir = tmp.join(format!("vpcd-e2e-{tag}-{}-flowlogs", std::process::id()));
+        let _ = std::fs::remove_dir_all(&flow_log_dir);
         let config = config.map(|text| {
             let path = tmp.join(format!("vpcd-e2e-{tag}-{}.toml", std::process::id()));
             std::fs::write(&path, text).expect("write the test config");
@@ -75,7 +79,9 @@ impl Vpcd {
         });
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcd"));
         cmd.args(["run", "--netns-prefix", &prefix, "--control-socket"])
-            .arg(&socket);
+            .arg(&socket)
+            .arg("--flow-log-dir")
+            .arg(&flow_log_dir);
         if let Some(c) = &config {
             cmd.arg("--config").arg(c);
         }
@@ -112,6 +118,7 @@ impl Vpcd {
             child: Some(child),
             prefix,
             socket,
+            flow_log_dir,
             config,
             stdout,
             stderr,
@@ -203,6 +210,26 @@ impl Vpcd {
         }
     }
 
+    /// The flow-log file `name` (relative to the test's flow-log directory), as text.
+    pub fn flow_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.flow_log_dir.join(name)).unwrap_or_default()
+    }
+
+    /// Whether a TCP connection from `instance` to `dst:port` is established within
+    /// 700 ms: shorter than the kernel's initial SYN retransmission timeout (1 s, RFC
+    /// 6298), so a connection that fails sends exactly one SYN.
+    pub fn tcp_connects(&self, instance: &str, dst: &'static str, port: u16) -> bool {
+        in_netns(&self.ns(instance), move || {
+            std::net::TcpStream::connect_timeout(
+                &std::net::SocketAddr::from((dst.parse::<std::net::Ipv4Addr>().unwrap(), port)),
+                Duration::from_millis(700),
+            )
+            .is_ok()
+        })
+        .join()
+        .unwrap()
+    }
+
     /// Drops for `reason` over all ENIs.
     pub fn dropped(&self, reason: &str) -> u64 {
         drops(&self.counters(), reason)
@@ -240,6 +267,7 @@ impl Drop for Vpcd {
         }
         remove_namespaces(&self.prefix);
         let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_dir_all(&self.flow_log_dir);
         if let Some(c) = &self.config {
             let _ = std::fs::remove_file(c);
         }

@@ -1,0 +1,378 @@
+//! TCP connection tracking: the state machine and sequence-window checks of one tracked
+//! connection (AWS: security groups track TCP state; an out-of-window segment of a
+//! tracked connection is not a reply, robustness row 28).
+//!
+//! The window check is Linux `nf_conntrack_proto_tcp`'s `tcp_in_window` (after Rooij,
+//! "Real stateful TCP packet filtering in IP Filter"), simplified. Per direction the
+//! table keeps `end` (the highest sequence number sent plus its length, SYN and FIN
+//! counting one), `maxend` (the highest ack + scaled window the other side advertised:
+//! how far this side may send), `maxwin` (the largest scaled window this side
+//! advertised) and the window scale of its SYN (applied only if both SYNs carried the
+//! option, RFC 7323 2.2). A segment from `sender` to `receiver` is in window when
+//!
+//! - `seq <= sender.maxend` (it starts inside the receive window),
+//! - `seq + len >= sender.end - receiver.maxwin` (it is not older than a window; SYN
+//!   and FIN count in `len`), and
+//! - with ACK, `ack <= receiver.end + 1` (it acks nothing not yet sent).
+//!
+//! All comparisons are modulo 2^32 (as `i32` differences). Simplifications against
+//! Linux: no lower bound on the ack (Linux: `receiver.end - MAXACKWINDOW`), SACK blocks
+//! are ignored, no pick-up of connections seen mid-stream (the first packet must be a
+//! SYN, row 27), no simultaneous open (a SYN from the responder while in `SynSent` is
+//! out of window), and empty segments are not exempt from the sequence checks.
+//!
+//! RST (RFC 5961 3.2): it closes the connection only when its sequence number is
+//! exactly the one the receiver expects next, which the table knows as either the
+//! receiver's highest ack or the sender's `end`; any other RST, even in window, is
+//! refused and the connection stays as it was. In `SynSent` the responder's RST must
+//! carry an ACK of the SYN (ack = ISN + 1) and its sequence number is not checked
+//! (Linux answers a SYN to a closed port with sequence 0: RFC 793 "Reset Generation").
+//!
+//! States: `SynSent` -(SYN+ACK acking the SYN)-> `SynReceived` -(ACK from the
+//! initiator)-> `Established` -(first FIN)-> `FinWait` -(second FIN)-> `Closing` -(both
+//! FINs acked)-> `Closed`; a valid RST goes to `Closed` from anywhere. A plain SYN on a
+//! `Closing` or `Closed` connection starts a new connection (the table replaces the
+//! entry); on `Established` or `FinWait` it is out of window. A retransmitted SYN is
+//! valid in `SynSent` (it may carry a new ISN, which replaces the old) and, unchanged,
+//! in `SynReceived`; a retransmitted SYN+ACK from the responder is checked like any
+//! segment.
+
+use std::time::Duration;
+
+use super::Dir;
+use crate::l4::TcpFacts;
+use crate::l4::tcp_flags::{ACK, FIN, RST, SYN};
+use crate::verdict::DropReason;
+
+/// Idle timeout while the handshake is in progress (`SynSent`, `SynReceived`).
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Idle timeout after the first FIN (`FinWait`).
+pub(crate) const FIN_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Idle timeout after both FINs (`Closing`) and once closed (`Closed`).
+pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a tracked TCP connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TcpState {
+    /// The initiator's SYN was seen.
+    SynSent,
+    /// The responder's SYN+ACK was seen.
+    SynReceived,
+    /// The initiator acked the SYN+ACK.
+    Established,
+    /// One side sent a FIN.
+    FinWait,
+    /// Both sides sent a FIN.
+    Closing,
+    /// Both FINs were acked, or a valid RST was seen.
+    Closed,
+}
+
+impl TcpState {
+    /// The name `vpcctl flows` shows.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TcpState::SynSent => "syn-sent",
+            TcpState::SynReceived => "syn-received",
+            TcpState::Established => "established",
+            TcpState::FinWait => "fin-wait",
+            TcpState::Closing => "closing",
+            TcpState::Closed => "closed",
+        }
+    }
+}
+
+/// What the table knows about one direction (the segments one side sends).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Side {
+    /// Highest sequence number sent + length (+1 for SYN and FIN).
+    end: u32,
+    /// Highest `ack + window` the other side advertised: how far this side may send.
+    maxend: u32,
+    /// Largest (scaled) window this side advertised; 0 until its first segment.
+    maxwin: u32,
+    /// Highest ack this side sent (meaningful if `ack_seen`).
+    max_ack: u32,
+    /// Window scale option of this side's SYN.
+    wscale: Option<u8>,
+    /// Whether this side sent an ACK.
+    ack_seen: bool,
+    /// Whether this side sent a FIN.
+    fin: bool,
+    /// Whether the other side acked this side's FIN.
+    fin_acked: bool,
+}
+
+impl Side {
+    /// This side as its SYN (or SYN+ACK) `t` describes it.
+    fn from_syn(t: &TcpFacts) -> Side {
+        let end = seg_end(t);
+        Side {
+            end,
+            maxend: end,
+            maxwin: u32::from(t.window).max(1),
+            wscale: t.wscale,
+            ..Side::default()
+        }
+    }
+}
+
+/// The tracking state of one TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TcpConn {
+    state: TcpState,
+    /// Indexed by [`Dir`]: the initiator's side, then the responder's.
+    sides: [Side; 2],
+    /// Whether both SYNs carried the window scale option.
+    scaling: bool,
+}
+
+/// What a segment does to a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TcpStep {
+    /// The segment is valid; the connection becomes this.
+    Valid(TcpConn),
+    /// A SYN starting a new connection in place of a closed one.
+    NewFlow,
+}
+
+/// `a - b` as a signed distance on the sequence space.
+fn diff(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+/// `a <= b` modulo 2^32.
+fn seq_le(a: u32, b: u32) -> bool {
+    diff(a, b) <= 0
+}
+
+/// `a > b` modulo 2^32.
+fn seq_gt(a: u32, b: u32) -> bool {
+    diff(a, b) > 0
+}
+
+/// The sequence number after segment `t`: seq + payload, +1 for SYN, +1 for FIN.
+fn seg_end(t: &TcpFacts) -> u32 {
+    t.seq
+        .wrapping_add(t.payload_len)
+        .wrapping_add(u32::from(t.flags & SYN != 0))
+        .wrapping_add(u32::from(t.flags & FIN != 0))
+}
+
+/// Whether `t` is a plain SYN (SYN without ACK), the only segment that opens a flow.
+pub(crate) fn is_plain_syn(t: &TcpFacts) -> bool {
+    t.flags & (SYN | ACK) == SYN
+}
+
+impl TcpConn {
+    /// A connection opened by the plain SYN `syn`.
+    pub(crate) fn new(syn: &TcpFacts) -> TcpConn {
+        TcpConn {
+            state: TcpState::SynSent,
+            sides: [Side::from_syn(syn), Side::default()],
+            scaling: false,
+        }
+    }
+
+    /// The state.
+    pub(crate) fn state(&self) -> TcpState {
+        self.state
+    }
+
+    /// The idle timeout in this state, `established` when established.
+    pub(crate) fn timeout(&self, established: Duration) -> Duration {
+        match self.state {
+            TcpState::SynSent | TcpState::SynReceived => HANDSHAKE_TIMEOUT,
+            TcpState::Established => established,
+            TcpState::FinWait => FIN_WAIT_TIMEOUT,
+            TcpState::Closing | TcpState::Closed => CLOSE_TIMEOUT,
+        }
+    }
+
+    /// Whether a plain SYN may replace this connection with a new one.
+    pub(crate) fn reusable(&self) -> bool {
+        matches!(self.state, TcpState::Closing | TcpState::Closed)
+    }
+
+    /// The window shift of `side`'s window fields.
+    fn shift(&self, side: usize) -> u32 {
+        if self.scaling {
+            u32::from(self.sides[side].wscale.unwrap_or(0))
+        } else {
+            0
+        }
+    }
+
+    /// Judges segment `t` travelling in direction `dir`: the connection it leads to, a
+    /// new connection, or why it is invalid (the connection then stays as it was).
+    pub(crate) fn step(&self, dir: Dir, t: &TcpFacts) -> Result<TcpStep, DropReason> {
+        let invalid = Err(DropReason::TcpOutOfWindow);
+        let (s, r) = match dir {
+            Dir::Original => (0, 1),
+            Dir::Reply => (1, 0),
+        };
+        let (syn, ack, rst) = (t.flags & SYN != 0, t.flags & ACK != 0, t.flags & RST != 0);
+        let mut c = *self;
+        if syn && !ack {
+            return match (c.state, dir) {
+                (TcpState::Closing | TcpState::Closed, _) => Ok(TcpStep::NewFlow),
+                (TcpState::SynSent, Dir::Original) => {
+                    c.sides[0] = Side::from_syn(t);
+                    Ok(TcpStep::Valid(c))
+                }
+                (TcpState::SynReceived, Dir::Original) if seg_end(t) == c.sides[0].end => {
+                    Ok(TcpStep::Valid(c))
+                }
+                _ => invalid,
+            };
+        }
+        if c.state == TcpState::SynSent {
+            match dir {
+                Dir::Reply if syn => {
+                    if t.ack != c.sides[0].end {
+                        return invalid;
+                    }
+                    c.sides[1] = Side::from_syn(t);
+                    c.scaling = c.sides[0].wscale.is_some() && c.sides[1].wscale.is_some();
+                    c.state = TcpState::SynReceived;
+                    // On to the window update: the SYN+ACK's ack and window bound the
+                    // initiator.
+                }
+                Dir::Reply if rst && ack && t.ack == c.sides[0].end => {
+                    c.state = TcpState::Closed;
+                    return Ok(TcpStep::Valid(c));
+                }
+                Dir::Original if rst && t.seq == c.sides[0].end => {
+                    c.state = TcpState::Closed;
+                    return Ok(TcpStep::Valid(c));
+                }
+                _ => return invalid,
+            }
+        } else if rst {
+            let (snd, rcv) = (c.sides[s], c.sides[r]);
+            if t.seq == snd.end || (rcv.ack_seen && t.seq == rcv.max_ack) {
+                c.state = TcpState::Closed;
+                return Ok(TcpStep::Valid(c));
+            }
+            return invalid;
+        } else if syn && dir == Dir::Original {
+            // SYN+ACK from the initiator.
+            return invalid;
+        }
+
+        let end = seg_end(t);
+        let (snd, rcv) = (c.sides[s], c.sides[r]);
+        let in_window = seq_le(t.seq, snd.maxend)
+            && !seq_gt(snd.end.wrapping_sub(rcv.maxwin), end)
+            && (!ack || seq_le(t.ack, rcv.end.wrapping_add(1)));
+        if !in_window {
+            return invalid;
+        }
+
+        // The windows of SYNs are never scaled (RFC 7323 2.2).
+        let shift = if syn { 0 } else { c.shift(s) };
+        let win = u32::from(t.window) << shift;
+        let snd = &mut c.sides[s];
+        snd.maxwin = snd.maxwin.max(win).max(1);
+        if seq_gt(end, snd.end) {
+            snd.end = end;
+        }
+        if ack && (!snd.ack_seen || seq_gt(t.ack, snd.max_ack)) {
+            snd.max_ack = t.ack;
+            snd.ack_seen = true;
+        }
+        if t.flags & FIN != 0 {
+            snd.fin = true;
+        }
+        let snd_maxend = snd.maxend;
+        let rcv = &mut c.sides[r];
+        if rcv.maxwin != 0 && seq_gt(end, snd_maxend) {
+            rcv.maxwin = rcv.maxwin.saturating_add(end.wrapping_sub(snd_maxend));
+        }
+        if ack {
+            let maxend = t.ack.wrapping_add(win.max(1));
+            if seq_gt(maxend, rcv.maxend) {
+                rcv.maxend = maxend;
+            }
+            if rcv.fin && !seq_gt(rcv.end, t.ack) {
+                rcv.fin_acked = true;
+            }
+        }
+
+        if c.state == TcpState::SynReceived && dir == Dir::Original && ack {
+            c.state = TcpState::Established;
+        }
+        if matches!(
+            c.state,
+            TcpState::Established | TcpState::FinWait | TcpState::Closing
+        ) {
+            let [a, b] = c.sides;
+            c.state = if a.fin_acked && b.fin_acked {
+                TcpState::Closed
+            } else if a.fin && b.fin {
+                TcpState::Closing
+            } else if a.fin || b.fin {
+                TcpState::FinWait
+            } else {
+                c.state
+            };
+        }
+        Ok(TcpStep::Valid(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(flags: u8, seq: u32, payload_len: u32) -> TcpFacts {
+        TcpFacts {
+            flags,
+            seq,
+            ack: 0,
+            window: 0,
+            payload_len,
+            wscale: None,
+        }
+    }
+
+    #[test]
+    fn sequence_comparisons_wrap() {
+        assert!(seq_le(u32::MAX, 0));
+        assert!(seq_gt(5, u32::MAX - 5));
+        assert!(!seq_gt(u32::MAX - 5, 5));
+        assert!(seq_le(7, 7) && !seq_gt(7, 7));
+        assert_eq!(diff(1, u32::MAX), 2);
+    }
+
+    #[test]
+    fn syn_and_fin_count_one() {
+        assert_eq!(seg_end(&facts(SYN, u32::MAX, 0)), 0);
+        assert_eq!(seg_end(&facts(FIN | ACK, 10, 5)), 16);
+        assert_eq!(seg_end(&facts(ACK, 10, 5)), 15);
+        assert!(is_plain_syn(&facts(SYN, 0, 0)));
+        assert!(!is_plain_syn(&facts(SYN | ACK, 0, 0)));
+    }
+
+    #[test]
+    fn timeouts_by_state() {
+        let established = Duration::from_secs(432_000);
+        let mut c = TcpConn::new(&facts(SYN, 1, 0));
+        for (state, timeout, name) in [
+            (TcpState::SynSent, HANDSHAKE_TIMEOUT, "syn-sent"),
+            (TcpState::SynReceived, HANDSHAKE_TIMEOUT, "syn-received"),
+            (TcpState::Established, established, "established"),
+            (TcpState::FinWait, FIN_WAIT_TIMEOUT, "fin-wait"),
+            (TcpState::Closing, CLOSE_TIMEOUT, "closing"),
+            (TcpState::Closed, CLOSE_TIMEOUT, "closed"),
+        ] {
+            c.state = state;
+            assert_eq!(c.timeout(established), timeout);
+            assert_eq!(state.name(), name);
+            assert_eq!(
+                c.reusable(),
+                matches!(state, TcpState::Closing | TcpState::Closed)
+            );
+        }
+    }
+}
