@@ -394,3 +394,521 @@ fn quoted(q: &[u8]) -> Result<Tuple, DropReason> {
         dst_port,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::PacketBuf;
+    use crate::sanity;
+    use proptest::prelude::*;
+
+    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 10);
+    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 12, 10);
+
+    /// TCP SYN 10.0.1.10:40000 -> 10.0.12.10:80, seq 0x01020304, window 64240, options
+    /// MSS 1460, NOP, window scale 7, SACK permitted, END.
+    const SYN: [u8; 52] = [
+        0x45, 0x00, 0x00, 0x34, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0xfd, 0x6a, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4, total length 52, protocol 6
+        0x9c, 0x40, 0x00, 0x50, // ports 40000 -> 80
+        0x01, 0x02, 0x03, 0x04, // seq
+        0x00, 0x00, 0x00, 0x00, // ack
+        0x80, 0x02, 0xfa, 0xf0, // data offset 8 (32 bytes), SYN, window 64240
+        0xb3, 0x77, 0x00, 0x00, // checksum, urgent pointer
+        0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07, 0x04, 0x02, 0x00, 0x00, // options
+    ];
+    /// TCP ACK+PSH with "GET /", seq 0x01020305, ack 0x0a0b0c0d, window 502.
+    const DATA: [u8; 45] = [
+        0x45, 0x00, 0x00, 0x2d, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0xfd, 0x71, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4, total length 45
+        0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x05, 0x0a, 0x0b, 0x0c, 0x0d, 0x50, 0x18, 0x01,
+        0xf6, 0x0b, 0xa9, 0x00, 0x00, // TCP, data offset 5, ACK+PSH
+        0x47, 0x45, 0x54, 0x20, 0x2f, // "GET /"
+    ];
+    /// UDP 10.0.1.10:12345 -> 10.0.12.10:53, "hiya".
+    const UDP: [u8; 32] = [
+        0x45, 0x00, 0x00, 0x20, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x11, 0xfd, 0x73, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4
+        0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0xcc, 0x89, // UDP, length 12
+        0x68, 0x69, 0x79, 0x61, // "hiya"
+    ];
+    /// ICMP echo request 10.0.1.10 -> 10.0.12.10, id 0x1234, seq 1, "ping".
+    const ECHO: [u8; 32] = [
+        0x45, 0x00, 0x00, 0x20, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x01, 0xfd, 0x83, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4
+        0x08, 0x00, 0x06, 0xfa, 0x12, 0x34, 0x00, 0x01, // echo request, id 0x1234, seq 1
+        0x70, 0x69, 0x6e, 0x67, // "ping"
+    ];
+    /// Its echo reply, 10.0.12.10 -> 10.0.1.10.
+    const REPLY: [u8; 32] = [
+        0x45, 0x00, 0x00, 0x20, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x01, 0xfd, 0x83, 0x0a, 0x00, 0x0c,
+        0x0a, 0x0a, 0x00, 0x01, 0x0a, // IPv4
+        0x00, 0x00, 0x0e, 0xfa, 0x12, 0x34, 0x00, 0x01, // echo reply, id 0x1234, seq 1
+        0x70, 0x69, 0x6e, 0x67, // "ping"
+    ];
+    /// Port unreachable 10.0.12.10 -> 10.0.1.10 quoting all of UDP.
+    const PORT_UNREACHABLE: [u8; 60] = [
+        0x45, 0x00, 0x00, 0x3c, 0x01, 0x01, 0x00, 0x00, 0x40, 0x01, 0x58, 0xad, 0x0a, 0x00, 0x0c,
+        0x0a, 0x0a, 0x00, 0x01, 0x0a, // IPv4
+        0x03, 0x03, 0x1e, 0x2e, 0x00, 0x00, 0x00, 0x00, // ICMP type 3 code 3
+        0x45, 0x00, 0x00, 0x20, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x11, 0xfd, 0x73, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // quoted IPv4
+        0x30, 0x39, 0x00, 0x35, 0x00, 0x0c, 0xcc, 0x89, // quoted UDP
+        0x68, 0x69, 0x79, 0x61, // quoted payload
+    ];
+    /// Time exceeded from 10.0.1.1 to 10.0.12.10 quoting PORT_UNREACHABLE's header and
+    /// first 8 bytes: an error about an error.
+    const ABOUT_ERROR: [u8; 56] = [
+        0x45, 0x00, 0x00, 0x38, 0x00, 0x02, 0x00, 0x00, 0x40, 0x01, 0x59, 0xb9, 0x0a, 0x00, 0x01,
+        0x01, 0x0a, 0x00, 0x0c, 0x0a, // IPv4
+        0x0b, 0x00, 0xd3, 0xce, 0x00, 0x00, 0x00, 0x00, // ICMP type 11 code 0
+        0x45, 0x00, 0x00, 0x3c, 0x01, 0x01, 0x00, 0x00, 0x40, 0x01, 0x58, 0xad, 0x0a, 0x00, 0x0c,
+        0x0a, 0x0a, 0x00, 0x01, 0x0a, // quoted IPv4
+        0x03, 0x03, 0x1e, 0x2e, 0x00, 0x00, 0x00, 0x00, // quoted ICMP type 3
+    ];
+    /// ICMP timestamp request (type 13), id 7, seq 1.
+    const TIMESTAMP: [u8; 40] = [
+        0x45, 0x00, 0x00, 0x28, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x01, 0xfd, 0x7b, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4
+        0x0d, 0x00, 0xf2, 0xf7, 0x00, 0x07, 0x00, 0x01, // timestamp request
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // timestamps
+    ];
+    /// GRE (protocol 47) 10.0.1.10 -> 10.0.12.10.
+    const GRE: [u8; 28] = [
+        0x45, 0x00, 0x00, 0x1c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x2f, 0xfd, 0x59, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4, protocol 47
+        0x00, 0x00, 0x08, 0x00, 0x61, 0x62, 0x63, 0x64, // GRE header, "abcd"
+    ];
+    /// First fragment (MF, offset 0) of a UDP datagram of 1008 bytes: header + 8 bytes.
+    const UDP_FIRST_FRAGMENT: [u8; 36] = [
+        0x45, 0x00, 0x00, 0x24, 0x1c, 0x46, 0x20, 0x00, 0x40, 0x11, 0x1d, 0x70, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4, MF
+        0x30, 0x39, 0x00, 0x35, 0x03, 0xf0, 0x00, 0x00, // UDP, length 1008
+        0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, // the first 8 bytes of payload
+    ];
+    /// A non-first fragment (offset 2 = 16 bytes) of UDP.
+    const NON_FIRST_FRAGMENT: [u8; 28] = [
+        0x45, 0x00, 0x00, 0x1c, 0x1c, 0x46, 0x00, 0x02, 0x40, 0x11, 0x3d, 0x76, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4, offset 2
+        0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, // payload
+    ];
+    /// A first fragment of TCP holding only 8 bytes of the header (RFC 1858 "tiny
+    /// fragment").
+    const TCP_TINY_FIRST_FRAGMENT: [u8; 28] = [
+        0x45, 0x00, 0x00, 0x1c, 0x1c, 0x46, 0x20, 0x00, 0x40, 0x06, 0x1d, 0x83, 0x0a, 0x00, 0x01,
+        0x0a, 0x0a, 0x00, 0x0c, 0x0a, // IPv4, MF
+        0x9c, 0x40, 0x00, 0x50, 0x01, 0x02, 0x03, 0x04, // ports and seq only
+    ];
+
+    /// Runs `sanity` then `parse`.
+    fn run(bytes: &[u8]) -> Result<Facts, DropReason> {
+        let mut buf = PacketBuf::from_bytes(bytes);
+        let (ip, _) = sanity::check(&mut buf).unwrap_or_else(|r| panic!("sanity: {r:?}"));
+        parse(buf.as_bytes(), &ip)
+    }
+
+    /// `bytes` with the IP total length set to its length and the IP checksum (and for
+    /// TCP, the TCP checksum) recomputed.
+    fn fixed(mut b: Vec<u8>) -> Vec<u8> {
+        let total = b.len() as u16;
+        b[2..4].copy_from_slice(&total.to_be_bytes());
+        b[10..12].copy_from_slice(&[0, 0]);
+        let c = checksum::internet(&b[..20]);
+        b[10..12].copy_from_slice(&c.to_be_bytes());
+        if b[9] == PROTO_TCP && b.len() >= 40 {
+            b[36..38].copy_from_slice(&[0, 0]);
+            let mut pseudo = b[12..20].to_vec();
+            pseudo.extend_from_slice(&[0, PROTO_TCP]);
+            pseudo.extend_from_slice(&((b.len() - 20) as u16).to_be_bytes());
+            pseudo.extend_from_slice(&b[20..]);
+            let c = checksum::internet(&pseudo);
+            b[36..38].copy_from_slice(&c.to_be_bytes());
+        }
+        b
+    }
+
+    fn tcp_facts(f: &Facts) -> TcpFacts {
+        match f.l4 {
+            L4::Tcp(t) => t,
+            other => panic!("not TCP: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_syn_with_window_scale() {
+        let f = run(&SYN).unwrap();
+        assert_eq!(
+            f.tuple,
+            Tuple {
+                proto: PROTO_TCP,
+                src: A,
+                dst: B,
+                src_port: 40000,
+                dst_port: 80
+            }
+        );
+        assert_eq!(f.len, 52);
+        assert_eq!(
+            f.l4,
+            L4::Tcp(TcpFacts {
+                flags: tcp_flags::SYN,
+                seq: 0x0102_0304,
+                ack: 0,
+                window: 64240,
+                payload_len: 0,
+                wscale: Some(7),
+            })
+        );
+        assert_eq!(f.tcp_flags(), tcp_flags::SYN);
+        assert_eq!(f.icmp_type_code(), None);
+    }
+
+    #[test]
+    fn a_data_segment() {
+        let t = tcp_facts(&run(&DATA).unwrap());
+        assert_eq!(
+            t,
+            TcpFacts {
+                flags: tcp_flags::ACK | tcp_flags::PSH,
+                seq: 0x0102_0305,
+                ack: 0x0a0b_0c0d,
+                window: 502,
+                payload_len: 5,
+                wscale: None,
+            }
+        );
+    }
+
+    #[test]
+    fn window_scale_options() {
+        // (option bytes 40..52, expected)
+        let cases: [([u8; 12], Option<u8>); 6] = [
+            // Shift 15 is clamped to 14.
+            ([2, 4, 5, 0xb4, 1, 3, 3, 15, 4, 2, 0, 0], Some(14)),
+            // No window scale.
+            ([2, 4, 5, 0xb4, 1, 1, 1, 1, 4, 2, 0, 0], None),
+            // After END nothing counts.
+            ([0, 3, 3, 7, 1, 1, 1, 1, 1, 1, 1, 1], None),
+            // Window scale with length 4, an option of length 0, a length past the end.
+            ([3, 4, 7, 0, 1, 1, 1, 1, 1, 1, 1, 1], None),
+            ([1, 3, 3, 7, 8, 0, 1, 1, 1, 1, 1, 1], None),
+            ([1, 3, 3, 7, 1, 1, 1, 1, 1, 1, 8, 10], None),
+        ];
+        for (opts, want) in cases {
+            let mut p = SYN.to_vec();
+            p[40..52].copy_from_slice(&opts);
+            let t = tcp_facts(&run(&fixed(p)).unwrap());
+            assert_eq!(t.wscale, want, "{opts:?}");
+        }
+        // Only a SYN's option is read.
+        let mut p = SYN.to_vec();
+        p[33] = tcp_flags::ACK;
+        assert_eq!(tcp_facts(&run(&fixed(p)).unwrap()).wscale, None);
+    }
+
+    #[test]
+    fn row_25_tcp_truncated_bad_offset_bad_checksum() {
+        // 19 bytes of TCP.
+        assert_eq!(
+            run(&fixed(SYN[..39].to_vec())),
+            Err(DropReason::L4Truncated)
+        );
+        // Data offset 4, and 15 (60 bytes) in a 32-byte segment.
+        for offset in [0x40, 0xf0] {
+            let mut p = SYN.to_vec();
+            p[32] = offset;
+            assert_eq!(run(&fixed(p)), Err(DropReason::TcpBadHeader));
+        }
+        // Options cut off: data offset 8 but only 24 bytes of TCP.
+        assert_eq!(
+            run(&fixed(SYN[..44].to_vec())),
+            Err(DropReason::TcpBadHeader)
+        );
+        // One payload bit flipped.
+        let mut p = DATA;
+        p[44] ^= 1;
+        assert_eq!(run(&p), Err(DropReason::TcpBadChecksum));
+        // The pseudo header counts: another destination with the same segment.
+        let mut p = DATA;
+        p[19] = 11;
+        let p = {
+            let mut v = p.to_vec();
+            v[10..12].copy_from_slice(&[0, 0]);
+            let c = checksum::internet(&v[..20]);
+            v[10..12].copy_from_slice(&c.to_be_bytes());
+            v
+        };
+        assert_eq!(run(&p), Err(DropReason::TcpBadChecksum));
+    }
+
+    #[test]
+    fn row_26_tcp_flag_combinations() {
+        use tcp_flags::{ACK, FIN, PSH, RST, SYN as S, URG};
+        for bad in [
+            0,
+            S | FIN,
+            S | RST,
+            S | FIN | ACK,
+            FIN,
+            FIN | PSH,
+            FIN | PSH | URG | ACK,
+            0x3f,
+            0xc0, // only ECE and CWR
+        ] {
+            let mut p = DATA.to_vec();
+            p[33] = bad;
+            assert_eq!(run(&fixed(p)), Err(DropReason::TcpBadFlags), "{bad:#04x}");
+        }
+        for good in [
+            S,
+            S | ACK,
+            S | 0xc0,
+            ACK,
+            ACK | PSH,
+            FIN | ACK,
+            RST,
+            RST | ACK,
+            URG | ACK,
+        ] {
+            let mut p = DATA.to_vec();
+            p[33] = good;
+            assert!(run(&fixed(p)).is_ok(), "{good:#04x}");
+        }
+    }
+
+    #[test]
+    fn udp() {
+        let f = run(&UDP).unwrap();
+        assert_eq!(f.l4, L4::Udp);
+        assert_eq!(
+            (f.tuple.proto, f.tuple.src_port, f.tuple.dst_port),
+            (17, 12345, 53)
+        );
+        assert_eq!(f.len, 32);
+        // An empty payload is fine.
+        let mut p = UDP[..28].to_vec();
+        p[24..26].copy_from_slice(&8u16.to_be_bytes());
+        assert_eq!(run(&fixed(p)).map(|f| f.l4), Ok(L4::Udp));
+    }
+
+    #[test]
+    fn row_32_udp_length() {
+        assert_eq!(
+            run(&fixed(UDP[..27].to_vec())),
+            Err(DropReason::L4Truncated)
+        );
+        for len in [0u16, 7, 11, 13, 0xffff] {
+            let mut p = UDP.to_vec();
+            p[24..26].copy_from_slice(&len.to_be_bytes());
+            assert_eq!(run(&p), Err(DropReason::UdpBadLength), "{len}");
+        }
+    }
+
+    #[test]
+    fn icmp_echo_by_identifier() {
+        let f = run(&ECHO).unwrap();
+        assert_eq!(
+            f.l4,
+            L4::IcmpEcho {
+                request: true,
+                id: 0x1234
+            }
+        );
+        assert_eq!((f.tuple.src_port, f.tuple.dst_port), (0x1234, 0x1234));
+        assert_eq!(f.icmp_type_code(), Some((8, 0)));
+        let f = run(&REPLY).unwrap();
+        assert_eq!(
+            f.l4,
+            L4::IcmpEcho {
+                request: false,
+                id: 0x1234
+            }
+        );
+        assert_eq!((f.tuple.src, f.tuple.dst), (B, A));
+        // 7 bytes of ICMP.
+        assert_eq!(
+            run(&fixed(ECHO[..27].to_vec())),
+            Err(DropReason::L4Truncated)
+        );
+    }
+
+    #[test]
+    fn other_icmp_and_other_protocols() {
+        let f = run(&TIMESTAMP).unwrap();
+        assert_eq!(
+            f.l4,
+            L4::IcmpOther {
+                icmp_type: 13,
+                code: 0
+            }
+        );
+        assert_eq!((f.tuple.src_port, f.tuple.dst_port), (0, 0));
+        // An unknown type is not parsed as an error.
+        let mut p = TIMESTAMP;
+        p[20] = 200;
+        assert_eq!(
+            run(&p).map(|f| f.l4),
+            Ok(L4::IcmpOther {
+                icmp_type: 200,
+                code: 0
+            })
+        );
+        let f = run(&GRE).unwrap();
+        assert_eq!(f.l4, L4::Other);
+        assert_eq!(
+            f.tuple,
+            Tuple {
+                proto: 47,
+                src: A,
+                dst: B,
+                src_port: 0,
+                dst_port: 0
+            }
+        );
+        // Even with no payload at all.
+        assert_eq!(run(&fixed(GRE[..20].to_vec())).map(|f| f.l4), Ok(L4::Other));
+    }
+
+    #[test]
+    fn a_port_unreachable_quoting_udp() {
+        let f = run(&PORT_UNREACHABLE).unwrap();
+        assert_eq!(
+            f.l4,
+            L4::IcmpError {
+                icmp_type: 3,
+                code: 3,
+                quoted: Tuple {
+                    proto: PROTO_UDP,
+                    src: A,
+                    dst: B,
+                    src_port: 12345,
+                    dst_port: 53
+                }
+            }
+        );
+        assert_eq!((f.tuple.src, f.tuple.dst, f.tuple.src_port), (B, A, 0));
+        assert_eq!(f.icmp_type_code(), Some((3, 3)));
+        // The header and 8 bytes are enough.
+        assert!(run(&fixed(PORT_UNREACHABLE[..56].to_vec())).is_ok());
+    }
+
+    #[test]
+    fn an_error_quoting_an_echo_has_its_identifier() {
+        let mut p = PORT_UNREACHABLE[..28].to_vec();
+        p.extend_from_slice(&ECHO[..28]);
+        let f = run(&fixed(p)).unwrap();
+        let L4::IcmpError { quoted, .. } = f.l4 else {
+            panic!("{f:?}")
+        };
+        assert_eq!(
+            (quoted.proto, quoted.src_port, quoted.dst_port),
+            (1, 0x1234, 0x1234)
+        );
+    }
+
+    #[test]
+    fn row_30_bad_quotes() {
+        // Only 4 bytes after the quoted header.
+        assert_eq!(
+            run(&fixed(PORT_UNREACHABLE[..52].to_vec())),
+            Err(DropReason::IcmpErrorBadInner)
+        );
+        // No quote at all.
+        assert_eq!(
+            run(&fixed(PORT_UNREACHABLE[..28].to_vec())),
+            Err(DropReason::IcmpErrorBadInner)
+        );
+        // A bad quoted checksum, version 6, IHL 4, IHL 7 without room for 8 more bytes.
+        for (at, value) in [(38, 0x00), (28, 0x65), (28, 0x44), (28, 0x47)] {
+            let mut p = PORT_UNREACHABLE;
+            p[at] = value;
+            assert_eq!(run(&p), Err(DropReason::IcmpErrorBadInner), "{at} {value}");
+        }
+    }
+
+    #[test]
+    fn row_31_an_error_about_an_error() {
+        assert_eq!(run(&ABOUT_ERROR), Err(DropReason::IcmpErrorAboutError));
+        // About an unknown type: counted as an error too.
+        let mut p = ABOUT_ERROR;
+        p[48] = 200;
+        assert_eq!(run(&p), Err(DropReason::IcmpErrorAboutError));
+        // About an echo: fine.
+        p[48] = 8;
+        assert!(run(&p).is_ok());
+    }
+
+    #[test]
+    fn row_19_fragments() {
+        assert_eq!(run(&NON_FIRST_FRAGMENT), Err(DropReason::Fragment));
+        assert_eq!(run(&TCP_TINY_FIRST_FRAGMENT), Err(DropReason::L4Truncated));
+        // A first UDP fragment: ports, and a length field longer than the fragment.
+        let f = run(&UDP_FIRST_FRAGMENT).unwrap();
+        assert_eq!(
+            (f.l4, f.tuple.src_port, f.tuple.dst_port),
+            (L4::Udp, 12345, 53)
+        );
+        // ... but not shorter than what the fragment already holds.
+        let mut p = UDP_FIRST_FRAGMENT.to_vec();
+        p[24..26].copy_from_slice(&12u16.to_be_bytes());
+        assert_eq!(run(&p), Err(DropReason::UdpBadLength));
+        // A first TCP fragment: the checksum covers the whole datagram, so it is not
+        // checked; the header still is.
+        let mut p = DATA.to_vec();
+        p[6] = 0x20; // MF, not DF
+        p[44] ^= 1;
+        let p = {
+            p[10..12].copy_from_slice(&[0, 0]);
+            let c = checksum::internet(&p[..20]);
+            p[10..12].copy_from_slice(&c.to_be_bytes());
+            p
+        };
+        assert_eq!(tcp_facts(&run(&p).unwrap()).payload_len, 5);
+        let mut q = p.clone();
+        q[33] = 0;
+        assert_eq!(run(&q), Err(DropReason::TcpBadFlags));
+        // A first ICMP fragment needs its 8-byte header.
+        let mut p = ECHO[..24].to_vec();
+        p[6] = 0x20;
+        assert_eq!(run(&fixed(p)), Err(DropReason::L4Truncated));
+        // An error quoting a non-first fragment: no ports.
+        let mut p = PORT_UNREACHABLE;
+        p[34..36].copy_from_slice(&[0x00, 0x02]);
+        let q = checksum::internet(&{
+            let mut h = p[28..48].to_vec();
+            h[10..12].copy_from_slice(&[0, 0]);
+            h
+        });
+        p[38..40].copy_from_slice(&q.to_be_bytes());
+        let L4::IcmpError { quoted, .. } = run(&p).unwrap().l4 else {
+            panic!()
+        };
+        assert_eq!((quoted.src_port, quoted.dst_port), (0, 0));
+    }
+
+    proptest! {
+        /// Any bytes after any IPv4 header: a verdict, never a panic.
+        #[test]
+        fn never_panics(
+            protocol in prop::sample::select(vec![1u8, 6, 17, 47]),
+            more_fragments in any::<bool>(),
+            payload in prop::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let mut pkt = vec![0u8; 20];
+            pkt.extend_from_slice(&payload);
+            let ip = Ipv4Header {
+                header_len: 20,
+                total_len: pkt.len(),
+                ttl: 64,
+                protocol,
+                src: A,
+                dst: B,
+                frag_offset: 0,
+                more_fragments,
+            };
+            let _ = parse(&pkt, &ip);
+            // Inconsistent lengths too.
+            let _ = parse(&pkt[..10], &ip);
+        }
+    }
+}

@@ -530,9 +530,33 @@ mod tests {
     const T0: Time = Time::from_secs(100);
 
     /// The demo, plus (with `extra`) more configuration appended.
+    /// The demo (plus `extra`) with its firewall opened: every security group allows
+    /// everything in and every NACL allows everything both ways. These tests are about
+    /// routing; `firewall_tests.rs` tests the firewall.
     fn topology(extra: &str) -> Topology {
         let src = format!("{}\n{extra}", vpc_config::DEMO_TOML);
-        vpc_config::parse(&src, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+        let mut t = vpc_config::parse(&src, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let everything = vpc_config::SgRule {
+            protocol: vpc_config::Protocol::All,
+            l4: vpc_config::L4Match::Any,
+            peer: vpc_config::SgPeer::Cidr(ipnet::Ipv4Net::default()),
+            description: None,
+        };
+        for g in &mut t.security_groups {
+            g.ingress = vec![everything.clone()];
+        }
+        let allow = vpc_config::NaclRule {
+            number: 100,
+            protocol: vpc_config::Protocol::All,
+            l4: vpc_config::L4Match::Any,
+            cidr: ipnet::Ipv4Net::default(),
+            action: vpc_config::RuleAction::Allow,
+        };
+        for n in &mut t.network_acls {
+            n.ingress = vec![allow];
+            n.egress = vec![allow];
+        }
+        t
     }
 
     /// A 20-byte-header IPv4 packet with a valid checksum.
