@@ -11,6 +11,7 @@
 //! - `forward/*`: one packet app -> web, forwarded between subnets: the route, both
 //!   NACLs, and the flow's entry in each ENI's connection table (the first packet,
 //!   before timing, tracked it, so this is the warm path).
+//!   `forward/icmp-84B-no-flow-log` is the same without the demo's VPC flow log.
 //! - `router/echo-reply`: app pings its subnet router 10.0.2.1, answered in place.
 //! - `drop/reserved`: app -> 10.0.2.3, a reserved address, dropped.
 //! - `batch/N`: `process_batch` on N forwardable packets (app -> web, warm).
@@ -66,6 +67,9 @@ fn forward(c: &mut Criterion) {
     one_packet(&mut g, "icmp-84B", &t, APP, &icmp, to_web);
     let big = udp(APP_IP, WEB_IP, 1500);
     one_packet(&mut g, "udp-1500B", &t, APP, &big, to_web);
+    let mut unlogged = t.clone();
+    unlogged.flow_logs.clear();
+    one_packet(&mut g, "icmp-84B-no-flow-log", &unlogged, APP, &icmp, to_web);
     g.finish();
 }
 

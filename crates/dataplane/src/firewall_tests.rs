@@ -298,6 +298,19 @@ private_ip = "10.1.2.10"
 "#
     ))
 }
+/// [`two_subnets`] with b1 a DNS server: its only group allows UDP 53 from the VPC.
+fn dns_server() -> Topology {
+    two_subnets(
+        r#"
+[[security_group]]
+name = "dns"
+vpc = "v"
+ingress = [{ protocol = "udp", port = 53, cidr = "10.1.0.0/16" }]
+"#,
+    )
+    .with_groups(&[("b1", &["dns"])])
+}
+
 const A1: EniId = EniId(0);
 const A2: EniId = EniId(1);
 const B1: EniId = EniId(2);
@@ -567,15 +580,7 @@ fn a_nacl_change_applies_to_the_next_packet_of_a_tracked_flow() {
 
 #[test]
 fn a_one_way_udp_flow_expires_after_30_s_and_its_late_reply_is_judged_by_the_rules() {
-    let t = two_subnets(
-        r#"
-[[security_group]]
-name = "dns"
-vpc = "v"
-ingress = [{ protocol = "udp", port = 53, cidr = "10.1.0.0/16" }]
-"#,
-    )
-    .with_groups(&[("b1", &["dns"])]);
+    let t = dns_server();
     let mut dp = Dataplane::new(&t);
     assert_eq!(send(&mut dp, T0, A1, &udp(A1_IP, 5000, B1_IP, 53)), fwd(B1));
     // A reply within the timeout passes; it turns the flow into a stream (180 s).
@@ -602,16 +607,7 @@ ingress = [{ protocol = "udp", port = 53, cidr = "10.1.0.0/16" }]
 
 #[test]
 fn per_eni_timeouts_from_the_configuration_are_used() {
-    let t = two_subnets(
-        r#"
-[[security_group]]
-name = "dns"
-vpc = "v"
-ingress = [{ protocol = "udp", port = 53, cidr = "10.1.0.0/16" }]
-"#,
-    )
-    .with_groups(&[("b1", &["dns"])]);
-    let mut t = t;
+    let mut t = dns_server();
     t.enis[A1.index()].conntrack.udp = 60;
     let mut dp = Dataplane::new(&t);
     assert_eq!(send(&mut dp, T0, A1, &udp(A1_IP, 5000, B1_IP, 53)), fwd(B1));
@@ -626,15 +622,7 @@ ingress = [{ protocol = "udp", port = 53, cidr = "10.1.0.0/16" }]
 
 #[test]
 fn an_icmp_error_about_a_tracked_flow_is_related_and_one_about_nothing_is_dropped() {
-    let t = two_subnets(
-        r#"
-[[security_group]]
-name = "dns"
-vpc = "v"
-ingress = [{ protocol = "udp", port = 53, cidr = "10.1.0.0/16" }]
-"#,
-    )
-    .with_groups(&[("b1", &["dns"])]);
+    let t = dns_server();
     let mut dp = Dataplane::new(&t);
     let query = udp(A1_IP, 5000, B1_IP, 53);
     assert_eq!(send(&mut dp, T0, A1, &query), fwd(B1));

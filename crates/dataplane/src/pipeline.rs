@@ -154,12 +154,13 @@ impl Dataplane {
             let mut flushed = Vec::new();
             self.flow_logs.flush_all(now, &mut flushed);
             let old = &self.topology.flow_logs;
-            self.pending_records.extend(flushed.into_iter().filter_map(|mut r| {
-                let name = &old.get(r.log.index())?.name;
-                let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
-                r.log = vpc_config::FlowLogId(new as u32);
-                Some(r)
-            }));
+            self.pending_records
+                .extend(flushed.into_iter().filter_map(|mut r| {
+                    let name = &old.get(r.log.index())?.name;
+                    let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
+                    r.log = vpc_config::FlowLogId(new as u32);
+                    Some(r)
+                }));
             self.flow_logs = FlowLogs::new(topology, self.limits.flow_log_records, now);
         }
         self.topology = topology.clone();

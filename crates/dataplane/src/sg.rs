@@ -230,7 +230,10 @@ mod tests {
                 src_port: 7,
                 dst_port: 7,
             },
-            l4: L4::IcmpEcho { request: true, id: 7 },
+            l4: L4::IcmpEcho {
+                request: true,
+                id: 7,
+            },
             len: 28,
         }
     }
@@ -312,10 +315,18 @@ mod tests {
     /// A naive model: allowed iff some rule of some group of the ENI matches, written
     /// straight from the topology.
     fn naive(t: &Topology, eni: EniId, d: Direction, f: &Facts) -> bool {
-        let peer = if d == Direction::Ingress { f.tuple.src } else { f.tuple.dst };
+        let peer = if d == Direction::Ingress {
+            f.tuple.src
+        } else {
+            f.tuple.dst
+        };
         t.enis[eni.index()].security_groups.iter().any(|&g| {
             let group = t.security_group(g);
-            let rules = if d == Direction::Ingress { &group.ingress } else { &group.egress };
+            let rules = if d == Direction::Ingress {
+                &group.ingress
+            } else {
+                &group.egress
+            };
             rules.iter().any(|r| {
                 let peer_ok = match r.peer {
                     SgPeer::Cidr(c) => c.contains(&peer),
