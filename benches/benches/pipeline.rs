@@ -69,7 +69,14 @@ fn forward(c: &mut Criterion) {
     one_packet(&mut g, "udp-1500B", &t, APP, &big, to_web);
     let mut unlogged = t.clone();
     unlogged.flow_logs.clear();
-    one_packet(&mut g, "icmp-84B-no-flow-log", &unlogged, APP, &icmp, to_web);
+    one_packet(
+        &mut g,
+        "icmp-84B-no-flow-log",
+        &unlogged,
+        APP,
+        &icmp,
+        to_web,
+    );
     g.finish();
 }
 

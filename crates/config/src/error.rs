@@ -179,22 +179,26 @@ pub enum Problem {
         /// The first main table.
         other: String,
     },
-    /// A subnet associated with a table of another VPC.
-    #[error("subnet {subnet:?} is in vpc {subnet_vpc:?}, the route table in vpc {table_vpc:?}")]
+    /// A subnet associated with a route table or network ACL of another VPC.
+    #[error("subnet {subnet:?} is in vpc {subnet_vpc:?}, the {kind} in vpc {owner_vpc:?}")]
     AssociationAcrossVpcs {
+        /// What the subnet is associated with ("route table", "network ACL").
+        kind: &'static str,
         /// The subnet.
         subnet: String,
         /// The subnet's VPC.
         subnet_vpc: String,
-        /// The table's VPC.
-        table_vpc: String,
+        /// The VPC of the route table or network ACL.
+        owner_vpc: String,
     },
-    /// A subnet explicitly associated with two route tables.
-    #[error("subnet {subnet:?} is already associated with route table {other:?}")]
+    /// A subnet explicitly associated with two route tables, or with two network ACLs.
+    #[error("subnet {subnet:?} is already associated with {kind} {other:?}")]
     DoubleAssociation {
+        /// What the subnet is associated with ("route table", "network ACL").
+        kind: &'static str,
         /// The subnet.
         subnet: String,
-        /// The first table.
+        /// The first route table or network ACL.
         other: String,
     },
     /// A route with no target key or with several.
@@ -457,24 +461,6 @@ pub enum Problem {
         count: usize,
         /// The quota.
         max: usize,
-    },
-    /// A subnet associated with a NACL of another VPC.
-    #[error("subnet {subnet:?} is in vpc {subnet_vpc:?}, the network ACL in vpc {acl_vpc:?}")]
-    NaclAssociationAcrossVpcs {
-        /// The subnet.
-        subnet: String,
-        /// The subnet's VPC.
-        subnet_vpc: String,
-        /// The NACL's VPC.
-        acl_vpc: String,
-    },
-    /// A subnet associated with two NACLs.
-    #[error("subnet {subnet:?} is already associated with network ACL {other:?}")]
-    DoubleNaclAssociation {
-        /// The subnet.
-        subnet: String,
-        /// The first NACL.
-        other: String,
     },
     /// A flow log with no resource key or with several.
     #[error("must have exactly one resource: vpc, subnet or network_interface (found {found})")]

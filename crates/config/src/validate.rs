@@ -145,6 +145,13 @@ struct Checker<'c, 'a, 's> {
     flow_logs: Vec<Option<FlowLog>>,
 }
 
+/// What subnets are explicitly associated with.
+#[derive(Clone, Copy)]
+enum Associated {
+    RouteTable,
+    NetworkAcl,
+}
+
 /// An interface while its address is being checked or allocated.
 struct PendingEni<'a> {
     instance: usize,
@@ -280,36 +287,65 @@ impl<'a> Checker<'_, 'a, '_> {
             }
             for (j, s) in t.subnets.iter().enumerate() {
                 let field = format!("route_table[{i}].subnets[{j}]");
-                let sub: Option<SubnetId> = lookup(
-                    self.r,
-                    &self.subnet_names,
-                    s,
-                    field.clone(),
-                    Problem::UnknownSubnet,
-                );
-                let Some(sub) = sub else { continue };
-                let Some((subnet_vpc, _)) = self.subnets[sub.index()] else {
-                    continue;
-                };
-                let problem = if subnet_vpc != vpc {
-                    Problem::AssociationAcrossVpcs {
-                        subnet: s.get_ref().clone(),
-                        subnet_vpc: self.raw.vpc[subnet_vpc.index()].name.get_ref().clone(),
-                        table_vpc: t.vpc.get_ref().clone(),
-                    }
-                } else if let Some(&other) = self.association.get(&sub.index()) {
-                    let other = self.raw.route_table[other].name.get_ref().clone();
-                    Problem::DoubleAssociation {
-                        subnet: s.get_ref().clone(),
-                        other,
-                    }
-                } else {
-                    self.association.insert(sub.index(), i);
-                    continue;
-                };
-                self.r.report(s.span(), field, problem);
+                self.associate(Associated::RouteTable, i, Some(vpc), s, field);
             }
         }
+    }
+
+    /// Checks the explicit association of subnet reference `s` (at `field`) with the
+    /// declared resource `i` of `kind`, whose VPC is `owner_vpc` (`None`: broken, so
+    /// only the reference is checked): the subnet must be in that VPC and not yet
+    /// associated with another resource of that kind. Records the association in the
+    /// map of `kind`, or reports the problem.
+    fn associate(
+        &mut self,
+        kind: Associated,
+        i: usize,
+        owner_vpc: Option<VpcId>,
+        s: &Spanned<String>,
+        field: String,
+    ) {
+        let sub: Option<SubnetId> = lookup(
+            self.r,
+            &self.subnet_names,
+            s,
+            field.clone(),
+            Problem::UnknownSubnet,
+        );
+        let (Some(sub), Some(owner_vpc)) = (sub, owner_vpc) else {
+            return;
+        };
+        let Some((subnet_vpc, _)) = self.subnets[sub.index()] else {
+            return;
+        };
+        let raw = self.raw;
+        let (what, map) = match kind {
+            Associated::RouteTable => ("route table", &mut self.association),
+            Associated::NetworkAcl => ("network ACL", &mut self.nacl_association),
+        };
+        let vpc_name = |v: VpcId| raw.vpc[v.index()].name.get_ref().clone();
+        let problem = if subnet_vpc != owner_vpc {
+            Problem::AssociationAcrossVpcs {
+                kind: what,
+                subnet: s.get_ref().clone(),
+                subnet_vpc: vpc_name(subnet_vpc),
+                owner_vpc: vpc_name(owner_vpc),
+            }
+        } else if let Some(&other) = map.get(&sub.index()) {
+            let other = match kind {
+                Associated::RouteTable => &raw.route_table[other].name,
+                Associated::NetworkAcl => &raw.network_acl[other].name,
+            };
+            Problem::DoubleAssociation {
+                kind: what,
+                subnet: s.get_ref().clone(),
+                other: other.get_ref().clone(),
+            }
+        } else {
+            map.insert(sub.index(), i);
+            return;
+        };
+        self.r.report(s.span(), field, problem);
     }
 
     /// Interface count, subnets and availability zones; parses written addresses.
@@ -1056,9 +1092,19 @@ az = "x"
         assert_eq!(
             problems(&double),
             [Problem::DoubleAssociation {
+                kind: "route table",
                 subnet: "a".into(),
                 other: "r1".into()
             }]
+        );
+        let across = format!(
+            "{VPC}\n[[vpc]]\nname = \"other\"\ncidr = \"10.1.0.0/16\"\n\n[[route_table]]\nname = \"r1\"\nvpc = \"other\"\nsubnets = [\"a\"]\n"
+        );
+        assert_eq!(
+            errors(&across),
+            [
+                "t.toml:19:12: route_table[0].subnets[0] subnet \"a\" is in vpc \"main\", the route table in vpc \"other\""
+            ]
         );
         let t = ok(&format!(
             "{VPC}\n[[route_table]]\nname = \"r1\"\nvpc = \"main\"\nsubnets = [\"a\"]\n"

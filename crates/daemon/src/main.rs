@@ -136,6 +136,9 @@ fn summary(t: &Topology) -> String {
         n(t.route_tables.len(), "route table"),
         n(t.instances.len(), "instance"),
         n(t.enis.len(), "network interface"),
+        n(t.security_groups.len(), "security group"),
+        n(t.network_acls.len(), "network ACL"),
+        n(t.flow_logs.len(), "flow log"),
     ]
     .join(", ")
 }

@@ -31,7 +31,9 @@ fn the_demo_checks_with_a_summary() {
     assert!(ok);
     assert_eq!(
         stdout,
-        format!("{file}: ok: 1 vpc, 4 subnets, 1 route table, 3 instances, 3 network interfaces\n")
+        format!(
+            "{file}: ok: 1 vpc, 4 subnets, 1 route table, 3 instances, 3 network interfaces, 4 security groups, 2 network ACLs, 1 flow log\n"
+        )
     );
 }
 

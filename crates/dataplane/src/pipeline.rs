@@ -455,11 +455,6 @@ impl Dataplane {
         (t.stats(), t.len())
     }
 
-    /// The configuration the dataplane runs.
-    pub fn topology(&self) -> &Topology {
-        &self.topology
-    }
-
     /// Marks ENI `eni`'s device up or down. Packets to a down ENI are dropped
     /// (`eni-down`), and routes targeting it turn `blackhole`.
     pub fn set_link(&mut self, eni: EniId, up: bool) {

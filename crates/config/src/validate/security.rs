@@ -31,7 +31,7 @@ use std::ops::Range;
 use ipnet::Ipv4Net;
 use toml::Spanned;
 
-use super::{Checker, lookup, names, parse_cidr, valid_name};
+use super::{Associated, Checker, lookup, names, parse_cidr, valid_name};
 use crate::error::{Problem, Reporter};
 use crate::raw::{RawConntrack, RawL4, RawNaclRule, RawSgRule, RawVpc};
 use crate::security::*;
@@ -216,35 +216,7 @@ impl<'a> Checker<'_, 'a, '_> {
         let n = &self.raw.network_acl[i];
         for (j, s) in n.subnets.iter().enumerate() {
             let field = format!("network_acl[{i}].subnets[{j}]");
-            let sub: Option<SubnetId> = lookup(
-                self.r,
-                &self.subnet_names,
-                s,
-                field.clone(),
-                Problem::UnknownSubnet,
-            );
-            let Some(sub) = sub else { continue };
-            let (Some((subnet_vpc, _)), Some(acl_vpc)) =
-                (self.subnets[sub.index()], self.nacl_vpcs[i])
-            else {
-                continue;
-            };
-            let problem = if subnet_vpc != acl_vpc {
-                Problem::NaclAssociationAcrossVpcs {
-                    subnet: s.get_ref().clone(),
-                    subnet_vpc: self.raw.vpc[subnet_vpc.index()].name.get_ref().clone(),
-                    acl_vpc: n.vpc.get_ref().clone(),
-                }
-            } else if let Some(&other) = self.nacl_association.get(&sub.index()) {
-                Problem::DoubleNaclAssociation {
-                    subnet: s.get_ref().clone(),
-                    other: self.raw.network_acl[other].name.get_ref().clone(),
-                }
-            } else {
-                self.nacl_association.insert(sub.index(), i);
-                continue;
-            };
-            self.r.report(s.span(), field, problem);
+            self.associate(Associated::NetworkAcl, i, self.nacl_vpcs[i], s, field);
         }
     }
 
