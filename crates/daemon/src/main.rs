@@ -239,8 +239,8 @@ async fn start(
         tokio::task::block_in_place(|| build_all(&topology, &names, owner, &Handle::current()))?;
     let (shared, devices, identities) = start_dataplane(topology, config_name, names, built)?;
     let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
-    for (name, path) in writer.paths() {
-        println!("flow log: {} ({name})", path.display());
+    for (_, path) in writer.paths() {
+        println!("flow log: {}", path.display());
     }
     let (epoch, epoch_unix) = shared.epoch();
     let logs = Arc::new(FlowLogOutput::new(

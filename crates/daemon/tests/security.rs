@@ -65,7 +65,8 @@ fn demo_security_groups_nacls_flow_log_and_trace() {
     let log_path = vpcd.flow_log_dir.join("demo-flows.log");
     assert!(
         vpcd.stdout()
-            .contains(&format!("flow log: {}", log_path.display())),
+            .lines()
+            .any(|l| l == format!("flow log: {}", log_path.display())),
         "{}",
         vpcd.stdout()
     );
