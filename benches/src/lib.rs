@@ -82,13 +82,7 @@ pub fn udp(src: Ipv4Addr, dst: Ipv4Addr, total_len: usize) -> Vec<u8> {
     d.extend_from_slice(&[0, 0]);
     d.extend(pattern(udp_len - L4_HEADER));
     // The checksum covers a pseudo-header (RFC 768); 0 is sent as 0xffff.
-    let mut covered = Vec::with_capacity(12 + udp_len);
-    covered.extend_from_slice(&src.octets());
-    covered.extend_from_slice(&dst.octets());
-    covered.extend_from_slice(&[0, PROTO_UDP]);
-    covered.extend_from_slice(&len16.to_be_bytes());
-    covered.extend_from_slice(&d);
-    let c = match checksum::internet(&covered) {
+    let c = match checksum::transport(src, dst, PROTO_UDP, &d) {
         0 => 0xffff,
         c => c,
     };

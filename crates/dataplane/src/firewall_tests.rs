@@ -48,13 +48,7 @@ fn ip_packet(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
 
 /// A transport checksum over the pseudo header and `l4`, written at `at`.
 fn l4_checksum(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &mut [u8], at: usize) {
-    let mut pseudo = Vec::new();
-    pseudo.extend_from_slice(&src);
-    pseudo.extend_from_slice(&dst);
-    pseudo.extend_from_slice(&[0, proto]);
-    pseudo.extend_from_slice(&(l4.len() as u16).to_be_bytes());
-    pseudo.extend_from_slice(l4);
-    let c = checksum::internet(&pseudo);
+    let c = checksum::transport(src.into(), dst.into(), proto, l4);
     l4[at..at + 2].copy_from_slice(&c.to_be_bytes());
 }
 

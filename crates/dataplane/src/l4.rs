@@ -271,16 +271,7 @@ fn tcp(seg: &[u8], ip: &Ipv4Header, first_fragment: bool) -> Result<TcpFacts, Dr
 /// Whether the TCP checksum (RFC 793 3.1: pseudo header of source, destination, zero,
 /// protocol and TCP length, then the segment) verifies.
 fn tcp_checksum_verifies(seg: &[u8], ip: &Ipv4Header) -> bool {
-    let len = u64::try_from(seg.len()).unwrap_or(u64::MAX);
-    let mut acc = u64::from(checksum::sum(&ip.src.octets()))
-        + u64::from(checksum::sum(&ip.dst.octets()))
-        + u64::from(PROTO_TCP)
-        + len
-        + u64::from(checksum::sum(seg));
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc == 0xffff
+    checksum::transport_verifies(ip.src, ip.dst, PROTO_TCP, seg)
 }
 
 /// Whether a combination of the six classic flag bits is valid (row 26): not none,

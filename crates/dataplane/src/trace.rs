@@ -130,23 +130,14 @@ pub(crate) fn build(src: Ipv4Addr, dst: Ipv4Addr, probe: Probe) -> PacketBuf {
             (1, m)
         }
     };
-    match proto {
-        6 | 17 => {
-            let offset = if proto == 6 { 16 } else { 6 };
-            let mut pseudo = Vec::with_capacity(12 + l4.len());
-            pseudo.extend_from_slice(&src.octets());
-            pseudo.extend_from_slice(&dst.octets());
-            pseudo.extend_from_slice(&[0, proto]);
-            pseudo.extend_from_slice(&(l4.len() as u16).to_be_bytes());
-            pseudo.extend_from_slice(&l4);
-            let c = checksum::internet(&pseudo);
-            l4[offset..offset + 2].copy_from_slice(&c.to_be_bytes());
-        }
-        _ => {
-            let c = checksum::internet(&l4);
-            l4[2..4].copy_from_slice(&c.to_be_bytes());
-        }
-    }
+    let (at, c) = match proto {
+        6 | 17 => (
+            if proto == 6 { 16 } else { 6 },
+            checksum::transport(src, dst, proto, &l4),
+        ),
+        _ => (2, checksum::internet(&l4)),
+    };
+    l4[at..at + 2].copy_from_slice(&c.to_be_bytes());
     let total = 20 + l4.len();
     let mut p = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
     p[2..4].copy_from_slice(&(total as u16).to_be_bytes());
