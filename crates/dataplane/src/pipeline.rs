@@ -70,6 +70,8 @@ pub struct Dataplane {
     /// Flow-log records taken out of accumulators that a configuration change replaced,
     /// handed out by the next flush.
     pending_records: Vec<FlowRecord>,
+    /// The configuration it runs: subnets' network ACLs are read from it directly, and
+    /// `apply` compares against it.
     topology: Topology,
     limits: Limits,
     /// Per ENI: whether its device is up.
@@ -342,11 +344,11 @@ impl Dataplane {
         f: &Facts,
         mode: &mut Mode<'_>,
     ) -> Result<(), DropReason> {
-        let id = self.tables.subnet_nacl[subnet.index()];
-        let (ingress, egress) = &self.tables.nacls[id.index()];
+        let id = self.topology.subnet(subnet).network_acl;
+        let acl = self.topology.network_acl(id);
         let (rules, peer, denied) = match direction {
-            Direction::Ingress => (ingress, f.tuple.src, DropReason::NaclInbound),
-            Direction::Egress => (egress, f.tuple.dst, DropReason::NaclOutbound),
+            Direction::Ingress => (&acl.ingress, f.tuple.src, DropReason::NaclInbound),
+            Direction::Egress => (&acl.egress, f.tuple.dst, DropReason::NaclOutbound),
         };
         let decision = nacl::evaluate(rules, peer, f);
         mode.step(Step::Nacl {

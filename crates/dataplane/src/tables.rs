@@ -7,9 +7,7 @@ use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 use vpc_config::addressing::{self, Reserved};
-use vpc_config::{
-    EniId, NaclRule, NetworkAclId, RouteTableId, RouteTarget, SubnetId, Topology, VpcId,
-};
+use vpc_config::{EniId, RouteTableId, RouteTarget, SubnetId, Topology, VpcId};
 
 use crate::route::{Origin, Route, RouteTable};
 
@@ -44,10 +42,6 @@ pub(crate) enum AddrClass {
 pub(crate) struct Tables {
     pub enis: Vec<EniEntry>,
     pub route_tables: Vec<RouteTable>,
-    /// Per subnet: its network ACL.
-    pub subnet_nacl: Vec<NetworkAclId>,
-    /// Per network ACL: (inbound, outbound) rules, sorted by number.
-    pub nacls: Vec<(Vec<NaclRule>, Vec<NaclRule>)>,
     addrs: FxHashMap<(VpcId, Ipv4Addr), AddrClass>,
 }
 
@@ -99,12 +93,6 @@ impl Tables {
         Tables {
             enis,
             route_tables,
-            subnet_nacl: t.subnets.iter().map(|s| s.network_acl).collect(),
-            nacls: t
-                .network_acls
-                .iter()
-                .map(|n| (n.ingress.clone(), n.egress.clone()))
-                .collect(),
             addrs,
         }
     }
