@@ -11,10 +11,10 @@ use vpc_config::{EniId, Topology};
 use crate::flowlog::{Action, Direction, FlowRecord, LogStatus};
 use crate::packet::PacketBuf;
 use crate::pipeline::{Dataplane, Limits};
+use crate::testkit::{echo, port_unreachable, tcp, udp};
 use crate::time::Time;
 use crate::trace::{self, Probe};
 use crate::verdict::{DropReason, Verdict};
-use crate::wire::checksum;
 
 const WEB: EniId = EniId(0);
 const APP: EniId = EniId(1);
@@ -32,76 +32,6 @@ const PSH_ACK: u8 = 0x18;
 
 fn parse(src: &str) -> Topology {
     vpc_config::parse(src, "test.toml").unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn ip_packet(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) -> Vec<u8> {
-    let total = (20 + l4.len()) as u16;
-    let mut p = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, proto, 0, 0];
-    p[2..4].copy_from_slice(&total.to_be_bytes());
-    p.extend_from_slice(&src);
-    p.extend_from_slice(&dst);
-    let c = checksum::internet(&p);
-    p[10..12].copy_from_slice(&c.to_be_bytes());
-    p.extend_from_slice(l4);
-    p
-}
-
-/// A transport checksum over the pseudo header and `l4`, written at `at`.
-fn l4_checksum(src: [u8; 4], dst: [u8; 4], proto: u8, l4: &mut [u8], at: usize) {
-    let c = checksum::transport(src.into(), dst.into(), proto, l4);
-    l4[at..at + 2].copy_from_slice(&c.to_be_bytes());
-}
-
-/// A TCP segment without options or payload.
-#[allow(clippy::too_many_arguments)]
-fn tcp(
-    src: [u8; 4],
-    sport: u16,
-    dst: [u8; 4],
-    dport: u16,
-    flags: u8,
-    seq: u32,
-    ack: u32,
-) -> Vec<u8> {
-    let mut t = vec![0u8; 20];
-    t[0..2].copy_from_slice(&sport.to_be_bytes());
-    t[2..4].copy_from_slice(&dport.to_be_bytes());
-    t[4..8].copy_from_slice(&seq.to_be_bytes());
-    t[8..12].copy_from_slice(&ack.to_be_bytes());
-    t[12] = 5 << 4;
-    t[13] = flags;
-    t[14..16].copy_from_slice(&65535u16.to_be_bytes());
-    l4_checksum(src, dst, 6, &mut t, 16);
-    ip_packet(src, dst, 6, &t)
-}
-
-fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
-    let mut u = vec![0u8; 12];
-    u[0..2].copy_from_slice(&sport.to_be_bytes());
-    u[2..4].copy_from_slice(&dport.to_be_bytes());
-    u[4..6].copy_from_slice(&12u16.to_be_bytes());
-    u[8..12].copy_from_slice(b"data");
-    l4_checksum(src, dst, 17, &mut u, 6);
-    ip_packet(src, dst, 17, &u)
-}
-
-/// ICMP echo request (`request`) or reply with identifier `id`.
-fn echo(src: [u8; 4], dst: [u8; 4], request: bool, id: u16) -> Vec<u8> {
-    let mut m = vec![if request { 8 } else { 0 }, 0, 0, 0, 0, 0, 0, 1];
-    m[4..6].copy_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(b"ping");
-    let c = checksum::internet(&m);
-    m[2..4].copy_from_slice(&c.to_be_bytes());
-    ip_packet(src, dst, 1, &m)
-}
-
-/// ICMP destination unreachable (port) from `src` quoting the whole of `quoted`.
-fn port_unreachable(src: [u8; 4], dst: [u8; 4], quoted: &[u8]) -> Vec<u8> {
-    let mut m = vec![3, 3, 0, 0, 0, 0, 0, 0];
-    m.extend_from_slice(quoted);
-    let c = checksum::internet(&m);
-    m[2..4].copy_from_slice(&c.to_be_bytes());
-    ip_packet(src, dst, 1, &m)
 }
 
 fn send(dp: &mut Dataplane, now: Time, from: EniId, bytes: &[u8]) -> Verdict {

@@ -27,6 +27,8 @@ mod rule;
 mod sanity;
 pub mod sg;
 mod tables;
+#[cfg(test)]
+mod testkit;
 mod time;
 pub mod trace;
 mod ttl;

@@ -491,6 +491,7 @@ impl Dataplane {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::{self, ipv4};
     use crate::wire::checksum;
     use std::time::Duration;
 
@@ -557,25 +558,9 @@ mod tests {
         t
     }
 
-    /// A 20-byte-header IPv4 packet with a valid checksum.
-    fn ipv4(src: [u8; 4], dst: [u8; 4], ttl: u8, protocol: u8, payload: &[u8]) -> Vec<u8> {
-        let total = (20 + payload.len()) as u16;
-        let mut p = vec![0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, ttl, protocol, 0, 0];
-        p[2..4].copy_from_slice(&total.to_be_bytes());
-        p.extend_from_slice(&src);
-        p.extend_from_slice(&dst);
-        let c = checksum::internet(&p);
-        p[10..12].copy_from_slice(&c.to_be_bytes());
-        p.extend_from_slice(payload);
-        p
-    }
-
-    /// An ICMP echo request with a valid checksum.
+    /// An ICMP echo request (identifier 7, sequence 1, "ping") with a valid checksum.
     fn echo(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
-        let mut m = vec![8, 0, 0, 0, 0, 7, 0, 1, b'p', b'i', b'n', b'g'];
-        let c = checksum::internet(&m);
-        m[2..4].copy_from_slice(&c.to_be_bytes());
-        ipv4(src, dst, 64, 1, &m)
+        testkit::echo(src, dst, true, 7)
     }
 
     /// Every counter that differs between `a` and `b`, as `name: delta`.
