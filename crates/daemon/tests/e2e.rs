@@ -6,13 +6,12 @@
 mod harness;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::Duration;
 
-use harness::{Vpcd, eventually, in_netns, namespaces, root_or_skip};
+use harness::{Vpcd, eventually, namespaces, root_or_skip};
 
 /// The host's IPv4 addresses and routes, to show vpcd leaves them alone.
 fn host_network() -> String {
@@ -21,41 +20,6 @@ fn host_network() -> String {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     run(&["-4", "-o", "addr", "show"]) + &run(&["-4", "route", "show", "table", "all"])
-}
-
-/// A TCP exchange: a listener in `server_ns` on `port`, a client in `client_ns`
-/// connecting to `addr`; the server answers what it read, reversed.
-fn tcp_exchange(client_ns: &str, server_ns: &str, addr: &'static str, port: u16) -> String {
-    let listener = in_netns(server_ns, move || {
-        TcpListener::bind(("0.0.0.0", port)).expect("bind")
-    })
-    .join()
-    .expect("listener thread");
-    let server = std::thread::spawn(move || {
-        let (mut conn, peer) = listener.accept().expect("accept");
-        let mut got = Vec::new();
-        conn.read_to_end(&mut got).expect("read");
-        got.reverse();
-        conn.write_all(&got).expect("write");
-        peer.ip().to_string()
-    });
-    let reply = in_netns(client_ns, move || {
-        let mut s = TcpStream::connect_timeout(
-            &format!("{addr}:{port}").parse().unwrap(),
-            Duration::from_secs(5),
-        )
-        .expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(b"hello through the vpc").expect("send");
-        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).expect("receive");
-        reply
-    })
-    .join()
-    .expect("client thread");
-    let peer = server.join().expect("server thread");
-    format!("{reply} (server saw {peer})")
 }
 
 /// Issue 2's acceptance, on the embedded demo.
@@ -86,7 +50,7 @@ fn demo_forwards_between_subnets_and_drops_reserved_destinations() {
     );
 
     // TCP across availability zones, from app to a listener in db (db-sg: from app-sg).
-    let reply = tcp_exchange(&vpcd.ns("app"), &vpcd.ns("db"), "10.0.12.10", 5432);
+    let reply = vpcd.tcp_exchange("app", "db", "10.0.12.10", 5432, "hello through the vpc");
     assert_eq!(reply, "cpv eht hguorht olleh (server saw 10.0.2.10)");
 
     // Reserved and broadcast destinations are dropped and counted, exactly once each.

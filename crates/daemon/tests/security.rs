@@ -7,42 +7,10 @@
 
 mod harness;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::time::Duration;
 
 use harness::{Vpcd, in_netns, root_or_skip};
-
-/// A listener in `server_ns` on `port` that echoes one connection's bytes reversed, and
-/// a client in `client_ns`; returns the reply and the address the server saw.
-fn tcp_exchange(vpcd: &Vpcd, client: &str, server: &str, addr: &'static str, port: u16) -> String {
-    let listener = in_netns(&vpcd.ns(server), move || {
-        TcpListener::bind(("0.0.0.0", port)).unwrap()
-    })
-    .join()
-    .unwrap();
-    let server = std::thread::spawn(move || {
-        let (mut conn, peer) = listener.accept().unwrap();
-        let mut got = Vec::new();
-        conn.read_to_end(&mut got).unwrap();
-        got.reverse();
-        conn.write_all(&got).unwrap();
-        peer.ip().to_string()
-    });
-    let reply = in_netns(&vpcd.ns(client), move || {
-        let to: SocketAddr = format!("{addr}:{port}").parse().unwrap();
-        let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(b"through the firewall").unwrap();
-        s.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).unwrap();
-        reply
-    })
-    .join()
-    .unwrap();
-    format!("{reply} (server saw {})", server.join().unwrap())
-}
 
 /// The change of each named drop counter between two reports.
 fn deltas(before: &vpc_api::CountersReport, after: &vpc_api::CountersReport) -> Vec<String> {
@@ -74,7 +42,7 @@ fn demo_security_groups_nacls_flow_log_and_trace() {
     // web reaches app:8080 (app-sg: from web-sg) and pings app (icmp from 10.0.0.0/16).
     let before = vpcd.counters();
     assert_eq!(
-        tcp_exchange(&vpcd, "web", "app", "10.0.2.10", 8080),
+        vpcd.tcp_exchange("web", "app", "10.0.2.10", 8080, "through the firewall"),
         "llawerif eht hguorht (server saw 10.0.1.10)"
     );
     assert!(vpcd.ping("web", "10.0.2.10", 2, &[]), "web -> app");
@@ -90,7 +58,7 @@ fn demo_security_groups_nacls_flow_log_and_trace() {
     // (db-sg has no ICMP rule).
     let before = vpcd.counters();
     assert_eq!(
-        tcp_exchange(&vpcd, "app", "db", "10.0.12.10", 5432),
+        vpcd.tcp_exchange("app", "db", "10.0.12.10", 5432, "through the firewall"),
         "llawerif eht hguorht (server saw 10.0.2.10)"
     );
     assert!(!vpcd.ping("app", "10.0.12.10", 2, &[]));

@@ -7,7 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -213,6 +213,47 @@ impl Vpcd {
     /// The flow-log file `name` (relative to the test's flow-log directory), as text.
     pub fn flow_log(&self, name: &str) -> String {
         std::fs::read_to_string(self.flow_log_dir.join(name)).unwrap_or_default()
+    }
+
+    /// A TCP exchange: a listener in `server`'s namespace on `port`, a client in
+    /// `client`'s connecting to `addr` and sending `message`; the server answers what it
+    /// read, reversed. Returns the reply and the address the server saw.
+    pub fn tcp_exchange(
+        &self,
+        client: &str,
+        server: &str,
+        addr: &'static str,
+        port: u16,
+        message: &'static str,
+    ) -> String {
+        let listener = in_netns(&self.ns(server), move || {
+            std::net::TcpListener::bind(("0.0.0.0", port)).expect("bind")
+        })
+        .join()
+        .expect("listener thread");
+        let server = std::thread::spawn(move || {
+            let (mut conn, peer) = listener.accept().expect("accept");
+            let mut got = Vec::new();
+            conn.read_to_end(&mut got).expect("read");
+            got.reverse();
+            conn.write_all(&got).expect("write");
+            peer.ip().to_string()
+        });
+        let reply = in_netns(&self.ns(client), move || {
+            let to: std::net::SocketAddr = format!("{addr}:{port}").parse().unwrap();
+            let mut s =
+                std::net::TcpStream::connect_timeout(&to, Duration::from_secs(5)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(message.as_bytes()).expect("send");
+            s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+            let mut reply = String::new();
+            s.read_to_string(&mut reply).expect("receive");
+            reply
+        })
+        .join()
+        .expect("client thread");
+        let peer = server.join().expect("server thread");
+        format!("{reply} (server saw {peer})")
     }
 
     /// Whether a TCP connection from `instance` to `dst:port` is established within
