@@ -32,7 +32,7 @@ use vpc_bench::{
     random_prefixes, restore, route_table, udp,
 };
 use vpc_config::{EniId, Topology};
-use vpc_dataplane::{Dataplane, DropReason, Reply, Time, Verdict};
+use vpc_dataplane::{Dataplane, DropReason, Port, Reply, Time, Verdict};
 
 /// The time passed to the pipeline: fixed, nothing here depends on it.
 const NOW: Time = Time::from_secs(1);
@@ -62,7 +62,7 @@ fn one_packet(
 fn forward(c: &mut Criterion) {
     let t = demo_with_udp();
     let mut g = c.benchmark_group("forward");
-    let to_web = Verdict::Forward { to: WEB };
+    let to_web = Verdict::Forward { to: Port::Eni(WEB) };
     let icmp = icmp_echo(APP_IP, WEB_IP, 84);
     one_packet(&mut g, "icmp-84B", &t, APP, &icmp, to_web);
     let big = udp(APP_IP, WEB_IP, 1500);
@@ -85,7 +85,7 @@ fn router(c: &mut Criterion) {
     let mut g = c.benchmark_group("router");
     let ping = icmp_echo(APP_IP, Ipv4Addr::new(10, 0, 2, 1), 84);
     let reply = Verdict::Reply {
-        to: APP,
+        to: Port::Eni(APP),
         reply: Reply::EchoReply,
     };
     one_packet(&mut g, "echo-reply", &t, APP, &ping, reply);
@@ -111,7 +111,11 @@ fn batch(c: &mut Criterion) {
         let mut verdicts = Vec::with_capacity(n);
         let capacity = verdicts.capacity();
         dp.process_batch(NOW, APP, &mut pkts, &mut verdicts);
-        assert!(verdicts.iter().all(|v| *v == Verdict::Forward { to: WEB }));
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| *v == Verdict::Forward { to: Port::Eni(WEB) })
+        );
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
@@ -162,7 +166,7 @@ fn pipeline(c: &mut Criterion) {
         &t,
         WEB,
         &p,
-        Verdict::Forward { to: FW },
+        Verdict::Forward { to: Port::Eni(FW) },
     );
     g.finish();
 }

@@ -252,7 +252,7 @@ pub fn many_routes_topology(prefixes: &[Ipv4Net]) -> Topology {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vpc_dataplane::{Dataplane, Time, Verdict};
+    use vpc_dataplane::{Dataplane, Port, Time, Verdict};
 
     #[test]
     fn packets_have_the_asked_length_and_valid_checksums() {
@@ -295,7 +295,7 @@ mod tests {
         let mut pkt = PacketBuf::from_bytes(&icmp_echo(WEB_IP, dst, 84));
         assert_eq!(
             dp.process(Time::from_secs(1), WEB, &mut pkt),
-            Verdict::Forward { to: FW }
+            Verdict::Forward { to: Port::Eni(FW) }
         );
     }
 }

@@ -6,10 +6,34 @@
 //! reserved for future use, and the last address is the broadcast address (a VPC has
 //! no broadcast, the address is reserved anyway). A /24 therefore has 251 usable
 //! addresses and a /28 has 11.
+//!
+//! Public addresses (Elastic IPs, public IPs, the hosts of the emulated internet) must
+//! lie in the documentation ranges of RFC 5737 ([`PUBLIC_RANGES`]), so that nothing
+//! vpcd runs can ever be mistaken for, or routed to, a real internet address.
 
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
+
+/// The ranges public addresses come from: TEST-NET-1, -2 and -3 (RFC 5737).
+pub const PUBLIC_RANGES: [Ipv4Net; 3] = [
+    Ipv4Net::new_assert(Ipv4Addr::new(192, 0, 2, 0), 24),
+    Ipv4Net::new_assert(Ipv4Addr::new(198, 51, 100, 0), 24),
+    Ipv4Net::new_assert(Ipv4Addr::new(203, 0, 113, 0), 24),
+];
+
+/// The address of the emulated internet's router: the source of the ICMP errors the
+/// internet side sends. No host or Elastic IP may use it.
+pub const INTERNET_ROUTER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+/// Whether `ip` may be a public address: inside [`PUBLIC_RANGES`], not a range's
+/// network or broadcast address, and not [`INTERNET_ROUTER`].
+pub fn is_public_address(ip: Ipv4Addr) -> bool {
+    ip != INTERNET_ROUTER
+        && PUBLIC_RANGES
+            .iter()
+            .any(|r| r.contains(&ip) && ip != r.network() && ip != r.broadcast())
+}
 
 /// What a subnet reserves an address for, or `None` from [`reserved`] for an
 /// assignable address.

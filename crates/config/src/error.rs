@@ -202,7 +202,9 @@ pub enum Problem {
         other: String,
     },
     /// A route with no target key or with several.
-    #[error("must have exactly one target: instance or network_interface (found {found})")]
+    #[error(
+        "must have exactly one target: instance, network_interface, internet_gateway or nat_gateway (found {found})"
+    )]
     RouteTargetCount {
         /// How many target keys were given.
         found: usize,
@@ -225,7 +227,7 @@ pub enum Problem {
     },
     /// A route more specific than the local route that is not middlebox routing.
     #[error(
-        "{destination} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR with a network interface target"
+        "{destination} is more specific than the local route {local}; AWS allows that only for a whole subnet's CIDR with a network interface or NAT gateway target"
     )]
     MoreSpecificThanLocal {
         /// The destination.
@@ -491,6 +493,122 @@ pub enum Problem {
     /// A field written twice in one format.
     #[error("${{{0}}} appears twice")]
     RepeatedFlowLogField(String),
+    /// A reference to an internet gateway that does not exist.
+    #[error("{0:?} is not a declared internet_gateway")]
+    UnknownInternetGateway(String),
+    /// A reference to a NAT gateway that does not exist.
+    #[error("{0:?} is not a declared nat_gateway")]
+    UnknownNatGateway(String),
+    /// A reference to an Elastic IP that does not exist.
+    #[error("{0:?} is not the address or name of a declared elastic_ip")]
+    UnknownElasticIp(String),
+    /// A second internet gateway attached to one VPC.
+    #[error("vpc {vpc:?} already has internet gateway {other:?} attached; AWS allows one")]
+    SecondInternetGateway {
+        /// The VPC.
+        vpc: String,
+        /// The internet gateway attached first.
+        other: String,
+    },
+    /// A route to an internet gateway that is not attached to the route table's VPC.
+    #[error("internet gateway {igw:?} is not attached to vpc {vpc:?} ({})", attachment(.attached))]
+    InternetGatewayNotAttached {
+        /// The internet gateway.
+        igw: String,
+        /// The route table's VPC.
+        vpc: String,
+        /// The VPC it is attached to, if any.
+        attached: Option<String>,
+    },
+    /// A public address outside the documentation ranges (or one vpcd keeps for itself).
+    #[error(
+        "{0} cannot be a public address: vpcd's public addresses are 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24 (RFC 5737), without each range's first and last address and without 192.0.2.1 (the internet's router)"
+    )]
+    NotPublicAddress(Ipv4Addr),
+    /// A public address used twice (Elastic IPs, public IPs and internet hosts).
+    #[error("{ip} is already used by {owner}")]
+    PublicAddressInUse {
+        /// The address.
+        ip: Ipv4Addr,
+        /// What has it, e.g. `elastic_ip "web-eip"`, `web/eth0 (public_ip)`.
+        owner: String,
+    },
+    /// An Elastic IP with both `instance` and `network_interface`.
+    #[error(
+        "has both instance and network_interface: an Elastic IP is associated with one network interface at most"
+    )]
+    ElasticIpTwoTargets,
+    /// A second Elastic IP associated with one network interface.
+    #[error("{eni} already has elastic_ip {eip:?}; a network interface has one Elastic IP at most")]
+    EniHasElasticIp {
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// The Elastic IP associated with it first.
+        eip: String,
+    },
+    /// A NAT gateway naming an Elastic IP that is associated already.
+    #[error("elastic_ip {eip:?} is already associated with {by}")]
+    ElasticIpTaken {
+        /// The Elastic IP's name.
+        eip: String,
+        /// What has it: an interface (`web/eth0`) or `nat_gateway "nat-a"`.
+        by: String,
+    },
+    /// Neither public nor private.
+    #[error("{0:?} is not a connectivity type (write \"public\" or \"private\")")]
+    BadConnectivity(String),
+    /// A public NAT gateway without Elastic IPs or with more than 8.
+    #[error(
+        "names {count} Elastic IPs; a public NAT gateway has 1 to 8 (or set connectivity = \"private\")"
+    )]
+    NatElasticIpCount {
+        /// How many were named.
+        count: usize,
+    },
+    /// Elastic IPs on a private NAT gateway.
+    #[error("must be empty: a private NAT gateway has no Elastic IP")]
+    ElasticIpsOnPrivateNat,
+    /// A public NAT gateway whose private addresses do not pair with its Elastic IPs.
+    #[error(
+        "has {count} addresses; a public NAT gateway has exactly one per Elastic IP ({eips}), or omit the key to have them allocated"
+    )]
+    NatAddressesPerElasticIp {
+        /// How many private addresses were written.
+        count: usize,
+        /// How many Elastic IPs it names.
+        eips: usize,
+    },
+    /// A private NAT gateway without addresses or with more than 8.
+    #[error(
+        "has {count} addresses; a private NAT gateway has 1 to 8 (omit the key to have one allocated)"
+    )]
+    PrivateNatAddressCount {
+        /// How many were written.
+        count: usize,
+    },
+    /// A NAT gateway's `source_ports` that is not a range inside 1024-65535.
+    #[error(
+        "{0:?} is not a source port range: write \"FROM-TO\" with 1024 <= FROM <= TO <= 65535, or one port"
+    )]
+    BadSourcePorts(String),
+    /// An internet host with the name of an instance: both are network namespaces.
+    #[error(
+        "{name:?} is already the name of instance {index}; internet hosts and instances are network namespaces and need distinct names"
+    )]
+    HostNameClash {
+        /// The name.
+        name: String,
+        /// The instance's index.
+        index: usize,
+    },
+}
+
+/// How an internet gateway is attached, for [`Problem::InternetGatewayNotAttached`].
+fn attachment(vpc: &Option<String>) -> String {
+    match vpc {
+        Some(v) => format!("it is attached to vpc {v:?}"),
+        None => "it is detached".to_owned(),
+    }
 }
 
 /// Turns byte spans into diagnostics for one source file.

@@ -5,7 +5,7 @@
 //! `validate` turns these into a [`crate::Topology`]. Keys follow the AWS API's
 //! parameter names in snake case (a route has `destination` and exactly one target key,
 //! like `CreateRoute` has `DestinationCidrBlock` and one of `InstanceId`,
-//! `NetworkInterfaceId`, ...).
+//! `NetworkInterfaceId`, `GatewayId`, `NatGatewayId`, ...).
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -28,6 +28,14 @@ pub(crate) struct RawConfig {
     pub network_acl: Vec<RawNetworkAcl>,
     #[serde(default)]
     pub flow_log: Vec<RawFlowLog>,
+    #[serde(default)]
+    pub internet_gateway: Vec<RawInternetGateway>,
+    #[serde(default)]
+    pub elastic_ip: Vec<RawElasticIp>,
+    #[serde(default)]
+    pub nat_gateway: Vec<RawNatGateway>,
+    #[serde(default)]
+    pub internet_host: Vec<RawInternetHost>,
 }
 
 /// `[[vpc]]`
@@ -76,6 +84,12 @@ pub(crate) struct RawRoute {
     /// Target: a network interface, written `instance/ethN`.
     #[serde(default)]
     pub network_interface: Option<Spanned<String>>,
+    /// Target: an internet gateway (`GatewayId`), attached to the table's VPC.
+    #[serde(default)]
+    pub internet_gateway: Option<Spanned<String>>,
+    /// Target: a NAT gateway (`NatGatewayId`) in the table's VPC.
+    #[serde(default)]
+    pub nat_gateway: Option<Spanned<String>>,
 }
 
 /// `[[instance]]`: the instance-level `subnet`, `private_ip` and `source_dest_check`
@@ -90,6 +104,9 @@ pub(crate) struct RawInstance {
     pub private_ip: Option<Spanned<String>>,
     #[serde(default)]
     pub source_dest_check: Option<bool>,
+    /// `eth0`'s auto-assigned public IPv4 address.
+    #[serde(default)]
+    pub public_ip: Option<Spanned<String>>,
     /// `eth0`'s security groups (`None`: the VPC's default group).
     #[serde(default)]
     pub security_groups: Option<Spanned<Vec<Spanned<String>>>>,
@@ -109,6 +126,9 @@ pub(crate) struct RawEni {
     pub private_ip: Option<Spanned<String>>,
     #[serde(default)]
     pub source_dest_check: Option<bool>,
+    /// The interface's auto-assigned public IPv4 address.
+    #[serde(default)]
+    pub public_ip: Option<Spanned<String>>,
     /// The interface's security groups (`None`: the VPC's default group).
     #[serde(default)]
     pub security_groups: Option<Spanned<Vec<Spanned<String>>>>,
@@ -263,4 +283,60 @@ pub(crate) struct RawFlowLog {
     pub log_format: Option<Spanned<String>>,
     #[serde(default)]
     pub max_aggregation_interval: Option<Spanned<i64>>,
+}
+
+/// `[[internet_gateway]]` (`CreateInternetGateway`, and `AttachInternetGateway` when
+/// `vpc` is given).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInternetGateway {
+    pub name: Spanned<String>,
+    /// The VPC it is attached to; omitted: detached.
+    #[serde(default)]
+    pub vpc: Option<Spanned<String>>,
+}
+
+/// `[[elastic_ip]]` (`AllocateAddress`, and `AssociateAddress` when `instance` or
+/// `network_interface` is given: at most one of them).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawElasticIp {
+    pub address: Spanned<String>,
+    /// Omitted: `eip-` and the address with dashes (`eip-198-51-100-10`).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// Association with the instance's `eth0`.
+    #[serde(default)]
+    pub instance: Option<Spanned<String>>,
+    /// Association with a network interface, written `instance/ethN`.
+    #[serde(default)]
+    pub network_interface: Option<Spanned<String>>,
+}
+
+/// `[[nat_gateway]]` (`CreateNatGateway`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNatGateway {
+    pub name: Spanned<String>,
+    pub subnet: Spanned<String>,
+    /// `"public"` (the default) or `"private"`.
+    #[serde(default)]
+    pub connectivity: Option<Spanned<String>>,
+    /// Elastic IPs, each by address or name (public NAT gateways).
+    #[serde(default)]
+    pub elastic_ips: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Private addresses in the subnet; omitted: allocated.
+    #[serde(default)]
+    pub private_ips: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `"FROM-TO"` or one port, inside 1024-65535.
+    #[serde(default)]
+    pub source_ports: Option<Spanned<String>>,
+}
+
+/// `[[internet_host]]`: a host of the emulated internet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInternetHost {
+    pub name: Spanned<String>,
+    pub address: Spanned<String>,
 }

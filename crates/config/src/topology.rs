@@ -6,7 +6,11 @@
 //! inside their VPC and do not overlap, every subnet has exactly one route table (its
 //! explicit association or the VPC's main table), every route table starts with one
 //! `local` route per VPC CIDR, every ENI has a unique, non-reserved private IPv4 address
-//! inside its subnet.
+//! inside its subnet. Internet gateways, NAT gateways, Elastic IPs and the hosts of the
+//! emulated internet are validated too: every public address is unique and lies in a
+//! documentation range ([`crate::addressing::PUBLIC_RANGES`]), a route to an internet
+//! gateway names the one attached to its VPC, and a public NAT gateway has 1 to 8
+//! Elastic IPs, each paired with one of its private addresses.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -68,6 +72,22 @@ id!(
     /// Index of a flow log in [`Topology::flow_logs`].
     FlowLogId
 );
+id!(
+    /// Index of an internet gateway in [`Topology::internet_gateways`].
+    InternetGatewayId
+);
+id!(
+    /// Index of a NAT gateway in [`Topology::nat_gateways`].
+    NatGatewayId
+);
+id!(
+    /// Index of an Elastic IP in [`Topology::elastic_ips`].
+    ElasticIpId
+);
+id!(
+    /// Index of a host of the emulated internet in [`Topology::internet_hosts`].
+    HostId
+);
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +111,15 @@ pub struct Topology {
     pub network_acls: Vec<NetworkAcl>,
     /// The flow logs, in file order.
     pub flow_logs: Vec<FlowLog>,
+    /// The internet gateways, in file order.
+    pub internet_gateways: Vec<InternetGateway>,
+    /// The NAT gateways, in file order (a deleted one stays, marked `deleted`, so that
+    /// routes to it turn `blackhole`).
+    pub nat_gateways: Vec<NatGateway>,
+    /// The Elastic IPs, in file order.
+    pub elastic_ips: Vec<ElasticIp>,
+    /// The hosts of the emulated internet, in file order.
+    pub internet_hosts: Vec<InternetHost>,
 }
 
 /// A VPC.
@@ -159,6 +188,11 @@ pub enum RouteTarget {
     /// A network interface (written as an `instance` or a `network_interface` target):
     /// middlebox routing to an appliance.
     Eni(EniId),
+    /// An internet gateway (`internet_gateway`): 1:1 NAT to public addresses, the internet.
+    /// `blackhole` while it is not attached to the route table's VPC.
+    InternetGateway(InternetGatewayId),
+    /// A NAT gateway (`nat_gateway`). `blackhole` once it is deleted.
+    NatGateway(NatGatewayId),
 }
 
 /// An instance: one network namespace with one or more ENIs.
@@ -188,6 +222,94 @@ pub struct Eni {
     pub security_groups: Vec<SecurityGroupId>,
     /// Connection-tracking idle timeouts.
     pub conntrack: ConntrackTimeouts,
+    /// Its auto-assigned public IPv4 address (`public_ip`), if any. An Elastic IP
+    /// associated with the ENI takes its place (see [`Topology::eni_public_ip`]).
+    pub public_ip: Option<Ipv4Addr>,
+}
+
+/// An internet gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternetGateway {
+    /// Unique name.
+    pub name: String,
+    /// The VPC it is attached to; `None` while detached. A VPC has at most one.
+    pub vpc: Option<VpcId>,
+}
+
+/// Whether a NAT gateway translates to public addresses (through the internet gateway)
+/// or only to its private ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatConnectivity {
+    /// Each private address has an Elastic IP; traffic leaves through the IGW.
+    Public,
+    /// Translates to its private addresses; its traffic to an IGW is dropped.
+    Private,
+}
+
+/// AWS's limit of simultaneous connections per (NAT address, destination address,
+/// destination port, protocol).
+pub const NAT_MAX_CONNECTIONS_PER_DESTINATION: u32 = 55_000;
+
+/// The most addresses a NAT gateway has (AWS: 8 Elastic IPs / private addresses).
+pub const NAT_MAX_ADDRESSES: usize = 8;
+
+/// The source ports a NAT gateway hands out by default (AWS: 1024-65535).
+pub const NAT_DEFAULT_PORTS: PortRange = PortRange {
+    from: 1024,
+    to: 65535,
+};
+
+/// A NAT gateway in a subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatGateway {
+    /// Unique name.
+    pub name: String,
+    /// Its subnet: its addresses are in it, its NACL applies, its route table routes
+    /// what it translated.
+    pub subnet: SubnetId,
+    /// Public or private.
+    pub connectivity: NatConnectivity,
+    /// Its private addresses, 1 to 8, the primary first; each translates on its own.
+    /// For a public NAT gateway, address `i` is paired with Elastic IP `i` of
+    /// [`Topology::nat_public_ips`].
+    pub private_ips: Vec<Ipv4Addr>,
+    /// The source ports it hands out (`source_ports`, default 1024-65535).
+    pub source_ports: PortRange,
+    /// Simultaneous connections per (address, destination address, destination port,
+    /// protocol): at most [`NAT_MAX_CONNECTIONS_PER_DESTINATION`] and the ports in
+    /// `source_ports`.
+    pub max_connections_per_destination: u32,
+    /// Whether it was deleted (at run time): routes to it are `blackhole`.
+    pub deleted: bool,
+}
+
+/// What an Elastic IP is associated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EipAssociation {
+    /// A network interface: the IGW maps the ENI's private address to it.
+    Eni(EniId),
+    /// A public NAT gateway's private address number `usize` (index in `private_ips`).
+    NatGateway(NatGatewayId, usize),
+}
+
+/// An Elastic IP: a public address allocated to the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElasticIp {
+    /// Unique name (the address written with dashes if none was given, e.g. `eip-198-51-100-10`).
+    pub name: String,
+    /// The public address, in a documentation range.
+    pub address: Ipv4Addr,
+    /// What it is associated with, if anything.
+    pub association: Option<EipAssociation>,
+}
+
+/// A host of the emulated internet: its own namespace on a daemon-owned TUN device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternetHost {
+    /// Unique name; also the name of its namespace (after the daemon's prefix).
+    pub name: String,
+    /// Its address, in a documentation range.
+    pub address: Ipv4Addr,
 }
 
 impl Topology {
@@ -265,11 +387,107 @@ impl Topology {
         self.subnet(self.eni(id).subnet).vpc
     }
 
+    /// A route target as users write it: `local`, `web/eth0`, `igw`, `nat-a`.
+    pub fn route_target_name(&self, target: RouteTarget) -> String {
+        match target {
+            RouteTarget::Local => "local".to_owned(),
+            RouteTarget::Eni(e) => self.eni_name(e).to_string(),
+            RouteTarget::InternetGateway(g) => self.internet_gateway(g).name.clone(),
+            RouteTarget::NatGateway(n) => self.nat_gateway(n).name.clone(),
+        }
+    }
+
+    /// The internet gateway with id `id`.
+    pub fn internet_gateway(&self, id: InternetGatewayId) -> &InternetGateway {
+        &self.internet_gateways[id.index()]
+    }
+
+    /// The NAT gateway with id `id`.
+    pub fn nat_gateway(&self, id: NatGatewayId) -> &NatGateway {
+        &self.nat_gateways[id.index()]
+    }
+
+    /// The internet host with id `id`.
+    pub fn internet_host(&self, id: HostId) -> &InternetHost {
+        &self.internet_hosts[id.index()]
+    }
+
+    /// All internet host ids, in order.
+    pub fn host_ids(&self) -> impl Iterator<Item = HostId> + '_ {
+        (0..self.internet_hosts.len() as u32).map(HostId)
+    }
+
+    /// The internet gateway attached to `vpc`, if any.
+    pub fn vpc_internet_gateway(&self, vpc: VpcId) -> Option<InternetGatewayId> {
+        self.internet_gateways
+            .iter()
+            .position(|g| g.vpc == Some(vpc))
+            .map(|i| InternetGatewayId(i as u32))
+    }
+
+    /// The public address the internet gateway maps ENI `id`'s private address to: an
+    /// associated Elastic IP, else its auto-assigned public IP.
+    pub fn eni_public_ip(&self, id: EniId) -> Option<Ipv4Addr> {
+        self.elastic_ips
+            .iter()
+            .find(|e| e.association == Some(EipAssociation::Eni(id)))
+            .map(|e| e.address)
+            .or(self.eni(id).public_ip)
+    }
+
+    /// Per private address of NAT gateway `id`: its Elastic IP (public NAT gateways).
+    pub fn nat_public_ips(&self, id: NatGatewayId) -> Vec<Option<Ipv4Addr>> {
+        (0..self.nat_gateway(id).private_ips.len())
+            .map(|i| {
+                self.elastic_ips
+                    .iter()
+                    .find(|e| e.association == Some(EipAssociation::NatGateway(id, i)))
+                    .map(|e| e.address)
+            })
+            .collect()
+    }
+
+    /// Every 1:1 mapping an internet gateway performs: (VPC, private, public), for ENIs
+    /// and NAT gateway addresses that have a public address. (Whether the VPC has an
+    /// attached internet gateway is not checked here.)
+    pub fn public_mappings(&self) -> Vec<(VpcId, Ipv4Addr, Ipv4Addr)> {
+        let mut out = Vec::new();
+        for e in self.eni_ids() {
+            if let Some(public) = self.eni_public_ip(e) {
+                out.push((self.eni_vpc(e), self.eni(e).private_ip, public));
+            }
+        }
+        for (n, nat) in self.nat_gateways.iter().enumerate() {
+            if nat.deleted {
+                continue;
+            }
+            let vpc = self.subnet(nat.subnet).vpc;
+            for (private, public) in nat
+                .private_ips
+                .iter()
+                .zip(self.nat_public_ips(NatGatewayId(n as u32)))
+            {
+                if let Some(public) = public {
+                    out.push((vpc, *private, public));
+                }
+            }
+        }
+        out
+    }
+
     /// The embedded demo topology (`config/demo.toml`).
     pub fn demo() -> Topology {
         // The demo is checked by a unit test, so this cannot fail at run time.
         #[allow(clippy::expect_used)]
         crate::parse(crate::DEMO_TOML, crate::DEMO_FILE_NAME).expect("the embedded demo is valid")
+    }
+}
+
+impl ElasticIp {
+    /// The name of an Elastic IP given none: `eip-` and the address with dashes,
+    /// e.g. `eip-198-51-100-10`.
+    pub fn default_name(address: Ipv4Addr) -> String {
+        format!("eip-{}", address.to_string().replace('.', "-"))
     }
 }
 

@@ -7,13 +7,19 @@
 //!   subnet explicitly associated with at most one table of its own VPC. Every table
 //!   gets one `local` route per VPC block first. A route may not replace a local route,
 //!   and may be more specific than one only for a whole subnet's CIDR with a network
-//!   interface target (middlebox routing). Destinations are unique per table.
+//!   interface or NAT gateway target (middlebox routing). Destinations are unique per
+//!   table. A route's target is in the table's VPC; an internet gateway target is
+//!   attached to it.
 //! - Instances: eth0 from the instance's own keys, eth1.. from `[[instance.eni]]`, all in
 //!   one availability zone. A private IP lies in its subnet, is not one of the five
-//!   reserved addresses, and is unique in the VPC; a missing one is allocated as the
-//!   first free assignable address of the subnet, after every written one is claimed.
+//!   reserved addresses, and is unique in the VPC (NAT gateways' addresses included); a
+//!   missing one is allocated as the first free assignable address of the subnet, after
+//!   every written one (of interfaces, then of NAT gateways) is claimed; interfaces are
+//!   allocated first, then NAT gateways, each in file order.
 //! - Security groups, network ACLs, interfaces' groups and connection-tracking
 //!   timeouts, flow logs: see [`security`].
+//! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
+//!   [`gateways`].
 //!
 //! Checks go on after a problem so that one run reports everything it can; checks that
 //! depend on a broken item are skipped instead of cascading.
@@ -30,6 +36,7 @@ use crate::raw::{RawConfig, RawConntrack, RawRoute};
 use crate::security::*;
 use crate::topology::*;
 
+mod gateways;
 mod security;
 
 /// AWS's size range for VPC and subnet blocks.
@@ -89,11 +96,13 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         nacl_rules: Vec::new(),
         nacl_association: HashMap::new(),
         flow_logs: Vec::new(),
+        gw: gateways::Gateways::default(),
     };
     c.vpcs();
     c.subnets();
     c.route_tables();
     c.instances();
+    c.gateways();
     c.addresses();
     c.routes();
     c.security_groups();
@@ -143,6 +152,15 @@ struct Checker<'c, 'a, 's> {
     nacl_association: HashMap<usize, usize>,
     /// Per declared flow log: the checked flow log.
     flow_logs: Vec<Option<FlowLog>>,
+    /// Internet and NAT gateways, Elastic IPs and internet hosts.
+    gw: gateways::Gateways<'a>,
+}
+
+/// Who holds a private address: an interface or a NAT gateway (by index).
+#[derive(Clone, Copy)]
+enum Holder {
+    Eni(usize),
+    Nat(usize),
 }
 
 /// What subnets are explicitly associated with.
@@ -170,6 +188,10 @@ struct PendingEni<'a> {
     groups_ref: Option<&'a Spanned<Vec<Spanned<String>>>>,
     /// The written `connection_tracking`.
     conntrack_ref: Option<&'a RawConntrack>,
+    /// The written `public_ip`, with its field path.
+    public_ref: Option<(&'a Spanned<String>, String)>,
+    /// The checked `public_ip`.
+    public_ip: Option<Ipv4Addr>,
     /// The resolved security groups (empty until `interface_security`).
     security_groups: Vec<SecurityGroupId>,
     /// The checked timeouts.
@@ -369,12 +391,17 @@ impl<'a> Checker<'_, 'a, '_> {
                 (
                     inst.security_groups.as_ref(),
                     inst.connection_tracking.as_ref(),
+                    inst.public_ip.as_ref(),
                 ),
             );
             let secondary = inst.eni.iter().enumerate().map(|(j, e)| {
                 let e = e.get_ref();
                 let prefix = format!("instance[{i}].eni[{j}]");
-                let security = (e.security_groups.as_ref(), e.connection_tracking.as_ref());
+                let security = (
+                    e.security_groups.as_ref(),
+                    e.connection_tracking.as_ref(),
+                    e.public_ip.as_ref(),
+                );
                 (
                     &e.subnet,
                     &e.private_ip,
@@ -384,7 +411,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 )
             });
             let mut primary_az: Option<&str> = None;
-            for (d, (subnet, ip, sdc, prefix, (groups_ref, conntrack_ref))) in
+            for (d, (subnet, ip, sdc, prefix, (groups_ref, conntrack_ref, public))) in
                 std::iter::once(primary).chain(secondary).enumerate()
             {
                 let field = format!("{prefix}.subnet");
@@ -411,6 +438,7 @@ impl<'a> Checker<'_, 'a, '_> {
                         Some(_) => {}
                     }
                 }
+                let public_ref = public.map(|p| (p, format!("{prefix}.public_ip")));
                 self.enis.push(PendingEni {
                     instance: i,
                     device_index: d as u8,
@@ -422,6 +450,8 @@ impl<'a> Checker<'_, 'a, '_> {
                     prefix,
                     groups_ref,
                     conntrack_ref,
+                    public_ref,
+                    public_ip: None,
                     security_groups: Vec::new(),
                     conntrack: ConntrackTimeouts::default(),
                 });
@@ -429,65 +459,120 @@ impl<'a> Checker<'_, 'a, '_> {
         }
     }
 
-    /// Written addresses first (in the subnet, not reserved, unique in the VPC), then
-    /// allocations in file order.
+    /// Written addresses first (in the subnet, not reserved, unique in the VPC, NAT
+    /// gateways' included), then allocations in file order: interfaces first, then NAT
+    /// gateways.
     fn addresses(&mut self) {
-        let mut taken: HashMap<(VpcId, Ipv4Addr), usize> = HashMap::new();
+        let mut taken: HashMap<(VpcId, Ipv4Addr), Holder> = HashMap::new();
         for k in 0..self.enis.len() {
             let e = &self.enis[k];
             let (Some(sub), Some((text, field))) = (e.subnet, e.written.clone()) else {
                 continue;
             };
-            let Some((vpc, cidr)) = self.subnets[sub.index()] else {
+            self.enis[k].ip = self.claim(&mut taken, sub, text, field, Holder::Eni(k));
+        }
+        for n in 0..self.gw.nats.len() {
+            let Some(sub) = self.gw.nats[n].subnet else {
                 continue;
             };
-            let subnet = self.raw.subnet[sub.index()].name.get_ref().clone();
-            let problem = match text.get_ref().parse::<Ipv4Addr>() {
-                Err(_) => Problem::BadAddress(text.get_ref().clone()),
-                Ok(ip) if !cidr.contains(&ip) => Problem::AddressOutsideSubnet { ip, subnet, cidr },
-                Ok(ip) => match (addressing::reserved(cidr, ip), taken.get(&(vpc, ip))) {
-                    (Some(what), _) => Problem::ReservedAddress {
-                        ip,
-                        what: what.describe(),
-                        subnet,
-                        cidr,
-                    },
-                    (None, Some(&owner)) => Problem::AddressInUse {
-                        ip,
-                        owner: self.eni_name(owner),
-                    },
-                    (None, None) => {
-                        taken.insert((vpc, ip), k);
-                        self.enis[k].ip = Some(ip);
-                        continue;
-                    }
-                },
-            };
-            self.r.report(text.span(), field, problem);
+            for (text, field) in self.gw.nats[n].written.clone() {
+                let ip = self.claim(&mut taken, sub, text, field, Holder::Nat(n));
+                self.gw.nats[n].ips.push(ip);
+            }
         }
         for k in 0..self.enis.len() {
             let e = &self.enis[k];
             let Some(sub) = e.subnet.filter(|_| e.written.is_none()) else {
                 continue;
             };
-            let Some((vpc, cidr)) = self.subnets[sub.index()] else {
-                continue;
-            };
-            match addressing::usable(cidr).find(|a| !taken.contains_key(&(vpc, *a))) {
-                Some(ip) => {
-                    taken.insert((vpc, ip), k);
-                    self.enis[k].ip = Some(ip);
-                }
+            match self.allocate(&mut taken, sub, Holder::Eni(k)) {
+                Some(ip) => self.enis[k].ip = Some(ip),
                 None => {
-                    let (reference, field) = e.subnet_ref.clone();
-                    let subnet = self.raw.subnet[sub.index()].name.get_ref().clone();
-                    self.r.report(
-                        reference.span(),
-                        field,
-                        Problem::SubnetFull { subnet, cidr },
-                    );
+                    let (reference, field) = self.enis[k].subnet_ref.clone();
+                    self.subnet_full(sub, reference, field);
                 }
             }
+        }
+        for n in 0..self.gw.nats.len() {
+            let Some(sub) = self.gw.nats[n].subnet else {
+                continue;
+            };
+            for _ in 0..self.gw.nats[n].allocate {
+                let ip = self.allocate(&mut taken, sub, Holder::Nat(n));
+                self.gw.nats[n].ips.push(ip);
+                if ip.is_none() {
+                    let reference = &self.raw.nat_gateway[n].subnet;
+                    self.subnet_full(sub, reference, format!("nat_gateway[{n}].subnet"));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Checks a written private address of `holder` in subnet `sub` and claims it.
+    fn claim(
+        &mut self,
+        taken: &mut HashMap<(VpcId, Ipv4Addr), Holder>,
+        sub: SubnetId,
+        text: &Spanned<String>,
+        field: String,
+        holder: Holder,
+    ) -> Option<Ipv4Addr> {
+        let (vpc, cidr) = self.subnets[sub.index()]?;
+        let subnet = self.raw.subnet[sub.index()].name.get_ref().clone();
+        let problem = match text.get_ref().parse::<Ipv4Addr>() {
+            Err(_) => Problem::BadAddress(text.get_ref().clone()),
+            Ok(ip) if !cidr.contains(&ip) => Problem::AddressOutsideSubnet { ip, subnet, cidr },
+            Ok(ip) => match (addressing::reserved(cidr, ip), taken.get(&(vpc, ip))) {
+                (Some(what), _) => Problem::ReservedAddress {
+                    ip,
+                    what: what.describe(),
+                    subnet,
+                    cidr,
+                },
+                (None, Some(&owner)) => Problem::AddressInUse {
+                    ip,
+                    owner: self.holder_name(owner),
+                },
+                (None, None) => {
+                    taken.insert((vpc, ip), holder);
+                    return Some(ip);
+                }
+            },
+        };
+        self.r.report(text.span(), field, problem);
+        None
+    }
+
+    /// The first free assignable address of subnet `sub`, claimed for `holder`.
+    fn allocate(
+        &mut self,
+        taken: &mut HashMap<(VpcId, Ipv4Addr), Holder>,
+        sub: SubnetId,
+        holder: Holder,
+    ) -> Option<Ipv4Addr> {
+        let (vpc, cidr) = self.subnets[sub.index()]?;
+        let ip = addressing::usable(cidr).find(|a| !taken.contains_key(&(vpc, *a)))?;
+        taken.insert((vpc, ip), holder);
+        Some(ip)
+    }
+
+    fn subnet_full(&mut self, sub: SubnetId, reference: &Spanned<String>, field: String) {
+        let Some((_, cidr)) = self.subnets[sub.index()] else {
+            return;
+        };
+        let subnet = self.raw.subnet[sub.index()].name.get_ref().clone();
+        self.r.report(
+            reference.span(),
+            field,
+            Problem::SubnetFull { subnet, cidr },
+        );
+    }
+
+    fn holder_name(&self, holder: Holder) -> String {
+        match holder {
+            Holder::Eni(k) => self.eni_name(k),
+            Holder::Nat(n) => format!("nat_gateway {:?}", self.raw.nat_gateway[n].name.get_ref()),
         }
     }
 
@@ -529,31 +614,80 @@ impl<'a> Checker<'_, 'a, '_> {
         let path = format!("route_table[{i}].route[{j}]");
         let raw = route.get_ref();
         let destination = parse_cidr(self.r, &raw.destination, format!("{path}.destination"));
-        let found = raw.instance.is_some() as usize + raw.network_interface.is_some() as usize;
+        let found = [
+            &raw.instance,
+            &raw.network_interface,
+            &raw.internet_gateway,
+            &raw.nat_gateway,
+        ]
+        .iter()
+        .filter(|t| t.is_some())
+        .count();
         if found != 1 {
             self.r
                 .report(route.span(), path, Problem::RouteTargetCount { found });
             return None;
         }
-        let (eni, reference, field) = if let Some(inst) = &raw.instance {
+        // The target, and the VPC it is in (`None`: an internet gateway, whose
+        // attachment is checked here).
+        let (target, target_vpc, reference, field) = if let Some(inst) = &raw.instance {
             let field = format!("{path}.instance");
-            (self.instance_target(inst, &field)?, inst, field)
-        } else {
-            let nic = raw.network_interface.as_ref()?;
+            let eni = self.instance_target(inst, &field)?;
+            let vpc = self.pending_eni_vpc(eni);
+            (RouteTarget::Eni(EniId(eni as u32)), vpc, inst, field)
+        } else if let Some(nic) = &raw.network_interface {
             let field = format!("{path}.network_interface");
-            (self.interface_target(nic, &field)?, nic, field)
+            let eni = self.interface_target(nic, &field)?;
+            let vpc = self.pending_eni_vpc(eni);
+            (RouteTarget::Eni(EniId(eni as u32)), vpc, nic, field)
+        } else if let Some(igw) = &raw.internet_gateway {
+            let field = format!("{path}.internet_gateway");
+            let id: InternetGatewayId = lookup(
+                self.r,
+                &self.gw.igw_names,
+                igw,
+                field.clone(),
+                Problem::UnknownInternetGateway,
+            )?;
+            (RouteTarget::InternetGateway(id), None, igw, field)
+        } else {
+            let nat = raw.nat_gateway.as_ref()?;
+            let field = format!("{path}.nat_gateway");
+            let id: NatGatewayId = lookup(
+                self.r,
+                &self.gw.nat_names,
+                nat,
+                field.clone(),
+                Problem::UnknownNatGateway,
+            )?;
+            let subnet = self.gw.nats[id.index()].subnet?;
+            let vpc = self.subnets[subnet.index()].map(|(v, _)| v);
+            (RouteTarget::NatGateway(id), vpc, nat, field)
         };
         let destination = destination?;
         let table_vpc = self.table_vpcs[i]?;
         let blocks = self.vpc_cidrs[table_vpc.index()].as_ref()?;
-        let target_subnet = self.enis[eni].subnet?;
-        let (target_vpc, _) = self.subnets[target_subnet.index()]?;
-        if target_vpc != table_vpc {
-            let problem = Problem::TargetInOtherVpc {
-                target: reference.get_ref().clone(),
-                target_vpc: self.raw.vpc[target_vpc.index()].name.get_ref().clone(),
-                table_vpc: self.raw.route_table[i].vpc.get_ref().clone(),
-            };
+        let vpc_name = |v: VpcId| self.raw.vpc[v.index()].name.get_ref().clone();
+        let problem = match target {
+            RouteTarget::InternetGateway(id) => {
+                // A broken `vpc` of the internet gateway is reported already.
+                let attached = self.gw.igw_vpcs[id.index()]?;
+                (attached != Some(table_vpc)).then(|| Problem::InternetGatewayNotAttached {
+                    igw: reference.get_ref().clone(),
+                    vpc: vpc_name(table_vpc),
+                    attached: attached.map(vpc_name),
+                })
+            }
+            _ => {
+                let target_vpc = target_vpc?;
+                (target_vpc != table_vpc).then(|| Problem::TargetInOtherVpc {
+                    target: reference.get_ref().clone(),
+                    target_vpc: vpc_name(target_vpc),
+                    table_vpc: vpc_name(table_vpc),
+                })
+            }
+        };
+        if let Some(problem) = problem {
             self.r.report(reference.span(), field, problem);
             return None;
         }
@@ -568,12 +702,15 @@ impl<'a> Checker<'_, 'a, '_> {
             return None;
         }
         if let Some(&local) = blocks.iter().find(|b| b.contains(&destination)) {
+            // AWS's middlebox routing: a whole subnet's CIDR, to an interface or a NAT
+            // gateway (or a Gateway Load Balancer endpoint, which vpcd does not have).
+            let middlebox = matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_));
             let whole_subnet = self
                 .subnets
                 .iter()
                 .flatten()
                 .any(|(v, c)| *v == table_vpc && *c == destination);
-            if !whole_subnet {
+            if !(middlebox && whole_subnet) {
                 let problem = Problem::MoreSpecificThanLocal { destination, local };
                 self.r.report(dest_span, dest_field, problem);
                 return None;
@@ -581,8 +718,14 @@ impl<'a> Checker<'_, 'a, '_> {
         }
         Some(Route {
             destination,
-            target: RouteTarget::Eni(EniId(eni as u32)),
+            target,
         })
+    }
+
+    /// The VPC of a pending interface (`None`: its subnet is broken).
+    fn pending_eni_vpc(&self, k: usize) -> Option<VpcId> {
+        let subnet = self.enis[k].subnet?;
+        self.subnets[subnet.index()].map(|(v, _)| v)
     }
 
     /// An `instance` target: the instance's only interface.
@@ -714,9 +857,16 @@ impl<'a> Checker<'_, 'a, '_> {
                 source_dest_check: e.source_dest_check,
                 security_groups: e.security_groups.clone(),
                 conntrack: e.conntrack,
+                public_ip: e.public_ip,
             });
         }
         let security_groups = self.build_security_groups()?;
+        let gateways::Built {
+            internet_gateways,
+            nat_gateways,
+            elastic_ips,
+            internet_hosts,
+        } = self.build_gateways()?;
         let network_acls = self.build_network_acls()?;
         let flow_logs = self.flow_logs.iter().cloned().collect::<Option<Vec<_>>>()?;
         Some(Topology {
@@ -728,6 +878,10 @@ impl<'a> Checker<'_, 'a, '_> {
             security_groups,
             network_acls,
             flow_logs,
+            internet_gateways,
+            nat_gateways,
+            elastic_ips,
+            internet_hosts,
         })
     }
 }

@@ -1,11 +1,12 @@
-//! Counters: per ENI (packets and bytes in and out, drops by reason, attributed to the
-//! ENI the packet came from) and the VPC router's events. Plain integers updated by the
+//! Counters: per port, i.e. per ENI and per internet host (packets and bytes in and
+//! out, drops by reason, attributed to the port the packet came from), the VPC router's
+//! events, and each NAT gateway's CloudWatch metrics ([`NatMetrics`]). Plain integers updated by the
 //! pipeline on every verdict; read by the daemon for `vpcctl counters`. Tests assert
 //! exact deltas.
 
-use vpc_config::EniId;
+use vpc_config::{EniId, HostId};
 
-use crate::verdict::{DropReason, Reply, Verdict};
+use crate::verdict::{DropReason, Port, Reply, Verdict};
 
 /// One ENI's counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,19 +55,57 @@ pub struct RouterCounters {
     pub trailing_bytes_trimmed: u64,
 }
 
+/// A NAT gateway's CloudWatch metrics (AWS: nat-gateway-cloudwatch), as totals since
+/// the daemon started; `active_connection_count` is the current number of TCP
+/// translations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NatMetrics {
+    /// TCP connections currently translated (ActiveConnectionCount).
+    pub active_connection_count: u64,
+    /// New translations attempted: TCP SYNs, first UDP datagrams, first echo requests (ConnectionAttemptCount).
+    pub connection_attempt_count: u64,
+    /// TCP connections that completed the handshake (ConnectionEstablishedCount).
+    pub connection_established_count: u64,
+    /// New connections refused for want of a source port (ErrorPortAllocation).
+    pub error_port_allocation: u64,
+    /// Translations removed after the idle timeout (IdleTimeoutCount).
+    pub idle_timeout_count: u64,
+    /// Packets the NAT gateway dropped (PacketsDropCount).
+    pub packets_drop_count: u64,
+    /// Packets from the inside (PacketsInFromSource).
+    pub packets_in_from_source: u64,
+    /// Bytes from the inside (BytesInFromSource).
+    pub bytes_in_from_source: u64,
+    /// Packets sent on to the destination (PacketsOutToDestination).
+    pub packets_out_to_destination: u64,
+    /// Bytes sent on to the destination (BytesOutToDestination).
+    pub bytes_out_to_destination: u64,
+    /// Packets from the destination side (PacketsInFromDestination).
+    pub packets_in_from_destination: u64,
+    /// Bytes from the destination side (BytesInFromDestination).
+    pub bytes_in_from_destination: u64,
+    /// Packets sent back to the inside (PacketsOutToSource).
+    pub packets_out_to_source: u64,
+    /// Bytes sent back to the inside (BytesOutToSource).
+    pub bytes_out_to_source: u64,
+}
+
 /// All counters of a dataplane.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Per ENI, indexed by [`EniId`].
     pub enis: Vec<EniCounters>,
+    /// Per host of the emulated internet, indexed by [`HostId`].
+    pub hosts: Vec<EniCounters>,
     /// The VPC router's events.
     pub router: RouterCounters,
 }
 
 impl Counters {
-    pub(crate) fn new(enis: usize) -> Self {
+    pub(crate) fn new(enis: usize, hosts: usize) -> Self {
         Counters {
             enis: vec![EniCounters::default(); enis],
+            hosts: vec![EniCounters::default(); hosts],
             router: RouterCounters::default(),
         }
     }
@@ -76,15 +115,39 @@ impl Counters {
         &self.enis[id.index()]
     }
 
-    /// Drops for `reason` summed over every ENI.
+    /// One internet host's counters.
+    pub fn host(&self, id: HostId) -> &EniCounters {
+        &self.hosts[id.index()]
+    }
+
+    /// One port's counters.
+    pub fn port(&self, port: Port) -> &EniCounters {
+        match port {
+            Port::Eni(e) => self.eni(e),
+            Port::Host(h) => self.host(h),
+        }
+    }
+
+    fn port_mut(&mut self, port: Port) -> &mut EniCounters {
+        match port {
+            Port::Eni(e) => &mut self.enis[e.index()],
+            Port::Host(h) => &mut self.hosts[h.index()],
+        }
+    }
+
+    /// Drops for `reason` summed over every port.
     pub fn dropped(&self, reason: DropReason) -> u64 {
-        self.enis.iter().map(|e| e.dropped(reason)).sum()
+        self.enis
+            .iter()
+            .chain(&self.hosts)
+            .map(|e| e.dropped(reason))
+            .sum()
     }
 
     /// Records one packet read from `from` with `len_in` bytes, and its verdict; the
     /// packet now has `len_out` bytes.
-    pub(crate) fn record(&mut self, from: EniId, len_in: usize, verdict: Verdict, len_out: usize) {
-        let rx = &mut self.enis[from.index()];
+    pub(crate) fn record(&mut self, from: Port, len_in: usize, verdict: Verdict, len_out: usize) {
+        let rx = self.port_mut(from);
         rx.rx_packets += 1;
         rx.rx_bytes += len_in as u64;
         match verdict {
@@ -100,10 +163,14 @@ impl Counters {
                 reply: Reply::EchoReply,
                 ..
             } => self.router.echo_replies += 1,
+            Verdict::Reply {
+                reply: Reply::TcpReset { cause },
+                ..
+            } => rx.drops[cause.index()] += 1,
             Verdict::Forward { .. } => {}
         }
         if let Verdict::Forward { to } | Verdict::Reply { to, .. } = verdict {
-            let tx = &mut self.enis[to.index()];
+            let tx = self.port_mut(to);
             tx.tx_packets += 1;
             tx.tx_bytes += len_out as u64;
         }

@@ -8,7 +8,7 @@
 use std::net::Ipv4Addr;
 
 use vpc_config::addressing::Reserved;
-use vpc_config::{EniId, VpcId};
+use vpc_config::{EniId, NatGatewayId, VpcId};
 
 use crate::tables::{AddrClass, Tables};
 use crate::verdict::DropReason;
@@ -21,11 +21,15 @@ pub(crate) enum Dst {
     Router,
     /// The private address of an ENI in the sender's VPC.
     Host(EniId),
+    /// A private address of a NAT gateway in the sender's VPC.
+    Nat(NatGatewayId),
     /// Anything else: up to the route table.
     Other,
 }
 
-pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst, DropReason> {
+/// The checks that need no VPC, for a packet from the internet: broadcast, multicast
+/// and martian destinations.
+pub(crate) fn check_public(dst: Ipv4Addr) -> Result<(), DropReason> {
     if dst.is_broadcast() {
         return Err(DropReason::DstBroadcast);
     }
@@ -35,9 +39,15 @@ pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst
     if ipv4::is_martian_destination(dst) {
         return Err(DropReason::MartianDestination);
     }
+    Ok(())
+}
+
+pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst, DropReason> {
+    check_public(dst)?;
     match tables.classify(vpc, dst) {
         None => Ok(Dst::Other),
         Some(AddrClass::Eni(e)) => Ok(Dst::Host(e)),
+        Some(AddrClass::Nat(n)) => Ok(Dst::Nat(n)),
         Some(AddrClass::Reserved(Reserved::Router)) => Ok(Dst::Router),
         Some(AddrClass::Reserved(Reserved::Network | Reserved::Broadcast)) => {
             Err(DropReason::DstBroadcast)

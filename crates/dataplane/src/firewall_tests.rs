@@ -14,7 +14,7 @@ use crate::pipeline::{Dataplane, Limits};
 use crate::testkit::{echo, port_unreachable, tcp, udp};
 use crate::time::Time;
 use crate::trace::{self, Probe};
-use crate::verdict::{DropReason, Verdict};
+use crate::verdict::{DropReason, Port, Verdict};
 
 const WEB: EniId = EniId(0);
 const APP: EniId = EniId(1);
@@ -40,7 +40,7 @@ fn send(dp: &mut Dataplane, now: Time, from: EniId, bytes: &[u8]) -> Verdict {
 }
 
 fn fwd(to: EniId) -> Verdict {
-    Verdict::Forward { to }
+    Verdict::Forward { to: Port::Eni(to) }
 }
 
 fn drop(r: DropReason) -> Verdict {

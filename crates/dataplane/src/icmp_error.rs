@@ -123,6 +123,17 @@ pub(crate) const TIME_EXCEEDED: IcmpError = IcmpError {
     rest: [0; 4],
 };
 
+/// Destination unreachable, fragmentation needed and DF set (type 3, code 4), with the
+/// next-hop MTU (RFC 1191).
+pub(crate) fn frag_needed(mtu: usize) -> IcmpError {
+    let [hi, lo] = u16::try_from(mtu).unwrap_or(u16::MAX).to_be_bytes();
+    IcmpError {
+        icmp_type: 3,
+        code: 4,
+        rest: [0, 0, hi, lo],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -896,6 +896,7 @@ mod tests {
                 dst: B,
                 frag_offset: 0,
                 more_fragments,
+                dont_fragment: false,
             };
             let _ = parse(&pkt, &ip);
             // Inconsistent lengths too.

@@ -16,9 +16,14 @@ mod destination;
 #[cfg(test)]
 mod firewall_tests;
 pub mod flowlog;
+mod frag;
 mod icmp_error;
+#[cfg(test)]
+mod internet_tests;
 mod l4;
 pub mod nacl;
+mod nat;
+mod natgw;
 mod packet;
 mod pipeline;
 pub mod route;
@@ -34,10 +39,12 @@ pub mod trace;
 mod ttl;
 mod verdict;
 pub mod wire;
+mod xlate;
 
 pub use conntrack::{ConntrackStats, FlowInfo};
-pub use counters::{Counters, EniCounters, RouterCounters};
+pub use counters::{Counters, EniCounters, NatMetrics, RouterCounters};
+pub use nat::NatMapping;
 pub use packet::PacketBuf;
 pub use pipeline::{Dataplane, Limits};
 pub use time::Time;
-pub use verdict::{DropReason, Reply, Verdict};
+pub use verdict::{DropReason, Port, Reply, Verdict};

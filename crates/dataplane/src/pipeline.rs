@@ -21,30 +21,48 @@
 //! the sender's ACCEPT or REJECT after stages 9-10, the receiver's after 11-12.
 //! NAT comes between `deliver` and the firewall stages in a later issue.
 
-use vpc_config::{EniId, RouteTableId, RouteTarget, RuleAction, Topology};
+use vpc_config::{
+    EniId, HostId, NatConnectivity, NatGatewayId, RouteTableId, RouteTarget, RuleAction, SubnetId,
+    Topology, VpcId, addressing,
+};
 
 use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
-use crate::counters::Counters;
+use crate::counters::{Counters, NatMetrics};
+use crate::deliver::{Hop, Node};
 use crate::destination::Dst;
 use crate::flowlog::{Action, Direction, FlowLogs, FlowRecord, PacketRecord};
+use crate::frag::{DatagramKey, Fragments};
 use crate::icmp_error::{self, RateLimit};
 use crate::l4::Facts;
+use crate::l4::L4;
+use crate::nat::rewrite::{self, End};
+use crate::nat::{NatConfig, NatMapping, NatTable, OutboundMiss};
 use crate::packet::PacketBuf;
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
+use crate::tables::AddrClass;
 use crate::tables::Tables;
 use crate::time::Time;
 use crate::trace::{self, Probe, Step, Trace, Tracking};
-use crate::verdict::{DropReason, Reply, Verdict};
+use crate::verdict::{DropReason, Port, Reply, Verdict};
 use crate::wire::ipv4::Ipv4Header;
-use crate::{antispoof, deliver, destination, l4, nacl, router, sanity, ttl};
+use crate::{antispoof, deliver, destination, l4, nacl, natgw, router, sanity, ttl, xlate};
+
+/// The most hops (between ENIs, NAT gateways, internet gateways and the internet) a
+/// packet may take; no real path takes more than 6 (ENI, NAT gateway, internet
+/// gateway, internet, internet gateway, ENI of another VPC).
+const MAX_HOPS: usize = 8;
 
 /// Sizes of the dataplane's bounded tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Tracked flows per ENI.
     pub conntrack_per_eni: usize,
+    /// Translations per NAT gateway.
+    pub nat_per_gateway: usize,
+    /// Fragmented datagrams whose verdict is kept for their later fragments.
+    pub fragments: usize,
     /// Distinct records per flow log per aggregation interval (then SKIPDATA).
     pub flow_log_records: usize,
 }
@@ -53,6 +71,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             conntrack_per_eni: 65_536,
+            nat_per_gateway: 262_144,
+            fragments: 4096,
             flow_log_records: 10_000,
         }
     }
@@ -76,10 +96,33 @@ pub struct Dataplane {
     limits: Limits,
     /// Per ENI: whether its device is up.
     link_up: Vec<bool>,
+    /// Per internet host: whether its device is up.
+    host_up: Vec<bool>,
+    /// Per NAT gateway: its translation table (`None` once deleted).
+    nats: Vec<Option<NatTable>>,
+    /// The verdicts of fragmented datagrams, for their later fragments.
+    fragments: Fragments,
     /// Identification field for packets the router originates.
     next_ident: u16,
     icmp_limit: RateLimit,
     counters: Counters,
+}
+
+/// One translation table per NAT gateway that is not deleted.
+fn nat_tables(t: &Topology, limits: &Limits) -> Vec<Option<NatTable>> {
+    t.nat_gateways
+        .iter()
+        .map(|n| {
+            (!n.deleted).then(|| {
+                NatTable::new(NatConfig {
+                    addresses: n.private_ips.clone(),
+                    ports: n.source_ports,
+                    max_per_destination: n.max_connections_per_destination,
+                    capacity: limits.nat_per_gateway,
+                })
+            })
+        })
+        .collect()
 }
 
 /// Whether a walk changes state (a real packet) or only observes (a trace).
@@ -123,9 +166,12 @@ impl Dataplane {
             topology: topology.clone(),
             limits,
             link_up: vec![true; n],
+            host_up: vec![true; topology.internet_hosts.len()],
+            nats: nat_tables(topology, &limits),
+            fragments: Fragments::new(limits.fragments),
             next_ident: 1,
             icmp_limit: RateLimit::new(1000, 50),
-            counters: Counters::new(n),
+            counters: Counters::new(n, topology.internet_hosts.len()),
         }
     }
 
@@ -136,9 +182,12 @@ impl Dataplane {
     /// packet, stop at once); changed connection-tracking timeouts apply to existing
     /// flows. If the flow logs changed they start over; what they had accumulated comes
     /// out of the next flush (records of flow logs that were removed are dropped).
-    /// Returns `false`, changing nothing, if the ENIs differ.
+    /// NAT gateways keep their translations unless deleted or changed; internet gateway
+    /// attachments and Elastic IP associations apply to the next packet.
+    /// Returns `false`, changing nothing, if the ENIs or internet hosts differ.
     pub fn apply(&mut self, topology: &Topology, now: Time) -> bool {
-        let same_enis = topology.enis.len() == self.topology.enis.len()
+        let same_enis = topology.internet_hosts == self.topology.internet_hosts
+            && topology.enis.len() == self.topology.enis.len()
             && topology
                 .eni_ids()
                 .all(|e| topology.eni_name(e).to_string() == self.topology.eni_name(e).to_string());
@@ -147,6 +196,24 @@ impl Dataplane {
         }
         self.tables = Tables::compile(topology);
         self.sgs = SecurityGroups::compile(topology);
+        // A NAT gateway keeps its translations while it exists under the same name with
+        // the same addresses and ports; a deleted or changed one starts over.
+        let mut fresh = nat_tables(topology, &self.limits);
+        for (n, table) in fresh.iter_mut().enumerate() {
+            let new = &topology.nat_gateways[n];
+            let old = self
+                .topology
+                .nat_gateways
+                .iter()
+                .position(|o| o.name == new.name)
+                .and_then(|o| self.nats[o].take());
+            if let (Some(t), Some(old)) = (table.as_mut(), old)
+                && old.config() == t.config()
+            {
+                *t = old;
+            }
+        }
+        self.nats = fresh;
         for (table, eni) in self.conntrack.iter_mut().zip(&topology.enis) {
             table.set_timeouts(eni.conntrack);
         }
@@ -171,7 +238,8 @@ impl Dataplane {
 
     /// Processes one packet read from ENI `from` at time `now`. The verdict says what to
     /// do with `pkt`, which may have been rewritten (trimmed, or replaced by a reply).
-    pub fn process(&mut self, now: Time, from: EniId, pkt: &mut PacketBuf) -> Verdict {
+    pub fn process(&mut self, now: Time, from: impl Into<Port>, pkt: &mut PacketBuf) -> Verdict {
+        let from = from.into();
         let len_in = pkt.len();
         let verdict = match self.stages(now, from, pkt, &mut Mode::Live) {
             Ok(v) | Err(v) => v,
@@ -185,7 +253,7 @@ impl Dataplane {
     pub fn process_batch(
         &mut self,
         now: Time,
-        from: EniId,
+        from: impl Into<Port> + Copy,
         pkts: &mut [PacketBuf],
         verdicts: &mut Vec<Verdict>,
     ) {
@@ -193,16 +261,20 @@ impl Dataplane {
         verdicts.extend(pkts.iter_mut().map(|p| self.process(now, from, p)));
     }
 
-    /// Walks a probe from ENI `from` to `dst` through the live configuration and state
-    /// and returns every stage's decision, changing nothing.
+    /// Walks a probe from port `from` (an ENI or an internet host) to `dst` through the
+    /// live configuration and state and returns every stage's decision, changing nothing.
     pub fn trace(
         &mut self,
         now: Time,
-        from: EniId,
+        from: impl Into<Port>,
         dst: std::net::Ipv4Addr,
         probe: Probe,
     ) -> Trace {
-        let src = self.tables.eni(from).ip;
+        let from = from.into();
+        let src = match from {
+            Port::Eni(e) => self.tables.eni(e).ip,
+            Port::Host(h) => self.tables.host_addrs[h.index()],
+        };
         let mut pkt = trace::build(src, dst, probe);
         let mut steps = Vec::new();
         let verdict = match self.stages(now, from, &mut pkt, &mut Mode::Trace(&mut steps)) {
@@ -216,10 +288,17 @@ impl Dataplane {
     }
 
     /// The stages in order. `Err` carries an early verdict (a drop or a reply).
+    ///
+    /// A packet from an ENI is checked (stages 1-4) and routed (5-6); one from an
+    /// internet host goes to the internet router. Then it hops until it reaches a port:
+    /// each hop between two places of a VPC passes the firewall stages (9-12) between
+    /// them; a NAT gateway translates and routes again in its own subnet; the internet
+    /// gateway translates 1:1 and hands the packet to the internet router, which
+    /// delivers to an internet host or to the internet gateway owning the address.
     fn stages(
         &mut self,
         now: Time,
-        from: EniId,
+        from: Port,
         pkt: &mut PacketBuf,
         mode: &mut Mode<'_>,
     ) -> Result<Verdict, Verdict> {
@@ -227,18 +306,184 @@ impl Dataplane {
         if trimmed == Trimmed::Yes && mode.live() {
             self.counters.router.trailing_bytes_trimmed += 1;
         }
-        let eni = self.tables.eni(from);
-        antispoof::check(eni, &ip)?;
-        let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
-        if dst == Dst::Router {
-            router::answer(pkt, &ip, self.ident())?;
-            mode.step(Step::Router);
-            return Ok(Verdict::Reply {
-                to: from,
-                reply: Reply::EchoReply,
-            });
+        if ip.frag_offset != 0 {
+            return self.later_fragment(now, from, pkt, &ip, mode);
         }
-        let table = eni.route_table;
+        let first_fragment = ip
+            .more_fragments
+            .then(|| DatagramKey::of(from, pkt.as_bytes(), &ip));
+        let verdict = self.walk(now, from, pkt, ip, mode)?;
+        if let (Some(key), Verdict::Forward { to }, true) = (first_fragment, verdict, mode.live()) {
+            let b = pkt.as_bytes();
+            let addr = |at: usize| std::net::Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
+            self.fragments.remember(now, key, to, addr(12), addr(16));
+        }
+        Ok(verdict)
+    }
+
+    /// A non-first fragment: its datagram's verdict and addresses, if its first
+    /// fragment was forwarded (see `frag`).
+    fn later_fragment(
+        &mut self,
+        now: Time,
+        from: Port,
+        pkt: &mut PacketBuf,
+        ip: &Ipv4Header,
+        mode: &mut Mode<'_>,
+    ) -> Result<Verdict, Verdict> {
+        if usize::from(ip.frag_offset) * 8 + (ip.total_len - ip.header_len) > 65_535 {
+            return Err(DropReason::FragmentOverflow.into());
+        }
+        if let Port::Eni(e) = from {
+            antispoof::check(self.tables.eni(e), ip)?;
+        }
+        // TTL 0 is never forwarded; no ICMP error about a non-first fragment (row 9).
+        ttl::check(ip)?;
+        let sent = self
+            .fragments
+            .lookup(now, &DatagramKey::of(from, pkt.as_bytes(), ip))
+            .ok_or(DropReason::Fragment)?;
+        let up = match sent.to {
+            Port::Eni(e) => self.link_up[e.index()],
+            Port::Host(h) => self.host_up[h.index()],
+        };
+        if !up {
+            return Err(DropReason::EniDown.into());
+        }
+        if mode.live() {
+            let mut header = *ip;
+            if ip.src != sent.src {
+                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Src, sent.src, None);
+                header.src = sent.src;
+            }
+            if ip.dst != sent.dst {
+                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Dst, sent.dst, None);
+            }
+        }
+        Ok(Verdict::Forward { to: sent.to })
+    }
+
+    /// The walk of a packet that is not a later fragment: checks, routing, then hops.
+    fn walk(
+        &mut self,
+        now: Time,
+        from: Port,
+        pkt: &mut PacketBuf,
+        mut ip: Ipv4Header,
+        mode: &mut Mode<'_>,
+    ) -> Result<Verdict, Verdict> {
+        let (mut at, mut next) = match from {
+            Port::Eni(e) => {
+                let eni = self.tables.eni(e);
+                antispoof::check(eni, &ip)?;
+                let vpc = eni.vpc;
+                let dst = destination::classify(&self.tables, vpc, ip.dst)?;
+                if dst == Dst::Router {
+                    router::answer(pkt, &ip, self.ident())?;
+                    mode.step(Step::Router);
+                    return Ok(Verdict::Reply {
+                        to: from,
+                        reply: Reply::EchoReply,
+                    });
+                }
+                let at = Node::Eni(e);
+                let hop = self.route(at, eni.route_table, dst, &ip, mode)?;
+                (Some(at), hop)
+            }
+            Port::Host(h) => {
+                if ip.src != self.tables.host_addrs[h.index()] {
+                    return Err(DropReason::SpoofedSource.into());
+                }
+                destination::check_public(ip.dst)?;
+                (None, None)
+            }
+        };
+        if let Err(cause) = ttl::check(&ip) {
+            return Err(self.icmp_error(now, from, pkt, &ip, cause, icmp_error::TIME_EXCEEDED));
+        }
+        let mut f = l4::parse(pkt.as_bytes(), &ip)?;
+        for _ in 0..MAX_HOPS {
+            let Some(hop) = next else {
+                // On the internet: to a host, or to the internet gateway owning the address.
+                if let Some(h) = self.tables.host(ip.dst) {
+                    mode.step(Step::Internet { to: h });
+                    if !self.host_up[h.index()] {
+                        return Err(DropReason::EniDown.into());
+                    }
+                    return Ok(Verdict::Forward { to: Port::Host(h) });
+                }
+                let (vpc, private) = self
+                    .tables
+                    .private_of(ip.dst)
+                    .ok_or(DropReason::InternetNoRoute)?;
+                self.mtu(now, from, pkt, &ip)?;
+                let public = ip.dst;
+                xlate::translate(pkt.as_bytes_mut(), &mut ip, &mut f, End::Dst, private, None);
+                mode.step(Step::InternetGateway {
+                    vpc,
+                    direction: Direction::Ingress,
+                    before: public,
+                    after: private,
+                });
+                at = Some(Node::Igw(vpc));
+                next = Some(match self.tables.classify(vpc, private) {
+                    Some(AddrClass::Eni(e)) if self.link_up[e.index()] => Hop::Eni(e),
+                    Some(AddrClass::Eni(_)) => return Err(DropReason::EniDown.into()),
+                    Some(AddrClass::Nat(n)) => Hop::NatIn(n),
+                    _ => return Err(DropReason::InternetNoRoute.into()),
+                });
+                continue;
+            };
+            let sender = at.ok_or(DropReason::InternetNoRoute)?;
+            match hop {
+                Hop::Eni(to) => {
+                    mode.step(Step::Deliver { to });
+                    self.firewall(now, sender, Node::Eni(to), &f, mode)?;
+                    return Ok(Verdict::Forward { to: Port::Eni(to) });
+                }
+                Hop::Igw(vpc) => {
+                    self.firewall(now, sender, Node::Igw(vpc), &f, mode)?;
+                    let public = self
+                        .tables
+                        .public_of(vpc, ip.src)
+                        .ok_or(DropReason::IgwNoPublicIp)?;
+                    self.mtu(now, from, pkt, &ip)?;
+                    let private = ip.src;
+                    xlate::translate(pkt.as_bytes_mut(), &mut ip, &mut f, End::Src, public, None);
+                    mode.step(Step::InternetGateway {
+                        vpc,
+                        direction: Direction::Egress,
+                        before: private,
+                        after: public,
+                    });
+                    at = None;
+                    next = None;
+                }
+                Hop::NatOut(n) => {
+                    self.firewall(now, sender, Node::Nat(n), &f, mode)?;
+                    next = Some(self.nat_gateway(now, n, from, pkt, &mut ip, &mut f, true, mode)?);
+                    at = Some(Node::Nat(n));
+                }
+                Hop::NatIn(n) => {
+                    self.firewall(now, sender, Node::Nat(n), &f, mode)?;
+                    next = Some(self.nat_gateway(now, n, from, pkt, &mut ip, &mut f, false, mode)?);
+                    at = Some(Node::Nat(n));
+                }
+            }
+        }
+        Err(DropReason::HopLimit.into())
+    }
+
+    /// Stages 5-6 for a packet sent by `at` with route table `table`: the route, then
+    /// the next hop.
+    fn route(
+        &self,
+        at: Node,
+        table: RouteTableId,
+        dst: Dst,
+        ip: &Ipv4Header,
+        mode: &mut Mode<'_>,
+    ) -> Result<Option<Hop>, DropReason> {
         let route = self.tables.route_tables[table.index()]
             .lookup(ip.dst)
             .ok_or(DropReason::NoRoute)?;
@@ -247,48 +492,259 @@ impl Dataplane {
             destination: route.destination,
             target: route.target,
         });
-        let to = deliver::next_hop(&self.tables, &self.link_up, from, route, dst, &ip)?;
-        mode.step(Step::Deliver { to });
-        if let Err(cause) = ttl::check(&ip) {
-            return Err(self.icmp_error(now, from, pkt, &ip, cause, icmp_error::TIME_EXCEEDED));
-        }
-        let facts = l4::parse(pkt.as_bytes(), &ip)?;
-        self.firewall(now, from, to, &facts, mode)?;
-        Ok(Verdict::Forward { to })
+        deliver::next_hop(
+            &self.tables,
+            &self.topology,
+            &self.link_up,
+            at,
+            route,
+            dst,
+            ip,
+        )
+        .map(Some)
     }
 
-    /// Stages 9-12: the sender's security group, the NACLs of the subnets the packet
-    /// leaves and enters, the receiver's security group; each ENI's flow log records
-    /// its own view.
+    /// The internet gateway's MTU: a packet larger than 1500 bytes with DF set is
+    /// answered with ICMP fragmentation needed (RFC 1191) from the origin's router.
+    fn mtu(
+        &mut self,
+        now: Time,
+        origin: Port,
+        pkt: &mut PacketBuf,
+        ip: &Ipv4Header,
+    ) -> Result<(), Verdict> {
+        if ip.total_len <= natgw::INTERNET_MTU || !ip.dont_fragment {
+            return Ok(());
+        }
+        Err(self.icmp_error(
+            now,
+            origin,
+            pkt,
+            ip,
+            DropReason::TooBig,
+            icmp_error::frag_needed(natgw::INTERNET_MTU),
+        ))
+    }
+
+    /// A NAT gateway: `outbound` for a packet routed to it from the inside (source
+    /// NAT, after routing in its subnet), else a packet to its own address (translated
+    /// back, then routed in its subnet). Returns the next hop. Its metrics count what
+    /// comes in and goes out on each side and what it drops.
+    #[allow(clippy::too_many_arguments)]
+    fn nat_gateway(
+        &mut self,
+        now: Time,
+        n: NatGatewayId,
+        origin: Port,
+        pkt: &mut PacketBuf,
+        ip: &mut Ipv4Header,
+        f: &mut Facts,
+        outbound: bool,
+        mode: &mut Mode<'_>,
+    ) -> Result<Hop, Verdict> {
+        // Trace mode works on a copy of the table, so nothing it does is kept.
+        let Some(mut table) = (if mode.live() {
+            self.nats[n.index()].take()
+        } else {
+            self.nats[n.index()].clone()
+        }) else {
+            return Err(DropReason::RouteBlackhole.into());
+        };
+        let len = u64::from(f.len);
+        let result = if outbound {
+            table.metrics.packets_in_from_source += 1;
+            table.metrics.bytes_in_from_source += len;
+            self.nat_outbound(now, n, &mut table, origin, pkt, ip, f, mode)
+        } else {
+            table.metrics.packets_in_from_destination += 1;
+            table.metrics.bytes_in_from_destination += len;
+            self.nat_inbound(now, n, &mut table, pkt, ip, f, mode)
+        };
+        let m = &mut table.metrics;
+        match (&result, outbound) {
+            (Err(_), _) => m.packets_drop_count += 1,
+            (Ok(_), true) => {
+                m.packets_out_to_destination += 1;
+                m.bytes_out_to_destination += len;
+            }
+            (Ok(_), false) => {
+                m.packets_out_to_source += 1;
+                m.bytes_out_to_source += len;
+            }
+        }
+        if mode.live() {
+            self.nats[n.index()] = Some(table);
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn nat_outbound(
+        &mut self,
+        now: Time,
+        n: NatGatewayId,
+        table: &mut NatTable,
+        origin: Port,
+        pkt: &mut PacketBuf,
+        ip: &mut Ipv4Header,
+        f: &mut Facts,
+        mode: &mut Mode<'_>,
+    ) -> Result<Hop, Verdict> {
+        natgw::supported(ip, f)?;
+        let nat = self.topology.nat_gateway(n);
+        let (subnet, connectivity) = (nat.subnet, nat.connectivity);
+        let (vpc, table_id) = {
+            let s = self.topology.subnet(subnet);
+            (s.vpc, s.route_table)
+        };
+        let dst = destination::classify(&self.tables, vpc, ip.dst)?;
+        let hop = self
+            .route(Node::Nat(n), table_id, dst, ip, mode)?
+            .ok_or(DropReason::NoRoute)?;
+        if let Hop::Igw(_) = hop {
+            if connectivity == NatConnectivity::Private {
+                return Err(DropReason::NatPrivateToIgw.into());
+            }
+            self.mtu(now, origin, pkt, ip)?;
+        }
+        let before = (f.tuple.src, f.tuple.src_port);
+        let (addr, port) = match f.l4 {
+            L4::IcmpError { quoted, .. } => table
+                .reverse_of_inside(&quoted)
+                .ok_or(DropReason::IcmpErrorNoFlow)?,
+            // An echo reply going out answers nothing the NAT gateway let in.
+            L4::IcmpEcho { request: false, .. } => {
+                return Err(DropReason::NatUnsolicited.into());
+            }
+            _ => match table.outbound(now, &f.tuple, natgw::tcp_flags(f)) {
+                Ok(mapped) => mapped,
+                Err(OutboundMiss::PortAllocation) => {
+                    return Err(DropReason::NatPortAllocation.into());
+                }
+                Err(OutboundMiss::TableFull) => return Err(DropReason::NatTableFull.into()),
+                Err(OutboundMiss::NoMapping) => {
+                    if let L4::Tcp(tcp) = f.l4 {
+                        mode.step(Step::NatGateway {
+                            nat: n,
+                            direction: Direction::Egress,
+                            before,
+                            after: None,
+                        });
+                        natgw::reset(pkt, ip, f, &tcp, self.ident());
+                        return Err(Verdict::Reply {
+                            to: origin,
+                            reply: Reply::TcpReset {
+                                cause: DropReason::NatNoMapping,
+                            },
+                        });
+                    }
+                    return Err(DropReason::NatUnsolicited.into());
+                }
+            },
+        };
+        xlate::translate(pkt.as_bytes_mut(), ip, f, End::Src, addr, Some(port));
+        mode.step(Step::NatGateway {
+            nat: n,
+            direction: Direction::Egress,
+            before,
+            after: Some((addr, port)),
+        });
+        Ok(hop)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn nat_inbound(
+        &mut self,
+        now: Time,
+        n: NatGatewayId,
+        table: &mut NatTable,
+        pkt: &mut PacketBuf,
+        ip: &mut Ipv4Header,
+        f: &mut Facts,
+        mode: &mut Mode<'_>,
+    ) -> Result<Hop, Verdict> {
+        natgw::supported(ip, f)?;
+        let before = (f.tuple.dst, f.tuple.dst_port);
+        let inside = match f.l4 {
+            L4::IcmpError { quoted, .. } => table.inside_of_quoted(&quoted),
+            L4::IcmpEcho { request: true, .. } => None,
+            _ => table.inbound(now, &f.tuple, natgw::tcp_flags(f)),
+        };
+        let Some((addr, port)) = inside else {
+            mode.step(Step::NatGateway {
+                nat: n,
+                direction: Direction::Ingress,
+                before,
+                after: None,
+            });
+            return Err(DropReason::NatUnsolicited.into());
+        };
+        xlate::translate(pkt.as_bytes_mut(), ip, f, End::Dst, addr, Some(port));
+        mode.step(Step::NatGateway {
+            nat: n,
+            direction: Direction::Ingress,
+            before,
+            after: Some((addr, port)),
+        });
+        let s = self.topology.subnet(self.topology.nat_gateway(n).subnet);
+        let (vpc, table_id) = (s.vpc, s.route_table);
+        let dst = destination::classify(&self.tables, vpc, ip.dst)?;
+        Ok(self
+            .route(Node::Nat(n), table_id, dst, ip, mode)?
+            .ok_or(DropReason::NoRoute)?)
+    }
+
+    /// Stages 9-12 between two places of a VPC: the sender's security group (if it is
+    /// an ENI), the NACLs of the subnets the packet leaves and enters (a NAT gateway is
+    /// in its subnet, the internet gateway in none), the receiver's security group (if
+    /// it is an ENI); each ENI's flow log records its own view.
     fn firewall(
         &mut self,
         now: Time,
-        from: EniId,
-        to: EniId,
+        from: Node,
+        to: Node,
         f: &Facts,
         mode: &mut Mode<'_>,
     ) -> Result<(), DropReason> {
-        let (src_subnet, dst_subnet) = (self.tables.eni(from).subnet, self.tables.eni(to).subnet);
-        let sent = self
-            .security_group(now, from, Direction::Egress, f, mode)
-            .and_then(|()| {
-                if src_subnet == dst_subnet {
-                    mode.step(Step::SameSubnet { subnet: src_subnet });
-                    Ok(())
-                } else {
-                    self.nacl(src_subnet, Direction::Egress, f, mode)
-                }
-            });
-        self.log(now, from, Direction::Egress, f, &sent, mode);
-        sent?;
-        let received = if src_subnet == dst_subnet {
-            Ok(())
-        } else {
-            self.nacl(dst_subnet, Direction::Ingress, f, mode)
+        let (src_subnet, dst_subnet) = (self.node_subnet(from), self.node_subnet(to));
+        let crossing = src_subnet != dst_subnet;
+        let sent = match from {
+            Node::Eni(e) => self.security_group(now, e, Direction::Egress, f, mode),
+            _ => Ok(()),
         }
-        .and_then(|()| self.security_group(now, to, Direction::Ingress, f, mode));
-        self.log(now, to, Direction::Ingress, f, &received, mode);
+        .and_then(|()| match src_subnet {
+            Some(s) if crossing => self.nacl(s, Direction::Egress, f, mode),
+            Some(s) => {
+                mode.step(Step::SameSubnet { subnet: s });
+                Ok(())
+            }
+            None => Ok(()),
+        });
+        if let Node::Eni(e) = from {
+            self.log(now, e, Direction::Egress, f, &sent, mode);
+        }
+        sent?;
+        let received = match dst_subnet {
+            Some(s) if crossing => self.nacl(s, Direction::Ingress, f, mode),
+            _ => Ok(()),
+        }
+        .and_then(|()| match to {
+            Node::Eni(e) => self.security_group(now, e, Direction::Ingress, f, mode),
+            _ => Ok(()),
+        });
+        if let Node::Eni(e) = to {
+            self.log(now, e, Direction::Ingress, f, &received, mode);
+        }
         received
+    }
+
+    /// The subnet a place is in.
+    fn node_subnet(&self, node: Node) -> Option<SubnetId> {
+        match node {
+            Node::Eni(e) => Some(self.tables.eni(e).subnet),
+            Node::Nat(n) => Some(self.topology.nat_gateway(n).subnet),
+            Node::Igw(_) => None,
+        }
     }
 
     /// A security group stage on ENI `eni`: its connection table first; for a packet
@@ -394,12 +850,14 @@ impl Dataplane {
         self.flow_logs.record(now, eni, &record);
     }
 
-    /// The verdict for a packet dropped for `cause` that deserves ICMP error `e`: the
-    /// error in its place if RFC 1812 and the rate limit allow, else a plain drop.
+    /// The verdict for a packet from `origin` dropped for `cause` that deserves ICMP
+    /// error `e`: the error in its place if RFC 1812 and the rate limit allow, else a
+    /// plain drop. The error comes from the VPC router of the origin ENI's subnet, or
+    /// for an internet host from the internet router.
     fn icmp_error(
         &mut self,
         now: Time,
-        from: EniId,
+        origin: Port,
         pkt: &mut PacketBuf,
         ip: &Ipv4Header,
         cause: DropReason,
@@ -412,11 +870,14 @@ impl Dataplane {
             self.counters.router.icmp_errors_rate_limited += 1;
             return Verdict::Drop(cause);
         }
-        let router = self.tables.eni(from).router;
+        let router = match origin {
+            Port::Eni(e) => self.tables.eni(e).router,
+            Port::Host(_) => addressing::INTERNET_ROUTER,
+        };
         let ident = self.ident();
         icmp_error::build(pkt, ip, router, e, ident);
         Verdict::Reply {
-            to: from,
+            to: origin,
             reply: Reply::IcmpError { cause },
         }
     }
@@ -427,10 +888,13 @@ impl Dataplane {
         i
     }
 
-    /// Removes flows idle past their timeouts; returns how many. The daemon calls this
+    /// Removes flows and NAT translations idle past their timeouts; returns how many. The daemon calls this
     /// about once a second.
     pub fn expire(&mut self, now: Time) -> usize {
-        self.conntrack.iter_mut().map(|t| t.expire(now)).sum()
+        let flows: usize = self.conntrack.iter_mut().map(|t| t.expire(now)).sum();
+        let nat: usize = self.nats.iter_mut().flatten().map(|t| t.expire(now)).sum();
+        self.fragments.expire(now);
+        flows + nat
     }
 
     /// Appends the flow-log records of every aggregation interval that has ended by
@@ -463,6 +927,36 @@ impl Dataplane {
         self.link_up[eni.index()] = up;
     }
 
+    /// Marks internet host `host`'s device up or down. Packets to a down host are
+    /// dropped (`eni-down`).
+    pub fn set_host_link(&mut self, host: HostId, up: bool) {
+        self.host_up[host.index()] = up;
+    }
+
+    /// The configuration it runs (after [`Self::apply`], the applied one).
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// NAT gateway `nat`'s CloudWatch metrics (zero for a deleted one).
+    pub fn nat_metrics(&self, nat: NatGatewayId) -> NatMetrics {
+        self.nats[nat.index()]
+            .as_ref()
+            .map_or(NatMetrics::default(), |t| {
+                let mut m = t.metrics;
+                m.active_connection_count = t.active_tcp() as u64;
+                m
+            })
+    }
+
+    /// NAT gateway `nat`'s translations.
+    pub fn nat_mappings(&self, nat: NatGatewayId, now: Time) -> Vec<NatMapping> {
+        self.nats[nat.index()]
+            .as_ref()
+            .map(|t| t.mappings(now).collect())
+            .unwrap_or_default()
+    }
+
     /// Whether ENI `eni` is up.
     pub fn link_up(&self, eni: EniId) -> bool {
         self.link_up[eni.index()]
@@ -470,15 +964,23 @@ impl Dataplane {
 
     /// The routes of route table `table` as the dataplane holds them, with their state.
     pub fn routes(&self, table: RouteTableId) -> impl Iterator<Item = (Route, RouteState)> + '_ {
+        let vpc = self.topology.route_table(table).vpc;
         self.tables.route_tables[table.index()]
             .routes()
-            .map(|r| (*r, self.route_state(r)))
+            .map(move |r| (*r, self.route_state(vpc, r)))
     }
 
-    fn route_state(&self, route: &Route) -> RouteState {
-        match route.target {
-            RouteTarget::Eni(e) if !self.link_up[e.index()] => RouteState::Blackhole,
-            _ => RouteState::Active,
+    fn route_state(&self, vpc: VpcId, route: &Route) -> RouteState {
+        let gone = match route.target {
+            RouteTarget::Local => false,
+            RouteTarget::Eni(e) => !self.link_up[e.index()],
+            RouteTarget::InternetGateway(g) => self.topology.internet_gateway(g).vpc != Some(vpc),
+            RouteTarget::NatGateway(n) => self.topology.nat_gateway(n).deleted,
+        };
+        if gone {
+            RouteState::Blackhole
+        } else {
+            RouteState::Active
         }
     }
 
@@ -530,10 +1032,25 @@ mod tests {
 
     /// The demo, plus (with `extra`) more configuration appended.
     /// The demo (plus `extra`) with its firewall opened: every security group allows
-    /// everything in and every NACL allows everything both ways. These tests are about
-    /// routing; `firewall_tests.rs` tests the firewall.
+    /// everything in and every NACL allows everything both ways, and every subnet on
+    /// the main route table (local routes only). These tests are about routing inside a
+    /// VPC; `firewall_tests.rs` tests the firewall, `internet_tests.rs` the gateways.
     fn topology(extra: &str) -> Topology {
-        let src = format!("{}\n{extra}", vpc_config::DEMO_TOML);
+        let mut section = "";
+        let demo: Vec<&str> = vpc_config::DEMO_TOML
+            .lines()
+            .map(|line| {
+                if line.starts_with("[[") {
+                    section = line;
+                }
+                if section == "[[route_table]]" && line.starts_with("subnets =") {
+                    "subnets = []"
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let src = format!("{}\n{extra}", demo.join("\n"));
         let mut t = vpc_config::parse(&src, "test.toml").unwrap_or_else(|e| panic!("{e}"));
         let everything = vpc_config::SgRule {
             protocol: vpc_config::Protocol::All,
@@ -628,7 +1145,7 @@ mod tests {
         let mut dp = Dataplane::new(&t);
         let ping = echo([10, 0, 1, 10], [10, 0, 12, 10]);
         let (v, out, d) = run(&mut dp, &t, WEB, &ping);
-        assert_eq!(v, Verdict::Forward { to: DB });
+        assert_eq!(v, Verdict::Forward { to: Port::Eni(DB) });
         // The VPC router is not a hop: not even the TTL changes.
         assert_eq!(out, ping);
         assert_eq!(
@@ -642,7 +1159,7 @@ mod tests {
         );
         // And back.
         let (v, _, _) = run(&mut dp, &t, DB, &echo([10, 0, 12, 10], [10, 0, 1, 10]));
-        assert_eq!(v, Verdict::Forward { to: WEB });
+        assert_eq!(v, Verdict::Forward { to: Port::Eni(WEB) });
     }
 
     #[test]
@@ -657,7 +1174,7 @@ mod tests {
             &[0, 1, 0, 2, 0, 8, 0, 0],
         );
         let (v, out, _) = run(&mut dp, &t, WEB, &p);
-        assert_eq!((v, out), (Verdict::Forward { to: APP }, p));
+        assert_eq!((v, out), (Verdict::Forward { to: Port::Eni(APP) }, p));
     }
 
     #[test]
@@ -668,7 +1185,7 @@ mod tests {
         assert_eq!(
             v,
             Verdict::Reply {
-                to: APP,
+                to: Port::Eni(APP),
                 reply: Reply::EchoReply
             }
         );
@@ -688,7 +1205,7 @@ mod tests {
         assert_eq!(
             v,
             Verdict::Reply {
-                to: WEB,
+                to: Port::Eni(WEB),
                 reply: Reply::EchoReply
             }
         );
@@ -714,7 +1231,7 @@ mod tests {
         assert_eq!(
             v,
             Verdict::Reply {
-                to: APP,
+                to: Port::Eni(APP),
                 reply: Reply::EchoReply
             }
         );
@@ -852,7 +1369,7 @@ mod tests {
         assert_eq!(
             v,
             Verdict::Reply {
-                to: WEB,
+                to: Port::Eni(WEB),
                 reply: Reply::IcmpError {
                     cause: DropReason::TtlExpired
                 }
@@ -977,7 +1494,7 @@ mod tests {
         let exact = long.clone();
         long.extend_from_slice(&[0; 6]);
         let (v, out, d) = run(&mut dp, &t, WEB, &long);
-        assert_eq!((v, out), (Verdict::Forward { to: DB }, exact));
+        assert_eq!((v, out), (Verdict::Forward { to: Port::Eni(DB) }, exact));
         assert_eq!(
             d,
             [
@@ -1012,21 +1529,21 @@ route = [{ destination = "0.0.0.0/0", instance = "fw" }, { destination = "10.0.1
         // app's subnet routes the internet and private-b through fw.
         assert_eq!(
             run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [192, 0, 2, 1])).0,
-            Verdict::Forward { to: FW }
+            Verdict::Forward { to: Port::Eni(FW) }
         );
         assert_eq!(
             run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [10, 0, 12, 10])).0,
-            Verdict::Forward { to: FW }
+            Verdict::Forward { to: Port::Eni(FW) }
         );
         // The more specific subnet route beats local; other subnets stay local.
         assert_eq!(
             run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [10, 0, 1, 10])).0,
-            Verdict::Forward { to: WEB }
+            Verdict::Forward { to: Port::Eni(WEB) }
         );
         // fw (check off) forwards app's packet on to db with app's source address.
         assert_eq!(
             run(&mut dp, &t, FW, &echo([10, 0, 2, 10], [10, 0, 12, 10])).0,
-            Verdict::Forward { to: DB }
+            Verdict::Forward { to: Port::Eni(DB) }
         );
         // web's and fw's subnets use the main table: no route out.
         assert_eq!(
@@ -1126,7 +1643,7 @@ route = [{ destination = "0.0.0.0/0", instance = "fw" }, { destination = "10.0.1
         dp.set_link(FW, true);
         assert_eq!(
             run(&mut dp, &t, APP, &echo([10, 0, 2, 10], [192, 0, 2, 1])).0,
-            Verdict::Forward { to: FW }
+            Verdict::Forward { to: Port::Eni(FW) }
         );
     }
 
@@ -1176,9 +1693,9 @@ private_ip = "10.0.1.20"
         assert_eq!(
             verdicts,
             [
-                Verdict::Forward { to: DB },
+                Verdict::Forward { to: Port::Eni(DB) },
                 Verdict::Reply {
-                    to: WEB,
+                    to: Port::Eni(WEB),
                     reply: Reply::EchoReply
                 },
                 Verdict::Drop(DropReason::DstBroadcast),

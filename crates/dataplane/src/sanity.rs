@@ -68,6 +68,7 @@ pub(crate) fn check(pkt: &mut PacketBuf) -> Result<(Ipv4Header, Trimmed), DropRe
         dst: h.destination_addr(),
         frag_offset: h.fragments_offset().value(),
         more_fragments: h.more_fragments(),
+        dont_fragment: h.dont_fragment(),
     };
     let trimmed = if total_len < bytes.len() {
         pkt.set_len(total_len);

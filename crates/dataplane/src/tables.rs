@@ -1,13 +1,17 @@
 //! The topology compiled for the packet path: per ENI the facts every packet needs, one
-//! longest-prefix-match table per route table, and one hash lookup that classifies a
-//! destination address of a VPC (an ENI's address or one of a subnet's reserved ones).
-//! Built once per configuration; read-only while packets flow.
+//! longest-prefix-match table per route table, one hash lookup that classifies a
+//! destination address of a VPC (an ENI's address, a NAT gateway's, or one of a
+//! subnet's reserved ones), and the internet side: the internet gateways' 1:1 mappings
+//! between private and public addresses (only for VPCs with an attached gateway) and the
+//! internet hosts by address. Built once per configuration; read-only while packets flow.
 
 use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 use vpc_config::addressing::{self, Reserved};
-use vpc_config::{EniId, RouteTableId, RouteTarget, SubnetId, Topology, VpcId};
+use vpc_config::{
+    EniId, HostId, NatGatewayId, RouteTableId, RouteTarget, SubnetId, Topology, VpcId,
+};
 
 use crate::route::{Origin, Route, RouteTable};
 
@@ -35,6 +39,8 @@ pub(crate) enum AddrClass {
     Eni(EniId),
     /// One of a subnet's five reserved addresses.
     Reserved(Reserved),
+    /// A private address of a NAT gateway (not deleted).
+    Nat(NatGatewayId),
 }
 
 /// The compiled topology.
@@ -43,6 +49,14 @@ pub(crate) struct Tables {
     pub enis: Vec<EniEntry>,
     pub route_tables: Vec<RouteTable>,
     addrs: FxHashMap<(VpcId, Ipv4Addr), AddrClass>,
+    /// Internet gateways' 1:1 NAT, outbound: (VPC, private) -> public.
+    to_public: FxHashMap<(VpcId, Ipv4Addr), Ipv4Addr>,
+    /// Internet gateways' 1:1 NAT, inbound: public -> (VPC, private).
+    to_private: FxHashMap<Ipv4Addr, (VpcId, Ipv4Addr)>,
+    /// Internet hosts by address.
+    hosts: FxHashMap<Ipv4Addr, HostId>,
+    /// Per internet host: its address.
+    pub host_addrs: Vec<Ipv4Addr>,
 }
 
 impl Tables {
@@ -70,7 +84,7 @@ impl Tables {
                 for r in &rt.routes {
                     let origin = match r.target {
                         RouteTarget::Local => Origin::Local,
-                        RouteTarget::Eni(_) => Origin::Static,
+                        _ => Origin::Static,
                     };
                     table.insert(Route {
                         destination: r.destination,
@@ -90,11 +104,52 @@ impl Tables {
         for id in t.eni_ids() {
             addrs.insert((t.eni_vpc(id), t.eni(id).private_ip), AddrClass::Eni(id));
         }
+        for (n, nat) in t.nat_gateways.iter().enumerate() {
+            if !nat.deleted {
+                let vpc = t.subnet(nat.subnet).vpc;
+                for &ip in &nat.private_ips {
+                    addrs.insert((vpc, ip), AddrClass::Nat(NatGatewayId(n as u32)));
+                }
+            }
+        }
+        let mut to_public = FxHashMap::default();
+        let mut to_private = FxHashMap::default();
+        for (vpc, private, public) in t.public_mappings() {
+            if t.vpc_internet_gateway(vpc).is_some() {
+                to_public.insert((vpc, private), public);
+                to_private.insert(public, (vpc, private));
+            }
+        }
+        let host_addrs: Vec<Ipv4Addr> = t.internet_hosts.iter().map(|h| h.address).collect();
+        let hosts = host_addrs
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (a, HostId(i as u32)))
+            .collect();
         Tables {
             enis,
             route_tables,
             addrs,
+            to_public,
+            to_private,
+            hosts,
+            host_addrs,
         }
+    }
+
+    /// The public address an attached internet gateway maps `private` of `vpc` to.
+    pub fn public_of(&self, vpc: VpcId, private: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.to_public.get(&(vpc, private)).copied()
+    }
+
+    /// The VPC and private address an attached internet gateway maps `public` to.
+    pub fn private_of(&self, public: Ipv4Addr) -> Option<(VpcId, Ipv4Addr)> {
+        self.to_private.get(&public).copied()
+    }
+
+    /// The internet host with address `ip`.
+    pub fn host(&self, ip: Ipv4Addr) -> Option<HostId> {
+        self.hosts.get(&ip).copied()
     }
 
     /// What `ip` is in `vpc`, if anything.

@@ -7,15 +7,15 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use vpc_config::{
-    EniId, L4Match, NetworkAclId, Protocol, RouteTableId, RouteTarget, RuleAction, SgPeer,
-    SubnetId, Topology,
+    EniId, HostId, L4Match, NatGatewayId, NetworkAclId, Protocol, RouteTableId, RouteTarget,
+    RuleAction, SgPeer, SubnetId, Topology, VpcId,
 };
 
 use crate::flowlog::Direction;
 use crate::nacl::NaclDecision;
 use crate::packet::PacketBuf;
 use crate::sg::SgDecision;
-use crate::verdict::{DropReason, Verdict};
+use crate::verdict::{DropReason, Port, Verdict};
 use crate::wire::checksum;
 
 /// The source port of TCP and UDP probes (the first of the IANA ephemeral range).
@@ -90,6 +90,34 @@ pub enum Step {
     SameSubnet {
         /// The subnet.
         subnet: SubnetId,
+    },
+    /// A NAT gateway's translation: outbound (egress) the source, inbound the
+    /// destination; `after` is `None` when it has none for the probe.
+    NatGateway {
+        /// The NAT gateway.
+        nat: NatGatewayId,
+        /// Egress (from the inside) or ingress (a reply to its address).
+        direction: Direction,
+        /// The address and port before.
+        before: (Ipv4Addr, u16),
+        /// The address and port after.
+        after: Option<(Ipv4Addr, u16)>,
+    },
+    /// An internet gateway's 1:1 translation: egress the source, ingress the destination.
+    InternetGateway {
+        /// The VPC whose gateway it is.
+        vpc: VpcId,
+        /// Egress (to the internet) or ingress.
+        direction: Direction,
+        /// The address before.
+        before: Ipv4Addr,
+        /// The address after.
+        after: Ipv4Addr,
+    },
+    /// The internet router delivers to an internet host.
+    Internet {
+        /// The host.
+        to: HostId,
     },
 }
 
@@ -187,10 +215,7 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
                 destination,
                 target,
             } => {
-                let target = match target {
-                    RouteTarget::Local => "local".to_owned(),
-                    RouteTarget::Eni(e) => t.eni_name(e).to_string(),
-                };
+                let target = t.route_target_name(target);
                 (
                     "route".to_owned(),
                     format!(
@@ -334,11 +359,77 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
                 };
                 (format!("sg {dir} {}", t.eni_name(eni)), text)
             }
+            Step::NatGateway {
+                nat,
+                direction,
+                before,
+                after,
+            } => {
+                let name = &t.nat_gateway(nat).name;
+                let (b, a) = (format!("{}:{}", before.0, before.1), after);
+                let text = match (direction, a) {
+                    (Direction::Egress, Some((ip, p))) => {
+                        format!("source {b} becomes {ip}:{p}")
+                    }
+                    (Direction::Ingress, Some((ip, p))) => {
+                        format!("destination {b} becomes {ip}:{p}")
+                    }
+                    (Direction::Egress, None) => {
+                        because = format!(
+                            "NAT gateway {name} has no translation for this TCP segment (not a SYN): it answers with a RST"
+                        );
+                        format!("no translation for {b}")
+                    }
+                    (Direction::Ingress, None) => {
+                        because = format!(
+                            "NAT gateway {name} has no translation for {b} from this remote address and port: unsolicited"
+                        );
+                        format!("no translation for {b}")
+                    }
+                };
+                (format!("nat-gateway {name}"), text)
+            }
+            Step::InternetGateway {
+                vpc,
+                direction,
+                before,
+                after,
+            } => {
+                let name = t
+                    .vpc_internet_gateway(vpc)
+                    .map_or("?", |g| t.internet_gateway(g).name.as_str());
+                let text = match direction {
+                    Direction::Egress => {
+                        format!("source {before} becomes {after} (to the internet)")
+                    }
+                    Direction::Ingress => {
+                        format!("destination {before} becomes {after} (from the internet)")
+                    }
+                };
+                (format!("internet-gateway {name}"), text)
+            }
+            Step::Internet { to } => {
+                let host = t.internet_host(to);
+                (
+                    "internet".to_owned(),
+                    format!("to internet host {} ({})", host.name, host.address),
+                )
+            }
         };
         steps.push((stage, decision));
     }
     let verdict = match trace.verdict {
-        Verdict::Forward { to } => format!("FORWARD to {}", t.eni_name(to)),
+        Verdict::Forward { to } => format!("FORWARD to {}", port_name(t, to)),
+        Verdict::Reply {
+            reply: crate::verdict::Reply::TcpReset { cause },
+            ..
+        } => {
+            format!("REPLY tcp reset ({})", cause.name())
+        }
+        Verdict::Reply {
+            reply: crate::verdict::Reply::IcmpError { cause },
+            ..
+        } => format!("REPLY icmp error ({})", cause.name()),
         Verdict::Reply { .. } => "REPLY from the VPC router".to_owned(),
         Verdict::Drop(reason) => {
             if because.is_empty() {
@@ -354,6 +445,14 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
         steps,
         verdict,
         because,
+    }
+}
+
+/// A port as users name it: `web/eth0`, or an internet host's name.
+pub fn port_name(t: &Topology, port: Port) -> String {
+    match port {
+        Port::Eni(e) => t.eni_name(e).to_string(),
+        Port::Host(h) => t.internet_host(h).name.clone(),
     }
 }
 

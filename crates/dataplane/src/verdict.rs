@@ -1,24 +1,46 @@
-//! What the pipeline decided for a packet, as data: forward it to an ENI, send the VPC
-//! router's reply in its place, or drop it for a named reason.
+//! What the pipeline decided for a packet, as data: forward it to a port (an ENI or a
+//! host of the emulated internet), send a reply in its place (from the VPC router, the
+//! internet router or a NAT gateway), or drop it for a named reason.
 //!
 //! Every drop reason has a stable kebab-case name; it is the name of its counter, and
 //! the name `vpcctl counters` and the documentation use.
 
-use vpc_config::EniId;
+use vpc_config::{EniId, HostId};
+
+/// Where packets enter and leave the dataplane: a TUN device the daemon owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Port {
+    /// An ENI of an instance.
+    Eni(EniId),
+    /// A host of the emulated internet.
+    Host(HostId),
+}
+
+impl From<EniId> for Port {
+    fn from(e: EniId) -> Self {
+        Port::Eni(e)
+    }
+}
+
+impl From<HostId> for Port {
+    fn from(h: HostId) -> Self {
+        Port::Host(h)
+    }
+}
 
 /// The pipeline's decision for one packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Write the (possibly rewritten) packet to ENI `to`.
+    /// Write the (possibly rewritten) packet to port `to`.
     Forward {
-        /// The egress ENI.
-        to: EniId,
+        /// The egress port.
+        to: Port,
     },
-    /// The buffer now holds a packet from the VPC router (an echo reply or an ICMP
-    /// error) in place of the original; write it to ENI `to`.
+    /// The buffer now holds a reply (an echo reply, an ICMP error, a NAT gateway's TCP
+    /// RST) in place of the original; write it to port `to`.
     Reply {
-        /// The ENI to send the reply to (the one the packet came from).
-        to: EniId,
+        /// The port to send the reply to (the one the packet came from).
+        to: Port,
         /// What the reply is.
         reply: Reply,
     },
@@ -40,6 +62,12 @@ pub enum Reply {
     /// An ICMP error reporting that the original packet was dropped for `cause`.
     IcmpError {
         /// Why the original packet was dropped (counted under this reason).
+        cause: DropReason,
+    },
+    /// A TCP RST from a NAT gateway for a connection it has no translation for (its
+    /// idle timeout expired); the original packet is counted under `cause`.
+    TcpReset {
+        /// Why the original packet was dropped.
         cause: DropReason,
     },
 }
@@ -128,8 +156,10 @@ drop_reasons! {
     RouteLoop = "route-loop",
     /// TTL 0: a router never forwards it (RFC 1812 4.2.2.9); ICMP time exceeded is sent.
     TtlExpired = "ttl-expired",
-    /// A non-first fragment: it has no ports to match rules against (fragment tracking is not built yet).
+    /// A non-first fragment whose first fragment was not forwarded (dropped, or not yet seen: fragments are not held).
     Fragment = "fragment",
+    /// A fragment reaching past byte 65,535 of its datagram (RFC 791; robustness row 20).
+    FragmentOverflow = "fragment-overflow",
     /// The TCP, UDP or ICMP header is cut short (or a first fragment too short to hold the ports).
     L4Truncated = "l4-truncated",
     /// TCP data offset below 5 or past the end of the packet.
@@ -162,6 +192,28 @@ drop_reasons! {
     SgIngress = "sg-ingress",
     /// A new flow the ENI's connection table has no room for, even after evicting unreplied flows (AWS: conntrack_allowance_exceeded).
     ConntrackFull = "conntrack-full",
+    /// Routed to the internet gateway from an address with no public IP or Elastic IP.
+    IgwNoPublicIp = "igw-no-public-ip",
+    /// Larger than the internet gateway's MTU (1500) with DF set; ICMP fragmentation needed is sent (RFC 1191).
+    TooBig = "too-big",
+    /// From the internet to an address no host and no attached internet gateway has (every private address).
+    InternetNoRoute = "internet-no-route",
+    /// To a NAT gateway in a protocol other than TCP, UDP and ICMP echo (or their ICMP errors).
+    NatUnsupportedProtocol = "nat-unsupported-protocol",
+    /// A TCP or ICMP fragment to a NAT gateway (only UDP fragments are translated).
+    NatFragment = "nat-fragment",
+    /// No free source port for a new connection through a NAT gateway (AWS: ErrorPortAllocation).
+    NatPortAllocation = "nat-port-allocation",
+    /// To a NAT gateway's address with no translation for it: unsolicited, or from another remote address or port than the mapping's.
+    NatUnsolicited = "nat-unsolicited",
+    /// A non-SYN TCP segment from inside with no translation (its idle timeout passed); the NAT gateway answers with a RST.
+    NatNoMapping = "nat-no-mapping",
+    /// A new connection through a NAT gateway whose translation table is full.
+    NatTableFull = "nat-table-full",
+    /// A private NAT gateway's traffic routed to an internet gateway.
+    NatPrivateToIgw = "nat-private-to-igw",
+    /// Passed more gateways than any real path does (a routing loop between gateways).
+    HopLimit = "hop-limit",
 }
 
 #[cfg(test)]

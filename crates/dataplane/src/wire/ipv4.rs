@@ -53,6 +53,8 @@ pub struct Ipv4Header {
     pub frag_offset: u16,
     /// More-fragments flag.
     pub more_fragments: bool,
+    /// Don't-fragment flag.
+    pub dont_fragment: bool,
 }
 
 impl Ipv4Header {

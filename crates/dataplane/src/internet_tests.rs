@@ -1,0 +1,591 @@
+//! The internet path through the whole pipeline, with literal addresses: the internet
+//! gateway's 1:1 NAT both ways, the NAT gateway's source NAT (TCP, UDP, echo, ICMP
+//! errors, port exhaustion, idle timeout and its RST, endpoint-dependent filtering,
+//! unsolicited traffic), hairpinning, the 1500-byte MTU, blackholes after detaching or
+//! deleting a gateway. Every translated packet's checksums are verified from scratch.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use vpc_config::{EniId, HostId, NatGatewayId, Topology};
+
+use crate::packet::PacketBuf;
+use crate::pipeline::Dataplane;
+use crate::testkit::{echo, ipv4, port_unreachable, tcp, udp};
+use crate::time::Time;
+use crate::verdict::{DropReason, Port, Reply, Verdict};
+use crate::wire::checksum;
+
+const WEB: EniId = EniId(0);
+const APP: EniId = EniId(1);
+const LONELY: EniId = EniId(2);
+const INTERNET: HostId = HostId(0);
+const NAT: NatGatewayId = NatGatewayId(0);
+
+const WEB_IP: [u8; 4] = [10, 0, 1, 10];
+const APP_IP: [u8; 4] = [10, 0, 2, 10];
+const LONELY_IP: [u8; 4] = [10, 0, 1, 11];
+const WEB_EIP: [u8; 4] = [198, 51, 100, 10];
+const NAT_EIP: [u8; 4] = [198, 51, 100, 20];
+const HOST_IP: [u8; 4] = [203, 0, 113, 10];
+const T0: Time = Time::from_secs(1000);
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const SYN_ACK: u8 = 0x12;
+
+/// A VPC with a public subnet (web with an Elastic IP, lonely without a public address,
+/// the NAT gateway with 4 source ports) and a private one (app), an internet gateway,
+/// and one internet host.
+const TOPOLOGY: &str = r#"
+[[vpc]]
+name = "v"
+cidr = "10.0.0.0/16"
+
+[[subnet]]
+name = "public"
+vpc = "v"
+cidr = "10.0.1.0/24"
+az = "a"
+
+[[subnet]]
+name = "private"
+vpc = "v"
+cidr = "10.0.2.0/24"
+az = "a"
+
+[[instance]]
+name = "web"
+subnet = "public"
+private_ip = "10.0.1.10"
+security_groups = ["web-sg"]
+
+[[instance]]
+name = "app"
+subnet = "private"
+private_ip = "10.0.2.10"
+
+[[instance]]
+name = "lonely"
+subnet = "public"
+private_ip = "10.0.1.11"
+
+[[security_group]]
+name = "web-sg"
+vpc = "v"
+ingress = [{ protocol = "tcp", port = 80, cidr = "0.0.0.0/0" }]
+
+[[internet_gateway]]
+name = "igw"
+vpc = "v"
+
+[[elastic_ip]]
+address = "198.51.100.10"
+instance = "web"
+
+[[elastic_ip]]
+name = "nat-eip"
+address = "198.51.100.20"
+
+[[nat_gateway]]
+name = "nat"
+subnet = "public"
+elastic_ips = ["nat-eip"]
+private_ips = ["10.0.1.5"]
+source_ports = "1024-1027"
+
+[[route_table]]
+name = "public-rt"
+vpc = "v"
+subnets = ["public"]
+route = [{ destination = "0.0.0.0/0", internet_gateway = "igw" }]
+
+[[route_table]]
+name = "private-rt"
+vpc = "v"
+subnets = ["private"]
+route = [{ destination = "0.0.0.0/0", nat_gateway = "nat" }]
+
+[[internet_host]]
+name = "internet"
+address = "203.0.113.10"
+"#;
+
+fn topology() -> Topology {
+    vpc_config::parse(TOPOLOGY, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn dataplane() -> Dataplane {
+    Dataplane::new(&topology())
+}
+
+/// Sends `bytes` from `from`; returns the verdict and the packet as it left.
+fn send(dp: &mut Dataplane, now: Time, from: impl Into<Port>, bytes: &[u8]) -> (Verdict, Vec<u8>) {
+    let mut p = PacketBuf::from_bytes(bytes);
+    let v = dp.process(now, from, &mut p);
+    (v, p.as_bytes().to_vec())
+}
+
+fn to_host() -> Verdict {
+    Verdict::Forward {
+        to: Port::Host(INTERNET),
+    }
+}
+
+fn to_eni(e: EniId) -> Verdict {
+    Verdict::Forward { to: Port::Eni(e) }
+}
+
+fn be16(p: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([p[at], p[at + 1]])
+}
+
+fn addr(p: &[u8], at: usize) -> [u8; 4] {
+    [p[at], p[at + 1], p[at + 2], p[at + 3]]
+}
+
+/// Asserts that the IPv4 header and the TCP/UDP/ICMP checksums of `p` verify.
+fn assert_checksums(p: &[u8]) {
+    let hl = usize::from(p[0] & 0x0f) * 4;
+    assert!(checksum::verifies(&p[..hl]), "IPv4 header checksum");
+    let (src, dst) = (Ipv4Addr::from(addr(p, 12)), Ipv4Addr::from(addr(p, 16)));
+    match p[9] {
+        6 => assert!(
+            checksum::transport_verifies(src, dst, 6, &p[hl..]),
+            "TCP checksum"
+        ),
+        17 if be16(p, hl + 6) != 0 => {
+            assert!(
+                checksum::transport_verifies(src, dst, 17, &p[hl..]),
+                "UDP checksum"
+            );
+        }
+        1 => assert!(checksum::verifies(&p[hl..]), "ICMP checksum"),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_private_instance_reaches_the_internet_through_the_nat_gateway() {
+    let mut dp = dataplane();
+    let syn = tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1000, 0);
+    let (v, out) = send(&mut dp, T0, APP, &syn);
+    assert_eq!(v, to_host());
+    assert_checksums(&out);
+    assert_eq!(
+        addr(&out, 12),
+        NAT_EIP,
+        "the internet sees the NAT gateway's Elastic IP"
+    );
+    assert_eq!(addr(&out, 16), HOST_IP);
+    let port = be16(&out, 20);
+    assert!((1024..=1027).contains(&port), "source port {port}");
+    assert_eq!(be16(&out, 22), 80);
+
+    let syn_ack = tcp(HOST_IP, 80, NAT_EIP, port, SYN_ACK, 5000, 1001);
+    let (v, back) = send(&mut dp, T0, INTERNET, &syn_ack);
+    assert_eq!(v, to_eni(APP));
+    assert_checksums(&back);
+    assert_eq!((addr(&back, 12), addr(&back, 16)), (HOST_IP, APP_IP));
+    assert_eq!((be16(&back, 20), be16(&back, 22)), (80, 40000));
+
+    let m = dp.nat_metrics(NAT);
+    assert_eq!(m.connection_attempt_count, 1);
+    assert_eq!(m.connection_established_count, 1);
+    assert_eq!(m.active_connection_count, 1);
+    assert_eq!(
+        (m.packets_in_from_source, m.packets_out_to_destination),
+        (1, 1)
+    );
+    assert_eq!(
+        (m.packets_in_from_destination, m.packets_out_to_source),
+        (1, 1)
+    );
+    assert_eq!((m.bytes_in_from_source, m.bytes_out_to_source), (40, 40));
+    assert_eq!(m.packets_drop_count, 0);
+    assert_eq!(dp.nat_mappings(NAT, T0).len(), 1);
+}
+
+#[test]
+fn replies_only_from_the_mapped_remote_address_and_port() {
+    let mut dp = dataplane();
+    let (_, out) = send(&mut dp, T0, APP, &udp(APP_IP, 5353, HOST_IP, 53));
+    let port = be16(&out, 20);
+    // The right remote, the wrong port; then the right one.
+    let (v, _) = send(&mut dp, T0, INTERNET, &udp(HOST_IP, 54, NAT_EIP, port));
+    assert_eq!(v, Verdict::Drop(DropReason::NatUnsolicited));
+    let (v, back) = send(&mut dp, T0, INTERNET, &udp(HOST_IP, 53, NAT_EIP, port));
+    assert_eq!(v, to_eni(APP));
+    assert_checksums(&back);
+    assert_eq!((addr(&back, 16), be16(&back, 22)), (APP_IP, 5353));
+    assert_eq!(dp.nat_metrics(NAT).packets_drop_count, 1);
+}
+
+#[test]
+fn nothing_unsolicited_passes_the_nat_gateway_and_it_answers_no_ping() {
+    let mut dp = dataplane();
+    let before = dp.counters().clone();
+    for port in [22, 80, 1024, 1025, 8080] {
+        let (v, _) = send(
+            &mut dp,
+            T0,
+            INTERNET,
+            &tcp(HOST_IP, 40000, NAT_EIP, port, SYN, 1, 0),
+        );
+        assert_eq!(v, Verdict::Drop(DropReason::NatUnsolicited), "port {port}");
+        let (v, _) = send(&mut dp, T0, INTERNET, &udp(HOST_IP, 40000, NAT_EIP, port));
+        assert_eq!(v, Verdict::Drop(DropReason::NatUnsolicited), "port {port}");
+    }
+    let (v, _) = send(&mut dp, T0, INTERNET, &echo(HOST_IP, NAT_EIP, true, 7));
+    assert_eq!(v, Verdict::Drop(DropReason::NatUnsolicited));
+    let after = dp.counters();
+    assert_eq!(
+        after.dropped(DropReason::NatUnsolicited) - before.dropped(DropReason::NatUnsolicited),
+        11
+    );
+    for e in [WEB, APP, LONELY] {
+        assert_eq!(after.eni(e).tx_packets, 0);
+    }
+    assert_eq!(dp.nat_metrics(NAT).packets_drop_count, 11);
+}
+
+#[test]
+fn the_internet_reaches_a_public_instance_by_its_elastic_ip_only() {
+    let mut dp = dataplane();
+    let syn = tcp(HOST_IP, 50000, WEB_EIP, 80, SYN, 7, 0);
+    let (v, inb) = send(&mut dp, T0, INTERNET, &syn);
+    assert_eq!(v, to_eni(WEB));
+    assert_checksums(&inb);
+    assert_eq!((addr(&inb, 12), addr(&inb, 16)), (HOST_IP, WEB_IP));
+    let reply = tcp(WEB_IP, 80, HOST_IP, 50000, SYN_ACK, 99, 8);
+    let (v, out) = send(&mut dp, T0, WEB, &reply);
+    assert_eq!(v, to_host());
+    assert_checksums(&out);
+    assert_eq!((addr(&out, 12), addr(&out, 16)), (WEB_EIP, HOST_IP));
+    // web-sg opens port 80 only; private addresses are not on the internet.
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        INTERNET,
+        &tcp(HOST_IP, 50001, WEB_EIP, 22, SYN, 7, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::SgIngress));
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        INTERNET,
+        &tcp(HOST_IP, 50002, WEB_IP, 80, SYN, 7, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::InternetNoRoute));
+    // An internet host may only send from its own address.
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        INTERNET,
+        &tcp(NAT_EIP, 1, WEB_EIP, 80, SYN, 7, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::SpoofedSource));
+}
+
+#[test]
+fn an_instance_without_a_public_address_cannot_use_the_internet_gateway() {
+    let mut dp = dataplane();
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        LONELY,
+        &tcp(LONELY_IP, 40000, HOST_IP, 80, SYN, 1, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::IgwNoPublicIp));
+}
+
+#[test]
+fn with_n_ports_n_plus_k_connections_to_one_destination_k_fail() {
+    let mut dp = dataplane();
+    let mut ports = Vec::new();
+    let mut failed = 0;
+    for i in 0..7u16 {
+        let (v, out) = send(
+            &mut dp,
+            T0,
+            APP,
+            &tcp(APP_IP, 40000 + i, HOST_IP, 80, SYN, 1, 0),
+        );
+        match v {
+            Verdict::Forward { .. } => ports.push(be16(&out, 20)),
+            Verdict::Drop(DropReason::NatPortAllocation) => failed += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    ports.sort_unstable();
+    assert_eq!(ports, vec![1024, 1025, 1026, 1027], "every port once");
+    assert_eq!(failed, 3);
+    let m = dp.nat_metrics(NAT);
+    assert_eq!(m.error_port_allocation, 3);
+    assert_eq!(m.connection_attempt_count, 7);
+    assert_eq!(dp.counters().dropped(DropReason::NatPortAllocation), 3);
+    // Another destination port still gets ports.
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        APP,
+        &tcp(APP_IP, 40100, HOST_IP, 443, SYN, 1, 0),
+    );
+    assert_eq!(v, to_host());
+}
+
+#[test]
+fn after_the_idle_timeout_a_segment_from_inside_gets_a_reset() {
+    let mut dp = dataplane();
+    let (_, out) = send(
+        &mut dp,
+        T0,
+        APP,
+        &tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1000, 0),
+    );
+    let port = be16(&out, 20);
+    send(
+        &mut dp,
+        T0,
+        INTERNET,
+        &tcp(HOST_IP, 80, NAT_EIP, port, SYN_ACK, 5000, 1001),
+    );
+    let ack = tcp(APP_IP, 40000, HOST_IP, 80, ACK, 1001, 5001);
+    assert_eq!(send(&mut dp, T0, APP, &ack).0, to_host());
+    let (v, _) = send(&mut dp, T0 + Duration::from_secs(349), APP, &ack);
+    assert_eq!(v, to_host(), "349 s idle: still translated");
+    let late = T0 + Duration::from_secs(349 + 351);
+    assert_eq!(dp.expire(late), 1);
+    assert_eq!(dp.nat_metrics(NAT).idle_timeout_count, 1);
+    let (v, rst) = send(&mut dp, late, APP, &ack);
+    assert_eq!(
+        v,
+        Verdict::Reply {
+            to: Port::Eni(APP),
+            reply: Reply::TcpReset {
+                cause: DropReason::NatNoMapping
+            }
+        }
+    );
+    assert_checksums(&rst);
+    assert_eq!(rst.len(), 40);
+    assert_eq!((addr(&rst, 12), addr(&rst, 16)), (HOST_IP, APP_IP));
+    assert_eq!((be16(&rst, 20), be16(&rst, 22)), (80, 40000));
+    assert_eq!(
+        &rst[24..28],
+        &5001u32.to_be_bytes(),
+        "seq = the segment's ack"
+    );
+    assert_eq!(rst[33], 0x04, "RST, no ACK");
+}
+
+#[test]
+fn echo_identifiers_are_translated_both_ways() {
+    let mut dp = dataplane();
+    let (v, out) = send(&mut dp, T0, APP, &echo(APP_IP, HOST_IP, true, 0x4242));
+    assert_eq!(v, to_host());
+    assert_checksums(&out);
+    let id = be16(&out, 24);
+    assert!((1024..=1027).contains(&id));
+    let (v, back) = send(&mut dp, T0, INTERNET, &echo(HOST_IP, NAT_EIP, false, id));
+    assert_eq!(v, to_eni(APP));
+    assert_checksums(&back);
+    assert_eq!(be16(&back, 24), 0x4242);
+    assert_eq!(addr(&back, 16), APP_IP);
+}
+
+#[test]
+fn an_icmp_error_about_a_translated_flow_is_translated_inside_and_out() {
+    let mut dp = dataplane();
+    let (_, out) = send(&mut dp, T0, APP, &udp(APP_IP, 5353, HOST_IP, 53));
+    // The host's error quotes the datagram as it arrived (from the NAT's Elastic IP).
+    let err = port_unreachable(HOST_IP, NAT_EIP, &out);
+    let (v, back) = send(&mut dp, T0, INTERNET, &err);
+    assert_eq!(v, to_eni(APP));
+    assert_checksums(&back);
+    assert_eq!(addr(&back, 16), APP_IP);
+    let quote = &back[28..];
+    assert!(checksum::verifies(&quote[..20]), "quoted header checksum");
+    assert_eq!((addr(quote, 12), be16(quote, 20)), (APP_IP, 5353));
+    assert_eq!(
+        quote,
+        &udp(APP_IP, 5353, HOST_IP, 53)[..],
+        "the quote is what app sent"
+    );
+}
+
+#[test]
+fn a_zero_udp_checksum_stays_zero_through_both_gateways() {
+    let mut dp = dataplane();
+    let mut d = udp(APP_IP, 5353, HOST_IP, 53);
+    d[26..28].copy_from_slice(&[0, 0]);
+    let (v, out) = send(&mut dp, T0, APP, &d);
+    assert_eq!(v, to_host());
+    assert_eq!(be16(&out, 26), 0);
+    assert_checksums(&out);
+}
+
+#[test]
+fn hairpin_to_a_public_address_of_the_same_vpc() {
+    let mut dp = dataplane();
+    let (v, inb) = send(
+        &mut dp,
+        T0,
+        APP,
+        &tcp(APP_IP, 40000, WEB_EIP, 80, SYN, 1, 0),
+    );
+    assert_eq!(v, to_eni(WEB));
+    assert_checksums(&inb);
+    assert_eq!(
+        (addr(&inb, 12), addr(&inb, 16)),
+        (NAT_EIP, WEB_IP),
+        "web sees the NAT's address"
+    );
+    let port = be16(&inb, 20);
+    let (v, back) = send(
+        &mut dp,
+        T0,
+        WEB,
+        &tcp(WEB_IP, 80, NAT_EIP, port, SYN_ACK, 9, 2),
+    );
+    assert_eq!(v, to_eni(APP));
+    assert_checksums(&back);
+    assert_eq!(
+        (addr(&back, 12), addr(&back, 16)),
+        (WEB_EIP, APP_IP),
+        "app sees web's public address"
+    );
+    assert_eq!((be16(&back, 20), be16(&back, 22)), (80, 40000));
+}
+
+#[test]
+fn larger_than_1500_with_df_gets_fragmentation_needed() {
+    let mut dp = dataplane();
+    let big = ipv4(APP_IP, HOST_IP, 64, 17, &{
+        let mut u = vec![0u8; 1580];
+        u[0..2].copy_from_slice(&5353u16.to_be_bytes());
+        u[2..4].copy_from_slice(&53u16.to_be_bytes());
+        u[4..6].copy_from_slice(&1580u16.to_be_bytes());
+        u
+    });
+    let (v, err) = send(&mut dp, T0, APP, &big);
+    assert_eq!(
+        v,
+        Verdict::Reply {
+            to: Port::Eni(APP),
+            reply: Reply::IcmpError {
+                cause: DropReason::TooBig
+            }
+        }
+    );
+    assert_checksums(&err);
+    assert_eq!(addr(&err, 12), [10, 0, 2, 1], "from app's subnet router");
+    assert_eq!((err[20], err[21]), (3, 4));
+    assert_eq!(be16(&err, 26), 1500);
+    assert_eq!(dp.nat_mappings(NAT, T0).len(), 0, "nothing was translated");
+    // Without DF it passes.
+    let mut no_df = big.clone();
+    no_df[6] = 0;
+    let c = checksum::internet(&{
+        let mut h = no_df[..20].to_vec();
+        h[10] = 0;
+        h[11] = 0;
+        h
+    });
+    no_df[10..12].copy_from_slice(&c.to_be_bytes());
+    let (v, _) = send(&mut dp, T0, APP, &no_df);
+    assert_eq!(v, to_host());
+}
+
+#[test]
+fn other_protocols_and_tcp_fragments_are_not_translated() {
+    let mut dp = dataplane();
+    let gre = ipv4(APP_IP, HOST_IP, 64, 47, &[0u8; 8]);
+    assert_eq!(
+        send(&mut dp, T0, APP, &gre).0,
+        Verdict::Drop(DropReason::NatUnsupportedProtocol)
+    );
+    let mut frag = tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1, 0);
+    frag[6] = 0x20; // MF, offset 0: a first fragment
+    let c = checksum::internet(&{
+        let mut h = frag[..20].to_vec();
+        h[10] = 0;
+        h[11] = 0;
+        h
+    });
+    frag[10..12].copy_from_slice(&c.to_be_bytes());
+    assert_eq!(
+        send(&mut dp, T0, APP, &frag).0,
+        Verdict::Drop(DropReason::NatFragment)
+    );
+}
+
+#[test]
+fn detached_gateways_and_deleted_nat_gateways_are_blackholes() {
+    let mut dp = dataplane();
+    let mut t = dp.topology().clone();
+    t.delete_nat_gateway("nat").unwrap();
+    assert!(dp.apply(&t, T0));
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        APP,
+        &tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::RouteBlackhole));
+    let private_rt = vpc_config::RouteTableId(1);
+    assert!(
+        dp.routes(private_rt)
+            .any(|(_, s)| s == crate::route::RouteState::Blackhole)
+    );
+    // web still reaches the internet until the internet gateway is detached.
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        WEB,
+        &tcp(WEB_IP, 40000, HOST_IP, 80, SYN, 1, 0),
+    );
+    assert_eq!(v, to_host());
+    t.detach_internet_gateway("igw").unwrap();
+    assert!(dp.apply(&t, T0));
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        WEB,
+        &tcp(WEB_IP, 40001, HOST_IP, 80, SYN, 1, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::RouteBlackhole));
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        INTERNET,
+        &tcp(HOST_IP, 1, WEB_EIP, 80, SYN, 1, 0),
+    );
+    assert_eq!(v, Verdict::Drop(DropReason::InternetNoRoute));
+}
+
+#[test]
+fn a_trace_through_the_nat_gateway_changes_nothing() {
+    let mut dp = dataplane();
+    let t = topology();
+    let trace = dp.trace(
+        T0,
+        APP,
+        Ipv4Addr::from(HOST_IP),
+        crate::trace::Probe::Tcp(80),
+    );
+    assert_eq!(trace.verdict, to_host());
+    let text = crate::trace::describe(&t, &trace);
+    let stages: Vec<&str> = text.steps.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(stages.contains(&"nat-gateway nat"), "{stages:?}");
+    assert!(stages.contains(&"internet-gateway igw"), "{stages:?}");
+    assert_eq!(dp.nat_mappings(NAT, T0).len(), 0);
+    assert_eq!(dp.nat_metrics(NAT).connection_attempt_count, 0);
+    let back = dp.trace(
+        T0,
+        INTERNET,
+        Ipv4Addr::from(NAT_EIP),
+        crate::trace::Probe::Tcp(22),
+    );
+    assert_eq!(back.verdict, Verdict::Drop(DropReason::NatUnsolicited));
+}
