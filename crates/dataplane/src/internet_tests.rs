@@ -589,3 +589,129 @@ fn a_trace_through_the_nat_gateway_changes_nothing() {
     );
     assert_eq!(back.verdict, Verdict::Drop(DropReason::NatUnsolicited));
 }
+
+/// Sets the fragment field (flags and offset) of `p` and fixes its header checksum.
+fn set_frag(p: &mut [u8], more: bool, offset_units: u16) {
+    let v = (u16::from(more) << 13) | offset_units;
+    p[6..8].copy_from_slice(&v.to_be_bytes());
+    p[10..12].copy_from_slice(&[0, 0]);
+    let c = checksum::internet(&p[..20]);
+    p[10..12].copy_from_slice(&c.to_be_bytes());
+}
+
+#[test]
+fn udp_fragments_get_their_first_fragments_verdict_and_translation() {
+    let mut dp = dataplane();
+    // A 44-byte UDP datagram (8 header + 36 payload) in two fragments: bytes 0..24 of
+    // the payload area (the UDP header and 16 bytes), then the last 20 from offset 24.
+    let mut udp_dgram = vec![0u8; 44];
+    udp_dgram[0..2].copy_from_slice(&5353u16.to_be_bytes());
+    udp_dgram[2..4].copy_from_slice(&53u16.to_be_bytes());
+    udp_dgram[4..6].copy_from_slice(&44u16.to_be_bytes());
+    for (i, b) in udp_dgram[8..].iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    let c = checksum::transport(APP_IP.into(), HOST_IP.into(), 17, &udp_dgram);
+    udp_dgram[6..8].copy_from_slice(&c.to_be_bytes());
+    let mut first = ipv4(APP_IP, HOST_IP, 64, 17, &udp_dgram[..24]);
+    set_frag(&mut first, true, 0);
+    let mut second = ipv4(APP_IP, HOST_IP, 64, 17, &udp_dgram[24..]);
+    set_frag(&mut second, false, 3);
+
+    // A later fragment before its first is an orphan.
+    assert_eq!(
+        send(&mut dp, T0, APP, &second).0,
+        Verdict::Drop(DropReason::Fragment)
+    );
+    let (v, out1) = send(&mut dp, T0, APP, &first);
+    assert_eq!(v, to_host());
+    let (v, out2) = send(&mut dp, T0, APP, &second);
+    assert_eq!(v, to_host());
+    assert!(checksum::verifies(&out2[..20]));
+    assert_eq!((addr(&out2, 12), addr(&out2, 16)), (NAT_EIP, HOST_IP));
+    assert_eq!(&out2[20..], &udp_dgram[24..], "the payload is untouched");
+    // Reassembled, the translated datagram's UDP checksum verifies.
+    let mut whole = out1[20..].to_vec();
+    whole.extend_from_slice(&out2[20..]);
+    assert!(checksum::transport_verifies(
+        NAT_EIP.into(),
+        HOST_IP.into(),
+        17,
+        &whole
+    ));
+    // 30 s later the datagram is forgotten.
+    dp.expire(T0 + Duration::from_secs(31));
+    let late = T0 + Duration::from_secs(31);
+    assert_eq!(
+        send(&mut dp, late, APP, &second).0,
+        Verdict::Drop(DropReason::Fragment)
+    );
+    // A fragment past byte 65,535.
+    let mut over = second.clone();
+    set_frag(&mut over, false, 8190);
+    assert_eq!(
+        send(&mut dp, T0, APP, &over).0,
+        Verdict::Drop(DropReason::FragmentOverflow)
+    );
+}
+
+mod fuzzish {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Packets that reach the gateways from every kind of port.
+    fn bases() -> Vec<(Port, Vec<u8>)> {
+        let dgram = udp(APP_IP, 5353, HOST_IP, 53);
+        vec![
+            (APP.into(), tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1, 0)),
+            (APP.into(), dgram.clone()),
+            (APP.into(), echo(APP_IP, HOST_IP, true, 9)),
+            (APP.into(), tcp(APP_IP, 40000, WEB_EIP, 80, SYN, 1, 0)),
+            (WEB.into(), tcp(WEB_IP, 80, HOST_IP, 50000, SYN_ACK, 1, 8)),
+            (INTERNET.into(), tcp(HOST_IP, 50000, WEB_EIP, 80, SYN, 7, 0)),
+            (INTERNET.into(), udp(HOST_IP, 53, NAT_EIP, 1024)),
+            (INTERNET.into(), echo(HOST_IP, NAT_EIP, false, 1025)),
+            (INTERNET.into(), port_unreachable(HOST_IP, NAT_EIP, &dgram)),
+        ]
+    }
+
+    proptest! {
+        /// Through NAT and internet gateways, mutated packets never panic and whatever
+        /// leaves is a well-formed IPv4 packet whose checksums verify (a packet that
+        /// came in with bad transport checksums may leave with them).
+        #[test]
+        fn mutated_packets_through_the_gateways_never_panic(
+            warmup in proptest::collection::vec(0usize..9, 0..6),
+            base in 0usize..9,
+            edits in proptest::collection::vec((0usize..60, any::<u8>()), 0..4),
+            fix_checksum in any::<bool>(),
+        ) {
+            let mut dp = dataplane();
+            let bases = bases();
+            for w in warmup {
+                let (from, p) = &bases[w];
+                send(&mut dp, T0, *from, p);
+            }
+            let (from, mut p) = bases[base].clone();
+            for (at, b) in edits {
+                if at < p.len() {
+                    p[at] = b;
+                }
+            }
+            if fix_checksum && p.len() >= 20 {
+                let hl = (usize::from(p[0] & 0x0f) * 4).clamp(20, p.len());
+                p[10..12].copy_from_slice(&[0, 0]);
+                let c = checksum::internet(&p[..hl]);
+                p[10..12].copy_from_slice(&c.to_be_bytes());
+            }
+            let (v, out) = send(&mut dp, T0, from, &p);
+            if let Verdict::Forward { .. } | Verdict::Reply { .. } = v {
+                let mut copy = PacketBuf::from_bytes(&out);
+                prop_assert!(crate::sanity::check(&mut copy).is_ok(), "emitted {out:02x?}");
+            }
+            if let Verdict::Reply { .. } = v {
+                assert_checksums(&out);
+            }
+        }
+    }
+}
