@@ -31,7 +31,7 @@ use vpc_bench::{
     addresses_in, buffer_for, demo_with_udp, icmp_echo, many_routes_topology, outside_slash_24s,
     random_prefixes, restore, route_table, udp,
 };
-use vpc_config::{EniId, Topology};
+use vpc_config::{HostId, Topology};
 use vpc_dataplane::{Dataplane, DropReason, Port, Reply, Time, Verdict};
 
 /// The time passed to the pipeline: fixed, nothing here depends on it.
@@ -43,7 +43,7 @@ fn one_packet(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
     topology: &Topology,
-    from: EniId,
+    from: impl Into<Port> + Copy,
     pristine: &[u8],
     expected: Verdict,
 ) {
@@ -77,6 +77,44 @@ fn forward(c: &mut Criterion) {
         &icmp,
         to_web,
     );
+    g.finish();
+}
+
+/// Through the NAT gateway and the internet gateway: app to the internet host and the
+/// reply back (translation, both gateways' NACL stages, app's connection table).
+fn nat(c: &mut Criterion) {
+    let t = Topology::demo();
+    let host = HostId(0);
+    let internet = Ipv4Addr::new(203, 0, 113, 10);
+    let mut g = c.benchmark_group("nat");
+    let to_host = Verdict::Forward {
+        to: Port::Host(host),
+    };
+    let ping = icmp_echo(APP_IP, internet, 84);
+    one_packet(&mut g, "icmp-84B-out", &t, APP, &ping, to_host);
+    let big = udp(APP_IP, internet, 1500);
+    one_packet(&mut g, "udp-1500B-out", &t, APP, &big, to_host);
+    // The echo reply, to the identifier the NAT gateway chose.
+    let mut dp = Dataplane::new(&t);
+    let mut buf = buffer_for(&ping);
+    assert_eq!(dp.process(NOW, APP, &mut buf), to_host);
+    let id = u16::from_be_bytes([buf.as_bytes()[24], buf.as_bytes()[25]]);
+    let mut reply = icmp_echo(internet, Ipv4Addr::new(198, 51, 100, 20), 84);
+    reply[20] = 0;
+    reply[24..26].copy_from_slice(&id.to_be_bytes());
+    reply[22..24].copy_from_slice(&[0, 0]);
+    let c = vpc_dataplane::wire::checksum::internet(&reply[20..]);
+    reply[22..24].copy_from_slice(&c.to_be_bytes());
+    let mut buf = buffer_for(&reply);
+    let to_app = Verdict::Forward { to: Port::Eni(APP) };
+    assert_eq!(dp.process(NOW, host, &mut buf), to_app);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("icmp-84B-in", |b| {
+        b.iter(|| {
+            restore(&mut buf, &reply);
+            dp.process(black_box(NOW), black_box(host), &mut buf)
+        })
+    });
     g.finish();
 }
 
@@ -195,6 +233,6 @@ criterion_group! {
     config = Criterion::default()
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
-    targets = forward, router, drops, batch, lpm, pipeline, restore_only
+    targets = forward, nat, router, drops, batch, lpm, pipeline, restore_only
 }
 criterion_main!(benches);
