@@ -42,6 +42,56 @@ pub enum Request {
         #[serde(default)]
         port: Option<u16>,
     },
+    /// NAT gateways: state, addresses, CloudWatch metrics (and translations).
+    NatGateways {
+        /// Only this NAT gateway.
+        #[serde(default)]
+        name: Option<String>,
+        /// Also list the translations.
+        #[serde(default)]
+        mappings: bool,
+    },
+    /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
+    Addresses {},
+    /// Delete a NAT gateway (`DeleteNatGateway`): routes to it turn `blackhole`.
+    DeleteNatGateway {
+        /// Its name.
+        name: String,
+    },
+    /// Detach an internet gateway from its VPC (`DetachInternetGateway`).
+    DetachInternetGateway {
+        /// Its name.
+        name: String,
+    },
+    /// Attach an internet gateway to a VPC (`AttachInternetGateway`).
+    AttachInternetGateway {
+        /// Its name.
+        name: String,
+        /// The VPC's name.
+        vpc: String,
+    },
+    /// Allocate an Elastic IP (`AllocateAddress`).
+    AllocateAddress {
+        /// The public IPv4 address.
+        address: String,
+    },
+    /// Release an Elastic IP (`ReleaseAddress`).
+    ReleaseAddress {
+        /// The public IPv4 address.
+        address: String,
+    },
+    /// Associate an Elastic IP with a network interface (`AssociateAddress`).
+    AssociateAddress {
+        /// The Elastic IP.
+        address: String,
+        /// The instance (its eth0) or ENI (`instance/ethN`).
+        instance: String,
+    },
+    /// Remove an Elastic IP's association (`DisassociateAddress`).
+    DisassociateAddress {
+        /// The Elastic IP.
+        address: String,
+    },
 }
 
 /// A response.
@@ -58,6 +108,15 @@ pub enum Response {
     Flows(FlowsReport),
     /// Answer to [`Request::Trace`].
     Trace(TraceReport),
+    /// Answer to [`Request::NatGateways`].
+    NatGateways(NatGatewaysReport),
+    /// Answer to [`Request::Addresses`].
+    Addresses(AddressesReport),
+    /// A change was made (answer to the requests that change the configuration).
+    Done {
+        /// What was done, in words.
+        message: String,
+    },
     /// The request could not be served.
     Error {
         /// Why.
@@ -78,6 +137,23 @@ pub struct Status {
     pub vpcs: Vec<VpcStatus>,
     /// Instances in configuration order.
     pub instances: Vec<InstanceStatus>,
+    /// Hosts of the emulated internet in configuration order.
+    pub internet_hosts: Vec<HostStatus>,
+}
+
+/// A host of the emulated internet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostStatus {
+    /// Name in the configuration.
+    pub name: String,
+    /// Its network namespace.
+    pub namespace: String,
+    /// Its device (`eth0`).
+    pub device: String,
+    /// Its public address.
+    pub address: String,
+    /// `up`, or `down` with the reason.
+    pub link: String,
 }
 
 /// A VPC.
@@ -159,7 +235,7 @@ pub struct RouteTableReport {
 pub struct RouteReport {
     /// Destination CIDR.
     pub destination: String,
-    /// `local`, or the target ENI as `instance/ethN`.
+    /// `local`, the target ENI as `instance/ethN`, or a gateway's name.
     pub target: String,
     /// `active` or `blackhole`.
     pub state: String,
@@ -170,18 +246,20 @@ pub struct RouteReport {
 pub struct CountersReport {
     /// Per ENI.
     pub enis: Vec<EniCountersReport>,
-    /// Every drop reason with its description and the total over all ENIs.
+    /// Per host of the emulated internet (named by the host's name).
+    pub hosts: Vec<EniCountersReport>,
+    /// Every drop reason with its description and the total over all ports.
     pub drops: Vec<DropCount>,
     /// The VPC router's events (echo replies, ICMP errors sent, ...).
     pub router: BTreeMap<String, u64>,
 }
 
-/// One ENI's counters.
+/// One port's counters: an ENI's or an internet host's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EniCountersReport {
-    /// `instance/ethN`.
+    /// `instance/ethN`, or the internet host's name.
     pub name: String,
-    /// Packets read from the instance.
+    /// Packets read from the instance (or host).
     pub rx_packets: u64,
     /// Bytes read from the instance.
     pub rx_bytes: u64,
@@ -191,7 +269,7 @@ pub struct EniCountersReport {
     pub tx_bytes: u64,
     /// Writes to the device that failed (queue full, device gone).
     pub tx_errors: u64,
-    /// Drops of packets from this ENI, by reason (only reasons with a count).
+    /// Drops of packets from this port, by reason (only reasons with a count).
     pub drops: BTreeMap<String, u64>,
 }
 
@@ -202,7 +280,7 @@ pub struct DropCount {
     pub reason: String,
     /// What it means.
     pub description: String,
-    /// Packets dropped for it, over all ENIs.
+    /// Packets dropped for it, over all ports.
     pub count: u64,
 }
 
@@ -269,6 +347,175 @@ pub struct TraceStep {
     pub stage: String,
     /// Its decision in words, naming the route, rule or table.
     pub decision: String,
+}
+
+/// NAT gateways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatGatewaysReport {
+    /// In configuration order (deleted ones too).
+    pub nat_gateways: Vec<NatGatewayReport>,
+}
+
+/// One NAT gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatGatewayReport {
+    /// Name.
+    pub name: String,
+    /// Its subnet.
+    pub subnet: String,
+    /// Its subnet's availability zone.
+    pub az: String,
+    /// `public` or `private`.
+    pub connectivity: String,
+    /// `available` or `deleted`.
+    pub state: String,
+    /// The source ports it hands out, `FROM-TO`.
+    pub source_ports: String,
+    /// Its addresses, the primary first.
+    pub addresses: Vec<NatAddressReport>,
+    /// Its CloudWatch metrics, totals since the daemon started.
+    pub metrics: NatMetricsReport,
+    /// Its translations, if asked for.
+    #[serde(default)]
+    pub mappings: Option<Vec<NatMappingReport>>,
+}
+
+/// One address of a NAT gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatAddressReport {
+    /// The private address in its subnet.
+    pub private_ip: String,
+    /// The Elastic IP paired with it (public NAT gateways).
+    pub elastic_ip: Option<String>,
+}
+
+/// A NAT gateway's metrics under AWS's CloudWatch names (`AWS/NATGateway`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NatMetricsReport {
+    /// TCP connections translated now.
+    pub active_connection_count: u64,
+    /// New translations attempted.
+    pub connection_attempt_count: u64,
+    /// TCP connections that completed the handshake.
+    pub connection_established_count: u64,
+    /// New connections refused for want of a source port.
+    pub error_port_allocation: u64,
+    /// Translations removed after the idle timeout.
+    pub idle_timeout_count: u64,
+    /// Packets the NAT gateway dropped.
+    pub packets_drop_count: u64,
+    /// Bytes from the inside.
+    pub bytes_in_from_source: u64,
+    /// Bytes sent on to the destination.
+    pub bytes_out_to_destination: u64,
+    /// Bytes from the destination side.
+    pub bytes_in_from_destination: u64,
+    /// Bytes sent back to the inside.
+    pub bytes_out_to_source: u64,
+    /// Packets from the inside.
+    pub packets_in_from_source: u64,
+    /// Packets sent on to the destination.
+    pub packets_out_to_destination: u64,
+    /// Packets from the destination side.
+    pub packets_in_from_destination: u64,
+    /// Packets sent back to the inside.
+    pub packets_out_to_source: u64,
+}
+
+impl NatMetricsReport {
+    /// Every metric with its CloudWatch name, in the order AWS's documentation lists them.
+    pub fn named(&self) -> [(&'static str, u64); 14] {
+        [
+            ("ActiveConnectionCount", self.active_connection_count),
+            ("ConnectionAttemptCount", self.connection_attempt_count),
+            (
+                "ConnectionEstablishedCount",
+                self.connection_established_count,
+            ),
+            ("ErrorPortAllocation", self.error_port_allocation),
+            ("IdleTimeoutCount", self.idle_timeout_count),
+            ("PacketsDropCount", self.packets_drop_count),
+            ("BytesInFromSource", self.bytes_in_from_source),
+            ("BytesOutToDestination", self.bytes_out_to_destination),
+            ("BytesInFromDestination", self.bytes_in_from_destination),
+            ("BytesOutToSource", self.bytes_out_to_source),
+            ("PacketsInFromSource", self.packets_in_from_source),
+            ("PacketsOutToDestination", self.packets_out_to_destination),
+            ("PacketsInFromDestination", self.packets_in_from_destination),
+            ("PacketsOutToSource", self.packets_out_to_source),
+        ]
+    }
+}
+
+/// One translation of a NAT gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatMappingReport {
+    /// `tcp`, `udp` or `icmp`.
+    pub proto: String,
+    /// The inside address and port (`10.0.2.10:43210`; ICMP: `10.0.2.10 id 7`).
+    pub inside: String,
+    /// The NAT gateway's address and port it is translated to.
+    pub outside: String,
+    /// The remote address and port.
+    pub remote: String,
+    /// Seconds left before the idle timeout removes it.
+    pub expires_in_secs: u64,
+}
+
+/// Public addresses and the internet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressesReport {
+    /// Every Elastic IP, in configuration (then allocation) order.
+    pub elastic_ips: Vec<ElasticIpReport>,
+    /// Every ENI with a public address (an Elastic IP or an auto-assigned public IP).
+    pub public_ips: Vec<PublicIpReport>,
+    /// Every internet gateway.
+    pub internet_gateways: Vec<InternetGatewayReport>,
+    /// Every host of the emulated internet.
+    pub internet_hosts: Vec<InternetHostReport>,
+}
+
+/// One Elastic IP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElasticIpReport {
+    /// The public address.
+    pub address: String,
+    /// Its name.
+    pub name: String,
+    /// `instance/ethN`, or `nat-a address #0 (10.0.1.5)`; `None` if not associated.
+    pub association: Option<String>,
+}
+
+/// The public address of one ENI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicIpReport {
+    /// `instance/ethN`.
+    pub eni: String,
+    /// Its private address.
+    pub private_ip: String,
+    /// The public address the internet gateway maps it to.
+    pub public_ip: String,
+    /// `elastic-ip` or `auto-assigned`.
+    pub kind: String,
+}
+
+/// One internet gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetGatewayReport {
+    /// Its name.
+    pub name: String,
+    /// The VPC it is attached to; `None` while detached.
+    pub vpc: Option<String>,
+}
+
+/// One host of the emulated internet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetHostReport {
+    /// Its name.
+    pub name: String,
+    /// Its public address.
+    pub address: String,
 }
 
 /// Decoding a request or response failed.
@@ -360,10 +607,151 @@ mod tests {
     }
 
     #[test]
+    fn gateway_and_address_requests_round_trip() {
+        let reads = [
+            Request::NatGateways {
+                name: None,
+                mappings: false,
+            },
+            Request::NatGateways {
+                name: Some("nat-a".into()),
+                mappings: true,
+            },
+            Request::Addresses {},
+        ];
+        let changes = [
+            Request::DeleteNatGateway {
+                name: "nat-a".into(),
+            },
+            Request::DetachInternetGateway { name: "igw".into() },
+            Request::AttachInternetGateway {
+                name: "igw".into(),
+                vpc: "demo".into(),
+            },
+            Request::AllocateAddress {
+                address: "198.51.100.30".into(),
+            },
+            Request::ReleaseAddress {
+                address: "198.51.100.30".into(),
+            },
+            Request::AssociateAddress {
+                address: "198.51.100.30".into(),
+                instance: "app/eth0".into(),
+            },
+            Request::DisassociateAddress {
+                address: "198.51.100.30".into(),
+            },
+        ];
+        for r in reads.iter().chain(&changes) {
+            assert_eq!(decode_request(&encode(r)).unwrap(), *r);
+        }
+        // The wire names, as other clients would write them.
+        assert_eq!(
+            decode_request(b"{\"command\":\"nat-gateways\"}").unwrap(),
+            Request::NatGateways {
+                name: None,
+                mappings: false
+            }
+        );
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"associate-address\",\"address\":\"198.51.100.10\",\"instance\":\"web\"}"
+            )
+            .unwrap(),
+            Request::AssociateAddress {
+                address: "198.51.100.10".into(),
+                instance: "web".into()
+            }
+        );
+        // A missing argument or an unknown key is malformed.
+        for bad in [
+            &b"{\"command\":\"delete-nat-gateway\"}"[..],
+            b"{\"command\":\"attach-internet-gateway\",\"name\":\"igw\"}",
+            b"{\"command\":\"addresses\",\"all\":true}",
+            b"{\"command\":\"release-address\",\"address\":\"x\",\"force\":true}",
+        ] {
+            assert!(
+                matches!(decode_request(bad), Err(ApiError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
     fn responses_round_trip() {
-        let r = Response::Error {
-            message: "nope".into(),
+        let metrics = NatMetricsReport {
+            active_connection_count: 1,
+            error_port_allocation: 3,
+            bytes_out_to_source: 1500,
+            ..NatMetricsReport::default()
         };
-        assert_eq!(decode_response(&encode(&r)).unwrap(), r);
+        let nat = NatGatewayReport {
+            name: "nat-a".into(),
+            subnet: "public-a".into(),
+            az: "a".into(),
+            connectivity: "public".into(),
+            state: "available".into(),
+            source_ports: "1024-65535".into(),
+            addresses: vec![NatAddressReport {
+                private_ip: "10.0.1.5".into(),
+                elastic_ip: Some("198.51.100.20".into()),
+            }],
+            metrics,
+            mappings: Some(vec![NatMappingReport {
+                proto: "tcp".into(),
+                inside: "10.0.2.10:40000".into(),
+                outside: "10.0.1.5:1024".into(),
+                remote: "203.0.113.10:80".into(),
+                expires_in_secs: 349,
+            }]),
+        };
+        let addresses = AddressesReport {
+            elastic_ips: vec![
+                ElasticIpReport {
+                    address: "198.51.100.10".into(),
+                    name: "web-eip".into(),
+                    association: Some("web/eth0".into()),
+                },
+                ElasticIpReport {
+                    address: "198.51.100.30".into(),
+                    name: "eip-198-51-100-30".into(),
+                    association: None,
+                },
+            ],
+            public_ips: vec![PublicIpReport {
+                eni: "web/eth0".into(),
+                private_ip: "10.0.1.10".into(),
+                public_ip: "198.51.100.10".into(),
+                kind: "elastic-ip".into(),
+            }],
+            internet_gateways: vec![InternetGatewayReport {
+                name: "igw".into(),
+                vpc: None,
+            }],
+            internet_hosts: vec![InternetHostReport {
+                name: "internet".into(),
+                address: "203.0.113.10".into(),
+            }],
+        };
+        for r in [
+            Response::Error {
+                message: "nope".into(),
+            },
+            Response::Done {
+                message: "deleted NAT gateway nat-a".into(),
+            },
+            Response::NatGateways(NatGatewaysReport {
+                nat_gateways: vec![nat],
+            }),
+            Response::Addresses(addresses),
+        ] {
+            assert_eq!(decode_response(&encode(&r)).unwrap(), r);
+        }
+        // The metrics carry AWS's CloudWatch names on the wire too.
+        let json = String::from_utf8(encode(&metrics)).unwrap();
+        for (name, value) in metrics.named() {
+            assert!(json.contains(&format!("\"{name}\":{value}")), "{json}");
+        }
     }
 }

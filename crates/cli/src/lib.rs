@@ -1,6 +1,9 @@
-//! `vpcctl`: asks a running `vpcd` for its status, route tables, counters and tracked
-//! connections over the daemon's control socket, and traces why a probe would or would
-//! not get through; prints tables (or the JSON response with `--json`).
+//! `vpcctl`: asks a running `vpcd` for its status, route tables, counters, tracked
+//! connections, NAT gateways and public addresses over the daemon's control socket, and
+//! traces why a probe would or would not get through; prints tables (or the JSON
+//! response with `--json`). It also makes the changes EC2 makes at run time: deleting a
+//! NAT gateway, attaching and detaching an internet gateway, and allocating, releasing,
+//! associating and disassociating Elastic IPs.
 //!
 //! The command logic lives in this library ([`run`]) so that the end-to-end tests drive
 //! exactly what the binary runs; `main.rs` only maps errors to an exit status.
@@ -13,7 +16,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use vpc_api::{
-    ApiError, CountersReport, FlowsReport, Request, Response, Routes, Status, TraceReport,
+    AddressesReport, ApiError, CountersReport, FlowsReport, NatGatewaysReport, Request, Response,
+    Routes, Status, TraceReport,
 };
 
 /// Why a vpcctl command failed.
@@ -48,7 +52,7 @@ pub enum CtlError {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "vpcctl", version, about = "Inspect a running vpcd")]
+#[command(name = "vpcctl", version, about = "Inspect and change a running vpcd")]
 struct Cli {
     /// The daemon's control socket.
     #[arg(long, global = true, env = "VPCD_SOCKET", default_value = vpc_api::DEFAULT_SOCKET)]
@@ -78,9 +82,10 @@ enum Command {
         instance: Option<String>,
     },
     /// Why can X reach Y (or not): walk a probe through the live configuration and
-    /// print each stage's decision: route, security groups, network ACLs, verdict.
+    /// print each stage's decision: route, security groups, network ACLs, gateways,
+    /// verdict.
     Trace {
-        /// The sending instance (its eth0) or ENI (`instance/ethN`).
+        /// The sending instance (its eth0), ENI (`instance/ethN`) or internet host.
         #[arg(long, value_name = "INSTANCE")]
         from: String,
         /// The destination IPv4 address.
@@ -93,6 +98,104 @@ enum Command {
         #[arg(long, value_name = "N")]
         port: Option<u16>,
     },
+    /// NAT gateways: subnet, state, addresses and CloudWatch metrics.
+    NatGateways {
+        /// Only this NAT gateway.
+        name: Option<String>,
+        /// Also list its translations (inside -> NAT -> remote).
+        #[arg(long)]
+        mappings: bool,
+    },
+    /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
+    Addresses,
+    /// Delete a NAT gateway: routes to it turn blackhole.
+    DeleteNatGateway {
+        /// The NAT gateway.
+        name: String,
+    },
+    /// Detach an internet gateway from its VPC: routes to it turn blackhole.
+    DetachInternetGateway {
+        /// The internet gateway.
+        name: String,
+    },
+    /// Attach an internet gateway to a VPC.
+    AttachInternetGateway {
+        /// The internet gateway.
+        name: String,
+        /// The VPC.
+        vpc: String,
+    },
+    /// Allocate an Elastic IP.
+    AllocateAddress {
+        /// The public IPv4 address (in 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24).
+        address: String,
+    },
+    /// Release an Elastic IP.
+    ReleaseAddress {
+        /// The Elastic IP.
+        address: String,
+    },
+    /// Associate an Elastic IP with an instance's eth0 or a network interface.
+    AssociateAddress {
+        /// The Elastic IP.
+        address: String,
+        /// The instance (its eth0) or network interface (`instance/ethN`).
+        instance: String,
+    },
+    /// Remove an Elastic IP's association.
+    DisassociateAddress {
+        /// The Elastic IP.
+        address: String,
+    },
+}
+
+/// The request a command sends.
+fn request(command: &Command) -> Request {
+    match command {
+        Command::Status => Request::Status {},
+        Command::Routes => Request::Routes {},
+        Command::Counters { .. } => Request::Counters {},
+        Command::Flows { instance } => Request::Flows {
+            instance: instance.clone(),
+        },
+        Command::Trace {
+            from,
+            to,
+            proto,
+            port,
+        } => Request::Trace {
+            from: from.clone(),
+            to: to.clone(),
+            proto: proto.clone(),
+            port: *port,
+        },
+        Command::NatGateways { name, mappings } => Request::NatGateways {
+            name: name.clone(),
+            mappings: *mappings,
+        },
+        Command::Addresses => Request::Addresses {},
+        Command::DeleteNatGateway { name } => Request::DeleteNatGateway { name: name.clone() },
+        Command::DetachInternetGateway { name } => {
+            Request::DetachInternetGateway { name: name.clone() }
+        }
+        Command::AttachInternetGateway { name, vpc } => Request::AttachInternetGateway {
+            name: name.clone(),
+            vpc: vpc.clone(),
+        },
+        Command::AllocateAddress { address } => Request::AllocateAddress {
+            address: address.clone(),
+        },
+        Command::ReleaseAddress { address } => Request::ReleaseAddress {
+            address: address.clone(),
+        },
+        Command::AssociateAddress { address, instance } => Request::AssociateAddress {
+            address: address.clone(),
+            instance: instance.clone(),
+        },
+        Command::DisassociateAddress { address } => Request::DisassociateAddress {
+            address: address.clone(),
+        },
+    }
 }
 
 /// Runs vpcctl with command line `args` (program name first), writing to `out`.
@@ -102,26 +205,10 @@ where
     T: Into<OsString> + Clone,
 {
     let cli = Cli::try_parse_from(args)?;
-    let request = match cli.command {
-        Command::Status => Request::Status {},
-        Command::Routes => Request::Routes {},
-        Command::Counters { .. } => Request::Counters {},
-        Command::Flows { ref instance } => Request::Flows {
-            instance: instance.clone(),
-        },
-        Command::Trace {
-            ref from,
-            ref to,
-            ref proto,
-            port,
-        } => Request::Trace {
-            from: from.clone(),
-            to: to.clone(),
-            proto: proto.clone(),
-            port,
-        },
-    };
-    let (raw, response) = ask(&cli, &request)?;
+    let (raw, response) = ask(&cli, &request(&cli.command))?;
+    if let Response::Error { message } = response {
+        return Err(CtlError::Daemon(message));
+    }
     if cli.json {
         out.write_all(raw.as_bytes())?;
         return Ok(());
@@ -132,7 +219,18 @@ where
         (Response::Counters(c), Command::Counters { all }) => print_counters(out, &c, all)?,
         (Response::Flows(f), Command::Flows { .. }) => print_flows(out, &f)?,
         (Response::Trace(t), Command::Trace { .. }) => print_trace(out, &t)?,
-        (Response::Error { message }, _) => return Err(CtlError::Daemon(message)),
+        (Response::NatGateways(n), Command::NatGateways { .. }) => print_nat_gateways(out, &n)?,
+        (Response::Addresses(a), Command::Addresses) => print_addresses(out, &a)?,
+        (
+            Response::Done { message },
+            Command::DeleteNatGateway { .. }
+            | Command::DetachInternetGateway { .. }
+            | Command::AttachInternetGateway { .. }
+            | Command::AllocateAddress { .. }
+            | Command::ReleaseAddress { .. }
+            | Command::AssociateAddress { .. }
+            | Command::DisassociateAddress { .. },
+        ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
     Ok(())
@@ -205,6 +303,25 @@ fn print_status(out: &mut impl Write, s: &Status) -> io::Result<()> {
         "SRC/DST CHECK",
         "LINK",
     ];
+    table(out, &header, &rows)?;
+    if s.internet_hosts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let rows: Vec<Vec<String>> = s
+        .internet_hosts
+        .iter()
+        .map(|h| {
+            vec![
+                h.name.clone(),
+                h.namespace.clone(),
+                h.device.clone(),
+                h.address.clone(),
+                h.link.clone(),
+            ]
+        })
+        .collect();
+    let header = ["INTERNET HOST", "NAMESPACE", "DEVICE", "ADDRESS", "LINK"];
     table(out, &header, &rows)
 }
 
@@ -235,9 +352,8 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
 }
 
 fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = c
-        .enis
-        .iter()
+    let ports = || c.enis.iter().chain(&c.hosts);
+    let rows: Vec<Vec<String>> = ports()
         .map(|e| {
             vec![
                 e.name.clone(),
@@ -251,7 +367,7 @@ fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Re
         })
         .collect();
     let header = [
-        "ENI",
+        "ENI / HOST",
         "RX PKTS",
         "RX BYTES",
         "TX PKTS",
@@ -272,9 +388,7 @@ fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Re
     } else {
         table(out, &["DROP REASON", "PACKETS", "MEANING"], &rows)?;
     }
-    let by_eni: Vec<Vec<String>> = c
-        .enis
-        .iter()
+    let by_eni: Vec<Vec<String>> = ports()
         .flat_map(|e| {
             e.drops
                 .iter()
@@ -283,7 +397,7 @@ fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Re
         .collect();
     if !by_eni.is_empty() {
         writeln!(out)?;
-        table(out, &["FROM ENI", "DROP REASON", "PACKETS"], &by_eni)?;
+        table(out, &["FROM", "DROP REASON", "PACKETS"], &by_eni)?;
     }
     writeln!(out)?;
     let rows: Vec<Vec<String>> = c
@@ -351,6 +465,130 @@ fn print_trace(out: &mut impl Write, t: &TraceReport) -> io::Result<()> {
     Ok(())
 }
 
+fn print_nat_gateways(out: &mut impl Write, r: &NatGatewaysReport) -> io::Result<()> {
+    if r.nat_gateways.is_empty() {
+        return writeln!(out, "no NAT gateways");
+    }
+    for (i, n) in r.nat_gateways.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "nat gateway {} ({}; subnet {}, az {}): {}; source ports {}",
+            n.name, n.connectivity, n.subnet, n.az, n.state, n.source_ports
+        )?;
+        let rows: Vec<Vec<String>> = n
+            .addresses
+            .iter()
+            .map(|a| {
+                vec![
+                    format!("  {}", a.private_ip),
+                    a.elastic_ip.clone().unwrap_or_else(|| "-".to_owned()),
+                ]
+            })
+            .collect();
+        table(out, &["  PRIVATE IP", "ELASTIC IP"], &rows)?;
+        let rows: Vec<Vec<String>> = n
+            .metrics
+            .named()
+            .iter()
+            .map(|(name, value)| vec![format!("  {name}"), value.to_string()])
+            .collect();
+        table(out, &["  METRIC", "VALUE"], &rows)?;
+        let Some(mappings) = &n.mappings else {
+            continue;
+        };
+        if mappings.is_empty() {
+            writeln!(out, "  no translations")?;
+            continue;
+        }
+        let rows: Vec<Vec<String>> = mappings
+            .iter()
+            .map(|m| {
+                vec![
+                    format!("  {}", m.proto),
+                    m.inside.clone(),
+                    "->".to_owned(),
+                    m.outside.clone(),
+                    "->".to_owned(),
+                    m.remote.clone(),
+                    format!("{}s", m.expires_in_secs),
+                ]
+            })
+            .collect();
+        let header = ["  PROTO", "INSIDE", "", "NAT", "", "REMOTE", "EXPIRES"];
+        table(out, &header, &rows)?;
+    }
+    Ok(())
+}
+
+fn print_addresses(out: &mut impl Write, a: &AddressesReport) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = a
+        .elastic_ips
+        .iter()
+        .map(|e| {
+            vec![
+                e.address.clone(),
+                e.name.clone(),
+                e.association.clone().unwrap_or_else(|| "-".to_owned()),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "no Elastic IPs")?;
+    } else {
+        table(out, &["ELASTIC IP", "NAME", "ASSOCIATION"], &rows)?;
+    }
+    writeln!(out)?;
+    let rows: Vec<Vec<String>> = a
+        .public_ips
+        .iter()
+        .map(|p| {
+            vec![
+                p.eni.clone(),
+                p.private_ip.clone(),
+                p.public_ip.clone(),
+                p.kind.clone(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "no network interface has a public address")?;
+    } else {
+        table(out, &["ENI", "PRIVATE IP", "PUBLIC IP", "KIND"], &rows)?;
+    }
+    writeln!(out)?;
+    let rows: Vec<Vec<String>> = a
+        .internet_gateways
+        .iter()
+        .map(|g| {
+            vec![
+                g.name.clone(),
+                g.vpc
+                    .as_ref()
+                    .map_or("detached".to_owned(), |v| format!("attached to {v}")),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "no internet gateways")?;
+    } else {
+        table(out, &["INTERNET GATEWAY", "STATE"], &rows)?;
+    }
+    writeln!(out)?;
+    let rows: Vec<Vec<String>> = a
+        .internet_hosts
+        .iter()
+        .map(|h| vec![h.name.clone(), h.address.clone()])
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "no internet hosts")
+    } else {
+        table(out, &["INTERNET HOST", "ADDRESS"], &rows)
+    }
+}
+
 /// Writes rows under a header, columns left-aligned to their widest cell.
 fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -387,6 +625,199 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "ENI       PKTS\nweb/eth0  3\na         12345\n"
+        );
+    }
+
+    /// The request a command line sends.
+    fn parsed(args: &[&str]) -> Request {
+        let cli = Cli::try_parse_from(std::iter::once("vpcctl").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        request(&cli.command)
+    }
+
+    #[test]
+    fn gateway_and_address_commands_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&["nat-gateways"]),
+            Request::NatGateways {
+                name: None,
+                mappings: false
+            }
+        );
+        assert_eq!(
+            parsed(&["nat-gateways", "nat-a", "--mappings"]),
+            Request::NatGateways {
+                name: Some("nat-a".into()),
+                mappings: true
+            }
+        );
+        assert_eq!(parsed(&["addresses"]), Request::Addresses {});
+        assert_eq!(
+            parsed(&["delete-nat-gateway", "nat-a"]),
+            Request::DeleteNatGateway {
+                name: "nat-a".into()
+            }
+        );
+        assert_eq!(
+            parsed(&["detach-internet-gateway", "igw"]),
+            Request::DetachInternetGateway { name: "igw".into() }
+        );
+        assert_eq!(
+            parsed(&["attach-internet-gateway", "igw", "demo"]),
+            Request::AttachInternetGateway {
+                name: "igw".into(),
+                vpc: "demo".into()
+            }
+        );
+        assert_eq!(
+            parsed(&["allocate-address", "198.51.100.30"]),
+            Request::AllocateAddress {
+                address: "198.51.100.30".into()
+            }
+        );
+        assert_eq!(
+            parsed(&["release-address", "198.51.100.30"]),
+            Request::ReleaseAddress {
+                address: "198.51.100.30".into()
+            }
+        );
+        assert_eq!(
+            parsed(&["associate-address", "198.51.100.30", "app"]),
+            Request::AssociateAddress {
+                address: "198.51.100.30".into(),
+                instance: "app".into()
+            }
+        );
+        assert_eq!(
+            parsed(&["disassociate-address", "198.51.100.30"]),
+            Request::DisassociateAddress {
+                address: "198.51.100.30".into()
+            }
+        );
+        // Missing arguments are usage errors.
+        let mut out = Vec::new();
+        for args in [
+            &["vpcctl", "delete-nat-gateway"][..],
+            &["vpcctl", "attach-internet-gateway", "igw"],
+            &["vpcctl", "associate-address", "198.51.100.30"],
+        ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nat_gateways_print_addresses_cloudwatch_metrics_and_mappings() {
+        let report = NatGatewaysReport {
+            nat_gateways: vec![vpc_api::NatGatewayReport {
+                name: "nat-a".into(),
+                subnet: "public-a".into(),
+                az: "a".into(),
+                connectivity: "public".into(),
+                state: "available".into(),
+                source_ports: "1024-65535".into(),
+                addresses: vec![vpc_api::NatAddressReport {
+                    private_ip: "10.0.1.5".into(),
+                    elastic_ip: Some("198.51.100.20".into()),
+                }],
+                metrics: vpc_api::NatMetricsReport {
+                    error_port_allocation: 2,
+                    ..Default::default()
+                },
+                mappings: Some(vec![vpc_api::NatMappingReport {
+                    proto: "tcp".into(),
+                    inside: "10.0.2.10:40000".into(),
+                    outside: "10.0.1.5:1024".into(),
+                    remote: "203.0.113.10:80".into(),
+                    expires_in_secs: 349,
+                }]),
+            }],
+        };
+        let mut out = Vec::new();
+        print_nat_gateways(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+nat gateway nat-a (public; subnet public-a, az a): available; source ports 1024-65535
+  PRIVATE IP  ELASTIC IP
+  10.0.1.5    198.51.100.20
+  METRIC                      VALUE
+  ActiveConnectionCount       0
+  ConnectionAttemptCount      0
+  ConnectionEstablishedCount  0
+  ErrorPortAllocation         2
+  IdleTimeoutCount            0
+  PacketsDropCount            0
+  BytesInFromSource           0
+  BytesOutToDestination       0
+  BytesInFromDestination      0
+  BytesOutToSource            0
+  PacketsInFromSource         0
+  PacketsOutToDestination     0
+  PacketsInFromDestination    0
+  PacketsOutToSource          0
+  PROTO  INSIDE               NAT                REMOTE           EXPIRES
+  tcp    10.0.2.10:40000  ->  10.0.1.5:1024  ->  203.0.113.10:80  349s
+"
+        );
+    }
+
+    #[test]
+    fn addresses_print_associations_gateways_and_hosts() {
+        let report = AddressesReport {
+            elastic_ips: vec![
+                vpc_api::ElasticIpReport {
+                    address: "198.51.100.10".into(),
+                    name: "web-eip".into(),
+                    association: Some("web/eth0".into()),
+                },
+                vpc_api::ElasticIpReport {
+                    address: "198.51.100.20".into(),
+                    name: "nat-a-eip".into(),
+                    association: Some("nat-a address #0 (10.0.1.5)".into()),
+                },
+                vpc_api::ElasticIpReport {
+                    address: "198.51.100.30".into(),
+                    name: "eip-198-51-100-30".into(),
+                    association: None,
+                },
+            ],
+            public_ips: vec![vpc_api::PublicIpReport {
+                eni: "web/eth0".into(),
+                private_ip: "10.0.1.10".into(),
+                public_ip: "198.51.100.10".into(),
+                kind: "elastic-ip".into(),
+            }],
+            internet_gateways: vec![vpc_api::InternetGatewayReport {
+                name: "igw".into(),
+                vpc: None,
+            }],
+            internet_hosts: vec![vpc_api::InternetHostReport {
+                name: "internet".into(),
+                address: "203.0.113.10".into(),
+            }],
+        };
+        let mut out = Vec::new();
+        print_addresses(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+ELASTIC IP     NAME               ASSOCIATION
+198.51.100.10  web-eip            web/eth0
+198.51.100.20  nat-a-eip          nat-a address #0 (10.0.1.5)
+198.51.100.30  eip-198-51-100-30  -
+
+ENI       PRIVATE IP  PUBLIC IP      KIND
+web/eth0  10.0.1.10   198.51.100.10  elastic-ip
+
+INTERNET GATEWAY  STATE
+igw               detached
+
+INTERNET HOST  ADDRESS
+internet       203.0.113.10
+"
         );
     }
 

@@ -3,7 +3,13 @@
 //! use. One JSON request per line, one JSON response per line (`vpc-api`). Oversized or
 //! malformed requests get an error response; a slow client is cut off; the daemon never
 //! fails because of a client.
+//!
+//! Requests that change the configuration (delete a NAT gateway, attach or detach an
+//! internet gateway, allocate, release, associate or disassociate an Elastic IP) edit a
+//! copy of the dataplane's topology under the dataplane's lock and apply it; each one,
+//! made or refused, is logged.
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use vpc_api::{MAX_REQUEST_LEN, Request, Response};
+use vpc_config::Topology;
 
 use crate::error::SetupError;
 use crate::report;
@@ -134,5 +141,150 @@ fn answer(request: Request, shared: &Shared) -> Response {
             Ok(r) => Response::Trace(r),
             Err(message) => Response::Error { message },
         },
+        Request::NatGateways { name, mappings } => {
+            match report::nat_gateways(shared, name.as_deref(), mappings) {
+                Ok(r) => Response::NatGateways(r),
+                Err(message) => Response::Error { message },
+            }
+        }
+        Request::Addresses {} => Response::Addresses(report::addresses(shared)),
+        Request::DeleteNatGateway { .. }
+        | Request::DetachInternetGateway { .. }
+        | Request::AttachInternetGateway { .. }
+        | Request::AllocateAddress { .. }
+        | Request::ReleaseAddress { .. }
+        | Request::AssociateAddress { .. }
+        | Request::DisassociateAddress { .. } => change(request, shared),
+    }
+}
+
+/// Makes a change: edits a copy of the dataplane's topology and applies it, all under
+/// the dataplane's lock, so packets see the old configuration or the new one. Logs it.
+fn change(request: Request, shared: &Shared) -> Response {
+    let now = shared.now();
+    let mut dp = shared.dataplane();
+    let before = dp.topology();
+    let mut edited = before.clone();
+    let (what, result) = edit(&request, before, &mut edited);
+    let result = result.and_then(|message| {
+        if dp.apply(&edited, now) {
+            Ok(message)
+        } else {
+            Err("the edited configuration has other network interfaces; not applied".into())
+        }
+    });
+    drop(dp);
+    match result {
+        Ok(message) => {
+            tracing::info!("vpcctl {what}: {message}");
+            Response::Done { message }
+        }
+        Err(message) => {
+            tracing::info!("vpcctl {what}: refused: {message}");
+            Response::Error { message }
+        }
+    }
+}
+
+/// Applies one change request to `edited` (a copy of `before`); returns the request in
+/// words, and what was done or why not.
+fn edit(
+    request: &Request,
+    before: &Topology,
+    edited: &mut Topology,
+) -> (String, Result<String, String>) {
+    let address = |a: &str| {
+        a.parse::<Ipv4Addr>()
+            .map_err(|_| format!("{a:?} is not an IPv4 address"))
+    };
+    match request {
+        Request::DeleteNatGateway { name } => (
+            format!("delete-nat-gateway {name}"),
+            edited
+                .delete_nat_gateway(name)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("deleted NAT gateway {name}; routes to it are blackhole")),
+        ),
+        Request::DetachInternetGateway { name } => {
+            let vpc = before
+                .internet_gateways
+                .iter()
+                .find(|g| &g.name == name)
+                .and_then(|g| g.vpc)
+                .map(|v| before.vpc(v).name.clone());
+            (
+                format!("detach-internet-gateway {name}"),
+                edited
+                    .detach_internet_gateway(name)
+                    .map_err(|e| e.to_string())
+                    .map(|_| match vpc {
+                        Some(vpc) => format!(
+                            "detached internet gateway {name} from vpc {vpc}; routes to it are blackhole"
+                        ),
+                        None => format!("detached internet gateway {name}"),
+                    }),
+            )
+        }
+        Request::AttachInternetGateway { name, vpc } => (
+            format!("attach-internet-gateway {name} {vpc}"),
+            edited
+                .attach_internet_gateway(name, vpc)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("attached internet gateway {name} to vpc {vpc}")),
+        ),
+        Request::AllocateAddress { address: a } => (
+            format!("allocate-address {a}"),
+            address(a).and_then(|ip| {
+                edited
+                    .allocate_address(ip)
+                    .map_err(|e| e.to_string())
+                    .map(|_| format!("allocated Elastic IP {ip}"))
+            }),
+        ),
+        Request::ReleaseAddress { address: a } => (
+            format!("release-address {a}"),
+            address(a).and_then(|ip| {
+                edited
+                    .release_address(ip)
+                    .map_err(|e| e.to_string())
+                    .map(|_| format!("released Elastic IP {ip}"))
+            }),
+        ),
+        Request::AssociateAddress {
+            address: a,
+            instance,
+        } => (
+            format!("associate-address {a} {instance}"),
+            address(a).and_then(|ip| {
+                edited
+                    .associate_address(ip, instance)
+                    .map_err(|e| e.to_string())
+                    .map(|_| {
+                        let eni = before
+                            .find_eni(instance)
+                            .map_or(instance.clone(), |e| before.eni_name(e).to_string());
+                        format!("associated Elastic IP {ip} with {eni}")
+                    })
+            }),
+        ),
+        Request::DisassociateAddress { address: a } => (
+            format!("disassociate-address {a}"),
+            address(a).and_then(|ip| {
+                let from = before
+                    .elastic_ips
+                    .iter()
+                    .find(|e| e.address == ip)
+                    .and_then(|e| e.association)
+                    .map(|x| report::association(before, x));
+                edited
+                    .disassociate_address(ip)
+                    .map_err(|e| e.to_string())
+                    .map(|_| match from {
+                        Some(from) => format!("disassociated Elastic IP {ip} from {from}"),
+                        None => format!("disassociated Elastic IP {ip}"),
+                    })
+            }),
+        ),
+        other => (format!("{other:?}"), Err("not a change request".to_owned())),
     }
 }

@@ -1,16 +1,20 @@
-//! One instance on the host: a network namespace named after it, and per ENI a TUN
-//! device `ethN` created inside that namespace (so it never exists in the host's), with
-//! the ENI's address, its subnet route and a default route via the subnet router.
+//! One instance, or one host of the emulated internet, on the host: a network namespace
+//! named after it, and TUN devices created inside that namespace (so they never exist
+//! in the host's), each with its address and routes. An instance has one device `ethN`
+//! per ENI, with the ENI's address, its subnet route and a default route via the subnet
+//! router; an internet host has one device `eth0` with its public address as a /32 and a
+//! default route on the device (no gateway: the daemon's internet router decides).
 //! Configured over a netlink socket opened inside the namespace; the host's namespace
 //! gets no address and no route. The daemon keeps the TUN file descriptors.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use futures::TryStreamExt;
+use rtnetlink::packet_route::route::RouteScope;
 use rtnetlink::{Handle as Netlink, LinkUnspec, RouteMessageBuilder};
 use tokio::runtime::Handle;
 use tun_rs::{DeviceBuilder, Layer, SyncDevice};
-use vpc_config::{InstanceId, Topology, addressing};
+use vpc_config::{HostId, InstanceId, Topology, addressing};
 
 use crate::error::SetupError;
 use crate::netns::{self, Identity};
@@ -19,74 +23,114 @@ use crate::owner::Ownership;
 /// The MTU of every ENI: AWS's jumbo frame size inside a VPC.
 pub const ENI_MTU: u16 = 9001;
 
+/// The MTU of an internet host's device: the internet's (and the internet gateway's).
+pub const INTERNET_MTU: u16 = 1500;
+
 /// Route metric of the default route via `ethN`, N > 0 (eth0's is 0), as ec2-net-utils
 /// does, so eth0 stays the default.
 const SECONDARY_DEFAULT_METRIC: u32 = 10_000;
 
-/// What the kernel side of an ENI needs.
-#[derive(Debug, Clone)]
-struct EniPlan {
-    device: String,
-    ip: Ipv4Addr,
-    prefix_len: u8,
-    router: Ipv4Addr,
-    metric: Option<u32>,
+/// Where a device's default route goes.
+#[derive(Debug, Clone, Copy)]
+enum DefaultRoute {
+    /// Via a gateway (an ENI's subnet router), with an optional metric.
+    Via(Ipv4Addr, Option<u32>),
+    /// Straight out of the device, no gateway (an internet host).
+    OnLink,
 }
 
-/// An instance on the host.
-pub struct BuiltInstance {
+/// What the kernel side of one TUN device needs.
+#[derive(Debug, Clone)]
+struct DevicePlan {
+    device: String,
+    mtu: u16,
+    ip: Ipv4Addr,
+    prefix_len: u8,
+    default_route: DefaultRoute,
+}
+
+/// The devices of one namespace, eth0 first.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    devices: Vec<DevicePlan>,
+}
+
+impl Plan {
+    /// Instance `id`: one device per ENI, MTU 9001, the subnet's prefix, a default
+    /// route via the subnet router.
+    pub fn instance(topology: &Topology, id: InstanceId) -> Plan {
+        let devices = topology
+            .instance(id)
+            .enis
+            .iter()
+            .map(|&e| {
+                let eni = topology.eni(e);
+                let cidr = topology.subnet(eni.subnet).cidr;
+                let metric = (eni.device_index > 0)
+                    .then(|| SECONDARY_DEFAULT_METRIC + u32::from(eni.device_index));
+                DevicePlan {
+                    device: eni.device().to_string(),
+                    mtu: ENI_MTU,
+                    ip: eni.private_ip,
+                    prefix_len: cidr.prefix_len(),
+                    default_route: DefaultRoute::Via(addressing::router(cidr), metric),
+                }
+            })
+            .collect();
+        Plan { devices }
+    }
+
+    /// Internet host `id`: `eth0`, MTU 1500, its address as a /32, a default route on
+    /// the device.
+    pub fn host(topology: &Topology, id: HostId) -> Plan {
+        Plan {
+            devices: vec![DevicePlan {
+                device: "eth0".to_owned(),
+                mtu: INTERNET_MTU,
+                ip: topology.internet_host(id).address,
+                prefix_len: 32,
+                default_route: DefaultRoute::OnLink,
+            }],
+        }
+    }
+}
+
+/// A namespace on the host with its devices.
+pub struct Built {
     /// Its namespace's identity when created.
     pub identity: Identity,
-    /// Its TUN devices, eth0 first.
+    /// Its TUN devices, in the order of the plan (eth0 first).
     pub devices: Vec<SyncDevice>,
 }
 
-impl std::fmt::Debug for BuiltInstance {
+impl std::fmt::Debug for Built {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BuiltInstance")
+        f.debug_struct("Built")
             .field("identity", &self.identity)
             .field("devices", &self.devices.len())
             .finish()
     }
 }
 
-/// Creates instance `id`'s namespace `namespace` and devices. The namespace is recorded
+/// Creates namespace `namespace` with the devices of `plan`. The namespace is recorded
 /// in `owner` before it is created.
 pub fn build(
-    topology: &Topology,
-    id: InstanceId,
+    plan: Plan,
     namespace: &str,
     owner: &mut Ownership,
     rt: &Handle,
-) -> Result<BuiltInstance, SetupError> {
-    let plans: Vec<EniPlan> = topology
-        .instance(id)
-        .enis
-        .iter()
-        .map(|&e| {
-            let eni = topology.eni(e);
-            let cidr = topology.subnet(eni.subnet).cidr;
-            EniPlan {
-                device: eni.device().to_string(),
-                ip: eni.private_ip,
-                prefix_len: cidr.prefix_len(),
-                router: addressing::router(cidr),
-                metric: (eni.device_index > 0)
-                    .then(|| SECONDARY_DEFAULT_METRIC + u32::from(eni.device_index)),
-            }
-        })
-        .collect();
+) -> Result<Built, SetupError> {
     let marker = owner.marker();
     let rt = rt.clone();
     owner.intend(namespace)?;
-    let (identity, devices) = netns::create(namespace, move || setup(&plans, &marker, &rt))?;
+    let (identity, devices) = netns::create(namespace, move || setup(&plan.devices, &marker, &rt))?;
     owner.created(namespace);
-    Ok(BuiltInstance { identity, devices })
+    Ok(Built { identity, devices })
 }
 
 /// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices, addresses
 /// and routes.
-fn setup(plans: &[EniPlan], marker: &str, rt: &Handle) -> Result<Vec<SyncDevice>, SetupError> {
+fn setup(plans: &[DevicePlan], marker: &str, rt: &Handle) -> Result<Vec<SyncDevice>, SetupError> {
     netns::with_netlink(rt, async |netlink| {
         mark(netlink, marker).await?;
         let devices = make_devices(plans)?;
@@ -110,10 +154,10 @@ async fn mark(nl: &Netlink, marker: &str) -> Result<(), SetupError> {
         .map_err(SetupError::netlink("mark and bring up lo"))
 }
 
-fn make_devices(plans: &[EniPlan]) -> Result<Vec<SyncDevice>, SetupError> {
-    // IPv6 is not part of the VPC yet; without this the kernel sends router
-    // solicitations and MLD reports on every device. /proc/sys/net follows the thread's
-    // namespace. Must precede device creation.
+fn make_devices(plans: &[DevicePlan]) -> Result<Vec<SyncDevice>, SetupError> {
+    // IPv6 is not part of the VPC (nor of the emulated internet) yet; without this the
+    // kernel sends router solicitations and MLD reports on every device.
+    // /proc/sys/net follows the thread's namespace. Must precede device creation.
     for conf in ["all", "default"] {
         let path = format!("/proc/sys/net/ipv6/conf/{conf}/disable_ipv6");
         std::fs::write(&path, "1").map_err(SetupError::io(format!("write {path}")))?;
@@ -124,7 +168,7 @@ fn make_devices(plans: &[EniPlan]) -> Result<Vec<SyncDevice>, SetupError> {
             .name(&p.device)
             .layer(Layer::L3)
             .packet_information(false)
-            .mtu(ENI_MTU)
+            .mtu(p.mtu)
             .inherit_enable_state()
             .build_sync()
             .map_err(SetupError::io(format!("create TUN device {}", p.device)))?;
@@ -133,8 +177,8 @@ fn make_devices(plans: &[EniPlan]) -> Result<Vec<SyncDevice>, SetupError> {
     Ok(devices)
 }
 
-/// Per ENI: link up, address (which adds the subnet route), default route.
-async fn configure(nl: &Netlink, plans: &[EniPlan]) -> Result<(), SetupError> {
+/// Per device: link up, address (which adds the subnet route), default route.
+async fn configure(nl: &Netlink, plans: &[DevicePlan]) -> Result<(), SetupError> {
     for p in plans {
         let index = link_index(nl, &p.device).await?;
         nl.link()
@@ -150,19 +194,25 @@ async fn configure(nl: &Netlink, plans: &[EniPlan]) -> Result<(), SetupError> {
                 "add {}/{} to {}",
                 p.ip, p.prefix_len, p.device
             )))?;
-        let mut route = RouteMessageBuilder::<Ipv4Addr>::new()
-            .gateway(p.router)
-            .output_interface(index);
-        if let Some(metric) = p.metric {
-            route = route.priority(metric);
-        }
+        let route = RouteMessageBuilder::<Ipv4Addr>::new().output_interface(index);
+        let (route, what) = match p.default_route {
+            DefaultRoute::Via(router, metric) => {
+                let mut route = route.gateway(router);
+                if let Some(metric) = metric {
+                    route = route.priority(metric);
+                }
+                (route, format!("via {router} on"))
+            }
+            // As `ip route add default dev eth0` does.
+            DefaultRoute::OnLink => (route.scope(RouteScope::Link), "on".to_owned()),
+        };
         nl.route()
             .add(route.build())
             .execute()
             .await
             .map_err(SetupError::netlink(format!(
-                "add default route via {} on {}",
-                p.router, p.device
+                "add default route {what} {}",
+                p.device
             )))?;
     }
     Ok(())

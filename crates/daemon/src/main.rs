@@ -1,8 +1,9 @@
 //! `vpcd`: runs VPCs of network namespaces. For every instance of the topology it makes a
-//! network namespace named like the instance and, per ENI, a TUN device inside it; it
-//! forwards every packet those devices send through the sans-IO dataplane
-//! (`vpc-dataplane`), and answers `vpcctl` on a control socket. On SIGINT or SIGTERM it
-//! removes everything it made; at start it removes what a crashed vpcd left behind.
+//! network namespace named like the instance and, per ENI, a TUN device inside it, and
+//! for every host of the emulated internet a namespace with one TUN device; it forwards
+//! every packet those devices send through the sans-IO dataplane (`vpc-dataplane`), and
+//! answers `vpcctl` on a control socket. On SIGINT or SIGTERM it removes everything it
+//! made; at start it removes what a crashed vpcd left behind.
 
 mod control;
 mod error;
@@ -15,7 +16,7 @@ mod owner;
 mod report;
 mod state;
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,11 +27,12 @@ use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
 use tun_rs::AsyncDevice;
-use vpc_config::{InstanceId, Topology};
+use vpc_config::{HostId, InstanceId, Topology};
+use vpc_dataplane::Port;
 
 use crate::flowlog::{FlowLogWriter, WallClock};
 use crate::housekeeping::FlowLogOutput;
-use crate::instance::BuiltInstance;
+use crate::instance::{Built, Plan};
 use crate::owner::Ownership;
 use crate::state::Shared;
 
@@ -127,18 +129,25 @@ fn check(file: &Path) -> ExitCode {
     }
 }
 
+/// `1 instance`, `3 instances`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn summary(t: &Topology) -> String {
-    let n =
-        |count: usize, what: &str| format!("{count} {what}{}", if count == 1 { "" } else { "s" });
     [
-        n(t.vpcs.len(), "vpc"),
-        n(t.subnets.len(), "subnet"),
-        n(t.route_tables.len(), "route table"),
-        n(t.instances.len(), "instance"),
-        n(t.enis.len(), "network interface"),
-        n(t.security_groups.len(), "security group"),
-        n(t.network_acls.len(), "network ACL"),
-        n(t.flow_logs.len(), "flow log"),
+        count(t.vpcs.len(), "vpc"),
+        count(t.subnets.len(), "subnet"),
+        count(t.route_tables.len(), "route table"),
+        count(t.instances.len(), "instance"),
+        count(t.enis.len(), "network interface"),
+        count(t.security_groups.len(), "security group"),
+        count(t.network_acls.len(), "network ACL"),
+        count(t.flow_logs.len(), "flow log"),
+        count(t.internet_gateways.len(), "internet gateway"),
+        count(t.nat_gateways.len(), "NAT gateway"),
+        count(t.elastic_ips.len(), "Elastic IP"),
+        count(t.internet_hosts.len(), "internet host"),
     ]
     .join(", ")
 }
@@ -193,10 +202,12 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Paths) -> anyhow::Resu
             return Err(e);
         }
     };
+    let t = &shared.topology;
     println!(
-        "ready: {} instances, {} ENIs; control socket {}; stop with Ctrl-C or SIGTERM",
-        shared.topology.instances.len(),
-        shared.topology.enis.len(),
+        "ready: {}, {}, {}; control socket {}; stop with Ctrl-C or SIGTERM",
+        count(t.instances.len(), "instance"),
+        count(t.enis.len(), "ENI"),
+        count(t.internet_hosts.len(), "internet host"),
         socket.display()
     );
 
@@ -235,9 +246,16 @@ async fn start(
         .iter()
         .map(|i| format!("{prefix}{}", i.name))
         .collect();
-    let built =
-        tokio::task::block_in_place(|| build_all(&topology, &names, owner, &Handle::current()))?;
-    let (shared, devices, identities) = start_dataplane(topology, config_name, names, built)?;
+    let host_names: Vec<String> = topology
+        .internet_hosts
+        .iter()
+        .map(|h| format!("{prefix}{}", h.name))
+        .collect();
+    let built = tokio::task::block_in_place(|| {
+        build_all(&topology, &names, &host_names, owner, &Handle::current())
+    })?;
+    let (shared, devices, watched) =
+        start_dataplane(topology, config_name, names, host_names, built)?;
     let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
     for (_, path) in writer.paths() {
         println!("flow log: {}", path.display());
@@ -249,12 +267,12 @@ async fn start(
     ));
     let listener = control::bind(&paths.socket).await?;
     let mut tasks = Vec::new();
-    for (eni, dev) in devices {
-        tasks.push(tokio::spawn(forward::run_eni(shared.clone(), eni, dev)));
+    for (port, dev) in devices {
+        tasks.push(tokio::spawn(forward::run_port(shared.clone(), port, dev)));
     }
     tasks.push(tokio::spawn(forward::watch_namespaces(
         shared.clone(),
-        identities,
+        watched,
     )));
     tasks.push(tokio::spawn(control::serve(listener, shared.clone())));
     tasks.push(tokio::spawn(housekeeping::run(
@@ -264,17 +282,27 @@ async fn start(
     Ok((shared, logs, tasks))
 }
 
-/// Creates every instance's namespace and devices, recording each namespace in `owner`.
+/// A namespace the daemon made, and its ports in the order of its devices.
+#[derive(Debug)]
+struct BuiltNode {
+    built: Built,
+    ports: Vec<Port>,
+}
+
+/// Creates every instance's and every internet host's namespace and devices, recording
+/// each namespace in `owner`.
 fn build_all(
     topology: &Topology,
     names: &[String],
+    host_names: &[String],
     owner: &mut Ownership,
     rt: &Handle,
-) -> anyhow::Result<Vec<BuiltInstance>> {
-    let mut built = Vec::new();
+) -> anyhow::Result<Vec<BuiltNode>> {
+    let mut nodes = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let inst = topology.instance(InstanceId(i as u32));
-        let b = instance::build(topology, InstanceId(i as u32), name, owner, rt)
+        let id = InstanceId(i as u32);
+        let inst = topology.instance(id);
+        let built = instance::build(Plan::instance(topology, id), name, owner, rt)
             .with_context(|| format!("instance {} (namespace {name})", inst.name))?;
         let enis: Vec<String> = inst
             .enis
@@ -297,39 +325,69 @@ fn build_all(
             inst.name,
             enis.join(", ")
         );
-        built.push(b);
+        let ports = inst.enis.iter().map(|&e| Port::Eni(e)).collect();
+        nodes.push(BuiltNode { built, ports });
     }
-    Ok(built)
+    for (i, name) in host_names.iter().enumerate() {
+        let id = HostId(i as u32);
+        let host = topology.internet_host(id);
+        let built = instance::build(Plan::host(topology, id), name, owner, rt)
+            .with_context(|| format!("internet host {} (namespace {name})", host.name))?;
+        println!(
+            "internet host {}: namespace {name}, eth0 {}",
+            host.name, host.address
+        );
+        nodes.push(BuiltNode {
+            built,
+            ports: vec![Port::Host(id)],
+        });
+    }
+    Ok(nodes)
 }
 
-type Started = (
-    Arc<Shared>,
-    Vec<(vpc_config::EniId, AsyncDevice)>,
-    Vec<netns::Identity>,
-);
+type Started = (Arc<Shared>, Vec<(Port, AsyncDevice)>, Vec<forward::Watched>);
 
 /// Turns the built devices into async readers and write descriptors, and the shared state.
 fn start_dataplane(
     topology: Topology,
     config_name: String,
     names: Vec<String>,
-    built: Vec<BuiltInstance>,
+    host_names: Vec<String>,
+    built: Vec<BuiltNode>,
 ) -> anyhow::Result<Started> {
-    let mut writers = Vec::new();
+    let ports = topology.enis.len() + topology.internet_hosts.len();
+    let mut writers: Vec<Option<OwnedFd>> = (0..ports).map(|_| None).collect();
     let mut readers = Vec::new();
-    let mut identities = Vec::new();
-    for (i, b) in built.into_iter().enumerate() {
-        identities.push(b.identity);
-        let enis = &topology.instance(InstanceId(i as u32)).enis;
-        for (&eni, dev) in enis.iter().zip(b.devices) {
-            writers.push(
+    let mut watched = Vec::new();
+    let namespaces = names.iter().chain(&host_names);
+    for (node, namespace) in built.into_iter().zip(namespaces) {
+        for (&port, dev) in node.ports.iter().zip(node.built.devices) {
+            writers[Shared::slot(&topology, port)] = Some(
                 dev.as_fd()
                     .try_clone_to_owned()
                     .context("duplicate a TUN descriptor")?,
             );
-            readers.push((eni, AsyncDevice::new(dev).context("register a TUN device")?));
+            readers.push((
+                port,
+                AsyncDevice::new(dev).context("register a TUN device")?,
+            ));
         }
+        watched.push(forward::Watched {
+            namespace: namespace.clone(),
+            identity: node.built.identity,
+            ports: node.ports,
+        });
     }
-    let shared = Arc::new(Shared::new(topology, config_name, names, writers));
-    Ok((shared, readers, identities))
+    let writers = writers
+        .into_iter()
+        .collect::<Option<Vec<OwnedFd>>>()
+        .context("a port has no TUN device")?;
+    let shared = Arc::new(Shared::new(
+        topology,
+        config_name,
+        names,
+        host_names,
+        writers,
+    ));
+    Ok((shared, readers, watched))
 }

@@ -1,15 +1,22 @@
 //! Answers to control requests, built from the topology and the dataplane's state.
+//! What changes at run time (routes, gateways, Elastic IPs) is read from the
+//! dataplane's topology; instances, ENIs and internet hosts from the daemon's.
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
 use vpc_api::{
-    CountersReport, DropCount, EniCountersReport, EniFlows, EniStatus, FlowReport, FlowsReport,
-    InstanceStatus, RouteReport, RouteTableReport, Routes, Status, SubnetStatus, TraceReport,
-    TraceStep, VpcStatus,
+    AddressesReport, CountersReport, DropCount, ElasticIpReport, EniCountersReport, EniFlows,
+    EniStatus, FlowReport, FlowsReport, HostStatus, InstanceStatus, InternetGatewayReport,
+    InternetHostReport, NatAddressReport, NatGatewayReport, NatGatewaysReport, NatMappingReport,
+    NatMetricsReport, PublicIpReport, RouteReport, RouteTableReport, Routes, Status, SubnetStatus,
+    TraceReport, TraceStep, VpcStatus,
 };
-use vpc_config::{EniId, Protocol, RouteTableId, RouteTarget, VpcId};
-use vpc_dataplane::DropReason;
+use vpc_config::{
+    EipAssociation, EniId, NatConnectivity, NatGatewayId, Protocol, RouteTableId, Topology, VpcId,
+};
 use vpc_dataplane::trace::Probe;
+use vpc_dataplane::{DropReason, EniCounters, NatMapping, NatMetrics, Port};
 
 use crate::state::Shared;
 
@@ -53,13 +60,20 @@ pub fn status(s: &Shared) -> Status {
                         subnet: t.subnet(eni.subnet).name.clone(),
                         private_ip: eni.private_ip.to_string(),
                         source_dest_check: eni.source_dest_check,
-                        link: match s.down_reason(id) {
-                            None => "up".into(),
-                            Some(why) => format!("down ({why})"),
-                        },
+                        link: link(s, Port::Eni(id)),
                     }
                 })
                 .collect(),
+        })
+        .collect();
+    let internet_hosts = t
+        .host_ids()
+        .map(|h| HostStatus {
+            name: t.internet_host(h).name.clone(),
+            namespace: s.host_namespaces[h.index()].clone(),
+            device: "eth0".into(),
+            address: t.internet_host(h).address.to_string(),
+            link: link(s, Port::Host(h)),
         })
         .collect();
     Status {
@@ -68,12 +82,21 @@ pub fn status(s: &Shared) -> Status {
         config: s.config_name.clone(),
         vpcs,
         instances,
+        internet_hosts,
+    }
+}
+
+/// A port's link state in words.
+fn link(s: &Shared, port: Port) -> String {
+    match s.down_reason(port) {
+        None => "up".into(),
+        Some(why) => format!("down ({why})"),
     }
 }
 
 pub fn routes(s: &Shared) -> Routes {
-    let t = &s.topology;
     let dp = s.dataplane();
+    let t = dp.topology();
     let tables = t
         .route_tables
         .iter()
@@ -94,10 +117,7 @@ pub fn routes(s: &Shared) -> Routes {
                     .routes(id)
                     .map(|(r, state)| RouteReport {
                         destination: r.destination.to_string(),
-                        target: match r.target {
-                            RouteTarget::Local => "local".into(),
-                            RouteTarget::Eni(e) => t.eni_name(e).to_string(),
-                        },
+                        target: t.route_target_name(r.target),
                         state: state.name().into(),
                     })
                     .collect(),
@@ -110,25 +130,24 @@ pub fn routes(s: &Shared) -> Routes {
 pub fn counters(s: &Shared) -> CountersReport {
     let t = &s.topology;
     let c = s.dataplane().counters().clone();
-    let enis = t
-        .eni_ids()
-        .map(|id| {
-            let e = c.eni(id);
-            EniCountersReport {
-                name: t.eni_name(id).to_string(),
-                rx_packets: e.rx_packets,
-                rx_bytes: e.rx_bytes,
-                tx_packets: e.tx_packets,
-                tx_bytes: e.tx_bytes,
-                tx_errors: s.tx_errors(id),
-                drops: DropReason::ALL
-                    .iter()
-                    .filter(|r| e.dropped(**r) > 0)
-                    .map(|r| (r.name().to_owned(), e.dropped(*r)))
-                    .collect(),
-            }
-        })
-        .collect();
+    let port = |port: Port| {
+        let e: &EniCounters = c.port(port);
+        EniCountersReport {
+            name: s.port_name(port),
+            rx_packets: e.rx_packets,
+            rx_bytes: e.rx_bytes,
+            tx_packets: e.tx_packets,
+            tx_bytes: e.tx_bytes,
+            tx_errors: s.tx_errors(port),
+            drops: DropReason::ALL
+                .iter()
+                .filter(|r| e.dropped(**r) > 0)
+                .map(|r| (r.name().to_owned(), e.dropped(*r)))
+                .collect(),
+        }
+    };
+    let enis = t.eni_ids().map(|e| port(Port::Eni(e))).collect();
+    let hosts = t.host_ids().map(|h| port(Port::Host(h))).collect();
     let drops = DropReason::ALL
         .iter()
         .map(|r| DropCount {
@@ -151,6 +170,7 @@ pub fn counters(s: &Shared) -> CountersReport {
     ]);
     CountersReport {
         enis,
+        hosts,
         drops,
         router,
     }
@@ -228,9 +248,18 @@ pub fn trace(
     port: Option<u16>,
 ) -> Result<TraceReport, String> {
     let t = &s.topology;
-    let eni = t.find_eni(from).ok_or_else(|| {
-        format!("--from {from:?} is neither an instance nor a network interface (instance/ethN)")
-    })?;
+    let origin: Port = match t.find_eni(from) {
+        Some(eni) => eni.into(),
+        None => t
+            .host_ids()
+            .find(|&h| t.internet_host(h).name == from)
+            .ok_or_else(|| {
+                format!(
+                    "--from {from:?} is neither an instance, a network interface (instance/ethN) nor an internet host"
+                )
+            })?
+            .into(),
+    };
     let dst: std::net::Ipv4Addr = to
         .parse()
         .map_err(|_| format!("--to {to:?} is not an IPv4 address"))?;
@@ -243,12 +272,14 @@ pub fn trace(
         _ => return Err(format!("--proto {proto:?}: use tcp, udp or icmp")),
     };
     let now = s.now();
-    let walked = s.dataplane().trace(now, eni, dst, probe);
-    let described = vpc_dataplane::trace::describe(t, &walked);
+    let mut dp = s.dataplane();
+    let walked = dp.trace(now, origin, dst, probe);
+    let described = vpc_dataplane::trace::describe(dp.topology(), &walked);
+    drop(dp);
     Ok(TraceReport {
         probe: format!(
             "{} {} -> {dst} {}",
-            t.eni_name(eni),
+            vpc_dataplane::trace::port_name(t, origin),
             walked.src,
             probe.describe()
         ),
@@ -260,4 +291,172 @@ pub fn trace(
         verdict: described.verdict,
         because: described.because,
     })
+}
+
+/// NAT gateways (all, or the one named `name`), with their translations if `mappings`.
+pub fn nat_gateways(
+    s: &Shared,
+    name: Option<&str>,
+    mappings: bool,
+) -> Result<NatGatewaysReport, String> {
+    let now = s.now();
+    let dp = s.dataplane();
+    let t = dp.topology();
+    let ids: Vec<NatGatewayId> = match name {
+        None => (0..t.nat_gateways.len() as u32).map(NatGatewayId).collect(),
+        Some(name) => match t.nat_gateways.iter().position(|n| n.name == name) {
+            Some(i) => vec![NatGatewayId(i as u32)],
+            None => return Err(format!("{name:?} is not a NAT gateway")),
+        },
+    };
+    let nat_gateways = ids
+        .into_iter()
+        .map(|id| {
+            let nat = t.nat_gateway(id);
+            let subnet = t.subnet(nat.subnet);
+            NatGatewayReport {
+                name: nat.name.clone(),
+                subnet: subnet.name.clone(),
+                az: subnet.az.clone(),
+                connectivity: match nat.connectivity {
+                    NatConnectivity::Public => "public",
+                    NatConnectivity::Private => "private",
+                }
+                .into(),
+                state: if nat.deleted { "deleted" } else { "available" }.into(),
+                source_ports: nat.source_ports.to_string(),
+                addresses: nat
+                    .private_ips
+                    .iter()
+                    .zip(t.nat_public_ips(id))
+                    .map(|(private, public)| NatAddressReport {
+                        private_ip: private.to_string(),
+                        elastic_ip: public.map(|p| p.to_string()),
+                    })
+                    .collect(),
+                metrics: metrics(dp.nat_metrics(id)),
+                mappings: mappings.then(|| {
+                    dp.nat_mappings(id, now)
+                        .iter()
+                        .map(mapping_report)
+                        .collect()
+                }),
+            }
+        })
+        .collect();
+    Ok(NatGatewaysReport { nat_gateways })
+}
+
+fn metrics(m: NatMetrics) -> NatMetricsReport {
+    NatMetricsReport {
+        active_connection_count: m.active_connection_count,
+        connection_attempt_count: m.connection_attempt_count,
+        connection_established_count: m.connection_established_count,
+        error_port_allocation: m.error_port_allocation,
+        idle_timeout_count: m.idle_timeout_count,
+        packets_drop_count: m.packets_drop_count,
+        bytes_in_from_source: m.bytes_in_from_source,
+        bytes_out_to_destination: m.bytes_out_to_destination,
+        bytes_in_from_destination: m.bytes_in_from_destination,
+        bytes_out_to_source: m.bytes_out_to_source,
+        packets_in_from_source: m.packets_in_from_source,
+        packets_out_to_destination: m.packets_out_to_destination,
+        packets_in_from_destination: m.packets_in_from_destination,
+        packets_out_to_source: m.packets_out_to_source,
+    }
+}
+
+fn mapping_report(m: &NatMapping) -> NatMappingReport {
+    // ICMP echo: the identifier is translated; the remote end has none.
+    let ports = matches!(m.proto, 6 | 17);
+    let end = |(ip, port): (Ipv4Addr, u16)| {
+        if ports {
+            format!("{ip}:{port}")
+        } else {
+            format!("{ip} id {port}")
+        }
+    };
+    NatMappingReport {
+        proto: Protocol::Number(m.proto).to_string(),
+        inside: end(m.inside),
+        outside: end(m.outside),
+        remote: if ports {
+            end(m.remote)
+        } else {
+            m.remote.0.to_string()
+        },
+        expires_in_secs: m.expires_in.as_secs(),
+    }
+}
+
+/// Elastic IPs, the ENIs' public addresses, internet gateways and internet hosts.
+pub fn addresses(s: &Shared) -> AddressesReport {
+    let dp = s.dataplane();
+    let t = dp.topology();
+    let elastic_ips = t
+        .elastic_ips
+        .iter()
+        .map(|e| ElasticIpReport {
+            address: e.address.to_string(),
+            name: e.name.clone(),
+            association: e.association.map(|a| association(t, a)),
+        })
+        .collect();
+    let public_ips = t
+        .eni_ids()
+        .filter_map(|e| {
+            let public = t.eni_public_ip(e)?;
+            let elastic = t
+                .elastic_ips
+                .iter()
+                .any(|x| x.association == Some(EipAssociation::Eni(e)));
+            Some(PublicIpReport {
+                eni: t.eni_name(e).to_string(),
+                private_ip: t.eni(e).private_ip.to_string(),
+                public_ip: public.to_string(),
+                kind: if elastic {
+                    "elastic-ip"
+                } else {
+                    "auto-assigned"
+                }
+                .into(),
+            })
+        })
+        .collect();
+    let internet_gateways = t
+        .internet_gateways
+        .iter()
+        .map(|g| InternetGatewayReport {
+            name: g.name.clone(),
+            vpc: g.vpc.map(|v| t.vpc(v).name.clone()),
+        })
+        .collect();
+    let internet_hosts = t
+        .internet_hosts
+        .iter()
+        .map(|h| InternetHostReport {
+            name: h.name.clone(),
+            address: h.address.to_string(),
+        })
+        .collect();
+    AddressesReport {
+        elastic_ips,
+        public_ips,
+        internet_gateways,
+        internet_hosts,
+    }
+}
+
+/// What an Elastic IP is associated with, in words: `web/eth0`, `nat-a address #0 (10.0.1.5)`.
+pub fn association(t: &Topology, a: EipAssociation) -> String {
+    match a {
+        EipAssociation::Eni(e) => t.eni_name(e).to_string(),
+        EipAssociation::NatGateway(n, i) => {
+            let nat = t.nat_gateway(n);
+            match nat.private_ips.get(i) {
+                Some(ip) => format!("{} address #{i} ({ip})", nat.name),
+                None => format!("{} address #{i}", nat.name),
+            }
+        }
+    }
 }

@@ -1,53 +1,70 @@
 //! What the daemon's tasks share: the topology, the dataplane behind one lock, the write
-//! side of every ENI's TUN device, and per-ENI link state and write errors.
+//! side of every port's TUN device (every ENI's and every internet host's), and per-port
+//! link state and write errors.
 
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
-use vpc_config::{EniId, Topology};
-use vpc_dataplane::{Dataplane, Time};
+use vpc_config::Topology;
+use vpc_dataplane::{Dataplane, Port, Time};
 
 /// State shared by the forwarding, watchdog and control tasks.
 #[derive(Debug)]
 pub struct Shared {
-    /// The running topology.
+    /// The topology the daemon started with. Its instances, ENIs and internet hosts
+    /// never change; routes, gateways and Elastic IPs do (at run time, through
+    /// `vpcctl`): read those from the dataplane's [`Dataplane::topology`].
     pub topology: Topology,
     /// Where it came from, for `vpcctl status`.
     pub config_name: String,
     /// Per instance: its namespace name.
     pub namespaces: Vec<String>,
+    /// Per internet host: its namespace name.
+    pub host_namespaces: Vec<String>,
     dataplane: Mutex<Dataplane>,
-    /// Per ENI: why it is down, if it is.
+    /// Per port ([`Shared::slot`]): why it is down, if it is.
     down: Mutex<Vec<Option<String>>>,
-    /// Per ENI: failed writes.
+    /// Per port: failed writes.
     tx_errors: Vec<AtomicU64>,
-    /// Per ENI: a duplicate of its TUN descriptor, written with plain non-blocking writes.
+    /// Per port: a duplicate of its TUN descriptor, written with plain non-blocking
+    /// writes.
     writers: Vec<OwnedFd>,
     epoch: Instant,
     epoch_unix: SystemTime,
 }
 
 impl Shared {
-    /// Shared state for `topology`; `writers` is indexed by ENI.
+    /// Shared state for `topology`; `writers` is indexed by [`Shared::slot`] (every ENI,
+    /// then every internet host).
     pub fn new(
         topology: Topology,
         config_name: String,
         namespaces: Vec<String>,
+        host_namespaces: Vec<String>,
         writers: Vec<OwnedFd>,
     ) -> Self {
-        let n = topology.enis.len();
+        let n = topology.enis.len() + topology.internet_hosts.len();
         Shared {
             dataplane: Mutex::new(Dataplane::new(&topology)),
             topology,
             config_name,
             namespaces,
+            host_namespaces,
             down: Mutex::new(vec![None; n]),
             tx_errors: (0..n).map(|_| AtomicU64::new(0)).collect(),
             writers,
             epoch: Instant::now(),
             epoch_unix: SystemTime::now(),
+        }
+    }
+
+    /// The index of `port` in the per-port tables: ENIs first, then internet hosts.
+    pub fn slot(topology: &Topology, port: Port) -> usize {
+        match port {
+            Port::Eni(e) => e.index(),
+            Port::Host(h) => topology.enis.len() + h.index(),
         }
     }
 
@@ -73,31 +90,47 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Writes one packet to ENI `to` without blocking; a failure is counted.
-    pub fn transmit(&self, to: EniId, packet: &[u8]) {
-        if nix::unistd::write(&self.writers[to.index()], packet).is_err() {
-            self.tx_errors[to.index()].fetch_add(1, Ordering::Relaxed);
+    /// A port as users name it: `web/eth0`, or an internet host's name.
+    pub fn port_name(&self, port: Port) -> String {
+        vpc_dataplane::trace::port_name(&self.topology, port)
+    }
+
+    /// Writes one packet to port `to` without blocking; a failure is counted.
+    pub fn transmit(&self, to: Port, packet: &[u8]) {
+        let slot = Self::slot(&self.topology, to);
+        if nix::unistd::write(&self.writers[slot], packet).is_err() {
+            self.tx_errors[slot].fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Failed writes to ENI `eni`.
-    pub fn tx_errors(&self, eni: EniId) -> u64 {
-        self.tx_errors[eni.index()].load(Ordering::Relaxed)
+    /// Failed writes to port `port`.
+    pub fn tx_errors(&self, port: Port) -> u64 {
+        self.tx_errors[Self::slot(&self.topology, port)].load(Ordering::Relaxed)
     }
 
-    /// Marks ENI `eni` down for `reason` (once; later reasons are ignored).
-    pub fn mark_down(&self, eni: EniId, reason: &str) {
+    /// Marks port `port` down for `reason` (once; later reasons are ignored).
+    pub fn mark_down(&self, port: Port, reason: &str) {
+        let slot = Self::slot(&self.topology, port);
         let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-        if down[eni.index()].is_none() {
-            tracing::warn!("ENI {} is down: {reason}", self.topology.eni_name(eni));
-            down[eni.index()] = Some(reason.to_owned());
+        if down[slot].is_none() {
+            let what = match port {
+                Port::Eni(_) => "ENI",
+                Port::Host(_) => "internet host",
+            };
+            tracing::warn!("{what} {} is down: {reason}", self.port_name(port));
+            down[slot] = Some(reason.to_owned());
             drop(down);
-            self.dataplane().set_link(eni, false);
+            let mut dp = self.dataplane();
+            match port {
+                Port::Eni(e) => dp.set_link(e, false),
+                Port::Host(h) => dp.set_host_link(h, false),
+            }
         }
     }
 
-    /// Why ENI `eni` is down, or `None` if it is up.
-    pub fn down_reason(&self, eni: EniId) -> Option<String> {
-        self.down.lock().unwrap_or_else(|p| p.into_inner())[eni.index()].clone()
+    /// Why port `port` is down, or `None` if it is up.
+    pub fn down_reason(&self, port: Port) -> Option<String> {
+        self.down.lock().unwrap_or_else(|p| p.into_inner())[Self::slot(&self.topology, port)]
+            .clone()
     }
 }

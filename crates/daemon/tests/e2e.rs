@@ -32,7 +32,15 @@ fn demo_forwards_between_subnets_and_drops_reserved_destinations() {
     let mut vpcd = Vpcd::start("demo", None);
     let mut names = namespaces(&vpcd.prefix);
     names.sort();
-    assert_eq!(names, ["e2e-demo-app", "e2e-demo-db", "e2e-demo-web"]);
+    assert_eq!(
+        names,
+        [
+            "e2e-demo-app",
+            "e2e-demo-db",
+            "e2e-demo-internet",
+            "e2e-demo-web"
+        ]
+    );
     assert_eq!(
         host_network(),
         host_before,
@@ -103,13 +111,13 @@ fn a_crashed_daemons_namespaces_are_removed_by_the_next_one() {
     first.crash();
     assert_eq!(
         namespaces(&first.prefix).len(),
-        3,
+        4,
         "a killed daemon cannot clean up"
     );
     let mut second = Vpcd::start_holding("crash", None);
     assert!(
         second.stdout().contains(
-            "removed namespaces left by an earlier vpcd: e2e-crash-web, e2e-crash-app, e2e-crash-db"
+            "removed namespaces left by an earlier vpcd: e2e-crash-web, e2e-crash-app, e2e-crash-db, e2e-crash-internet"
         ),
         "{}",
         second.stdout()

@@ -10,18 +10,7 @@ mod harness;
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use harness::{Vpcd, in_netns, root_or_skip};
-
-/// The change of each named drop counter between two reports.
-fn deltas(before: &vpc_api::CountersReport, after: &vpc_api::CountersReport) -> Vec<String> {
-    after
-        .drops
-        .iter()
-        .zip(&before.drops)
-        .filter(|(a, b)| a.count != b.count)
-        .map(|(a, b)| format!("{} +{}", a.reason, a.count - b.count))
-        .collect()
-}
+use harness::{Vpcd, drop_deltas as deltas, in_netns, root_or_skip};
 
 /// Issue 3's acceptance, on the embedded demo.
 #[test]

@@ -7,16 +7,19 @@
 #![allow(dead_code)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, RwLockWriteGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use vpc_api::{CountersReport, Response, Status};
+use vpc_api::{CountersReport, NatGatewayReport, Response, Routes, Status};
 
 /// Whether the e2e tests can run: they need root. Without root they fail, unless
 /// `VPCD_SKIP_E2E=1` asks to skip them.
@@ -97,12 +100,15 @@ impl Vpcd {
         let sink = stdout.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
+                {
+                    let mut s = sink.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+                // After the line is in `stdout`, so a test that saw ready can read it.
                 if line.starts_with("ready") {
                     let _ = ready_tx.send(());
                 }
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
             }
         });
         let err = child.stderr.take().expect("piped stderr");
@@ -184,14 +190,52 @@ impl Vpcd {
 
     /// Runs vpcctl against this daemon; returns what it printed.
     pub fn ctl(&self, args: &[&str]) -> String {
+        self.try_ctl(args)
+            .unwrap_or_else(|e| panic!("vpcctl {args:?}: {e}"))
+    }
+
+    /// Runs vpcctl against this daemon; returns what it printed, or its error.
+    pub fn try_ctl(&self, args: &[&str]) -> Result<String, vpcctl::CtlError> {
         let socket = self.socket.to_string_lossy().into_owned();
         let mut full = vec!["vpcctl", "--socket", &socket];
         full.extend_from_slice(args);
         let mut out = Vec::new();
-        if let Err(e) = vpcctl::run(full.clone(), &mut out) {
-            panic!("{full:?}: {e}");
+        vpcctl::run(full, &mut out)?;
+        Ok(String::from_utf8(out).expect("utf-8 output"))
+    }
+
+    /// `vpcctl routes --json`, decoded.
+    pub fn routes(&self) -> Routes {
+        match vpc_api::decode_response(self.ctl(&["routes", "--json"]).as_bytes()) {
+            Ok(Response::Routes(r)) => r,
+            other => panic!("unexpected routes response {other:?}"),
         }
-        String::from_utf8(out).expect("utf-8 output")
+    }
+
+    /// The state of the route to `destination` in route table `table`.
+    pub fn route_state(&self, table: &str, destination: &str) -> String {
+        let routes = self.routes();
+        let t = routes
+            .tables
+            .iter()
+            .find(|t| t.name == table)
+            .unwrap_or_else(|| panic!("no route table {table}: {routes:?}"));
+        t.routes
+            .iter()
+            .find(|r| r.destination == destination)
+            .map(|r| format!("{} {}", r.target, r.state))
+            .unwrap_or_else(|| panic!("no route {destination} in {table}: {routes:?}"))
+    }
+
+    /// `vpcctl nat-gateways NAME --mappings --json`, decoded.
+    pub fn nat_gateway(&self, name: &str) -> NatGatewayReport {
+        let json = self.ctl(&["nat-gateways", name, "--mappings", "--json"]);
+        match vpc_api::decode_response(json.as_bytes()) {
+            Ok(Response::NatGateways(mut r)) if r.nat_gateways.len() == 1 => {
+                r.nat_gateways.remove(0)
+            }
+            other => panic!("unexpected nat-gateways response {other:?}"),
+        }
     }
 
     /// `vpcctl counters --json`, decoded.
@@ -276,6 +320,73 @@ impl Vpcd {
         drops(&self.counters(), reason)
     }
 
+    /// Starts an HTTP server in `node`'s namespace on `port` (see [`HttpServer`]).
+    pub fn http_server(&self, node: &str, port: u16) -> HttpServer {
+        HttpServer::start(&self.ns(node), port)
+    }
+
+    /// `GET /` from `node` to `addr:port` (like `curl http://addr:port/`), waiting up to
+    /// 5 s: the response body, or why there is none.
+    pub fn http_get(&self, node: &str, addr: &str, port: u16) -> Result<String, String> {
+        let to = SocketAddr::from((addr.parse::<Ipv4Addr>().unwrap(), port));
+        in_netns(&self.ns(node), move || http_get(to))
+            .join()
+            .unwrap()
+    }
+
+    /// A UDP echo server in `server`'s namespace on `port` answers one datagram from a
+    /// socket in `client`'s namespace sent to `addr:port`. Returns the reply (the
+    /// server answers `you are <source address:port>`), or why there is none.
+    pub fn udp_exchange(
+        &self,
+        client: &str,
+        server: &str,
+        addr: &str,
+        port: u16,
+    ) -> Result<String, String> {
+        let socket = in_netns(&self.ns(server), move || {
+            UdpSocket::bind(("0.0.0.0", port)).expect("bind")
+        })
+        .join()
+        .unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            let (_, peer) = socket.recv_from(&mut buf).ok()?;
+            socket
+                .send_to(format!("you are {peer}").as_bytes(), peer)
+                .ok()
+        });
+        let to = SocketAddr::from((addr.parse::<Ipv4Addr>().unwrap(), port));
+        let reply = in_netns(&self.ns(client), move || {
+            let s = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.send_to(b"hello", to).map_err(|e| e.to_string())?;
+            let mut buf = [0u8; 1500];
+            let n = s.recv(&mut buf).map_err(|e| format!("no reply: {e}"))?;
+            Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+        })
+        .join()
+        .unwrap();
+        let _ = echo.join();
+        reply
+    }
+
+    /// Sends one UDP datagram from `node` to `addr:port`.
+    pub fn udp_send(&self, node: &str, addr: &str, port: u16) {
+        let to = SocketAddr::from((addr.parse::<Ipv4Addr>().unwrap(), port));
+        in_netns(&self.ns(node), move || {
+            UdpSocket::bind("0.0.0.0:0")
+                .unwrap()
+                .send_to(b"anyone there?", to)
+                .unwrap();
+        })
+        .join()
+        .unwrap();
+    }
+
     /// Sends SIGTERM and waits for the daemon to exit.
     pub fn stop(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("running");
@@ -313,6 +424,113 @@ impl Drop for Vpcd {
             let _ = std::fs::remove_file(c);
         }
     }
+}
+
+/// A minimal HTTP/1.0 server on a thread: binds `0.0.0.0:port` inside a namespace,
+/// answers every request with `200 OK` and the body `you are <client address:port>`,
+/// and logs each client's address. Stops when dropped.
+pub struct HttpServer {
+    stop: Arc<AtomicBool>,
+    clients: Arc<Mutex<Vec<SocketAddr>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HttpServer {
+    fn start(ns: &str, port: u16) -> HttpServer {
+        let listener = in_netns(ns, move || {
+            TcpListener::bind(("0.0.0.0", port)).expect("bind")
+        })
+        .join()
+        .unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = Arc::new(Mutex::new(Vec::new()));
+        let (stop2, clients2) = (stop.clone(), clients.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, peer)) => {
+                        clients2.lock().unwrap().push(peer);
+                        let _ = serve_http(conn, peer);
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+        HttpServer {
+            stop,
+            clients,
+            thread: Some(thread),
+        }
+    }
+
+    /// The addresses of the clients served so far (the access log), in order.
+    pub fn clients(&self) -> Vec<String> {
+        self.clients
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.ip().to_string())
+            .collect()
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_http(mut conn: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
+    conn.set_nonblocking(false)?;
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        request.extend_from_slice(&buf[..n]);
+    }
+    let body = format!("you are {peer}\n");
+    write!(
+        conn,
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// `GET /` to `to`: the body of a `200 OK`, or why not.
+fn http_get(to: SocketAddr) -> Result<String, String> {
+    let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5))
+        .map_err(|e| format!("connect to {to}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET / HTTP/1.0\r\nHost: {to}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    s.read_to_string(&mut response)
+        .map_err(|e| format!("read from {to}: {e}"))?;
+    match response.split_once("\r\n\r\n") {
+        Some((head, body)) if head.starts_with("HTTP/1.0 200 ") => Ok(body.to_owned()),
+        _ => Err(format!("bad response from {to}: {response:?}")),
+    }
+}
+
+/// The change of each named drop counter between two reports, e.g. `sg-ingress +1`.
+pub fn drop_deltas(before: &CountersReport, after: &CountersReport) -> Vec<String> {
+    after
+        .drops
+        .iter()
+        .zip(&before.drops)
+        .filter(|(a, b)| a.count != b.count)
+        .map(|(a, b)| format!("{} +{}", a.reason, a.count - b.count))
+        .collect()
 }
 
 /// Drops for `reason` in a counters report.
