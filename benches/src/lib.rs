@@ -222,9 +222,12 @@ pub fn demo_with_udp() -> Topology {
 
 /// The configuration text of the demo plus an appliance `fw` (10.0.2.20 in private-a,
 /// source/destination check off, a security group open to everything) and a route table
-/// for subnet public-a (web's) with a route to `fw` for each of `prefixes`.
+/// for subnet public-a (web's, taken from the demo's `public-rt`) with a route to `fw`
+/// for each of `prefixes`.
 pub fn many_routes_toml(prefixes: &[Ipv4Net]) -> String {
-    let mut s = String::from(vpc_config::DEMO_TOML);
+    const PUBLIC_RT: &str = r#"subnets = ["public-a", "public-b"]"#;
+    assert!(vpc_config::DEMO_TOML.contains(PUBLIC_RT));
+    let mut s = vpc_config::DEMO_TOML.replace(PUBLIC_RT, r#"subnets = ["public-b"]"#);
     s.push_str(
         "\n[[instance]]\nname = \"fw\"\nsubnet = \"private-a\"\nprivate_ip = \"10.0.2.20\"\n\
          source_dest_check = false\nsecurity_groups = [\"fw-sg\"]\n\n\
