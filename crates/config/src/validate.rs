@@ -728,15 +728,24 @@ impl<'a> Checker<'_, 'a, '_> {
         self.subnets[subnet.index()].map(|(v, _)| v)
     }
 
-    /// An `instance` target: the instance's only interface.
-    fn instance_target(&mut self, reference: &Spanned<String>, field: &str) -> Option<usize> {
-        let inst: InstanceId = lookup(
+    /// The instance `reference` names (reported at `field` if there is none).
+    pub(crate) fn instance_ref(
+        &mut self,
+        reference: &Spanned<String>,
+        field: &str,
+    ) -> Option<InstanceId> {
+        lookup(
             self.r,
             &self.instance_names,
             reference,
             field.to_owned(),
             Problem::UnknownInstance,
-        )?;
+        )
+    }
+
+    /// An `instance` target: the instance's only interface.
+    fn instance_target(&mut self, reference: &Spanned<String>, field: &str) -> Option<usize> {
+        let inst = self.instance_ref(reference, field)?;
         let count = self
             .enis
             .iter()

@@ -388,7 +388,7 @@ impl Dataplane {
                 }
                 let at = Node::Eni(e);
                 let hop = self.route(at, eni.route_table, dst, &ip, mode)?;
-                (Some(at), hop)
+                (Some(at), Some(hop))
             }
             Port::Host(h) => {
                 if ip.src != self.tables.host_addrs[h.index()] {
@@ -483,7 +483,7 @@ impl Dataplane {
         dst: Dst,
         ip: &Ipv4Header,
         mode: &mut Mode<'_>,
-    ) -> Result<Option<Hop>, DropReason> {
+    ) -> Result<Hop, DropReason> {
         let route = self.tables.route_tables[table.index()]
             .lookup(ip.dst)
             .ok_or(DropReason::NoRoute)?;
@@ -501,7 +501,6 @@ impl Dataplane {
             dst,
             ip,
         )
-        .map(Some)
     }
 
     /// The internet gateway's MTU: a packet larger than 1500 bytes with DF set is
@@ -591,18 +590,9 @@ impl Dataplane {
         mode: &mut Mode<'_>,
     ) -> Result<Hop, Verdict> {
         natgw::supported(ip, f)?;
-        let nat = self.topology.nat_gateway(n);
-        let (subnet, connectivity) = (nat.subnet, nat.connectivity);
-        let (vpc, table_id) = {
-            let s = self.topology.subnet(subnet);
-            (s.vpc, s.route_table)
-        };
-        let dst = destination::classify(&self.tables, vpc, ip.dst)?;
-        let hop = self
-            .route(Node::Nat(n), table_id, dst, ip, mode)?
-            .ok_or(DropReason::NoRoute)?;
+        let hop = self.nat_route(n, ip, mode)?;
         if let Hop::Igw(_) = hop {
-            if connectivity == NatConnectivity::Private {
+            if self.topology.nat_gateway(n).connectivity == NatConnectivity::Private {
                 return Err(DropReason::NatPrivateToIgw.into());
             }
             self.mtu(now, origin, pkt, ip)?;
@@ -686,12 +676,19 @@ impl Dataplane {
             before,
             after: Some((addr, port)),
         });
+        Ok(self.nat_route(n, ip, mode)?)
+    }
+
+    /// Stages 3, 5 and 6 for a packet NAT gateway `n` sends on: its subnet's route table.
+    fn nat_route(
+        &self,
+        n: NatGatewayId,
+        ip: &Ipv4Header,
+        mode: &mut Mode<'_>,
+    ) -> Result<Hop, DropReason> {
         let s = self.topology.subnet(self.topology.nat_gateway(n).subnet);
-        let (vpc, table_id) = (s.vpc, s.route_table);
-        let dst = destination::classify(&self.tables, vpc, ip.dst)?;
-        Ok(self
-            .route(Node::Nat(n), table_id, dst, ip, mode)?
-            .ok_or(DropReason::NoRoute)?)
+        let dst = destination::classify(&self.tables, s.vpc, ip.dst)?;
+        self.route(Node::Nat(n), s.route_table, dst, ip, mode)
     }
 
     /// Stages 9-12 between two places of a VPC: the sender's security group (if it is

@@ -273,13 +273,7 @@ impl<'a> Checker<'_, 'a, '_> {
 
     /// The `eth0` of the instance `reference` names.
     fn eth0(&mut self, reference: &Spanned<String>, field: &str) -> Option<usize> {
-        let inst: InstanceId = lookup(
-            self.r,
-            &self.instance_names,
-            reference,
-            field.to_owned(),
-            Problem::UnknownInstance,
-        )?;
+        let inst = self.instance_ref(reference, field)?;
         self.enis
             .iter()
             .position(|e| e.instance == inst.index() && e.device_index == 0)
