@@ -485,14 +485,7 @@ fn larger_than_1500_with_df_gets_fragmentation_needed() {
     assert_eq!(dp.nat_mappings(NAT, T0).len(), 0, "nothing was translated");
     // Without DF it passes.
     let mut no_df = big.clone();
-    no_df[6] = 0;
-    let c = checksum::internet(&{
-        let mut h = no_df[..20].to_vec();
-        h[10] = 0;
-        h[11] = 0;
-        h
-    });
-    no_df[10..12].copy_from_slice(&c.to_be_bytes());
+    set_frag(&mut no_df, false, 0);
     let (v, _) = send(&mut dp, T0, APP, &no_df);
     assert_eq!(v, to_host());
 }
@@ -506,14 +499,7 @@ fn other_protocols_and_tcp_fragments_are_not_translated() {
         Verdict::Drop(DropReason::NatUnsupportedProtocol)
     );
     let mut frag = tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1, 0);
-    frag[6] = 0x20; // MF, offset 0: a first fragment
-    let c = checksum::internet(&{
-        let mut h = frag[..20].to_vec();
-        h[10] = 0;
-        h[11] = 0;
-        h
-    });
-    frag[10..12].copy_from_slice(&c.to_be_bytes());
+    set_frag(&mut frag, true, 0); // a first fragment
     assert_eq!(
         send(&mut dp, T0, APP, &frag).0,
         Verdict::Drop(DropReason::NatFragment)
