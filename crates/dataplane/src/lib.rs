@@ -16,6 +16,7 @@ mod destination;
 #[cfg(test)]
 mod firewall_tests;
 pub mod flowlog;
+pub mod flowtable;
 mod frag;
 mod icmp_error;
 #[cfg(test)]
