@@ -617,6 +617,24 @@ connectivity = "private"
     }
 
     #[test]
+    fn edits_keep_the_table_limits() {
+        let src =
+            crate::DEMO_TOML.to_owned() + "\n[limits]\nconntrack_per_eni = 1000\nfragments = 7\n";
+        let mut t = crate::parse(&src, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let limits = t.limits;
+        assert_eq!(limits.conntrack_per_eni, 1000);
+        assert_eq!(limits.fragments, 7);
+        t.delete_nat_gateway("nat-a").unwrap();
+        t.detach_internet_gateway("igw").unwrap();
+        t.attach_internet_gateway("igw", "demo").unwrap();
+        t.allocate_address(ip("198.51.100.40")).unwrap();
+        t.associate_address(ip("198.51.100.40"), "db").unwrap();
+        t.disassociate_address(ip("198.51.100.40")).unwrap();
+        t.release_address(ip("198.51.100.40")).unwrap();
+        assert_eq!(t.limits, limits);
+    }
+
+    #[test]
     fn errors_read_as_sentences() {
         let shown: Vec<String> = [
             EditError::NatGatewayDeleted("nat-a".into()),

@@ -440,6 +440,18 @@ pub enum Problem {
         /// The highest allowed value.
         max: u32,
     },
+    /// A `[limits]` value outside what vpcd allows.
+    #[error("{value} is out of range: vpcd allows {min} to {max} {what}")]
+    LimitOutOfRange {
+        /// As written.
+        value: i64,
+        /// The lowest allowed value.
+        min: usize,
+        /// The highest allowed value.
+        max: usize,
+        /// What the limit counts, e.g. "tracked flows per network interface".
+        what: &'static str,
+    },
     /// A NACL rule number outside 1..32766.
     #[error("{0} is not a NACL rule number (1 to 32766; 32767 is the implicit deny rule `*`)")]
     NaclRuleNumberOutOfRange(i64),

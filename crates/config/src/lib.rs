@@ -1,8 +1,8 @@
 //! vpcd's configuration: a TOML file describing VPCs, subnets, route tables,
 //! instances, security groups, network ACLs, flow logs, internet and NAT gateways,
-//! Elastic IPs and the hosts of the emulated internet, parsed into raw types and then
-//! validated into a [`Topology`]. [`edit`] changes a running topology (the control
-//! socket's gateway and Elastic IP commands).
+//! Elastic IPs, the hosts of the emulated internet and the sizes of the dataplane's
+//! tables, parsed into raw types and then validated into a [`Topology`]. [`edit`]
+//! changes a running topology (the control socket's gateway and Elastic IP commands).
 //!
 //! Errors name the file, line, column and field path, e.g.
 //! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.

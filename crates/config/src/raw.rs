@@ -36,6 +36,9 @@ pub(crate) struct RawConfig {
     pub nat_gateway: Vec<RawNatGateway>,
     #[serde(default)]
     pub internet_host: Vec<RawInternetHost>,
+    /// `[limits]`: the sizes of the dataplane's tables.
+    #[serde(default)]
+    pub limits: Option<RawLimits>,
 }
 
 /// `[[vpc]]`
@@ -339,4 +342,22 @@ pub(crate) struct RawNatGateway {
 pub(crate) struct RawInternetHost {
     pub name: Spanned<String>,
     pub address: Spanned<String>,
+}
+
+/// `[limits]`: the sizes of the dataplane's bounded tables; every key optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    /// Tracked flows per network interface.
+    #[serde(default)]
+    pub conntrack_per_eni: Option<Spanned<i64>>,
+    /// Translations per NAT gateway.
+    #[serde(default)]
+    pub nat_per_gateway: Option<Spanned<i64>>,
+    /// Fragmented datagrams remembered for their later fragments.
+    #[serde(default)]
+    pub fragments: Option<Spanned<i64>>,
+    /// Distinct records per flow log per aggregation interval.
+    #[serde(default)]
+    pub flow_log_records: Option<Spanned<i64>>,
 }

@@ -10,7 +10,8 @@
 //! emulated internet are validated too: every public address is unique and lies in a
 //! documentation range ([`crate::addressing::PUBLIC_RANGES`]), a route to an internet
 //! gateway names the one attached to its VPC, and a public NAT gateway has 1 to 8
-//! Elastic IPs, each paired with one of its private addresses.
+//! Elastic IPs, each paired with one of its private addresses. The sizes of the
+//! dataplane's tables ([`TableLimits`]) are each within their allowed range.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -120,6 +121,50 @@ pub struct Topology {
     pub elastic_ips: Vec<ElasticIp>,
     /// The hosts of the emulated internet, in file order.
     pub internet_hosts: Vec<InternetHost>,
+    /// The sizes of the dataplane's tables (`[limits]`; the defaults if absent).
+    pub limits: TableLimits,
+}
+
+/// The sizes of the dataplane's bounded tables (`[limits]`). The defaults are the
+/// dataplane's own; each value is at least 1 and at most its `*_RANGE`'s upper end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableLimits {
+    /// Tracked flows per network interface (its connection table); default 65,536. A
+    /// new flow that finds the table full evicts the oldest unreplied flow, or is
+    /// dropped (`conntrack-full`) if there is none.
+    pub conntrack_per_eni: usize,
+    /// Translations per NAT gateway; default 262,144. A new connection that finds the
+    /// table full is dropped (`nat-table-full`).
+    pub nat_per_gateway: usize,
+    /// Fragmented datagrams whose first fragment's verdict is remembered for their
+    /// later fragments; default 4096. When the table is full the oldest is replaced.
+    pub fragments: usize,
+    /// Distinct records per flow log per aggregation interval; default 10,000. Past
+    /// it, new flows are not logged and their interface gets a SKIPDATA record.
+    pub flow_log_records: usize,
+}
+
+impl TableLimits {
+    /// The allowed range of `conntrack_per_eni`.
+    pub const CONNTRACK_PER_ENI_RANGE: (usize, usize) = (1, 16_777_216);
+    /// The allowed range of `nat_per_gateway`.
+    pub const NAT_PER_GATEWAY_RANGE: (usize, usize) = (1, 16_777_216);
+    /// The allowed range of `fragments`.
+    pub const FRAGMENTS_RANGE: (usize, usize) = (1, 1_048_576);
+    /// The allowed range of `flow_log_records`.
+    pub const FLOW_LOG_RECORDS_RANGE: (usize, usize) = (1, 1_000_000);
+}
+
+impl Default for TableLimits {
+    /// The dataplane's defaults (`vpc_dataplane::Limits::default()`).
+    fn default() -> Self {
+        TableLimits {
+            conntrack_per_eni: 65_536,
+            nat_per_gateway: 262_144,
+            fragments: 4096,
+            flow_log_records: 10_000,
+        }
+    }
 }
 
 /// A VPC.

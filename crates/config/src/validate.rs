@@ -20,6 +20,8 @@
 //!   timeouts, flow logs: see [`security`].
 //! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
 //!   [`gateways`].
+//! - Table limits (`[limits]`): each 1 to its maximum, the dataplane's defaults when
+//!   omitted: see [`limits`].
 //!
 //! Checks go on after a problem so that one run reports everything it can; checks that
 //! depend on a broken item are skipped instead of cascading.
@@ -37,6 +39,7 @@ use crate::security::*;
 use crate::topology::*;
 
 mod gateways;
+mod limits;
 mod security;
 
 /// AWS's size range for VPC and subnet blocks.
@@ -97,6 +100,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         nacl_association: HashMap::new(),
         flow_logs: Vec::new(),
         gw: gateways::Gateways::default(),
+        limits: TableLimits::default(),
     };
     c.vpcs();
     c.subnets();
@@ -109,6 +113,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.network_acls();
     c.interface_security();
     c.flow_logs();
+    c.table_limits();
     c.build()
 }
 
@@ -154,6 +159,8 @@ struct Checker<'c, 'a, 's> {
     flow_logs: Vec<Option<FlowLog>>,
     /// Internet and NAT gateways, Elastic IPs and internet hosts.
     gw: gateways::Gateways<'a>,
+    /// The checked `[limits]` (defaults for what is omitted or broken).
+    limits: TableLimits,
 }
 
 /// Who holds a private address: an interface or a NAT gateway (by index).
@@ -891,6 +898,7 @@ impl<'a> Checker<'_, 'a, '_> {
             nat_gateways,
             elastic_ips,
             internet_hosts,
+            limits: self.limits,
         })
     }
 }

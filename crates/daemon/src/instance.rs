@@ -53,12 +53,15 @@ struct DevicePlan {
 #[derive(Debug, Clone)]
 pub struct Plan {
     devices: Vec<DevicePlan>,
+    /// Open them with virtio-net headers and offloads (checksum, TSO4/6, USO4/6 where
+    /// the kernel has them).
+    offload: bool,
 }
 
 impl Plan {
     /// Instance `id`: one device per ENI, MTU 9001, the subnet's prefix, a default
-    /// route via the subnet router.
-    pub fn instance(topology: &Topology, id: InstanceId) -> Plan {
+    /// route via the subnet router; offloads if `offload`.
+    pub fn instance(topology: &Topology, id: InstanceId, offload: bool) -> Plan {
         let devices = topology
             .instance(id)
             .enis
@@ -77,13 +80,14 @@ impl Plan {
                 }
             })
             .collect();
-        Plan { devices }
+        Plan { devices, offload }
     }
 
     /// Internet host `id`: `eth0`, MTU 1500, its address as a /32, a default route on
-    /// the device.
-    pub fn host(topology: &Topology, id: HostId) -> Plan {
+    /// the device; offloads if `offload`.
+    pub fn host(topology: &Topology, id: HostId, offload: bool) -> Plan {
         Plan {
+            offload,
             devices: vec![DevicePlan {
                 device: "eth0".to_owned(),
                 mtu: INTERNET_MTU,
@@ -123,18 +127,18 @@ pub fn build(
     let marker = owner.marker();
     let rt = rt.clone();
     owner.intend(namespace)?;
-    let (identity, devices) = netns::create(namespace, move || setup(&plan.devices, &marker, &rt))?;
+    let (identity, devices) = netns::create(namespace, move || setup(&plan, &marker, &rt))?;
     owner.created(namespace);
     Ok(Built { identity, devices })
 }
 
 /// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices, addresses
 /// and routes.
-fn setup(plans: &[DevicePlan], marker: &str, rt: &Handle) -> Result<Vec<SyncDevice>, SetupError> {
+fn setup(plan: &Plan, marker: &str, rt: &Handle) -> Result<Vec<SyncDevice>, SetupError> {
     netns::with_netlink(rt, async |netlink| {
         mark(netlink, marker).await?;
-        let devices = make_devices(plans)?;
-        configure(netlink, plans).await?;
+        let devices = make_devices(&plan.devices, plan.offload)?;
+        configure(netlink, &plan.devices).await?;
         Ok(devices)
     })
 }
@@ -154,7 +158,7 @@ async fn mark(nl: &Netlink, marker: &str) -> Result<(), SetupError> {
         .map_err(SetupError::netlink("mark and bring up lo"))
 }
 
-fn make_devices(plans: &[DevicePlan]) -> Result<Vec<SyncDevice>, SetupError> {
+fn make_devices(plans: &[DevicePlan], offload: bool) -> Result<Vec<SyncDevice>, SetupError> {
     // IPv6 is not part of the VPC (nor of the emulated internet) yet; without this the
     // kernel sends router solicitations and MLD reports on every device.
     // /proc/sys/net follows the thread's namespace. Must precede device creation.
@@ -168,6 +172,7 @@ fn make_devices(plans: &[DevicePlan]) -> Result<Vec<SyncDevice>, SetupError> {
             .name(&p.device)
             .layer(Layer::L3)
             .packet_information(false)
+            .offload(offload)
             .mtu(p.mtu)
             .inherit_enable_state()
             .build_sync()

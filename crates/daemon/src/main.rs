@@ -15,6 +15,7 @@ mod netns;
 mod owner;
 mod report;
 mod state;
+mod vnet;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -66,6 +67,11 @@ enum Command {
         /// Directory for flow-log files whose `log_destination` is a relative path.
         #[arg(long, value_name = "DIR", default_value = DEFAULT_FLOW_LOG_DIR)]
         flow_log_dir: PathBuf,
+        /// Open the TUN devices without virtio-net headers: no checksum offload and no
+        /// superpackets, one packet of at most the MTU per read and write (slower; for
+        /// comparison, see docs/offloads.md).
+        #[arg(long)]
+        no_offload: bool,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -93,6 +99,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
             netns_prefix,
             control_socket,
             flow_log_dir,
+            no_offload,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -106,9 +113,10 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 .thread_name("vpcd")
                 .build()
                 .context("start the async runtime")?;
-            let paths = Paths {
+            let paths = Options {
                 socket: control_socket,
                 flow_log_dir,
+                offload: !no_offload,
             };
             runtime.block_on(run(config.as_deref(), &netns_prefix, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -152,16 +160,18 @@ fn summary(t: &Topology) -> String {
     .join(", ")
 }
 
-/// Where the daemon puts files.
+/// Where the daemon puts files, and how it opens devices.
 #[derive(Debug)]
-struct Paths {
+struct Options {
     /// The control socket.
     socket: PathBuf,
     /// The base of relative flow-log destinations.
     flow_log_dir: PathBuf,
+    /// Open TUN devices with virtio-net headers and offloads.
+    offload: bool,
 }
 
-async fn run(config: Option<&Path>, prefix: &str, paths: &Paths) -> anyhow::Result<()> {
+async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Result<()> {
     let socket = paths.socket.as_path();
     if !nix::unistd::geteuid().is_root() {
         bail!("vpcd run must run as root: it creates network namespaces and TUN devices");
@@ -239,7 +249,7 @@ async fn start(
     topology: Topology,
     config_name: String,
     prefix: &str,
-    paths: &Paths,
+    paths: &Options,
 ) -> anyhow::Result<(Arc<Shared>, Arc<FlowLogOutput>, Vec<JoinHandle<()>>)> {
     let names: Vec<String> = topology
         .instances
@@ -252,10 +262,22 @@ async fn start(
         .map(|h| format!("{prefix}{}", h.name))
         .collect();
     let built = tokio::task::block_in_place(|| {
-        build_all(&topology, &names, &host_names, owner, &Handle::current())
+        build_all(
+            &topology,
+            (&names, &host_names),
+            paths.offload,
+            owner,
+            &Handle::current(),
+        )
     })?;
-    let (shared, devices, watched) =
-        start_dataplane(topology, config_name, names, host_names, built)?;
+    let (shared, devices, watched) = start_dataplane(
+        topology,
+        config_name,
+        names,
+        host_names,
+        built,
+        paths.offload,
+    )?;
     let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
     for (_, path) in writer.paths() {
         println!("flow log: {}", path.display());
@@ -293,8 +315,8 @@ struct BuiltNode {
 /// each namespace in `owner`.
 fn build_all(
     topology: &Topology,
-    names: &[String],
-    host_names: &[String],
+    (names, host_names): (&[String], &[String]),
+    offload: bool,
     owner: &mut Ownership,
     rt: &Handle,
 ) -> anyhow::Result<Vec<BuiltNode>> {
@@ -302,7 +324,7 @@ fn build_all(
     for (i, name) in names.iter().enumerate() {
         let id = InstanceId(i as u32);
         let inst = topology.instance(id);
-        let built = instance::build(Plan::instance(topology, id), name, owner, rt)
+        let built = instance::build(Plan::instance(topology, id, offload), name, owner, rt)
             .with_context(|| format!("instance {} (namespace {name})", inst.name))?;
         let enis: Vec<String> = inst
             .enis
@@ -331,7 +353,7 @@ fn build_all(
     for (i, name) in host_names.iter().enumerate() {
         let id = HostId(i as u32);
         let host = topology.internet_host(id);
-        let built = instance::build(Plan::host(topology, id), name, owner, rt)
+        let built = instance::build(Plan::host(topology, id, offload), name, owner, rt)
             .with_context(|| format!("internet host {} (namespace {name})", host.name))?;
         println!(
             "internet host {}: namespace {name}, eth0 {}",
@@ -354,6 +376,7 @@ fn start_dataplane(
     names: Vec<String>,
     host_names: Vec<String>,
     built: Vec<BuiltNode>,
+    offload: bool,
 ) -> anyhow::Result<Started> {
     let ports = topology.enis.len() + topology.internet_hosts.len();
     let mut writers: Vec<Option<OwnedFd>> = (0..ports).map(|_| None).collect();
@@ -388,6 +411,7 @@ fn start_dataplane(
         names,
         host_names,
         writers,
+        offload,
     ));
     Ok((shared, readers, watched))
 }

@@ -2,13 +2,16 @@
 //! side of every port's TUN device (every ENI's and every internet host's), and per-port
 //! link state and write errors.
 
+use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
 use vpc_config::Topology;
-use vpc_dataplane::{Dataplane, Port, Time};
+use vpc_dataplane::{Dataplane, PacketBuf, Port, Time};
+
+use crate::vnet;
 
 /// State shared by the forwarding, watchdog and control tasks.
 #[derive(Debug)]
@@ -31,19 +34,22 @@ pub struct Shared {
     /// Per port: a duplicate of its TUN descriptor, written with plain non-blocking
     /// writes.
     writers: Vec<OwnedFd>,
+    /// Whether the devices were opened with virtio-net headers (offloads).
+    offload: bool,
     epoch: Instant,
     epoch_unix: SystemTime,
 }
 
 impl Shared {
     /// Shared state for `topology`; `writers` is indexed by [`Shared::slot`] (every ENI,
-    /// then every internet host).
+    /// then every internet host); `offload`: the devices carry virtio-net headers.
     pub fn new(
         topology: Topology,
         config_name: String,
         namespaces: Vec<String>,
         host_namespaces: Vec<String>,
         writers: Vec<OwnedFd>,
+        offload: bool,
     ) -> Self {
         let n = topology.enis.len() + topology.internet_hosts.len();
         Shared {
@@ -55,6 +61,7 @@ impl Shared {
             down: Mutex::new(vec![None; n]),
             tx_errors: (0..n).map(|_| AtomicU64::new(0)).collect(),
             writers,
+            offload,
             epoch: Instant::now(),
             epoch_unix: SystemTime::now(),
         }
@@ -95,10 +102,23 @@ impl Shared {
         vpc_dataplane::trace::port_name(&self.topology, port)
     }
 
-    /// Writes one packet to port `to` without blocking; a failure is counted.
-    pub fn transmit(&self, to: Port, packet: &[u8]) {
+    /// Whether the devices carry virtio-net headers (offloads on).
+    pub fn offload(&self) -> bool {
+        self.offload
+    }
+
+    /// Writes one packet to port `to` without blocking, with its virtio-net header if
+    /// offloads are on; a failure is counted.
+    pub fn transmit(&self, to: Port, pkt: &PacketBuf) {
         let slot = Self::slot(&self.topology, to);
-        if nix::unistd::write(&self.writers[slot], packet).is_err() {
+        let fd = &self.writers[slot];
+        let sent = if self.offload {
+            let hdr = vnet::encode(pkt.offload(), pkt.as_bytes());
+            nix::sys::uio::writev(fd, &[IoSlice::new(&hdr), IoSlice::new(pkt.as_bytes())])
+        } else {
+            nix::unistd::write(fd, pkt.as_bytes())
+        };
+        if sent.is_err() {
             self.tx_errors[slot].fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -144,19 +144,21 @@ impl Counters {
             .sum()
     }
 
-    /// Records one packet read from `from` with `len_in` bytes, and its verdict; the
-    /// packet now has `len_out` bytes.
-    pub(crate) fn record(&mut self, from: Port, len_in: usize, verdict: Verdict, len_out: usize) {
+    /// Records one packet read from `from` and its verdict. A packet that stands for `(packets, bytes)` on the wire (a superpacket for each
+    /// of its segments) came from `from`; `len_out` bytes went out if the verdict sends
+    /// something (the forwarded packet's own wire bytes, or a reply's length).
+    pub(crate) fn record(&mut self, from: Port, wire: (u64, u64), verdict: Verdict, len_out: u64) {
+        let (packets, bytes) = wire;
         let rx = self.port_mut(from);
-        rx.rx_packets += 1;
-        rx.rx_bytes += len_in as u64;
+        rx.rx_packets += packets;
+        rx.rx_bytes += bytes;
         match verdict {
-            Verdict::Drop(reason) => rx.drops[reason.index()] += 1,
+            Verdict::Drop(reason) => rx.drops[reason.index()] += packets,
             Verdict::Reply {
                 reply: Reply::IcmpError { cause },
                 ..
             } => {
-                rx.drops[cause.index()] += 1;
+                rx.drops[cause.index()] += packets;
                 self.router.icmp_errors_sent += 1;
             }
             Verdict::Reply {
@@ -166,13 +168,17 @@ impl Counters {
             Verdict::Reply {
                 reply: Reply::TcpReset { cause },
                 ..
-            } => rx.drops[cause.index()] += 1,
+            } => rx.drops[cause.index()] += packets,
             Verdict::Forward { .. } => {}
         }
         if let Verdict::Forward { to } | Verdict::Reply { to, .. } = verdict {
             let tx = self.port_mut(to);
-            tx.tx_packets += 1;
-            tx.tx_bytes += len_out as u64;
+            tx.tx_packets += if let Verdict::Forward { .. } = verdict {
+                packets
+            } else {
+                1
+            };
+            tx.tx_bytes += len_out;
         }
     }
 }

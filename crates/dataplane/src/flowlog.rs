@@ -93,6 +93,9 @@ pub(crate) struct PacketRecord {
     pub src_port: u16,
     /// The tuple's destination port (zeroed like `src_port`).
     pub dst_port: u16,
+    /// Packets on the wire: 1, or the segments of a superpacket.
+    pub packets: u32,
+    /// Bytes on the wire (of all segments).
     pub bytes: u32,
     pub tcp_flags: u8,
     pub action: Action,
@@ -393,7 +396,7 @@ impl FlowLogs {
             };
             *flags |= SEEN;
             if let Some(a) = log.records.get_mut(&key) {
-                a.packets += 1;
+                a.packets += u64::from(p.packets);
                 a.bytes += u64::from(p.bytes);
                 a.first = a.first.min(now);
                 a.last = a.last.max(now);
@@ -402,7 +405,7 @@ impl FlowLogs {
                 log.records.insert(
                     key,
                     Acc {
-                        packets: 1,
+                        packets: u64::from(p.packets),
                         bytes: u64::from(p.bytes),
                         first: now,
                         last: now,
@@ -672,6 +675,7 @@ mod tests {
             dst: Ipv4Addr::new(10, 0, 2, 10),
             src_port: 43122,
             dst_port: 8080,
+            packets: 1,
             bytes,
             tcp_flags: flags,
             action: Action::Accept,
@@ -687,6 +691,7 @@ mod tests {
             dst: dst.into(),
             src_port: 7,
             dst_port: 7,
+            packets: 1,
             bytes: 84,
             tcp_flags: 0,
             action,

@@ -7,6 +7,7 @@ use vpc_config::ConntrackTimeouts;
 
 use crate::conntrack::{ConnTable, Lookup};
 use crate::l4::{self, Facts};
+use crate::offload::Shape;
 use crate::packet::PacketBuf;
 use crate::sanity;
 use crate::time::Time;
@@ -21,7 +22,9 @@ impl FlowFacts {
     pub fn parse(pkt: &[u8]) -> Option<FlowFacts> {
         let mut buf = PacketBuf::from_bytes(pkt);
         let (ip, _) = sanity::check(&mut buf).ok()?;
-        l4::parse(buf.as_bytes(), &ip).ok().map(FlowFacts)
+        l4::parse(buf.as_bytes(), &ip, Shape::PLAIN)
+            .ok()
+            .map(FlowFacts)
     }
 }
 

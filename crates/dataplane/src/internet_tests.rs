@@ -111,7 +111,7 @@ name = "internet"
 address = "203.0.113.10"
 "#;
 
-fn topology() -> Topology {
+pub(crate) fn topology() -> Topology {
     vpc_config::parse(TOPOLOGY, "test.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 

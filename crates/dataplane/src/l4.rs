@@ -30,6 +30,7 @@
 
 use std::net::Ipv4Addr;
 
+use crate::offload::Shape;
 use crate::verdict::DropReason;
 use crate::wire::ipv4::{self, Ipv4Header};
 use crate::wire::{checksum, icmp};
@@ -145,8 +146,13 @@ pub(crate) struct Facts {
     pub tuple: Tuple,
     /// The transport facts.
     pub l4: L4,
-    /// The IP datagram's total length (for counters and flow logs).
+    /// Bytes on the wire (for counters and flow logs): the IP datagram's total length,
+    /// or for a superpacket the sum of its segments'.
     pub len: u32,
+    /// Packets on the wire: 1, or the segments a superpacket stands for.
+    pub packets: u32,
+    /// The packet's offload metadata, checked (`offload`).
+    pub shape: Shape,
 }
 
 impl Facts {
@@ -174,7 +180,9 @@ impl Facts {
 
 /// Checks the transport header of `pkt` (a whole datagram whose IPv4 header `ip` was
 /// checked by `sanity`) and returns its facts, or the reason to drop it.
-pub(crate) fn parse(pkt: &[u8], ip: &Ipv4Header) -> Result<Facts, DropReason> {
+/// `shape` is the packet's checked offload metadata: a partial TCP checksum is not
+/// verified (the sender's kernel has not computed it; the receiver's completes it).
+pub(crate) fn parse(pkt: &[u8], ip: &Ipv4Header, shape: Shape) -> Result<Facts, DropReason> {
     if ip.frag_offset != 0 {
         return Err(DropReason::Fragment);
     }
@@ -191,7 +199,7 @@ pub(crate) fn parse(pkt: &[u8], ip: &Ipv4Header) -> Result<Facts, DropReason> {
     };
     let l4 = match ip.protocol {
         PROTO_TCP => {
-            let t = tcp(seg, ip, first_fragment)?;
+            let t = tcp(seg, ip, first_fragment || shape.partial)?;
             (tuple.src_port, tuple.dst_port) = ports(seg);
             L4::Tcp(t)
         }
@@ -209,10 +217,13 @@ pub(crate) fn parse(pkt: &[u8], ip: &Ipv4Header) -> Result<Facts, DropReason> {
         }
         _ => L4::Other,
     };
+    let (packets, len) = shape.wire(ip.total_len);
     Ok(Facts {
         tuple,
         l4,
-        len: u32::try_from(ip.total_len).unwrap_or(u32::MAX),
+        len: u32::try_from(len).unwrap_or(u32::MAX),
+        packets: u32::try_from(packets).unwrap_or(u32::MAX),
+        shape,
     })
 }
 
@@ -237,8 +248,9 @@ fn ports(seg: &[u8]) -> (u16, u16) {
     (be16(seg, 0), be16(seg, 2))
 }
 
-/// Checks a TCP segment (rows 19, 25, 26).
-fn tcp(seg: &[u8], ip: &Ipv4Header, first_fragment: bool) -> Result<TcpFacts, DropReason> {
+/// Checks a TCP segment (rows 19, 25, 26); the checksum unless `unverifiable` (a first
+/// fragment's covers bytes not here; a partial one is not computed yet).
+fn tcp(seg: &[u8], ip: &Ipv4Header, unverifiable: bool) -> Result<TcpFacts, DropReason> {
     if seg.len() < TCP_MIN_HEADER {
         return Err(DropReason::L4Truncated);
     }
@@ -246,7 +258,7 @@ fn tcp(seg: &[u8], ip: &Ipv4Header, first_fragment: bool) -> Result<TcpFacts, Dr
     if header_len < TCP_MIN_HEADER || header_len > seg.len() {
         return Err(DropReason::TcpBadHeader);
     }
-    if !first_fragment && !tcp_checksum_verifies(seg, ip) {
+    if !unverifiable && !tcp_checksum_verifies(seg, ip) {
         return Err(DropReason::TcpBadChecksum);
     }
     let flags = seg[13] & 0x3f;
@@ -495,7 +507,7 @@ mod tests {
     fn run(bytes: &[u8]) -> Result<Facts, DropReason> {
         let mut buf = PacketBuf::from_bytes(bytes);
         let (ip, _) = sanity::check(&mut buf).unwrap_or_else(|r| panic!("sanity: {r:?}"));
-        parse(buf.as_bytes(), &ip)
+        parse(buf.as_bytes(), &ip, Shape::PLAIN)
     }
 
     /// `bytes` with the IP total length set to its length and the IP checksum (and for
@@ -898,9 +910,9 @@ mod tests {
                 more_fragments,
                 dont_fragment: false,
             };
-            let _ = parse(&pkt, &ip);
+            let _ = parse(&pkt, &ip, Shape::PLAIN);
             // Inconsistent lengths too.
-            let _ = parse(&pkt[..10], &ip);
+            let _ = parse(&pkt[..10], &ip, Shape::PLAIN);
         }
     }
 }

@@ -25,6 +25,9 @@ mod l4;
 pub mod nacl;
 mod nat;
 mod natgw;
+mod offload;
+#[cfg(test)]
+mod offload_tests;
 mod packet;
 mod pipeline;
 pub mod route;
@@ -45,7 +48,7 @@ mod xlate;
 pub use conntrack::{ConntrackStats, FlowInfo};
 pub use counters::{Counters, EniCounters, NatMetrics, RouterCounters};
 pub use nat::NatMapping;
-pub use packet::PacketBuf;
+pub use packet::{Csum, Gso, Offload, PacketBuf};
 pub use pipeline::{Dataplane, Limits};
 pub use time::Time;
 pub use verdict::{DropReason, Port, Reply, Verdict};

@@ -60,6 +60,8 @@ mod tests {
             },
             l4: L4::Udp,
             len: 40,
+            packets: 1,
+            shape: crate::offload::Shape::PLAIN,
         }
     }
 

@@ -23,7 +23,7 @@
 
 use vpc_config::{
     EniId, HostId, NatConnectivity, NatGatewayId, RouteTableId, RouteTarget, RuleAction, SubnetId,
-    Topology, VpcId, addressing,
+    TableLimits, Topology, VpcId, addressing,
 };
 
 use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
@@ -37,7 +37,8 @@ use crate::l4::Facts;
 use crate::l4::L4;
 use crate::nat::rewrite::{self, End};
 use crate::nat::{NatConfig, NatMapping, NatTable, OutboundMiss};
-use crate::packet::PacketBuf;
+use crate::offload::{self, Shape};
+use crate::packet::{Offload, PacketBuf};
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
@@ -74,6 +75,18 @@ impl Default for Limits {
             nat_per_gateway: 262_144,
             fragments: 4096,
             flow_log_records: 10_000,
+        }
+    }
+}
+
+/// The table sizes a configuration's `[limits]` section sets.
+impl From<TableLimits> for Limits {
+    fn from(t: TableLimits) -> Self {
+        Limits {
+            conntrack_per_eni: t.conntrack_per_eni,
+            nat_per_gateway: t.nat_per_gateway,
+            fragments: t.fragments,
+            flow_log_records: t.flow_log_records,
         }
     }
 }
@@ -144,10 +157,10 @@ impl Mode<'_> {
 }
 
 impl Dataplane {
-    /// A dataplane for `topology` with default [`Limits`], every ENI up, `now` the start
-    /// of the flow logs' first aggregation interval.
+    /// A dataplane for `topology` with the table sizes of its `[limits]` section, every
+    /// ENI up, time zero the start of the flow logs' first aggregation interval.
     pub fn new(topology: &Topology) -> Self {
-        Self::with_limits(topology, Limits::default(), Time::ZERO)
+        Self::with_limits(topology, Limits::from(topology.limits), Time::ZERO)
     }
 
     /// A dataplane for `topology` with `limits`, every ENI up.
@@ -241,10 +254,20 @@ impl Dataplane {
     pub fn process(&mut self, now: Time, from: impl Into<Port>, pkt: &mut PacketBuf) -> Verdict {
         let from = from.into();
         let len_in = pkt.len();
-        let verdict = match self.stages(now, from, pkt, &mut Mode::Live) {
+        let mut shape = Shape::PLAIN;
+        let verdict = match self.stages(now, from, pkt, &mut shape, &mut Mode::Live) {
             Ok(v) | Err(v) => v,
         };
-        self.counters.record(from, len_in, verdict, pkt.len());
+        let len_out = match verdict {
+            Verdict::Reply { .. } => {
+                // The buffer holds a packet of the pipeline's own, checksums complete.
+                pkt.set_offload(Offload::default());
+                pkt.len() as u64
+            }
+            _ => shape.wire(pkt.len()).1,
+        };
+        self.counters
+            .record(from, shape.wire(len_in), verdict, len_out);
         verdict
     }
 
@@ -277,7 +300,8 @@ impl Dataplane {
         };
         let mut pkt = trace::build(src, dst, probe);
         let mut steps = Vec::new();
-        let verdict = match self.stages(now, from, &mut pkt, &mut Mode::Trace(&mut steps)) {
+        let (mode, mut shape) = (&mut Mode::Trace(&mut steps), Shape::PLAIN);
+        let verdict = match self.stages(now, from, &mut pkt, &mut shape, mode) {
             Ok(v) | Err(v) => v,
         };
         Trace {
@@ -300,19 +324,22 @@ impl Dataplane {
         now: Time,
         from: Port,
         pkt: &mut PacketBuf,
+        shape_out: &mut Shape,
         mode: &mut Mode<'_>,
     ) -> Result<Verdict, Verdict> {
         let (ip, trimmed) = sanity::check(pkt)?;
         if trimmed == Trimmed::Yes && mode.live() {
             self.counters.router.trailing_bytes_trimmed += 1;
         }
+        let shape = offload::check(pkt.offload(), pkt.as_bytes(), &ip)?;
+        *shape_out = shape;
         if ip.frag_offset != 0 {
             return self.later_fragment(now, from, pkt, &ip, mode);
         }
         let first_fragment = ip
             .more_fragments
             .then(|| DatagramKey::of(from, pkt.as_bytes(), &ip));
-        let verdict = self.walk(now, from, pkt, ip, mode)?;
+        let verdict = self.walk(now, from, pkt, ip, shape, mode)?;
         if let (Some(key), Verdict::Forward { to }, true) = (first_fragment, verdict, mode.live()) {
             let b = pkt.as_bytes();
             let addr = |at: usize| std::net::Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
@@ -353,11 +380,11 @@ impl Dataplane {
         if mode.live() {
             let mut header = *ip;
             if ip.src != sent.src {
-                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Src, sent.src, None);
+                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Src, sent.src, None, false);
                 header.src = sent.src;
             }
             if ip.dst != sent.dst {
-                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Dst, sent.dst, None);
+                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Dst, sent.dst, None, false);
             }
         }
         Ok(Verdict::Forward { to: sent.to })
@@ -370,6 +397,7 @@ impl Dataplane {
         from: Port,
         pkt: &mut PacketBuf,
         mut ip: Ipv4Header,
+        shape: Shape,
         mode: &mut Mode<'_>,
     ) -> Result<Verdict, Verdict> {
         let (mut at, mut next) = match from {
@@ -401,7 +429,7 @@ impl Dataplane {
         if let Err(cause) = ttl::check(&ip) {
             return Err(self.icmp_error(now, from, pkt, &ip, cause, icmp_error::TIME_EXCEEDED));
         }
-        let mut f = l4::parse(pkt.as_bytes(), &ip)?;
+        let mut f = l4::parse(pkt.as_bytes(), &ip, shape)?;
         for _ in 0..MAX_HOPS {
             let Some(hop) = next else {
                 // On the internet: to a host, or to the internet gateway owning the address.
@@ -416,7 +444,7 @@ impl Dataplane {
                     .tables
                     .private_of(ip.dst)
                     .ok_or(DropReason::InternetNoRoute)?;
-                self.mtu(now, from, pkt, &ip)?;
+                self.mtu(now, from, pkt, &ip, &f)?;
                 let public = ip.dst;
                 xlate::translate(pkt.as_bytes_mut(), &mut ip, &mut f, End::Dst, private, None);
                 mode.step(Step::InternetGateway {
@@ -447,7 +475,7 @@ impl Dataplane {
                         .tables
                         .public_of(vpc, ip.src)
                         .ok_or(DropReason::IgwNoPublicIp)?;
-                    self.mtu(now, from, pkt, &ip)?;
+                    self.mtu(now, from, pkt, &ip, &f)?;
                     let private = ip.src;
                     xlate::translate(pkt.as_bytes_mut(), &mut ip, &mut f, End::Src, public, None);
                     mode.step(Step::InternetGateway {
@@ -511,8 +539,11 @@ impl Dataplane {
         origin: Port,
         pkt: &mut PacketBuf,
         ip: &Ipv4Header,
+        f: &Facts,
     ) -> Result<(), Verdict> {
-        if ip.total_len <= natgw::INTERNET_MTU || !ip.dont_fragment {
+        // A superpacket fits if each of its segments does.
+        let len = f.shape.segment_len(ip.total_len);
+        if len <= natgw::INTERNET_MTU || !ip.dont_fragment {
             return Ok(());
         }
         Err(self.icmp_error(
@@ -595,7 +626,7 @@ impl Dataplane {
             if self.topology.nat_gateway(n).connectivity == NatConnectivity::Private {
                 return Err(DropReason::NatPrivateToIgw.into());
             }
-            self.mtu(now, origin, pkt, ip)?;
+            self.mtu(now, origin, pkt, ip, f)?;
         }
         let before = (f.tuple.src, f.tuple.src_port);
         let (addr, port) = match f.l4 {
@@ -835,6 +866,7 @@ impl Dataplane {
             dst: f.tuple.dst,
             src_port: f.tuple.src_port,
             dst_port: f.tuple.dst_port,
+            packets: f.packets,
             bytes: f.len,
             tcp_flags: f.tcp_flags(),
             action: if result.is_ok() {
@@ -1768,5 +1800,10 @@ private_ip = "10.0.1.20"
                 check_output(v, pkt.as_bytes());
             }
         }
+    }
+
+    #[test]
+    fn the_configurations_default_limits_are_the_dataplanes() {
+        assert_eq!(Limits::from(TableLimits::default()), Limits::default());
     }
 }

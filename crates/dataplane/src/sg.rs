@@ -218,6 +218,8 @@ mod tests {
                 wscale: None,
             }),
             len: 40,
+            packets: 1,
+            shape: crate::offload::Shape::PLAIN,
         }
     }
 
@@ -235,6 +237,8 @@ mod tests {
                 id: 7,
             },
             len: 28,
+            packets: 1,
+            shape: crate::offload::Shape::PLAIN,
         }
     }
 

@@ -160,6 +160,8 @@ drop_reasons! {
     Fragment = "fragment",
     /// A fragment reaching past byte 65,535 of its datagram (RFC 791; robustness row 20).
     FragmentOverflow = "fragment-overflow",
+    /// Offload metadata (virtio-net header) that does not fit the packet: a partial checksum not at the TCP/UDP checksum field, segmentation of a packet that is not TCP/UDP or of a fragment, a segment size of 0.
+    BadOffload = "bad-offload",
     /// The TCP, UDP or ICMP header is cut short (or a first fragment too short to hold the ports).
     L4Truncated = "l4-truncated",
     /// TCP data offset below 5 or past the end of the packet.

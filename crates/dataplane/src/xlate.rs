@@ -45,7 +45,7 @@ pub(crate) fn translate(
             }
         }
     } else {
-        rewrite::rewrite(pkt, ip, end, addr, port);
+        rewrite::rewrite(pkt, ip, end, addr, port, f.shape.partial);
         if let Some(p) = port {
             match (&mut f.l4, end) {
                 (L4::IcmpEcho { id, .. }, _) => {

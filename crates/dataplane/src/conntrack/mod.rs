@@ -576,7 +576,13 @@ mod tests {
             src_port: sp,
             dst_port: dp,
         };
-        Facts { tuple, l4, len: 40 }
+        Facts {
+            tuple,
+            l4,
+            len: 40,
+            packets: 1,
+            shape: crate::offload::Shape::PLAIN,
+        }
     }
 
     /// A TCP segment between A:40000 (`from_a`) and B:80.

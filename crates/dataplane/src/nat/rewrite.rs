@@ -127,13 +127,16 @@ fn set_addr(b: &mut [u8], at: usize, new: [u8; 4]) -> Option<[u8; 4]> {
     Some(old)
 }
 
-/// How a checksum field treats 0.
+/// How a checksum field is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// IPv4 header, TCP, ICMP: any value.
     Plain,
     /// UDP: 0 means "none" and stays 0; a computed 0 is sent as 0xFFFF.
     Udp,
+    /// A partial TCP/UDP checksum (offload): the field holds the pseudo-header sum, not
+    /// complemented, so the changes are added rather than subtracted.
+    Partial,
 }
 
 /// Applies `d` to the checksum at `at` in `b`, if it is within `b`; returns the old and
@@ -142,6 +145,15 @@ fn fix(b: &mut [u8], at: usize, d: Delta, kind: Kind) -> Option<(u16, u16)> {
     let old = get16(b, at)?;
     if kind == Kind::Udp && old == 0 {
         return None;
+    }
+    if kind == Kind::Partial {
+        let new = if d.0 == 0 {
+            old
+        } else {
+            fold(u32::from(old) + d.0)
+        };
+        set16(b, at, new)?;
+        return Some((old, new));
     }
     let mut new = d.apply(old);
     if kind == Kind::Udp && new == 0 {
@@ -173,7 +185,9 @@ fn transport<'a>(pkt: &'a mut [u8], ip: &Ipv4Header) -> Option<&'a mut [u8]> {
 /// `end` address changed from `old` to `new` and whose `end` port (echo identifier)
 /// becomes `port`; `covering` (if any) collects the changed words for a checksum that
 /// covers `seg` (the ICMP checksum of an error quoting it). Fields past the end of
-/// `seg` are left alone.
+/// `seg` are left alone. With `partial`, the TCP/UDP checksum field holds only the
+/// pseudo-header sum (offload): it follows the address, not the port.
+#[allow(clippy::too_many_arguments)]
 fn rewrite_transport(
     seg: &mut [u8],
     proto: u8,
@@ -181,6 +195,7 @@ fn rewrite_transport(
     old: [u8; 4],
     new: [u8; 4],
     port: Option<u16>,
+    partial: bool,
     mut covering: Option<&mut Delta>,
 ) {
     let mut note = |old: u16, new: u16| {
@@ -190,17 +205,24 @@ fn rewrite_transport(
     };
     match proto {
         PROTO_TCP | PROTO_UDP => {
-            let (at, kind) = if proto == PROTO_TCP {
-                (TCP_CHECKSUM, Kind::Plain)
+            let at = if proto == PROTO_TCP {
+                TCP_CHECKSUM
             } else {
-                (UDP_CHECKSUM, Kind::Udp)
+                UDP_CHECKSUM
+            };
+            let kind = match proto {
+                _ if partial => Kind::Partial,
+                PROTO_TCP => Kind::Plain,
+                _ => Kind::Udp,
             };
             let mut d = Delta::default();
             d.addr(old, new);
             if let Some(p) = port
                 && let Some(was) = set16(seg, end.port_at(), p)
             {
-                d.word(was, p);
+                if !partial {
+                    d.word(was, p);
+                }
                 note(was, p);
             }
             if let Some((was, now)) = fix(seg, at, d, kind) {
@@ -226,13 +248,15 @@ fn rewrite_transport(
 
 /// Rewrites `end`'s address to `addr` and, with `port`, its TCP/UDP port or its ICMP
 /// echo identifier, in a TCP, UDP or ICMP echo packet (or any other protocol, address
-/// only). `ip` is the packet's parsed header (as before the rewrite).
+/// only). `ip` is the packet's parsed header (as before the rewrite); `partial` says the
+/// TCP/UDP checksum is partial (offload, see `rewrite_transport`).
 pub(crate) fn rewrite(
     pkt: &mut [u8],
     ip: &Ipv4Header,
     end: End,
     addr: Ipv4Addr,
     port: Option<u16>,
+    partial: bool,
 ) {
     let new = addr.octets();
     let Some(old) = rewrite_ip_header(pkt, end, new) else {
@@ -242,7 +266,7 @@ pub(crate) fn rewrite(
         return;
     }
     if let Some(seg) = transport(pkt, ip) {
-        rewrite_transport(seg, ip.protocol, end, old, new, port, None);
+        rewrite_transport(seg, ip.protocol, end, old, new, port, partial, None);
     }
 }
 
@@ -301,6 +325,7 @@ pub(crate) fn rewrite_icmp_error(
                 old,
                 new,
                 port,
+                false,
                 Some(&mut icmp_delta),
             );
         }
@@ -456,7 +481,7 @@ mod tests {
     /// `pkt` after [`rewrite`].
     fn rewritten(pkt: &[u8], end: End, addr: Ipv4Addr, port: Option<u16>) -> Vec<u8> {
         let mut p = pkt.to_vec();
-        rewrite(&mut p, &header(pkt), end, addr, port);
+        rewrite(&mut p, &header(pkt), end, addr, port, false);
         p
     }
 
@@ -693,7 +718,7 @@ mod tests {
             for n in 0..=s.len() {
                 for end in [End::Src, End::Dst] {
                     let mut p = s[..n].to_vec();
-                    rewrite(&mut p, &ip, end, NAT, Some(7));
+                    rewrite(&mut p, &ip, end, NAT, Some(7), false);
                     let mut p = s[..n].to_vec();
                     rewrite_icmp_error(&mut p, &ip, end, NAT, Some(7));
                 }
@@ -703,7 +728,7 @@ mod tests {
         // past the IP header.
         let cut = &TCP_SYN[..30];
         let mut p = cut.to_vec();
-        rewrite(&mut p, &header(&TCP_SYN), End::Src, NAT, Some(1024));
+        rewrite(&mut p, &header(&TCP_SYN), End::Src, NAT, Some(1024), false);
         assert_eq!(p[20..22], [0x04, 0x00]);
         assert_eq!(p[22..], cut[22..]);
     }
