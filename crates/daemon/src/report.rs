@@ -167,6 +167,7 @@ pub fn counters(s: &Shared) -> CountersReport {
             "trailing-bytes-trimmed".to_owned(),
             c.router.trailing_bytes_trimmed,
         ),
+        ("superpackets".to_owned(), c.router.superpackets),
     ]);
     CountersReport {
         enis,

@@ -53,6 +53,9 @@ pub struct RouterCounters {
     pub icmp_errors_rate_limited: u64,
     /// Packets with bytes past their total length, trimmed and forwarded.
     pub trailing_bytes_trimmed: u64,
+    /// Superpackets read (offloads): packets that stood for more than one segment,
+    /// judged once (their segments are what the ENI and host counters count).
+    pub superpackets: u64,
 }
 
 /// A NAT gateway's CloudWatch metrics (AWS: nat-gateway-cloudwatch), as totals since

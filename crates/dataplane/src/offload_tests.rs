@@ -137,6 +137,7 @@ fn a_tcp_superpacket_crosses_both_gateways_whole_and_counts_as_its_segments() {
         6,
         &b[20..]
     ));
+    assert_eq!(dp.counters().router.superpackets, 1);
     // Three segments of 1040 bytes on the wire.
     let app = dp.counters().port(Port::Eni(APP));
     let host = dp.counters().port(Port::Host(INTERNET));

@@ -38,7 +38,7 @@ use crate::l4::L4;
 use crate::nat::rewrite::{self, End};
 use crate::nat::{NatConfig, NatMapping, NatTable, OutboundMiss};
 use crate::offload::{self, Shape};
-use crate::packet::{Offload, PacketBuf};
+use crate::packet::{Gso, Offload, PacketBuf};
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
@@ -333,6 +333,9 @@ impl Dataplane {
         }
         let shape = offload::check(pkt.offload(), pkt.as_bytes(), &ip)?;
         *shape_out = shape;
+        if shape.gso != Gso::None && mode.live() {
+            self.counters.router.superpackets += 1;
+        }
         if ip.frag_offset != 0 {
             return self.later_fragment(now, from, pkt, &ip, mode);
         }

@@ -68,8 +68,18 @@ impl Vpcd {
         Self::start_holding(tag, config)
     }
 
+    /// Like [`Vpcd::start`], with more arguments to `vpcd run`.
+    pub fn start_with(tag: &str, config: Option<&str>, args: &[&str]) -> Vpcd {
+        let _shared = STARTUP.read().unwrap_or_else(|p| p.into_inner());
+        Self::launch(tag, config, args)
+    }
+
     /// Like [`Vpcd::start`], for a test that holds [`exclusive_startup`].
     pub fn start_holding(tag: &str, config: Option<&str>) -> Vpcd {
+        Self::launch(tag, config, &[])
+    }
+
+    fn launch(tag: &str, config: Option<&str>, args: &[&str]) -> Vpcd {
         let prefix = format!("e2e-{tag}-");
         let tmp = std::env::temp_dir();
         let socket = tmp.join(format!("vpcd-e2e-{tag}-{}.sock", std::process::id()));
@@ -88,6 +98,7 @@ impl Vpcd {
         if let Some(c) = &config {
             cmd.arg("--config").arg(c);
         }
+        cmd.args(args);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
