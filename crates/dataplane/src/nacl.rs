@@ -9,10 +9,11 @@
 
 use std::net::Ipv4Addr;
 
-use vpc_config::{NaclRule, RuleAction};
+use vpc_config::{NaclRule, NetworkAclId, RuleAction, Topology};
 
+use crate::flowlog::Direction;
 use crate::l4::Facts;
-use crate::rule;
+use crate::rule::{Matcher, Probe};
 
 /// The entry that decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,20 +24,69 @@ pub struct NaclDecision {
     pub action: RuleAction,
 }
 
-/// Evaluates `rules` (sorted by number) for a packet whose remote address (source for
-/// inbound, destination for outbound) is `peer`.
-pub(crate) fn evaluate(rules: &[NaclRule], peer: Ipv4Addr, f: &Facts) -> NaclDecision {
+/// One entry, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    matcher: Matcher,
+    number: u16,
+    action: RuleAction,
+}
+
+/// The entries of `rules` (sorted by number), compiled, in the same order.
+pub(crate) fn compile(rules: &[NaclRule]) -> Vec<Entry> {
     rules
         .iter()
-        .find(|r| r.cidr.contains(&peer) && rule::matches(r.protocol, r.l4, f))
+        .map(|r| Entry {
+            matcher: Matcher::new(r.cidr, r.protocol, r.l4),
+            number: r.number,
+            action: r.action,
+        })
+        .collect()
+}
+
+/// Every network ACL of a topology, compiled: by ACL, its inbound then outbound entries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Nacls {
+    acls: Vec<[Vec<Entry>; 2]>,
+}
+
+impl Nacls {
+    /// The network ACLs of `t`.
+    pub fn compile(t: &Topology) -> Nacls {
+        let acls = t
+            .network_acls
+            .iter()
+            .map(|a| [compile(&a.ingress), compile(&a.egress)])
+            .collect();
+        Nacls { acls }
+    }
+
+    /// The entries of ACL `acl` for `direction`.
+    pub fn entries(&self, acl: NetworkAclId, direction: Direction) -> &[Entry] {
+        let i = match direction {
+            Direction::Ingress => 0,
+            Direction::Egress => 1,
+        };
+        &self.acls[acl.index()][i]
+    }
+}
+
+/// Evaluates `entries` (sorted by number) for a packet whose remote address (source for
+/// inbound, destination for outbound) is `peer`.
+pub(crate) fn evaluate(entries: &[Entry], peer: Ipv4Addr, f: &Facts) -> NaclDecision {
+    let probe = Probe::of(f);
+    let peer = u32::from(peer);
+    entries
+        .iter()
+        .find(|e| e.matcher.matches_peer(peer) && e.matcher.matches_l4(&probe))
         .map_or(
             NaclDecision {
                 rule: None,
                 action: RuleAction::Deny,
             },
-            |r| NaclDecision {
-                rule: Some(r.number),
-                action: r.action,
+            |e| NaclDecision {
+                rule: Some(e.number),
+                action: e.action,
             },
         )
 }
@@ -65,6 +115,10 @@ mod tests {
         }
     }
 
+    fn eval(rules: &[NaclRule], peer: Ipv4Addr, f: &Facts) -> NaclDecision {
+        evaluate(&compile(rules), peer, f)
+    }
+
     fn rule(number: u16, cidr: &str, action: RuleAction, l4: L4Match) -> NaclRule {
         NaclRule {
             number,
@@ -87,14 +141,14 @@ mod tests {
         ];
         let from = |a| udp_to(Ipv4Addr::new(10, 0, a, 5), 53);
         assert_eq!(
-            evaluate(&rules, Ipv4Addr::new(10, 0, 1, 5), &from(1)),
+            eval(&rules, Ipv4Addr::new(10, 0, 1, 5), &from(1)),
             NaclDecision {
                 rule: Some(100),
                 action: RuleAction::Deny
             }
         );
         assert_eq!(
-            evaluate(&rules, Ipv4Addr::new(10, 0, 2, 5), &from(2)),
+            eval(&rules, Ipv4Addr::new(10, 0, 2, 5), &from(2)),
             NaclDecision {
                 rule: Some(200),
                 action: RuleAction::Allow
@@ -102,7 +156,7 @@ mod tests {
         );
         // A custom NACL without rules denies everything with `*`.
         assert_eq!(
-            evaluate(&[], Ipv4Addr::new(10, 0, 2, 5), &from(2)),
+            eval(&[], Ipv4Addr::new(10, 0, 2, 5), &from(2)),
             NaclDecision {
                 rule: None,
                 action: RuleAction::Deny
@@ -119,8 +173,8 @@ mod tests {
             }),
         )];
         let peer = Ipv4Addr::new(1, 2, 3, 4);
-        assert_eq!(evaluate(&ports, peer, &udp_to(peer, 1023)).rule, None);
-        assert_eq!(evaluate(&ports, peer, &udp_to(peer, 1024)).rule, Some(10));
+        assert_eq!(eval(&ports, peer, &udp_to(peer, 1023)).rule, None);
+        assert_eq!(eval(&ports, peer, &udp_to(peer, 1024)).rule, Some(10));
     }
 
     proptest! {
@@ -165,7 +219,7 @@ mod tests {
                 r.cidr.contains(&peer) && proto_ok && port_ok
             });
             rules.sort_by_key(|r| r.number);
-            let got = evaluate(&rules, peer, &f);
+            let got = eval(&rules, peer, &f);
             prop_assert_eq!(got.rule, naive.map(|r| r.number));
             prop_assert_eq!(got.action, naive.map_or(RuleAction::Deny, |r| r.action));
         }

@@ -35,6 +35,7 @@ use crate::frag::{DatagramKey, Fragments};
 use crate::icmp_error::{self, RateLimit};
 use crate::l4::Facts;
 use crate::l4::L4;
+use crate::nacl::Nacls;
 use crate::nat::rewrite::{self, End};
 use crate::nat::{NatConfig, NatMapping, NatTable, OutboundMiss};
 use crate::offload::{self, Shape};
@@ -97,6 +98,8 @@ impl From<TableLimits> for Limits {
 pub struct Dataplane {
     tables: Tables,
     sgs: SecurityGroups,
+    /// Every network ACL's entries, compiled.
+    nacls: Nacls,
     /// Per ENI: its connection table.
     conntrack: Vec<ConnTable>,
     flow_logs: FlowLogs,
@@ -169,6 +172,7 @@ impl Dataplane {
         Dataplane {
             tables: Tables::compile(topology),
             sgs: SecurityGroups::compile(topology),
+            nacls: Nacls::compile(topology),
             conntrack: topology
                 .enis
                 .iter()
@@ -209,6 +213,7 @@ impl Dataplane {
         }
         self.tables = Tables::compile(topology);
         self.sgs = SecurityGroups::compile(topology);
+        self.nacls = Nacls::compile(topology);
         // A NAT gateway keeps its translations while it exists under the same name with
         // the same addresses and ports; a deleted or changed one starts over.
         let mut fresh = nat_tables(topology, &self.limits);
@@ -832,12 +837,11 @@ impl Dataplane {
         mode: &mut Mode<'_>,
     ) -> Result<(), DropReason> {
         let id = self.topology.subnet(subnet).network_acl;
-        let acl = self.topology.network_acl(id);
-        let (rules, peer, denied) = match direction {
-            Direction::Ingress => (&acl.ingress, f.tuple.src, DropReason::NaclInbound),
-            Direction::Egress => (&acl.egress, f.tuple.dst, DropReason::NaclOutbound),
+        let (peer, denied) = match direction {
+            Direction::Ingress => (f.tuple.src, DropReason::NaclInbound),
+            Direction::Egress => (f.tuple.dst, DropReason::NaclOutbound),
         };
-        let decision = nacl::evaluate(rules, peer, f);
+        let decision = nacl::evaluate(self.nacls.entries(id, direction), peer, f);
         mode.step(Step::Nacl {
             nacl: id,
             subnet,

@@ -18,11 +18,11 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use rustc_hash::FxHashSet;
-use vpc_config::{EniId, L4Match, Protocol, SecurityGroupId, SgPeer, Topology};
+use vpc_config::{EniId, L4Match, SecurityGroupId, SgPeer, Topology};
 
 use crate::flowlog::Direction;
 use crate::l4::Facts;
-use crate::rule;
+use crate::rule::{Matcher, Probe};
 
 /// A rule of a group, by position: `group`'s `index`-th ingress or egress rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +47,15 @@ pub enum SgDecision {
     Denied,
 }
 
+/// A rule, compiled (`rule::Matcher`).
 #[derive(Debug, Clone, Copy)]
 struct Compiled {
-    protocol: Protocol,
-    l4: L4Match,
-    peer: SgPeer,
+    /// Protocol, ports or ICMP type/code, and for a CIDR peer its prefix.
+    matcher: Matcher,
+    /// A security-group peer (the matcher's prefix is then unused).
+    group: Option<SecurityGroupId>,
+    /// The peer is 0.0.0.0/0.
+    everywhere: bool,
     origin: RuleRef,
 }
 
@@ -111,13 +115,17 @@ impl SecurityGroups {
                     ] {
                         let side = &mut sides[side_index(d)];
                         for (index, r) in rules.iter().enumerate() {
+                            let everywhere = r.peer == SgPeer::Cidr(Ipv4Net::default());
+                            let (cidr, group) = match r.peer {
+                                SgPeer::Cidr(net) => (net, None),
+                                SgPeer::Group(peer) => (Ipv4Net::default(), Some(peer)),
+                            };
                             side.rules.push(Compiled {
-                                protocol: r.protocol,
-                                l4: r.l4,
-                                peer: r.peer,
+                                matcher: Matcher::new(cidr, r.protocol, r.l4),
+                                group,
+                                everywhere,
                                 origin: RuleRef { group: g, index },
                             });
-                            let everywhere = r.peer == SgPeer::Cidr(Ipv4Net::default());
                             let all_ports = matches!(r.l4, L4Match::Any)
                                 || r.l4 == L4Match::Ports(vpc_config::PortRange::ALL);
                             if everywhere && all_ports {
@@ -178,16 +186,16 @@ impl SecurityGroups {
             Direction::Ingress => f.tuple.src,
             Direction::Egress => f.tuple.dst,
         };
+        let probe = Probe::of(f);
+        let addr = u32::from(peer);
         side.rules
             .iter()
             .find(|r| {
-                let peer_ok = match r.peer {
-                    SgPeer::Cidr(net) => {
-                        net.contains(&peer) && (!everywhere || net == Ipv4Net::default())
+                r.matcher.matches_l4(&probe)
+                    && match r.group {
+                        None => r.matcher.matches_peer(addr) && (!everywhere || r.everywhere),
+                        Some(g) => !everywhere && self.members.contains(&(g, peer)),
                     }
-                    SgPeer::Group(g) => !everywhere && self.members.contains(&(g, peer)),
-                };
-                peer_ok && rule::matches(r.protocol, r.l4, f)
             })
             .map(|r| r.origin)
     }
@@ -198,7 +206,7 @@ mod tests {
     use super::*;
     use crate::l4::{L4, TcpFacts, Tuple};
     use proptest::prelude::*;
-    use vpc_config::{PortRange, SgRule};
+    use vpc_config::{PortRange, Protocol, SgRule};
 
     fn tcp(src: [u8; 4], dst: [u8; 4], dst_port: u16) -> Facts {
         Facts {
