@@ -483,6 +483,16 @@ fn a_nacl_change_applies_to_the_next_packet_of_a_tracked_flow() {
         ),
         fwd(APP)
     );
+    // A packet the flow cache knows the NACLs allow.
+    assert_eq!(
+        send(
+            &mut dp,
+            T0,
+            APP,
+            &tcp(APP_IP, 40000, DB_IP, 5432, ACK, 2, 10)
+        ),
+        fwd(DB)
+    );
     let mut changed = t.clone();
     let nacl = changed.subnets[3].network_acl;
     changed.network_acls[nacl.index()].ingress[0].cidr = "10.0.2.0/24".parse().unwrap();

@@ -100,6 +100,9 @@ pub struct Dataplane {
     sgs: SecurityGroups,
     /// Every network ACL's entries, compiled.
     nacls: Nacls,
+    /// The configuration's generation, from 1, counting [`Dataplane::apply`]: what the
+    /// flow cache's network-ACL decisions are valid for.
+    generation: u32,
     /// Per ENI: its connection table.
     conntrack: Vec<ConnTable>,
     flow_logs: FlowLogs,
@@ -173,6 +176,7 @@ impl Dataplane {
             tables: Tables::compile(topology),
             sgs: SecurityGroups::compile(topology),
             nacls: Nacls::compile(topology),
+            generation: 1,
             conntrack: topology
                 .enis
                 .iter()
@@ -214,6 +218,7 @@ impl Dataplane {
         self.tables = Tables::compile(topology);
         self.sgs = SecurityGroups::compile(topology);
         self.nacls = Nacls::compile(topology);
+        self.generation = self.generation.wrapping_add(1).max(1);
         // A NAT gateway keeps its translations while it exists under the same name with
         // the same addresses and ports; a deleted or changed one starts over.
         let mut fresh = nat_tables(topology, &self.limits);
@@ -744,11 +749,15 @@ impl Dataplane {
     ) -> Result<(), DropReason> {
         let (src_subnet, dst_subnet) = (self.node_subnet(from), self.node_subnet(to));
         let crossing = src_subnet != dst_subnet;
+        // The flow cache: the sending ENI's entry for this flow may know that both
+        // network ACLs below allowed this direction of the flow in this configuration.
+        let mut cached = false;
         let sent = match from {
-            Node::Eni(e) => self.security_group(now, e, Direction::Egress, f, mode),
+            Node::Eni(e) => self.security_group(now, e, Direction::Egress, f, mode, &mut cached),
             _ => Ok(()),
         }
         .and_then(|()| match src_subnet {
+            Some(_) if crossing && cached => Ok(()),
             Some(s) if crossing => self.nacl(s, Direction::Egress, f, mode),
             Some(s) => {
                 mode.step(Step::SameSubnet { subnet: s });
@@ -761,11 +770,16 @@ impl Dataplane {
         }
         sent?;
         let received = match dst_subnet {
-            Some(s) if crossing => self.nacl(s, Direction::Ingress, f, mode),
+            Some(s) if crossing && !cached => self.nacl(s, Direction::Ingress, f, mode),
             _ => Ok(()),
+        };
+        if let (Node::Eni(e), true, false, Ok(()), true) =
+            (from, crossing, cached, &received, mode.live())
+        {
+            self.conntrack[e.index()].remember_nacls(now, f, self.generation);
         }
-        .and_then(|()| match to {
-            Node::Eni(e) => self.security_group(now, e, Direction::Ingress, f, mode),
+        let received = received.and_then(|()| match to {
+            Node::Eni(e) => self.security_group(now, e, Direction::Ingress, f, mode, &mut false),
             _ => Ok(()),
         });
         if let Node::Eni(e) = to {
@@ -785,6 +799,8 @@ impl Dataplane {
 
     /// A security group stage on ENI `eni`: its connection table first; for a packet
     /// of no tracked flow, the rules; a tracked flow the rules allow is inserted.
+    /// `nacls_cached` is set when the flow cache knows the network ACLs after this ENI
+    /// allow the packet (see `firewall`).
     fn security_group(
         &mut self,
         now: Time,
@@ -792,6 +808,7 @@ impl Dataplane {
         direction: Direction,
         f: &Facts,
         mode: &mut Mode<'_>,
+        nacls_cached: &mut bool,
     ) -> Result<(), DropReason> {
         let denied = match direction {
             Direction::Egress => DropReason::SgEgress,
@@ -799,7 +816,9 @@ impl Dataplane {
         };
         let table = &mut self.conntrack[eni.index()];
         let looked = if mode.live() {
-            table.lookup(now, f)
+            let (looked, cached) = table.lookup_cached(now, f, self.generation);
+            *nacls_cached = cached;
+            looked
         } else {
             table.peek(now, f)
         };

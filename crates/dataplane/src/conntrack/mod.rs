@@ -247,6 +247,10 @@ struct Entry {
     generation: u64,
     /// Packets, by [`Dir::index`].
     packets: [u64; 2],
+    /// By [`Dir::index`]: the configuration generation in which the network ACLs a
+    /// packet of this flow crosses after leaving this ENI allowed it (0: not known).
+    /// The flow cache of [`ConnTable::lookup_cached`].
+    nacls_allow: [u32; 2],
 }
 
 impl Entry {
@@ -352,20 +356,67 @@ impl ConnTable {
     /// refreshes its idle timer. `Err` is a packet invalid for its flow (which stays as
     /// it was), an ICMP error about no tracked flow, or an unsolicited echo reply.
     pub fn lookup(&mut self, now: Time, f: &Facts) -> Result<Lookup, DropReason> {
+        self.lookup_cached(now, f, 0).0
+    }
+
+    /// [`lookup`](Self::lookup), and whether the flow cache knows that the network ACLs
+    /// after this ENI allowed the flow's packets in this direction in configuration
+    /// `generation` (see [`remember_nacls`](Self::remember_nacls); 0 is never known).
+    pub fn lookup_cached(
+        &mut self,
+        now: Time,
+        f: &Facts,
+        generation: u32,
+    ) -> (Result<Lookup, DropReason>, bool) {
         match Probe::of(f) {
-            Probe::Error(quoted) => self.related(now, &quoted),
+            Probe::Error(quoted) => (self.related(now, &quoted), false),
             Probe::Flow { key, from_lo } => {
                 let timeouts = self.timeouts;
                 let slot = self
                     .flows
                     .get_mut(&key)
                     .filter(|e| !e.expired(now, &timeouts));
-                let (lookup, next) = judge(slot.as_deref(), now, from_lo, f)?;
+                let (lookup, next) = match judge(slot.as_deref(), now, from_lo, f) {
+                    Ok(judged) => judged,
+                    Err(reason) => return (Err(reason), false),
+                };
+                let mut known = false;
                 if let (Some(e), Some(next)) = (slot, next) {
+                    if let Lookup::Tracked(dir) = lookup {
+                        known = generation != 0 && next.nacls_allow[dir.index()] == generation;
+                    }
                     *e = next;
                 }
-                Ok(lookup)
+                (Ok(lookup), known)
             }
+        }
+    }
+
+    /// Records in the flow cache that the network ACLs after this ENI allowed packet
+    /// `f`'s direction of its tracked flow in configuration `generation`. Only TCP, UDP
+    /// and ICMP echo flows are cached: all their packets in one direction have the same
+    /// protocol, ports or ICMP type, which is all an ACL entry looks at besides the
+    /// addresses (other ICMP messages share one flow per address pair whatever their
+    /// type).
+    pub fn remember_nacls(&mut self, now: Time, f: &Facts, generation: u32) {
+        if !matches!(f.l4, L4::Tcp(_) | L4::Udp | L4::IcmpEcho { .. }) {
+            return;
+        }
+        let Probe::Flow { key, from_lo } = Probe::of(f) else {
+            return;
+        };
+        let timeouts = self.timeouts;
+        if let Some(e) = self
+            .flows
+            .get_mut(&key)
+            .filter(|e| !e.expired(now, &timeouts))
+        {
+            let dir = if from_lo == e.orig_from_lo {
+                Dir::Original
+            } else {
+                Dir::Reply
+            };
+            e.nacls_allow[dir.index()] = generation;
         }
     }
 
@@ -449,6 +500,7 @@ impl ConnTable {
                 last_seen: now,
                 generation,
                 packets: [1, 0],
+                nacls_allow: [0; 2],
             },
         );
         self.unreplied.push_back((key, generation));
@@ -1415,5 +1467,47 @@ mod tests {
                 prop_assert!(t.unreplied.len() <= (2 * capacity).max(PREALLOC) + 1);
             }
         }
+    }
+
+    #[test]
+    fn the_flow_cache_knows_a_direction_in_one_generation() {
+        let mut t = table();
+        let udp = |from_a: bool| {
+            let (src, sp, dst, dp) = if from_a {
+                (A, 40000, B, 53)
+            } else {
+                (B, 53, A, 40000)
+            };
+            facts(17, src, sp, dst, dp, L4::Udp)
+        };
+        t.insert(T0, &udp(true)).unwrap();
+        assert_eq!(
+            t.lookup_cached(T0, &udp(true), 5),
+            (Ok(Lookup::Tracked(Dir::Original)), false)
+        );
+        t.remember_nacls(T0, &udp(true), 5);
+        assert!(t.lookup_cached(T0, &udp(true), 5).1);
+        assert!(
+            !t.lookup_cached(T0, &udp(true), 6).1,
+            "another generation"
+        );
+        assert!(
+            !t.lookup_cached(T0, &udp(false), 5).1,
+            "the other direction"
+        );
+        assert!(!t.lookup_cached(T0, &udp(true), 0).1, "generation 0");
+        // Other ICMP messages share a flow whatever their type: never cached.
+        let other = |icmp_type| facts(1, A, 0, B, 0, L4::IcmpOther { icmp_type, code: 0 });
+        t.insert(T0, &other(13)).unwrap();
+        t.remember_nacls(T0, &other(13), 5);
+        assert_eq!(
+            t.lookup_cached(T0, &other(15), 5),
+            (Ok(Lookup::Tracked(Dir::Original)), false)
+        );
+        // An expired flow is gone, cache and all.
+        assert_eq!(
+            t.lookup_cached(at(181), &udp(true), 5),
+            (Ok(Lookup::Miss), false)
+        );
     }
 }
