@@ -155,12 +155,30 @@ enum KeyKind {
 }
 
 /// A flow's key in the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
     proto: u8,
     kind: KeyKind,
     lo: Endpoint,
     hi: Endpoint,
+}
+
+impl std::hash::Hash for Key {
+    /// Two words (rather than field by field, and the addresses byte by byte): one
+    /// multiply-and-rotate each with the pipeline's hasher.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let addrs = u64::from(u32::from(self.lo.addr)) << 32 | u64::from(u32::from(self.hi.addr));
+        let kind = match self.kind {
+            KeyKind::Sorted => 0,
+            KeyKind::Echo => 1,
+        };
+        let rest = u64::from(self.lo.port) << 32
+            | u64::from(self.hi.port) << 16
+            | u64::from(self.proto) << 8
+            | kind;
+        state.write_u64(addrs);
+        state.write_u64(rest);
+    }
 }
 
 impl Key {
@@ -244,9 +262,9 @@ struct Entry {
     /// The last valid packet.
     last_seen: Time,
     /// Which insertion made this entry (matches the eviction queue's records).
-    generation: u64,
+    generation: u32,
     /// Packets, by [`Dir::index`].
-    packets: [u64; 2],
+    packets: [u32; 2],
     /// By [`Dir::index`]: the configuration generation in which the network ACLs a
     /// packet of this flow crosses after leaving this ENI allowed it (0: not known).
     /// The flow cache of [`ConnTable::lookup_cached`].
@@ -282,18 +300,19 @@ fn secs(s: u32) -> Duration {
 }
 
 /// The decision for a packet of flow `entry` (`None`: no live flow) coming from the
-/// key's `lo` endpoint if `from_lo`: what to answer and, when tracked, the entry after
-/// it. Shared by [`ConnTable::lookup`] and [`ConnTable::peek`].
+/// key's `lo` endpoint if `from_lo`: what to answer; a tracked packet advances the
+/// entry in place (an invalid one leaves it as it was). Shared by
+/// [`ConnTable::lookup_cached`] and [`ConnTable::peek`] (on a copy).
 fn judge(
-    entry: Option<&Entry>,
+    entry: Option<&mut Entry>,
     now: Time,
     from_lo: bool,
     f: &Facts,
-) -> Result<(Lookup, Option<Entry>), DropReason> {
+) -> Result<Lookup, DropReason> {
     let Some(e) = entry else {
         return match f.l4 {
             L4::IcmpEcho { request: false, .. } => Err(DropReason::IcmpUnsolicitedReply),
-            _ => Ok((Lookup::Miss, None)),
+            _ => Ok(Lookup::Miss),
         };
     };
     let dir = if from_lo == e.orig_from_lo {
@@ -301,18 +320,17 @@ fn judge(
     } else {
         Dir::Reply
     };
-    let mut next = *e;
-    if let (Flow::Tcp(c), L4::Tcp(t)) = (e.flow, f.l4) {
-        match c.step(dir, &t)? {
-            TcpStep::Valid(c) => next.flow = Flow::Tcp(c),
-            TcpStep::NewFlow => return Ok((Lookup::Miss, None)),
+    if let (Flow::Tcp(c), L4::Tcp(t)) = (&mut e.flow, &f.l4) {
+        match c.step(dir, t)? {
+            TcpStep::Valid(next) => *c = next,
+            TcpStep::NewFlow => return Ok(Lookup::Miss),
         }
     }
-    next.last_seen = now.max(e.last_seen);
-    next.replied |= dir == Dir::Reply;
-    let n = &mut next.packets[dir.index()];
+    e.last_seen = now.max(e.last_seen);
+    e.replied |= dir == Dir::Reply;
+    let n = &mut e.packets[dir.index()];
     *n = n.saturating_add(1);
-    Ok((Lookup::Tracked(dir), Some(next)))
+    Ok(Lookup::Tracked(dir))
 }
 
 /// One ENI's connection table.
@@ -323,8 +341,8 @@ pub(crate) struct ConnTable {
     flows: FxHashMap<Key, Entry>,
     /// (key, generation) of inserted flows, oldest first; stale records (replied,
     /// replaced or removed since) are skipped.
-    unreplied: VecDeque<(Key, u64)>,
-    next_generation: u64,
+    unreplied: VecDeque<(Key, u32)>,
+    next_generation: u32,
     /// When a full table may next scan itself for expired flows.
     next_gc: Time,
     stats: ConntrackStats,
@@ -372,21 +390,20 @@ impl ConnTable {
             Probe::Error(quoted) => (self.related(now, &quoted), false),
             Probe::Flow { key, from_lo } => {
                 let timeouts = self.timeouts;
-                let slot = self
+                let mut slot = self
                     .flows
                     .get_mut(&key)
                     .filter(|e| !e.expired(now, &timeouts));
-                let (lookup, next) = match judge(slot.as_deref(), now, from_lo, f) {
-                    Ok(judged) => judged,
+                let lookup = match judge(slot.as_deref_mut(), now, from_lo, f) {
+                    Ok(lookup) => lookup,
                     Err(reason) => return (Err(reason), false),
                 };
-                let mut known = false;
-                if let (Some(e), Some(next)) = (slot, next) {
-                    if let Lookup::Tracked(dir) = lookup {
-                        known = generation != 0 && next.nacls_allow[dir.index()] == generation;
+                let known = match (lookup, slot) {
+                    (Lookup::Tracked(dir), Some(e)) => {
+                        generation != 0 && e.nacls_allow[dir.index()] == generation
                     }
-                    *e = next;
-                }
+                    _ => false,
+                };
                 (Ok(lookup), known)
             }
         }
@@ -425,8 +442,8 @@ impl ConnTable {
         match Probe::of(f) {
             Probe::Error(quoted) => self.related(now, &quoted),
             Probe::Flow { key, from_lo } => {
-                let entry = self.live(now, &key);
-                judge(entry, now, from_lo, f).map(|(lookup, _)| lookup)
+                let mut copy = self.live(now, &key).copied();
+                judge(copy.as_mut(), now, from_lo, f)
             }
         }
     }
@@ -490,7 +507,7 @@ impl ConnTable {
             None => {}
         }
         let generation = self.next_generation;
-        self.next_generation += 1;
+        self.next_generation = self.next_generation.wrapping_add(1);
         self.flows.insert(
             key,
             Entry {
@@ -531,7 +548,7 @@ impl ConnTable {
     }
 
     /// Whether the eviction record (`key`, `generation`) is still an unreplied flow.
-    fn is_unreplied(&self, key: &Key, generation: u64) -> bool {
+    fn is_unreplied(&self, key: &Key, generation: u32) -> bool {
         self.flows
             .get(key)
             .is_some_and(|e| e.generation == generation && !e.replied)
@@ -578,8 +595,8 @@ impl ConnTable {
                 dst_port: dst.port,
                 state: e.state(),
                 expires_in: timeout - idle,
-                packets_original: e.packets[0],
-                packets_reply: e.packets[1],
+                packets_original: u64::from(e.packets[0]),
+                packets_reply: u64::from(e.packets[1]),
             })
         })
     }
@@ -1487,10 +1504,7 @@ mod tests {
         );
         t.remember_nacls(T0, &udp(true), 5);
         assert!(t.lookup_cached(T0, &udp(true), 5).1);
-        assert!(
-            !t.lookup_cached(T0, &udp(true), 6).1,
-            "another generation"
-        );
+        assert!(!t.lookup_cached(T0, &udp(true), 6).1, "another generation");
         assert!(
             !t.lookup_cached(T0, &udp(false), 5).1,
             "the other direction"
