@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tun_rs::AsyncDevice;
-use vpc_dataplane::{PacketBuf, Port, Verdict};
+use vpc_dataplane::{PacketBuf, Port, Verdict, gro};
 
 use crate::netns::{self, Identity};
 use crate::state::Shared;
@@ -70,9 +70,13 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
         shared
             .dataplane()
             .process_batch(now, port, &mut bufs[..n], &mut verdicts);
-        for (pkt, verdict) in bufs[..n].iter().zip(&verdicts) {
-            if let Verdict::Forward { to } | Verdict::Reply { to, .. } = *verdict {
-                shared.transmit(to, pkt);
+        if shared.uso() {
+            transmit_coalesced(&shared, &mut bufs[..n], &verdicts);
+        } else {
+            for (pkt, verdict) in bufs[..n].iter().zip(&verdicts) {
+                if let Verdict::Forward { to } | Verdict::Reply { to, .. } = *verdict {
+                    shared.transmit(to, pkt);
+                }
             }
         }
         if let Some(e) = failed {
@@ -80,6 +84,47 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
             return;
         }
     }
+}
+
+/// Writes what the verdicts send, in order, joining consecutive UDP datagrams of one
+/// flow forwarded to one port into one UDP superpacket (`gro::append`): one write and
+/// one wake-up of the receiver for up to 64 datagrams. A datagram that cannot join is
+/// written after the superpacket before it, so each port sees the batch's order.
+fn transmit_coalesced(shared: &Shared, bufs: &mut [PacketBuf], verdicts: &[Verdict]) {
+    // The superpacket being built: its port and the buffer it grows in.
+    let mut open: Option<(Port, usize)> = None;
+    for (i, verdict) in verdicts.iter().enumerate() {
+        let to = match *verdict {
+            Verdict::Forward { to } => to,
+            Verdict::Reply { to, .. } => to,
+            Verdict::Drop(_) => continue,
+        };
+        let forward = matches!(verdict, Verdict::Forward { .. });
+        if let Some((port, head)) = open {
+            let (before, rest) = bufs.split_at_mut(i);
+            if forward && port == to && gro::append(&mut before[head], &rest[0]) {
+                continue;
+            }
+            flush(shared, port, &bufs[head]);
+            open = None;
+        }
+        if forward && gro::can_start(&bufs[i]) {
+            open = Some((to, i));
+        } else {
+            shared.transmit(to, &bufs[i]);
+        }
+    }
+    if let Some((port, head)) = open {
+        flush(shared, port, &bufs[head]);
+    }
+}
+
+/// Writes `pkt`, the head of a superpacket that may or may not have grown.
+fn flush(shared: &Shared, port: Port, pkt: &PacketBuf) {
+    if pkt.offload().gso != vpc_dataplane::Gso::None {
+        shared.count_udp_superpacket();
+    }
+    shared.transmit(port, pkt);
 }
 
 /// Sets `buf` to the packet a read of `len` bytes left in it: after the virtio-net

@@ -72,6 +72,10 @@ enum Command {
         /// comparison, see docs/offloads.md).
         #[arg(long)]
         no_offload: bool,
+        /// Forwarding threads (default: one per core). Each runs ports' forwarding to
+        /// completion and sleeps when they are idle.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -100,6 +104,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
             control_socket,
             flow_log_dir,
             no_offload,
+            threads,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -108,7 +113,11 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 )
                 .with_writer(std::io::stderr)
                 .init();
-            let runtime = tokio::runtime::Builder::new_multi_thread()
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = threads {
+                builder.worker_threads(n.max(1));
+            }
+            let runtime = builder
                 .enable_all()
                 .thread_name("vpcd")
                 .build()
@@ -382,9 +391,12 @@ fn start_dataplane(
     let mut writers: Vec<Option<OwnedFd>> = (0..ports).map(|_| None).collect();
     let mut readers = Vec::new();
     let mut watched = Vec::new();
+    // UDP superpackets may be written only if every device takes them (USO, 6.2+).
+    let mut uso = offload;
     let namespaces = names.iter().chain(&host_names);
     for (node, namespace) in built.into_iter().zip(namespaces) {
         for (&port, dev) in node.ports.iter().zip(node.built.devices) {
+            uso &= dev.udp_gso();
             writers[Shared::slot(&topology, port)] = Some(
                 dev.as_fd()
                     .try_clone_to_owned()
@@ -412,6 +424,7 @@ fn start_dataplane(
         host_names,
         writers,
         offload,
+        uso,
     ));
     Ok((shared, readers, watched))
 }

@@ -168,6 +168,7 @@ pub fn counters(s: &Shared) -> CountersReport {
             c.router.trailing_bytes_trimmed,
         ),
         ("superpackets".to_owned(), c.router.superpackets),
+        ("udp-superpackets-written".to_owned(), s.udp_superpackets()),
     ]);
     CountersReport {
         enis,

@@ -36,13 +36,19 @@ pub struct Shared {
     writers: Vec<OwnedFd>,
     /// Whether the devices were opened with virtio-net headers (offloads).
     offload: bool,
+    /// Whether every device takes UDP superpackets (USO): forwarded datagrams of one
+    /// flow are then coalesced (`vpc_dataplane::gro`).
+    uso: bool,
+    /// UDP superpackets written (coalesced datagrams).
+    udp_superpackets: AtomicU64,
     epoch: Instant,
     epoch_unix: SystemTime,
 }
 
 impl Shared {
     /// Shared state for `topology`; `writers` is indexed by [`Shared::slot`] (every ENI,
-    /// then every internet host); `offload`: the devices carry virtio-net headers.
+    /// then every internet host); `offload`: the devices carry virtio-net headers;
+    /// `uso`: they all take UDP superpackets.
     pub fn new(
         topology: Topology,
         config_name: String,
@@ -50,6 +56,7 @@ impl Shared {
         host_namespaces: Vec<String>,
         writers: Vec<OwnedFd>,
         offload: bool,
+        uso: bool,
     ) -> Self {
         let n = topology.enis.len() + topology.internet_hosts.len();
         Shared {
@@ -62,6 +69,8 @@ impl Shared {
             tx_errors: (0..n).map(|_| AtomicU64::new(0)).collect(),
             writers,
             offload,
+            uso,
+            udp_superpackets: AtomicU64::new(0),
             epoch: Instant::now(),
             epoch_unix: SystemTime::now(),
         }
@@ -105,6 +114,21 @@ impl Shared {
     /// Whether the devices carry virtio-net headers (offloads on).
     pub fn offload(&self) -> bool {
         self.offload
+    }
+
+    /// Whether forwarded UDP datagrams may be coalesced into superpackets.
+    pub fn uso(&self) -> bool {
+        self.uso
+    }
+
+    /// Counts one UDP superpacket written.
+    pub fn count_udp_superpacket(&self) {
+        self.udp_superpackets.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// UDP superpackets written so far.
+    pub fn udp_superpackets(&self) -> u64 {
+        self.udp_superpackets.load(Ordering::Relaxed)
     }
 
     /// Writes one packet to port `to` without blocking, with its virtio-net header if
