@@ -18,6 +18,7 @@ mod firewall_tests;
 pub mod flowlog;
 pub mod flowtable;
 mod frag;
+pub mod gro;
 mod icmp_error;
 #[cfg(test)]
 mod internet_tests;
