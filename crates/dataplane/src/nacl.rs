@@ -78,7 +78,7 @@ pub(crate) fn evaluate(entries: &[Entry], peer: Ipv4Addr, f: &Facts) -> NaclDeci
     let peer = u32::from(peer);
     entries
         .iter()
-        .find(|e| e.matcher.matches_peer(peer) && e.matcher.matches_l4(&probe))
+        .find(|e| e.matcher.matches_peer(peer) & e.matcher.matches_l4(&probe))
         .map_or(
             NaclDecision {
                 rule: None,

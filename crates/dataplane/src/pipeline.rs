@@ -92,6 +92,19 @@ impl From<TableLimits> for Limits {
     }
 }
 
+/// What the flow cache knows about the network ACLs a packet crosses after leaving an
+/// ENI (see `Dataplane::firewall`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NaclCache {
+    /// Nothing to know: the packet is not of a flow the ENI tracked before it (a first
+    /// packet, an untracked flow, an ICMP error, or not from an ENI).
+    None,
+    /// A tracked flow whose ACL decision for this direction is not cached yet.
+    Unknown,
+    /// They allowed this direction of the flow in the current configuration.
+    Allowed,
+}
+
 /// The VPC dataplane: compiled topology, link states, connection tables, flow-log
 /// accumulators, router state and counters.
 #[derive(Debug, Clone)]
@@ -751,13 +764,13 @@ impl Dataplane {
         let crossing = src_subnet != dst_subnet;
         // The flow cache: the sending ENI's entry for this flow may know that both
         // network ACLs below allowed this direction of the flow in this configuration.
-        let mut cached = false;
+        let mut cache = NaclCache::None;
         let sent = match from {
-            Node::Eni(e) => self.security_group(now, e, Direction::Egress, f, mode, &mut cached),
+            Node::Eni(e) => self.security_group(now, e, Direction::Egress, f, mode, &mut cache),
             _ => Ok(()),
         }
         .and_then(|()| match src_subnet {
-            Some(_) if crossing && cached => Ok(()),
+            Some(_) if crossing && cache == NaclCache::Allowed => Ok(()),
             Some(s) if crossing => self.nacl(s, Direction::Egress, f, mode),
             Some(s) => {
                 mode.step(Step::SameSubnet { subnet: s });
@@ -770,16 +783,19 @@ impl Dataplane {
         }
         sent?;
         let received = match dst_subnet {
-            Some(s) if crossing && !cached => self.nacl(s, Direction::Ingress, f, mode),
+            Some(s) if crossing && cache != NaclCache::Allowed => {
+                self.nacl(s, Direction::Ingress, f, mode)
+            }
             _ => Ok(()),
         };
-        if let (Node::Eni(e), true, false, Ok(()), true) =
-            (from, crossing, cached, &received, mode.live())
+        if let (Node::Eni(e), true, NaclCache::Unknown, Ok(())) = (from, crossing, cache, &received)
         {
             self.conntrack[e.index()].remember_nacls(now, f, self.generation);
         }
         let received = received.and_then(|()| match to {
-            Node::Eni(e) => self.security_group(now, e, Direction::Ingress, f, mode, &mut false),
+            Node::Eni(e) => {
+                self.security_group(now, e, Direction::Ingress, f, mode, &mut NaclCache::None)
+            }
             _ => Ok(()),
         });
         if let Node::Eni(e) = to {
@@ -799,8 +815,8 @@ impl Dataplane {
 
     /// A security group stage on ENI `eni`: its connection table first; for a packet
     /// of no tracked flow, the rules; a tracked flow the rules allow is inserted.
-    /// `nacls_cached` is set when the flow cache knows the network ACLs after this ENI
-    /// allow the packet (see `firewall`).
+    /// `cache` says what the flow cache knows about the network ACLs after this ENI for
+    /// this packet (see `firewall`).
     fn security_group(
         &mut self,
         now: Time,
@@ -808,7 +824,7 @@ impl Dataplane {
         direction: Direction,
         f: &Facts,
         mode: &mut Mode<'_>,
-        nacls_cached: &mut bool,
+        cache: &mut NaclCache,
     ) -> Result<(), DropReason> {
         let denied = match direction {
             Direction::Egress => DropReason::SgEgress,
@@ -816,8 +832,12 @@ impl Dataplane {
         };
         let table = &mut self.conntrack[eni.index()];
         let looked = if mode.live() {
-            let (looked, cached) = table.lookup_cached(now, f, self.generation);
-            *nacls_cached = cached;
+            let (looked, known) = table.lookup_cached(now, f, self.generation);
+            *cache = match (&looked, known) {
+                (Ok(Lookup::Tracked(_)), true) => NaclCache::Allowed,
+                (Ok(Lookup::Tracked(_)), false) => NaclCache::Unknown,
+                _ => NaclCache::None,
+            };
             looked
         } else {
             table.peek(now, f)

@@ -18,7 +18,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use rustc_hash::FxHashSet;
-use vpc_config::{EniId, L4Match, SecurityGroupId, SgPeer, Topology};
+use vpc_config::{EniId, L4Match, Protocol, SecurityGroupId, SgPeer, Topology};
 
 use crate::flowlog::Direction;
 use crate::l4::Facts;
@@ -63,12 +63,34 @@ struct Compiled {
 /// 0.0.0.0/0 on all ports for TCP and for UDP (what untracked flows need).
 #[derive(Debug, Clone, Default)]
 struct Side {
-    rules: Vec<Compiled>,
+    /// The rules, in the order of the ENI's groups and of each group's rules, split by
+    /// the protocol of the packets they can match ([`proto_index`]): a packet is
+    /// judged only against the rules of its protocol and those of every protocol.
+    by_proto: [Vec<Compiled>; 4],
     open_tcp: bool,
     open_udp: bool,
 }
 
+/// Which of a side's rule lists packets of protocol `proto` are judged against: TCP,
+/// UDP, ICMP, any other.
+fn proto_index(proto: u8) -> usize {
+    match proto {
+        6 => 0,
+        17 => 1,
+        1 => 2,
+        _ => 3,
+    }
+}
+
 impl Side {
+    /// Adds a rule of `protocol` to the lists of the packets it can match.
+    fn push(&mut self, protocol: Protocol, rule: Compiled) {
+        match protocol {
+            Protocol::All => self.by_proto.iter_mut().for_each(|l| l.push(rule)),
+            Protocol::Number(p) => self.by_proto[proto_index(p)].push(rule),
+        }
+    }
+
     fn open_to_all(&self, proto: u8) -> bool {
         match proto {
             6 => self.open_tcp,
@@ -120,12 +142,13 @@ impl SecurityGroups {
                                 SgPeer::Cidr(net) => (net, None),
                                 SgPeer::Group(peer) => (Ipv4Net::default(), Some(peer)),
                             };
-                            side.rules.push(Compiled {
+                            let rule = Compiled {
                                 matcher: Matcher::new(cidr, r.protocol, r.l4),
                                 group,
                                 everywhere,
                                 origin: RuleRef { group: g, index },
-                            });
+                            };
+                            side.push(r.protocol, rule);
                             let all_ports = matches!(r.l4, L4Match::Any)
                                 || r.l4 == L4Match::Ports(vpc_config::PortRange::ALL);
                             if everywhere && all_ports {
@@ -188,14 +211,17 @@ impl SecurityGroups {
         };
         let probe = Probe::of(f);
         let addr = u32::from(peer);
-        side.rules
+        side.by_proto[proto_index(f.tuple.proto)]
             .iter()
-            .find(|r| {
-                r.matcher.matches_l4(&probe)
-                    && match r.group {
-                        None => r.matcher.matches_peer(addr) && (!everywhere || r.everywhere),
-                        Some(g) => !everywhere && self.members.contains(&(g, peer)),
-                    }
+            .find(|r| match r.group {
+                None => {
+                    r.matcher.matches_l4(&probe)
+                        & r.matcher.matches_peer(addr)
+                        & (!everywhere | r.everywhere)
+                }
+                Some(g) => {
+                    r.matcher.matches_l4(&probe) && !everywhere && self.members.contains(&(g, peer))
+                }
             })
             .map(|r| r.origin)
     }
