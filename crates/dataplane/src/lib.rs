@@ -23,6 +23,7 @@ mod icmp_error;
 #[cfg(test)]
 mod internet_tests;
 mod l4;
+mod lpm;
 pub mod nacl;
 mod nat;
 mod natgw;

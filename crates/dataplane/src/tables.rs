@@ -92,6 +92,7 @@ impl Tables {
                         origin,
                     });
                 }
+                table.prepare();
                 table
             })
             .collect();
