@@ -182,6 +182,7 @@ impl Facts {
 /// checked by `sanity`) and returns its facts, or the reason to drop it.
 /// `shape` is the packet's checked offload metadata: a partial TCP checksum is not
 /// verified (the sender's kernel has not computed it; the receiver's completes it).
+#[inline]
 pub(crate) fn parse(pkt: &[u8], ip: &Ipv4Header, shape: Shape) -> Result<Facts, DropReason> {
     if ip.frag_offset != 0 {
         return Err(DropReason::Fragment);

@@ -27,6 +27,7 @@ pub(crate) enum Trimmed {
 }
 
 /// Checks the header at the start of `pkt`; trims trailing bytes.
+#[inline]
 pub(crate) fn check(pkt: &mut PacketBuf) -> Result<(Ipv4Header, Trimmed), DropReason> {
     let bytes = pkt.as_bytes();
     match bytes.first().map(|b| b >> 4) {

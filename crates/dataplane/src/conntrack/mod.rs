@@ -139,14 +139,14 @@ pub struct ConntrackStats {
 }
 
 /// One end of a flow: address and port (ICMP echo: identifier; else 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Endpoint {
     addr: Ipv4Addr,
     port: u16,
 }
 
 /// How a key's endpoints are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum KeyKind {
     /// Normalised: `lo <= hi`; the entry says which one opened the flow.
     Sorted,
@@ -154,63 +154,61 @@ enum KeyKind {
     Echo,
 }
 
-/// A flow's key in the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A flow's key in the table, packed into two words so that hashing and comparing it
+/// are two operations each: `addrs` is `lo`'s address then `hi`'s; `rest` is `lo`'s
+/// port, `hi`'s port, the protocol and the [`KeyKind`] (0 sorted, 1 echo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    proto: u8,
-    kind: KeyKind,
-    lo: Endpoint,
-    hi: Endpoint,
-}
-
-impl std::hash::Hash for Key {
-    /// Two words (rather than field by field, and the addresses byte by byte): one
-    /// multiply-and-rotate each with the pipeline's hasher.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let addrs = u64::from(u32::from(self.lo.addr)) << 32 | u64::from(u32::from(self.hi.addr));
-        let kind = match self.kind {
-            KeyKind::Sorted => 0,
-            KeyKind::Echo => 1,
-        };
-        let rest = u64::from(self.lo.port) << 32
-            | u64::from(self.hi.port) << 16
-            | u64::from(self.proto) << 8
-            | kind;
-        state.write_u64(addrs);
-        state.write_u64(rest);
-    }
+    addrs: u64,
+    rest: u64,
 }
 
 impl Key {
+    fn new(proto: u8, kind: KeyKind, lo: Endpoint, hi: Endpoint) -> Key {
+        let kind = match kind {
+            KeyKind::Sorted => 0,
+            KeyKind::Echo => 1,
+        };
+        Key {
+            addrs: u64::from(u32::from(lo.addr)) << 32 | u64::from(u32::from(hi.addr)),
+            rest: u64::from(lo.port) << 32
+                | u64::from(hi.port) << 16
+                | u64::from(proto) << 8
+                | kind,
+        }
+    }
+
     /// The normalised key of a packet from `src` to `dst`, and whether `src` is `lo`.
     fn sorted(proto: u8, src: Endpoint, dst: Endpoint) -> (Key, bool) {
         let from_lo = src <= dst;
         let (lo, hi) = if from_lo { (src, dst) } else { (dst, src) };
-        let kind = KeyKind::Sorted;
-        (
-            Key {
-                proto,
-                kind,
-                lo,
-                hi,
-            },
-            from_lo,
-        )
+        (Key::new(proto, KeyKind::Sorted, lo, hi), from_lo)
     }
 
     /// The key of an echo flow from `requester` to `responder` with identifier `id`.
     fn echo(requester: Ipv4Addr, responder: Ipv4Addr, id: u16) -> Key {
-        Key {
-            proto: PROTO_ICMP,
-            kind: KeyKind::Echo,
-            lo: Endpoint {
-                addr: requester,
-                port: id,
-            },
-            hi: Endpoint {
-                addr: responder,
-                port: id,
-            },
+        let ep = |addr| Endpoint { addr, port: id };
+        Key::new(PROTO_ICMP, KeyKind::Echo, ep(requester), ep(responder))
+    }
+
+    /// The protocol.
+    fn proto(&self) -> u8 {
+        (self.rest >> 8) as u8
+    }
+
+    /// The `lo` endpoint.
+    fn lo(&self) -> Endpoint {
+        Endpoint {
+            addr: Ipv4Addr::from((self.addrs >> 32) as u32),
+            port: (self.rest >> 32) as u16,
+        }
+    }
+
+    /// The `hi` endpoint.
+    fn hi(&self) -> Endpoint {
+        Endpoint {
+            addr: Ipv4Addr::from(self.addrs as u32),
+            port: (self.rest >> 16) as u16,
         }
     }
 }
@@ -225,6 +223,7 @@ enum Probe {
 }
 
 impl Probe {
+    #[inline]
     fn of(f: &Facts) -> Probe {
         let t = &f.tuple;
         let ep = |addr, port| Endpoint { addr, port };
@@ -583,12 +582,12 @@ impl ConnTable {
                 return None;
             }
             let (src, dst) = if e.orig_from_lo {
-                (k.lo, k.hi)
+                (k.lo(), k.hi())
             } else {
-                (k.hi, k.lo)
+                (k.hi(), k.lo())
             };
             Some(FlowInfo {
-                proto: k.proto,
+                proto: k.proto(),
                 src: src.addr,
                 dst: dst.addr,
                 src_port: src.port,

@@ -34,6 +34,7 @@ pub fn internet(data: &[u8]) -> u16 {
 }
 
 /// Whether `data`, checksum field included, verifies.
+#[inline]
 pub fn verifies(data: &[u8]) -> bool {
     fold(sum(data)) == 0xffff
 }
