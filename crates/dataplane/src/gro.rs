@@ -2,8 +2,10 @@
 //! datagrams of one flow that the pipeline forwarded to the same port are joined into
 //! one UDP superpacket (`Gso::Udp`), written with one system call; the receiving
 //! kernel cuts it back into the same datagrams before any socket sees them (Linux
-//! `udp_rcv_segment`). The payloads, their order and every header field a receiver
-//! reads stay as they were, but the datagrams enter the receiver's stack together: one
+//! `udp_rcv_segment`). The payloads, their order, the addresses, ports, TOS, TTL and DF
+//! stay as they were; the IPv4 identification of each datagram after the first becomes
+//! the first's plus its position (the receiver's segmentation numbers them), as with any
+//! UDP segmentation offload. The datagrams enter the receiver's stack together: one
 //! write, one wake-up. Nothing here is AWS behaviour; it is how vpcd keeps up with
 //! small-datagram floods (docs/offloads.md).
 //!
