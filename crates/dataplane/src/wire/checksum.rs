@@ -4,18 +4,25 @@
 use std::net::Ipv4Addr;
 
 /// The ones' complement sum of `data` as 16-bit big-endian words (an odd last byte is
-/// padded with zero), not yet folded.
+/// padded with zero), folded to 16 bits but not complemented.
 pub fn sum(data: &[u8]) -> u32 {
+    // 32-bit words into a 64-bit accumulator (ones' complement addition is the same in
+    // any word size once folded), then the 16-bit and 8-bit tails.
     let mut acc: u64 = 0;
-    let mut chunks = data.chunks_exact(2);
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    let mut chunks = words.remainder().chunks_exact(2);
     for c in &mut chunks {
         acc += u64::from(u16::from_be_bytes([c[0], c[1]]));
     }
     if let [last] = chunks.remainder() {
         acc += u64::from(*last) << 8;
     }
-    while acc > 0xffff_ffff {
-        acc = (acc & 0xffff_ffff) + (acc >> 32);
+    // Folded to 16 bits, so that callers may add a few sums without overflow.
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
     }
     acc as u32
 }
