@@ -26,8 +26,9 @@ pub(crate) struct Shape {
     pub partial: bool,
     /// Segmentation.
     pub gso: Gso,
-    /// Bytes of headers (IP and transport) each segment carries.
-    pub headers: usize,
+    /// Bytes of headers (IP and transport) each segment carries (small, so that the
+    /// shape fits in registers).
+    pub headers: u16,
 }
 
 impl Shape {
@@ -40,12 +41,12 @@ impl Shape {
 
     /// The packets and bytes a packet of `len` bytes stands for on the wire.
     pub fn wire(&self, len: usize) -> (u64, u64) {
-        self.gso.wire(len, self.headers)
+        self.gso.wire(len, usize::from(self.headers))
     }
 
     /// The largest packet on the wire a packet of `len` bytes stands for.
     pub fn segment_len(&self, len: usize) -> usize {
-        self.gso.segment_len(len, self.headers)
+        self.gso.segment_len(len, usize::from(self.headers))
     }
 }
 
@@ -86,7 +87,8 @@ pub(crate) fn check(o: Offload, pkt: &[u8], ip: &Ipv4Header) -> Result<Shape, Dr
     Ok(Shape {
         partial,
         gso: o.gso,
-        headers: ip.header_len + transport,
+        // At most 60 + 60 bytes.
+        headers: (ip.header_len + transport) as u16,
     })
 }
 
