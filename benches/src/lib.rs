@@ -368,9 +368,17 @@ pub fn many_routes_toml(prefixes: &[Ipv4Net]) -> String {
         "\n[[instance]]\nname = \"fw\"\nsubnet = \"private-a\"\nprivate_ip = \"10.0.2.20\"\n\
          source_dest_check = false\nsecurity_groups = [\"fw-sg\"]\n\n\
          [[security_group]]\nname = \"fw-sg\"\nvpc = \"demo\"\n\
-         ingress = [{ protocol = \"all\", cidr = \"0.0.0.0/0\" }]\n\n\
-         [[route_table]]\nname = \"many\"\nvpc = \"demo\"\n\
-         subnets = [\"public-a\"]\nroute = [\n",
+         ingress = [{ protocol = \"all\", cidr = \"0.0.0.0/0\" }]\n\n",
+    );
+    s.push_str(&routes_to_fw("demo", "public-a", prefixes));
+    s
+}
+
+/// A route table `many` in VPC `vpc` for subnet `subnet`, routing each of `prefixes` to
+/// the instance `fw`.
+fn routes_to_fw(vpc: &str, subnet: &str, prefixes: &[Ipv4Net]) -> String {
+    let mut s = format!(
+        "[[route_table]]\nname = \"many\"\nvpc = \"{vpc}\"\nsubnets = [\"{subnet}\"]\nroute = [\n"
     );
     for p in prefixes {
         s.push_str(&format!(
@@ -535,15 +543,7 @@ pub fn firewall_toml(prefixes: &[Ipv4Net]) -> String {
              ingress = {rules}\negress = {rules}\n\n"
         ));
     }
-    s.push_str(
-        "[[route_table]]\nname = \"many\"\nvpc = \"bench\"\nsubnets = [\"client\"]\nroute = [\n",
-    );
-    for p in prefixes {
-        s.push_str(&format!(
-            "  {{ destination = \"{p}\", instance = \"fw\" }},\n"
-        ));
-    }
-    s.push_str("]\n");
+    s.push_str(&routes_to_fw("bench", "client", prefixes));
     s
 }
 
