@@ -38,6 +38,32 @@ use crate::raw::{RawConfig, RawConntrack, RawRoute};
 use crate::security::*;
 use crate::topology::*;
 
+/// For the validation tests whose snippets are appended to a module's `BASE` text of
+/// `BASE_LINES` lines: `errors(extra)` (the rendered diagnostics of an invalid
+/// configuration), `ok(extra)` (a valid one) and `at(l, c)` (`t.toml:L:C: ` for line `l`
+/// of the snippet, 1-based).
+#[cfg(test)]
+macro_rules! snippet_helpers {
+    () => {
+        fn errors(extra: &str) -> Vec<String> {
+            match $crate::parse(&format!("{BASE}{extra}"), "t.toml") {
+                Ok(t) => panic!("expected errors, got {t:?}"),
+                Err($crate::ConfigError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect(),
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        }
+
+        fn ok(extra: &str) -> $crate::Topology {
+            $crate::parse(&format!("{BASE}{extra}"), "t.toml")
+                .unwrap_or_else(|e| panic!("expected valid config, got:\n{e}"))
+        }
+
+        fn at(l: usize, c: usize) -> String {
+            format!("t.toml:{}:{c}: ", BASE_LINES + l)
+        }
+    };
+}
+
 mod gateways;
 mod limits;
 mod security;

@@ -661,29 +661,13 @@ private_ip = "10.1.1.10"
     /// Lines in `BASE`: a snippet appended to it starts on line `BASE_LINES + 1`.
     const BASE_LINES: usize = 44;
 
-    fn errors(extra: &str) -> Vec<String> {
-        match parse(&format!("{BASE}{extra}"), "t.toml") {
-            Ok(t) => panic!("expected errors, got {t:?}"),
-            Err(ConfigError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect(),
-            Err(e) => panic!("unexpected error {e}"),
-        }
-    }
+    snippet_helpers!();
 
     fn problems(extra: &str) -> Vec<Problem> {
         match parse(&format!("{BASE}{extra}"), "t.toml") {
             Err(ConfigError::Invalid(d)) => d.into_iter().map(|d| d.problem).collect(),
             other => panic!("expected Invalid, got {other:?}"),
         }
-    }
-
-    fn ok(extra: &str) -> Topology {
-        parse(&format!("{BASE}{extra}"), "t.toml")
-            .unwrap_or_else(|e| panic!("expected valid config, got:\n{e}"))
-    }
-
-    /// `t.toml:L:C: ` for line `l` of a snippet appended to `BASE` (1-based).
-    fn at(l: usize, c: usize) -> String {
-        format!("t.toml:{}:{c}: ", BASE_LINES + l)
     }
 
     fn ip(s: &str) -> Ipv4Addr {

@@ -87,23 +87,7 @@ az = "x"
     /// Lines in `BASE`.
     const BASE_LINES: usize = 10;
 
-    fn errors(extra: &str) -> Vec<String> {
-        match parse(&format!("{BASE}{extra}"), "t.toml") {
-            Ok(t) => panic!("expected errors, got {t:?}"),
-            Err(ConfigError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect(),
-            Err(e) => panic!("unexpected error {e}"),
-        }
-    }
-
-    fn ok(extra: &str) -> Topology {
-        parse(&format!("{BASE}{extra}"), "t.toml")
-            .unwrap_or_else(|e| panic!("expected valid config, got:\n{e}"))
-    }
-
-    /// `t.toml:L:C: ` for line `l` of a snippet appended to `BASE` (1-based).
-    fn at(l: usize, c: usize) -> String {
-        format!("t.toml:{}:{c}: ", BASE_LINES + l)
-    }
+    snippet_helpers!();
 
     #[test]
     fn base_line_count() {

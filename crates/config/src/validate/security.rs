@@ -823,7 +823,7 @@ fn log_format(
 
 #[cfg(test)]
 mod tests {
-    use crate::{ConfigError, Topology, parse};
+    use crate::Topology;
     use crate::{security::*, topology::*};
 
     /// Two VPCs; `main` has subnets `a` and `b` (zone x), `other` has subnet `o`.
@@ -857,23 +857,7 @@ az = "x"
     /// Lines in `BASE`: a snippet appended to it starts on line `BASE_LINES + 1`.
     const BASE_LINES: usize = 25;
 
-    fn errors(extra: &str) -> Vec<String> {
-        match parse(&format!("{BASE}{extra}"), "t.toml") {
-            Ok(t) => panic!("expected errors, got {t:?}"),
-            Err(ConfigError::Invalid(d)) => d.iter().map(|d| d.to_string()).collect(),
-            Err(e) => panic!("unexpected error {e}"),
-        }
-    }
-
-    fn ok(extra: &str) -> Topology {
-        parse(&format!("{BASE}{extra}"), "t.toml")
-            .unwrap_or_else(|e| panic!("expected valid config, got:\n{e}"))
-    }
-
-    /// `t.toml:L:C: ` for line `l` of a snippet appended to `BASE` (1-based).
-    fn at(l: usize, c: usize) -> String {
-        format!("t.toml:{}:{c}: ", BASE_LINES + l)
-    }
+    snippet_helpers!();
 
     fn net(s: &str) -> ipnet::Ipv4Net {
         s.parse().unwrap()
