@@ -56,41 +56,9 @@ use crate::{antispoof, deliver, destination, l4, nacl, natgw, router, sanity, tt
 /// gateway, internet, internet gateway, ENI of another VPC).
 const MAX_HOPS: usize = 8;
 
-/// Sizes of the dataplane's bounded tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Tracked flows per ENI.
-    pub conntrack_per_eni: usize,
-    /// Translations per NAT gateway.
-    pub nat_per_gateway: usize,
-    /// Fragmented datagrams whose verdict is kept for their later fragments.
-    pub fragments: usize,
-    /// Distinct records per flow log per aggregation interval (then SKIPDATA).
-    pub flow_log_records: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            conntrack_per_eni: 65_536,
-            nat_per_gateway: 262_144,
-            fragments: 4096,
-            flow_log_records: 10_000,
-        }
-    }
-}
-
-/// The table sizes a configuration's `[limits]` section sets.
-impl From<TableLimits> for Limits {
-    fn from(t: TableLimits) -> Self {
-        Limits {
-            conntrack_per_eni: t.conntrack_per_eni,
-            nat_per_gateway: t.nat_per_gateway,
-            fragments: t.fragments,
-            flow_log_records: t.flow_log_records,
-        }
-    }
-}
+/// Sizes of the dataplane's bounded tables: the configuration's `[limits]` section
+/// (`vpc_config::TableLimits`, with its defaults).
+pub type Limits = TableLimits;
 
 /// What the flow cache knows about the network ACLs a packet crosses after leaving an
 /// ENI (see `Dataplane::firewall`).
@@ -179,7 +147,7 @@ impl Dataplane {
     /// A dataplane for `topology` with the table sizes of its `[limits]` section, every
     /// ENI up, time zero the start of the flow logs' first aggregation interval.
     pub fn new(topology: &Topology) -> Self {
-        Self::with_limits(topology, Limits::from(topology.limits), Time::ZERO)
+        Self::with_limits(topology, topology.limits, Time::ZERO)
     }
 
     /// A dataplane for `topology` with `limits`, every ENI up.
@@ -1846,10 +1814,5 @@ private_ip = "10.0.1.20"
                 check_output(v, pkt.as_bytes());
             }
         }
-    }
-
-    #[test]
-    fn the_configurations_default_limits_are_the_dataplanes() {
-        assert_eq!(Limits::from(TableLimits::default()), Limits::default());
     }
 }
