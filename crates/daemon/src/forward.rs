@@ -29,16 +29,15 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
     let mut hdr = [0u8; vnet::LEN];
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(BATCH);
     let offload = shared.offload();
+    // Each read scatters into the virtio-net header (none without offloads) and a buffer.
+    let hdr_len = if offload { vnet::LEN } else { 0 };
     loop {
         let mut failed = None;
-        let first = if offload {
-            let buf = bufs[0].buffer_mut();
-            let mut parts = [IoSliceMut::new(&mut hdr), IoSliceMut::new(buf)];
-            dev.recv_vectored(&mut parts).await
-        } else {
-            dev.recv(bufs[0].buffer_mut()).await
-        };
-        match first {
+        let mut parts = [
+            IoSliceMut::new(&mut hdr[..hdr_len]),
+            IoSliceMut::new(bufs[0].buffer_mut()),
+        ];
+        match dev.recv_vectored(&mut parts).await {
             Ok(len) => land(&mut bufs[0], &hdr, len, offload),
             Err(e) => {
                 shared.mark_down(port, &format!("device error: {e}"));
@@ -47,14 +46,11 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
         }
         let mut n = 1;
         while n < BATCH {
-            let next = if offload {
-                let buf = bufs[n].buffer_mut();
-                let mut parts = [IoSliceMut::new(&mut hdr), IoSliceMut::new(buf)];
-                dev.try_recv_vectored(&mut parts)
-            } else {
-                dev.try_recv(bufs[n].buffer_mut())
-            };
-            match next {
+            let mut parts = [
+                IoSliceMut::new(&mut hdr[..hdr_len]),
+                IoSliceMut::new(bufs[n].buffer_mut()),
+            ];
+            match dev.try_recv_vectored(&mut parts) {
                 Ok(len) => {
                     land(&mut bufs[n], &hdr, len, offload);
                     n += 1;
@@ -70,15 +66,7 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
         shared
             .dataplane()
             .process_batch(now, port, &mut bufs[..n], &mut verdicts);
-        if shared.uso() {
-            transmit_coalesced(&shared, &mut bufs[..n], &verdicts);
-        } else {
-            for (pkt, verdict) in bufs[..n].iter().zip(&verdicts) {
-                if let Verdict::Forward { to } | Verdict::Reply { to, .. } = *verdict {
-                    shared.transmit(to, pkt);
-                }
-            }
-        }
+        transmit_batch(&shared, &mut bufs[..n], &verdicts);
         if let Some(e) = failed {
             shared.mark_down(port, &format!("device error: {e}"));
             return;
@@ -86,11 +74,13 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
     }
 }
 
-/// Writes what the verdicts send, in order, joining consecutive UDP datagrams of one
-/// flow forwarded to one port into one UDP superpacket (`gro::append`): one write and
-/// one wake-up of the receiver for up to 64 datagrams. A datagram that cannot join is
-/// written after the superpacket before it, so each port sees the batch's order.
-fn transmit_coalesced(shared: &Shared, bufs: &mut [PacketBuf], verdicts: &[Verdict]) {
+/// Writes what the verdicts send, in order. If the devices take UDP superpackets, joins
+/// consecutive UDP datagrams of one flow forwarded to one port into one (`gro::append`):
+/// one write and one wake-up of the receiver for up to 64 datagrams. A datagram that
+/// cannot join is written after the superpacket before it, so each port sees the
+/// batch's order.
+fn transmit_batch(shared: &Shared, bufs: &mut [PacketBuf], verdicts: &[Verdict]) {
+    let coalesce = shared.uso();
     // The superpacket being built: its port and the buffer it grows in.
     let mut open: Option<(Port, usize)> = None;
     for (i, verdict) in verdicts.iter().enumerate() {
@@ -108,7 +98,7 @@ fn transmit_coalesced(shared: &Shared, bufs: &mut [PacketBuf], verdicts: &[Verdi
             flush(shared, port, &bufs[head]);
             open = None;
         }
-        if forward && gro::can_start(&bufs[i]) {
+        if forward && coalesce && gro::can_start(&bufs[i]) {
             open = Some((to, i));
         } else {
             shared.transmit(to, &bufs[i]);
