@@ -10,6 +10,13 @@
 //! Public addresses (Elastic IPs, public IPs, the hosts of the emulated internet) must
 //! lie in the documentation ranges of RFC 5737 ([`PUBLIC_RANGES`]), so that nothing
 //! vpcd runs can ever be mistaken for, or routed to, a real internet address.
+//!
+//! AWS reserves the link-local block 169.254.168.0/22 ([`VPC_SERVICES`]) for the
+//! services every VPC offers its instances: the Route 53 Resolver at 169.254.169.253
+//! ([`DNS_LINK_LOCAL`]), the instance metadata service at 169.254.169.254
+//! ([`METADATA`]) and the Amazon Time Sync Service at 169.254.169.123 ([`TIME_SYNC`]).
+//! AWS refuses a route, in any route table, whose destination is that block or lies
+//! inside it.
 
 use std::net::Ipv4Addr;
 
@@ -25,6 +32,23 @@ pub const PUBLIC_RANGES: [Ipv4Net; 3] = [
 /// The address of the emulated internet's router: the source of the ICMP errors the
 /// internet side sends. No host or Elastic IP may use it.
 pub const INTERNET_ROUTER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+/// The block AWS reserves for the VPC's own services, 169.254.168.0/22: the Route 53
+/// Resolver ([`DNS_LINK_LOCAL`]), instance metadata ([`METADATA`]) and Amazon Time Sync
+/// ([`TIME_SYNC`]) answer there, in every VPC, without any route. A route whose
+/// destination is this block or inside it cannot be created (one that merely contains
+/// it, like 0.0.0.0/0 or 169.254.0.0/16, can: the reserved block is served first).
+pub const VPC_SERVICES: Ipv4Net = Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 168, 0), 22);
+
+/// The instance metadata service (IMDS), 169.254.169.254, inside [`VPC_SERVICES`].
+pub const METADATA: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+
+/// The Amazon Time Sync Service (NTP), 169.254.169.123, inside [`VPC_SERVICES`].
+pub const TIME_SYNC: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
+
+/// The Route 53 Resolver's link-local address, 169.254.169.253, inside
+/// [`VPC_SERVICES`]: the same resolver as base+2 of every subnet ([`Reserved::Dns`]).
+pub const DNS_LINK_LOCAL: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
 
 /// Whether `ip` may be a public address: inside [`PUBLIC_RANGES`], not a range's
 /// network or broadcast address, and not [`INTERNET_ROUTER`].
@@ -152,6 +176,19 @@ mod tests {
                 ("10.0.0.255".to_string(), Reserved::Broadcast),
             ]
         );
+    }
+
+    #[test]
+    fn the_vpc_services_live_in_169_254_168_0_22() {
+        assert_eq!(VPC_SERVICES.to_string(), "169.254.168.0/22");
+        assert_eq!(METADATA.to_string(), "169.254.169.254");
+        assert_eq!(TIME_SYNC.to_string(), "169.254.169.123");
+        assert_eq!(DNS_LINK_LOCAL.to_string(), "169.254.169.253");
+        for ip in [METADATA, TIME_SYNC, DNS_LINK_LOCAL] {
+            assert!(VPC_SERVICES.contains(&ip), "{ip}");
+        }
+        assert!(!VPC_SERVICES.contains(&Ipv4Addr::new(169, 254, 172, 0)));
+        assert!(!VPC_SERVICES.contains(&Ipv4Addr::new(169, 254, 167, 255)));
     }
 
     #[test]

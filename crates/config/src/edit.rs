@@ -1,21 +1,33 @@
 //! Changes to a running topology, as the daemon's control socket makes them: deleting a
-//! NAT gateway, attaching and detaching an internet gateway, and allocating, releasing,
-//! associating and disassociating Elastic IPs (EC2's `DeleteNatGateway`,
-//! `AttachInternetGateway`, `DetachInternetGateway`, `AllocateAddress`,
-//! `ReleaseAddress`, `AssociateAddress` and `DisassociateAddress`).
+//! NAT gateway, attaching and detaching an internet gateway, allocating, releasing,
+//! associating and disassociating Elastic IPs, associating a route table with an
+//! internet gateway and disassociating it, and replacing or restoring the target of a
+//! local route (EC2's `DeleteNatGateway`, `AttachInternetGateway`,
+//! `DetachInternetGateway`, `AllocateAddress`, `ReleaseAddress`, `AssociateAddress`,
+//! `DisassociateAddress`, `AssociateRouteTable --gateway-id`, `DisassociateRouteTable`
+//! and `ReplaceRoute` on a local route, with `--network-interface-id` or
+//! `--local-target`).
 //!
 //! Each method checks everything first: it either returns an error and changes
 //! nothing, or applies the whole change. The topology's invariants hold after every
 //! change: a VPC has at most one attached internet gateway, public addresses are unique
 //! and in the documentation ranges, an interface has at most one Elastic IP, an Elastic
-//! IP has at most one association.
+//! IP has at most one association, an internet gateway has at most one gateway route
+//! table, of the VPC it is attached to, whose routes are all inside the VPC's blocks
+//! and target network interfaces (AWS's rules for gateway route tables), and a local
+//! route's target is `local` or a network interface of the table's VPC.
 //!
 //! Where vpcd differs from AWS: an internet gateway may be detached while addresses of
-//! its VPC are mapped to public ones (AWS refuses); its mappings stop with it. Routes to
-//! a detached internet gateway or a deleted NAT gateway stay in their tables (their
-//! state is `blackhole`), as in AWS.
+//! its VPC are mapped to public ones (AWS refuses); its mappings stop with it, and its
+//! edge association is removed (a detached gateway routes nothing: attach it again,
+//! then associate it again). Associating a gateway that already has a gateway route
+//! table is refused (AWS replaces the association). Routes to a detached internet
+//! gateway or a deleted NAT gateway stay in their tables (their state is `blackhole`),
+//! as in AWS.
 
 use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
 
 use crate::addressing;
 use crate::topology::*;
@@ -105,6 +117,105 @@ pub enum EditError {
         /// The NAT gateway.
         nat: String,
     },
+    /// No route table has the name.
+    #[error("there is no route table {0:?}")]
+    UnknownRouteTable(String),
+    /// Associating a route table with an internet gateway that is not attached to the
+    /// table's VPC.
+    #[error(
+        "internet gateway {igw:?} is not attached to vpc {vpc:?} of route table {table:?} ({})",
+        attachment(.attached)
+    )]
+    GatewayNotInTableVpc {
+        /// The internet gateway.
+        igw: String,
+        /// The route table.
+        table: String,
+        /// The route table's VPC.
+        vpc: String,
+        /// The VPC the gateway is attached to, if any.
+        attached: Option<String>,
+    },
+    /// Associating an internet gateway that has a gateway route table already (this
+    /// one or another).
+    #[error(
+        "internet gateway {igw:?} is already associated with route table {table:?}; an internet gateway has one gateway route table at most (disassociate it first)"
+    )]
+    GatewayAssociated {
+        /// The internet gateway.
+        igw: String,
+        /// The route table it is associated with.
+        table: String,
+    },
+    /// Disassociating an internet gateway from a table it is not associated with.
+    #[error("internet gateway {igw:?} is not associated with route table {table:?}")]
+    GatewayNotAssociated {
+        /// The internet gateway.
+        igw: String,
+        /// The route table.
+        table: String,
+    },
+    /// Making a gateway route table of a table with a route whose target is not a
+    /// network interface.
+    #[error(
+        "route table {table:?} cannot be a gateway route table: its route to {destination} targets {target}, and a gateway route table's routes may only target a network interface"
+    )]
+    GatewayTableTarget {
+        /// The route table.
+        table: String,
+        /// The route's destination.
+        destination: Ipv4Net,
+        /// The route's target as users write it (`igw`, `nat-a`).
+        target: String,
+    },
+    /// Making a gateway route table of a table with a route outside its VPC's blocks.
+    #[error(
+        "route table {table:?} cannot be a gateway route table: its route to {destination} is outside vpc {vpc:?} ({vpc_cidrs}), and a gateway route table may only route destinations inside its VPC's CIDR blocks"
+    )]
+    GatewayTableDestination {
+        /// The route table.
+        table: String,
+        /// The route's destination.
+        destination: Ipv4Net,
+        /// The table's VPC.
+        vpc: String,
+        /// The VPC's blocks, comma separated.
+        vpc_cidrs: String,
+    },
+    /// Replacing the target of a route that is not one of the table's local routes.
+    #[error(
+        "{destination} is not a local route of route table {table:?}: its local routes are the CIDR blocks of vpc {vpc:?} ({vpc_cidrs})"
+    )]
+    NotALocalRoute {
+        /// The route table.
+        table: String,
+        /// The destination given.
+        destination: Ipv4Net,
+        /// The table's VPC.
+        vpc: String,
+        /// The VPC's blocks, comma separated.
+        vpc_cidrs: String,
+    },
+    /// Replacing a local route's target with an interface of another VPC.
+    #[error("{eni} is in vpc {eni_vpc:?}, route table {table:?} in vpc {table_vpc:?}")]
+    EniInOtherVpc {
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// The interface's VPC.
+        eni_vpc: String,
+        /// The route table.
+        table: String,
+        /// The route table's VPC.
+        table_vpc: String,
+    },
+}
+
+/// How an internet gateway is attached, for [`EditError::GatewayNotInTableVpc`].
+fn attachment(vpc: &Option<String>) -> String {
+    match vpc {
+        Some(v) => format!("it is attached to vpc {v:?}"),
+        None => "it is detached".to_owned(),
+    }
 }
 
 impl Topology {
@@ -126,13 +237,19 @@ impl Topology {
     }
 
     /// Detaches internet gateway `name` from its VPC (`DetachInternetGateway`). Unlike
-    /// AWS, this is allowed while the VPC has public addresses.
+    /// AWS, this is allowed while the VPC has public addresses. Its edge association
+    /// (its gateway route table) is removed too, since a gateway route table's
+    /// gateways are attached to its VPC: a detached gateway has no route table, and
+    /// one attached again needs [`Topology::associate_route_table_gateway`] again.
     pub fn detach_internet_gateway(&mut self, name: &str) -> Result<(), EditError> {
         let id = self.internet_gateway_named(name)?;
         if self.internet_gateway(id).vpc.is_none() {
             return Err(EditError::InternetGatewayNotAttached(name.to_owned()));
         }
         self.internet_gateways[id.index()].vpc = None;
+        for t in &mut self.route_tables {
+            t.gateways.retain(|&g| g != id);
+        }
         Ok(())
     }
 
@@ -255,6 +372,138 @@ impl Topology {
         }
     }
 
+    /// Associates route table `table` with internet gateway `igw` (`AssociateRouteTable
+    /// --gateway-id`, an edge association), making it a gateway route table: it then
+    /// routes the traffic entering the VPC through `igw`, after the gateway translated
+    /// the public destination to the private one. The gateway must be attached to the
+    /// table's VPC and have no gateway route table (AWS would replace the association;
+    /// vpcd refuses, naming the table that has it), and every route of the table must
+    /// be allowed in a gateway route table: a network interface target (or `local`)
+    /// and a destination inside the VPC's blocks.
+    pub fn associate_route_table_gateway(
+        &mut self,
+        table: &str,
+        igw: &str,
+    ) -> Result<(), EditError> {
+        let table_id = self.route_table_named(table)?;
+        let igw_id = self.internet_gateway_named(igw)?;
+        let rt = self.route_table(table_id);
+        let vpc = self.vpc(rt.vpc);
+        let attached = self.internet_gateway(igw_id).vpc;
+        if attached != Some(rt.vpc) {
+            return Err(EditError::GatewayNotInTableVpc {
+                igw: igw.to_owned(),
+                table: table.to_owned(),
+                vpc: vpc.name.clone(),
+                attached: attached.map(|v| self.vpc(v).name.clone()),
+            });
+        }
+        if let Some(other) = self.gateway_route_table(igw_id) {
+            return Err(EditError::GatewayAssociated {
+                igw: igw.to_owned(),
+                table: self.route_table(other).name.clone(),
+            });
+        }
+        for r in &rt.routes {
+            if !matches!(r.target, RouteTarget::Local | RouteTarget::Eni(_)) {
+                return Err(EditError::GatewayTableTarget {
+                    table: table.to_owned(),
+                    destination: r.destination,
+                    target: self.route_target_name(r.target),
+                });
+            }
+            if !vpc.cidrs.iter().any(|b| b.contains(&r.destination)) {
+                return Err(EditError::GatewayTableDestination {
+                    table: table.to_owned(),
+                    destination: r.destination,
+                    vpc: vpc.name.clone(),
+                    vpc_cidrs: cidr_list(&vpc.cidrs),
+                });
+            }
+        }
+        self.route_tables[table_id.index()].gateways.push(igw_id);
+        Ok(())
+    }
+
+    /// Removes the edge association of route table `table` with internet gateway `igw`
+    /// (`DisassociateRouteTable`): the traffic entering through `igw` is then routed by
+    /// the VPC's local routes only. The table keeps its routes.
+    pub fn disassociate_route_table_gateway(
+        &mut self,
+        table: &str,
+        igw: &str,
+    ) -> Result<(), EditError> {
+        let table_id = self.route_table_named(table)?;
+        let igw_id = self.internet_gateway_named(igw)?;
+        let gateways = &mut self.route_tables[table_id.index()].gateways;
+        let Some(k) = gateways.iter().position(|&g| g == igw_id) else {
+            return Err(EditError::GatewayNotAssociated {
+                igw: igw.to_owned(),
+                table: table.to_owned(),
+            });
+        };
+        gateways.remove(k);
+        Ok(())
+    }
+
+    /// Replaces the target of the local route for `destination` in route table `table`
+    /// (`ReplaceRoute` on a local route): `Some(eni)` sends it to that network
+    /// interface, written as [`Topology::find_eni`] takes it (`fw` for fw's eth0, or
+    /// `fw/eth1`), which must be in the table's VPC (`--network-interface-id`); `None`
+    /// restores `local` (`--local-target`). `destination` must be one of the VPC's CIDR
+    /// blocks: a table has one local route per block, each replaced or restored on its
+    /// own. Restoring a local target, or setting the interface it has, changes nothing.
+    pub fn replace_local_route_target(
+        &mut self,
+        table: &str,
+        destination: Ipv4Net,
+        eni: Option<&str>,
+    ) -> Result<(), EditError> {
+        let table_id = self.route_table_named(table)?;
+        let rt = self.route_table(table_id);
+        let vpc = self.vpc(rt.vpc);
+        let local = rt
+            .routes
+            .iter()
+            .position(|r| r.origin == RouteOrigin::Local && r.destination == destination);
+        let Some(local) = local.filter(|_| vpc.cidrs.contains(&destination)) else {
+            return Err(EditError::NotALocalRoute {
+                table: table.to_owned(),
+                destination,
+                vpc: vpc.name.clone(),
+                vpc_cidrs: cidr_list(&vpc.cidrs),
+            });
+        };
+        let target = match eni {
+            None => RouteTarget::Local,
+            Some(name) => {
+                let id = self
+                    .find_eni(name)
+                    .ok_or_else(|| EditError::UnknownNetworkInterface(name.to_owned()))?;
+                let eni_vpc = self.eni_vpc(id);
+                if eni_vpc != rt.vpc {
+                    return Err(EditError::EniInOtherVpc {
+                        eni: self.eni_name(id).to_string(),
+                        eni_vpc: self.vpc(eni_vpc).name.clone(),
+                        table: table.to_owned(),
+                        table_vpc: vpc.name.clone(),
+                    });
+                }
+                RouteTarget::Eni(id)
+            }
+        };
+        self.route_tables[table_id.index()].routes[local].target = target;
+        Ok(())
+    }
+
+    /// The route table named `name`.
+    pub fn find_route_table(&self, name: &str) -> Option<RouteTableId> {
+        self.route_tables
+            .iter()
+            .position(|t| t.name == name)
+            .map(|i| RouteTableId(i as u32))
+    }
+
     /// The NAT gateway named `name`.
     pub fn find_nat_gateway(&self, name: &str) -> Option<NatGatewayId> {
         self.nat_gateways
@@ -287,6 +536,11 @@ impl Topology {
     fn internet_gateway_named(&self, name: &str) -> Result<InternetGatewayId, EditError> {
         self.find_internet_gateway(name)
             .ok_or_else(|| EditError::UnknownInternetGateway(name.to_owned()))
+    }
+
+    fn route_table_named(&self, name: &str) -> Result<RouteTableId, EditError> {
+        self.find_route_table(name)
+            .ok_or_else(|| EditError::UnknownRouteTable(name.to_owned()))
     }
 
     fn elastic_ip_at(&self, address: Ipv4Addr) -> Result<ElasticIpId, EditError> {
@@ -323,6 +577,15 @@ impl Topology {
     }
 }
 
+/// A VPC's blocks as errors show them: `10.0.0.0/16, 10.1.0.0/16`.
+fn cidr_list(cidrs: &[Ipv4Net]) -> String {
+    cidrs
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
@@ -331,8 +594,11 @@ mod tests {
     use crate::topology::*;
 
     /// The demo, plus a detached internet gateway `spare-igw`, a second VPC `other`
-    /// without one, an unassociated Elastic IP 198.51.100.30, `app/eth0`'s public IP
-    /// 203.0.113.5 and a private NAT gateway `hidden`.
+    /// (10.9.0.0/16 and 10.10.0.0/16) without one, with instance `stranger`, an
+    /// unassociated Elastic IP 198.51.100.30, `app/eth0`'s public IP 203.0.113.5, a
+    /// private NAT gateway `hidden`, a gateway route table `edge-rt` of internet
+    /// gateway `igw` (private-b's CIDR to `app`) and a table `egress-rt` whose only
+    /// route, 0.0.0.0/0, goes to `app`.
     fn topology() -> Topology {
         let src = crate::DEMO_TOML.replace(
             "private_ip = \"10.0.2.10\"",
@@ -341,6 +607,7 @@ mod tests {
 [[vpc]]
 name = "other"
 cidr = "10.9.0.0/16"
+secondary_cidrs = ["10.10.0.0/16"]
 
 [[subnet]]
 name = "other-a"
@@ -358,6 +625,21 @@ address = "198.51.100.30"
 name = "hidden"
 subnet = "private-a"
 connectivity = "private"
+
+[[instance]]
+name = "stranger"
+subnet = "other-a"
+
+[[route_table]]
+name = "edge-rt"
+vpc = "demo"
+gateways = ["igw"]
+route = [{ destination = "10.0.12.0/24", instance = "app" }]
+
+[[route_table]]
+name = "egress-rt"
+vpc = "demo"
+route = [{ destination = "0.0.0.0/0", instance = "app" }]
 "#;
         crate::parse(&src, "t.toml").unwrap_or_else(|e| panic!("{e}"))
     }
@@ -616,6 +898,257 @@ connectivity = "private"
         );
     }
 
+    fn net(s: &str) -> ipnet::Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn associating_and_disassociating_gateway_route_tables() {
+        let mut t = topology();
+        let igw = t.find_internet_gateway("igw").unwrap();
+        let edge = t.find_route_table("edge-rt").unwrap();
+        let main = t.find_route_table("demo-main").unwrap();
+        assert_eq!(t.gateway_route_table(igw), Some(edge));
+        let edge_routes = t.route_table(edge).routes.clone();
+        t.disassociate_route_table_gateway("edge-rt", "igw")
+            .unwrap();
+        assert_eq!(t.gateway_route_table(igw), None);
+        assert!(t.route_table(edge).gateways.is_empty());
+        assert_eq!(t.route_table(edge).routes, edge_routes);
+        // A table with only local routes (the implicit main table) may take it.
+        t.associate_route_table_gateway("demo-main", "igw").unwrap();
+        assert_eq!(t.route_table(main).gateways, [igw]);
+        assert_eq!(t.gateway_route_table(igw), Some(main));
+        assert!(t.route_table(main).main);
+        // Detaching the gateway removes its edge association; attached again, it has
+        // no gateway route table until it is associated again.
+        t.detach_internet_gateway("igw").unwrap();
+        assert!(t.route_table(main).gateways.is_empty());
+        assert_eq!(t.gateway_route_table(igw), None);
+        assert_eq!(
+            t.associate_route_table_gateway("edge-rt", "igw"),
+            Err(EditError::GatewayNotInTableVpc {
+                igw: "igw".into(),
+                table: "edge-rt".into(),
+                vpc: "demo".into(),
+                attached: None
+            })
+        );
+        t.attach_internet_gateway("igw", "demo").unwrap();
+        assert_eq!(t.gateway_route_table(igw), None);
+        t.associate_route_table_gateway("edge-rt", "igw").unwrap();
+        assert_eq!(t, topology());
+
+        assert_eq!(
+            refused(|t| t.associate_route_table_gateway("nope", "igw")),
+            EditError::UnknownRouteTable("nope".into())
+        );
+        assert_eq!(
+            refused(|t| t.associate_route_table_gateway("demo-main", "nope")),
+            EditError::UnknownInternetGateway("nope".into())
+        );
+        assert_eq!(
+            refused(|t| t.associate_route_table_gateway("demo-main", "spare-igw")),
+            EditError::GatewayNotInTableVpc {
+                igw: "spare-igw".into(),
+                table: "demo-main".into(),
+                vpc: "demo".into(),
+                attached: None
+            }
+        );
+        assert_eq!(
+            refused(|t| t.associate_route_table_gateway("other-main", "igw")),
+            EditError::GatewayNotInTableVpc {
+                igw: "igw".into(),
+                table: "other-main".into(),
+                vpc: "other".into(),
+                attached: Some("demo".into())
+            }
+        );
+        for table in ["demo-main", "edge-rt"] {
+            assert_eq!(
+                refused(|t| t.associate_route_table_gateway(table, "igw")),
+                EditError::GatewayAssociated {
+                    igw: "igw".into(),
+                    table: "edge-rt".into()
+                }
+            );
+        }
+        // Tables with routes a gateway route table cannot have.
+        let mut t = topology();
+        t.disassociate_route_table_gateway("edge-rt", "igw")
+            .unwrap();
+        let before = t.clone();
+        assert_eq!(
+            t.associate_route_table_gateway("public-rt", "igw"),
+            Err(EditError::GatewayTableTarget {
+                table: "public-rt".into(),
+                destination: net("0.0.0.0/0"),
+                target: "igw".into()
+            })
+        );
+        assert_eq!(
+            t.associate_route_table_gateway("private-a-rt", "igw"),
+            Err(EditError::GatewayTableTarget {
+                table: "private-a-rt".into(),
+                destination: net("0.0.0.0/0"),
+                target: "nat-a".into()
+            })
+        );
+        assert_eq!(
+            t.associate_route_table_gateway("egress-rt", "igw"),
+            Err(EditError::GatewayTableDestination {
+                table: "egress-rt".into(),
+                destination: net("0.0.0.0/0"),
+                vpc: "demo".into(),
+                vpc_cidrs: "10.0.0.0/16".into()
+            })
+        );
+        assert_eq!(t, before, "a refused edit changed the topology");
+
+        assert_eq!(
+            refused(|t| t.disassociate_route_table_gateway("nope", "igw")),
+            EditError::UnknownRouteTable("nope".into())
+        );
+        assert_eq!(
+            refused(|t| t.disassociate_route_table_gateway("edge-rt", "nope")),
+            EditError::UnknownInternetGateway("nope".into())
+        );
+        for (table, igw) in [("demo-main", "igw"), ("edge-rt", "spare-igw")] {
+            assert_eq!(
+                refused(|t| t.disassociate_route_table_gateway(table, igw)),
+                EditError::GatewayNotAssociated {
+                    igw: igw.into(),
+                    table: table.into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn replacing_and_restoring_local_route_targets() {
+        let mut t = topology();
+        let public = t.find_route_table("public-rt").unwrap();
+        let app = t.find_eni("app").unwrap();
+        let db = t.find_eni("db").unwrap();
+        let local = |t: &Topology, table: RouteTableId| -> Vec<(String, RouteTarget)> {
+            t.route_table(table)
+                .routes
+                .iter()
+                .filter(|r| r.origin == RouteOrigin::Local)
+                .map(|r| (r.destination.to_string(), r.target))
+                .collect()
+        };
+        let count = t.route_table(public).routes.len();
+        t.replace_local_route_target("public-rt", net("10.0.0.0/16"), Some("app"))
+            .unwrap();
+        assert_eq!(
+            t.route_table(public).routes[0],
+            Route {
+                destination: net("10.0.0.0/16"),
+                target: RouteTarget::Eni(app),
+                origin: RouteOrigin::Local
+            }
+        );
+        assert_eq!(t.route_table(public).routes.len(), count);
+        // Another interface, written instance/ethN; then `local` again.
+        t.replace_local_route_target("public-rt", net("10.0.0.0/16"), Some("db/eth0"))
+            .unwrap();
+        assert_eq!(
+            local(&t, public),
+            [("10.0.0.0/16".to_string(), RouteTarget::Eni(db))]
+        );
+        t.replace_local_route_target("public-rt", net("10.0.0.0/16"), None)
+            .unwrap();
+        assert_eq!(t, topology());
+        // Restoring a local target changes nothing.
+        t.replace_local_route_target("public-rt", net("10.0.0.0/16"), None)
+            .unwrap();
+        assert_eq!(t, topology());
+        // Each block of a VPC has its own local route.
+        let other = t.find_route_table("other-main").unwrap();
+        let stranger = t.find_eni("stranger").unwrap();
+        t.replace_local_route_target("other-main", net("10.10.0.0/16"), Some("stranger"))
+            .unwrap();
+        assert_eq!(
+            local(&t, other),
+            [
+                ("10.9.0.0/16".to_string(), RouteTarget::Local),
+                ("10.10.0.0/16".to_string(), RouteTarget::Eni(stranger))
+            ]
+        );
+        // A gateway route table's local route too.
+        t.replace_local_route_target("edge-rt", net("10.0.0.0/16"), Some("app"))
+            .unwrap();
+        let edge = t.find_route_table("edge-rt").unwrap();
+        assert_eq!(
+            local(&t, edge),
+            [("10.0.0.0/16".to_string(), RouteTarget::Eni(app))]
+        );
+
+        assert_eq!(
+            refused(|t| t.replace_local_route_target("nope", net("10.0.0.0/16"), None)),
+            EditError::UnknownRouteTable("nope".into())
+        );
+        for destination in ["10.0.1.0/24", "0.0.0.0/0", "10.9.0.0/16"] {
+            assert_eq!(
+                refused(|t| t.replace_local_route_target(
+                    "public-rt",
+                    net(destination),
+                    Some("app")
+                )),
+                EditError::NotALocalRoute {
+                    table: "public-rt".into(),
+                    destination: net(destination),
+                    vpc: "demo".into(),
+                    vpc_cidrs: "10.0.0.0/16".into()
+                }
+            );
+        }
+        assert_eq!(
+            refused(|t| t.replace_local_route_target(
+                "public-rt",
+                net("10.0.0.0/16"),
+                Some("app/eth1")
+            )),
+            EditError::UnknownNetworkInterface("app/eth1".into())
+        );
+        assert_eq!(
+            refused(|t| t.replace_local_route_target(
+                "public-rt",
+                net("10.0.0.0/16"),
+                Some("stranger")
+            )),
+            EditError::EniInOtherVpc {
+                eni: "stranger/eth0".into(),
+                eni_vpc: "other".into(),
+                table: "public-rt".into(),
+                table_vpc: "demo".into()
+            }
+        );
+    }
+
+    #[test]
+    fn route_tables_are_found_by_name() {
+        let t = topology();
+        let names: Vec<&str> = t.route_tables.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "public-rt",
+                "private-a-rt",
+                "private-b-rt",
+                "edge-rt",
+                "egress-rt",
+                "demo-main",
+                "other-main"
+            ]
+        );
+        assert_eq!(t.find_route_table("edge-rt"), Some(RouteTableId(3)));
+        assert_eq!(t.find_route_table("other-main"), Some(RouteTableId(6)));
+        assert_eq!(t.find_route_table("nope"), None);
+    }
+
     #[test]
     fn edits_keep_the_table_limits() {
         let src =
@@ -650,6 +1183,50 @@ connectivity = "private"
                 address: ip("198.51.100.20"),
                 nat: "nat-a".into(),
             },
+            EditError::UnknownRouteTable("rt".into()),
+            EditError::GatewayNotInTableVpc {
+                igw: "igw".into(),
+                table: "rt".into(),
+                vpc: "demo".into(),
+                attached: Some("other".into()),
+            },
+            EditError::GatewayNotInTableVpc {
+                igw: "spare".into(),
+                table: "rt".into(),
+                vpc: "demo".into(),
+                attached: None,
+            },
+            EditError::GatewayAssociated {
+                igw: "igw".into(),
+                table: "edge-rt".into(),
+            },
+            EditError::GatewayNotAssociated {
+                igw: "igw".into(),
+                table: "rt".into(),
+            },
+            EditError::GatewayTableTarget {
+                table: "public-rt".into(),
+                destination: "0.0.0.0/0".parse().unwrap(),
+                target: "igw".into(),
+            },
+            EditError::GatewayTableDestination {
+                table: "egress-rt".into(),
+                destination: "0.0.0.0/0".parse().unwrap(),
+                vpc: "demo".into(),
+                vpc_cidrs: "10.0.0.0/16".into(),
+            },
+            EditError::NotALocalRoute {
+                table: "public-rt".into(),
+                destination: "10.0.1.0/24".parse().unwrap(),
+                vpc: "demo".into(),
+                vpc_cidrs: "10.0.0.0/16".into(),
+            },
+            EditError::EniInOtherVpc {
+                eni: "stranger/eth0".into(),
+                eni_vpc: "other".into(),
+                table: "public-rt".into(),
+                table_vpc: "demo".into(),
+            },
         ]
         .iter()
         .map(|e| e.to_string())
@@ -661,6 +1238,15 @@ connectivity = "private"
                 "vpc \"demo\" already has internet gateway \"igw\" attached",
                 "Elastic IP 198.51.100.10 is associated with web/eth0",
                 "Elastic IP 198.51.100.20 belongs to NAT gateway \"nat-a\"; it is disassociated when the NAT gateway is deleted",
+                "there is no route table \"rt\"",
+                "internet gateway \"igw\" is not attached to vpc \"demo\" of route table \"rt\" (it is attached to vpc \"other\")",
+                "internet gateway \"spare\" is not attached to vpc \"demo\" of route table \"rt\" (it is detached)",
+                "internet gateway \"igw\" is already associated with route table \"edge-rt\"; an internet gateway has one gateway route table at most (disassociate it first)",
+                "internet gateway \"igw\" is not associated with route table \"rt\"",
+                "route table \"public-rt\" cannot be a gateway route table: its route to 0.0.0.0/0 targets igw, and a gateway route table's routes may only target a network interface",
+                "route table \"egress-rt\" cannot be a gateway route table: its route to 0.0.0.0/0 is outside vpc \"demo\" (10.0.0.0/16), and a gateway route table may only route destinations inside its VPC's CIDR blocks",
+                "10.0.1.0/24 is not a local route of route table \"public-rt\": its local routes are the CIDR blocks of vpc \"demo\" (10.0.0.0/16)",
+                "stranger/eth0 is in vpc \"other\", route table \"public-rt\" in vpc \"demo\"",
             ]
         );
     }

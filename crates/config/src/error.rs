@@ -217,13 +217,56 @@ pub enum Problem {
         /// The earlier route's index.
         index: usize,
     },
-    /// A route whose destination equals a VPC block: the local route owns it.
+    /// A route whose destination equals a VPC block (so it replaces the target of the
+    /// local route) with a target other than a network interface.
     #[error(
-        "{destination} is the destination of the VPC's local route, which cannot be replaced here"
+        "{destination} is the destination of the VPC's local route: only a network interface (an instance or network_interface target) can replace the local route's target"
     )]
     ConflictsWithLocal {
         /// The destination.
         destination: Ipv4Net,
+    },
+    /// A route whose destination is, or lies inside, the block AWS reserves for the
+    /// VPC's own services ([`crate::addressing::VPC_SERVICES`]).
+    #[error(
+        "{destination} is inside {services}, which AWS reserves for the VPC's own services (DNS, instance metadata, time): no route may send it anywhere",
+        services = crate::addressing::VPC_SERVICES
+    )]
+    RouteToVpcServices {
+        /// The destination.
+        destination: Ipv4Net,
+    },
+    /// An internet gateway associated with a second route table (edge association).
+    #[error(
+        "internet gateway {igw:?} is already associated with route table {other:?}; an internet gateway has at most one gateway route table"
+    )]
+    SecondGatewayRouteTable {
+        /// The internet gateway.
+        igw: String,
+        /// The route table it is associated with first.
+        other: String,
+    },
+    /// A route of a gateway route table whose target is not a network interface.
+    #[error(
+        "is not allowed in a gateway route table (the table is associated with internet gateway {igw:?}): its routes may only target a network interface (instance or network_interface)"
+    )]
+    GatewayRouteTableTarget {
+        /// The first internet gateway the table is associated with.
+        igw: String,
+    },
+    /// A route of a gateway route table to a destination outside the VPC's blocks.
+    #[error(
+        "{destination} is outside vpc {vpc:?} ({vpc_cidrs}): a gateway route table (the table is associated with internet gateway {igw:?}) may only route destinations inside its VPC's CIDR blocks"
+    )]
+    GatewayRouteTableDestination {
+        /// The destination.
+        destination: Ipv4Net,
+        /// The table's VPC.
+        vpc: String,
+        /// The VPC's blocks, comma separated.
+        vpc_cidrs: String,
+        /// The first internet gateway the table is associated with.
+        igw: String,
     },
     /// A route more specific than the local route that is not middlebox routing.
     #[error(
@@ -522,7 +565,8 @@ pub enum Problem {
         /// The internet gateway attached first.
         other: String,
     },
-    /// A route to an internet gateway that is not attached to the route table's VPC.
+    /// A route to, or an edge association with, an internet gateway that is not
+    /// attached to the route table's VPC.
     #[error("internet gateway {igw:?} is not attached to vpc {vpc:?} ({})", attachment(.attached))]
     InternetGatewayNotAttached {
         /// The internet gateway.

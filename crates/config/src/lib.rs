@@ -2,7 +2,8 @@
 //! instances, security groups, network ACLs, flow logs, internet and NAT gateways,
 //! Elastic IPs, the hosts of the emulated internet and the sizes of the dataplane's
 //! tables, parsed into raw types and then validated into a [`Topology`]. [`edit`]
-//! changes a running topology (the control socket's gateway and Elastic IP commands).
+//! changes a running topology (the control socket's gateway, Elastic IP and route
+//! table commands).
 //!
 //! Errors name the file, line, column and field path, e.g.
 //! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.

@@ -72,6 +72,10 @@ pub(crate) struct RawRouteTable {
     /// Explicit subnet associations.
     #[serde(default)]
     pub subnets: Vec<Spanned<String>>,
+    /// Edge associations: internet gateways whose inbound traffic the table routes
+    /// (`AssociateRouteTable` with `GatewayId`), which makes it a gateway route table.
+    #[serde(default)]
+    pub gateways: Vec<Spanned<String>>,
     #[serde(default)]
     pub route: Vec<Spanned<RawRoute>>,
 }

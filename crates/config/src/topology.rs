@@ -5,8 +5,13 @@
 //! dataplane, the daemon) rely on its invariants instead of re-checking: subnets lie
 //! inside their VPC and do not overlap, every subnet has exactly one route table (its
 //! explicit association or the VPC's main table), every route table starts with one
-//! `local` route per VPC CIDR, every ENI has a unique, non-reserved private IPv4 address
-//! inside its subnet. Internet gateways, NAT gateways, Elastic IPs and the hosts of the
+//! `local` route per VPC CIDR (whose target is `local`, or a network interface of the
+//! VPC that replaced it), no route's destination lies in the block AWS reserves for the
+//! VPC's own services ([`crate::addressing::VPC_SERVICES`]), every ENI has a unique,
+//! non-reserved private IPv4 address inside its subnet. A gateway route table (one
+//! associated with internet gateways, AWS's edge association) has only routes inside
+//! its VPC's blocks to network interfaces, its gateways are attached to its VPC, and an
+//! internet gateway has at most one gateway route table. Internet gateways, NAT gateways, Elastic IPs and the hosts of the
 //! emulated internet are validated too: every public address is unique and lies in a
 //! documentation range ([`crate::addressing::PUBLIC_RANGES`]), a route to an internet
 //! gateway names the one attached to its VPC, and a public NAT gateway has 1 to 8
@@ -212,8 +217,19 @@ pub struct RouteTable {
     pub main: bool,
     /// Whether it was written in the configuration (false: the implicit main table).
     pub declared: bool,
-    /// The `local` routes (one per VPC CIDR) first, then the configured routes.
+    /// The `local` routes first, one per VPC CIDR in the VPC's order (origin
+    /// [`RouteOrigin::Local`], target [`RouteTarget::Local`] or the network interface
+    /// that replaced it), then the configured routes in the order written (origin
+    /// [`RouteOrigin::Static`]). A configured route that replaces a local route's target
+    /// is that local route, not a static route. Destinations are unique.
     pub routes: Vec<Route>,
+    /// The internet gateways it is associated with (AWS's edge associations), in the
+    /// order written: it routes the traffic entering the VPC through them, after the
+    /// gateway translated the public destination to the private one. Non-empty makes
+    /// it a gateway route table: its routes are then all inside the VPC's blocks, and
+    /// every non-`local` target is a network interface. Each gateway is attached to the
+    /// table's VPC and in at most one table's list ([`Topology::gateway_route_table`]).
+    pub gateways: Vec<InternetGatewayId>,
 }
 
 /// One route: a destination prefix and where matching packets go.
@@ -223,6 +239,22 @@ pub struct Route {
     pub destination: Ipv4Net,
     /// Where matching packets are sent.
     pub target: RouteTarget,
+    /// How the route came to be.
+    pub origin: RouteOrigin,
+}
+
+/// How a route came to be (AWS's route `Origin`). The order is the preference among
+/// routes of equal prefix length: the lower one wins (`Local` before `Static`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteOrigin {
+    /// AWS's `CreateRouteTable`: the VPC's own local route, one per CIDR block of the
+    /// VPC, in every route table. Its target is [`RouteTarget::Local`], or a network
+    /// interface that replaced it (`ReplaceRoute` on a local route; restored to
+    /// `local` with `--local-target`).
+    Local,
+    /// AWS's `CreateRoute`: a route written in the configuration. (Later issues add
+    /// propagated routes.)
+    Static,
 }
 
 /// A route's target.
@@ -231,7 +263,8 @@ pub enum RouteTarget {
     /// Delivery inside the VPC to the ENI that owns the destination address.
     Local,
     /// A network interface (written as an `instance` or a `network_interface` target):
-    /// middlebox routing to an appliance.
+    /// middlebox routing to an appliance. Also the target of a local route whose
+    /// target was replaced.
     Eni(EniId),
     /// An internet gateway (`internet_gateway`): 1:1 NAT to public addresses, the internet.
     /// `blackhole` while it is not attached to the route table's VPC.
@@ -460,6 +493,16 @@ impl Topology {
     /// All internet host ids, in order.
     pub fn host_ids(&self) -> impl Iterator<Item = HostId> + '_ {
         (0..self.internet_hosts.len() as u32).map(HostId)
+    }
+
+    /// The gateway route table of internet gateway `igw` (the table it is
+    /// edge-associated with), if any: it routes the traffic entering the VPC through
+    /// `igw`.
+    pub fn gateway_route_table(&self, igw: InternetGatewayId) -> Option<RouteTableId> {
+        self.route_tables
+            .iter()
+            .position(|t| t.gateways.contains(&igw))
+            .map(|i| RouteTableId(i as u32))
     }
 
     /// The internet gateway attached to `vpc`, if any.

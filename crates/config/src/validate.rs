@@ -5,11 +5,17 @@
 //!   another subnet of the VPC.
 //! - Route tables: one main table per VPC (an implicit one if none is declared), each
 //!   subnet explicitly associated with at most one table of its own VPC. Every table
-//!   gets one `local` route per VPC block first. A route may not replace a local route,
-//!   and may be more specific than one only for a whole subnet's CIDR with a network
-//!   interface or NAT gateway target (middlebox routing). Destinations are unique per
-//!   table. A route's target is in the table's VPC; an internet gateway target is
-//!   attached to it.
+//!   gets one `local` route per VPC block first. Routes (see [`routes`]): a route whose
+//!   destination is a VPC block replaces that local route's target, and only a network
+//!   interface may; a route may be more specific than a local route only for a whole
+//!   subnet's CIDR with a network interface or NAT gateway target (middlebox routing);
+//!   no destination lies in 169.254.168.0/22 (the VPC's own services). Destinations
+//!   are unique per table. A route's target is in the table's VPC; an internet gateway
+//!   target is attached to it.
+//! - Gateway route tables (edge associations, see [`routes`]): a table's `gateways`
+//!   are internet gateways attached to its VPC, each associated with one table at most;
+//!   such a table's routes are all inside the VPC's blocks and target network
+//!   interfaces.
 //! - Instances: eth0 from the instance's own keys, eth1.. from `[[instance.eni]]`, all in
 //!   one availability zone. A private IP lies in its subnet, is not one of the five
 //!   reserved addresses, and is unique in the VPC (NAT gateways' addresses included); a
@@ -34,7 +40,7 @@ use toml::Spanned;
 
 use crate::addressing;
 use crate::error::{Problem, Reporter};
-use crate::raw::{RawConfig, RawConntrack, RawRoute};
+use crate::raw::{RawConfig, RawConntrack};
 use crate::security::*;
 use crate::topology::*;
 
@@ -66,6 +72,7 @@ macro_rules! snippet_helpers {
 
 mod gateways;
 mod limits;
+mod routes;
 mod security;
 
 /// AWS's size range for VPC and subnet blocks.
@@ -116,6 +123,8 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         association: HashMap::new(),
         enis: Vec::new(),
         routes: Vec::new(),
+        table_gateways: Vec::new(),
+        gateway_tables: HashMap::new(),
         sg_vpcs: Vec::new(),
         sg_ids: HashMap::new(),
         default_sgs: Vec::new(),
@@ -133,6 +142,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.route_tables();
     c.instances();
     c.gateways();
+    c.gateway_associations();
     c.addresses();
     c.routes();
     c.security_groups();
@@ -163,8 +173,13 @@ struct Checker<'c, 'a, 's> {
     association: HashMap<usize, usize>,
     /// Every interface of every instance, in instance order.
     enis: Vec<PendingEni<'a>>,
-    /// Per declared route table: its configured (non-local) routes.
+    /// Per declared route table: its configured routes, in the order written; those
+    /// that replace a local route's target have origin `Local`.
     routes: Vec<Vec<Route>>,
+    /// Per declared route table: its valid edge associations, in the order written.
+    table_gateways: Vec<Vec<InternetGatewayId>>,
+    /// Internet gateway -> index of the declared table it is edge-associated with.
+    gateway_tables: HashMap<InternetGatewayId, usize>,
     /// Per declared security group: its VPC.
     sg_vpcs: Vec<Option<VpcId>>,
     /// (VPC, name) -> security group, the implicit default groups included.
@@ -618,149 +633,6 @@ impl<'a> Checker<'_, 'a, '_> {
         )
     }
 
-    fn routes(&mut self) {
-        for (i, t) in self.raw.route_table.iter().enumerate() {
-            let mut routes: Vec<Route> = Vec::new();
-            let mut seen: HashMap<Ipv4Net, usize> = HashMap::new();
-            for (j, route) in t.route.iter().enumerate() {
-                let Some(checked) = self.route(i, j, route) else {
-                    continue;
-                };
-                if let Some(&index) = seen.get(&checked.destination) {
-                    let problem = Problem::DuplicateRoute {
-                        destination: checked.destination,
-                        index,
-                    };
-                    let field = format!("route_table[{i}].route[{j}].destination");
-                    self.r
-                        .report(route.get_ref().destination.span(), field, problem);
-                    continue;
-                }
-                seen.insert(checked.destination, j);
-                routes.push(checked);
-            }
-            self.routes.push(routes);
-        }
-    }
-
-    fn route(&mut self, i: usize, j: usize, route: &'a Spanned<RawRoute>) -> Option<Route> {
-        let path = format!("route_table[{i}].route[{j}]");
-        let raw = route.get_ref();
-        let destination = parse_cidr(self.r, &raw.destination, format!("{path}.destination"));
-        let found = [
-            &raw.instance,
-            &raw.network_interface,
-            &raw.internet_gateway,
-            &raw.nat_gateway,
-        ]
-        .iter()
-        .filter(|t| t.is_some())
-        .count();
-        if found != 1 {
-            self.r
-                .report(route.span(), path, Problem::RouteTargetCount { found });
-            return None;
-        }
-        // The target, and the VPC it is in (`None`: an internet gateway, whose
-        // attachment is checked here).
-        let (target, target_vpc, reference, field) = if let Some(inst) = &raw.instance {
-            let field = format!("{path}.instance");
-            let eni = self.instance_target(inst, &field)?;
-            let vpc = self.pending_eni_vpc(eni);
-            (RouteTarget::Eni(EniId(eni as u32)), vpc, inst, field)
-        } else if let Some(nic) = &raw.network_interface {
-            let field = format!("{path}.network_interface");
-            let eni = self.interface_target(nic, &field)?;
-            let vpc = self.pending_eni_vpc(eni);
-            (RouteTarget::Eni(EniId(eni as u32)), vpc, nic, field)
-        } else if let Some(igw) = &raw.internet_gateway {
-            let field = format!("{path}.internet_gateway");
-            let id: InternetGatewayId = lookup(
-                self.r,
-                &self.gw.igw_names,
-                igw,
-                field.clone(),
-                Problem::UnknownInternetGateway,
-            )?;
-            (RouteTarget::InternetGateway(id), None, igw, field)
-        } else {
-            let nat = raw.nat_gateway.as_ref()?;
-            let field = format!("{path}.nat_gateway");
-            let id: NatGatewayId = lookup(
-                self.r,
-                &self.gw.nat_names,
-                nat,
-                field.clone(),
-                Problem::UnknownNatGateway,
-            )?;
-            let subnet = self.gw.nats[id.index()].subnet?;
-            let vpc = self.subnets[subnet.index()].map(|(v, _)| v);
-            (RouteTarget::NatGateway(id), vpc, nat, field)
-        };
-        let destination = destination?;
-        let table_vpc = self.table_vpcs[i]?;
-        let blocks = self.vpc_cidrs[table_vpc.index()].as_ref()?;
-        let vpc_name = |v: VpcId| self.raw.vpc[v.index()].name.get_ref().clone();
-        let problem = match target {
-            RouteTarget::InternetGateway(id) => {
-                // A broken `vpc` of the internet gateway is reported already.
-                let attached = self.gw.igw_vpcs[id.index()]?;
-                (attached != Some(table_vpc)).then(|| Problem::InternetGatewayNotAttached {
-                    igw: reference.get_ref().clone(),
-                    vpc: vpc_name(table_vpc),
-                    attached: attached.map(vpc_name),
-                })
-            }
-            _ => {
-                let target_vpc = target_vpc?;
-                (target_vpc != table_vpc).then(|| Problem::TargetInOtherVpc {
-                    target: reference.get_ref().clone(),
-                    target_vpc: vpc_name(target_vpc),
-                    table_vpc: vpc_name(table_vpc),
-                })
-            }
-        };
-        if let Some(problem) = problem {
-            self.r.report(reference.span(), field, problem);
-            return None;
-        }
-        let dest_field = format!("{path}.destination");
-        let dest_span = raw.destination.span();
-        if blocks.contains(&destination) {
-            self.r.report(
-                dest_span,
-                dest_field,
-                Problem::ConflictsWithLocal { destination },
-            );
-            return None;
-        }
-        if let Some(&local) = blocks.iter().find(|b| b.contains(&destination)) {
-            // AWS's middlebox routing: a whole subnet's CIDR, to an interface or a NAT
-            // gateway (or a Gateway Load Balancer endpoint, which vpcd does not have).
-            let middlebox = matches!(target, RouteTarget::Eni(_) | RouteTarget::NatGateway(_));
-            let whole_subnet = self
-                .subnets
-                .iter()
-                .flatten()
-                .any(|(v, c)| *v == table_vpc && *c == destination);
-            if !(middlebox && whole_subnet) {
-                let problem = Problem::MoreSpecificThanLocal { destination, local };
-                self.r.report(dest_span, dest_field, problem);
-                return None;
-            }
-        }
-        Some(Route {
-            destination,
-            target,
-        })
-    }
-
-    /// The VPC of a pending interface (`None`: its subnet is broken).
-    fn pending_eni_vpc(&self, k: usize) -> Option<VpcId> {
-        let subnet = self.enis[k].subnet?;
-        self.subnets[subnet.index()].map(|(v, _)| v)
-    }
-
     /// The instance `reference` names (reported at `field` if there is none).
     pub(crate) fn instance_ref(
         &mut self,
@@ -774,27 +646,6 @@ impl<'a> Checker<'_, 'a, '_> {
             field.to_owned(),
             Problem::UnknownInstance,
         )
-    }
-
-    /// An `instance` target: the instance's only interface.
-    fn instance_target(&mut self, reference: &Spanned<String>, field: &str) -> Option<usize> {
-        let inst = self.instance_ref(reference, field)?;
-        let count = self
-            .enis
-            .iter()
-            .filter(|e| e.instance == inst.index())
-            .count();
-        if count != 1 {
-            if count > 1 {
-                let problem = Problem::AmbiguousInstanceTarget {
-                    instance: reference.get_ref().clone(),
-                    count,
-                };
-                self.r.report(reference.span(), field, problem);
-            }
-            return None;
-        }
-        self.enis.iter().position(|e| e.instance == inst.index())
     }
 
     /// A `network_interface` target written `instance/ethN`.
@@ -830,6 +681,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 main: self.main_of.get(&vpc) == Some(&i),
                 declared: true,
                 routes: self.routes[i].clone(),
+                gateways: self.table_gateways[i].clone(),
             });
         }
         for (i, v) in raw.vpc.iter().enumerate() {
@@ -844,6 +696,7 @@ impl<'a> Checker<'_, 'a, '_> {
                         main: true,
                         declared: false,
                         routes: Vec::new(),
+                        gateways: Vec::new(),
                     });
                     RouteTableId(route_tables.len() as u32 - 1)
                 }
@@ -857,10 +710,24 @@ impl<'a> Checker<'_, 'a, '_> {
             });
         }
         for t in &mut route_tables {
-            let local = vpcs[t.vpc.index()].cidrs.iter().map(|&destination| Route {
-                destination,
-                target: RouteTarget::Local,
-            });
+            // One local route per VPC block, with the target a configured route
+            // replaced it with, if any; the configured routes after them.
+            let local: Vec<Route> = vpcs[t.vpc.index()]
+                .cidrs
+                .iter()
+                .map(|&destination| {
+                    let replaced = t
+                        .routes
+                        .iter()
+                        .find(|r| r.origin == RouteOrigin::Local && r.destination == destination);
+                    Route {
+                        destination,
+                        target: replaced.map_or(RouteTarget::Local, |r| r.target),
+                        origin: RouteOrigin::Local,
+                    }
+                })
+                .collect();
+            t.routes.retain(|r| r.origin == RouteOrigin::Static);
             t.routes.splice(0..0, local);
         }
         let mut subnets = Vec::new();
@@ -1039,7 +906,7 @@ fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::{ConfigError, Problem, Topology, parse};
+    use crate::{ConfigError, EniId, Problem, Route, RouteOrigin, RouteTarget, Topology, parse};
 
     const VPC: &str = r#"
 [[vpc]]
@@ -1326,12 +1193,17 @@ az = "x"
         let rt = &t.route_tables[0];
         assert_eq!(rt.routes.len(), 3);
         assert!(!t.enis[0].source_dest_check);
+        // A VPC block with a network interface target replaces the local route's
+        // target (validate/routes.rs tests the details).
+        let t = ok(&table(
+            "{ destination = \"10.0.0.0/16\", instance = \"fw\" }",
+        ));
         assert_eq!(
-            problems(&table(
-                "{ destination = \"10.0.0.0/16\", instance = \"fw\" }"
-            )),
-            [Problem::ConflictsWithLocal {
-                destination: "10.0.0.0/16".parse().unwrap()
+            t.route_tables[0].routes,
+            [Route {
+                destination: "10.0.0.0/16".parse().unwrap(),
+                target: RouteTarget::Eni(EniId(0)),
+                origin: RouteOrigin::Local,
             }]
         );
         assert!(matches!(
