@@ -302,8 +302,6 @@ pub struct EniFlows {
     pub inserted: u64,
     /// Flows expired (idle past their timeout) since start.
     pub expired: u64,
-    /// Unreplied flows evicted to make room since start.
-    pub evicted: u64,
     /// The flows.
     pub flows: Vec<FlowReport>,
 }

@@ -415,8 +415,8 @@ fn print_flows(out: &mut impl Write, f: &FlowsReport) -> io::Result<()> {
         }
         writeln!(
             out,
-            "{}: {} tracked (inserted {}, expired {}, evicted {})",
-            e.name, e.tracked, e.inserted, e.expired, e.evicted
+            "{}: {} tracked (inserted {}, expired {})",
+            e.name, e.tracked, e.inserted, e.expired
         )?;
         if e.flows.is_empty() {
             continue;

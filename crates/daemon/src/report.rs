@@ -212,7 +212,6 @@ pub fn flows(s: &Shared, instance: Option<&str>) -> Result<FlowsReport, String> 
                 tracked: tracked as u64,
                 inserted: stats.inserted,
                 expired: stats.expired,
-                evicted: stats.evicted,
                 flows: dp
                     .flows(id, now)
                     .map(|f| {

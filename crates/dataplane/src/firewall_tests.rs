@@ -167,7 +167,7 @@ fn unsolicited_packets_against_an_allowed_flow_are_dropped() {
         drop(DropReason::SgIngress)
     );
     // A SYN-ACK nobody asked for: web's egress rules allow it, but its flow would be
-    // tracked, and a tracked flow must start with a SYN (robustness row 27).
+    // tracked, and a SYN-ACK can neither start a connection nor be picked up.
     assert_eq!(
         send(
             &mut dp,
@@ -175,7 +175,17 @@ fn unsolicited_packets_against_an_allowed_flow_are_dropped() {
             WEB,
             &tcp(WEB_IP, 8080, APP_IP, 40000, SYN_ACK, 1, 1)
         ),
-        drop(DropReason::TcpNotSyn)
+        drop(DropReason::TcpNoFlow)
+    );
+    // Nor can a RST.
+    assert_eq!(
+        send(
+            &mut dp,
+            T0,
+            WEB,
+            &tcp(WEB_IP, 8080, APP_IP, 40000, 0x04, 1, 0)
+        ),
+        drop(DropReason::TcpNoFlow)
     );
     // An echo reply to no request is never allowed (ICMP is always tracked).
     assert_eq!(
@@ -517,15 +527,29 @@ fn a_one_way_udp_flow_expires_after_30_s_and_its_late_reply_is_judged_by_the_rul
     let t = dns_server();
     let mut dp = Dataplane::new(&t);
     assert_eq!(send(&mut dp, T0, A1, &udp(A1_IP, 5000, B1_IP, 53)), fwd(B1));
-    // A reply within the timeout passes; it turns the flow into a stream (180 s).
+    // A reply within the timeout passes. One request and its reply keep 30 s (AWS's
+    // `udpTimeout` covers a single request-response transaction)...
     let t29 = T0 + Duration::from_secs(29);
     assert_eq!(
         send(&mut dp, t29, B1, &udp(B1_IP, 53, A1_IP, 5000)),
         fwd(A1)
     );
-    let t200 = t29 + Duration::from_secs(179);
+    let expires = |dp: &Dataplane, now| {
+        dp.flows(A1, now)
+            .find(|f| f.src_port == 5000)
+            .map(|f| (f.state, f.expires_in.as_secs()))
+    };
+    assert_eq!(expires(&dp, t29), Some(("replied", 30)));
+    // ... and the second request makes it a stream: 180 s.
+    let t30 = t29 + Duration::from_secs(1);
     assert_eq!(
-        send(&mut dp, t200, B1, &udp(B1_IP, 53, A1_IP, 5000)),
+        send(&mut dp, t30, A1, &udp(A1_IP, 5000, B1_IP, 53)),
+        fwd(B1)
+    );
+    assert_eq!(expires(&dp, t30), Some(("stream", 180)));
+    let t209 = t30 + Duration::from_secs(179);
+    assert_eq!(
+        send(&mut dp, t209, B1, &udp(B1_IP, 53, A1_IP, 5000)),
         fwd(A1)
     );
     // A second one-way flow: its reply after 31 s finds no flow in a1's table, and
@@ -555,7 +579,7 @@ fn per_eni_timeouts_from_the_configuration_are_used() {
 }
 
 #[test]
-fn an_icmp_error_about_a_tracked_flow_is_related_and_one_about_nothing_is_dropped() {
+fn an_icmp_error_about_a_tracked_flow_is_related_and_one_about_nothing_is_judged_by_the_rules() {
     let t = dns_server();
     let mut dp = Dataplane::new(&t);
     let query = udp(A1_IP, 5000, B1_IP, 53);
@@ -565,43 +589,164 @@ fn an_icmp_error_about_a_tracked_flow_is_related_and_one_about_nothing_is_droppe
         send(&mut dp, T0, B1, &port_unreachable(B1_IP, A1_IP, &query)),
         fwd(A1)
     );
+    // About no flow a1 tracks: a1's default group allows nothing from b1 (not a
+    // member), so it is dropped, under its own reason.
     let unknown = udp(A1_IP, 5999, B1_IP, 53);
+    let before = dp.counters().clone();
     assert_eq!(
         send(&mut dp, T0, B1, &port_unreachable(B1_IP, A1_IP, &unknown)),
         drop(DropReason::IcmpErrorNoFlow)
     );
+    assert_eq!(
+        drop_delta(&before, dp.counters()),
+        ["icmp-error-no-flow +1"]
+    );
+}
+
+/// [`two_subnets`] whose default group allows everything both ways: every TCP and UDP
+/// flow is untracked.
+fn all_open() -> Topology {
+    two_subnets(
+        r#"
+[[security_group]]
+name = "default"
+vpc = "v"
+ingress = [{ protocol = "all", cidr = "0.0.0.0/0" }]
+"#,
+    )
 }
 
 #[test]
-fn a_full_connection_table_evicts_unreplied_flows_then_refuses_new_ones() {
+fn an_icmp_error_about_an_untracked_flow_is_allowed_by_the_rules() {
+    // AWS: the responses of untracked flows are judged by the rules; with groups that
+    // allow everything, the port unreachable about an untracked datagram arrives (UDP
+    // "connection refused", traceroute, path MTU discovery).
+    let t = all_open();
+    let mut dp = Dataplane::new(&t);
+    let datagram = udp(A1_IP, 5000, B1_IP, 9);
+    assert_eq!(send(&mut dp, T0, A1, &datagram), fwd(B1));
+    assert_eq!(dp.flows(A1, T0).count(), 0, "untracked");
+    assert_eq!(dp.flows(B1, T0).count(), 0, "untracked");
+    let before = dp.counters().clone();
+    assert_eq!(
+        send(&mut dp, T0, B1, &port_unreachable(B1_IP, A1_IP, &datagram)),
+        fwd(A1)
+    );
+    assert_eq!(drop_delta(&before, dp.counters()), Vec::<String>::new());
+    // It is never a flow of its own.
+    assert_eq!(dp.flows(A1, T0).count() + dp.flows(B1, T0).count(), 0);
+}
+
+#[test]
+fn narrowing_a_rule_keeps_a_connection_the_new_rules_still_allow() {
+    // b1 runs SSH open to 0.0.0.0/0 with all egress: untracked.
+    let ssh = |ingress: &str, egress: &str| {
+        two_subnets(&format!(
+            r#"
+[[security_group]]
+name = "ssh"
+vpc = "v"
+ingress = [{{ protocol = "tcp", port = 22, cidr = "{ingress}" }}]
+{egress}
+"#
+        ))
+        .with_groups(&[("b1", &["ssh"])])
+    };
+    let open = ssh("0.0.0.0/0", "");
+    let c = |flags, seq, ack| tcp(A1_IP, 40000, B1_IP, 22, flags, seq, ack);
+    let s = |flags, seq, ack| tcp(B1_IP, 22, A1_IP, 40000, flags, seq, ack);
+    let t1 = T0 + Duration::from_secs(1);
+    for narrowed in [
+        // The rule narrowed to the VPC's CIDR, which holds the client.
+        ssh("10.1.0.0/16", ""),
+        // The open egress rule removed: the flow turns tracked.
+        ssh("0.0.0.0/0", "egress = []"),
+    ] {
+        let mut dp = Dataplane::new(&open);
+        assert_eq!(send(&mut dp, T0, A1, &c(SYN, 1000, 0)), fwd(B1));
+        assert_eq!(send(&mut dp, T0, B1, &s(SYN_ACK, 5000, 1001)), fwd(A1));
+        assert_eq!(send(&mut dp, T0, A1, &c(ACK, 1001, 5001)), fwd(B1));
+        assert_eq!(dp.flows(B1, T0).count(), 0, "untracked before the change");
+        assert!(dp.apply(&narrowed, T0));
+        let before = dp.counters().clone();
+        // The next segments each way: picked up mid-stream, tracked from now on.
+        assert_eq!(send(&mut dp, t1, A1, &c(PSH_ACK, 1001, 5001)), fwd(B1));
+        assert_eq!(send(&mut dp, t1, B1, &s(PSH_ACK, 5001, 1001)), fwd(A1));
+        assert_eq!(send(&mut dp, t1, A1, &c(ACK, 1001, 5001)), fwd(B1));
+        assert_eq!(drop_delta(&before, dp.counters()), Vec::<String>::new());
+        let flows: Vec<_> = dp.flows(B1, t1).map(|f| (f.src_port, f.state)).collect();
+        assert_eq!(flows, [(40000, "established")]);
+    }
+    // Narrowed so that the client is no longer permitted: cut at once.
+    let mut dp = Dataplane::new(&open);
+    assert_eq!(send(&mut dp, T0, A1, &c(SYN, 1000, 0)), fwd(B1));
+    assert_eq!(send(&mut dp, T0, B1, &s(SYN_ACK, 5000, 1001)), fwd(A1));
+    assert!(dp.apply(&ssh("10.1.2.0/24", ""), T0));
+    assert_eq!(
+        send(&mut dp, t1, A1, &c(ACK, 1001, 5001)),
+        drop(DropReason::SgIngress)
+    );
+}
+
+#[test]
+fn a_connection_idle_past_its_established_timeout_goes_on_if_the_rules_allow_it() {
+    // db-sg allows tcp 5432 from app-sg (tracked); db's connections idle out after 60 s.
+    let mut t = Topology::demo();
+    t.enis[DB.index()].conntrack.tcp_established = 60;
+    let mut dp = Dataplane::new(&t);
+    let c = |flags, seq, ack| tcp(APP_IP, 40000, DB_IP, 5432, flags, seq, ack);
+    let s = |flags, seq, ack| tcp(DB_IP, 5432, APP_IP, 40000, flags, seq, ack);
+    assert_eq!(send(&mut dp, T0, APP, &c(SYN, 1000, 0)), fwd(DB));
+    assert_eq!(send(&mut dp, T0, DB, &s(SYN_ACK, 5000, 1001)), fwd(APP));
+    assert_eq!(send(&mut dp, T0, APP, &c(ACK, 1001, 5001)), fwd(DB));
+    let t61 = T0 + Duration::from_secs(61);
+    assert!(dp.expire(t61) >= 1);
+    assert_eq!(dp.flows(DB, t61).count(), 0);
+    // app's next segment: db's rules allow it, so db picks the connection up again.
+    assert_eq!(send(&mut dp, t61, APP, &c(PSH_ACK, 1001, 5001)), fwd(DB));
+    assert_eq!(send(&mut dp, t61, DB, &s(ACK, 5001, 1001)), fwd(APP));
+    assert_eq!(
+        dp.flows(DB, t61).map(|f| f.state).collect::<Vec<_>>(),
+        ["established"]
+    );
+}
+
+#[test]
+fn a_full_connection_table_refuses_new_flows_and_keeps_every_tracked_one() {
     let t = Topology::demo();
     let limits = Limits {
         conntrack_per_eni: 2,
         ..Limits::default()
     };
     let mut dp = Dataplane::with_limits(&t, limits, T0);
-    // Two replied pings fill web's table.
+    // A replied ping and an unanswered one fill web's table.
     for id in [1, 2] {
         assert_eq!(
             send(&mut dp, T0, WEB, &echo(WEB_IP, APP_IP, true, id)),
             fwd(APP)
         );
-        assert_eq!(
-            send(&mut dp, T0, APP, &echo(APP_IP, WEB_IP, false, id)),
-            fwd(WEB)
-        );
     }
+    assert_eq!(
+        send(&mut dp, T0, APP, &echo(APP_IP, WEB_IP, false, 1)),
+        fwd(WEB)
+    );
     let before = dp.counters().clone();
     assert_eq!(
         send(&mut dp, T0, WEB, &echo(WEB_IP, APP_IP, true, 3)),
         drop(DropReason::ConntrackFull)
     );
     assert_eq!(drop_delta(&before, dp.counters()), ["conntrack-full +1"]);
-    // The established ones are untouched.
+    // AWS: "a new connection cannot be established"; the tracked ones go on, the
+    // unanswered one included (its late reply still arrives).
+    assert_eq!(
+        send(&mut dp, T0, APP, &echo(APP_IP, WEB_IP, false, 2)),
+        fwd(WEB)
+    );
     assert_eq!(
         send(&mut dp, T0, WEB, &echo(WEB_IP, APP_IP, true, 1)),
         fwd(APP)
     );
+    assert_eq!(dp.conntrack_stats(WEB).0.inserted, 2);
 }
 
 #[test]

@@ -377,6 +377,43 @@ fn after_the_idle_timeout_a_segment_from_inside_gets_a_reset() {
         "seq = the segment's ack"
     );
     assert_eq!(rst[33], 0x04, "RST, no ACK");
+    // A RST from inside is never answered with a RST (RFC 793): only dropped.
+    let before = dp.counters().eni(APP).dropped(DropReason::NatNoMapping);
+    let reset = tcp(APP_IP, 40000, HOST_IP, 80, 0x04, 1001, 0);
+    let (v, out) = send(&mut dp, late, APP, &reset);
+    assert_eq!(v, Verdict::Drop(DropReason::NatNoMapping));
+    assert_eq!(out, reset, "nothing was built in its place");
+    let after = dp.counters().eni(APP).dropped(DropReason::NatNoMapping);
+    assert_eq!(after - before, 1);
+    let rst_ack = tcp(APP_IP, 40000, HOST_IP, 80, 0x14, 1001, 5001);
+    assert_eq!(
+        send(&mut dp, late, APP, &rst_ack).0,
+        Verdict::Drop(DropReason::NatNoMapping)
+    );
+}
+
+#[test]
+fn flows_through_the_nat_gateway_are_tracked_even_when_the_groups_are_open() {
+    // app's group allows everything both ways: its flows inside the VPC are untracked,
+    // but AWS tracks every flow through a NAT gateway.
+    let mut t = topology();
+    let group = t.enis[APP.index()].security_groups[0];
+    let everything = t.security_groups[group.index()].egress[0].clone();
+    t.security_groups[group.index()].ingress = vec![everything];
+    let mut dp = Dataplane::new(&t);
+    let to_web = tcp(APP_IP, 40001, WEB_IP, 80, SYN, 1, 0);
+    assert_eq!(send(&mut dp, T0, APP, &to_web).0, to_eni(WEB));
+    assert_eq!(dp.flows(APP, T0).count(), 0, "untracked inside the VPC");
+    let syn = tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1000, 0);
+    assert_eq!(send(&mut dp, T0, APP, &syn).0, to_host());
+    let datagram = udp(APP_IP, 5353, HOST_IP, 53);
+    assert_eq!(send(&mut dp, T0, APP, &datagram).0, to_host());
+    let mut flows: Vec<_> = dp
+        .flows(APP, T0)
+        .map(|f| (f.proto, f.dst_port, f.state))
+        .collect();
+    flows.sort();
+    assert_eq!(flows, [(6, 80, "syn-sent"), (17, 53, "unreplied")]);
 }
 
 #[test]

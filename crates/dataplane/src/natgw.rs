@@ -5,7 +5,8 @@
 //!   are translated; any other protocol is dropped (`nat-unsupported-protocol`, row 36);
 //! - UDP fragments are translated, TCP and ICMP fragments are dropped (`nat-fragment`);
 //! - a TCP segment from inside with no translation (its 350 s idle timeout passed) is
-//!   answered with a RST, not a FIN, as AWS documents.
+//!   answered with a RST, not a FIN, as AWS documents; but a RST is never answered
+//!   with a RST (RFC 793 "Reset Generation"), it is only dropped.
 //!
 //! The internet's MTU, which the internet gateway enforces, is here too.
 
@@ -40,6 +41,12 @@ pub(crate) fn tcp_flags(f: &Facts) -> TcpFlags {
         L4::Tcp(t) => Some(t.flags),
         _ => None,
     }
+}
+
+/// Whether a TCP segment with no translation is answered with a RST: any but a RST
+/// (RFC 793: "If the incoming segment has the RST bit set, it is discarded").
+pub(crate) fn deserves_reset(tcp: &TcpFacts) -> bool {
+    tcp.flags & tcp_flags::RST == 0
 }
 
 /// Replaces the TCP segment in `pkt` (whose header is `ip`, facts `f`) with the RST

@@ -639,6 +639,9 @@ impl Dataplane {
                 Err(OutboundMiss::TableFull) => return Err(DropReason::NatTableFull.into()),
                 Err(OutboundMiss::NoMapping) => {
                     if let L4::Tcp(tcp) = f.l4 {
+                        if !natgw::deserves_reset(&tcp) {
+                            return Err(DropReason::NatNoMapping.into());
+                        }
                         mode.step(Step::NatGateway {
                             nat: n,
                             direction: Direction::Egress,
@@ -730,11 +733,16 @@ impl Dataplane {
     ) -> Result<(), DropReason> {
         let (src_subnet, dst_subnet) = (self.node_subnet(from), self.node_subnet(to));
         let crossing = src_subnet != dst_subnet;
+        // AWS tracks flows through a NAT gateway whatever the groups say.
+        let always_tracked = matches!(from, Node::Nat(_)) || matches!(to, Node::Nat(_));
         // The flow cache: the sending ENI's entry for this flow may know that both
         // network ACLs below allowed this direction of the flow in this configuration.
         let mut cache = NaclCache::None;
         let sent = match from {
-            Node::Eni(e) => self.security_group(now, e, Direction::Egress, f, mode, &mut cache),
+            Node::Eni(e) => {
+                let side = (e, Direction::Egress, always_tracked);
+                self.security_group(now, side, f, mode, &mut cache)
+            }
             _ => Ok(()),
         }
         .and_then(|()| match src_subnet {
@@ -762,7 +770,8 @@ impl Dataplane {
         }
         let received = received.and_then(|()| match to {
             Node::Eni(e) => {
-                self.security_group(now, e, Direction::Ingress, f, mode, &mut NaclCache::None)
+                let side = (e, Direction::Ingress, always_tracked);
+                self.security_group(now, side, f, mode, &mut NaclCache::None)
             }
             _ => Ok(()),
         });
@@ -781,15 +790,16 @@ impl Dataplane {
         }
     }
 
-    /// A security group stage on ENI `eni`: its connection table first; for a packet
-    /// of no tracked flow, the rules; a tracked flow the rules allow is inserted.
-    /// `cache` says what the flow cache knows about the network ACLs after this ENI for
-    /// this packet (see `firewall`).
+    /// A security group stage on ENI `eni` in `direction`: its connection table first;
+    /// for a packet of no tracked flow, the rules; a tracked flow the rules allow is
+    /// inserted (every flow is tracked if `always_tracked`: through a NAT gateway). An
+    /// ICMP error about no tracked flow is judged by the rules as an ICMP message and
+    /// never inserted. `cache` says what the flow cache knows about the network ACLs
+    /// after this ENI for this packet (see `firewall`).
     fn security_group(
         &mut self,
         now: Time,
-        eni: EniId,
-        direction: Direction,
+        (eni, direction, always_tracked): (EniId, Direction, bool),
         f: &Facts,
         mode: &mut Mode<'_>,
         cache: &mut NaclCache,
@@ -815,9 +825,16 @@ impl Dataplane {
             Ok(Lookup::Related) => (Tracking::Related, Ok(())),
             Err(reason) => (Tracking::Invalid(reason), Err(reason)),
             Ok(Lookup::Miss) => {
-                let decision = self.sgs.evaluate(eni, direction, f);
+                let mut decision = self.sgs.evaluate(eni, direction, f);
+                if let SgDecision::Allowed { tracked, .. } = &mut decision {
+                    *tracked |= always_tracked;
+                }
+                let error = matches!(f.l4, L4::IcmpError { .. });
                 let result = match decision {
+                    SgDecision::Denied if error => Err(DropReason::IcmpErrorNoFlow),
                     SgDecision::Denied => Err(denied),
+                    // An ICMP error is never a flow of its own.
+                    SgDecision::Allowed { .. } if error => Ok(()),
                     SgDecision::Allowed { tracked: false, .. } => Ok(()),
                     SgDecision::Allowed { tracked: true, .. } if mode.live() => {
                         self.conntrack[eni.index()].insert(now, f)

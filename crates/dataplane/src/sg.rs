@@ -348,6 +348,41 @@ mod tests {
             sgs.evaluate(WEB, Direction::Egress, &tcp(web, [192, 0, 2, 1], 443)),
             SgDecision::Allowed { tracked: true, .. }
         ));
+
+        // Everything open both ways to 0.0.0.0/0: TCP is untracked both ways, ICMP is
+        // still tracked both ways.
+        let mut open = t.clone();
+        let g = open.enis[0].security_groups[0];
+        let all = open.security_groups[g.index()].egress[0].clone();
+        assert_eq!(all.peer, SgPeer::Cidr(Ipv4Net::default()));
+        assert_eq!(all.protocol, Protocol::All);
+        open.security_groups[g.index()].ingress = vec![all];
+        let sgs = SecurityGroups::compile(&open);
+        let outside = [192, 0, 2, 1];
+        for (d, f) in [
+            (Direction::Ingress, tcp(outside, web, 22)),
+            (Direction::Egress, tcp(web, outside, 443)),
+        ] {
+            assert!(
+                matches!(
+                    sgs.evaluate(WEB, d, &f),
+                    SgDecision::Allowed { tracked: false, .. }
+                ),
+                "{d:?}"
+            );
+        }
+        for (d, f) in [
+            (Direction::Ingress, icmp(outside, web)),
+            (Direction::Egress, icmp(web, outside)),
+        ] {
+            assert!(
+                matches!(
+                    sgs.evaluate(WEB, d, &f),
+                    SgDecision::Allowed { tracked: true, .. }
+                ),
+                "{d:?}"
+            );
+        }
     }
 
     /// A naive model: allowed iff some rule of some group of the ENI matches, written

@@ -170,8 +170,8 @@ drop_reasons! {
     TcpBadChecksum = "tcp-bad-checksum",
     /// An invalid TCP flag combination: none, SYN+FIN, SYN+RST, FIN without ACK, or Xmas.
     TcpBadFlags = "tcp-bad-flags",
-    /// The first packet of an untracked TCP connection is not a SYN.
-    TcpNotSyn = "tcp-not-syn",
+    /// A RST or SYN+ACK of no tracked TCP connection: it can neither start one nor be picked up mid-stream.
+    TcpNoFlow = "tcp-no-flow",
     /// Outside the tracked connection's sequence window, or a RST not at the exact sequence (RFC 5961); the connection stays as it was.
     TcpOutOfWindow = "tcp-out-of-window",
     /// The UDP length field is below 8 or does not match the IP payload.
@@ -192,7 +192,7 @@ drop_reasons! {
     NaclInbound = "nacl-inbound",
     /// No ingress rule of the receiving ENI's security groups allows it.
     SgIngress = "sg-ingress",
-    /// A new flow the ENI's connection table has no room for, even after evicting unreplied flows (AWS: conntrack_allowance_exceeded).
+    /// A new flow the ENI's full connection table has no room for; tracked flows are kept (AWS: conntrack_allowance_exceeded).
     ConntrackFull = "conntrack-full",
     /// Routed to the internet gateway from an address with no public IP or Elastic IP.
     IgwNoPublicIp = "igw-no-public-ip",

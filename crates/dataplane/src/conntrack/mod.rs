@@ -14,13 +14,21 @@
 //! (src, dst, id), a reply (dst, src, id); so a request in the reply direction is a new
 //! flow of its own (`Miss`), and a reply in the original direction finds nothing and is
 //! refused (`icmp-unsolicited-reply`: ICMP is always tracked in AWS, so an unsolicited
-//! reply is never allowed). ICMP errors never create flows; one quoting a tracked flow
-//! (in either direction) is `Related`, any other is refused (`icmp-error-no-flow`).
+//! reply is never allowed). ICMP errors never create flows. One quoting a tracked flow
+//! (in either direction) is `Related`; one quoting no tracked flow is a `Miss`, which the
+//! rules judge as the ICMP message it is (AWS: the responses of untracked flows are
+//! allowed by the rules that permit them), so a UDP "port unreachable" about an
+//! untracked datagram reaches its sender when the groups allow ICMP.
 //!
-//! New TCP flows start only with a plain SYN (robustness row 27): anything else that
-//! no flow knows is refused (`tcp-not-syn`), because its window cannot be checked and a
-//! mid-stream pick-up would let any ACK open a path. See [`tcp`] for the TCP states and
-//! sequence-window checks (row 28).
+//! TCP (see [`tcp`] for the states and sequence-window checks): a plain SYN starts a
+//! connection. A segment of no tracked connection that the rules allow and would track
+//! is picked up mid-stream (as Linux conntrack does with `nf_conntrack_tcp_loose`): an
+//! ACK starts an `established` connection, a FIN+ACK a `fin-wait` one, both with
+//! liberal window tracking. That is what keeps a connection running when a rule change
+//! turns it from untracked to tracked, or when it sat idle past its established timeout
+//! and the rules still allow it (AWS interrupts only connections the new rules no longer
+//! permit). A RST or a SYN+ACK of no tracked connection can neither start nor be picked
+//! up (Linux: invalid): `tcp-no-flow`.
 //!
 //! Idle timeouts, each refreshed by every valid packet of the flow:
 //!
@@ -30,8 +38,8 @@
 //! | TCP `established` | per ENI `tcp_established` (AWS default 432,000 s) |
 //! | TCP after the first FIN (`fin-wait`) | [`tcp::FIN_WAIT_TIMEOUT`] 120 s |
 //! | TCP after both FINs or a valid RST (`closing`, `closed`) | [`tcp::CLOSE_TIMEOUT`] 10 s |
-//! | UDP seen one way (`unreplied`) | per ENI `udp` (AWS default 30 s) |
-//! | UDP seen both ways (`replied`) | per ENI `udp_stream` (AWS default 180 s) |
+//! | UDP seen one way (`unreplied`), or one request and its response (`replied`) | per ENI `udp` (AWS default 30 s) |
+//! | UDP from its second transaction on (`stream`: a packet in the original direction after a reply) | per ENI `udp_stream` (AWS default 180 s) |
 //! | ICMP echo | [`ICMP_ECHO_TIMEOUT`] 30 s (as one-way UDP) |
 //! | other protocols and other ICMP | [`OTHER_TIMEOUT`] 600 s (AWS) |
 //!
@@ -39,21 +47,15 @@
 //! reuses its slot; [`ConnTable::expire`] (called by the daemon once a second) removes
 //! them. A closed TCP flow is replaced by a new SYN on the same tuple.
 //!
-//! Capacity (robustness fault scenario 1; AWS: `conntrack_allowance_exceeded`): a table
-//! holds at most `capacity` flows. When it is full, an insert first removes expired
-//! flows (a full scan, at most once a second of pipeline time, [`GC_INTERVAL`]), then
-//! evicts the oldest *unreplied* flow (one that never saw a packet in the reply
-//! direction: a SYN flood's half-open flows, one-way UDP); if there is none the new
-//! flow is refused (`conntrack-full`) and nothing is removed. Established and replied
-//! flows are never evicted, so a flood costs them nothing. Eviction is O(1) amortised:
-//! a queue of (key, generation) of the flows inserted, oldest first; entries that were
-//! replied, replaced or removed since are skipped when met, and the queue is compacted
-//! when it grows past twice the capacity. The map and queue reserve
-//! `min(capacity, PREALLOC)` entries up front and grow (amortised) beyond that.
+//! Capacity (AWS: `conntrack_allowance_exceeded`, "a new connection cannot be
+//! established"): a table holds at most `capacity` flows. When it is full, an insert
+//! first removes expired flows (a full scan, at most once a second of pipeline time,
+//! [`GC_INTERVAL`]); if none expired, the new flow is refused (`conntrack-full`) and
+//! every tracked flow is kept, as AWS does. The map reserves `min(capacity, PREALLOC)`
+//! entries up front and grows (amortised) beyond that.
 
 mod tcp;
 
-use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -117,7 +119,8 @@ pub struct FlowInfo {
     /// Destination port of the first packet.
     pub dst_port: u16,
     /// State name: `syn-sent`, `syn-received`, `established`, `fin-wait`, `closing`,
-    /// `closed`, `unreplied`, `replied` (UDP, ICMP, other protocols).
+    /// `closed` (TCP), `unreplied`, `replied` (UDP, ICMP, other protocols), `stream`
+    /// (UDP from its second request-response transaction on).
     pub state: &'static str,
     /// Time left before it expires if idle.
     pub expires_in: Duration,
@@ -134,8 +137,6 @@ pub struct ConntrackStats {
     pub inserted: u64,
     /// Flows removed because they were idle past their timeout.
     pub expired: u64,
-    /// Unreplied flows evicted to make room for new ones.
-    pub evicted: u64,
 }
 
 /// One end of a flow: address and port (ICMP echo: identifier; else 0).
@@ -244,7 +245,11 @@ impl Probe {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Tcp(TcpConn),
-    Udp,
+    /// `stream` from the flow's second request-response transaction on (AWS's
+    /// `udpStreamTimeout` applies then; before, `udpTimeout`).
+    Udp {
+        stream: bool,
+    },
     Echo,
     /// Another protocol, or ICMP other than echo.
     Other,
@@ -260,8 +265,6 @@ struct Entry {
     replied: bool,
     /// The last valid packet.
     last_seen: Time,
-    /// Which insertion made this entry (matches the eviction queue's records).
-    generation: u32,
     /// Packets, by [`Dir::index`].
     packets: [u32; 2],
     /// By [`Dir::index`]: the configuration generation in which the network ACLs a
@@ -274,8 +277,8 @@ impl Entry {
     fn timeout(&self, t: &ConntrackTimeouts) -> Duration {
         match self.flow {
             Flow::Tcp(c) => c.timeout(secs(t.tcp_established)),
-            Flow::Udp if self.replied => secs(t.udp_stream),
-            Flow::Udp => secs(t.udp),
+            Flow::Udp { stream: true } => secs(t.udp_stream),
+            Flow::Udp { stream: false } => secs(t.udp),
             Flow::Echo => ICMP_ECHO_TIMEOUT,
             Flow::Other => OTHER_TIMEOUT,
         }
@@ -288,6 +291,7 @@ impl Entry {
     fn state(&self) -> &'static str {
         match self.flow {
             Flow::Tcp(c) => c.state().name(),
+            Flow::Udp { stream: true } => "stream",
             _ if self.replied => "replied",
             _ => "unreplied",
         }
@@ -319,11 +323,14 @@ fn judge(
     } else {
         Dir::Reply
     };
-    if let (Flow::Tcp(c), L4::Tcp(t)) = (&mut e.flow, &f.l4) {
-        match c.step(dir, t)? {
+    match (&mut e.flow, &f.l4) {
+        (Flow::Tcp(c), L4::Tcp(t)) => match c.step(dir, t)? {
             TcpStep::Valid(next) => *c = next,
             TcpStep::NewFlow => return Ok(Lookup::Miss),
-        }
+        },
+        // A request after a response: the second transaction starts a stream.
+        (Flow::Udp { stream }, _) => *stream |= dir == Dir::Original && e.replied,
+        _ => {}
     }
     e.last_seen = now.max(e.last_seen);
     e.replied |= dir == Dir::Reply;
@@ -338,10 +345,6 @@ pub(crate) struct ConnTable {
     capacity: usize,
     timeouts: ConntrackTimeouts,
     flows: FxHashMap<Key, Entry>,
-    /// (key, generation) of inserted flows, oldest first; stale records (replied,
-    /// replaced or removed since) are skipped.
-    unreplied: VecDeque<(Key, u32)>,
-    next_generation: u32,
     /// When a full table may next scan itself for expired flows.
     next_gc: Time,
     stats: ConntrackStats,
@@ -357,8 +360,6 @@ impl ConnTable {
             capacity,
             timeouts,
             flows,
-            unreplied: VecDeque::with_capacity(reserve),
-            next_generation: 0,
             next_gc: Time::ZERO,
             stats: ConntrackStats::default(),
         }
@@ -470,24 +471,20 @@ impl ConnTable {
             .any(|k| self.live(now, k).is_some()),
             _ => self.live(now, &sorted(0, 0)).is_some(),
         };
-        if found {
-            Ok(Lookup::Related)
-        } else {
-            Err(DropReason::IcmpErrorNoFlow)
-        }
+        Ok(if found { Lookup::Related } else { Lookup::Miss })
     }
 
-    /// Starts tracking a flow whose first packet is `f`, at `now`. Refused: a TCP
-    /// segment that is not a plain SYN (`tcp-not-syn`, row 27), an ICMP error (never a
-    /// flow), an echo reply, or a new flow a full table has no room for even after
-    /// evicting unreplied flows (`conntrack-full`). A live flow with the same key is
-    /// replaced only if it is a closed TCP connection; otherwise it is kept and this is
-    /// a no-op.
+    /// Starts tracking a flow whose first packet is `f`, at `now`. A TCP segment other
+    /// than a plain SYN is picked up mid-stream (an ACK, or a FIN+ACK; see the module
+    /// doc). Refused: a RST or a SYN+ACK (`tcp-no-flow`), an ICMP error (never a flow),
+    /// an echo reply, or a new flow a full table has no room for even after removing
+    /// expired flows (`conntrack-full`). A live flow with the same key is replaced only
+    /// if it is a closed TCP connection; otherwise it is kept and this is a no-op.
     pub fn insert(&mut self, now: Time, f: &Facts) -> Result<(), DropReason> {
         let flow = match f.l4 {
             L4::Tcp(t) if tcp::is_plain_syn(&t) => Flow::Tcp(TcpConn::new(&t)),
-            L4::Tcp(_) => return Err(DropReason::TcpNotSyn),
-            L4::Udp => Flow::Udp,
+            L4::Tcp(t) => Flow::Tcp(TcpConn::picked_up(&t).ok_or(DropReason::TcpNoFlow)?),
+            L4::Udp => Flow::Udp { stream: false },
             L4::IcmpEcho { request: true, .. } => Flow::Echo,
             L4::IcmpEcho { request: false, .. } => return Err(DropReason::IcmpUnsolicitedReply),
             L4::IcmpError { .. } => return Err(DropReason::IcmpErrorNoFlow),
@@ -505,8 +502,6 @@ impl ConnTable {
             None if self.flows.len() >= self.capacity => self.make_room(now)?,
             None => {}
         }
-        let generation = self.next_generation;
-        self.next_generation = self.next_generation.wrapping_add(1);
         self.flows.insert(
             key,
             Entry {
@@ -514,21 +509,17 @@ impl ConnTable {
                 orig_from_lo: from_lo,
                 replied: false,
                 last_seen: now,
-                generation,
                 packets: [1, 0],
                 nacls_allow: [0; 2],
             },
         );
-        self.unreplied.push_back((key, generation));
-        if self.unreplied.len() > self.capacity.saturating_mul(2).max(PREALLOC) {
-            self.compact();
-        }
         self.stats.inserted += 1;
         Ok(())
     }
 
-    /// Frees one slot in a full table: expired flows first (at most once per
-    /// [`GC_INTERVAL`]), else the oldest unreplied flow; `conntrack-full` if neither.
+    /// Frees one slot in a full table by removing expired flows (a full scan, at most
+    /// once per [`GC_INTERVAL`]); `conntrack-full` if none expired. A tracked flow is
+    /// never removed to make room (AWS refuses the new connection).
     fn make_room(&mut self, now: Time) -> Result<(), DropReason> {
         if now >= self.next_gc {
             self.next_gc = now + GC_INTERVAL;
@@ -536,28 +527,7 @@ impl ConnTable {
                 return Ok(());
             }
         }
-        while let Some((key, generation)) = self.unreplied.pop_front() {
-            if self.is_unreplied(&key, generation) {
-                self.flows.remove(&key);
-                self.stats.evicted += 1;
-                return Ok(());
-            }
-        }
         Err(DropReason::ConntrackFull)
-    }
-
-    /// Whether the eviction record (`key`, `generation`) is still an unreplied flow.
-    fn is_unreplied(&self, key: &Key, generation: u32) -> bool {
-        self.flows
-            .get(key)
-            .is_some_and(|e| e.generation == generation && !e.replied)
-    }
-
-    /// Drops the eviction records that are stale.
-    fn compact(&mut self) {
-        let mut queue = std::mem::take(&mut self.unreplied);
-        queue.retain(|(k, g)| self.is_unreplied(k, *g));
-        self.unreplied = queue;
     }
 
     /// Removes the flows idle past their timeout at `now`; returns how many.
@@ -567,9 +537,6 @@ impl ConnTable {
         self.flows.retain(|_, e| !e.expired(now, &timeouts));
         let removed = before - self.flows.len();
         self.stats.expired += removed as u64;
-        if self.unreplied.len() > self.flows.len().max(PREALLOC) {
-            self.compact();
-        }
         removed
     }
 
@@ -947,15 +914,103 @@ mod tests {
     }
 
     #[test]
-    fn only_a_plain_syn_starts_a_tcp_flow() {
+    fn a_rst_or_syn_ack_of_no_flow_is_not_picked_up() {
         let mut t = table();
-        for flags in [ACK, SYN | ACK, ACK | PSH, RST, FIN | ACK] {
-            let f = seg(true, flags, ISN_A, 0, 64240, 0);
+        for flags in [SYN | ACK, RST, RST | ACK] {
+            let f = seg(true, flags, ISN_A, ISN_B, 64240, 0);
             assert_eq!(t.lookup(T0, &f), Ok(Lookup::Miss));
-            assert_eq!(t.insert(T0, &f), Err(DropReason::TcpNotSyn));
+            assert_eq!(t.insert(T0, &f), Err(DropReason::TcpNoFlow), "{flags:#x}");
         }
         assert_eq!(t.len(), 0);
         assert_eq!(t.stats(), ConntrackStats::default());
+    }
+
+    #[test]
+    fn a_mid_stream_ack_is_picked_up_established_and_liberal() {
+        let mut t = table();
+        // A's segment of a connection the table never saw (a rule change made it
+        // tracked, or it idled past its timeout).
+        let data = seg(true, ACK | PSH, ISN_A + 5000, ISN_B + 7000, 502, 100);
+        assert_eq!(t.lookup(T0, &data), Ok(Lookup::Miss));
+        t.insert(T0, &data).unwrap();
+        let f = only_flow(&t, T0);
+        assert_eq!(
+            (f.src, f.dst, f.state, f.expires_in, f.packets_original),
+            (A, B, "established", Duration::from_secs(432_000), 1)
+        );
+        // B's answer, A's next segments: whatever the windows, as the window scale of
+        // a connection seen mid-stream is unknown.
+        let answer = seg(false, ACK | PSH, ISN_B + 7000, ISN_A + 5100, 3, 1000);
+        assert_eq!(t.lookup(at(1), &answer), Ok(Lookup::Tracked(Dir::Reply)));
+        let far = seg(true, ACK, ISN_A + 5100 + 2_000_000, ISN_B + 8000, 502, 1000);
+        assert_eq!(t.lookup(at(1), &far), Ok(Lookup::Tracked(Dir::Original)));
+        // A SYN does not restart it; an inexact RST does not close it.
+        let syn = seg(true, SYN, 1, 0, 64240, 0);
+        assert_eq!(t.lookup(at(2), &syn), Err(DropReason::TcpOutOfWindow));
+        let inexact = seg(false, RST, ISN_B + 7000 + 5, 0, 0, 0);
+        assert_eq!(t.lookup(at(2), &inexact), Err(DropReason::TcpOutOfWindow));
+        assert_eq!(state(&t, at(2)), "established");
+        // FINs close it as usual.
+        let fin_a = seg(
+            true,
+            FIN | ACK,
+            ISN_A + 2_005_100 + 1000,
+            ISN_B + 8000,
+            502,
+            0,
+        );
+        assert!(t.lookup(at(3), &fin_a).is_ok());
+        assert_eq!(state(&t, at(3)), "fin-wait");
+        let fin_b = seg(false, FIN | ACK, ISN_B + 8000, ISN_A + 2_006_101, 502, 0);
+        assert!(t.lookup(at(3), &fin_b).is_ok());
+        let last = seg(true, ACK, ISN_A + 2_006_101, ISN_B + 8001, 502, 0);
+        assert!(t.lookup(at(3), &last).is_ok());
+        assert_eq!(state(&t, at(3)), "closed");
+    }
+
+    #[test]
+    fn a_picked_up_connection_is_reset_only_at_the_exact_sequence() {
+        // B, which the table has not seen send, resets at the sequence A acked.
+        let mut t = table();
+        t.insert(T0, &seg(true, ACK, ISN_A, ISN_B, 502, 0)).unwrap();
+        for bad in [0, ISN_B + 1] {
+            let rst = seg(false, RST, bad, 0, 0, 0);
+            assert_eq!(t.lookup(T0, &rst), Err(DropReason::TcpOutOfWindow));
+        }
+        let rst = seg(false, RST, ISN_B, 0, 0, 0);
+        assert_eq!(t.lookup(T0, &rst), Ok(Lookup::Tracked(Dir::Reply)));
+        assert_eq!(state(&t, T0), "closed");
+        // A resets at its own next sequence number.
+        let mut t = table();
+        t.insert(T0, &seg(true, ACK | PSH, ISN_A, ISN_B, 502, 10))
+            .unwrap();
+        let rst = seg(true, RST, ISN_A + 10, 0, 0, 0);
+        assert_eq!(t.lookup(T0, &rst), Ok(Lookup::Tracked(Dir::Original)));
+        // A FIN+ACK seen first is picked up half-closed.
+        let mut t = table();
+        t.insert(T0, &seg(false, FIN | ACK, ISN_B, ISN_A, 502, 0))
+            .unwrap();
+        let f = only_flow(&t, T0);
+        assert_eq!(
+            (f.src, f.state, f.expires_in),
+            (B, "fin-wait", Duration::from_secs(120))
+        );
+    }
+
+    #[test]
+    fn an_established_connection_idle_past_its_timeout_is_picked_up_again() {
+        let mut t = established();
+        t.set_timeouts(ConntrackTimeouts {
+            tcp_established: 60,
+            ..ConntrackTimeouts::default()
+        });
+        let next = seg(true, ACK | PSH, ISN_A + 1, ISN_B + 1, 502, 10);
+        assert_eq!(t.lookup(at(61), &next), Ok(Lookup::Miss));
+        t.insert(at(61), &next).unwrap();
+        assert_eq!(state(&t, at(61)), "established");
+        assert_eq!(t.stats().expired, 1);
+        let answer = seg(false, ACK, ISN_B + 1, ISN_A + 11, 509, 0);
+        assert_eq!(t.lookup(at(62), &answer), Ok(Lookup::Tracked(Dir::Reply)));
     }
 
     #[test]
@@ -1073,25 +1128,47 @@ mod tests {
     }
 
     #[test]
-    fn udp_stream_expires_at_180_s_after_a_reply() {
+    fn one_udp_transaction_keeps_30_s_and_the_second_starts_a_stream() {
         let mut t = table();
         t.insert(T0, &udp(true)).unwrap();
-        assert_eq!(
-            t.lookup(at(1), &udp(false)),
-            Ok(Lookup::Tracked(Dir::Reply))
-        );
+        // One request and its response (even several responses): still 30 s.
+        for _ in 0..2 {
+            assert_eq!(
+                t.lookup(at(1), &udp(false)),
+                Ok(Lookup::Tracked(Dir::Reply))
+            );
+        }
         let f = only_flow(&t, at(1));
         assert_eq!(
             (f.state, f.expires_in, f.packets_original, f.packets_reply),
-            ("replied", Duration::from_secs(180), 1, 1)
+            ("replied", Duration::from_secs(30), 1, 2)
         );
+        assert_eq!(t.peek(at(31), &udp(true)), Ok(Lookup::Miss));
+        // A second request: a stream, 180 s from now on.
         assert_eq!(
-            t.peek(at(180), &udp(true)),
+            t.lookup(at(2), &udp(true)),
             Ok(Lookup::Tracked(Dir::Original))
         );
-        assert_eq!(t.peek(at(181), &udp(true)), Ok(Lookup::Miss));
-        assert_eq!(t.expire(at(180)), 0);
-        assert_eq!(t.expire(at(181)), 1);
+        let f = only_flow(&t, at(2));
+        assert_eq!(
+            (f.state, f.expires_in),
+            ("stream", Duration::from_secs(180))
+        );
+        assert_eq!(
+            t.peek(at(181), &udp(false)),
+            Ok(Lookup::Tracked(Dir::Reply))
+        );
+        assert_eq!(t.peek(at(182), &udp(true)), Ok(Lookup::Miss));
+        assert_eq!(t.expire(at(181)), 0);
+        assert_eq!(t.expire(at(182)), 1);
+        // Requests without a response in between stay one way: 30 s.
+        let mut t = table();
+        t.insert(T0, &udp(true)).unwrap();
+        assert!(t.lookup(at(1), &udp(true)).is_ok());
+        assert_eq!(
+            (state(&t, at(1)), only_flow(&t, at(1)).expires_in),
+            ("unreplied", Duration::from_secs(30))
+        );
     }
 
     #[test]
@@ -1113,6 +1190,12 @@ mod tests {
         assert_eq!(t.peek(at(30), &udp(true)), Ok(Lookup::Miss));
         t.set_timeouts(timeouts);
         assert!(t.lookup(at(1), &udp(false)).is_ok());
+        assert_eq!(
+            t.peek(at(61), &udp(true)),
+            Ok(Lookup::Miss),
+            "one transaction"
+        );
+        assert!(t.lookup(at(1), &udp(true)).is_ok());
         assert_eq!(
             t.peek(at(90), &udp(true)),
             Ok(Lookup::Tracked(Dir::Original))
@@ -1196,20 +1279,17 @@ mod tests {
         assert_eq!(state(&t, T0), "unreplied");
         assert_eq!(t.insert(T0, &about), Err(DropReason::IcmpErrorNoFlow));
         assert_eq!(t.len(), 1);
-        // Another port, another protocol, an expired flow: no flow.
+        // Another port, another protocol, an expired flow: no flow, so the rules judge.
         let mut other = udp(true).tuple;
         other.dst_port = 54;
-        assert_eq!(
-            t.lookup(T0, &unreachable(B, A, other)),
-            Err(DropReason::IcmpErrorNoFlow)
-        );
+        assert_eq!(t.lookup(T0, &unreachable(B, A, other)), Ok(Lookup::Miss));
         other.dst_port = 53;
         other.proto = PROTO_TCP;
-        assert_eq!(
-            t.lookup(T0, &unreachable(B, A, other)),
-            Err(DropReason::IcmpErrorNoFlow)
-        );
-        assert_eq!(t.lookup(at(30), &about), Err(DropReason::IcmpErrorNoFlow));
+        assert_eq!(t.lookup(T0, &unreachable(B, A, other)), Ok(Lookup::Miss));
+        assert_eq!(t.peek(T0, &unreachable(B, A, other)), Ok(Lookup::Miss));
+        assert_eq!(t.lookup(at(30), &about), Ok(Lookup::Miss));
+        assert_eq!(t.insert(at(30), &about), Err(DropReason::IcmpErrorNoFlow));
+        assert_eq!(t.len(), 1);
 
         // About an echo request, and about another protocol.
         let mut t = table();
@@ -1223,7 +1303,7 @@ mod tests {
         );
         assert_eq!(
             t.lookup(T0, &unreachable(r, A, echo(true, A, B, 8).tuple)),
-            Err(DropReason::IcmpErrorNoFlow)
+            Ok(Lookup::Miss)
         );
         assert_eq!(
             t.lookup(T0, &unreachable(r, A, gre.tuple)),
@@ -1295,63 +1375,39 @@ mod tests {
     }
 
     #[test]
-    fn a_full_table_evicts_the_oldest_unreplied_flow() {
-        let mut t = ConnTable::new(2, ConntrackTimeouts::default());
-        let flow = |port| facts(PROTO_UDP, A, port, B, 53, L4::Udp);
-        t.insert(T0, &flow(1)).unwrap();
-        t.insert(at(1), &flow(2)).unwrap();
-        t.insert(at(2), &flow(3)).unwrap();
-        assert_eq!(t.len(), 2);
-        assert_eq!(t.peek(at(2), &flow(1)), Ok(Lookup::Miss));
-        assert_eq!(t.peek(at(2), &flow(2)), Ok(Lookup::Tracked(Dir::Original)));
-        assert_eq!(t.peek(at(2), &flow(3)), Ok(Lookup::Tracked(Dir::Original)));
-        assert_eq!(
-            t.stats(),
-            ConntrackStats {
-                inserted: 3,
-                expired: 0,
-                evicted: 1
-            }
-        );
-
-        // Replied flows are not evicted, even when older: the unreplied one goes.
-        let mut t = ConnTable::new(2, ConntrackTimeouts::default());
-        t.insert(T0, &flow(1)).unwrap();
-        t.insert(T0, &flow(2)).unwrap();
-        let reply = facts(PROTO_UDP, B, 53, A, 1, L4::Udp);
-        assert!(t.lookup(T0, &reply).is_ok());
-        t.insert(T0, &flow(3)).unwrap();
-        assert_eq!(t.peek(T0, &flow(1)), Ok(Lookup::Tracked(Dir::Original)));
-        assert_eq!(t.peek(T0, &flow(2)), Ok(Lookup::Miss));
-    }
-
-    #[test]
-    fn a_table_full_of_replied_flows_refuses_new_ones() {
+    fn a_full_table_refuses_new_flows_and_keeps_every_tracked_one() {
         let mut t = ConnTable::new(2, ConntrackTimeouts::default());
         let flow = |port| facts(PROTO_UDP, A, port, B, 53, L4::Udp);
         let reply = |port| facts(PROTO_UDP, B, 53, A, port, L4::Udp);
-        for port in [1, 2] {
-            t.insert(T0, &flow(port)).unwrap();
-            assert!(t.lookup(T0, &reply(port)).is_ok());
-        }
-        assert_eq!(t.insert(at(1), &flow(3)), Err(DropReason::ConntrackFull));
+        // Flow 1 unreplied (the oldest), flow 2 replied.
+        t.insert(T0, &flow(1)).unwrap();
+        t.insert(at(1), &flow(2)).unwrap();
+        assert!(t.lookup(at(1), &reply(2)).is_ok());
+        assert_eq!(t.insert(at(2), &flow(3)), Err(DropReason::ConntrackFull));
         assert_eq!(
-            t.insert(at(1), &seg(true, SYN, 1, 0, 1, 0)),
+            t.insert(at(2), &seg(true, SYN, 1, 0, 1, 0)),
             Err(DropReason::ConntrackFull)
         );
         assert_eq!(t.len(), 2);
-        for port in [1, 2] {
-            assert_eq!(
-                t.peek(at(1), &flow(port)),
-                Ok(Lookup::Tracked(Dir::Original))
-            );
-        }
-        assert_eq!(t.stats().evicted, 0);
-        assert_eq!(t.stats().inserted, 2);
-        // Once they have expired, the table makes room by itself.
-        assert_eq!(t.insert(at(181), &flow(3)), Ok(()));
-        assert_eq!(t.len(), 1);
-        assert_eq!(t.stats().expired, 2);
+        assert_eq!(t.peek(at(2), &flow(1)), Ok(Lookup::Tracked(Dir::Original)));
+        assert_eq!(t.peek(at(2), &flow(2)), Ok(Lookup::Tracked(Dir::Original)));
+        assert_eq!(t.peek(at(2), &flow(3)), Ok(Lookup::Miss));
+        assert_eq!(
+            t.stats(),
+            ConntrackStats {
+                inserted: 2,
+                expired: 0
+            }
+        );
+        // Packets of tracked flows still pass, and so does a flow that is already in.
+        assert!(t.lookup(at(3), &reply(1)).is_ok());
+        assert_eq!(t.insert(at(3), &flow(1)), Ok(()));
+        // Once a flow has expired, the table makes room by itself (a scan at most once
+        // a second): flow 1 was last seen at 3 s, flow 2 at 1 s (30 s each).
+        assert_eq!(t.insert(at(31), &flow(3)), Ok(()));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.stats().expired, 1);
+        assert_eq!(t.peek(at(31), &flow(2)), Ok(Lookup::Miss));
         // A table of capacity 0 tracks nothing.
         let mut t = ConnTable::new(0, ConntrackTimeouts::default());
         assert_eq!(t.insert(T0, &flow(1)), Err(DropReason::ConntrackFull));
@@ -1394,18 +1450,6 @@ mod tests {
             Ok(Lookup::Tracked(Dir::Reply))
         );
         assert_ne!(snapshot(&t), before);
-    }
-
-    #[test]
-    fn the_eviction_queue_stays_bounded() {
-        let mut t = ConnTable::new(8, ConntrackTimeouts::default());
-        for i in 0..20_000u32 {
-            let port = (i % 8) as u16;
-            let f = facts(PROTO_UDP, A, port, B, 53, L4::Udp);
-            t.insert(Time::from_secs(u64::from(i) * 31), &f).unwrap();
-            assert!(t.unreplied.len() <= PREALLOC + 1);
-        }
-        assert_eq!(t.len(), 8);
     }
 
     /// A random packet between a few endpoints, so that flows collide.
@@ -1480,7 +1524,6 @@ mod tests {
                 }
                 prop_assert!(t.len() <= capacity);
                 prop_assert!(t.flows(now).count() <= capacity);
-                prop_assert!(t.unreplied.len() <= (2 * capacity).max(PREALLOC) + 1);
             }
         }
     }

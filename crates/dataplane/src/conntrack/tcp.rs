@@ -17,9 +17,17 @@
 //!
 //! All comparisons are modulo 2^32 (as `i32` differences). Simplifications against
 //! Linux: no lower bound on the ack (Linux: `receiver.end - MAXACKWINDOW`), SACK blocks
-//! are ignored, no pick-up of connections seen mid-stream (the first packet must be a
-//! SYN, row 27), no simultaneous open (a SYN from the responder while in `SynSent` is
-//! out of window), and empty segments are not exempt from the sequence checks.
+//! are ignored, no simultaneous open (a SYN from the responder while in `SynSent` is out
+//! of window), and empty segments are not exempt from the sequence checks.
+//!
+//! Mid-stream pick-up (Linux `nf_conntrack_tcp_loose`, [`TcpConn::picked_up`]): a
+//! connection first seen at an ACK (or a FIN+ACK) starts `Established` (or `FinWait`)
+//! with what that segment tells about its sender, and is *liberal*: its segments are
+//! not checked against the windows, which a connection seen mid-stream does not know
+//! (nor its window scale), as Linux's `IP_CT_TCP_FLAG_BE_LIBERAL`. Each side's
+//! sequence numbers are still learned from its segments (the other side's from its
+//! first one), so RSTs are still judged at the exact sequence number, FINs still close
+//! the connection, and a SYN still cannot restart it while it is established.
 //!
 //! RST (RFC 5961 3.2): it closes the connection only when its sequence number is
 //! exactly the one the receiver expects next, which the table knows as either the
@@ -125,6 +133,8 @@ pub(crate) struct TcpConn {
     sides: [Side; 2],
     /// Whether both SYNs carried the window scale option.
     scaling: bool,
+    /// Picked up mid-stream: segments are not checked against the windows.
+    liberal: bool,
 }
 
 /// What a segment does to a connection.
@@ -171,7 +181,42 @@ impl TcpConn {
             state: TcpState::SynSent,
             sides: [Side::from_syn(syn), Side::default()],
             scaling: false,
+            liberal: false,
         }
+    }
+
+    /// A connection first seen mid-stream at segment `t`, which came from the side that
+    /// becomes the initiator: `Established` for an ACK, `FinWait` for a FIN+ACK, with
+    /// liberal window tracking. `None` for a segment that cannot be picked up: a RST
+    /// (nothing to track), a SYN (a SYN+ACK of no tracked SYN; a plain SYN starts a
+    /// connection with [`TcpConn::new`]) or one without ACK (Linux: invalid).
+    pub(crate) fn picked_up(t: &TcpFacts) -> Option<TcpConn> {
+        if t.flags & (SYN | RST) != 0 || t.flags & ACK == 0 {
+            return None;
+        }
+        let end = seg_end(t);
+        let win = u32::from(t.window).max(1);
+        let fin = t.flags & FIN != 0;
+        let initiator = Side {
+            end,
+            maxend: end.wrapping_add(win),
+            maxwin: win,
+            max_ack: t.ack,
+            wscale: None,
+            ack_seen: true,
+            fin,
+            fin_acked: false,
+        };
+        Some(TcpConn {
+            state: if fin {
+                TcpState::FinWait
+            } else {
+                TcpState::Established
+            },
+            sides: [initiator, Side::default()],
+            scaling: false,
+            liberal: true,
+        })
     }
 
     /// The state.
@@ -250,7 +295,9 @@ impl TcpConn {
             }
         } else if rst {
             let (snd, rcv) = (c.sides[s], c.sides[r]);
-            if t.seq == snd.end || (rcv.ack_seen && t.seq == rcv.max_ack) {
+            // A side not seen yet (of a connection picked up mid-stream) has no `end`.
+            let seen = snd.maxwin != 0;
+            if (seen && t.seq == snd.end) || (rcv.ack_seen && t.seq == rcv.max_ack) {
                 c.state = TcpState::Closed;
                 return Ok(TcpStep::Valid(c));
             }
@@ -265,7 +312,7 @@ impl TcpConn {
         let in_window = seq_le(t.seq, snd.maxend)
             && !seq_gt(snd.end.wrapping_sub(rcv.maxwin), end)
             && (!ack || seq_le(t.ack, rcv.end.wrapping_add(1)));
-        if !in_window {
+        if !in_window && !c.liberal {
             return invalid;
         }
 
@@ -273,6 +320,12 @@ impl TcpConn {
         let shift = if syn { 0 } else { c.shift(s) };
         let win = u32::from(t.window) << shift;
         let snd = &mut c.sides[s];
+        if snd.maxwin == 0 {
+            // This side's first segment (of a connection picked up mid-stream): what it
+            // says is all there is to know.
+            snd.end = end;
+            snd.maxend = end;
+        }
         snd.maxwin = snd.maxwin.max(win).max(1);
         if seq_gt(end, snd.end) {
             snd.end = end;
