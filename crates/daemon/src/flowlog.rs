@@ -165,7 +165,7 @@ mod tests {
     use vpc_config::{
         DEFAULT_FLOW_LOG_FORMAT, EniId, FlowLog, FlowLogId, FlowLogResource, TrafficType, VpcId,
     };
-    use vpc_dataplane::flowlog::{Action, Direction, LogStatus};
+    use vpc_dataplane::flowlog::{Action, Direction, LogStatus, TrafficPath};
 
     /// A directory under the system's temp dir, removed when dropped.
     struct TempDir(PathBuf);
@@ -211,7 +211,7 @@ mod tests {
     fn record(log: u32, src_port: u16) -> FlowRecord {
         FlowRecord {
             log: FlowLogId(log),
-            eni: EniId(0),
+            interface: EniId(0).into(),
             status: LogStatus::Ok,
             proto: 6,
             src: [10, 0, 1, 10].into(),
@@ -223,8 +223,9 @@ mod tests {
             start: Time::from_secs(0),
             end: Time::from_secs(4),
             action: Action::Accept,
-            tcp_flags: 0x13,
+            tcp_flags: 3,
             direction: Direction::Egress,
+            traffic_path: Some(TrafficPath::SameVpc),
         }
     }
 

@@ -10,6 +10,7 @@
 use vpc_config::{EniId, NatGatewayId, RouteTarget, Topology, VpcId};
 
 use crate::destination::Dst;
+use crate::flowlog::Interface;
 use crate::route::Route;
 use crate::tables::Tables;
 use crate::verdict::DropReason;
@@ -40,6 +41,15 @@ pub(crate) enum Hop {
 }
 
 impl Node {
+    /// Its network interface, which flow logs cover (the internet gateway has none).
+    pub(crate) fn interface(self) -> Option<Interface> {
+        match self {
+            Node::Eni(e) => Some(Interface::Eni(e)),
+            Node::Nat(n) => Some(Interface::NatGateway(n)),
+            Node::Igw(_) => None,
+        }
+    }
+
     /// The VPC it is in.
     pub(crate) fn vpc(self, tables: &Tables, topology: &Topology) -> VpcId {
         match self {

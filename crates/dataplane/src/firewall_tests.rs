@@ -871,3 +871,55 @@ fn tcp_through_the_pipeline_closes_and_rejects_out_of_window_data() {
     assert_eq!(send(&mut dp, T0, DB, &s(FIN_ACK, 5001, 1002)), fwd(APP));
     assert_eq!(send(&mut dp, T0, APP, &c(ACK, 1002, 5002)), fwd(DB));
 }
+
+#[test]
+fn a_middleboxs_flow_log_shows_its_own_address_and_the_packets() {
+    // a1's subnet sends b's traffic through fw (subnet c, check off). fw's records:
+    // srcaddr (egress) and dstaddr (ingress) are fw's address, pkt-* the packet's.
+    let t = two_subnets(
+        r#"
+[[subnet]]
+name = "c"
+vpc = "v"
+cidr = "10.1.3.0/24"
+az = "x"
+
+[[instance]]
+name = "fw"
+subnet = "c"
+private_ip = "10.1.3.10"
+source_dest_check = false
+
+[[route_table]]
+name = "via-fw"
+vpc = "v"
+subnets = ["a"]
+route = [{ destination = "10.1.2.0/24", instance = "fw" }]
+
+[[flow_log]]
+name = "fw"
+network_interface = "fw/eth0"
+log_destination = "fw.log"
+log_format = "${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction} ${traffic-path}"
+max_aggregation_interval = 60
+"#,
+    );
+    let fw = t.find_eni("fw").unwrap();
+    let mut dp = Dataplane::with_limits(&t, Limits::default(), T0);
+    let ping = echo(A1_IP, B1_IP, true, 3);
+    assert_eq!(send(&mut dp, T0, A1, &ping), fwd(fw));
+    assert_eq!(send(&mut dp, T0, fw, &ping), fwd(B1));
+    let mut out = Vec::new();
+    dp.flush_all_flow_logs(T0 + Duration::from_secs(1), &mut out);
+    let lines: Vec<String> = out
+        .iter()
+        .map(|r| crate::flowlog::format_record(&t, &t.flow_logs[0], r, |_| 0))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "eni-fw-eth0 10.1.1.10 10.1.3.10 10.1.1.10 10.1.2.10 ingress -",
+            "eni-fw-eth0 10.1.3.10 10.1.2.10 10.1.1.10 10.1.2.10 egress 1",
+        ]
+    );
+}

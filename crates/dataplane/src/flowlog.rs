@@ -3,15 +3,29 @@
 //!
 //! What this implements of AWS's behaviour (VPC user guide: flow-logs,
 //! flow-logs-records-examples):
-//! - A flow log covers the ENIs of a VPC, a subnet or one ENI, and keeps ACCEPT, REJECT
-//!   or ALL traffic. Its records are aggregated over windows of
-//!   `max_aggregation_interval` seconds (60 or 600) that start when the flow logs are
-//!   created.
-//! - One record per flow per window per ENI, keyed by ENI, protocol, addresses, ports,
-//!   action and direction: packets and bytes summed, start/end the first and last
-//!   packet, TCP flags OR'd. A ping allowed by the security group whose reply the NACL
-//!   denies gives an ACCEPT record and a REJECT record. Protocols other than TCP and UDP
-//!   (ICMP included) log both ports as 0.
+//! - A flow log covers the network interfaces of a VPC, a subnet or one ENI, and keeps
+//!   ACCEPT, REJECT or ALL traffic. The interfaces of a VPC or subnet include its NAT
+//!   gateways' (requester-managed, so their `instance-id` is `-`). Its records are
+//!   aggregated over windows of `max_aggregation_interval` seconds (60 or 600) that
+//!   start when the flow logs are created.
+//! - One record per flow per window per interface, keyed by interface, protocol, the
+//!   packet's addresses and ports, action, direction and traffic path: packets and bytes
+//!   summed, start/end the first and last packet. A ping allowed by the security group
+//!   whose reply the NACL denies gives an ACCEPT record and a REJECT record. Protocols
+//!   other than TCP and UDP (ICMP included) log both ports as 0.
+//! - `tcp-flags` holds only the flags AWS logs, OR'd over the window: FIN 1, SYN 2,
+//!   RST 4, and SYN-ACK 18 for a segment with both SYN and ACK (so 3 is SYN and FIN, 19
+//!   SYN-ACK and FIN); ACK, PSH, URG and the others are never logged, so a flow of only
+//!   ACK and PSH segments logs 0.
+//! - `srcaddr` of an egress record and `dstaddr` of an ingress record are the
+//!   interface's primary private address, whatever the packet's (a middlebox forwards
+//!   packets that are neither from nor to it; a NAT gateway receives packets for the
+//!   internet and sends packets from it); `pkt-srcaddr` and `pkt-dstaddr` are always the
+//!   packet's (AWS's NAT gateway and middlebox examples).
+//! - `traffic-path` of an egress record says where the packet went next: 1 through
+//!   another resource of the VPC (an interface, a NAT gateway), 8 through an internet
+//!   gateway from an instance (AWS's value for Nitro instances, which vpcd's are), 2
+//!   through an internet gateway from a NAT gateway; ingress records have `-`.
 //! - A covered ENI with nothing to log in a window gets one NODATA record; when a window
 //!   runs out of record capacity the packets of new flows are not logged and the ENI
 //!   gets one SKIPDATA record (besides the records kept).
@@ -29,7 +43,11 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use rustc_hash::FxHashMap;
-use vpc_config::{EniId, FlowLog, FlowLogField, FlowLogId, Topology, TrafficType};
+use vpc_config::{
+    EniId, FlowLog, FlowLogField, FlowLogId, FlowLogResource, NatGatewayId, Topology, TrafficType,
+};
+
+use crate::l4::tcp_flags::{ACK, FIN, RST, SYN};
 
 use crate::time::Time;
 
@@ -43,6 +61,56 @@ pub const REGION: &str = "local-1";
 /// Records reserved per flow log window when the flow logs are created; a larger
 /// `max_records` still works, but the table may grow (allocate) past this.
 const MAX_PRERESERVED_RECORDS: usize = 1 << 16;
+
+/// A network interface flow logs cover: an instance's ENI, or a NAT gateway's own
+/// (requester-managed) interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Interface {
+    /// An ENI of an instance.
+    Eni(EniId),
+    /// A NAT gateway's network interface (all its private addresses).
+    NatGateway(NatGatewayId),
+}
+
+impl From<EniId> for Interface {
+    fn from(e: EniId) -> Self {
+        Interface::Eni(e)
+    }
+}
+
+/// Where an egress packet went next (the `traffic-path` field; AWS's codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TrafficPath {
+    /// 1: through another resource in the same VPC (an interface, a NAT gateway).
+    SameVpc,
+    /// 2: through an internet gateway or a gateway endpoint (from an interface that is
+    /// not a Nitro instance's: a NAT gateway's).
+    InternetGatewayOrEndpoint,
+    /// 8: through an internet gateway, from a Nitro instance (every vpcd instance).
+    InternetGateway,
+}
+
+impl TrafficPath {
+    /// AWS's code.
+    pub fn code(self) -> u8 {
+        match self {
+            TrafficPath::SameVpc => 1,
+            TrafficPath::InternetGatewayOrEndpoint => 2,
+            TrafficPath::InternetGateway => 8,
+        }
+    }
+}
+
+/// The TCP flags AWS logs of a segment with flags `raw`: FIN, SYN and RST as they are,
+/// and ACK only with SYN (SYN-ACK, 18); PSH, URG, ECE, CWR and ACK alone are dropped.
+pub fn aws_tcp_flags(raw: u8) -> u8 {
+    let kept = raw & (FIN | SYN | RST);
+    if raw & (SYN | ACK) == SYN | ACK {
+        kept | ACK
+    } else {
+        kept
+    }
+}
 
 /// The verdict a flow log records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,7 +154,9 @@ impl Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PacketRecord {
     pub proto: u8,
+    /// The packet's source (`pkt-srcaddr`).
     pub src: Ipv4Addr,
+    /// The packet's destination (`pkt-dstaddr`).
     pub dst: Ipv4Addr,
     /// The tuple's source port (ICMP echo: the identifier; zeroed here for every
     /// protocol but TCP and UDP).
@@ -97,9 +167,13 @@ pub(crate) struct PacketRecord {
     pub packets: u32,
     /// Bytes on the wire (of all segments).
     pub bytes: u32,
+    /// The segment's raw TCP flags (0 for other protocols); only those AWS logs are
+    /// kept ([`aws_tcp_flags`]).
     pub tcp_flags: u8,
     pub action: Action,
     pub direction: Direction,
+    /// Where an egress packet went next; `None` for ingress.
+    pub traffic_path: Option<TrafficPath>,
 }
 
 /// OK, NODATA or SKIPDATA.
@@ -129,15 +203,17 @@ impl LogStatus {
 pub struct FlowRecord {
     /// The flow log it belongs to.
     pub log: FlowLogId,
-    /// The ENI.
-    pub eni: EniId,
+    /// The network interface.
+    pub interface: Interface,
     /// OK, NODATA or SKIPDATA; the flow fields below are meaningful only for OK.
     pub status: LogStatus,
     /// Protocol.
     pub proto: u8,
-    /// Source address.
+    /// The packets' source address (`pkt-srcaddr`; `srcaddr` of an egress record is the
+    /// interface's own address).
     pub src: Ipv4Addr,
-    /// Destination address.
+    /// The packets' destination address (`pkt-dstaddr`; `dstaddr` of an ingress record
+    /// is the interface's own address).
     pub dst: Ipv4Addr,
     /// Source port (0 for ICMP and other protocols).
     pub src_port: u16,
@@ -153,19 +229,27 @@ pub struct FlowRecord {
     pub end: Time,
     /// ACCEPT or REJECT.
     pub action: Action,
-    /// TCP flags OR'd over the interval.
+    /// The TCP flags AWS logs ([`aws_tcp_flags`]), OR'd over the interval.
     pub tcp_flags: u8,
     /// ingress or egress.
     pub direction: Direction,
+    /// Where egress packets went next (`None` for ingress).
+    pub traffic_path: Option<TrafficPath>,
 }
 
 impl FlowRecord {
-    /// A NODATA or SKIPDATA record of `eni` for the interval `start..end` (flow fields
-    /// zero; they are printed as `-`).
-    fn status(log: FlowLogId, eni: EniId, status: LogStatus, start: Time, end: Time) -> Self {
+    /// A NODATA or SKIPDATA record of `interface` for the interval `start..end` (flow
+    /// fields zero; they are printed as `-`).
+    fn status(
+        log: FlowLogId,
+        interface: Interface,
+        status: LogStatus,
+        start: Time,
+        end: Time,
+    ) -> Self {
         FlowRecord {
             log,
-            eni,
+            interface,
             status,
             proto: 0,
             src: Ipv4Addr::UNSPECIFIED,
@@ -179,15 +263,16 @@ impl FlowRecord {
             action: Action::Accept,
             tcp_flags: 0,
             direction: Direction::Ingress,
+            traffic_path: None,
         }
     }
 }
 
-/// What identifies a record within a window: one flow, one verdict, one direction, on
-/// one ENI.
+/// What identifies a record within a window: one flow, one verdict, one direction (and
+/// path), on one interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    eni: EniId,
+    interface: Interface,
     proto: u8,
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -195,6 +280,7 @@ struct Key {
     dst_port: u16,
     action: Action,
     direction: Direction,
+    traffic_path: Option<TrafficPath>,
 }
 
 /// What a window accumulated for one key.
@@ -207,9 +293,9 @@ struct Acc {
     tcp_flags: u8,
 }
 
-/// Per covered ENI, in the current window: something was logged (or skipped).
+/// Per covered interface, in the current window: something was logged (or skipped).
 const SEEN: u8 = 1;
-/// Per covered ENI, in the current window: a record was skipped for capacity.
+/// Per covered interface, in the current window: a record was skipped for capacity.
 const SKIPPED: u8 = 2;
 
 /// One flow log's current window.
@@ -221,9 +307,10 @@ struct LogAcc {
     interval: u64,
     window_start: Time,
     window_end: Time,
-    /// The ENIs it covers, in id order.
-    enis: Vec<EniId>,
-    /// Per ENI of the topology (not only covered ones): `SEEN` | `SKIPPED` bits.
+    /// The interfaces it covers: ENIs in id order, then NAT gateways in id order.
+    interfaces: Vec<Interface>,
+    /// Per interface slot of the topology (not only covered ones, see
+    /// [`FlowLogs::slot`]): `SEEN` | `SKIPPED` bits.
     flags: Vec<u8>,
     records: FxHashMap<Key, Acc>,
 }
@@ -246,15 +333,22 @@ impl LogAcc {
     }
 
     /// Appends the window's records to `out` as if it ended at `end`: the OK records,
-    /// then per covered ENI a SKIPDATA record if some were skipped, or a NODATA record
-    /// if it had nothing logged (and `nodata`). Sorted by ENI, then OK records by first
-    /// packet, then SKIPDATA, then NODATA.
-    fn emit(&mut self, end: Time, nodata: bool, out: &mut Vec<FlowRecord>) {
+    /// then per covered interface a SKIPDATA record if some were skipped, or a NODATA
+    /// record if it had nothing logged (and `nodata`). Sorted by interface, then OK
+    /// records by first packet, then SKIPDATA, then NODATA. `slot` maps an interface
+    /// to its index in `flags`.
+    fn emit(
+        &mut self,
+        end: Time,
+        nodata: bool,
+        slot: impl Fn(Interface) -> usize,
+        out: &mut Vec<FlowRecord>,
+    ) {
         let base = out.len();
         let id = self.id;
         out.extend(self.records.drain().map(|(k, a)| FlowRecord {
             log: id,
-            eni: k.eni,
+            interface: k.interface,
             status: LogStatus::Ok,
             proto: k.proto,
             src: k.src,
@@ -268,21 +362,28 @@ impl LogAcc {
             action: k.action,
             tcp_flags: a.tcp_flags,
             direction: k.direction,
+            traffic_path: k.traffic_path,
         }));
         let start = self.window_start;
         let end = end.max(start);
-        for &eni in &self.enis {
-            let flags = self.flags.get(eni.index()).copied().unwrap_or(0);
+        for &iface in &self.interfaces {
+            let flags = self.flags.get(slot(iface)).copied().unwrap_or(0);
             if flags & SKIPPED != 0 {
-                out.push(FlowRecord::status(id, eni, LogStatus::SkipData, start, end));
+                out.push(FlowRecord::status(
+                    id,
+                    iface,
+                    LogStatus::SkipData,
+                    start,
+                    end,
+                ));
             } else if flags & SEEN == 0 && nodata {
-                out.push(FlowRecord::status(id, eni, LogStatus::NoData, start, end));
+                out.push(FlowRecord::status(id, iface, LogStatus::NoData, start, end));
             }
         }
         if let Some(window) = out.get_mut(base..) {
             window.sort_unstable_by_key(|r| {
                 (
-                    r.eni,
+                    r.interface,
                     r.status,
                     r.start,
                     r.end,
@@ -293,6 +394,7 @@ impl LogAcc {
                     r.dst_port,
                     r.action,
                     r.direction,
+                    r.traffic_path,
                 )
             });
         }
@@ -309,8 +411,11 @@ impl LogAcc {
 #[derive(Debug, Clone)]
 pub(crate) struct FlowLogs {
     logs: Vec<LogAcc>,
-    /// Per ENI: the indices into `logs` of the flow logs covering it.
-    by_eni: Vec<Vec<usize>>,
+    /// Per interface slot ([`FlowLogs::slot`]): the indices into `logs` of the flow
+    /// logs covering it.
+    by_slot: Vec<Vec<usize>>,
+    /// How many ENIs the topology has (NAT gateways' slots come after theirs).
+    enis: usize,
     /// Distinct records per flow log per window.
     max_records: usize,
 }
@@ -319,17 +424,18 @@ impl FlowLogs {
     /// Accumulators for every flow log of `topology`, each keeping at most
     /// `max_records` records per window, their first windows starting at `now`.
     pub fn new(topology: &Topology, max_records: usize, now: Time) -> Self {
-        let n = topology.enis.len();
-        let mut by_eni = vec![Vec::new(); n];
+        let enis = topology.enis.len();
+        let slots = enis + topology.nat_gateways.len();
+        let mut by_slot = vec![Vec::new(); slots];
         let logs = topology
             .flow_logs
             .iter()
             .enumerate()
             .map(|(i, log)| {
                 let id = FlowLogId(i as u32);
-                let enis: Vec<EniId> = topology.flow_log_enis(id).collect();
-                for e in &enis {
-                    if let Some(list) = by_eni.get_mut(e.index()) {
+                let interfaces = covered(topology, id);
+                for &iface in &interfaces {
+                    if let Some(list) = by_slot.get_mut(slot_of(enis, iface)) {
                         list.push(i);
                     }
                 }
@@ -342,8 +448,8 @@ impl FlowLogs {
                     interval,
                     window_start: now,
                     window_end: now,
-                    enis,
-                    flags: vec![0; n],
+                    interfaces,
+                    flags: vec![0; slots],
                     records,
                 };
                 acc.restart(now);
@@ -352,30 +458,43 @@ impl FlowLogs {
             .collect();
         FlowLogs {
             logs,
-            by_eni,
+            by_slot,
+            enis,
             max_records,
         }
     }
 
-    /// Whether any flow log covers `eni` (cheap; checked before building a record).
-    pub fn covers(&self, eni: EniId) -> bool {
-        self.by_eni
-            .get(eni.index())
+    /// The index of `iface` in the per-interface tables: ENIs first, then NAT gateways.
+    fn slot(&self, iface: Interface) -> usize {
+        slot_of(self.enis, iface)
+    }
+
+    /// Whether any flow log covers `iface` (cheap; checked before building a record).
+    pub fn covers(&self, iface: impl Into<Interface>) -> bool {
+        self.by_slot
+            .get(self.slot(iface.into()))
             .is_some_and(|logs| !logs.is_empty())
     }
 
-    /// Accounts packet `p`, seen on ENI `eni` at `now`, in every flow log that covers
-    /// `eni` and keeps `p`'s action.
-    pub fn record(&mut self, now: Time, eni: EniId, p: &PacketRecord) {
-        let Some(covering) = self.by_eni.get(eni.index()) else {
+    /// Accounts packet `p`, seen on interface `iface` at `now`, in every flow log that
+    /// covers it and keeps `p`'s action.
+    pub fn record(&mut self, now: Time, iface: impl Into<Interface>, p: &PacketRecord) {
+        let iface = iface.into();
+        let slot = self.slot(iface);
+        let Some(covering) = self.by_slot.get(slot) else {
             return;
         };
         let (src_port, dst_port) = match p.proto {
             6 | 17 => (p.src_port, p.dst_port),
             _ => (0, 0),
         };
+        let tcp_flags = if p.proto == 6 {
+            aws_tcp_flags(p.tcp_flags)
+        } else {
+            0
+        };
         let key = Key {
-            eni,
+            interface: iface,
             proto: p.proto,
             src: p.src,
             dst: p.dst,
@@ -383,6 +502,7 @@ impl FlowLogs {
             dst_port,
             action: p.action,
             direction: p.direction,
+            traffic_path: p.traffic_path,
         };
         for &i in covering {
             let Some(log) = self.logs.get_mut(i) else {
@@ -391,7 +511,7 @@ impl FlowLogs {
             if !log.admits(p.action) {
                 continue;
             }
-            let Some(flags) = log.flags.get_mut(eni.index()) else {
+            let Some(flags) = log.flags.get_mut(slot) else {
                 continue;
             };
             *flags |= SEEN;
@@ -400,7 +520,7 @@ impl FlowLogs {
                 a.bytes += u64::from(p.bytes);
                 a.first = a.first.min(now);
                 a.last = a.last.max(now);
-                a.tcp_flags |= p.tcp_flags;
+                a.tcp_flags |= tcp_flags;
             } else if log.records.len() < self.max_records {
                 log.records.insert(
                     key,
@@ -409,7 +529,7 @@ impl FlowLogs {
                         bytes: u64::from(p.bytes),
                         first: now,
                         last: now,
-                        tcp_flags: p.tcp_flags,
+                        tcp_flags,
                     },
                 );
             } else {
@@ -428,7 +548,8 @@ impl FlowLogs {
                 continue;
             }
             let end = log.window_end;
-            log.emit(end, true, out);
+            let enis = self.enis;
+            log.emit(end, true, |i| slot_of(enis, i), out);
             let elapsed = now.as_nanos().saturating_sub(log.window_start.as_nanos());
             let windows = elapsed / log.interval;
             let start = log.window_start + Duration::from_nanos(windows * log.interval);
@@ -442,7 +563,8 @@ impl FlowLogs {
     pub fn flush_all(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
         for log in &mut self.logs {
             let end = now.min(log.window_end);
-            log.emit(end, end > log.window_start, out);
+            let enis = self.enis;
+            log.emit(end, end > log.window_start, |i| slot_of(enis, i), out);
             log.restart(now);
         }
     }
@@ -454,6 +576,33 @@ impl FlowLogs {
     pub fn next_flush(&self) -> Option<Time> {
         self.logs.iter().map(|l| l.window_end).min()
     }
+}
+
+/// The index of interface `iface` in per-interface tables of a topology with `enis`
+/// ENIs: ENIs first, then NAT gateways.
+fn slot_of(enis: usize, iface: Interface) -> usize {
+    match iface {
+        Interface::Eni(e) => e.index(),
+        Interface::NatGateway(n) => enis + n.index(),
+    }
+}
+
+/// The interfaces flow log `id` covers: the ENIs of its resource, then for a VPC or a
+/// subnet the NAT gateways (not deleted) in it.
+fn covered(t: &Topology, id: FlowLogId) -> Vec<Interface> {
+    let resource = t.flow_logs[id.index()].resource;
+    let nats = t.nat_gateways.iter().enumerate().filter(move |(_, n)| {
+        !n.deleted
+            && match resource {
+                FlowLogResource::Vpc(v) => t.subnet(n.subnet).vpc == v,
+                FlowLogResource::Subnet(s) => n.subnet == s,
+                FlowLogResource::Eni(_) => false,
+            }
+    });
+    t.flow_log_enis(id)
+        .map(Interface::Eni)
+        .chain(nats.map(|(i, _)| Interface::NatGateway(NatGatewayId(i as u32))))
+        .collect()
 }
 
 /// The version of records in `format`: the highest version of its fields (2 for
@@ -479,25 +628,41 @@ pub fn header_line(log: &FlowLog) -> String {
 /// `unix_secs` maps a [`Time`] to Unix seconds (for `start` and `end`).
 ///
 /// Values: `account-id` is [`ACCOUNT_ID`]; `region` is [`REGION`]; ids are made of
-/// names: `eni-<instance>-eth<N>`, `vpc-<vpc>`, `subnet-<subnet>`, `i-<instance>`;
-/// `az-id` is the subnet's availability zone; `pkt-srcaddr`/`pkt-dstaddr` equal
-/// `srcaddr`/`dstaddr` (no NAT); `traffic-path` is `1` (through another resource in
-/// the VPC) for egress and `-` for ingress; sublocations and AWS services are `-`.
-/// NODATA and SKIPDATA records print `-` for every flow field but keep the fields that
-/// describe the ENI and the interval.
+/// names: `eni-<instance>-eth<N>` (a NAT gateway's interface: `eni-<nat gateway>`),
+/// `vpc-<vpc>`, `subnet-<subnet>`, `i-<instance>` (`-` for a NAT gateway, whose
+/// interface is requester-managed); `az-id` is the subnet's availability zone;
+/// `srcaddr` of egress and `dstaddr` of ingress records are the interface's primary
+/// private address, `pkt-srcaddr`/`pkt-dstaddr` the packets'; `traffic-path` is the
+/// record's [`TrafficPath`] code for egress and `-` for ingress; sublocations and AWS
+/// services are `-`. NODATA and SKIPDATA records print `-` for every flow field but
+/// keep the fields that describe the interface and the interval.
 pub fn format_record(
     t: &Topology,
     log: &FlowLog,
     r: &FlowRecord,
     unix_secs: impl Fn(Time) -> u64,
 ) -> String {
-    let eni = t.enis.get(r.eni.index());
+    let (eni, nat) = match r.interface {
+        Interface::Eni(e) => (t.enis.get(e.index()), None),
+        Interface::NatGateway(n) => (None, t.nat_gateways.get(n.index())),
+    };
     let instance = eni.and_then(|e| t.instances.get(e.instance.index()));
-    let subnet = eni.and_then(|e| t.subnets.get(e.subnet.index()));
+    let subnet = eni
+        .map(|e| e.subnet)
+        .or(nat.map(|n| n.subnet))
+        .and_then(|s| t.subnets.get(s.index()));
     let vpc = subnet.and_then(|s| t.vpcs.get(s.vpc.index()));
+    let own = eni
+        .map(|e| e.private_ip)
+        .or(nat.and_then(|n| n.private_ips.first().copied()));
     let ok = r.status == LogStatus::Ok;
     let ports = ok && matches!(r.proto, 6 | 17);
     let version = format_version(&log.format);
+    let (src, dst) = match (r.direction, own) {
+        (Direction::Egress, Some(own)) => (own, r.dst),
+        (Direction::Ingress, Some(own)) => (r.src, own),
+        (_, None) => (r.src, r.dst),
+    };
 
     let mut s = String::with_capacity(16 * log.format.len());
     for (i, &field) in log.format.iter().enumerate() {
@@ -508,12 +673,15 @@ pub fn format_record(
         let _ = match field {
             FlowLogField::Version => write!(s, "{version}"),
             FlowLogField::AccountId => s.write_str(ACCOUNT_ID),
-            FlowLogField::InterfaceId => match (eni, instance) {
-                (Some(e), Some(inst)) => write!(s, "eni-{}-{}", inst.name, e.device()),
+            FlowLogField::InterfaceId => match (eni, instance, nat) {
+                (Some(e), Some(inst), _) => write!(s, "eni-{}-{}", inst.name, e.device()),
+                (_, _, Some(n)) => write!(s, "eni-{}", n.name),
                 _ => s.write_str("-"),
             },
-            FlowLogField::SrcAddr | FlowLogField::PktSrcAddr if ok => write!(s, "{}", r.src),
-            FlowLogField::DstAddr | FlowLogField::PktDstAddr if ok => write!(s, "{}", r.dst),
+            FlowLogField::SrcAddr if ok => write!(s, "{src}"),
+            FlowLogField::DstAddr if ok => write!(s, "{dst}"),
+            FlowLogField::PktSrcAddr if ok => write!(s, "{}", r.src),
+            FlowLogField::PktDstAddr if ok => write!(s, "{}", r.dst),
             FlowLogField::SrcPort if ok => write!(s, "{}", if ports { r.src_port } else { 0 }),
             FlowLogField::DstPort if ok => write!(s, "{}", if ports { r.dst_port } else { 0 }),
             FlowLogField::Protocol if ok => write!(s, "{}", r.proto),
@@ -545,7 +713,12 @@ pub fn format_record(
                 None => s.write_str("-"),
             },
             FlowLogField::FlowDirection if ok => s.write_str(r.direction.name()),
-            FlowLogField::TrafficPath if ok && r.direction == Direction::Egress => s.write_str("1"),
+            FlowLogField::TrafficPath if ok && r.direction == Direction::Egress => {
+                match r.traffic_path {
+                    Some(path) => write!(s, "{}", path.code()),
+                    None => s.write_str("-"),
+                }
+            }
             FlowLogField::SrcAddr
             | FlowLogField::DstAddr
             | FlowLogField::SrcPort
@@ -680,6 +853,7 @@ mod tests {
             tcp_flags: flags,
             action: Action::Accept,
             direction: Direction::Egress,
+            traffic_path: Some(TrafficPath::SameVpc),
         }
     }
 
@@ -696,6 +870,7 @@ mod tests {
             tcp_flags: 0,
             action,
             direction,
+            traffic_path: (direction == Direction::Egress).then_some(TrafficPath::SameVpc),
         }
     }
 
@@ -706,8 +881,19 @@ mod tests {
             .collect()
     }
 
+    /// The ENI of an ENI's record.
+    fn eni(i: Interface) -> EniId {
+        match i {
+            Interface::Eni(e) => e,
+            other => panic!("not an ENI: {other:?}"),
+        }
+    }
+
     fn statuses(records: &[FlowRecord]) -> Vec<(EniId, LogStatus)> {
-        records.iter().map(|r| (r.eni, r.status)).collect()
+        records
+            .iter()
+            .map(|r| (eni(r.interface), r.status))
+            .collect()
     }
 
     #[test]
@@ -759,11 +945,11 @@ mod tests {
         assert_eq!(web.len(), 1);
         let r = web[0];
         assert_eq!(
-            (r.log, r.eni, r.packets, r.bytes),
+            (r.log, eni(r.interface), r.packets, r.bytes),
             (FlowLogId(0), WEB, 3, 164)
         );
         assert_eq!((r.start, r.end), (at(1), at(4)));
-        assert_eq!(r.tcp_flags, 0x13);
+        assert_eq!(r.tcp_flags, 3, "SYN and FIN; ACK is never logged");
         assert_eq!((r.src_port, r.dst_port), (43122, 8080));
         assert_eq!(
             statuses(&out),
@@ -784,7 +970,53 @@ mod tests {
         assert_eq!(web.len(), 1);
         assert_eq!((web[0].packets, web[0].bytes), (1, 40));
         assert_eq!((web[0].start, web[0].end), (at(61), at(61)));
-        assert_eq!(web[0].tcp_flags, 0x10);
+        assert_eq!(web[0].tcp_flags, 0, "only ACK: nothing AWS logs");
+    }
+
+    #[test]
+    fn tcp_flags_are_the_ones_aws_logs() {
+        // FIN 1, SYN 2, RST 4, SYN-ACK 18; ACK, PSH, URG, ECE and CWR alone are not logged.
+        for (raw, logged) in [
+            (0x02, 2),
+            (0x12, 18),
+            (0x11, 1),
+            (0x14, 4),
+            (0x04, 4),
+            (0x10, 0),
+            (0x18, 0),
+            (0x38, 0),
+            (0xd0, 0),
+            (0x13, 19),
+        ] {
+            assert_eq!(aws_tcp_flags(raw), logged, "{raw:#04x}");
+        }
+        // A short connection, each side's view: the client logs SYN and FIN (3), the
+        // server SYN-ACK and FIN (19), as in AWS's examples; a flow of data only, 0.
+        let t = vpc_log(TrafficType::All);
+        let mut logs = FlowLogs::new(&t, 16, T0);
+        for flags in [0x02, 0x10, 0x18, 0x11, 0x10] {
+            logs.record(at(1), WEB, &tcp(52, flags));
+        }
+        let answer = |flags| PacketRecord {
+            src: Ipv4Addr::new(10, 0, 2, 10),
+            dst: Ipv4Addr::new(10, 0, 1, 10),
+            src_port: 8080,
+            dst_port: 43122,
+            ..tcp(52, flags)
+        };
+        for flags in [0x12, 0x18, 0x11] {
+            logs.record(at(1), APP, &answer(flags));
+        }
+        for flags in [0x10, 0x18] {
+            logs.record(at(1), DB, &tcp(52, flags));
+        }
+        let mut out = Vec::new();
+        logs.flush_due(at(60), &mut out);
+        let flags: Vec<(EniId, u8)> = ok(&out)
+            .iter()
+            .map(|r| (eni(r.interface), r.tcp_flags))
+            .collect();
+        assert_eq!(flags, [(WEB, 3), (APP, 19), (DB, 0)]);
     }
 
     #[test]
@@ -875,8 +1107,10 @@ mod tests {
         logs.record(at(2), APP, &rejected);
         let mut out = Vec::new();
         logs.flush_due(at(60), &mut out);
-        let kept: Vec<(FlowLogId, EniId, Action)> =
-            ok(&out).iter().map(|r| (r.log, r.eni, r.action)).collect();
+        let kept: Vec<(FlowLogId, EniId, Action)> = ok(&out)
+            .iter()
+            .map(|r| (r.log, eni(r.interface), r.action))
+            .collect();
         assert_eq!(
             kept,
             [
@@ -888,7 +1122,7 @@ mod tests {
         let nodata: Vec<(FlowLogId, EniId)> = out
             .iter()
             .filter(|r| r.status == LogStatus::NoData)
-            .map(|r| (r.log, r.eni))
+            .map(|r| (r.log, eni(r.interface)))
             .collect();
         assert_eq!(
             nodata,
@@ -917,7 +1151,7 @@ mod tests {
             out,
             [FlowRecord::status(
                 FlowLogId(0),
-                DB,
+                DB.into(),
                 LogStatus::NoData,
                 at(0),
                 at(60)
@@ -981,7 +1215,7 @@ mod tests {
         logs.record(at(5), APP, &flow(4));
         let mut out = Vec::new();
         logs.flush_due(at(60), &mut out);
-        let order: Vec<(EniId, u16)> = out.iter().map(|r| (r.eni, r.src_port)).collect();
+        let order: Vec<(EniId, u16)> = out.iter().map(|r| (eni(r.interface), r.src_port)).collect();
         assert_eq!(order, [(WEB, 1), (WEB, 2), (APP, 4), (DB, 3)]);
     }
 
@@ -1107,7 +1341,13 @@ mod tests {
     #[test]
     fn a_record_of_another_topology_does_not_panic() {
         let t = vpc_log(TrafficType::All);
-        let r = FlowRecord::status(FlowLogId(0), EniId(42), LogStatus::NoData, T0, at(60));
+        let r = FlowRecord::status(
+            FlowLogId(0),
+            EniId(42).into(),
+            LogStatus::NoData,
+            T0,
+            at(60),
+        );
         let line = format_record(&t, &t.flow_logs[0], &r, unix);
         assert_eq!(
             line,

@@ -738,3 +738,65 @@ mod fuzzish {
         }
     }
 }
+
+/// The flow-log lines of `dp` (whose topology is `t`, with one flow log) after one
+/// aggregation interval from `T0`, in AWS's NAT gateway example's fields and more.
+fn flow_log_lines(t: &Topology, dp: &mut Dataplane) -> Vec<String> {
+    let mut out = Vec::new();
+    dp.flush_all_flow_logs(T0 + Duration::from_secs(30), &mut out);
+    out.iter()
+        .filter(|r| r.status == crate::flowlog::LogStatus::Ok)
+        .map(|r| crate::flowlog::format_record(t, &t.flow_logs[0], r, |_| 0))
+        .collect()
+}
+
+#[test]
+fn flow_logs_show_the_nat_gateways_interface_and_the_path_through_the_internet_gateway() {
+    // AWS's NAT gateway flow-log example, with the fields it shows and a few more.
+    let fields = "instance-id interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr \
+                  flow-direction traffic-path tcp-flags";
+    let format: Vec<String> = fields
+        .split_whitespace()
+        .map(|f| format!("${{{f}}}"))
+        .collect();
+    let t = vpc_config::parse(
+        &format!(
+            "{TOPOLOGY}\n[[flow_log]]\nname = \"all\"\nvpc = \"v\"\nlog_destination = \"v.log\"\n\
+             log_format = \"{}\"\nmax_aggregation_interval = 60\n",
+            format.join(" ")
+        ),
+        "test.toml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut dp = Dataplane::with_limits(&t, t.limits, T0);
+    let (_, out) = send(
+        &mut dp,
+        T0,
+        APP,
+        &tcp(APP_IP, 40000, HOST_IP, 80, SYN, 1000, 0),
+    );
+    let port = be16(&out, 20);
+    let syn_ack = tcp(HOST_IP, 80, NAT_EIP, port, SYN_ACK, 5000, 1001);
+    assert_eq!(send(&mut dp, T0, INTERNET, &syn_ack).0, to_eni(APP));
+    // web, by its Elastic IP, straight through the internet gateway.
+    let syn = tcp(WEB_IP, 40000, HOST_IP, 443, SYN, 1, 0);
+    assert_eq!(send(&mut dp, T0, WEB, &syn).0, to_host());
+    let mut lines = flow_log_lines(&t, &mut dp);
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            // The NAT gateway's interface: requester-managed (no instance); srcaddr
+            // and dstaddr are its own address where the packet's are another's.
+            "- eni-nat 10.0.1.5 10.0.2.10 203.0.113.10 10.0.2.10 egress 1 18",
+            "- eni-nat 10.0.1.5 203.0.113.10 10.0.1.5 203.0.113.10 egress 2 2",
+            "- eni-nat 10.0.2.10 10.0.1.5 10.0.2.10 203.0.113.10 ingress - 2",
+            "- eni-nat 203.0.113.10 10.0.1.5 203.0.113.10 10.0.1.5 ingress - 18",
+            // app's egress goes through another resource of the VPC (path 1).
+            "i-app eni-app-eth0 10.0.2.10 203.0.113.10 10.0.2.10 203.0.113.10 egress 1 2",
+            "i-app eni-app-eth0 203.0.113.10 10.0.2.10 203.0.113.10 10.0.2.10 ingress - 18",
+            // web's through the internet gateway (path 8).
+            "i-web eni-web-eth0 10.0.1.10 203.0.113.10 10.0.1.10 203.0.113.10 egress 8 2",
+        ]
+    );
+}

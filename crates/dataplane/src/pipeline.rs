@@ -30,7 +30,9 @@ use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
 use crate::counters::{Counters, NatMetrics};
 use crate::deliver::{Hop, Node};
 use crate::destination::Dst;
-use crate::flowlog::{Action, Direction, FlowLogs, FlowRecord, PacketRecord};
+use crate::flowlog::{
+    Action, Direction, FlowLogs, FlowRecord, Interface, PacketRecord, TrafficPath,
+};
 use crate::frag::{DatagramKey, Fragments};
 use crate::icmp_error::{self, RateLimit};
 use crate::l4::Facts;
@@ -221,7 +223,10 @@ impl Dataplane {
         for (table, eni) in self.conntrack.iter_mut().zip(&topology.enis) {
             table.set_timeouts(eni.conntrack);
         }
-        if topology.flow_logs != self.topology.flow_logs {
+        // A deleted NAT gateway's interface is no longer covered.
+        if topology.flow_logs != self.topology.flow_logs
+            || topology.nat_gateways != self.topology.nat_gateways
+        {
             // Records of the old accumulators name flow logs by their old index: keep
             // those of flow logs that still exist (by name) under their new index.
             let mut flushed = Vec::new();
@@ -754,8 +759,15 @@ impl Dataplane {
             }
             None => Ok(()),
         });
-        if let Node::Eni(e) = from {
-            self.log(now, e, Direction::Egress, f, &sent, mode);
+        if let Some(iface) = from.interface() {
+            // Where the packet goes next, as AWS's `traffic-path` names it.
+            let path = match (to, from) {
+                (Node::Igw(_), Node::Eni(_)) => TrafficPath::InternetGateway,
+                (Node::Igw(_), _) => TrafficPath::InternetGatewayOrEndpoint,
+                _ => TrafficPath::SameVpc,
+            };
+            let view = (iface, Direction::Egress, Some(path));
+            self.log(now, view, f, &sent, mode);
         }
         sent?;
         let received = match dst_subnet {
@@ -775,8 +787,8 @@ impl Dataplane {
             }
             _ => Ok(()),
         });
-        if let Node::Eni(e) = to {
-            self.log(now, e, Direction::Ingress, f, &received, mode);
+        if let Some(iface) = to.interface() {
+            self.log(now, (iface, Direction::Ingress, None), f, &received, mode);
         }
         received
     }
@@ -878,17 +890,17 @@ impl Dataplane {
         }
     }
 
-    /// Records ENI `eni`'s view of a packet in the flow logs that cover it.
+    /// Records the view of interface `iface` of a packet in the flow logs that cover
+    /// it: `direction` and `path` (for egress) as [`Self::firewall`] saw them.
     fn log(
         &mut self,
         now: Time,
-        eni: EniId,
-        direction: Direction,
+        (iface, direction, path): (Interface, Direction, Option<TrafficPath>),
         f: &Facts,
         result: &Result<(), DropReason>,
         mode: &Mode<'_>,
     ) {
-        if !mode.live() || !self.flow_logs.covers(eni) {
+        if !mode.live() || !self.flow_logs.covers(iface) {
             return;
         }
         let record = PacketRecord {
@@ -906,8 +918,9 @@ impl Dataplane {
                 Action::Reject
             },
             direction,
+            traffic_path: path,
         };
-        self.flow_logs.record(now, eni, &record);
+        self.flow_logs.record(now, iface, &record);
     }
 
     /// The verdict for a packet from `origin` dropped for `cause` that deserves ICMP
