@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
 use vpc_config::Topology;
+use vpc_dataplane::wire::fragment::Fragments;
 use vpc_dataplane::{Dataplane, PacketBuf, Port, Time};
 
 use crate::vnet;
@@ -132,17 +133,36 @@ impl Shared {
     }
 
     /// Writes one packet to port `to` without blocking, with its virtio-net header if
-    /// offloads are on; a failure is counted.
+    /// offloads are on; a failure is counted. A packet the pipeline marked for
+    /// fragmentation (`PacketBuf::fragment_mtu`) is written as its fragments, each
+    /// gathered from its new header and its slice of the packet (no copy).
     pub fn transmit(&self, to: Port, pkt: &PacketBuf) {
         let slot = Self::slot(&self.topology, to);
         let fd = &self.writers[slot];
-        let sent = if self.offload {
-            let hdr = vnet::encode(pkt.offload(), pkt.as_bytes());
-            nix::sys::uio::writev(fd, &[IoSlice::new(&hdr), IoSlice::new(pkt.as_bytes())])
+        let bytes = pkt.as_bytes();
+        let fragments = pkt
+            .fragment_mtu()
+            .and_then(|mtu| Fragments::new(bytes, usize::from(mtu)));
+        let mut failed = false;
+        if let Some(fragments) = fragments {
+            // Fragments carry no offload: their checksums are complete.
+            let hdr = [0u8; vnet::LEN];
+            let hdr = if self.offload { &hdr[..] } else { &[][..] };
+            for f in fragments {
+                let parts = [
+                    IoSlice::new(hdr),
+                    IoSlice::new(f.header()),
+                    IoSlice::new(&bytes[f.payload.clone()]),
+                ];
+                failed |= nix::sys::uio::writev(fd, &parts).is_err();
+            }
+        } else if self.offload {
+            let hdr = vnet::encode(pkt.offload(), bytes);
+            failed = nix::sys::uio::writev(fd, &[IoSlice::new(&hdr), IoSlice::new(bytes)]).is_err();
         } else {
-            nix::unistd::write(fd, pkt.as_bytes())
-        };
-        if sent.is_err() {
+            failed = nix::unistd::write(fd, bytes).is_err();
+        }
+        if failed {
             self.tx_errors[slot].fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -147,10 +147,18 @@ impl Counters {
             .sum()
     }
 
-    /// Records one packet read from `from` and its verdict. A packet that stands for `(packets, bytes)` on the wire (a superpacket for each
-    /// of its segments) came from `from`; `len_out` bytes went out if the verdict sends
-    /// something (the forwarded packet's own wire bytes, or a reply's length).
-    pub(crate) fn record(&mut self, from: Port, wire: (u64, u64), verdict: Verdict, len_out: u64) {
+    /// Records one packet read from `from` and its verdict. A packet that stands for
+    /// `(packets, bytes)` on the wire (a superpacket for each of its segments) came from
+    /// `from`; `out` (packets, bytes) went out if the verdict sends something: the
+    /// forwarded packet's own (its segments, or the fragments it is cut into), or the
+    /// reply.
+    pub(crate) fn record(
+        &mut self,
+        from: Port,
+        wire: (u64, u64),
+        verdict: Verdict,
+        out: (u64, u64),
+    ) {
         let (packets, bytes) = wire;
         let rx = self.port_mut(from);
         rx.rx_packets += packets;
@@ -176,12 +184,8 @@ impl Counters {
         }
         if let Verdict::Forward { to } | Verdict::Reply { to, .. } = verdict {
             let tx = self.port_mut(to);
-            tx.tx_packets += if let Verdict::Forward { .. } = verdict {
-                packets
-            } else {
-                1
-            };
-            tx.tx_bytes += len_out;
+            tx.tx_packets += out.0;
+            tx.tx_bytes += out.1;
         }
     }
 }

@@ -60,6 +60,8 @@ pub(crate) struct Sent {
     pub src: Ipv4Addr,
     /// The destination address it left with.
     pub dst: Ipv4Addr,
+    /// The MTU it was fragmented to on its way (an internet gateway's), if it was.
+    pub mtu: Option<u16>,
     expires: Time,
 }
 
@@ -80,14 +82,14 @@ impl Fragments {
     }
 
     /// Remembers that datagram `key`'s first fragment went to `to` with addresses
-    /// `src` -> `dst`.
+    /// `src` -> `dst`, fragmented to `mtu` if it had to be.
     pub(crate) fn remember(
         &mut self,
         now: Time,
         key: DatagramKey,
         to: Port,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
+        (src, dst): (Ipv4Addr, Ipv4Addr),
+        mtu: Option<u16>,
     ) {
         if self.capacity == 0 {
             return;
@@ -111,6 +113,7 @@ impl Fragments {
                 to,
                 src,
                 dst,
+                mtu,
                 expires: now + FRAGMENT_TIMEOUT,
             },
         );
@@ -160,14 +163,14 @@ mod tests {
             Ipv4Addr::new(198, 51, 100, 20),
             Ipv4Addr::new(203, 0, 113, 10),
         );
-        f.remember(t0, key(1), to, a, b);
+        f.remember(t0, key(1), to, (a, b), None);
         let s = f.lookup(t0 + Duration::from_secs(29), &key(1)).unwrap();
         assert_eq!((s.to, s.src, s.dst), (to, a, b));
         assert_eq!(f.lookup(t0 + FRAGMENT_TIMEOUT, &key(1)), None);
         assert_eq!(f.lookup(t0, &key(2)), None);
         // Full: the oldest gives way.
-        f.remember(t0 + Duration::from_secs(1), key(2), to, a, b);
-        f.remember(t0 + Duration::from_secs(2), key(3), to, a, b);
+        f.remember(t0 + Duration::from_secs(1), key(2), to, (a, b), None);
+        f.remember(t0 + Duration::from_secs(2), key(3), to, (a, b), Some(1500));
         assert_eq!(f.len(), 2);
         assert_eq!(f.lookup(t0 + Duration::from_secs(2), &key(1)), None);
         assert!(f.lookup(t0 + Duration::from_secs(2), &key(3)).is_some());

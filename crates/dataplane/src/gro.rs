@@ -12,7 +12,8 @@
 //! Joined only when it is exact: IPv4 headers without options, identical but for the
 //! identification, total length and checksum (so TOS, DF, TTL, protocol and addresses
 //! match), not fragments; the same UDP ports; every datagram but the last of the same
-//! payload size, the last no bigger; a transport checksum the sender's kernel computes
+//! payload size, the last no bigger; not to be fragmented on the way out (see
+//! `PacketBuf::fragment_mtu`); a transport checksum the sender's kernel computes
 //! or verified (partial or `DATA_VALID`), never a complete one vpcd has not verified
 //! (UDP checksums are not verified by the pipeline); at most [`MAX_SEGMENTS`]
 //! datagrams and 65,535 bytes. The superpacket's checksum is partial: the receiving
@@ -48,7 +49,8 @@ fn joinable(p: &PacketBuf) -> Option<usize> {
         && b[7] == 0
         && usize::from(u16::from_be_bytes([b[2], b[3]])) == b.len()
         && usize::from(u16::from_be_bytes([b[24], b[25]])) == b.len() - IP_HEADER;
-    (plain && csum_ok && o.gso == Gso::None).then(|| b.len() - HEADERS)
+    let whole = p.fragment_mtu().is_none();
+    (plain && csum_ok && whole && o.gso == Gso::None).then(|| b.len() - HEADERS)
 }
 
 /// Whether `p` can head a superpacket.

@@ -520,11 +520,133 @@ fn larger_than_1500_with_df_gets_fragmentation_needed() {
     assert_eq!((err[20], err[21]), (3, 4));
     assert_eq!(be16(&err, 26), 1500);
     assert_eq!(dp.nat_mappings(NAT, T0).len(), 0, "nothing was translated");
-    // Without DF it passes.
-    let mut no_df = big.clone();
+}
+
+#[test]
+fn larger_than_1500_without_df_is_fragmented_at_the_internet_gateway() {
+    // AWS: "they are fragmented, or they are dropped if the Don't Fragment flag is
+    // set". A 3000-byte ping from web (its Elastic IP) leaves as 1500 + 1500 + 40
+    // bytes of fragments; the pipeline marks it, the writer cuts it.
+    let mut dp = dataplane();
+    let mut ping = echo(WEB_IP, HOST_IP, true, 7);
+    let payload: Vec<u8> = (0..2972).map(|i| i as u8).collect();
+    ping = ipv4(WEB_IP, HOST_IP, 64, 1, &{
+        let mut icmp = ping[20..28].to_vec();
+        icmp[2..4].copy_from_slice(&[0, 0]);
+        icmp.extend_from_slice(&payload);
+        let c = checksum::internet(&icmp);
+        icmp[2..4].copy_from_slice(&c.to_be_bytes());
+        icmp
+    });
+    set_frag(&mut ping, false, 0);
+    assert_eq!(ping.len(), 3000);
+    let before = dp.counters().clone();
+    let mut pkt = PacketBuf::from_bytes(&ping);
+    assert_eq!(dp.process(T0, WEB, &mut pkt), to_host());
+    assert_eq!(pkt.fragment_mtu(), Some(1500));
+    assert_eq!(addr(pkt.as_bytes(), 12), WEB_EIP, "translated whole");
+    let frags: Vec<_> = crate::wire::fragment::Fragments::new(pkt.as_bytes(), 1500)
+        .unwrap()
+        .map(|f| (f.header().len() + f.payload.len(), be16(f.header(), 6)))
+        .collect();
+    // MF and the offsets (8-byte units) 0, 185, 370.
+    assert_eq!(frags, [(1500, 0x2000), (1500, 0x2000 | 185), (40, 370)]);
+    let host = (dp.counters().host(INTERNET), before.host(INTERNET));
+    assert_eq!(
+        (
+            host.0.tx_packets - host.1.tx_packets,
+            host.0.tx_bytes - host.1.tx_bytes
+        ),
+        (3, 3040),
+        "the host's port counts the fragments"
+    );
+    // Through the NAT gateway too, and a packet that fits is left alone.
+    let mut no_df = ipv4(APP_IP, HOST_IP, 64, 17, &{
+        let mut u = vec![0u8; 1580];
+        u[0..2].copy_from_slice(&5353u16.to_be_bytes());
+        u[2..4].copy_from_slice(&53u16.to_be_bytes());
+        u[4..6].copy_from_slice(&1580u16.to_be_bytes());
+        u
+    });
     set_frag(&mut no_df, false, 0);
-    let (v, _) = send(&mut dp, T0, APP, &no_df);
-    assert_eq!(v, to_host());
+    let mut pkt = PacketBuf::from_bytes(&no_df);
+    assert_eq!(dp.process(T0, APP, &mut pkt), to_host());
+    assert_eq!(pkt.fragment_mtu(), Some(1500));
+    let mut small = PacketBuf::from_bytes(&udp(APP_IP, 5353, HOST_IP, 53));
+    assert_eq!(dp.process(T0, APP, &mut small), to_host());
+    assert_eq!(small.fragment_mtu(), None);
+    // Between instances of the VPC (MTU 9001) nothing is fragmented.
+    let mut inside = PacketBuf::from_bytes(&no_df);
+    let mut to_web = no_df.clone();
+    to_web[16..20].copy_from_slice(&WEB_IP);
+    to_web[10..12].copy_from_slice(&[0, 0]);
+    let c = checksum::internet(&to_web[..20]);
+    to_web[10..12].copy_from_slice(&c.to_be_bytes());
+    inside.buffer_mut()[..to_web.len()].copy_from_slice(&to_web);
+    let verdict = dp.process(T0, APP, &mut inside);
+    assert_eq!(inside.fragment_mtu(), None, "{verdict:?}");
+}
+
+#[test]
+fn a_partial_checksum_is_completed_before_fragmenting() {
+    // A UDP datagram whose checksum the sender's kernel left partial (offloads):
+    // fragments cannot carry a partial checksum.
+    let mut dp = dataplane();
+    let mut u = vec![0u8; 1980];
+    u[0..2].copy_from_slice(&5353u16.to_be_bytes());
+    u[2..4].copy_from_slice(&53u16.to_be_bytes());
+    u[4..6].copy_from_slice(&1980u16.to_be_bytes());
+    for (i, b) in u[8..].iter_mut().enumerate() {
+        *b = (i * 7) as u8;
+    }
+    let mut d = ipv4(WEB_IP, HOST_IP, 64, 17, &u);
+    set_frag(&mut d, false, 0);
+    // The pseudo-header sum, as the kernel leaves it.
+    let pseudo = checksum::fold(checksum::sum(&d[12..20]) + 17 + 1980);
+    d[26..28].copy_from_slice(&pseudo.to_be_bytes());
+    let mut pkt = PacketBuf::from_bytes(&d);
+    pkt.set_offload(crate::packet::Offload {
+        csum: crate::packet::Csum::Partial {
+            start: 20,
+            offset: 6,
+        },
+        gso: crate::packet::Gso::None,
+    });
+    assert_eq!(dp.process(T0, WEB, &mut pkt), to_host());
+    assert_eq!(pkt.offload(), crate::packet::Offload::default());
+    assert_eq!(pkt.fragment_mtu(), Some(1500));
+    assert_checksums(pkt.as_bytes());
+}
+
+#[test]
+fn a_fragment_larger_than_1500_is_fragmented_and_so_are_its_later_fragments() {
+    // An instance (MTU 9001) sends a 12,000-byte UDP datagram as a 9000-byte first
+    // fragment and the rest; each leaves the internet gateway in pieces of 1500 bytes
+    // at most.
+    let mut dp = dataplane();
+    let mut u = vec![0u8; 11_980];
+    u[0..2].copy_from_slice(&5353u16.to_be_bytes());
+    u[2..4].copy_from_slice(&53u16.to_be_bytes());
+    u[4..6].copy_from_slice(&11_980u16.to_be_bytes());
+    let mut first = ipv4(WEB_IP, HOST_IP, 64, 17, &u[..8976]);
+    set_frag(&mut first, true, 0);
+    let mut rest = ipv4(WEB_IP, HOST_IP, 64, 17, &u[8976..]);
+    set_frag(&mut rest, false, 8976 / 8);
+    for (p, pieces) in [(&first, 7usize), (&rest, 3)] {
+        let mut pkt = PacketBuf::from_bytes(p);
+        assert_eq!(dp.process(T0, WEB, &mut pkt), to_host());
+        assert_eq!(pkt.fragment_mtu(), Some(1500));
+        let frags: Vec<_> = crate::wire::fragment::Fragments::new(pkt.as_bytes(), 1500)
+            .unwrap()
+            .collect();
+        assert_eq!(frags.len(), pieces);
+        assert!(
+            frags
+                .iter()
+                .all(|f| f.header().len() + f.payload.len() <= 1500)
+        );
+        assert_eq!(addr(frags[0].header(), 12), WEB_EIP);
+    }
 }
 
 #[test]

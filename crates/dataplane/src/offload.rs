@@ -10,6 +10,7 @@
 use crate::l4::{PROTO_TCP, PROTO_UDP};
 use crate::packet::{Csum, Gso, Offload};
 use crate::verdict::DropReason;
+use crate::wire::checksum;
 use crate::wire::ipv4::Ipv4Header;
 
 /// Offset of the checksum in a TCP header.
@@ -47,6 +48,24 @@ impl Shape {
     /// The largest packet on the wire a packet of `len` bytes stands for.
     pub fn segment_len(&self, len: usize) -> usize {
         self.gso.segment_len(len, usize::from(self.headers))
+    }
+}
+
+/// Completes the partial transport checksum of `pkt` (checked by [`check`]): the field
+/// at `start + offset` holds the pseudo-header sum, so the checksum is the complement of
+/// the sum of every byte from `start`, that field included. A UDP checksum that comes
+/// out 0 is sent as 0xffff (RFC 768: 0 means "no checksum").
+pub(crate) fn complete_checksum(pkt: &mut [u8], start: u16, offset: u16) {
+    let (start, at) = (usize::from(start), usize::from(start) + usize::from(offset));
+    let Some(segment) = pkt.get(start..) else {
+        return;
+    };
+    let mut c = checksum::internet(segment);
+    if c == 0 && offset == UDP_CHECKSUM {
+        c = 0xffff;
+    }
+    if let Some(field) = pkt.get_mut(at..at + 2) {
+        field.copy_from_slice(&c.to_be_bytes());
     }
 }
 

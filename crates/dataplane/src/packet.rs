@@ -12,6 +12,7 @@ pub struct PacketBuf {
     data: Box<[u8]>,
     len: usize,
     offload: Offload,
+    fragment_mtu: Option<u16>,
 }
 
 /// Offload metadata of a packet (Linux `virtio_net_hdr`, as a TUN device with
@@ -112,6 +113,7 @@ impl PacketBuf {
             data: vec![0; capacity.max(Self::MIN_CAPACITY)].into_boxed_slice(),
             len: 0,
             offload: Offload::default(),
+            fragment_mtu: None,
         }
     }
 
@@ -167,5 +169,18 @@ impl PacketBuf {
     /// pipeline, for a packet it replaced with one of its own).
     pub fn set_offload(&mut self, offload: Offload) {
         self.offload = offload;
+    }
+
+    /// The MTU the packet must be fragmented to when it is written (the pipeline's
+    /// decision for a packet larger than an internet gateway's MTU without DF): the
+    /// writer sends the fragments `wire::fragment::Fragments` cuts it into. `None`: as
+    /// it is. The pipeline sets it for every packet it processes.
+    pub fn fragment_mtu(&self) -> Option<u16> {
+        self.fragment_mtu
+    }
+
+    /// Sets what [`Self::fragment_mtu`] returns.
+    pub fn set_fragment_mtu(&mut self, mtu: Option<u16>) {
+        self.fragment_mtu = mtu;
     }
 }

@@ -41,7 +41,7 @@ use crate::nacl::Nacls;
 use crate::nat::rewrite::{self, End};
 use crate::nat::{NatConfig, NatMapping, NatTable, OutboundMiss};
 use crate::offload::{self, Shape};
-use crate::packet::{Gso, Offload, PacketBuf};
+use crate::packet::{Csum, Gso, Offload, PacketBuf};
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
@@ -50,6 +50,7 @@ use crate::tables::Tables;
 use crate::time::Time;
 use crate::trace::{self, Probe, Step, Trace, Tracking};
 use crate::verdict::{DropReason, Port, Reply, Verdict};
+use crate::wire::fragment;
 use crate::wire::ipv4::Ipv4Header;
 use crate::{antispoof, deliver, destination, l4, nacl, natgw, router, sanity, ttl, xlate};
 
@@ -125,6 +126,27 @@ fn nat_tables(t: &Topology, limits: &Limits) -> Vec<Option<NatTable>> {
             })
         })
         .collect()
+}
+
+/// How many fragments, of how many bytes in all, forwarded packet `pkt` is written as
+/// if it must be fragmented (`None`: as it is). A packet that fits needs nothing; one
+/// that does not has its partial transport checksum completed first, since fragments
+/// cannot carry one (the checksum covers the whole datagram).
+fn fragments(pkt: &mut PacketBuf) -> Option<(usize, usize)> {
+    let mtu = usize::from(pkt.fragment_mtu()?);
+    if pkt.len() <= mtu {
+        pkt.set_fragment_mtu(None);
+        return None;
+    }
+    if let Csum::Partial { start, offset } = pkt.offload().csum {
+        offload::complete_checksum(pkt.as_bytes_mut(), start, offset);
+        pkt.set_offload(Offload::default());
+    }
+    let wire = fragment::Fragments::new(pkt.as_bytes(), mtu).map(|f| f.wire());
+    if wire.is_none() {
+        pkt.set_fragment_mtu(None); // cannot be: the MTU holds a header and 8 bytes
+    }
+    wire
 }
 
 /// Whether a walk changes state (a real packet) or only observes (a trace).
@@ -251,19 +273,24 @@ impl Dataplane {
         let from = from.into();
         let len_in = pkt.len();
         let mut shape = Shape::PLAIN;
+        pkt.set_fragment_mtu(None);
         let verdict = match self.stages(now, from, pkt, &mut shape, &mut Mode::Live) {
             Ok(v) | Err(v) => v,
         };
-        let len_out = match verdict {
+        let out = match verdict {
             Verdict::Reply { .. } => {
                 // The buffer holds a packet of the pipeline's own, checksums complete.
                 pkt.set_offload(Offload::default());
-                pkt.len() as u64
+                pkt.set_fragment_mtu(None);
+                (1, pkt.len() as u64)
             }
-            _ => shape.wire(pkt.len()).1,
+            Verdict::Forward { .. } => match fragments(pkt) {
+                Some((n, bytes)) => (n as u64, bytes as u64),
+                None => shape.wire(pkt.len()),
+            },
+            Verdict::Drop(_) => (0, 0),
         };
-        self.counters
-            .record(from, shape.wire(len_in), verdict, len_out);
+        self.counters.record(from, shape.wire(len_in), verdict, out);
         verdict
     }
 
@@ -342,7 +369,9 @@ impl Dataplane {
         if let (Some(key), Verdict::Forward { to }, true) = (first_fragment, verdict, mode.live()) {
             let b = pkt.as_bytes();
             let addr = |at: usize| std::net::Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
-            self.fragments.remember(now, key, to, addr(12), addr(16));
+            let mtu = pkt.fragment_mtu();
+            self.fragments
+                .remember(now, key, to, (addr(12), addr(16)), mtu);
         }
         Ok(verdict)
     }
@@ -386,6 +415,7 @@ impl Dataplane {
                 rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Dst, sent.dst, None, false);
             }
         }
+        pkt.set_fragment_mtu(sent.mtu);
         Ok(Verdict::Forward { to: sent.to })
     }
 
@@ -531,7 +561,8 @@ impl Dataplane {
     }
 
     /// The internet gateway's MTU: a packet larger than 1500 bytes with DF set is
-    /// answered with ICMP fragmentation needed (RFC 1191) from the origin's router.
+    /// answered with ICMP fragmentation needed (RFC 1191) from the origin's router;
+    /// without DF it is fragmented when it is written (AWS: "they are fragmented").
     fn mtu(
         &mut self,
         now: Time,
@@ -542,7 +573,14 @@ impl Dataplane {
     ) -> Result<(), Verdict> {
         // A superpacket fits if each of its segments does.
         let len = f.shape.segment_len(ip.total_len);
-        if len <= natgw::INTERNET_MTU || !ip.dont_fragment {
+        if len <= natgw::INTERNET_MTU {
+            return Ok(());
+        }
+        if !ip.dont_fragment {
+            // A superpacket's segments are not fragmented (docs/offloads.md).
+            if f.shape.gso == Gso::None {
+                pkt.set_fragment_mtu(Some(natgw::INTERNET_MTU as u16));
+            }
             return Ok(());
         }
         Err(self.icmp_error(

@@ -3,5 +3,6 @@
 //! only knows where fields are and how to rewrite them with valid checksums.
 
 pub mod checksum;
+pub mod fragment;
 pub mod icmp;
 pub mod ipv4;
