@@ -15,7 +15,7 @@ use ipnet::Ipv4Net;
 use vpc_config::{EniId, L4Match, PortRange, Protocol, RouteTarget, SgPeer, SgRule, Topology};
 use vpc_dataplane::PacketBuf;
 use vpc_dataplane::flowtable::FlowFacts;
-use vpc_dataplane::route::{Origin, Route, RouteTable};
+use vpc_dataplane::route::{Route, RouteTable};
 use vpc_dataplane::wire::checksum;
 
 /// `web/eth0` of the demo, 10.0.1.10 in subnet public-a.
@@ -315,7 +315,7 @@ pub fn route_table(prefixes: &[Ipv4Net]) -> RouteTable {
         t.insert(Route {
             destination,
             target: RouteTarget::Eni(EniId((i % 8) as u32)),
-            origin: Origin::Static,
+            origin: vpc_config::RouteOrigin::Static,
         });
     }
     t

@@ -4,10 +4,18 @@
 //! broadcast, base+2 and base+3 addresses are dropped (robustness rows 9, 13, 14). The
 //! subnet router addresses (base+1) go to the `router` stage; an ENI's address is
 //! remembered for the `deliver` stage.
+//!
+//! Link-local destinations (169.254.0.0/16) are never forwarded (RFC 3927 section 7, and
+//! AWS refuses routes into 169.254.168.0/22): the VPC's own services there, instance
+//! metadata 169.254.169.254, time 169.254.169.123 and DNS 169.254.169.253, are
+//! answered by the VPC itself in AWS, never filtered by security groups or network
+//! ACLs and never in flow logs; until vpcd answers them they are dropped here, before
+//! those stages, as `link-local-service`. Any other link-local destination is
+//! `dst-link-local`.
 
 use std::net::Ipv4Addr;
 
-use vpc_config::addressing::Reserved;
+use vpc_config::addressing::{self, Reserved};
 use vpc_config::{EniId, NatGatewayId, VpcId};
 
 use crate::tables::{AddrClass, Tables};
@@ -44,6 +52,21 @@ pub(crate) fn check_public(dst: Ipv4Addr) -> Result<(), DropReason> {
 
 pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst, DropReason> {
     check_public(dst)?;
+    if dst.is_link_local() {
+        return Err(
+            if [
+                addressing::METADATA,
+                addressing::TIME_SYNC,
+                addressing::DNS_LINK_LOCAL,
+            ]
+            .contains(&dst)
+            {
+                DropReason::LinkLocalService
+            } else {
+                DropReason::DstLinkLocal
+            },
+        );
+    }
     match tables.classify(vpc, dst) {
         None => Ok(Dst::Other),
         Some(AddrClass::Eni(e)) => Ok(Dst::Host(e)),

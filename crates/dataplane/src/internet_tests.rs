@@ -922,3 +922,167 @@ fn flow_logs_show_the_nat_gateways_interface_and_the_path_through_the_internet_g
         ]
     );
 }
+
+/// `config/ingress-routing.toml`: fw (10.0.2.10, 198.51.100.40) inspects what enters
+/// the VPC for the public subnet, where web (10.0.1.10, 198.51.100.41) lives.
+fn ingress_routing() -> Topology {
+    let src = include_str!("../../../config/ingress-routing.toml");
+    vpc_config::parse(src, "ingress-routing.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_gateway_route_table_sends_inbound_traffic_through_the_appliance() {
+    let t = ingress_routing();
+    let (fw, web) = (t.find_eni("fw").unwrap(), t.find_eni("web").unwrap());
+    let (fw_ip, web_ip, web_public) = ([10, 0, 2, 10], [10, 0, 1, 10], [198, 51, 100, 41]);
+    let mut dp = Dataplane::new(&t);
+    // In: the internet gateway translates web's public address, then its gateway route
+    // table sends it to fw, untouched otherwise.
+    let syn = tcp(HOST_IP, 40000, web_public, 80, SYN, 1, 0);
+    let (v, at_fw) = send(&mut dp, T0, INTERNET, &syn);
+    assert_eq!(v, to_eni(fw));
+    assert_checksums(&at_fw);
+    assert_eq!((addr(&at_fw, 12), addr(&at_fw, 16)), (HOST_IP, web_ip));
+    // fw's kernel forwards it; the appliance subnet's local route delivers it to web.
+    assert_eq!(send(&mut dp, T0, fw, &at_fw), (to_eni(web), at_fw.clone()));
+    // Out: web's reply goes to fw (public-rt), fw's to the internet gateway, which
+    // translates web's address.
+    let syn_ack = tcp(web_ip, 80, HOST_IP, 40000, SYN_ACK, 7, 2);
+    assert_eq!(send(&mut dp, T0, web, &syn_ack).0, to_eni(fw));
+    let (v, out) = send(&mut dp, T0, fw, &syn_ack);
+    assert_eq!(v, to_host());
+    assert_eq!((addr(&out, 12), addr(&out, 16)), (web_public, HOST_IP));
+    // What is addressed to fw itself goes by the local route.
+    let ping = echo(HOST_IP, [198, 51, 100, 40], true, 9);
+    let (v, out) = send(&mut dp, T0, INTERNET, &ping);
+    assert_eq!((v, addr(&out, 16)), (to_eni(fw), fw_ip));
+    // The trace names the gateway route table.
+    let trace = dp.trace(
+        T0,
+        INTERNET,
+        Ipv4Addr::from(web_public),
+        crate::trace::Probe::Tcp(80),
+    );
+    let text = crate::trace::describe(&t, &trace);
+    assert!(
+        text.steps
+            .iter()
+            .any(|(_, d)| d == "route table ingress-rt: 10.0.1.0/24 -> fw/eth0"),
+        "{:?}",
+        text.steps
+    );
+
+    // Without the edge association, the internet gateway delivers straight to web.
+    let mut direct = t.clone();
+    direct
+        .disassociate_route_table_gateway("ingress-rt", "igw")
+        .unwrap();
+    let mut dp = Dataplane::new(&direct);
+    assert_eq!(send(&mut dp, T0, INTERNET, &syn).0, to_eni(web));
+
+    // AWS: the appliance's interface needs a public address of its own.
+    let mut no_public = t.clone();
+    no_public.enis[fw.index()].public_ip = None;
+    let mut dp = Dataplane::new(&no_public);
+    let before = dp
+        .counters()
+        .host(INTERNET)
+        .dropped(DropReason::IgwNoPublicIp);
+    assert_eq!(
+        send(&mut dp, T0, INTERNET, &syn).0,
+        Verdict::Drop(DropReason::IgwNoPublicIp)
+    );
+    let after = dp
+        .counters()
+        .host(INTERNET)
+        .dropped(DropReason::IgwNoPublicIp);
+    assert_eq!(after - before, 1);
+}
+
+#[test]
+fn a_replaced_local_route_sends_the_vpcs_traffic_to_the_appliance() {
+    // The public subnet's table: its local route's target replaced by fw.
+    let mut t = ingress_routing();
+    t.replace_local_route_target("public-rt", "10.0.0.0/16".parse().unwrap(), Some("fw"))
+        .unwrap();
+    let (fw, web) = (t.find_eni("fw").unwrap(), t.find_eni("web").unwrap());
+    let mut dp = Dataplane::new(&t);
+    // An address of the VPC that no interface has: to fw all the same.
+    let ping = echo([10, 0, 1, 10], [10, 0, 2, 99], true, 1);
+    assert_eq!(send(&mut dp, T0, web, &ping).0, to_eni(fw));
+    let routes = |dp: &Dataplane| {
+        dp.routes(t.subnets[0].route_table)
+            .map(|(r, s)| {
+                let target = t.route_target_name(r.target);
+                format!("{} {target} {:?} {}", r.destination, r.origin, s.name())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        routes(&dp),
+        [
+            "0.0.0.0/0 fw/eth0 Static active",
+            "10.0.0.0/16 fw/eth0 Local active"
+        ]
+    );
+    // fw's device gone: the local route is a blackhole, as any route to it.
+    dp.set_link(fw, false);
+    assert_eq!(
+        send(&mut dp, T0, web, &ping).0,
+        Verdict::Drop(DropReason::RouteBlackhole)
+    );
+    dp.set_link(fw, true);
+    // Restored, it delivers to the interface that has the address again.
+    let mut restored = t.clone();
+    restored
+        .replace_local_route_target("public-rt", "10.0.0.0/16".parse().unwrap(), None)
+        .unwrap();
+    assert!(dp.apply(&restored, T0));
+    assert_eq!(
+        send(&mut dp, T0, web, &ping).0,
+        Verdict::Drop(DropReason::NoSuchHost)
+    );
+    assert_eq!(routes(&dp)[1], format!("10.0.0.0/16 local Local active"));
+}
+
+#[test]
+fn the_link_local_services_are_neither_filtered_nor_logged_nor_forwarded() {
+    // The demo: web's subnet routes 0.0.0.0/0 to the internet gateway, and a flow log
+    // covers the VPC. Metadata, time and DNS at 169.254.169.x are dropped before the
+    // firewall under their own reason: no ACCEPT record, no internet-no-route.
+    let t = Topology::demo();
+    let mut dp = Dataplane::with_limits(&t, t.limits, T0);
+    let web = t.find_eni("web").unwrap();
+    let before = dp.counters().clone();
+    for (dst, reason) in [
+        ([169, 254, 169, 254], DropReason::LinkLocalService),
+        ([169, 254, 169, 123], DropReason::LinkLocalService),
+        ([169, 254, 169, 253], DropReason::LinkLocalService),
+        ([169, 254, 170, 2], DropReason::DstLinkLocal),
+        ([169, 254, 1, 1], DropReason::DstLinkLocal),
+    ] {
+        let syn = tcp(WEB_IP, 40000, dst, 80, SYN, 1, 0);
+        assert_eq!(
+            send(&mut dp, T0, web, &syn).0,
+            Verdict::Drop(reason),
+            "{dst:?}"
+        );
+    }
+    let e = (dp.counters().eni(web), before.eni(web));
+    assert_eq!(
+        (
+            e.0.dropped(DropReason::LinkLocalService) - e.1.dropped(DropReason::LinkLocalService),
+            e.0.dropped(DropReason::DstLinkLocal) - e.1.dropped(DropReason::DstLinkLocal),
+            e.0.dropped(DropReason::InternetNoRoute) - e.1.dropped(DropReason::InternetNoRoute),
+        ),
+        (3, 2, 0)
+    );
+    let mut records = Vec::new();
+    dp.flush_all_flow_logs(T0 + Duration::from_secs(1), &mut records);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status != crate::flowlog::LogStatus::Ok),
+        "{records:?}"
+    );
+}

@@ -483,12 +483,7 @@ impl Dataplane {
                     after: private,
                 });
                 at = Some(Node::Igw(vpc));
-                next = Some(match self.tables.classify(vpc, private) {
-                    Some(AddrClass::Eni(e)) if self.link_up[e.index()] => Hop::Eni(e),
-                    Some(AddrClass::Eni(_)) => return Err(DropReason::EniDown.into()),
-                    Some(AddrClass::Nat(n)) => Hop::NatIn(n),
-                    _ => return Err(DropReason::InternetNoRoute.into()),
-                });
+                next = Some(self.igw_inbound(vpc, &ip, mode)?);
                 continue;
             };
             let sender = at.ok_or(DropReason::InternetNoRoute)?;
@@ -529,6 +524,41 @@ impl Dataplane {
             }
         }
         Err(DropReason::HopLimit.into())
+    }
+
+    /// Where the internet gateway of `vpc` sends a packet from the internet whose
+    /// destination it translated to a private address: by its gateway route table if
+    /// it has one (AWS's ingress routing: a subnet's traffic to an appliance first),
+    /// else to the interface or NAT gateway that has the address. An appliance a gateway
+    /// route sends to must have a public address of its own (AWS: "for traffic that
+    /// flows through an internet gateway, the target network interface must also have a
+    /// public IP address"), else `igw-no-public-ip`.
+    fn igw_inbound(
+        &self,
+        vpc: VpcId,
+        ip: &Ipv4Header,
+        mode: &mut Mode<'_>,
+    ) -> Result<Hop, DropReason> {
+        let Some(table) = self.tables.gateway_tables[vpc.index()] else {
+            return match self.tables.classify(vpc, ip.dst) {
+                Some(AddrClass::Eni(e)) if self.link_up[e.index()] => Ok(Hop::Eni(e)),
+                Some(AddrClass::Eni(_)) => Err(DropReason::EniDown),
+                Some(AddrClass::Nat(n)) => Ok(Hop::NatIn(n)),
+                _ => Err(DropReason::InternetNoRoute),
+            };
+        };
+        let dst = destination::classify(&self.tables, vpc, ip.dst)?;
+        let hop = self.route(Node::Igw(vpc), table, dst, ip, mode)?;
+        match hop {
+            Hop::Eni(e) if dst != Dst::Host(e) => {
+                let appliance = self.tables.eni(e).ip;
+                self.tables
+                    .public_of(vpc, appliance)
+                    .ok_or(DropReason::IgwNoPublicIp)?;
+                Ok(hop)
+            }
+            _ => Ok(hop),
+        }
     }
 
     /// Stages 5-6 for a packet sent by `at` with route table `table`: the route, then

@@ -30,29 +30,14 @@ use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 
 use ipnet::Ipv4Net;
+#[cfg(test)]
 use vpc_config::RouteTarget;
 
 use crate::lpm::Lpm;
 
-/// Where a route came from; at equal prefix length the lower one wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Origin {
-    /// The VPC's own `local` route (one per VPC CIDR).
-    Local,
-    /// A route written in the configuration.
-    Static,
-}
-
-/// A route as the dataplane holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    /// Destination prefix.
-    pub destination: Ipv4Net,
-    /// Target.
-    pub target: RouteTarget,
-    /// Origin, for ties.
-    pub origin: Origin,
-}
+/// A route as the dataplane holds it: the configuration's (destination, target and
+/// origin, which breaks ties between equal prefixes).
+pub use vpc_config::Route;
 
 /// A route's state, as AWS shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,9 +136,9 @@ impl fmt::Debug for RouteTable {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use vpc_config::EniId;
+    use vpc_config::{EniId, RouteOrigin};
 
-    fn route(dest: &str, target: RouteTarget, origin: Origin) -> Route {
+    fn route(dest: &str, target: RouteTarget, origin: RouteOrigin) -> Route {
         Route {
             destination: dest.parse().unwrap(),
             target,
@@ -164,30 +149,30 @@ mod tests {
     #[test]
     fn longest_prefix_wins_and_local_first_among_equals() {
         let mut t = RouteTable::new();
-        assert!(t.insert(route("10.0.0.0/16", RouteTarget::Local, Origin::Local)));
+        assert!(t.insert(route("10.0.0.0/16", RouteTarget::Local, RouteOrigin::Local)));
         assert!(t.insert(route(
             "0.0.0.0/0",
             RouteTarget::Eni(EniId(1)),
-            Origin::Static
+            RouteOrigin::Static
         )));
         assert!(t.insert(route(
             "10.0.2.0/24",
             RouteTarget::Eni(EniId(2)),
-            Origin::Static
+            RouteOrigin::Static
         )));
         // A static route for the local prefix loses to local, whichever comes first.
         assert!(!t.insert(route(
             "10.0.0.0/16",
             RouteTarget::Eni(EniId(3)),
-            Origin::Static
+            RouteOrigin::Static
         )));
         let mut u = RouteTable::new();
         assert!(u.insert(route(
             "10.0.0.0/16",
             RouteTarget::Eni(EniId(3)),
-            Origin::Static
+            RouteOrigin::Static
         )));
-        assert!(u.insert(route("10.0.0.0/16", RouteTarget::Local, Origin::Local)));
+        assert!(u.insert(route("10.0.0.0/16", RouteTarget::Local, RouteOrigin::Local)));
         assert_eq!(
             u.lookup("10.0.9.9".parse().unwrap()).unwrap().target,
             RouteTarget::Local
@@ -212,7 +197,7 @@ mod tests {
     }
 
     fn eni(dest: &str, n: u32) -> Route {
-        route(dest, RouteTarget::Eni(EniId(n)), Origin::Static)
+        route(dest, RouteTarget::Eni(EniId(n)), RouteOrigin::Static)
     }
 
     fn at(t: &RouteTable, ip: &str) -> Option<Ipv4Net> {
@@ -291,7 +276,7 @@ mod tests {
         assert_eq!(at(&t, "10.0.1.1"), net("10.0.1.0/24"));
         // A clone taken after the index is built answers the same, and changes apart.
         let mut c = t.clone();
-        assert!(c.insert(route("10.0.0.0/16", RouteTarget::Local, Origin::Local)));
+        assert!(c.insert(route("10.0.0.0/16", RouteTarget::Local, RouteOrigin::Local)));
         assert_eq!(
             c.lookup("10.0.2.1".parse().unwrap()).unwrap().target,
             RouteTarget::Local
@@ -336,9 +321,9 @@ mod tests {
             for (i, (addr, len, local)) in routes.into_iter().enumerate() {
                 let destination = Ipv4Net::new_assert(Ipv4Addr::from(addr), len).trunc();
                 let (target, origin) = if local {
-                    (RouteTarget::Local, Origin::Local)
+                    (RouteTarget::Local, RouteOrigin::Local)
                 } else {
-                    (RouteTarget::Eni(EniId(i as u32)), Origin::Static)
+                    (RouteTarget::Eni(EniId(i as u32)), RouteOrigin::Static)
                 };
                 let r = Route { destination, target, origin };
                 t.insert(r);
@@ -381,9 +366,9 @@ mod tests {
                         destination.trunc()
                     };
                     let (target, origin) = if local {
-                        (RouteTarget::Local, Origin::Local)
+                        (RouteTarget::Local, RouteOrigin::Local)
                     } else {
-                        (RouteTarget::Eni(EniId(n)), Origin::Static)
+                        (RouteTarget::Eni(EniId(n)), RouteOrigin::Static)
                     };
                     let r = Route { destination, target, origin };
                     let kept = t.insert(r);

@@ -9,11 +9,9 @@ use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 use vpc_config::addressing::{self, Reserved};
-use vpc_config::{
-    EniId, HostId, NatGatewayId, RouteTableId, RouteTarget, SubnetId, Topology, VpcId,
-};
+use vpc_config::{EniId, HostId, NatGatewayId, RouteTableId, SubnetId, Topology, VpcId};
 
-use crate::route::{Origin, Route, RouteTable};
+use crate::route::RouteTable;
 
 /// What one ENI's packets need.
 #[derive(Debug, Clone)]
@@ -48,6 +46,9 @@ pub(crate) enum AddrClass {
 pub(crate) struct Tables {
     pub enis: Vec<EniEntry>,
     pub route_tables: Vec<RouteTable>,
+    /// Per VPC: the gateway route table of its attached internet gateway (its edge
+    /// association), which routes what enters the VPC from the internet.
+    pub gateway_tables: Vec<Option<RouteTableId>>,
     addrs: FxHashMap<(VpcId, Ipv4Addr), AddrClass>,
     /// Internet gateways' 1:1 NAT, outbound: (VPC, private) -> public.
     to_public: FxHashMap<(VpcId, Ipv4Addr), Ipv4Addr>,
@@ -82,18 +83,16 @@ impl Tables {
             .map(|rt| {
                 let mut table = RouteTable::new();
                 for r in &rt.routes {
-                    let origin = match r.target {
-                        RouteTarget::Local => Origin::Local,
-                        _ => Origin::Static,
-                    };
-                    table.insert(Route {
-                        destination: r.destination,
-                        target: r.target,
-                        origin,
-                    });
+                    table.insert(*r);
                 }
                 table.prepare();
                 table
+            })
+            .collect();
+        let gateway_tables = (0..t.vpcs.len() as u32)
+            .map(|v| {
+                t.vpc_internet_gateway(VpcId(v))
+                    .and_then(|g| t.gateway_route_table(g))
             })
             .collect();
         let mut addrs = FxHashMap::default();
@@ -130,6 +129,7 @@ impl Tables {
         Tables {
             enis,
             route_tables,
+            gateway_tables,
             addrs,
             to_public,
             to_private,

@@ -138,6 +138,10 @@ drop_reasons! {
     DstMulticast = "dst-multicast",
     /// A subnet's reserved base+2 or base+3 address.
     DstReserved = "dst-reserved",
+    /// To the VPC's instance metadata (169.254.169.254), time (169.254.169.123) or DNS (169.254.169.253) service, which vpcd does not answer yet; never filtered or logged.
+    LinkLocalService = "link-local-service",
+    /// Any other link-local destination (169.254.0.0/16): never forwarded (RFC 3927).
+    DstLinkLocal = "dst-link-local",
     /// To a subnet router address, but not an ICMP echo request it can answer.
     RouterUnsupported = "router-unsupported",
     /// An ICMP echo request to the router that is too short or fails its checksum.
