@@ -92,6 +92,34 @@ pub enum Request {
         /// The Elastic IP.
         address: String,
     },
+    /// Associate a route table with an internet gateway (`AssociateRouteTable
+    /// --gateway-id`): it becomes the gateway's route table for inbound traffic.
+    AssociateRouteTable {
+        /// The route table.
+        table: String,
+        /// The internet gateway.
+        gateway: String,
+    },
+    /// Remove a route table's association with an internet gateway
+    /// (`DisassociateRouteTable`).
+    DisassociateRouteTable {
+        /// The route table.
+        table: String,
+        /// The internet gateway.
+        gateway: String,
+    },
+    /// Replace the target of a local route with a network interface, or restore it
+    /// (`ReplaceRoute` on a local route, `--network-interface-id` or `--local-target`).
+    ReplaceRoute {
+        /// The route table.
+        table: String,
+        /// The local route's destination: one of the VPC's CIDR blocks.
+        destination: String,
+        /// The new target (an instance for its eth0, or `instance/ethN`); `None`
+        /// restores `local`.
+        #[serde(default)]
+        network_interface: Option<String>,
+    },
 }
 
 /// A response.
@@ -226,6 +254,10 @@ pub struct RouteTableReport {
     pub main: bool,
     /// Subnets using it (explicitly associated, or through main).
     pub subnets: Vec<String>,
+    /// Internet gateways it is associated with (edge associations: a gateway route
+    /// table).
+    #[serde(default)]
+    pub gateways: Vec<String>,
     /// Routes by prefix.
     pub routes: Vec<RouteReport>,
 }
@@ -239,6 +271,10 @@ pub struct RouteReport {
     pub target: String,
     /// `active` or `blackhole`.
     pub state: String,
+    /// AWS's route origin: `CreateRouteTable` (the local route, whose target may have
+    /// been replaced) or `CreateRoute`.
+    #[serde(default)]
+    pub origin: String,
 }
 
 /// Counters.

@@ -147,6 +147,42 @@ enum Command {
         /// The Elastic IP.
         address: String,
     },
+    /// Associate a route table with an internet gateway (an edge association): what
+    /// enters the VPC through the gateway is routed by the table.
+    AssociateRouteTable {
+        /// The route table.
+        table: String,
+        /// The internet gateway.
+        #[arg(long = "gateway-id", value_name = "IGW")]
+        gateway: String,
+    },
+    /// Remove a route table's association with an internet gateway.
+    DisassociateRouteTable {
+        /// The route table.
+        table: String,
+        /// The internet gateway.
+        #[arg(long = "gateway-id", value_name = "IGW")]
+        gateway: String,
+    },
+    /// Replace the target of a local route with a network interface, or restore it.
+    ReplaceRoute {
+        /// The route table.
+        table: String,
+        /// The local route's destination (one of the VPC's CIDR blocks).
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+        /// The new target: an instance (its eth0) or a network interface (`instance/ethN`).
+        #[arg(
+            long = "network-interface-id",
+            value_name = "ENI",
+            required_unless_present = "local_target",
+            conflicts_with = "local_target"
+        )]
+        network_interface: Option<String>,
+        /// Restore the default target, `local`.
+        #[arg(long)]
+        local_target: bool,
+    },
 }
 
 /// The request a command sends.
@@ -195,6 +231,24 @@ fn request(command: &Command) -> Request {
         Command::DisassociateAddress { address } => Request::DisassociateAddress {
             address: address.clone(),
         },
+        Command::AssociateRouteTable { table, gateway } => Request::AssociateRouteTable {
+            table: table.clone(),
+            gateway: gateway.clone(),
+        },
+        Command::DisassociateRouteTable { table, gateway } => Request::DisassociateRouteTable {
+            table: table.clone(),
+            gateway: gateway.clone(),
+        },
+        Command::ReplaceRoute {
+            table,
+            destination,
+            network_interface,
+            ..
+        } => Request::ReplaceRoute {
+            table: table.clone(),
+            destination: destination.clone(),
+            network_interface: network_interface.clone(),
+        },
     }
 }
 
@@ -229,7 +283,10 @@ where
             | Command::AllocateAddress { .. }
             | Command::ReleaseAddress { .. }
             | Command::AssociateAddress { .. }
-            | Command::DisassociateAddress { .. },
+            | Command::DisassociateAddress { .. }
+            | Command::AssociateRouteTable { .. }
+            | Command::DisassociateRouteTable { .. }
+            | Command::ReplaceRoute { .. },
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
@@ -336,17 +393,29 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
         } else {
             t.subnets.join(", ")
         };
+        let gateways = if t.gateways.is_empty() {
+            String::new()
+        } else {
+            format!("; gateways: {}", t.gateways.join(", "))
+        };
         writeln!(
             out,
-            "route table {} (vpc {}{main}); subnets: {subnets}",
+            "route table {} (vpc {}{main}); subnets: {subnets}{gateways}",
             t.name, t.vpc
         )?;
         let rows: Vec<Vec<String>> = t
             .routes
             .iter()
-            .map(|r| vec![r.destination.clone(), r.target.clone(), r.state.clone()])
+            .map(|r| {
+                vec![
+                    r.destination.clone(),
+                    r.target.clone(),
+                    r.state.clone(),
+                    r.origin.clone(),
+                ]
+            })
             .collect();
-        table(out, &["DESTINATION", "TARGET", "STATE"], &rows)?;
+        table(out, &["DESTINATION", "TARGET", "STATE", "ORIGIN"], &rows)?;
     }
     Ok(())
 }
@@ -694,18 +763,103 @@ mod tests {
                 address: "198.51.100.30".into()
             }
         );
-        // Missing arguments are usage errors.
+        assert_eq!(
+            parsed(&["associate-route-table", "ingress-rt", "--gateway-id", "igw"]),
+            Request::AssociateRouteTable {
+                table: "ingress-rt".into(),
+                gateway: "igw".into()
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "disassociate-route-table",
+                "ingress-rt",
+                "--gateway-id",
+                "igw"
+            ]),
+            Request::DisassociateRouteTable {
+                table: "ingress-rt".into(),
+                gateway: "igw".into()
+            }
+        );
+        let replace = [
+            "replace-route",
+            "public-rt",
+            "--destination-cidr-block",
+            "10.0.0.0/16",
+        ];
+        assert_eq!(
+            parsed(&[&replace[..], &["--network-interface-id", "fw"]].concat()),
+            Request::ReplaceRoute {
+                table: "public-rt".into(),
+                destination: "10.0.0.0/16".into(),
+                network_interface: Some("fw".into())
+            }
+        );
+        assert_eq!(
+            parsed(&[&replace[..], &["--local-target"]].concat()),
+            Request::ReplaceRoute {
+                table: "public-rt".into(),
+                destination: "10.0.0.0/16".into(),
+                network_interface: None
+            }
+        );
+        // Missing arguments are usage errors, and so is a target and --local-target.
         let mut out = Vec::new();
+        let both = [
+            &["vpcctl"][..],
+            &replace[..],
+            &["--local-target", "--network-interface-id", "fw"],
+        ]
+        .concat();
+        let neither = [&["vpcctl"][..], &replace[..]].concat();
         for args in [
             &["vpcctl", "delete-nat-gateway"][..],
             &["vpcctl", "attach-internet-gateway", "igw"],
             &["vpcctl", "associate-address", "198.51.100.30"],
+            &["vpcctl", "associate-route-table", "ingress-rt"],
+            &both,
+            &neither,
         ] {
             assert!(
                 matches!(run(args, &mut out), Err(CtlError::Usage(_))),
                 "{args:?}"
             );
         }
+    }
+
+    #[test]
+    fn routes_print_edge_associations_and_origins() {
+        let route = |destination: &str, target: &str, origin: &str| vpc_api::RouteReport {
+            destination: destination.into(),
+            target: target.into(),
+            state: "active".into(),
+            origin: origin.into(),
+        };
+        let report = Routes {
+            tables: vec![vpc_api::RouteTableReport {
+                name: "ingress-rt".into(),
+                vpc: "ingress".into(),
+                main: false,
+                subnets: vec![],
+                gateways: vec!["igw".into()],
+                routes: vec![
+                    route("10.0.0.0/16", "fw/eth0", "CreateRouteTable"),
+                    route("10.0.1.0/24", "fw/eth0", "CreateRoute"),
+                ],
+            }],
+        };
+        let mut out = Vec::new();
+        print_routes(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+route table ingress-rt (vpc ingress); subnets: none; gateways: igw
+DESTINATION  TARGET   STATE   ORIGIN
+10.0.0.0/16  fw/eth0  active  CreateRouteTable
+10.0.1.0/24  fw/eth0  active  CreateRoute
+"
+        );
     }
 
     #[test]

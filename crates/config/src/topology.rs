@@ -257,6 +257,17 @@ pub enum RouteOrigin {
     Static,
 }
 
+impl RouteOrigin {
+    /// AWS's name of the origin (`DescribeRouteTables`): `CreateRouteTable` or
+    /// `CreateRoute`.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            RouteOrigin::Local => "CreateRouteTable",
+            RouteOrigin::Static => "CreateRoute",
+        }
+    }
+}
+
 /// A route's target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteTarget {

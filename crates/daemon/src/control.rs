@@ -5,9 +5,10 @@
 //! fails because of a client.
 //!
 //! Requests that change the configuration (delete a NAT gateway, attach or detach an
-//! internet gateway, allocate, release, associate or disassociate an Elastic IP) edit a
-//! copy of the dataplane's topology under the dataplane's lock and apply it; each one,
-//! made or refused, is logged.
+//! internet gateway, allocate, release, associate or disassociate an Elastic IP,
+//! associate or disassociate a route table and an internet gateway, replace or restore
+//! the target of a local route) edit a copy of the dataplane's topology under the
+//! dataplane's lock and apply it; each one, made or refused, is logged.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -154,7 +155,10 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::AllocateAddress { .. }
         | Request::ReleaseAddress { .. }
         | Request::AssociateAddress { .. }
-        | Request::DisassociateAddress { .. } => change(request, shared),
+        | Request::DisassociateAddress { .. }
+        | Request::AssociateRouteTable { .. }
+        | Request::DisassociateRouteTable { .. }
+        | Request::ReplaceRoute { .. } => change(request, shared),
     }
 }
 
@@ -285,6 +289,56 @@ fn edit(
                     })
             }),
         ),
+        Request::AssociateRouteTable { table, gateway } => (
+            format!("associate-route-table {table} --gateway-id {gateway}"),
+            edited
+                .associate_route_table_gateway(table, gateway)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "associated route table {table} with internet gateway {gateway}: it routes what enters the VPC through it"
+                    )
+                }),
+        ),
+        Request::DisassociateRouteTable { table, gateway } => (
+            format!("disassociate-route-table {table} --gateway-id {gateway}"),
+            edited
+                .disassociate_route_table_gateway(table, gateway)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!("disassociated route table {table} from internet gateway {gateway}")
+                }),
+        ),
+        Request::ReplaceRoute {
+            table,
+            destination,
+            network_interface,
+        } => {
+            let what = format!(
+                "replace-route {table} --destination-cidr-block {destination} {}",
+                network_interface
+                    .as_ref()
+                    .map_or("--local-target".to_owned(), |e| format!(
+                        "--network-interface-id {e}"
+                    ))
+            );
+            let result = destination
+                .parse::<ipnet::Ipv4Net>()
+                .map_err(|_| format!("{destination:?} is not an IPv4 CIDR block"))
+                .and_then(|cidr| {
+                    edited
+                        .replace_local_route_target(table, cidr, network_interface.as_deref())
+                        .map_err(|e| e.to_string())
+                        .map(|_| {
+                            let target = network_interface
+                                .as_deref()
+                                .and_then(|e| before.find_eni(e))
+                                .map_or("local".to_owned(), |e| before.eni_name(e).to_string());
+                            format!("the local route {cidr} of route table {table} now targets {target}")
+                        })
+                });
+            (what, result)
+        }
         other => (format!("{other:?}"), Err("not a change request".to_owned())),
     }
 }

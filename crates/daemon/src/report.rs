@@ -113,12 +113,18 @@ pub fn routes(s: &Shared) -> Routes {
                     .filter(|sub| sub.route_table == id)
                     .map(|sub| sub.name.clone())
                     .collect(),
+                gateways: rt
+                    .gateways
+                    .iter()
+                    .map(|&g| t.internet_gateway(g).name.clone())
+                    .collect(),
                 routes: dp
                     .routes(id)
                     .map(|(r, state)| RouteReport {
                         destination: r.destination.to_string(),
                         target: t.route_target_name(r.target),
                         state: state.name().into(),
+                        origin: r.origin.aws_name().into(),
                     })
                     .collect(),
             }
