@@ -43,3 +43,22 @@ fn a_missing_file_is_an_error() {
     assert!(!ok);
     assert!(stderr.starts_with("/nonexistent/vpcd.toml: "), "{stderr}");
 }
+
+#[test]
+fn a_route_to_the_metadata_service_is_refused_with_its_location() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/metadata-route.toml"
+    );
+    let (ok, stdout, stderr) = check(file);
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        format!(
+            "{file}:21:26: route_table[0].route[0].destination 169.254.169.254/32 is inside \
+             169.254.168.0/22, which AWS reserves for the VPC's own services (DNS, instance \
+             metadata, time): no route may send it anywhere\n"
+        )
+    );
+}

@@ -437,6 +437,109 @@ impl Drop for Vpcd {
     }
 }
 
+/// A packet capture by tcpdump on `eth0` inside a test's namespace (see
+/// [`Vpcd::capture`]). [`Capture::packets`] stops it and returns what it saw; dropping
+/// it ends the tcpdump process (by its PID) and removes the capture file.
+pub struct Capture {
+    child: Option<Child>,
+    path: PathBuf,
+}
+
+impl Vpcd {
+    /// Starts tcpdump on `node`'s `eth0` with capture filter `filter`, and waits until
+    /// it is listening.
+    pub fn capture(&self, node: &str, filter: &str) -> Capture {
+        let path = std::env::temp_dir().join(format!(
+            "vpcd-e2e-{}{node}-{}.pcap",
+            self.prefix,
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.ns(node)])
+            .args([
+                "tcpdump",
+                "--immediate-mode",
+                "-i",
+                "eth0",
+                "-n",
+                "-U",
+                "-w",
+            ])
+            .arg(&path)
+            .arg(filter)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tcpdump (apt-get install tcpdump)");
+        let err = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let mut capture = Capture {
+            child: Some(child),
+            path,
+        };
+        if rx.recv_timeout(Duration::from_secs(10)).is_err() {
+            capture.end();
+            panic!("tcpdump did not start listening in {node}");
+        }
+        capture
+    }
+}
+
+impl Capture {
+    /// Stops the capture; returns the IPv4 packets it saw, in order.
+    pub fn packets(mut self) -> Vec<Vec<u8>> {
+        self.end();
+        let data = std::fs::read(&self.path).expect("read the capture");
+        pcap_packets(&data)
+    }
+
+    fn end(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
+            if wait_timeout(&mut child, Duration::from_secs(5)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.end();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The packets of a pcap file (little-endian, microseconds) whose link type is raw IP,
+/// as tcpdump writes it for a TUN device.
+fn pcap_packets(data: &[u8]) -> Vec<Vec<u8>> {
+    let u32_at = |at: usize| {
+        data.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    assert_eq!(u32_at(0), Some(0xa1b2_c3d4), "a little-endian pcap file");
+    let mut packets = Vec::new();
+    let mut at = 24;
+    while let Some(len) = u32_at(at + 8) {
+        let start = at + 16;
+        let Some(p) = data.get(start..start + len) else {
+            break;
+        };
+        packets.push(p.to_vec());
+        at = start + len;
+    }
+    packets
+}
+
 /// A minimal HTTP/1.0 server on a thread: binds `0.0.0.0:port` inside a namespace,
 /// answers every request with `200 OK` and the body `you are <client address:port>`,
 /// and logs each client's address. Stops when dropped.
