@@ -108,9 +108,10 @@ const COLD_FLOWS: usize = 1 << 17;
 /// packet of a round starts a flow. Between rounds, outside the timing, the time passed
 /// in moves on by 1,000 s and `Dataplane::expire` removes the previous round's flows
 /// (idle past their 60 s / 30 s timeouts), so the next round's packets are first
-/// packets again; both tables thus hold 0 to 2^17 flows while timed. Their hash maps
-/// and eviction queues keep the room a round needs (an untimed round 0 sized them;
-/// expiring does not shrink them), so nothing grows or rehashes inside the timing.
+/// packets again; both tables thus hold 0 to 2^17 flows while timed (each has room for
+/// 2^19, so none is full and no flow is refused). Their hash maps keep the room a round
+/// needs (an untimed round 0 sized them; expiring removes flows without shrinking
+/// them), so nothing grows or rehashes inside the timing.
 /// Checked outside the timing: each packet of round 0 is forwarded, a repeat of one is
 /// tracked (no new flow), and after the benchmark the number of flows inserted on
 /// each ENI and packets delivered to server equal the number of packets processed.
@@ -525,20 +526,20 @@ fn evict_caches(scratch: &mut Vec<u8>) {
 }
 
 /// One ENI's connection table on its own (`FlowTable`, AWS's default timeouts, room for
-/// 4,000,000 flows so nothing is evicted), holding 1,000,000 distinct UDP flows (random
-/// client in 10.0.0.0/8 and source port, random public server, a few service ports),
-/// facts parsed before timing. The table (about 245 MB) is far larger than the caches.
+/// 4,000,000 flows so it is never full and no insert is refused), holding 1,000,000
+/// distinct UDP flows (random client in 10.0.0.0/8 and source port, random public
+/// server, a few service ports), facts parsed before timing. The table (about 203 MB)
+/// is far larger than the caches.
 ///
 /// - `conntrack/insert-1M`: `FlowTable::insert` of a new flow (a probe that misses,
-///   then the insert and the eviction queue's record) into the table, which holds
-///   1,000,001 flows and grows to 1,524,288 during a round: rotating through 2^19 - 1
-///   other distinct flows. When they are used up, the table is replaced, untimed, by a
-///   fresh copy of the 1,000,000-flow table, into which the round's first new flow is
-///   inserted (that insert doubles the copy's eviction queue, sized by the copy to its
-///   1,000,000 records), and 520 MiB are written to evict the copy from the caches. So
-///   neither the hash map (room for 1,835,008 flows) nor the eviction queue grows
-///   inside the timing. Checked after each batch, untimed: the table grew by one flow
-///   per insert.
+///   then the hash map insert) into the table, which holds 1,000,001 flows and grows to
+///   1,524,288 during a round: rotating through 2^19 - 1 other distinct flows. When
+///   they are used up, the table is replaced, untimed, by a fresh copy of the
+///   1,000,000-flow table, into which the round's first new flow is inserted, and
+///   520 MiB are written to evict the copy from the caches. The copy's hash map has as
+///   much room as the original's (1,835,008 flows), so it does not grow inside the
+///   timing.
+///   Checked after each batch, untimed: the table grew by one flow per insert.
 /// - `conntrack/lookup-1M`: `FlowTable::lookup` of a tracked flow (a hit that advances
 ///   its state and idle timer), rotating through 2^20 random picks of the 1,000,000
 ///   flows. Checked: every lookup found its flow.
@@ -561,8 +562,8 @@ fn conntrack(c: &mut Criterion) {
                 if next == NEW_FLOWS {
                     table = None;
                     let mut fresh = base.clone();
-                    // The copy's eviction queue has room for exactly its records: the
-                    // first insert doubles it (a 20 MB copy), untimed.
+                    // The round's first new flow, inserted untimed; the timed inserts
+                    // go on from the second.
                     assert!(fresh.insert(NOW, &new_flows[0]));
                     table = Some(fresh);
                     evict_caches(&mut scratch);

@@ -10,7 +10,7 @@
 //! ports 1000.., see `vpc_bench::many_flow_ports`):
 //!
 //! - `conntrack`: a bare `FlowTable` of capacity N, N inserts: one connection-table
-//!   entry per flow (hash map slot and eviction-queue record).
+//!   entry per flow (a hash map slot).
 //! - `nat`: the demo (flow log removed) with `Limits` raised to N connection-table
 //!   entries per ENI and N NAT translations: N datagrams from app to the internet host
 //!   203.0.113.10 through `Dataplane::process`, each a new flow: one entry in app's

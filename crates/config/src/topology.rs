@@ -135,8 +135,8 @@ pub struct Topology {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableLimits {
     /// Tracked flows per network interface (its connection table); default 65,536. A
-    /// new flow that finds the table full evicts the oldest unreplied flow, or is
-    /// dropped (`conntrack-full`) if there is none.
+    /// new flow that finds the table full takes the place of an expired flow, or is
+    /// dropped (`conntrack-full`) if none has expired; tracked flows are kept.
     pub conntrack_per_eni: usize,
     /// Translations per NAT gateway; default 262,144. A new connection that finds the
     /// table full is dropped (`nat-table-full`).

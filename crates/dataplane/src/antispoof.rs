@@ -1,6 +1,6 @@
 //! Stage 2, `antispoof`: the source half of AWS's source/destination check (on by
 //! default per ENI; appliances turn it off): an ENI may only send packets whose source
-//! is its own private address (robustness row 11).
+//! is its own private address.
 
 use crate::tables::EniEntry;
 use crate::verdict::DropReason;

@@ -1,9 +1,9 @@
 //! Stage 3, `destination`: what the destination address is, before any route is looked
 //! up. A VPC has no broadcast and no multicast (outside transit gateway multicast
 //! domains), so broadcast, multicast and martian destinations and a subnet's network,
-//! broadcast, base+2 and base+3 addresses are dropped (robustness rows 9, 13, 14). The
-//! subnet router addresses (base+1) go to the `router` stage; an ENI's address is
-//! remembered for the `deliver` stage.
+//! broadcast, base+2 and base+3 addresses are dropped. The subnet router addresses
+//! (base+1) go to the `router` stage; an ENI's address is remembered for the `deliver`
+//! stage.
 //!
 //! Link-local destinations (169.254.0.0/16) are never forwarded (RFC 3927 section 7, and
 //! AWS refuses routes into 169.254.168.0/22): the VPC's own services there, instance

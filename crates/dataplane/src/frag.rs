@@ -1,18 +1,18 @@
-//! Fragments (robustness rows 16, 17, 19, 20): a non-first fragment has no transport
-//! header, so nothing in it can be judged; it gets its datagram's verdict and
-//! translation, which its first fragment received. When a first fragment is forwarded,
-//! the pipeline remembers, under (ingress port, source, destination, protocol,
-//! identification), where it went and with which addresses; a later fragment of the
-//! same datagram is sent the same way with the same addresses (NAT changes only the
-//! IPv4 header of a non-first fragment: the ports are in the first).
+//! Fragments: a non-first fragment has no transport header, so nothing in it can be
+//! judged; it gets its datagram's verdict and translation, which its first fragment
+//! received. When a first fragment is forwarded, the pipeline remembers, under (ingress
+//! port, source, destination, protocol, identification), where it went and with which
+//! addresses; a later fragment of the same datagram is sent the same way with the same
+//! addresses (NAT changes only the IPv4 header of a non-first fragment: the ports are in
+//! the first).
 //!
 //! Choices (docs/internet.md): fragments are not held or reassembled. A non-first
 //! fragment that arrives before its first fragment, or whose first fragment was dropped,
 //! is dropped (`fragment`); Linux sends fragments in order, so this only loses what a
 //! reordering network would. A fragment reaching past byte 65,535 is dropped
-//! (`fragment-overflow`, row 20). The table holds at most `capacity` datagrams for
+//! (`fragment-overflow`). The table holds at most `capacity` datagrams for
 //! [`FRAGMENT_TIMEOUT`] (Linux's `ipfrag_time`) each, so a flood of fragments costs
-//! bounded memory (row 21): when it is full, the oldest entry is replaced.
+//! bounded memory: when it is full, the oldest entry is replaced.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;

@@ -1,9 +1,9 @@
 //! ICMP errors from the VPC router, built in place of the packet that caused them
 //! (RFC 792, RFC 1812 4.3.2): a new IPv4 and ICMP header followed by as much of the
-//! original datagram as fits in 576 bytes, counting only bytes that were received
-//! (robustness row 5). No error is sent about a non-first fragment, an ICMP error, or a
-//! packet to or from a broadcast or multicast address (row 9), and errors are rate
-//! limited with a token bucket (RFC 1812 4.3.2.8) on the pipeline's clock.
+//! original datagram as fits in 576 bytes, counting only bytes that were received. No
+//! error is sent about a non-first fragment, an ICMP error, or a packet to or from a
+//! broadcast or multicast address, and errors are rate limited with a token bucket
+//! (RFC 1812 4.3.2.8) on the pipeline's clock.
 
 use std::net::Ipv4Addr;
 

@@ -1,31 +1,31 @@
 //! Stage `l4`: the transport header of a packet that is about to be forwarded, checked
 //! and reduced to the facts that security groups, network ACLs, connection tracking and
-//! flow logs need (robustness rows 19, 25, 26, 30-32). AWS behaviour: security groups
-//! and network ACLs match on protocol, ports and ICMP type/code, and the connection
-//! tracking of security groups (EC2: security-group-connection-tracking) follows TCP
-//! state, UDP 5-tuples, ICMP echo identifiers and the flows quoted by ICMP errors; this
-//! module extracts exactly those facts and refuses what cannot be judged.
+//! flow logs need. AWS behaviour: security groups and network ACLs match on protocol,
+//! ports and ICMP type/code, and the connection tracking of security groups (EC2:
+//! security-group-connection-tracking) follows TCP state, UDP 5-tuples, ICMP echo
+//! identifiers and the flows quoted by ICMP errors; this module extracts exactly those
+//! facts and refuses what cannot be judged.
 //!
-//! - Fragments: a non-first fragment has no transport header (`fragment`, row 19). A
-//!   first fragment is parsed like a whole datagram but must hold the whole TCP header,
-//!   the UDP header or the ICMP header (`l4-truncated`, RFC 1858 / RFC 3128); its TCP
+//! - Fragments: a non-first fragment has no transport header (`fragment`). A first
+//!   fragment is parsed like a whole datagram but must hold the whole TCP header, the
+//!   UDP header or the ICMP header (`l4-truncated`, RFC 1858 / RFC 3128); its TCP
 //!   checksum is not verified (it covers the whole datagram) and its UDP length field
 //!   must only be at least what the fragment holds.
 //! - TCP: 20 bytes at least; data offset 5.. and inside the segment; checksum over the
 //!   pseudo header and segment verified; invalid flag combinations (none, SYN+FIN,
-//!   SYN+RST, FIN without ACK, FIN+PSH+URG "Xmas") dropped (rows 25-26); the window scale
-//!   option read from SYN segments, clamped to 14 (RFC 7323 2.3). Malformed options are
-//!   not a reason to drop: they only mean "no window scale".
-//! - UDP: 8 bytes at least; length field 8.. and equal to the IP payload (row 32). The
-//!   UDP checksum is not verified: no state here depends on the payload (conntrack keys
-//!   on the ports only), and the receiving host verifies it anyway.
+//!   SYN+RST, FIN without ACK, FIN+PSH+URG "Xmas") dropped; the window scale option read
+//!   from SYN segments, clamped to 14 (RFC 7323 2.3). Malformed options are not a reason
+//!   to drop: they only mean "no window scale".
+//! - UDP: 8 bytes at least; length field 8.. and equal to the IP payload. The UDP
+//!   checksum is not verified: no state here depends on the payload (conntrack keys on
+//!   the ports only), and the receiving host verifies it anyway.
 //! - ICMP: 8 bytes at least. Echo request/reply by identifier (both tuple ports are the
 //!   identifier). Errors (3, 4, 5, 11, 12) quote a packet whose IPv4 header (version 4,
-//!   IHL 5..) and first 8 bytes must be present and whose header checksum must verify
-//!   (row 30), and which is not itself an ICMP error (row 31, RFC 1122 3.2.2; a quoted
-//!   type the router does not know counts as an error, as in [`icmp::is_error`]). Other
-//!   types (timestamp, unknown, ...) are `IcmpOther`. The ICMP checksum is not verified
-//!   (no state depends on the payload; the receiving host verifies it).
+//!   IHL 5..) and first 8 bytes must be present and whose header checksum must verify,
+//!   and which is not itself an ICMP error (RFC 1122 3.2.2; a quoted type the router
+//!   does not know counts as an error, as in [`icmp::is_error`]). Other types
+//!   (timestamp, unknown, ...) are `IcmpOther`. The ICMP checksum is not verified (no
+//!   state depends on the payload; the receiving host verifies it).
 //! - Other protocols have no ports.
 
 use std::net::Ipv4Addr;
@@ -249,8 +249,8 @@ fn ports(seg: &[u8]) -> (u16, u16) {
     (be16(seg, 0), be16(seg, 2))
 }
 
-/// Checks a TCP segment (rows 19, 25, 26); the checksum unless `unverifiable` (a first
-/// fragment's covers bytes not here; a partial one is not computed yet).
+/// Checks a TCP segment; the checksum unless `unverifiable` (a first fragment's covers
+/// bytes not here; a partial one is not computed yet).
 fn tcp(seg: &[u8], ip: &Ipv4Header, unverifiable: bool) -> Result<TcpFacts, DropReason> {
     if seg.len() < TCP_MIN_HEADER {
         return Err(DropReason::L4Truncated);
@@ -287,7 +287,7 @@ fn tcp_checksum_verifies(seg: &[u8], ip: &Ipv4Header) -> bool {
     checksum::transport_verifies(ip.src, ip.dst, PROTO_TCP, seg)
 }
 
-/// Whether a combination of the six classic flag bits is valid (row 26): not none,
+/// Whether a combination of the six classic flag bits is valid: not none,
 /// SYN+FIN, SYN+RST, FIN without ACK, or FIN+PSH+URG (Xmas, with or without more bits).
 pub(crate) fn tcp_flags_valid(flags: u8) -> bool {
     use tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
@@ -326,7 +326,7 @@ fn window_scale(mut opts: &[u8]) -> Option<u8> {
     found
 }
 
-/// Checks a UDP datagram (row 32). The checksum is not verified (see the module doc).
+/// Checks a UDP datagram. The checksum is not verified (see the module doc).
 fn udp(seg: &[u8], first_fragment: bool) -> Result<(), DropReason> {
     if seg.len() < UDP_HEADER {
         return Err(DropReason::L4Truncated);
@@ -344,7 +344,7 @@ fn udp(seg: &[u8], first_fragment: bool) -> Result<(), DropReason> {
     Ok(())
 }
 
-/// Checks an ICMP message (rows 30, 31).
+/// Checks an ICMP message.
 fn icmp(seg: &[u8]) -> Result<L4, DropReason> {
     if seg.len() < icmp::HEADER_LEN {
         return Err(DropReason::L4Truncated);

@@ -2,7 +2,7 @@
 //! nat-gateway-troubleshooting), around the translation table in `nat`:
 //!
 //! - only TCP, UDP and ICMP (echo by identifier, and errors quoting a translated flow)
-//!   are translated; any other protocol is dropped (`nat-unsupported-protocol`, row 36);
+//!   are translated; any other protocol is dropped (`nat-unsupported-protocol`);
 //! - UDP fragments are translated, TCP and ICMP fragments are dropped (`nat-fragment`);
 //! - a TCP segment from inside with no translation (its 350 s idle timeout passed) is
 //!   answered with a RST, not a FIN, as AWS documents; but a RST is never answered

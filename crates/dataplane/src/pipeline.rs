@@ -392,7 +392,7 @@ impl Dataplane {
         if let Port::Eni(e) = from {
             antispoof::check(self.tables.eni(e), ip)?;
         }
-        // TTL 0 is never forwarded; no ICMP error about a non-first fragment (row 9).
+        // TTL 0 is never forwarded; no ICMP error about a non-first fragment.
         ttl::check(ip)?;
         let sent = self
             .fragments

@@ -1,8 +1,8 @@
-//! Stage 4, `router`: packets addressed to the VPC router itself (a subnet's base+1,
-//! robustness row 15). It answers ICMP echo requests, turning the request into the
-//! reply in place, and drops everything else. The VPC router is one router with an
-//! address in every subnet, so any subnet router address of the sender's VPC answers
-//! (documented in docs/architecture.md).
+//! Stage 4, `router`: packets addressed to the VPC router itself (a subnet's base+1).
+//! It answers ICMP echo requests, turning the request into the reply in place, and
+//! drops everything else. The VPC router is one router with an address in every subnet,
+//! so any subnet router address of the sender's VPC answers (documented in
+//! docs/architecture.md).
 
 use crate::packet::PacketBuf;
 use crate::verdict::DropReason;

@@ -1,7 +1,7 @@
 //! Stage 1, `sanity`: checks the IPv4 header of every packet read from an ENI, per
-//! RFC 1812 5.2.2 and the robustness reference (rows 1-7, 10, 12): length, version,
-//! IHL, total length, header checksum, options, martian source. Trailing bytes past the
-//! total length are trimmed (row 6). Nothing past the IP header is read here.
+//! RFC 1812 5.2.2: length, version, IHL, total length, header checksum, options, martian
+//! source. Trailing bytes past the total length are trimmed. Nothing past the IP header
+//! is read here.
 
 use etherparse::Ipv4HeaderSlice;
 use etherparse::err::ipv4::{HeaderError, HeaderSliceError};

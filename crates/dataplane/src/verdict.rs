@@ -162,7 +162,7 @@ drop_reasons! {
     TtlExpired = "ttl-expired",
     /// A non-first fragment whose first fragment was not forwarded (dropped, or not yet seen: fragments are not held).
     Fragment = "fragment",
-    /// A fragment reaching past byte 65,535 of its datagram (RFC 791; robustness row 20).
+    /// A fragment reaching past byte 65,535 of its datagram (RFC 791).
     FragmentOverflow = "fragment-overflow",
     /// Offload metadata (virtio-net header) that does not fit the packet: a partial checksum not at the TCP/UDP checksum field, segmentation of a packet that is not TCP/UDP or of a fragment, a segment size of 0.
     BadOffload = "bad-offload",

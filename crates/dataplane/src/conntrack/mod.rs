@@ -71,7 +71,7 @@ use tcp::{TcpConn, TcpStep};
 pub(crate) const ICMP_ECHO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Idle timeout of flows of other protocols and of ICMP other than echo (AWS: 600 s).
 pub(crate) const OTHER_TIMEOUT: Duration = Duration::from_secs(600);
-/// How often, at most, a full table scans itself for expired flows before evicting.
+/// How often, at most, a full table scans itself for expired flows to make room.
 pub(crate) const GC_INTERVAL: Duration = Duration::from_secs(1);
 /// How many entries a table reserves room for up front (at most its capacity).
 const PREALLOC: usize = 4096;

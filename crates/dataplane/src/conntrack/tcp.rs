@@ -1,6 +1,6 @@
 //! TCP connection tracking: the state machine and sequence-window checks of one tracked
 //! connection (AWS: security groups track TCP state; an out-of-window segment of a
-//! tracked connection is not a reply, robustness row 28).
+//! tracked connection is not a reply).
 //!
 //! The window check is Linux `nf_conntrack_proto_tcp`'s `tcp_in_window` (after Rooij,
 //! "Real stateful TCP packet filtering in IP Filter"), simplified. Per direction the

@@ -5,7 +5,7 @@
 //! - the IPv4 header checksum;
 //! - the TCP and UDP checksums (their pseudo-header covers the addresses). An IPv4 UDP
 //!   checksum of 0 means "none" and stays 0; an updated checksum that comes out 0 is
-//!   sent as 0xFFFF (RFC 768, robustness row 33);
+//!   sent as 0xFFFF (RFC 768);
 //! - the ICMP checksum when an echo identifier changes;
 //! - ICMP errors (RFC 5508): the outer address, the quoted packet's opposite address
 //!   and port, the quoted IPv4 header checksum, the quoted transport checksum when its
