@@ -293,4 +293,31 @@ fn a_gateway_route_table_sends_inbound_traffic_through_the_appliance() {
         "nothing inbound passes fw"
     );
     assert!(packets.iter().any(|p| addrs(p) == (web, host)));
+    // Associated again; and the public subnet's local route through fw, and back.
+    let done = vpcd.ctl(&["associate-route-table", "ingress-rt", "--gateway-id", "igw"]);
+    assert!(done.contains("associated route table ingress-rt"), "{done}");
+    let replace = ["replace-route", "public-rt", "--destination-cidr-block"];
+    let done = vpcd.ctl(
+        &[
+            &replace[..],
+            &["10.0.0.0/16", "--network-interface-id", "fw"],
+        ]
+        .concat(),
+    );
+    assert!(done.ends_with("now targets fw/eth0\n"), "{done}");
+    assert_eq!(
+        vpcd.route_state("public-rt", "10.0.0.0/16"),
+        "fw/eth0 active"
+    );
+    let refused = vpcd.try_ctl(&[&replace[..], &["10.0.1.0/24", "--local-target"]].concat());
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("is not a local route")),
+        "{refused:?}"
+    );
+    vpcd.ctl(&[&replace[..], &["10.0.0.0/16", "--local-target"]].concat());
+    assert_eq!(vpcd.route_state("public-rt", "10.0.0.0/16"), "local active");
+    let routes = vpcd.ctl(&["routes"]);
+    assert!(routes.contains("subnets: none; gateways: igw"), "{routes}");
 }

@@ -5,7 +5,7 @@
 //!
 //!  1. `sanity`        - IPv4 header checks; trims trailing bytes.
 //!  2. `antispoof`     - source/destination check, source half.
-//!  3. `destination`   - broadcast, multicast, martian and reserved destinations.
+//!  3. `destination`   - broadcast, multicast, martian, reserved and link-local destinations.
 //!  4. `router`        - the VPC router's own addresses: answer ICMP echo.
 //!  5. `route`         - the source subnet's route table, longest prefix match.
 //!  6. `deliver`       - the egress ENI; blackholes; source/destination check, dest half.
@@ -17,9 +17,10 @@
 //! 12. `sg ingress`    - the receiving ENI: its connection table, else its ingress rules.
 //!
 //! This is the order a packet meets them in AWS: the sender's security group, the
-//! subnet boundaries, the receiver's security group. Flow logs record each ENI's view:
-//! the sender's ACCEPT or REJECT after stages 9-10, the receiver's after 11-12.
-//! NAT comes between `deliver` and the firewall stages in a later issue.
+//! subnet boundaries, the receiver's security group. Flow logs record each interface's
+//! view: the sender's ACCEPT or REJECT after stages 9-10, the receiver's after 11-12.
+//! A packet whose route leads to a gateway hops from place to place (`Dataplane::walk`),
+//! each hop through stages 9-12 between the two places.
 
 use vpc_config::{
     EniId, HostId, NatConnectivity, NatGatewayId, RouteTableId, RouteTarget, RuleAction, SubnetId,
