@@ -405,7 +405,7 @@ impl Topology {
             });
         }
         for r in &rt.routes {
-            if !matches!(r.target, RouteTarget::Local | RouteTarget::Eni(_)) {
+            if !r.target.allowed_in_gateway_route_table() {
                 return Err(EditError::GatewayTableTarget {
                     table: table.to_owned(),
                     destination: r.destination,

@@ -11,8 +11,8 @@
 //! non-reserved private IPv4 address inside its subnet. A gateway route table (one
 //! associated with internet gateways, AWS's edge association) has only routes inside
 //! its VPC's blocks to network interfaces, its gateways are attached to its VPC, and an
-//! internet gateway has at most one gateway route table. Internet gateways, NAT gateways, Elastic IPs and the hosts of the
-//! emulated internet are validated too: every public address is unique and lies in a
+//! internet gateway has at most one gateway route table. Internet gateways, NAT
+//! gateways, Elastic IPs and the hosts of the emulated internet are validated too: every public address is unique and lies in a
 //! documentation range ([`crate::addressing::PUBLIC_RANGES`]), a route to an internet
 //! gateway names the one attached to its VPC, and a public NAT gateway has 1 to 8
 //! Elastic IPs, each paired with one of its private addresses. The sizes of the
@@ -282,6 +282,14 @@ pub enum RouteTarget {
     InternetGateway(InternetGatewayId),
     /// A NAT gateway (`nat_gateway`). `blackhole` once it is deleted.
     NatGateway(NatGatewayId),
+}
+
+impl RouteTarget {
+    /// Whether a gateway route table may route to it (AWS: only `local` or a network
+    /// interface).
+    pub fn allowed_in_gateway_route_table(self) -> bool {
+        matches!(self, RouteTarget::Local | RouteTarget::Eni(_))
+    }
 }
 
 /// An instance: one network namespace with one or more ENIs.

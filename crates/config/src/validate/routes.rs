@@ -181,7 +181,7 @@ impl<'a> Checker<'_, 'a, '_> {
         // written) takes network interface targets only, inside the VPC's blocks.
         let edge = self.raw.route_table[i].gateways.first();
         let edge = edge.map(|g| g.get_ref().clone());
-        let edge_target_ok = edge.is_none() || matches!(target, RouteTarget::Eni(_));
+        let edge_target_ok = edge.is_none() || target.allowed_in_gateway_route_table();
         if let Some(igw) = edge.clone().filter(|_| !edge_target_ok) {
             let problem = Problem::GatewayRouteTableTarget { igw };
             self.r.report(reference.span(), field.clone(), problem);
