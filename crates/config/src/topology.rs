@@ -12,10 +12,11 @@
 //! associated with internet gateways, AWS's edge association) has only routes inside
 //! its VPC's blocks to network interfaces, its gateways are attached to its VPC, and an
 //! internet gateway has at most one gateway route table. Internet gateways, NAT
-//! gateways, Elastic IPs and the hosts of the emulated internet are validated too: every public address is unique and lies in a
-//! documentation range ([`crate::addressing::PUBLIC_RANGES`]), a route to an internet
-//! gateway names the one attached to its VPC, and a public NAT gateway has 1 to 8
-//! Elastic IPs, each paired with one of its private addresses. The sizes of the
+//! gateways, Elastic IPs and the hosts of the emulated internet are validated too:
+//! every public address is unique and lies in a documentation range
+//! ([`crate::addressing::PUBLIC_RANGES`]), a route to an internet gateway names the one
+//! attached to its VPC, and a public NAT gateway has 1 to 8 Elastic IPs, each paired
+//! with one of its private addresses. The sizes of the
 //! dataplane's tables ([`TableLimits`]) are each within their allowed range.
 
 use std::fmt;
