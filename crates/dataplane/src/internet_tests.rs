@@ -495,16 +495,20 @@ fn hairpin_to_a_public_address_of_the_same_vpc() {
     assert_eq!((be16(&back, 20), be16(&back, 22)), (80, 40000));
 }
 
+/// A UDP datagram from port 5353 to 53 of `len` bytes (header included), zeros after
+/// the header, checksum 0 (none).
+fn udp_bytes(len: u16) -> Vec<u8> {
+    let mut u = vec![0u8; usize::from(len)];
+    u[0..2].copy_from_slice(&5353u16.to_be_bytes());
+    u[2..4].copy_from_slice(&53u16.to_be_bytes());
+    u[4..6].copy_from_slice(&len.to_be_bytes());
+    u
+}
+
 #[test]
 fn larger_than_1500_with_df_gets_fragmentation_needed() {
     let mut dp = dataplane();
-    let big = ipv4(APP_IP, HOST_IP, 64, 17, &{
-        let mut u = vec![0u8; 1580];
-        u[0..2].copy_from_slice(&5353u16.to_be_bytes());
-        u[2..4].copy_from_slice(&53u16.to_be_bytes());
-        u[4..6].copy_from_slice(&1580u16.to_be_bytes());
-        u
-    });
+    let big = ipv4(APP_IP, HOST_IP, 64, 17, &udp_bytes(1580));
     let (v, err) = send(&mut dp, T0, APP, &big);
     assert_eq!(
         v,
@@ -561,13 +565,7 @@ fn larger_than_1500_without_df_is_fragmented_at_the_internet_gateway() {
         "the host's port counts the fragments"
     );
     // Through the NAT gateway too, and a packet that fits is left alone.
-    let mut no_df = ipv4(APP_IP, HOST_IP, 64, 17, &{
-        let mut u = vec![0u8; 1580];
-        u[0..2].copy_from_slice(&5353u16.to_be_bytes());
-        u[2..4].copy_from_slice(&53u16.to_be_bytes());
-        u[4..6].copy_from_slice(&1580u16.to_be_bytes());
-        u
-    });
+    let mut no_df = ipv4(APP_IP, HOST_IP, 64, 17, &udp_bytes(1580));
     set_frag(&mut no_df, false, 0);
     let mut pkt = PacketBuf::from_bytes(&no_df);
     assert_eq!(dp.process(T0, APP, &mut pkt), to_host());
@@ -592,10 +590,7 @@ fn a_partial_checksum_is_completed_before_fragmenting() {
     // A UDP datagram whose checksum the sender's kernel left partial (offloads):
     // fragments cannot carry a partial checksum.
     let mut dp = dataplane();
-    let mut u = vec![0u8; 1980];
-    u[0..2].copy_from_slice(&5353u16.to_be_bytes());
-    u[2..4].copy_from_slice(&53u16.to_be_bytes());
-    u[4..6].copy_from_slice(&1980u16.to_be_bytes());
+    let mut u = udp_bytes(1980);
     for (i, b) in u[8..].iter_mut().enumerate() {
         *b = (i * 7) as u8;
     }
@@ -624,10 +619,7 @@ fn a_fragment_larger_than_1500_is_fragmented_and_so_are_its_later_fragments() {
     // fragment and the rest; each leaves the internet gateway in pieces of 1500 bytes
     // at most.
     let mut dp = dataplane();
-    let mut u = vec![0u8; 11_980];
-    u[0..2].copy_from_slice(&5353u16.to_be_bytes());
-    u[2..4].copy_from_slice(&53u16.to_be_bytes());
-    u[4..6].copy_from_slice(&11_980u16.to_be_bytes());
+    let u = udp_bytes(11_980);
     let mut first = ipv4(WEB_IP, HOST_IP, 64, 17, &u[..8976]);
     set_frag(&mut first, true, 0);
     let mut rest = ipv4(WEB_IP, HOST_IP, 64, 17, &u[8976..]);

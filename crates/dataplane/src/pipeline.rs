@@ -31,9 +31,7 @@ use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
 use crate::counters::{Counters, NatMetrics};
 use crate::deliver::{Hop, Node};
 use crate::destination::Dst;
-use crate::flowlog::{
-    Action, Direction, FlowLogs, FlowRecord, Interface, PacketRecord, TrafficPath,
-};
+use crate::flowlog::{Action, Direction, FlowLogs, FlowRecord, PacketRecord, TrafficPath};
 use crate::frag::{DatagramKey, Fragments};
 use crate::icmp_error::{self, RateLimit};
 use crate::l4::Facts;
@@ -129,25 +127,28 @@ fn nat_tables(t: &Topology, limits: &Limits) -> Vec<Option<NatTable>> {
         .collect()
 }
 
-/// How many fragments, of how many bytes in all, forwarded packet `pkt` is written as
-/// if it must be fragmented (`None`: as it is). A packet that fits needs nothing; one
-/// that does not has its partial transport checksum completed first, since fragments
-/// cannot carry one (the checksum covers the whole datagram).
-fn fragments(pkt: &mut PacketBuf) -> Option<(usize, usize)> {
-    let mtu = usize::from(pkt.fragment_mtu()?);
-    if pkt.len() <= mtu {
-        pkt.set_fragment_mtu(None);
-        return None;
+/// The packets and bytes forwarded packet `pkt` (of offload shape `shape`), marked to
+/// be fragmented to `mtu`, is written as. A packet that fits is written as it is (the
+/// mark is removed); one that does not has its partial transport checksum completed
+/// first, since fragments cannot carry one (the checksum covers the whole datagram).
+/// Out of line: only packets leaving through an internet gateway get here.
+#[cold]
+#[inline(never)]
+fn fragments(pkt: &mut PacketBuf, mtu: u16, shape: Shape) -> (u64, u64) {
+    let mtu = usize::from(mtu);
+    if pkt.len() > mtu {
+        if let Csum::Partial { start, offset } = pkt.offload().csum {
+            offload::complete_checksum(pkt.as_bytes_mut(), start, offset);
+            pkt.set_offload(Offload::default());
+        }
+        if let Some(f) = fragment::Fragments::new(pkt.as_bytes(), mtu) {
+            let (n, bytes) = f.wire();
+            return (n as u64, bytes as u64);
+        }
     }
-    if let Csum::Partial { start, offset } = pkt.offload().csum {
-        offload::complete_checksum(pkt.as_bytes_mut(), start, offset);
-        pkt.set_offload(Offload::default());
-    }
-    let wire = fragment::Fragments::new(pkt.as_bytes(), mtu).map(|f| f.wire());
-    if wire.is_none() {
-        pkt.set_fragment_mtu(None); // cannot be: the MTU holds a header and 8 bytes
-    }
-    wire
+    // It fits (or, which cannot be, the MTU leaves no room for 8 bytes after a header).
+    pkt.set_fragment_mtu(None);
+    shape.wire(pkt.len())
 }
 
 /// Whether a walk changes state (a real packet) or only observes (a trace).
@@ -270,6 +271,7 @@ impl Dataplane {
 
     /// Processes one packet read from ENI `from` at time `now`. The verdict says what to
     /// do with `pkt`, which may have been rewritten (trimmed, or replaced by a reply).
+    #[inline]
     pub fn process(&mut self, now: Time, from: impl Into<Port>, pkt: &mut PacketBuf) -> Verdict {
         let from = from.into();
         let len_in = pkt.len();
@@ -285,9 +287,9 @@ impl Dataplane {
                 pkt.set_fragment_mtu(None);
                 (1, pkt.len() as u64)
             }
-            Verdict::Forward { .. } => match fragments(pkt) {
-                Some((n, bytes)) => (n as u64, bytes as u64),
+            Verdict::Forward { .. } => match pkt.fragment_mtu() {
                 None => shape.wire(pkt.len()),
+                Some(mtu) => fragments(pkt, mtu, shape),
             },
             Verdict::Drop(_) => (0, 0),
         };
@@ -828,16 +830,7 @@ impl Dataplane {
             }
             None => Ok(()),
         });
-        if let Some(iface) = from.interface() {
-            // Where the packet goes next, as AWS's `traffic-path` names it.
-            let path = match (to, from) {
-                (Node::Igw(_), Node::Eni(_)) => TrafficPath::InternetGateway,
-                (Node::Igw(_), _) => TrafficPath::InternetGatewayOrEndpoint,
-                _ => TrafficPath::SameVpc,
-            };
-            let view = (iface, Direction::Egress, Some(path));
-            self.log(now, view, f, &sent, mode);
-        }
+        self.log(now, (from, to), Direction::Egress, f, &sent, mode);
         sent?;
         let received = match dst_subnet {
             Some(s) if crossing && cache != NaclCache::Allowed => {
@@ -856,9 +849,7 @@ impl Dataplane {
             }
             _ => Ok(()),
         });
-        if let Some(iface) = to.interface() {
-            self.log(now, (iface, Direction::Ingress, None), f, &received, mode);
-        }
+        self.log(now, (from, to), Direction::Ingress, f, &received, mode);
         received
     }
 
@@ -959,19 +950,36 @@ impl Dataplane {
         }
     }
 
-    /// Records the view of interface `iface` of a packet in the flow logs that cover
-    /// it: `direction` and `path` (for egress) as [`Self::firewall`] saw them.
+    /// Records a packet going from place `from` to place `to` in the flow logs that
+    /// cover the interface of `from` (its egress view) or of `to` (its ingress view):
+    /// accepted if `result` is `Ok`. An egress record says where the packet goes next
+    /// (AWS's `traffic-path`).
+    #[inline]
     fn log(
         &mut self,
         now: Time,
-        (iface, direction, path): (Interface, Direction, Option<TrafficPath>),
+        (from, to): (Node, Node),
+        direction: Direction,
         f: &Facts,
         result: &Result<(), DropReason>,
         mode: &Mode<'_>,
     ) {
+        let place = match direction {
+            Direction::Egress => from,
+            Direction::Ingress => to,
+        };
+        let Some(iface) = place.interface() else {
+            return;
+        };
         if !mode.live() || !self.flow_logs.covers(iface) {
             return;
         }
+        let path = match (direction, from, to) {
+            (Direction::Ingress, ..) => None,
+            (_, Node::Eni(_), Node::Igw(_)) => Some(TrafficPath::InternetGateway),
+            (_, _, Node::Igw(_)) => Some(TrafficPath::InternetGatewayOrEndpoint),
+            _ => Some(TrafficPath::SameVpc),
+        };
         let record = PacketRecord {
             proto: f.tuple.proto,
             src: f.tuple.src,

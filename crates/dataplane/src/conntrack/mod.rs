@@ -245,11 +245,7 @@ impl Probe {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Tcp(TcpConn),
-    /// `stream` from the flow's second request-response transaction on (AWS's
-    /// `udpStreamTimeout` applies then; before, `udpTimeout`).
-    Udp {
-        stream: bool,
-    },
+    Udp,
     Echo,
     /// Another protocol, or ICMP other than echo.
     Other,
@@ -263,6 +259,10 @@ struct Entry {
     orig_from_lo: bool,
     /// Whether a packet in the reply direction was seen.
     replied: bool,
+    /// Whether a packet in the original direction came after one in the reply
+    /// direction: a UDP flow's second request-response transaction, which makes it a
+    /// stream (AWS's `udpStreamTimeout` applies then; before, `udpTimeout`).
+    stream: bool,
     /// The last valid packet.
     last_seen: Time,
     /// Packets, by [`Dir::index`].
@@ -277,8 +277,8 @@ impl Entry {
     fn timeout(&self, t: &ConntrackTimeouts) -> Duration {
         match self.flow {
             Flow::Tcp(c) => c.timeout(secs(t.tcp_established)),
-            Flow::Udp { stream: true } => secs(t.udp_stream),
-            Flow::Udp { stream: false } => secs(t.udp),
+            Flow::Udp if self.stream => secs(t.udp_stream),
+            Flow::Udp => secs(t.udp),
             Flow::Echo => ICMP_ECHO_TIMEOUT,
             Flow::Other => OTHER_TIMEOUT,
         }
@@ -291,7 +291,7 @@ impl Entry {
     fn state(&self) -> &'static str {
         match self.flow {
             Flow::Tcp(c) => c.state().name(),
-            Flow::Udp { stream: true } => "stream",
+            Flow::Udp if self.stream => "stream",
             _ if self.replied => "replied",
             _ => "unreplied",
         }
@@ -306,6 +306,7 @@ fn secs(s: u32) -> Duration {
 /// key's `lo` endpoint if `from_lo`: what to answer; a tracked packet advances the
 /// entry in place (an invalid one leaves it as it was). Shared by
 /// [`ConnTable::lookup_cached`] and [`ConnTable::peek`] (on a copy).
+#[inline]
 fn judge(
     entry: Option<&mut Entry>,
     now: Time,
@@ -323,15 +324,14 @@ fn judge(
     } else {
         Dir::Reply
     };
-    match (&mut e.flow, &f.l4) {
-        (Flow::Tcp(c), L4::Tcp(t)) => match c.step(dir, t)? {
+    if let (Flow::Tcp(c), L4::Tcp(t)) = (&mut e.flow, &f.l4) {
+        match c.step(dir, t)? {
             TcpStep::Valid(next) => *c = next,
             TcpStep::NewFlow => return Ok(Lookup::Miss),
-        },
-        // A request after a response: the second transaction starts a stream.
-        (Flow::Udp { stream }, _) => *stream |= dir == Dir::Original && e.replied,
-        _ => {}
+        }
     }
+    // A request after a response: the second transaction (of a UDP flow: a stream).
+    e.stream |= (dir == Dir::Original) & e.replied;
     e.last_seen = now.max(e.last_seen);
     e.replied |= dir == Dir::Reply;
     let n = &mut e.packets[dir.index()];
@@ -484,7 +484,7 @@ impl ConnTable {
         let flow = match f.l4 {
             L4::Tcp(t) if tcp::is_plain_syn(&t) => Flow::Tcp(TcpConn::new(&t)),
             L4::Tcp(t) => Flow::Tcp(TcpConn::picked_up(&t).ok_or(DropReason::TcpNoFlow)?),
-            L4::Udp => Flow::Udp { stream: false },
+            L4::Udp => Flow::Udp,
             L4::IcmpEcho { request: true, .. } => Flow::Echo,
             L4::IcmpEcho { request: false, .. } => return Err(DropReason::IcmpUnsolicitedReply),
             L4::IcmpError { .. } => return Err(DropReason::IcmpErrorNoFlow),
@@ -508,6 +508,7 @@ impl ConnTable {
                 flow,
                 orig_from_lo: from_lo,
                 replied: false,
+                stream: false,
                 last_seen: now,
                 packets: [1, 0],
                 nacls_allow: [0; 2],
