@@ -379,7 +379,7 @@ fn quoted(q: &[u8]) -> Result<Tuple, DropReason> {
     }
     let proto = q[ipv4::field::PROTOCOL];
     let addr = |at: usize| Ipv4Addr::new(q[at], q[at + 1], q[at + 2], q[at + 3]);
-    let non_first_fragment = be16(q, ipv4::field::FLAGS_FRAG) & 0x1fff != 0;
+    let non_first_fragment = be16(q, ipv4::field::FLAGS_FRAG) & ipv4::flags::OFFSET != 0;
     let l4 = &q[header_len..header_len + 8];
     let (src_port, dst_port) = match proto {
         _ if non_first_fragment => (0, 0),

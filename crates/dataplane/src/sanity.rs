@@ -9,13 +9,7 @@ use etherparse::err::ipv4::{HeaderError, HeaderSliceError};
 use crate::packet::PacketBuf;
 use crate::verdict::DropReason;
 use crate::wire::checksum;
-use crate::wire::ipv4::{self, Ipv4Header};
-
-/// Option types that carry a source route (loose, strict).
-const OPT_LSRR: u8 = 131;
-const OPT_SSRR: u8 = 137;
-const OPT_END: u8 = 0;
-const OPT_NOP: u8 = 1;
+use crate::wire::ipv4::{self, Ipv4Header, option};
 
 /// What `check` did besides accepting the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,14 +79,14 @@ pub(crate) fn check(pkt: &mut PacketBuf) -> Result<(Ipv4Header, Trimmed), DropRe
 fn check_options(mut opts: &[u8]) -> Result<(), DropReason> {
     while let Some(&kind) = opts.first() {
         match kind {
-            OPT_END => return Ok(()),
-            OPT_NOP => opts = &opts[1..],
+            option::END => return Ok(()),
+            option::NOP => opts = &opts[1..],
             _ => {
                 let len = usize::from(*opts.get(1).ok_or(DropReason::BadOptions)?);
                 if len < 2 || len > opts.len() {
                     return Err(DropReason::BadOptions);
                 }
-                if kind == OPT_LSRR || kind == OPT_SSRR {
+                if kind == option::LSRR || kind == option::SSRR {
                     return Err(DropReason::SourceRoute);
                 }
                 opts = &opts[len..];

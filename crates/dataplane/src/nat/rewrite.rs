@@ -20,7 +20,7 @@ use std::net::Ipv4Addr;
 use crate::l4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use crate::wire::checksum::fold;
 use crate::wire::icmp;
-use crate::wire::ipv4::{Ipv4Header, MIN_HEADER_LEN, field};
+use crate::wire::ipv4::{Ipv4Header, MIN_HEADER_LEN, field, flags};
 
 /// Offset of the checksum in a TCP header.
 const TCP_CHECKSUM: usize = 16;
@@ -315,7 +315,7 @@ pub(crate) fn rewrite_icmp_error(
         if let Some((was, now)) = fix(quote, field::CHECKSUM, d, Kind::Plain) {
             icmp_delta.word(was, now);
         }
-        if frag & 0x1fff == 0
+        if frag & flags::OFFSET == 0
             && let Some(seg) = quote.get_mut(header_len..)
         {
             rewrite_transport(
@@ -472,9 +472,9 @@ mod tests {
             protocol: pkt[9],
             src: addr(12),
             dst: addr(16),
-            frag_offset: flags_frag & 0x1fff,
-            more_fragments: flags_frag & 0x2000 != 0,
-            dont_fragment: flags_frag & 0x4000 != 0,
+            frag_offset: flags_frag & flags::OFFSET,
+            more_fragments: flags_frag & flags::MF != 0,
+            dont_fragment: flags_frag & flags::DF != 0,
         }
     }
 

@@ -18,21 +18,11 @@
 use std::ops::Range;
 
 use super::checksum;
-use super::ipv4::field;
+use super::ipv4::flags::{DF, MF, OFFSET};
+use super::ipv4::{field, option};
 
 /// The longest IPv4 header (IHL 15).
 pub const MAX_HEADER_LEN: usize = 60;
-
-/// More-fragments flag, in the flags-and-offset field.
-const MF: u16 = 0x2000;
-/// Don't-fragment flag.
-const DF: u16 = 0x4000;
-/// The fragment offset's bits (in 8-byte units).
-const OFFSET: u16 = 0x1fff;
-/// Option types (RFC 791): end of options list, no operation, and the copied flag.
-const OPT_END: u8 = 0;
-const OPT_NOP: u8 = 1;
-const OPT_COPIED: u8 = 0x80;
 
 /// One fragment: its header and the part of the datagram it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,15 +147,15 @@ fn blank_uncopied_options(options: &mut [u8]) {
     while i < options.len() {
         let kind = options[i];
         let len = match kind {
-            OPT_END => return,
-            OPT_NOP => 1,
+            option::END => return,
+            option::NOP => 1,
             _ => match options.get(i + 1) {
                 Some(&l) if l >= 2 && i + usize::from(l) <= options.len() => usize::from(l),
                 _ => return,
             },
         };
-        if kind != OPT_NOP && kind & OPT_COPIED == 0 {
-            options[i..i + len].fill(OPT_NOP);
+        if kind != option::NOP && kind & option::COPIED == 0 {
+            options[i..i + len].fill(option::NOP);
         }
         i += len;
     }

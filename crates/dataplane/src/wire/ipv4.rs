@@ -34,6 +34,30 @@ pub mod field {
     pub const DST: usize = 16;
 }
 
+/// Bits of the flags-and-fragment-offset field (RFC 791).
+pub mod flags {
+    /// Don't fragment.
+    pub const DF: u16 = 0x4000;
+    /// More fragments.
+    pub const MF: u16 = 0x2000;
+    /// The fragment offset, in 8-byte units.
+    pub const OFFSET: u16 = 0x1fff;
+}
+
+/// Option types (RFC 791).
+pub mod option {
+    /// End of the options list.
+    pub const END: u8 = 0;
+    /// No operation (one byte).
+    pub const NOP: u8 = 1;
+    /// The copied flag of a type: the option is copied into every fragment.
+    pub const COPIED: u8 = 0x80;
+    /// Loose source and record route.
+    pub const LSRR: u8 = 131;
+    /// Strict source and record route.
+    pub const SSRR: u8 = 137;
+}
+
 /// The facts of a checked IPv4 header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ipv4Header {
