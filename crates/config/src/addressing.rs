@@ -50,6 +50,15 @@ pub const TIME_SYNC: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
 /// [`VPC_SERVICES`]: the same resolver as base+2 of every subnet ([`Reserved::Dns`]).
 pub const DNS_LINK_LOCAL: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
 
+/// CIDR blocks as messages list them: `10.0.0.0/16, 10.5.0.0/16`.
+pub(crate) fn cidr_list(cidrs: &[Ipv4Net]) -> String {
+    cidrs
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether `ip` may be a public address: inside [`PUBLIC_RANGES`], not a range's
 /// network or broadcast address, and not [`INTERNET_ROUTER`].
 pub fn is_public_address(ip: Ipv4Addr) -> bool {

@@ -417,7 +417,7 @@ impl Topology {
                     table: table.to_owned(),
                     destination: r.destination,
                     vpc: vpc.name.clone(),
-                    vpc_cidrs: cidr_list(&vpc.cidrs),
+                    vpc_cidrs: addressing::cidr_list(&vpc.cidrs),
                 });
             }
         }
@@ -471,7 +471,7 @@ impl Topology {
                 table: table.to_owned(),
                 destination,
                 vpc: vpc.name.clone(),
-                vpc_cidrs: cidr_list(&vpc.cidrs),
+                vpc_cidrs: addressing::cidr_list(&vpc.cidrs),
             });
         };
         let target = match eni {
@@ -578,14 +578,6 @@ impl Topology {
 }
 
 /// A VPC's blocks as errors show them: `10.0.0.0/16, 10.1.0.0/16`.
-fn cidr_list(cidrs: &[Ipv4Net]) -> String {
-    cidrs
-        .iter()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;

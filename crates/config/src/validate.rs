@@ -297,11 +297,7 @@ impl<'a> Checker<'_, 'a, '_> {
         let vpc = vpc?;
         let blocks = self.vpc_cidrs[vpc.index()].as_ref()?;
         if !blocks.iter().any(|b| b.contains(&cidr)) {
-            let vpc_cidrs = blocks
-                .iter()
-                .map(|b| b.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let vpc_cidrs = addressing::cidr_list(blocks);
             let vpc = self.raw.vpc[vpc.index()].name.get_ref().clone();
             let problem = Problem::SubnetOutsideVpc {
                 cidr,

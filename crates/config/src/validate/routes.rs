@@ -193,11 +193,7 @@ impl<'a> Checker<'_, 'a, '_> {
         if let Some(igw) = edge
             && !blocks.iter().any(|b| b.contains(&destination))
         {
-            let vpc_cidrs = blocks
-                .iter()
-                .map(|b| b.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let vpc_cidrs = addressing::cidr_list(blocks);
             let problem = Problem::GatewayRouteTableDestination {
                 destination,
                 vpc: vpc_name(table_vpc),
