@@ -1078,3 +1078,31 @@ fn the_link_local_services_are_neither_filtered_nor_logged_nor_forwarded() {
         "{records:?}"
     );
 }
+
+#[test]
+fn a_deleted_nat_gateways_interface_is_no_longer_logged() {
+    let t = vpc_config::parse(
+        &format!(
+            "{TOPOLOGY}\n[[flow_log]]\nname = \"all\"\nvpc = \"v\"\nlog_destination = \"v.log\"\n\
+             max_aggregation_interval = 60\n"
+        ),
+        "test.toml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let nat = crate::flowlog::Interface::NatGateway(NAT);
+    let nodata_of_nat = |dp: &mut Dataplane, at: u64| {
+        let mut out = Vec::new();
+        dp.flush_flow_logs(T0 + Duration::from_secs(at), &mut out);
+        out.iter().filter(|r| r.interface == nat).count()
+    };
+    let mut dp = Dataplane::with_limits(&t, t.limits, T0);
+    assert_eq!(
+        nodata_of_nat(&mut dp, 60),
+        1,
+        "NODATA for the NAT gateway's interface"
+    );
+    let mut deleted = t.clone();
+    deleted.delete_nat_gateway("nat").unwrap();
+    assert!(dp.apply(&deleted, T0 + Duration::from_secs(60)));
+    assert_eq!(nodata_of_nat(&mut dp, 120), 0);
+}
