@@ -13,23 +13,17 @@ mod conntrack;
 mod counters;
 mod deliver;
 mod destination;
-#[cfg(test)]
-mod firewall_tests;
 pub mod flowlog;
 pub mod flowtable;
 mod frag;
 pub mod gro;
 mod icmp_error;
-#[cfg(test)]
-mod internet_tests;
 mod l4;
 mod lpm;
 pub mod nacl;
 mod nat;
 mod natgw;
 mod offload;
-#[cfg(test)]
-mod offload_tests;
 mod packet;
 mod pipeline;
 pub mod route;
@@ -40,6 +34,8 @@ pub mod sg;
 mod tables;
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod tests;
 mod time;
 pub mod trace;
 mod ttl;

@@ -7,7 +7,7 @@
 
 use vpc_config::{EniId, HostId};
 
-use crate::internet_tests::topology;
+use super::internet::topology;
 use crate::packet::{Csum, Gso, Offload, PacketBuf};
 use crate::pipeline::Dataplane;
 use crate::testkit::{echo, tcp};

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use vpc_config::{EniId, Topology};
 
+use super::{ACK, FIN_ACK, PSH_ACK, SYN, SYN_ACK, drop, drop_delta, parse, to_eni};
 use crate::flowlog::{Action, Direction, FlowRecord, LogStatus};
-use crate::packet::PacketBuf;
 use crate::pipeline::{Dataplane, Limits};
 use crate::testkit::{echo, port_unreachable, tcp, udp};
 use crate::time::Time;
 use crate::trace::{self, Probe};
-use crate::verdict::{DropReason, Port, Verdict};
+use crate::verdict::{DropReason, Verdict};
 
 const WEB: EniId = EniId(0);
 const APP: EniId = EniId(1);
@@ -24,36 +24,13 @@ const APP_IP: [u8; 4] = [10, 0, 2, 10];
 const DB_IP: [u8; 4] = [10, 0, 12, 10];
 const T0: Time = Time::from_secs(1000);
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const SYN_ACK: u8 = 0x12;
-const FIN_ACK: u8 = 0x11;
-const PSH_ACK: u8 = 0x18;
-
-fn parse(src: &str) -> Topology {
-    vpc_config::parse(src, "test.toml").unwrap_or_else(|e| panic!("{e}"))
-}
-
+/// Sends `bytes` from `from`; returns the verdict.
 fn send(dp: &mut Dataplane, now: Time, from: EniId, bytes: &[u8]) -> Verdict {
-    let mut p = PacketBuf::from_bytes(bytes);
-    dp.process(now, from, &mut p)
+    super::send(dp, now, from, bytes).0
 }
 
 fn fwd(to: EniId) -> Verdict {
-    Verdict::Forward { to: Port::Eni(to) }
-}
-
-fn drop(r: DropReason) -> Verdict {
-    Verdict::Drop(r)
-}
-
-/// Every drop counter that changed, as `reason +n`.
-fn drop_delta(before: &crate::Counters, after: &crate::Counters) -> Vec<String> {
-    DropReason::ALL
-        .iter()
-        .filter(|r| after.dropped(**r) != before.dropped(**r))
-        .map(|r| format!("{} +{}", r.name(), after.dropped(*r) - before.dropped(*r)))
-        .collect()
+    to_eni(to)
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use vpc_config::{EniId, HostId, NatGatewayId, Topology};
 
+use super::{ACK, SYN, SYN_ACK, addr, assert_checksums, be16, send, to_eni};
 use crate::packet::PacketBuf;
 use crate::pipeline::Dataplane;
 use crate::testkit::{echo, ipv4, port_unreachable, tcp, udp};
@@ -29,10 +30,6 @@ const WEB_EIP: [u8; 4] = [198, 51, 100, 10];
 const NAT_EIP: [u8; 4] = [198, 51, 100, 20];
 const HOST_IP: [u8; 4] = [203, 0, 113, 10];
 const T0: Time = Time::from_secs(1000);
-
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const SYN_ACK: u8 = 0x12;
 
 /// A VPC with a public subnet (web with an Elastic IP, lonely without a public address,
 /// the NAT gateway with 4 source ports) and a private one (app), an internet gateway,
@@ -119,49 +116,9 @@ fn dataplane() -> Dataplane {
     Dataplane::new(&topology())
 }
 
-/// Sends `bytes` from `from`; returns the verdict and the packet as it left.
-fn send(dp: &mut Dataplane, now: Time, from: impl Into<Port>, bytes: &[u8]) -> (Verdict, Vec<u8>) {
-    let mut p = PacketBuf::from_bytes(bytes);
-    let v = dp.process(now, from, &mut p);
-    (v, p.as_bytes().to_vec())
-}
-
 fn to_host() -> Verdict {
     Verdict::Forward {
         to: Port::Host(INTERNET),
-    }
-}
-
-fn to_eni(e: EniId) -> Verdict {
-    Verdict::Forward { to: Port::Eni(e) }
-}
-
-fn be16(p: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([p[at], p[at + 1]])
-}
-
-fn addr(p: &[u8], at: usize) -> [u8; 4] {
-    [p[at], p[at + 1], p[at + 2], p[at + 3]]
-}
-
-/// Asserts that the IPv4 header and the TCP/UDP/ICMP checksums of `p` verify.
-fn assert_checksums(p: &[u8]) {
-    let hl = usize::from(p[0] & 0x0f) * 4;
-    assert!(checksum::verifies(&p[..hl]), "IPv4 header checksum");
-    let (src, dst) = (Ipv4Addr::from(addr(p, 12)), Ipv4Addr::from(addr(p, 16)));
-    match p[9] {
-        6 => assert!(
-            checksum::transport_verifies(src, dst, 6, &p[hl..]),
-            "TCP checksum"
-        ),
-        17 if be16(p, hl + 6) != 0 => {
-            assert!(
-                checksum::transport_verifies(src, dst, 17, &p[hl..]),
-                "UDP checksum"
-            );
-        }
-        1 => assert!(checksum::verifies(&p[hl..]), "ICMP checksum"),
-        _ => {}
     }
 }
 
@@ -918,7 +875,7 @@ fn flow_logs_show_the_nat_gateways_interface_and_the_path_through_the_internet_g
 /// `config/ingress-routing.toml`: fw (10.0.2.10, 198.51.100.40) inspects what enters
 /// the VPC for the public subnet, where web (10.0.1.10, 198.51.100.41) lives.
 fn ingress_routing() -> Topology {
-    let src = include_str!("../../../config/ingress-routing.toml");
+    let src = include_str!("../../../../config/ingress-routing.toml");
     vpc_config::parse(src, "ingress-routing.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
