@@ -279,7 +279,7 @@ pub fn trace(
         _ => return Err(format!("--proto {proto:?}: use tcp, udp or icmp")),
     };
     let now = s.now();
-    let mut dp = s.dataplane();
+    let dp = s.dataplane();
     let walked = dp.trace(now, origin, dst, probe);
     let described = vpc_dataplane::trace::describe(dp.topology(), &walked);
     drop(dp);

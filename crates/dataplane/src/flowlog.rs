@@ -131,24 +131,7 @@ impl Action {
     }
 }
 
-/// Which way the traffic crosses the ENI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    /// Into the instance.
-    Ingress,
-    /// Out of the instance.
-    Egress,
-}
-
-impl Direction {
-    /// AWS's name (the `flow-direction` field): `ingress` or `egress`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
-}
+pub use crate::direction::Direction;
 
 /// One packet as a flow log accounts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,18 +11,18 @@
 mod antispoof;
 mod conntrack;
 mod counters;
-mod deliver;
 mod destination;
+mod direction;
 pub mod flowlog;
 pub mod flowtable;
 mod frag;
 pub mod gro;
+mod hop;
 mod icmp_error;
 mod l4;
 mod lpm;
 pub mod nacl;
 mod nat;
-mod natgw;
 mod offload;
 mod packet;
 mod pipeline;
@@ -45,6 +45,7 @@ mod xlate;
 
 pub use conntrack::{ConntrackStats, FlowInfo};
 pub use counters::{Counters, EniCounters, NatMetrics, RouterCounters};
+pub use direction::Direction;
 pub use nat::NatMapping;
 pub use packet::{Csum, Gso, Offload, PacketBuf};
 pub use pipeline::{Dataplane, Limits};

@@ -19,43 +19,51 @@
 //! This is the order a packet meets them in AWS: the sender's security group, the
 //! subnet boundaries, the receiver's security group. Flow logs record each interface's
 //! view: the sender's ACCEPT or REJECT after stages 9-10, the receiver's after 11-12.
-//! A packet whose route leads to a gateway hops from place to place (`Dataplane::walk`),
-//! each hop through stages 9-12 between the two places.
+//! A packet whose route leads to a gateway hops from place to place (`Net::walk`), each
+//! hop through stages 9-12 between the two places; each kind of gateway is a module of
+//! `hop` behind one contract.
+//!
+//! The dataplane is two halves: `Net`, the compiled configuration, read-only while
+//! packets flow and replaced whole by `apply`; and `State`, what packets change
+//! (connection tables, the gateways' state, flow-log accumulators, counters). A packet
+//! walks with the state by exclusive reference (`Mode::Live`); `vpcctl trace` walks
+//! with it by shared reference (`Mode::Trace`), so a trace cannot change anything.
+
+use std::net::Ipv4Addr;
 
 use vpc_config::{
-    EniId, HostId, NatConnectivity, NatGatewayId, RouteTableId, RouteTarget, RuleAction, SubnetId,
-    TableLimits, Topology, VpcId, addressing,
+    EniId, HostId, NatGatewayId, RouteTableId, RuleAction, SubnetId, TableLimits, Topology,
+    addressing,
 };
 
 use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
 use crate::counters::{Counters, NatMetrics};
-use crate::deliver::{Hop, Node};
 use crate::destination::Dst;
-use crate::flowlog::{Action, Direction, FlowLogs, FlowRecord, PacketRecord, TrafficPath};
+use crate::direction::Direction;
+use crate::flowlog::{Action, FlowLogs, FlowRecord, PacketRecord, TrafficPath};
 use crate::frag::{DatagramKey, Fragments};
+use crate::hop::{self, Gateway, Gateways, Hop, InFlight, Place};
 use crate::icmp_error::{self, RateLimit};
-use crate::l4::Facts;
-use crate::l4::L4;
+use crate::l4::{Facts, L4};
 use crate::nacl::Nacls;
+use crate::nat::NatMapping;
 use crate::nat::rewrite::{self, End};
-use crate::nat::{NatConfig, NatMapping, NatTable, OutboundMiss};
 use crate::offload::{self, Shape};
 use crate::packet::{Csum, Gso, Offload, PacketBuf};
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
-use crate::tables::AddrClass;
 use crate::tables::Tables;
 use crate::time::Time;
 use crate::trace::{self, Probe, Step, Trace, Tracking};
 use crate::verdict::{DropReason, Port, Reply, Verdict};
 use crate::wire::fragment;
 use crate::wire::ipv4::Ipv4Header;
-use crate::{antispoof, deliver, destination, l4, nacl, natgw, router, sanity, ttl, xlate};
+use crate::{antispoof, destination, l4, nacl, router, sanity, ttl};
 
-/// The most hops (between ENIs, NAT gateways, internet gateways and the internet) a
-/// packet may take; no real path takes more than 6 (ENI, NAT gateway, internet
-/// gateway, internet, internet gateway, ENI of another VPC).
+/// The most hops (between ENIs, gateways and the internet) a packet may take; no real
+/// path takes more than 7 (ENI, NAT gateway, internet gateway, internet, internet
+/// gateway, ENI of another VPC, and the host or ENI it reaches).
 const MAX_HOPS: usize = 8;
 
 /// Sizes of the dataplane's bounded tables: the configuration's `[limits]` section
@@ -63,7 +71,7 @@ const MAX_HOPS: usize = 8;
 pub type Limits = TableLimits;
 
 /// What the flow cache knows about the network ACLs a packet crosses after leaving an
-/// ENI (see `Dataplane::firewall`).
+/// ENI (see `Net::firewall`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NaclCache {
     /// Nothing to know: the packet is not of a flow the ENI tracked before it (a first
@@ -75,56 +83,50 @@ enum NaclCache {
     Allowed,
 }
 
-/// The VPC dataplane: compiled topology, link states, connection tables, flow-log
-/// accumulators, router state and counters.
+/// The compiled configuration: read-only while packets flow.
 #[derive(Debug, Clone)]
-pub struct Dataplane {
-    tables: Tables,
-    sgs: SecurityGroups,
+pub(crate) struct Net {
+    pub tables: Tables,
+    pub sgs: SecurityGroups,
     /// Every network ACL's entries, compiled.
-    nacls: Nacls,
+    pub nacls: Nacls,
     /// The configuration's generation, from 1, counting [`Dataplane::apply`]: what the
     /// flow cache's network-ACL decisions are valid for.
-    generation: u32,
-    /// Per ENI: its connection table.
-    conntrack: Vec<ConnTable>,
-    flow_logs: FlowLogs,
-    /// Flow-log records taken out of accumulators that a configuration change replaced,
-    /// handed out by the next flush.
-    pending_records: Vec<FlowRecord>,
+    pub generation: u32,
     /// The configuration it runs: subnets' network ACLs are read from it directly, and
     /// `apply` compares against it.
-    topology: Topology,
-    limits: Limits,
-    /// Per ENI: whether its device is up.
-    link_up: Vec<bool>,
-    /// Per internet host: whether its device is up.
-    host_up: Vec<bool>,
-    /// Per NAT gateway: its translation table (`None` once deleted).
-    nats: Vec<Option<NatTable>>,
-    /// The verdicts of fragmented datagrams, for their later fragments.
-    fragments: Fragments,
-    /// Identification field for packets the router originates.
-    next_ident: u16,
-    icmp_limit: RateLimit,
-    counters: Counters,
+    pub topology: Topology,
+    pub limits: Limits,
 }
 
-/// One translation table per NAT gateway that is not deleted.
-fn nat_tables(t: &Topology, limits: &Limits) -> Vec<Option<NatTable>> {
-    t.nat_gateways
-        .iter()
-        .map(|n| {
-            (!n.deleted).then(|| {
-                NatTable::new(NatConfig {
-                    addresses: n.private_ips.clone(),
-                    ports: n.source_ports,
-                    max_per_destination: n.max_connections_per_destination,
-                    capacity: limits.nat_per_gateway,
-                })
-            })
-        })
-        .collect()
+/// What packets change.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    /// Per ENI: its connection table.
+    pub conntrack: Vec<ConnTable>,
+    pub flow_logs: FlowLogs,
+    /// Flow-log records taken out of accumulators that a configuration change replaced,
+    /// handed out by the next flush.
+    pub pending_records: Vec<FlowRecord>,
+    /// Per ENI: whether its device is up.
+    pub link_up: Vec<bool>,
+    /// Per internet host: whether its device is up.
+    pub host_up: Vec<bool>,
+    /// The gateways' own state (NAT gateways' translations, ...).
+    pub gateways: Gateways,
+    /// The verdicts of fragmented datagrams, for their later fragments.
+    pub fragments: Fragments,
+    /// Identification field for packets the router originates.
+    pub next_ident: u16,
+    pub icmp_limit: RateLimit,
+    pub counters: Counters,
+}
+
+/// The VPC dataplane: the compiled configuration and the state packets change.
+#[derive(Debug, Clone)]
+pub struct Dataplane {
+    net: Net,
+    state: State,
 }
 
 /// The packets and bytes forwarded packet `pkt` (of offload shape `shape`), marked to
@@ -151,21 +153,60 @@ fn fragments(pkt: &mut PacketBuf, mtu: u16, shape: Shape) -> (u64, u64) {
     shape.wire(pkt.len())
 }
 
-/// Whether a walk changes state (a real packet) or only observes (a trace).
-enum Mode<'a> {
-    Live,
-    Trace(&'a mut Vec<Step>),
+/// How a walk holds the state: a packet changes it (`Live`, exclusive), a trace only
+/// reads it (`Trace`, shared) and records each stage's decision.
+pub(crate) enum Mode<'a> {
+    Live(&'a mut State),
+    Trace {
+        state: &'a State,
+        steps: &'a mut Vec<Step>,
+    },
 }
 
-impl Mode<'_> {
-    fn step(&mut self, step: Step) {
-        if let Mode::Trace(steps) = self {
+impl<'a> Mode<'a> {
+    /// Records a stage's decision (a trace's only effect).
+    pub(crate) fn step(&mut self, step: Step) {
+        if let Mode::Trace { steps, .. } = self {
             steps.push(step);
         }
     }
 
-    fn live(&self) -> bool {
-        matches!(self, Mode::Live)
+    /// The state, to read.
+    pub(crate) fn state(&self) -> &State {
+        match self {
+            Mode::Live(s) => s,
+            Mode::Trace { state, .. } => state,
+        }
+    }
+
+    /// The state to change: a packet's only.
+    pub(crate) fn live_state(&mut self) -> Option<&mut State> {
+        match self {
+            Mode::Live(s) => Some(s),
+            Mode::Trace { .. } => None,
+        }
+    }
+
+    /// A trace's state, by a reference independent of the mode (so the mode can still
+    /// record steps while it is read); `None` for a packet.
+    pub(crate) fn trace_state(&self) -> Option<&'a State> {
+        match self {
+            Mode::Live(_) => None,
+            Mode::Trace { state, .. } => Some(state),
+        }
+    }
+
+    /// The identification field of a packet the dataplane originates: the next number
+    /// for a packet; 0 for a trace, which takes none.
+    pub(crate) fn ident(&mut self) -> u16 {
+        match self {
+            Mode::Live(s) => {
+                let i = s.next_ident;
+                s.next_ident = i.wrapping_add(1);
+                i
+            }
+            Mode::Trace { .. } => 0,
+        }
     }
 }
 
@@ -180,26 +221,30 @@ impl Dataplane {
     pub fn with_limits(topology: &Topology, limits: Limits, now: Time) -> Self {
         let n = topology.enis.len();
         Dataplane {
-            tables: Tables::compile(topology),
-            sgs: SecurityGroups::compile(topology),
-            nacls: Nacls::compile(topology),
-            generation: 1,
-            conntrack: topology
-                .enis
-                .iter()
-                .map(|e| ConnTable::new(limits.conntrack_per_eni, e.conntrack))
-                .collect(),
-            flow_logs: FlowLogs::new(topology, limits.flow_log_records, now),
-            pending_records: Vec::new(),
-            topology: topology.clone(),
-            limits,
-            link_up: vec![true; n],
-            host_up: vec![true; topology.internet_hosts.len()],
-            nats: nat_tables(topology, &limits),
-            fragments: Fragments::new(limits.fragments),
-            next_ident: 1,
-            icmp_limit: RateLimit::new(1000, 50),
-            counters: Counters::new(n, topology.internet_hosts.len()),
+            net: Net {
+                tables: Tables::compile(topology),
+                sgs: SecurityGroups::compile(topology),
+                nacls: Nacls::compile(topology),
+                generation: 1,
+                topology: topology.clone(),
+                limits,
+            },
+            state: State {
+                conntrack: topology
+                    .enis
+                    .iter()
+                    .map(|e| ConnTable::new(limits.conntrack_per_eni, e.conntrack))
+                    .collect(),
+                flow_logs: FlowLogs::new(topology, limits.flow_log_records, now),
+                pending_records: Vec::new(),
+                link_up: vec![true; n],
+                host_up: vec![true; topology.internet_hosts.len()],
+                gateways: Gateways::compile(topology, &limits),
+                fragments: Fragments::new(limits.fragments),
+                next_ident: 1,
+                icmp_limit: RateLimit::new(1000, 50),
+                counters: Counters::new(n, topology.internet_hosts.len()),
+            },
         }
     }
 
@@ -210,62 +255,49 @@ impl Dataplane {
     /// packet, stop at once); changed connection-tracking timeouts apply to existing
     /// flows. If the flow logs changed they start over; what they had accumulated comes
     /// out of the next flush (records of flow logs that were removed are dropped).
-    /// NAT gateways keep their translations unless deleted or changed; internet gateway
-    /// attachments and Elastic IP associations apply to the next packet.
+    /// Gateways keep their state where AWS does (a NAT gateway its translations unless
+    /// deleted or changed); internet gateway attachments and Elastic IP associations
+    /// apply to the next packet.
     /// Returns `false`, changing nothing, if the ENIs or internet hosts differ.
     pub fn apply(&mut self, topology: &Topology, now: Time) -> bool {
-        let same_enis = topology.internet_hosts == self.topology.internet_hosts
-            && topology.enis.len() == self.topology.enis.len()
+        let old = &self.net.topology;
+        let same_enis = topology.internet_hosts == old.internet_hosts
+            && topology.enis.len() == old.enis.len()
             && topology
                 .eni_ids()
-                .all(|e| topology.eni_name(e).to_string() == self.topology.eni_name(e).to_string());
+                .all(|e| topology.eni_name(e).to_string() == old.eni_name(e).to_string());
         if !same_enis {
             return false;
         }
-        self.tables = Tables::compile(topology);
-        self.sgs = SecurityGroups::compile(topology);
-        self.nacls = Nacls::compile(topology);
-        self.generation = self.generation.wrapping_add(1).max(1);
-        // A NAT gateway keeps its translations while it exists under the same name with
-        // the same addresses and ports; a deleted or changed one starts over.
-        let mut fresh = nat_tables(topology, &self.limits);
-        for (n, table) in fresh.iter_mut().enumerate() {
-            let new = &topology.nat_gateways[n];
-            let old = self
-                .topology
-                .nat_gateways
-                .iter()
-                .position(|o| o.name == new.name)
-                .and_then(|o| self.nats[o].take());
-            if let (Some(t), Some(old)) = (table.as_mut(), old)
-                && old.config() == t.config()
-            {
-                *t = old;
-            }
-        }
-        self.nats = fresh;
-        for (table, eni) in self.conntrack.iter_mut().zip(&topology.enis) {
+        let state = &mut self.state;
+        state.gateways.apply(old, topology, &self.net.limits);
+        for (table, eni) in state.conntrack.iter_mut().zip(&topology.enis) {
             table.set_timeouts(eni.conntrack);
         }
         // A deleted NAT gateway's interface is no longer covered.
-        if topology.flow_logs != self.topology.flow_logs
-            || topology.nat_gateways != self.topology.nat_gateways
-        {
+        if topology.flow_logs != old.flow_logs || topology.nat_gateways != old.nat_gateways {
             // Records of the old accumulators name flow logs by their old index: keep
             // those of flow logs that still exist (by name) under their new index.
             let mut flushed = Vec::new();
-            self.flow_logs.flush_all(now, &mut flushed);
-            let old = &self.topology.flow_logs;
-            self.pending_records
+            state.flow_logs.flush_all(now, &mut flushed);
+            state
+                .pending_records
                 .extend(flushed.into_iter().filter_map(|mut r| {
-                    let name = &old.get(r.log.index())?.name;
+                    let name = &old.flow_logs.get(r.log.index())?.name;
                     let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
                     r.log = vpc_config::FlowLogId(new as u32);
                     Some(r)
                 }));
-            self.flow_logs = FlowLogs::new(topology, self.limits.flow_log_records, now);
+            state.flow_logs = FlowLogs::new(topology, self.net.limits.flow_log_records, now);
         }
-        self.topology = topology.clone();
+        self.net = Net {
+            tables: Tables::compile(topology),
+            sgs: SecurityGroups::compile(topology),
+            nacls: Nacls::compile(topology),
+            generation: self.net.generation.wrapping_add(1).max(1),
+            topology: topology.clone(),
+            limits: self.net.limits,
+        };
         true
     }
 
@@ -277,7 +309,8 @@ impl Dataplane {
         let len_in = pkt.len();
         let mut shape = Shape::PLAIN;
         pkt.set_fragment_mtu(None);
-        let verdict = match self.stages(now, from, pkt, &mut shape, &mut Mode::Live) {
+        let mode = &mut Mode::Live(&mut self.state);
+        let verdict = match self.net.stages(now, from, pkt, &mut shape, mode) {
             Ok(v) | Err(v) => v,
         };
         let out = match verdict {
@@ -293,7 +326,9 @@ impl Dataplane {
             },
             Verdict::Drop(_) => (0, 0),
         };
-        self.counters.record(from, shape.wire(len_in), verdict, out);
+        self.state
+            .counters
+            .record(from, shape.wire(len_in), verdict, out);
         verdict
     }
 
@@ -311,23 +346,22 @@ impl Dataplane {
     }
 
     /// Walks a probe from port `from` (an ENI or an internet host) to `dst` through the
-    /// live configuration and state and returns every stage's decision, changing nothing.
-    pub fn trace(
-        &mut self,
-        now: Time,
-        from: impl Into<Port>,
-        dst: std::net::Ipv4Addr,
-        probe: Probe,
-    ) -> Trace {
+    /// live configuration and state and returns every stage's decision. It holds the
+    /// state by shared reference: it changes nothing.
+    pub fn trace(&self, now: Time, from: impl Into<Port>, dst: Ipv4Addr, probe: Probe) -> Trace {
         let from = from.into();
         let src = match from {
-            Port::Eni(e) => self.tables.eni(e).ip,
-            Port::Host(h) => self.tables.host_addrs[h.index()],
+            Port::Eni(e) => self.net.tables.eni(e).ip,
+            Port::Host(h) => self.net.tables.host_addrs[h.index()],
         };
         let mut pkt = trace::build(src, dst, probe);
         let mut steps = Vec::new();
-        let (mode, mut shape) = (&mut Mode::Trace(&mut steps), Shape::PLAIN);
-        let verdict = match self.stages(now, from, &mut pkt, &mut shape, mode) {
+        let mut shape = Shape::PLAIN;
+        let mode = &mut Mode::Trace {
+            state: &self.state,
+            steps: &mut steps,
+        };
+        let verdict = match self.net.stages(now, from, &mut pkt, &mut shape, mode) {
             Ok(v) | Err(v) => v,
         };
         Trace {
@@ -337,16 +371,112 @@ impl Dataplane {
         }
     }
 
+    /// Removes flows and gateway state (NAT translations, ...) idle past their
+    /// timeouts; returns how many. The daemon calls this about once a second.
+    pub fn expire(&mut self, now: Time) -> usize {
+        let s = &mut self.state;
+        let flows: usize = s.conntrack.iter_mut().map(|t| t.expire(now)).sum();
+        let gateways = s.gateways.expire(now);
+        s.fragments.expire(now);
+        flows + gateways
+    }
+
+    /// Appends the flow-log records of every aggregation interval that has ended by
+    /// `now` (and records left by a configuration change).
+    pub fn flush_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.state.pending_records);
+        self.state.flow_logs.flush_due(now, out);
+    }
+
+    /// Appends every flow-log record accumulated so far (at shutdown).
+    pub fn flush_all_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.state.pending_records);
+        self.state.flow_logs.flush_all(now, out);
+    }
+
+    /// The flows ENI `eni` tracks.
+    pub fn flows(&self, eni: EniId, now: Time) -> impl Iterator<Item = FlowInfo> + '_ {
+        self.state.conntrack[eni.index()].flows(now)
+    }
+
+    /// ENI `eni`'s connection-table counters and current size.
+    pub fn conntrack_stats(&self, eni: EniId) -> (ConntrackStats, usize) {
+        let t = &self.state.conntrack[eni.index()];
+        (t.stats(), t.len())
+    }
+
+    /// Marks ENI `eni`'s device up or down. Packets to a down ENI are dropped
+    /// (`eni-down`), and routes targeting it turn `blackhole`.
+    pub fn set_link(&mut self, eni: EniId, up: bool) {
+        self.state.link_up[eni.index()] = up;
+    }
+
+    /// Marks internet host `host`'s device up or down. Packets to a down host are
+    /// dropped (`eni-down`).
+    pub fn set_host_link(&mut self, host: HostId, up: bool) {
+        self.state.host_up[host.index()] = up;
+    }
+
+    /// The configuration it runs (after [`Self::apply`], the applied one).
+    pub fn topology(&self) -> &Topology {
+        &self.net.topology
+    }
+
+    /// NAT gateway `nat`'s CloudWatch metrics (zero for a deleted one).
+    pub fn nat_metrics(&self, nat: NatGatewayId) -> NatMetrics {
+        self.state.gateways.nat[nat.index()]
+            .as_ref()
+            .map_or(NatMetrics::default(), |t| {
+                let mut m = t.metrics;
+                m.active_connection_count = t.active_tcp() as u64;
+                m
+            })
+    }
+
+    /// NAT gateway `nat`'s translations.
+    pub fn nat_mappings(&self, nat: NatGatewayId, now: Time) -> Vec<NatMapping> {
+        self.state.gateways.nat[nat.index()]
+            .as_ref()
+            .map(|t| t.mappings(now).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether ENI `eni` is up.
+    pub fn link_up(&self, eni: EniId) -> bool {
+        self.state.link_up[eni.index()]
+    }
+
+    /// The routes of route table `table` as the dataplane holds them, with their state.
+    pub fn routes(&self, table: RouteTableId) -> impl Iterator<Item = (Route, RouteState)> + '_ {
+        let t = &self.net.topology;
+        let vpc = t.route_table(table).vpc;
+        self.net.tables.route_tables[table.index()]
+            .routes()
+            .map(move |r| {
+                let state = if hop::gone(t, &self.state.link_up, vpc, r.target) {
+                    RouteState::Blackhole
+                } else {
+                    RouteState::Active
+                };
+                (*r, state)
+            })
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Counters {
+        &self.state.counters
+    }
+}
+
+impl Net {
     /// The stages in order. `Err` carries an early verdict (a drop or a reply).
     ///
     /// A packet from an ENI is checked (stages 1-4) and routed (5-6); one from an
-    /// internet host goes to the internet router. Then it hops until it reaches a port:
-    /// each hop between two places of a VPC passes the firewall stages (9-12) between
-    /// them; a NAT gateway translates and routes again in its own subnet; the internet
-    /// gateway translates 1:1 and hands the packet to the internet router, which
-    /// delivers to an internet host or to the internet gateway owning the address.
+    /// internet host goes to the internet router. Then it hops from place to place
+    /// until it reaches a port: each hop between two places passes the firewall stages
+    /// (9-12) between them; each gateway handles the packet its own way (see `hop`).
     fn stages(
-        &mut self,
+        &self,
         now: Time,
         from: Port,
         pkt: &mut PacketBuf,
@@ -354,13 +484,13 @@ impl Dataplane {
         mode: &mut Mode<'_>,
     ) -> Result<Verdict, Verdict> {
         let (ip, trimmed) = sanity::check(pkt)?;
-        if trimmed == Trimmed::Yes && mode.live() {
-            self.counters.router.trailing_bytes_trimmed += 1;
+        if let (Trimmed::Yes, Some(s)) = (trimmed, mode.live_state()) {
+            s.counters.router.trailing_bytes_trimmed += 1;
         }
         let shape = offload::check(pkt.offload(), pkt.as_bytes(), &ip)?;
         *shape_out = shape;
-        if shape.gso != Gso::None && mode.live() {
-            self.counters.router.superpackets += 1;
+        if let (true, Some(s)) = (shape.gso != Gso::None, mode.live_state()) {
+            s.counters.router.superpackets += 1;
         }
         if ip.frag_offset != 0 {
             return self.later_fragment(now, from, pkt, &ip, mode);
@@ -369,11 +499,13 @@ impl Dataplane {
             .more_fragments
             .then(|| DatagramKey::of(from, pkt.as_bytes(), &ip));
         let verdict = self.walk(now, from, pkt, ip, shape, mode)?;
-        if let (Some(key), Verdict::Forward { to }, true) = (first_fragment, verdict, mode.live()) {
+        if let (Some(key), Verdict::Forward { to }, Some(s)) =
+            (first_fragment, verdict, mode.live_state())
+        {
             let b = pkt.as_bytes();
-            let addr = |at: usize| std::net::Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
+            let addr = |at: usize| Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
             let mtu = pkt.fragment_mtu();
-            self.fragments
+            s.fragments
                 .remember(now, key, to, (addr(12), addr(16)), mtu);
         }
         Ok(verdict)
@@ -382,7 +514,7 @@ impl Dataplane {
     /// A non-first fragment: its datagram's verdict and addresses, if its first
     /// fragment was forwarded (see `frag`).
     fn later_fragment(
-        &mut self,
+        &self,
         now: Time,
         from: Port,
         pkt: &mut PacketBuf,
@@ -397,26 +529,25 @@ impl Dataplane {
         }
         // TTL 0 is never forwarded; no ICMP error about a non-first fragment.
         ttl::check(ip)?;
-        let sent = self
+        let state = mode.state();
+        let sent = state
             .fragments
             .lookup(now, &DatagramKey::of(from, pkt.as_bytes(), ip))
             .ok_or(DropReason::Fragment)?;
         let up = match sent.to {
-            Port::Eni(e) => self.link_up[e.index()],
-            Port::Host(h) => self.host_up[h.index()],
+            Port::Eni(e) => state.link_up[e.index()],
+            Port::Host(h) => state.host_up[h.index()],
         };
         if !up {
             return Err(DropReason::EniDown.into());
         }
-        if mode.live() {
-            let mut header = *ip;
-            if ip.src != sent.src {
-                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Src, sent.src, None, false);
-                header.src = sent.src;
-            }
-            if ip.dst != sent.dst {
-                rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Dst, sent.dst, None, false);
-            }
+        let mut header = *ip;
+        if ip.src != sent.src {
+            rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Src, sent.src, None, false);
+            header.src = sent.src;
+        }
+        if ip.dst != sent.dst {
+            rewrite::rewrite(pkt.as_bytes_mut(), &header, End::Dst, sent.dst, None, false);
         }
         pkt.set_fragment_mtu(sent.mtu);
         Ok(Verdict::Forward { to: sent.to })
@@ -424,11 +555,11 @@ impl Dataplane {
 
     /// The walk of a packet that is not a later fragment: checks, routing, then hops.
     fn walk(
-        &mut self,
+        &self,
         now: Time,
         from: Port,
         pkt: &mut PacketBuf,
-        mut ip: Ipv4Header,
+        ip: Ipv4Header,
         shape: Shape,
         mode: &mut Mode<'_>,
     ) -> Result<Verdict, Verdict> {
@@ -436,139 +567,68 @@ impl Dataplane {
             Port::Eni(e) => {
                 let eni = self.tables.eni(e);
                 antispoof::check(eni, &ip)?;
-                let vpc = eni.vpc;
-                let dst = destination::classify(&self.tables, vpc, ip.dst)?;
+                let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
                 if dst == Dst::Router {
-                    router::answer(pkt, &ip, self.ident())?;
+                    router::answer(pkt, &ip, mode.ident())?;
                     mode.step(Step::Router);
                     return Ok(Verdict::Reply {
                         to: from,
                         reply: Reply::EchoReply,
                     });
                 }
-                let at = Node::Eni(e);
-                let hop = self.route(at, eni.route_table, dst, &ip, mode)?;
-                (Some(at), Some(hop))
+                let at = Place::Eni(e);
+                (at, self.route(at, eni.route_table, dst, &ip, mode)?)
             }
             Port::Host(h) => {
                 if ip.src != self.tables.host_addrs[h.index()] {
                     return Err(DropReason::SpoofedSource.into());
                 }
                 destination::check_public(ip.dst)?;
-                (None, None)
+                (
+                    Place::Host(h),
+                    Hop::gateway(Gateway::Internet, Direction::Egress),
+                )
             }
         };
         if let Err(cause) = ttl::check(&ip) {
-            return Err(self.icmp_error(now, from, pkt, &ip, cause, icmp_error::TIME_EXCEEDED));
+            let error = (cause, icmp_error::TIME_EXCEEDED);
+            return Err(self.icmp_error(mode, (now, from), pkt, &ip, error));
         }
-        let mut f = l4::parse(pkt.as_bytes(), &ip, shape)?;
+        let f = l4::parse(pkt.as_bytes(), &ip, shape)?;
+        let p = &mut InFlight {
+            now,
+            origin: from,
+            pkt,
+            ip,
+            f,
+        };
         for _ in 0..MAX_HOPS {
-            let Some(hop) = next else {
-                // On the internet: to a host, or to the internet gateway owning the address.
-                if let Some(h) = self.tables.host(ip.dst) {
-                    mode.step(Step::Internet { to: h });
-                    if !self.host_up[h.index()] {
+            if let Place::Eni(to) = next.to {
+                mode.step(Step::Deliver { to });
+            }
+            self.firewall(now, at, next.to, &p.f, mode)?;
+            let g = match next.to {
+                Place::Eni(to) => return Ok(Verdict::Forward { to: Port::Eni(to) }),
+                Place::Host(h) => {
+                    if !mode.state().host_up[h.index()] {
                         return Err(DropReason::EniDown.into());
                     }
                     return Ok(Verdict::Forward { to: Port::Host(h) });
                 }
-                let (vpc, private) = self
-                    .tables
-                    .private_of(ip.dst)
-                    .ok_or(DropReason::InternetNoRoute)?;
-                self.mtu(now, from, pkt, &ip, &f)?;
-                let public = ip.dst;
-                xlate::translate(pkt.as_bytes_mut(), &mut ip, &mut f, End::Dst, private, None);
-                mode.step(Step::InternetGateway {
-                    vpc,
-                    direction: Direction::Ingress,
-                    before: public,
-                    after: private,
-                });
-                at = Some(Node::Igw(vpc));
-                next = Some(self.igw_inbound(vpc, &ip, mode)?);
-                continue;
+                Place::Gateway(g) => g,
             };
-            let sender = at.ok_or(DropReason::InternetNoRoute)?;
-            match hop {
-                Hop::Eni(to) => {
-                    mode.step(Step::Deliver { to });
-                    self.firewall(now, sender, Node::Eni(to), &f, mode)?;
-                    return Ok(Verdict::Forward { to: Port::Eni(to) });
-                }
-                Hop::Igw(vpc) => {
-                    self.firewall(now, sender, Node::Igw(vpc), &f, mode)?;
-                    let public = self
-                        .tables
-                        .public_of(vpc, ip.src)
-                        .ok_or(DropReason::IgwNoPublicIp)?;
-                    self.mtu(now, from, pkt, &ip, &f)?;
-                    let private = ip.src;
-                    xlate::translate(pkt.as_bytes_mut(), &mut ip, &mut f, End::Src, public, None);
-                    mode.step(Step::InternetGateway {
-                        vpc,
-                        direction: Direction::Egress,
-                        before: private,
-                        after: public,
-                    });
-                    at = None;
-                    next = None;
-                }
-                Hop::NatOut(n) => {
-                    self.firewall(now, sender, Node::Nat(n), &f, mode)?;
-                    next = Some(self.nat_gateway(now, n, from, pkt, &mut ip, &mut f, true, mode)?);
-                    at = Some(Node::Nat(n));
-                }
-                Hop::NatIn(n) => {
-                    self.firewall(now, sender, Node::Nat(n), &f, mode)?;
-                    next = Some(self.nat_gateway(now, n, from, pkt, &mut ip, &mut f, false, mode)?);
-                    at = Some(Node::Nat(n));
-                }
-            }
+            let hop = hop::handle(self, mode, g, next.direction, p)?;
+            at = next.to;
+            next = hop;
         }
         Err(DropReason::HopLimit.into())
     }
 
-    /// Where the internet gateway of `vpc` sends a packet from the internet whose
-    /// destination it translated to a private address: by its gateway route table if
-    /// it has one (AWS's ingress routing: a subnet's traffic to an appliance first),
-    /// else to the interface or NAT gateway that has the address. An appliance a gateway
-    /// route sends to must have a public address of its own (AWS: "for traffic that
-    /// flows through an internet gateway, the target network interface must also have a
-    /// public IP address"), else `igw-no-public-ip`.
-    fn igw_inbound(
+    /// Stages 5-6 for a packet sent by place `at` with route table `table`: the route,
+    /// then the next hop.
+    pub(crate) fn route(
         &self,
-        vpc: VpcId,
-        ip: &Ipv4Header,
-        mode: &mut Mode<'_>,
-    ) -> Result<Hop, DropReason> {
-        let Some(table) = self.tables.gateway_tables[vpc.index()] else {
-            return match self.tables.classify(vpc, ip.dst) {
-                Some(AddrClass::Eni(e)) if self.link_up[e.index()] => Ok(Hop::Eni(e)),
-                Some(AddrClass::Eni(_)) => Err(DropReason::EniDown),
-                Some(AddrClass::Nat(n)) => Ok(Hop::NatIn(n)),
-                _ => Err(DropReason::InternetNoRoute),
-            };
-        };
-        let dst = destination::classify(&self.tables, vpc, ip.dst)?;
-        let hop = self.route(Node::Igw(vpc), table, dst, ip, mode)?;
-        match hop {
-            Hop::Eni(e) if dst != Dst::Host(e) => {
-                let appliance = self.tables.eni(e).ip;
-                self.tables
-                    .public_of(vpc, appliance)
-                    .ok_or(DropReason::IgwNoPublicIp)?;
-                Ok(hop)
-            }
-            _ => Ok(hop),
-        }
-    }
-
-    /// Stages 5-6 for a packet sent by `at` with route table `table`: the route, then
-    /// the next hop.
-    fn route(
-        &self,
-        at: Node,
+        at: Place,
         table: RouteTableId,
         dst: Dst,
         ip: &Ipv4Header,
@@ -582,240 +642,36 @@ impl Dataplane {
             destination: route.destination,
             target: route.target,
         });
-        deliver::next_hop(
-            &self.tables,
-            &self.topology,
-            &self.link_up,
-            at,
-            route,
-            dst,
-            ip,
-        )
-    }
-
-    /// The internet gateway's MTU: a packet larger than 1500 bytes with DF set is
-    /// answered with ICMP fragmentation needed (RFC 1191) from the origin's router;
-    /// without DF it is fragmented when it is written (AWS: "they are fragmented").
-    fn mtu(
-        &mut self,
-        now: Time,
-        origin: Port,
-        pkt: &mut PacketBuf,
-        ip: &Ipv4Header,
-        f: &Facts,
-    ) -> Result<(), Verdict> {
-        // A superpacket fits if each of its segments does.
-        let len = f.shape.segment_len(ip.total_len);
-        if len <= natgw::INTERNET_MTU {
-            return Ok(());
+        let vpc = self.topology.route_table(table).vpc;
+        let hop = hop::enter(self, &mode.state().link_up, vpc, route, dst, ip)?;
+        if hop.to == at {
+            return Err(DropReason::RouteLoop);
         }
-        if !ip.dont_fragment {
-            // A superpacket's segments are not fragmented (docs/offloads.md).
-            if f.shape.gso == Gso::None {
-                pkt.set_fragment_mtu(Some(natgw::INTERNET_MTU as u16));
-            }
-            return Ok(());
-        }
-        Err(self.icmp_error(
-            now,
-            origin,
-            pkt,
-            ip,
-            DropReason::TooBig,
-            icmp_error::frag_needed(natgw::INTERNET_MTU),
-        ))
-    }
-
-    /// A NAT gateway: `outbound` for a packet routed to it from the inside (source
-    /// NAT, after routing in its subnet), else a packet to its own address (translated
-    /// back, then routed in its subnet). Returns the next hop. Its metrics count what
-    /// comes in and goes out on each side and what it drops.
-    #[allow(clippy::too_many_arguments)]
-    fn nat_gateway(
-        &mut self,
-        now: Time,
-        n: NatGatewayId,
-        origin: Port,
-        pkt: &mut PacketBuf,
-        ip: &mut Ipv4Header,
-        f: &mut Facts,
-        outbound: bool,
-        mode: &mut Mode<'_>,
-    ) -> Result<Hop, Verdict> {
-        // Trace mode works on a copy of the table, so nothing it does is kept.
-        let Some(mut table) = (if mode.live() {
-            self.nats[n.index()].take()
-        } else {
-            self.nats[n.index()].clone()
-        }) else {
-            return Err(DropReason::RouteBlackhole.into());
-        };
-        let len = u64::from(f.len);
-        let result = if outbound {
-            table.metrics.packets_in_from_source += 1;
-            table.metrics.bytes_in_from_source += len;
-            self.nat_outbound(now, n, &mut table, origin, pkt, ip, f, mode)
-        } else {
-            table.metrics.packets_in_from_destination += 1;
-            table.metrics.bytes_in_from_destination += len;
-            self.nat_inbound(now, n, &mut table, pkt, ip, f, mode)
-        };
-        let m = &mut table.metrics;
-        match (&result, outbound) {
-            (Err(_), _) => m.packets_drop_count += 1,
-            (Ok(_), true) => {
-                m.packets_out_to_destination += 1;
-                m.bytes_out_to_destination += len;
-            }
-            (Ok(_), false) => {
-                m.packets_out_to_source += 1;
-                m.bytes_out_to_source += len;
-            }
-        }
-        if mode.live() {
-            self.nats[n.index()] = Some(table);
-        }
-        result
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn nat_outbound(
-        &mut self,
-        now: Time,
-        n: NatGatewayId,
-        table: &mut NatTable,
-        origin: Port,
-        pkt: &mut PacketBuf,
-        ip: &mut Ipv4Header,
-        f: &mut Facts,
-        mode: &mut Mode<'_>,
-    ) -> Result<Hop, Verdict> {
-        natgw::supported(ip, f)?;
-        let hop = self.nat_route(n, ip, mode)?;
-        if let Hop::Igw(_) = hop {
-            if self.topology.nat_gateway(n).connectivity == NatConnectivity::Private {
-                return Err(DropReason::NatPrivateToIgw.into());
-            }
-            self.mtu(now, origin, pkt, ip, f)?;
-        }
-        let before = (f.tuple.src, f.tuple.src_port);
-        let (addr, port) = match f.l4 {
-            L4::IcmpError { quoted, .. } => table
-                .reverse_of_inside(&quoted)
-                .ok_or(DropReason::IcmpErrorNoFlow)?,
-            // An echo reply going out answers nothing the NAT gateway let in.
-            L4::IcmpEcho { request: false, .. } => {
-                return Err(DropReason::NatUnsolicited.into());
-            }
-            _ => match table.outbound(now, &f.tuple, natgw::tcp_flags(f)) {
-                Ok(mapped) => mapped,
-                Err(OutboundMiss::PortAllocation) => {
-                    return Err(DropReason::NatPortAllocation.into());
-                }
-                Err(OutboundMiss::TableFull) => return Err(DropReason::NatTableFull.into()),
-                Err(OutboundMiss::NoMapping) => {
-                    if let L4::Tcp(tcp) = f.l4 {
-                        if !natgw::deserves_reset(&tcp) {
-                            return Err(DropReason::NatNoMapping.into());
-                        }
-                        mode.step(Step::NatGateway {
-                            nat: n,
-                            direction: Direction::Egress,
-                            before,
-                            after: None,
-                        });
-                        natgw::reset(pkt, ip, f, &tcp, self.ident());
-                        return Err(Verdict::Reply {
-                            to: origin,
-                            reply: Reply::TcpReset {
-                                cause: DropReason::NatNoMapping,
-                            },
-                        });
-                    }
-                    return Err(DropReason::NatUnsolicited.into());
-                }
-            },
-        };
-        xlate::translate(pkt.as_bytes_mut(), ip, f, End::Src, addr, Some(port));
-        mode.step(Step::NatGateway {
-            nat: n,
-            direction: Direction::Egress,
-            before,
-            after: Some((addr, port)),
-        });
         Ok(hop)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn nat_inbound(
-        &mut self,
-        now: Time,
-        n: NatGatewayId,
-        table: &mut NatTable,
-        pkt: &mut PacketBuf,
-        ip: &mut Ipv4Header,
-        f: &mut Facts,
-        mode: &mut Mode<'_>,
-    ) -> Result<Hop, Verdict> {
-        natgw::supported(ip, f)?;
-        let before = (f.tuple.dst, f.tuple.dst_port);
-        let inside = match f.l4 {
-            L4::IcmpError { quoted, .. } => table.inside_of_quoted(&quoted),
-            L4::IcmpEcho { request: true, .. } => None,
-            _ => table.inbound(now, &f.tuple, natgw::tcp_flags(f)),
-        };
-        let Some((addr, port)) = inside else {
-            mode.step(Step::NatGateway {
-                nat: n,
-                direction: Direction::Ingress,
-                before,
-                after: None,
-            });
-            return Err(DropReason::NatUnsolicited.into());
-        };
-        xlate::translate(pkt.as_bytes_mut(), ip, f, End::Dst, addr, Some(port));
-        mode.step(Step::NatGateway {
-            nat: n,
-            direction: Direction::Ingress,
-            before,
-            after: Some((addr, port)),
-        });
-        Ok(self.nat_route(n, ip, mode)?)
-    }
-
-    /// Stages 3, 5 and 6 for a packet NAT gateway `n` sends on: its subnet's route table.
-    fn nat_route(
-        &self,
-        n: NatGatewayId,
-        ip: &Ipv4Header,
-        mode: &mut Mode<'_>,
-    ) -> Result<Hop, DropReason> {
-        let s = self.topology.subnet(self.topology.nat_gateway(n).subnet);
-        let dst = destination::classify(&self.tables, s.vpc, ip.dst)?;
-        self.route(Node::Nat(n), s.route_table, dst, ip, mode)
-    }
-
-    /// Stages 9-12 between two places of a VPC: the sender's security group (if it is
-    /// an ENI), the NACLs of the subnets the packet leaves and enters (a NAT gateway is
-    /// in its subnet, the internet gateway in none), the receiver's security group (if
-    /// it is an ENI); each ENI's flow log records its own view.
+    /// Stages 9-12 between two places: the sender's security group (if it is an ENI),
+    /// the NACLs of the subnets the packet leaves and enters (a NAT gateway is in its
+    /// subnet, the internet gateway in none), the receiver's security group (if it is
+    /// an ENI); each interface's flow log records its own view.
     fn firewall(
-        &mut self,
+        &self,
         now: Time,
-        from: Node,
-        to: Node,
+        from: Place,
+        to: Place,
         f: &Facts,
         mode: &mut Mode<'_>,
     ) -> Result<(), DropReason> {
-        let (src_subnet, dst_subnet) = (self.node_subnet(from), self.node_subnet(to));
+        let (src_subnet, dst_subnet) = (from.subnet(self), to.subnet(self));
         let crossing = src_subnet != dst_subnet;
         // AWS tracks flows through a NAT gateway whatever the groups say.
-        let always_tracked = matches!(from, Node::Nat(_)) || matches!(to, Node::Nat(_));
+        let nat = |p: Place| matches!(p, Place::Gateway(Gateway::Nat(_)));
+        let always_tracked = nat(from) || nat(to);
         // The flow cache: the sending ENI's entry for this flow may know that both
         // network ACLs below allowed this direction of the flow in this configuration.
         let mut cache = NaclCache::None;
         let sent = match from {
-            Node::Eni(e) => {
+            Place::Eni(e) => {
                 let side = (e, Direction::Egress, always_tracked);
                 self.security_group(now, side, f, mode, &mut cache)
             }
@@ -838,12 +694,13 @@ impl Dataplane {
             }
             _ => Ok(()),
         };
-        if let (Node::Eni(e), true, NaclCache::Unknown, Ok(())) = (from, crossing, cache, &received)
+        if let (Place::Eni(e), true, NaclCache::Unknown, Ok(()), Some(s)) =
+            (from, crossing, cache, &received, mode.live_state())
         {
-            self.conntrack[e.index()].remember_nacls(now, f, self.generation);
+            s.conntrack[e.index()].remember_nacls(now, f, self.generation);
         }
         let received = received.and_then(|()| match to {
-            Node::Eni(e) => {
+            Place::Eni(e) => {
                 let side = (e, Direction::Ingress, always_tracked);
                 self.security_group(now, side, f, mode, &mut NaclCache::None)
             }
@@ -853,15 +710,6 @@ impl Dataplane {
         received
     }
 
-    /// The subnet a place is in.
-    fn node_subnet(&self, node: Node) -> Option<SubnetId> {
-        match node {
-            Node::Eni(e) => Some(self.tables.eni(e).subnet),
-            Node::Nat(n) => Some(self.topology.nat_gateway(n).subnet),
-            Node::Igw(_) => None,
-        }
-    }
-
     /// A security group stage on ENI `eni` in `direction`: its connection table first;
     /// for a packet of no tracked flow, the rules; a tracked flow the rules allow is
     /// inserted (every flow is tracked if `always_tracked`: through a NAT gateway). An
@@ -869,7 +717,7 @@ impl Dataplane {
     /// never inserted. `cache` says what the flow cache knows about the network ACLs
     /// after this ENI for this packet (see `firewall`).
     fn security_group(
-        &mut self,
+        &self,
         now: Time,
         (eni, direction, always_tracked): (EniId, Direction, bool),
         f: &Facts,
@@ -880,17 +728,18 @@ impl Dataplane {
             Direction::Egress => DropReason::SgEgress,
             Direction::Ingress => DropReason::SgIngress,
         };
-        let table = &mut self.conntrack[eni.index()];
-        let looked = if mode.live() {
-            let (looked, known) = table.lookup_cached(now, f, self.generation);
-            *cache = match (&looked, known) {
-                (Ok(Lookup::Tracked(_)), true) => NaclCache::Allowed,
-                (Ok(Lookup::Tracked(_)), false) => NaclCache::Unknown,
-                _ => NaclCache::None,
-            };
-            looked
-        } else {
-            table.peek(now, f)
+        let looked = match mode {
+            Mode::Live(s) => {
+                let table = &mut s.conntrack[eni.index()];
+                let (looked, known) = table.lookup_cached(now, f, self.generation);
+                *cache = match (&looked, known) {
+                    (Ok(Lookup::Tracked(_)), true) => NaclCache::Allowed,
+                    (Ok(Lookup::Tracked(_)), false) => NaclCache::Unknown,
+                    _ => NaclCache::None,
+                };
+                looked
+            }
+            Mode::Trace { state, .. } => state.conntrack[eni.index()].peek(now, f),
         };
         let (tracking, result) = match looked {
             Ok(Lookup::Tracked(_)) => (Tracking::Tracked, Ok(())),
@@ -902,16 +751,15 @@ impl Dataplane {
                     *tracked |= always_tracked;
                 }
                 let error = matches!(f.l4, L4::IcmpError { .. });
-                let result = match decision {
-                    SgDecision::Denied if error => Err(DropReason::IcmpErrorNoFlow),
-                    SgDecision::Denied => Err(denied),
+                let result = match (decision, mode.live_state()) {
+                    (SgDecision::Denied, _) if error => Err(DropReason::IcmpErrorNoFlow),
+                    (SgDecision::Denied, _) => Err(denied),
                     // An ICMP error is never a flow of its own.
-                    SgDecision::Allowed { .. } if error => Ok(()),
-                    SgDecision::Allowed { tracked: false, .. } => Ok(()),
-                    SgDecision::Allowed { tracked: true, .. } if mode.live() => {
-                        self.conntrack[eni.index()].insert(now, f)
+                    (SgDecision::Allowed { .. }, _) if error => Ok(()),
+                    (SgDecision::Allowed { tracked: true, .. }, Some(s)) => {
+                        s.conntrack[eni.index()].insert(now, f)
                     }
-                    SgDecision::Allowed { tracked: true, .. } => Ok(()),
+                    (SgDecision::Allowed { .. }, _) => Ok(()),
                 };
                 (Tracking::Rules(decision), result)
             }
@@ -927,7 +775,7 @@ impl Dataplane {
     /// A network ACL stage: `subnet`'s NACL, outbound (`Egress`) or inbound.
     fn nacl(
         &self,
-        subnet: vpc_config::SubnetId,
+        subnet: SubnetId,
         direction: Direction,
         f: &Facts,
         mode: &mut Mode<'_>,
@@ -956,13 +804,13 @@ impl Dataplane {
     /// (AWS's `traffic-path`).
     #[inline]
     fn log(
-        &mut self,
+        &self,
         now: Time,
-        (from, to): (Node, Node),
+        (from, to): (Place, Place),
         direction: Direction,
         f: &Facts,
         result: &Result<(), DropReason>,
-        mode: &Mode<'_>,
+        mode: &mut Mode<'_>,
     ) {
         let place = match direction {
             Direction::Egress => from,
@@ -971,13 +819,17 @@ impl Dataplane {
         let Some(iface) = place.interface() else {
             return;
         };
-        if !mode.live() || !self.flow_logs.covers(iface) {
+        let Mode::Live(state) = mode else {
+            return;
+        };
+        if !state.flow_logs.covers(iface) {
             return;
         }
+        let igw = |p: Place| matches!(p, Place::Gateway(Gateway::Igw(_)));
         let path = match (direction, from, to) {
             (Direction::Ingress, ..) => None,
-            (_, Node::Eni(_), Node::Igw(_)) => Some(TrafficPath::InternetGateway),
-            (_, _, Node::Igw(_)) => Some(TrafficPath::InternetGatewayOrEndpoint),
+            (_, Place::Eni(_), to) if igw(to) => Some(TrafficPath::InternetGateway),
+            (_, _, to) if igw(to) => Some(TrafficPath::InternetGatewayOrEndpoint),
             _ => Some(TrafficPath::SameVpc),
         };
         let record = PacketRecord {
@@ -997,145 +849,40 @@ impl Dataplane {
             direction,
             traffic_path: path,
         };
-        self.flow_logs.record(now, iface, &record);
+        state.flow_logs.record(now, iface, &record);
     }
 
-    /// The verdict for a packet from `origin` dropped for `cause` that deserves ICMP
-    /// error `e`: the error in its place if RFC 1812 and the rate limit allow, else a
-    /// plain drop. The error comes from the VPC router of the origin ENI's subnet, or
-    /// for an internet host from the internet router.
-    fn icmp_error(
-        &mut self,
-        now: Time,
-        origin: Port,
+    /// The verdict for a packet from `origin` at `now` dropped for `cause` that deserves
+    /// ICMP error `e`: the error in its place if RFC 1812 and the rate limit allow,
+    /// else a plain drop. The error comes from the VPC router of the origin ENI's
+    /// subnet, or for an internet host from the internet router. A trace takes no
+    /// token from the rate limit.
+    pub(crate) fn icmp_error(
+        &self,
+        mode: &mut Mode<'_>,
+        (now, origin): (Time, Port),
         pkt: &mut PacketBuf,
         ip: &Ipv4Header,
-        cause: DropReason,
-        e: icmp_error::IcmpError,
+        (cause, e): (DropReason, icmp_error::IcmpError),
     ) -> Verdict {
         if !icmp_error::allowed_about(pkt, ip) {
             return Verdict::Drop(cause);
         }
-        if !self.icmp_limit.allow(now) {
-            self.counters.router.icmp_errors_rate_limited += 1;
+        if let Some(s) = mode.live_state()
+            && !s.icmp_limit.allow(now)
+        {
+            s.counters.router.icmp_errors_rate_limited += 1;
             return Verdict::Drop(cause);
         }
         let router = match origin {
             Port::Eni(e) => self.tables.eni(e).router,
             Port::Host(_) => addressing::INTERNET_ROUTER,
         };
-        let ident = self.ident();
+        let ident = mode.ident();
         icmp_error::build(pkt, ip, router, e, ident);
         Verdict::Reply {
             to: origin,
             reply: Reply::IcmpError { cause },
         }
-    }
-
-    fn ident(&mut self) -> u16 {
-        let i = self.next_ident;
-        self.next_ident = i.wrapping_add(1);
-        i
-    }
-
-    /// Removes flows and NAT translations idle past their timeouts; returns how many. The daemon calls this
-    /// about once a second.
-    pub fn expire(&mut self, now: Time) -> usize {
-        let flows: usize = self.conntrack.iter_mut().map(|t| t.expire(now)).sum();
-        let nat: usize = self.nats.iter_mut().flatten().map(|t| t.expire(now)).sum();
-        self.fragments.expire(now);
-        flows + nat
-    }
-
-    /// Appends the flow-log records of every aggregation interval that has ended by
-    /// `now` (and records left by a configuration change).
-    pub fn flush_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
-        out.append(&mut self.pending_records);
-        self.flow_logs.flush_due(now, out);
-    }
-
-    /// Appends every flow-log record accumulated so far (at shutdown).
-    pub fn flush_all_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
-        out.append(&mut self.pending_records);
-        self.flow_logs.flush_all(now, out);
-    }
-
-    /// The flows ENI `eni` tracks.
-    pub fn flows(&self, eni: EniId, now: Time) -> impl Iterator<Item = FlowInfo> + '_ {
-        self.conntrack[eni.index()].flows(now)
-    }
-
-    /// ENI `eni`'s connection-table counters and current size.
-    pub fn conntrack_stats(&self, eni: EniId) -> (ConntrackStats, usize) {
-        let t = &self.conntrack[eni.index()];
-        (t.stats(), t.len())
-    }
-
-    /// Marks ENI `eni`'s device up or down. Packets to a down ENI are dropped
-    /// (`eni-down`), and routes targeting it turn `blackhole`.
-    pub fn set_link(&mut self, eni: EniId, up: bool) {
-        self.link_up[eni.index()] = up;
-    }
-
-    /// Marks internet host `host`'s device up or down. Packets to a down host are
-    /// dropped (`eni-down`).
-    pub fn set_host_link(&mut self, host: HostId, up: bool) {
-        self.host_up[host.index()] = up;
-    }
-
-    /// The configuration it runs (after [`Self::apply`], the applied one).
-    pub fn topology(&self) -> &Topology {
-        &self.topology
-    }
-
-    /// NAT gateway `nat`'s CloudWatch metrics (zero for a deleted one).
-    pub fn nat_metrics(&self, nat: NatGatewayId) -> NatMetrics {
-        self.nats[nat.index()]
-            .as_ref()
-            .map_or(NatMetrics::default(), |t| {
-                let mut m = t.metrics;
-                m.active_connection_count = t.active_tcp() as u64;
-                m
-            })
-    }
-
-    /// NAT gateway `nat`'s translations.
-    pub fn nat_mappings(&self, nat: NatGatewayId, now: Time) -> Vec<NatMapping> {
-        self.nats[nat.index()]
-            .as_ref()
-            .map(|t| t.mappings(now).collect())
-            .unwrap_or_default()
-    }
-
-    /// Whether ENI `eni` is up.
-    pub fn link_up(&self, eni: EniId) -> bool {
-        self.link_up[eni.index()]
-    }
-
-    /// The routes of route table `table` as the dataplane holds them, with their state.
-    pub fn routes(&self, table: RouteTableId) -> impl Iterator<Item = (Route, RouteState)> + '_ {
-        let vpc = self.topology.route_table(table).vpc;
-        self.tables.route_tables[table.index()]
-            .routes()
-            .map(move |r| (*r, self.route_state(vpc, r)))
-    }
-
-    fn route_state(&self, vpc: VpcId, route: &Route) -> RouteState {
-        let gone = match route.target {
-            RouteTarget::Local => false,
-            RouteTarget::Eni(e) => !self.link_up[e.index()],
-            RouteTarget::InternetGateway(g) => self.topology.internet_gateway(g).vpc != Some(vpc),
-            RouteTarget::NatGateway(n) => self.topology.nat_gateway(n).deleted,
-        };
-        if gone {
-            RouteState::Blackhole
-        } else {
-            RouteState::Active
-        }
-    }
-
-    /// The counters.
-    pub fn counters(&self) -> &Counters {
-        &self.counters
     }
 }

@@ -7,11 +7,12 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use vpc_config::{
-    EniId, HostId, L4Match, NatGatewayId, NetworkAclId, Protocol, RouteTableId, RouteTarget,
-    RuleAction, SgPeer, SubnetId, Topology, VpcId,
+    EniId, L4Match, NetworkAclId, Protocol, RouteTableId, RouteTarget, RuleAction, SgPeer,
+    SubnetId, Topology,
 };
 
-use crate::flowlog::Direction;
+use crate::direction::Direction;
+use crate::hop::{self, GatewayStep};
 use crate::nacl::NaclDecision;
 use crate::packet::PacketBuf;
 use crate::sg::SgDecision;
@@ -91,34 +92,14 @@ pub enum Step {
         /// The subnet.
         subnet: SubnetId,
     },
-    /// A NAT gateway's translation: outbound (egress) the source, inbound the
-    /// destination; `after` is `None` when it has none for the probe.
-    NatGateway {
-        /// The NAT gateway.
-        nat: NatGatewayId,
-        /// Egress (from the inside) or ingress (a reply to its address).
-        direction: Direction,
-        /// The address and port before.
-        before: (Ipv4Addr, u16),
-        /// The address and port after.
-        after: Option<(Ipv4Addr, u16)>,
-    },
-    /// An internet gateway's 1:1 translation: egress the source, ingress the destination.
-    InternetGateway {
-        /// The VPC whose gateway it is.
-        vpc: VpcId,
-        /// Egress (to the internet) or ingress.
-        direction: Direction,
-        /// The address before.
-        before: Ipv4Addr,
-        /// The address after.
-        after: Ipv4Addr,
-    },
-    /// The internet router delivers to an internet host.
-    Internet {
-        /// The host.
-        to: HostId,
-    },
+    /// A gateway's decision (see `hop`).
+    Gateway(GatewayStep),
+}
+
+impl From<GatewayStep> for Step {
+    fn from(g: GatewayStep) -> Step {
+        Step::Gateway(g)
+    }
 }
 
 /// A probe's walk.
@@ -359,61 +340,12 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
                 };
                 (format!("sg {dir} {}", t.eni_name(eni)), text)
             }
-            Step::NatGateway {
-                nat,
-                direction,
-                before,
-                after,
-            } => {
-                let name = &t.nat_gateway(nat).name;
-                let (b, a) = (format!("{}:{}", before.0, before.1), after);
-                let text = match (direction, a) {
-                    (Direction::Egress, Some((ip, p))) => {
-                        format!("source {b} becomes {ip}:{p}")
-                    }
-                    (Direction::Ingress, Some((ip, p))) => {
-                        format!("destination {b} becomes {ip}:{p}")
-                    }
-                    (Direction::Egress, None) => {
-                        because = format!(
-                            "NAT gateway {name} has no translation for this TCP segment (not a SYN): it answers with a RST"
-                        );
-                        format!("no translation for {b}")
-                    }
-                    (Direction::Ingress, None) => {
-                        because = format!(
-                            "NAT gateway {name} has no translation for {b} from this remote address and port: unsolicited"
-                        );
-                        format!("no translation for {b}")
-                    }
-                };
-                (format!("nat-gateway {name}"), text)
-            }
-            Step::InternetGateway {
-                vpc,
-                direction,
-                before,
-                after,
-            } => {
-                let name = t
-                    .vpc_internet_gateway(vpc)
-                    .map_or("?", |g| t.internet_gateway(g).name.as_str());
-                let text = match direction {
-                    Direction::Egress => {
-                        format!("source {before} becomes {after} (to the internet)")
-                    }
-                    Direction::Ingress => {
-                        format!("destination {before} becomes {after} (from the internet)")
-                    }
-                };
-                (format!("internet-gateway {name}"), text)
-            }
-            Step::Internet { to } => {
-                let host = t.internet_host(to);
-                (
-                    "internet".to_owned(),
-                    format!("to internet host {} ({})", host.name, host.address),
-                )
+            Step::Gateway(g) => {
+                let (stage, decision, why) = hop::describe(t, &g);
+                if let Some(why) = why {
+                    because = why;
+                }
+                (stage, decision)
             }
         };
         steps.push((stage, decision));

@@ -49,6 +49,7 @@ use rustc_hash::FxHashMap;
 use vpc_config::PortRange;
 
 use crate::counters::NatMetrics;
+use crate::direction::Direction;
 use crate::l4::{PROTO_ICMP, PROTO_TCP, PROTO_UDP, Tuple, tcp_flags};
 use crate::time::Time;
 
@@ -195,13 +196,6 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Where a packet comes from, relative to the mapping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Inside,
-    Outside,
-}
-
 /// One translation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
@@ -263,16 +257,17 @@ impl Entry {
         now.saturating_since(self.last_seen) < self.timeout()
     }
 
-    /// Records a packet at `now` from `from` with TCP `flags`.
-    fn touch(&mut self, now: Time, from: Side, flags: TcpFlags) {
+    /// Records a packet at `now` with TCP `flags`, going `from` the inside (`Egress`) or
+    /// the outside (`Ingress`).
+    fn touch(&mut self, now: Time, from: Direction, flags: TcpFlags) {
         self.last_seen = self.last_seen.max(now);
         let (true, Some(f)) = (self.is_tcp(), flags) else {
             return;
         };
         if f & tcp_flags::FIN != 0 {
             match from {
-                Side::Inside => self.fin_inside = true,
-                Side::Outside => self.fin_outside = true,
+                Direction::Egress => self.fin_inside = true,
+                Direction::Ingress => self.fin_outside = true,
             }
         }
         if f & tcp_flags::RST != 0 || (self.fin_inside && self.fin_outside) {
@@ -372,7 +367,7 @@ impl NatTable {
                     self.metrics.connection_attempt_count += 1;
                 }
                 let was_active = e.active_tcp();
-                e.touch(now, Side::Inside, tcp_flags);
+                e.touch(now, Direction::Egress, tcp_flags);
                 let found = (e.nat_addr, e.nat_port);
                 if was_active && !e.active_tcp() {
                     self.active_tcp -= 1;
@@ -404,9 +399,39 @@ impl NatTable {
             closed: false,
             replied: false,
         };
-        e.touch(now, Side::Inside, tcp_flags);
+        e.touch(now, Direction::Egress, tcp_flags);
         self.insert(e);
         Ok((nat_addr, nat_port))
+    }
+
+    /// What [`Self::outbound`] would answer, changing nothing (for `vpcctl trace`):
+    /// `Ok(Some(..))` the live mapping the packet would use, `Ok(None)` a new mapping it
+    /// would create (its port is not known before it is allocated), or the miss.
+    pub fn peek_outbound(
+        &self,
+        now: Time,
+        t: &Tuple,
+        tcp_flags: TcpFlags,
+    ) -> Result<Option<(Ipv4Addr, u16)>, OutboundMiss> {
+        let key = InsideKey::outbound(t);
+        let live = self
+            .by_inside
+            .get(&key)
+            .and_then(|&i| self.slots.get(i)?.as_ref())
+            .filter(|e| e.live(now));
+        match (live, creates(t.proto, tcp_flags)) {
+            (Some(e), _) => Ok(Some((e.nat_addr, e.nat_port))),
+            (None, false) => Err(OutboundMiss::NoMapping),
+            (None, true) if self.len() >= self.config.capacity => Err(OutboundMiss::TableFull),
+            (None, true) => Ok(None),
+        }
+    }
+
+    /// What [`Self::inbound`] would answer, changing nothing (for `vpcctl trace`).
+    pub fn peek_inbound(&self, now: Time, t: &Tuple) -> Option<(Ipv4Addr, u16)> {
+        let &i = self.by_outside.get(&OutsideKey::inbound(t))?;
+        let e = self.slots.get(i)?.as_ref().filter(|e| e.live(now))?;
+        Some((e.inside.addr, e.inside.port))
     }
 
     /// Translates an inbound packet with tuple `t` (as received: `src` the remote, `dst`
@@ -423,7 +448,7 @@ impl NatTable {
         let &i = self.by_outside.get(&OutsideKey::inbound(t))?;
         let e = self.slots.get_mut(i)?.as_mut().filter(|e| e.live(now))?;
         let was_active = e.active_tcp();
-        e.touch(now, Side::Outside, tcp_flags);
+        e.touch(now, Direction::Ingress, tcp_flags);
         if e.is_tcp() && !e.replied && tcp_flags.is_some_and(|f| f & tcp_flags::RST == 0) {
             e.replied = true;
             self.metrics.connection_established_count += 1;

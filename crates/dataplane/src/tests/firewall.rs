@@ -779,7 +779,7 @@ max_aggregation_interval = 60
 #[test]
 fn trace_names_the_nacl_rule_and_changes_nothing() {
     let t = Topology::demo();
-    let mut dp = Dataplane::new(&t);
+    let dp = Dataplane::new(&t);
     let before = dp.counters().clone();
     let walked = dp.trace(T0, WEB, Ipv4Addr::from(DB_IP), Probe::Tcp(5432));
     assert_eq!(walked.verdict, drop(DropReason::NaclInbound));

@@ -1,4 +1,4 @@
-//! Offloaded packets through the whole pipeline (the topology of `internet_tests`): a
+//! Offloaded packets through the whole pipeline (the topology of `internet.rs`): a
 //! TCP superpacket with a partial checksum crosses the NAT gateway and the internet
 //! gateway whole, judged once and counted as its segments, its partial checksum
 //! following the translated addresses; segments too big for the internet's MTU get

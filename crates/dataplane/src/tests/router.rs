@@ -149,6 +149,15 @@ fn ttl_1_is_forwarded_because_the_router_is_not_a_hop() {
 fn the_subnet_router_answers_echo_in_place() {
     let t = topology("");
     let mut dp = Dataplane::new(&t);
+    // A trace of the same echo takes no identification number: the real reply below
+    // still gets the first one.
+    let traced = dp.trace(
+        T0,
+        APP,
+        std::net::Ipv4Addr::new(10, 0, 2, 1),
+        crate::trace::Probe::Icmp,
+    );
+    assert!(matches!(traced.verdict, Verdict::Reply { .. }));
     let (v, out, d) = run(&mut dp, &t, APP, &ECHO_TO_ROUTER);
     assert_eq!(
         v,

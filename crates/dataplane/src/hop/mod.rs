@@ -1,0 +1,229 @@
+//! Places: where a packet is on its way from the port it was read from to the port it
+//! leaves by. A port is an ENI or an internet host; between ports a packet may pass
+//! gateways, each kind in one module of its own behind one contract:
+//!
+//! - **compile**: its state from the topology (`Gateways::compile`), kept across a
+//!   configuration change where AWS keeps it (`Gateways::apply`);
+//! - **target**: whether a route to it is usable from a VPC (a route to a gateway that
+//!   is gone is a `blackhole`: [`gone`], the one place that rule is written) and the
+//!   hop such a route makes ([`enter`]);
+//! - **handle**: a packet entering it in a [`Direction`], given the shared, read-only
+//!   network (`Net`: tables, topology) and the [`Mode`], which holds the mutable state
+//!   by exclusive reference for a packet and by shared reference for a trace (so a
+//!   trace cannot change anything: no translation made or refreshed, no identification
+//!   number taken); it returns the next hop or a verdict;
+//! - **describe**: its trace step in words;
+//! - **expire** and **metrics**: its idle state out, its counters.
+//!
+//! The firewall between two places is one function (`Net::firewall`): the security
+//! groups of the ENIs and the network ACLs of the subnets the packet leaves and enters.
+//! Adding a gateway kind is one module here and one arm in each match below.
+
+pub(crate) mod internet_gateway;
+pub(crate) mod nat_gateway;
+
+use vpc_config::{EniId, HostId, NatGatewayId, RouteTarget, SubnetId, Topology, VpcId};
+
+use crate::destination::Dst;
+use crate::direction::Direction;
+use crate::flowlog::Interface;
+use crate::l4::Facts;
+use crate::packet::PacketBuf;
+use crate::pipeline::{Limits, Mode, Net};
+use crate::route::Route;
+use crate::time::Time;
+use crate::verdict::{DropReason, Port, Verdict};
+use crate::wire::ipv4::Ipv4Header;
+
+/// A place a packet can be at: a port, or a gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// An ENI (a port).
+    Eni(EniId),
+    /// A host of the emulated internet (a port).
+    Host(HostId),
+    /// A gateway.
+    Gateway(Gateway),
+}
+
+/// A gateway: a place between ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gateway {
+    /// A NAT gateway.
+    Nat(NatGatewayId),
+    /// The internet gateway of a VPC (outside every subnet).
+    Igw(VpcId),
+    /// The internet router between internet gateways and internet hosts.
+    Internet,
+}
+
+/// Where a packet goes next: a place, entered in a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hop {
+    /// The place.
+    pub to: Place,
+    /// For a gateway, from its inside (`Egress`) or its outside (`Ingress`).
+    pub direction: Direction,
+}
+
+impl Hop {
+    /// To an ENI.
+    pub(crate) fn eni(e: EniId) -> Hop {
+        Hop {
+            to: Place::Eni(e),
+            direction: Direction::Ingress,
+        }
+    }
+
+    /// Into gateway `g` from `direction`.
+    pub(crate) fn gateway(g: Gateway, direction: Direction) -> Hop {
+        Hop {
+            to: Place::Gateway(g),
+            direction,
+        }
+    }
+}
+
+/// A packet in flight between places: the bytes, their parsed headers (kept in step
+/// with the bytes by every translation), the time and the port it was read from.
+pub(crate) struct InFlight<'p> {
+    /// When it was read.
+    pub now: Time,
+    /// The port it was read from (replies and ICMP errors go back there).
+    pub origin: Port,
+    /// Its bytes.
+    pub pkt: &'p mut PacketBuf,
+    /// Its IPv4 header.
+    pub ip: Ipv4Header,
+    /// Its transport facts.
+    pub f: Facts,
+}
+
+impl Place {
+    /// Its network interface, which flow logs cover (ports of the internet, the
+    /// internet gateway and the internet router have none).
+    pub(crate) fn interface(self) -> Option<Interface> {
+        match self {
+            Place::Eni(e) => Some(Interface::Eni(e)),
+            Place::Gateway(Gateway::Nat(n)) => Some(Interface::NatGateway(n)),
+            Place::Host(_) | Place::Gateway(Gateway::Igw(_) | Gateway::Internet) => None,
+        }
+    }
+
+    /// The subnet it is in, whose network ACL guards it.
+    pub(crate) fn subnet(self, net: &Net) -> Option<SubnetId> {
+        match self {
+            Place::Eni(e) => Some(net.tables.eni(e).subnet),
+            Place::Gateway(Gateway::Nat(n)) => Some(net.topology.nat_gateway(n).subnet),
+            Place::Host(_) | Place::Gateway(Gateway::Igw(_) | Gateway::Internet) => None,
+        }
+    }
+}
+
+/// Whether a route of a table of `vpc` to `target` leads nowhere: to an ENI that is
+/// down or gone, an internet gateway not attached to `vpc`, a deleted NAT gateway.
+/// AWS keeps such routes in state `blackhole` and drops what they match
+/// (`route-blackhole`).
+pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarget) -> bool {
+    match target {
+        RouteTarget::Local => false,
+        RouteTarget::Eni(e) => !link_up[e.index()],
+        RouteTarget::InternetGateway(g) => internet_gateway::gone(t, g, vpc),
+        RouteTarget::NatGateway(n) => nat_gateway::gone(t, n),
+    }
+}
+
+/// Stage 6, `deliver`: the hop a route of a table of `vpc` makes for a packet to
+/// `dst`. A `local` route delivers to the ENI (or NAT gateway) that owns the
+/// destination address; an ENI target (middlebox routing) sends to that ENI, which
+/// must have its source/destination check off unless it is the destination itself; a
+/// gateway target enters that gateway from the inside. A route whose target is
+/// [`gone`] is a blackhole.
+pub(crate) fn enter(
+    net: &Net,
+    link_up: &[bool],
+    vpc: VpcId,
+    route: &Route,
+    dst: Dst,
+    ip: &Ipv4Header,
+) -> Result<Hop, DropReason> {
+    if gone(&net.topology, link_up, vpc, route.target) {
+        return Err(DropReason::RouteBlackhole);
+    }
+    Ok(match route.target {
+        RouteTarget::Local => match dst {
+            Dst::Host(eni) if link_up[eni.index()] => Hop::eni(eni),
+            Dst::Host(_) => return Err(DropReason::EniDown),
+            Dst::Nat(n) => Hop::gateway(Gateway::Nat(n), Direction::Ingress),
+            Dst::Router | Dst::Other => return Err(DropReason::NoSuchHost),
+        },
+        RouteTarget::Eni(eni) => {
+            let target = net.tables.eni(eni);
+            if target.source_dest_check && target.ip != ip.dst {
+                return Err(DropReason::DstCheck);
+            }
+            Hop::eni(eni)
+        }
+        RouteTarget::InternetGateway(_) => Hop::gateway(Gateway::Igw(vpc), Direction::Egress),
+        RouteTarget::NatGateway(n) => Hop::gateway(Gateway::Nat(n), Direction::Egress),
+    })
+}
+
+/// A packet entering gateway `g` from `direction`: where it goes next.
+pub(crate) fn handle(
+    net: &Net,
+    mode: &mut Mode<'_>,
+    g: Gateway,
+    direction: Direction,
+    p: &mut InFlight<'_>,
+) -> Result<Hop, Verdict> {
+    match g {
+        Gateway::Nat(n) => nat_gateway::handle(net, mode, n, direction, p),
+        Gateway::Igw(vpc) => internet_gateway::handle(net, mode, vpc, direction, p),
+        Gateway::Internet => internet_gateway::internet(net, mode, p),
+    }
+}
+
+/// A gateway's decision, for `vpcctl trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayStep {
+    /// A NAT gateway's translation.
+    Nat(nat_gateway::Step),
+    /// An internet gateway's translation, or the internet router's delivery.
+    Internet(internet_gateway::Step),
+}
+
+/// A gateway step in words: the stage, the decision, and (if the packet is dropped
+/// there) why.
+pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Option<String>) {
+    match step {
+        GatewayStep::Nat(s) => nat_gateway::describe(t, s),
+        GatewayStep::Internet(s) => internet_gateway::describe(t, s),
+    }
+}
+
+/// The gateways' mutable state, per kind (owned by the dataplane's state).
+#[derive(Debug, Clone)]
+pub(crate) struct Gateways {
+    /// Per NAT gateway: its translation table (`None` once deleted).
+    pub nat: Vec<Option<crate::nat::NatTable>>,
+}
+
+impl Gateways {
+    /// Fresh state for every gateway of `t`.
+    pub(crate) fn compile(t: &Topology, limits: &Limits) -> Gateways {
+        Gateways {
+            nat: nat_gateway::compile(t, limits),
+        }
+    }
+
+    /// The state for `new`, keeping what `old`'s gateways had where they live on.
+    pub(crate) fn apply(&mut self, old: &Topology, new: &Topology, limits: &Limits) {
+        self.nat = nat_gateway::apply(std::mem::take(&mut self.nat), old, new, limits);
+    }
+
+    /// Removes state idle past its timeouts; returns how many entries.
+    pub(crate) fn expire(&mut self, now: Time) -> usize {
+        nat_gateway::expire(&mut self.nat, now)
+    }
+}
