@@ -136,6 +136,14 @@ pub enum Problem {
         /// The earlier block it overlaps.
         other: Ipv4Net,
     },
+    /// An `owner_id` or a principal that is not an AWS account ID.
+    #[error("{0:?} is not an AWS account ID (12 digits, like \"123456789012\")")]
+    BadAccountId(String),
+    /// A `region` that does not look like an AWS region name.
+    #[error(
+        "{0:?} is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\")"
+    )]
+    BadRegion(String),
     /// A reference to a VPC that does not exist.
     #[error("{0:?} is not a declared vpc")]
     UnknownVpc(String),

@@ -10,6 +10,7 @@
 //! The syntax is documented in `docs/config.md`; the AWS rules each check enforces are
 //! listed in `validate`.
 
+pub mod account;
 pub mod addressing;
 pub mod edit;
 mod error;
@@ -18,6 +19,7 @@ mod security;
 mod topology;
 mod validate;
 
+pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use edit::EditError;
 pub use error::{ConfigError, Diagnostic, Problem};
 pub use security::*;

@@ -49,6 +49,12 @@ pub(crate) struct RawVpc {
     pub cidr: Spanned<String>,
     #[serde(default)]
     pub secondary_cidrs: Vec<Spanned<String>>,
+    /// The owning account (`OwnerId`); omitted: [`crate::DEFAULT_ACCOUNT`].
+    #[serde(default)]
+    pub owner_id: Option<Spanned<String>>,
+    /// Its region; omitted: [`crate::DEFAULT_REGION`].
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`

@@ -186,6 +186,11 @@ pub struct Vpc {
     pub default_security_group: SecurityGroupId,
     /// The VPC's `default` network ACL, used by subnets without an association.
     pub default_network_acl: NetworkAclId,
+    /// The account that owns it (`OwnerId`, 12 digits; default
+    /// [`crate::DEFAULT_ACCOUNT`]).
+    pub owner_id: String,
+    /// Its region (default [`crate::DEFAULT_REGION`]).
+    pub region: String,
 }
 
 /// A subnet of a VPC in one availability zone.
