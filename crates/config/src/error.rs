@@ -211,7 +211,7 @@ pub enum Problem {
     },
     /// A route with no target key or with several.
     #[error(
-        "must have exactly one target: instance, network_interface, internet_gateway or nat_gateway (found {found})"
+        "must have exactly one target: instance, network_interface, internet_gateway, nat_gateway or vpc_peering_connection (found {found})"
     )]
     RouteTargetCount {
         /// How many target keys were given.
@@ -655,6 +655,57 @@ pub enum Problem {
         "{0:?} is not a source port range: write \"FROM-TO\" with 1024 <= FROM <= TO <= 65535, or one port"
     )]
     BadSourcePorts(String),
+    /// A reference to a VPC peering connection that does not exist.
+    #[error("{0:?} is not a declared vpc_peering_connection")]
+    UnknownVpcPeeringConnection(String),
+    /// A VPC peering connection from a VPC to itself.
+    #[error("{0:?} is the requester vpc too: a VPC cannot be peered with itself")]
+    PeeredWithItself(String),
+    /// A second VPC peering connection between two VPCs.
+    #[error(
+        "vpc {vpc:?} and vpc {peer_vpc:?} are already peered by vpc_peering_connection {other:?}; AWS allows one peering connection between two VPCs"
+    )]
+    SecondPeering {
+        /// The requester.
+        vpc: String,
+        /// The accepter.
+        peer_vpc: String,
+        /// The connection declared first.
+        other: String,
+    },
+    /// VPCs whose blocks overlap, peered.
+    #[error(
+        "{peer_cidr} of vpc {peer_vpc:?} overlaps {cidr} of vpc {vpc:?}: VPCs with matching or overlapping IPv4 CIDR blocks cannot be peered"
+    )]
+    PeeringCidrOverlap {
+        /// The requester.
+        vpc: String,
+        /// The requester's block.
+        cidr: Ipv4Net,
+        /// The accepter.
+        peer_vpc: String,
+        /// The accepter's block that overlaps it.
+        peer_cidr: Ipv4Net,
+    },
+    /// A peering connection's status that a configuration cannot give.
+    #[error(
+        "{0:?} is not the status of a new peering connection (write \"active\" or \"pending-acceptance\")"
+    )]
+    BadPeeringStatus(String),
+    /// A route to a peering connection that does not have the table's VPC on a side.
+    #[error(
+        "vpc peering connection {pcx:?} joins vpc {vpc:?} and vpc {peer_vpc:?}, not vpc {table_vpc:?} of the route table"
+    )]
+    PeeringNotOfVpc {
+        /// The connection.
+        pcx: String,
+        /// Its requester.
+        vpc: String,
+        /// Its accepter.
+        peer_vpc: String,
+        /// The table's VPC.
+        table_vpc: String,
+    },
     /// An internet host with the name of an instance: both are network namespaces.
     #[error(
         "{name:?} is already the name of instance {index}; internet hosts and instances are network namespaces and need distinct names"

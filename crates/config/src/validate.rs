@@ -24,6 +24,7 @@
 //!   missing one is allocated as the first free assignable address of the subnet, after
 //!   every written one (of interfaces, then of NAT gateways) is claimed; interfaces are
 //!   allocated first, then NAT gateways, each in file order.
+//! - VPC peering connections: see [`peering`].
 //! - Security groups, network ACLs, interfaces' groups and connection-tracking
 //!   timeouts, flow logs: see [`security`].
 //! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
@@ -75,6 +76,7 @@ macro_rules! snippet_helpers {
 
 mod gateways;
 mod limits;
+mod peering;
 mod routes;
 mod security;
 
@@ -139,10 +141,13 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         nacl_association: HashMap::new(),
         flow_logs: Vec::new(),
         gw: gateways::Gateways::default(),
+        pcx_names: HashMap::new(),
+        peerings: Vec::new(),
         limits: TableLimits::default(),
     };
     c.vpcs();
     c.subnets();
+    c.peering_connections();
     c.route_tables();
     c.instances();
     c.gateways();
@@ -206,6 +211,10 @@ struct Checker<'c, 'a, 's> {
     flow_logs: Vec<Option<FlowLog>>,
     /// Internet and NAT gateways, Elastic IPs and internet hosts.
     gw: gateways::Gateways<'a>,
+    /// VPC peering connection name -> index.
+    pcx_names: HashMap<&'a str, usize>,
+    /// Per VPC peering connection, in file order.
+    peerings: Vec<peering::PendingPeering>,
     /// The checked `[limits]` (defaults for what is omitted or broken).
     limits: TableLimits,
 }
@@ -786,6 +795,7 @@ impl<'a> Checker<'_, 'a, '_> {
         } = self.build_gateways()?;
         let network_acls = self.build_network_acls()?;
         let flow_logs = self.flow_logs.iter().cloned().collect::<Option<Vec<_>>>()?;
+        let vpc_peering_connections = self.build_peerings()?;
         Some(Topology {
             vpcs,
             subnets,
@@ -800,6 +810,7 @@ impl<'a> Checker<'_, 'a, '_> {
             elastic_ips,
             internet_hosts,
             limits: self.limits,
+            vpc_peering_connections,
         })
     }
 }
