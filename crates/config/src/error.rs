@@ -428,7 +428,7 @@ pub enum Problem {
         /// How many peer keys were given.
         found: usize,
     },
-    /// A reference to a security group that no VPC has.
+    /// A reference to a security group that the VPC it is looked up in does not have.
     #[error("{name:?} is not a security group of vpc {vpc:?}")]
     UnknownSecurityGroup {
         /// The name as written.
@@ -445,6 +445,33 @@ pub enum Problem {
         group_vpc: String,
         /// The VPC it was looked up in.
         vpc: String,
+    },
+    /// A rule's `vpc` without a `security_group` peer.
+    #[error("is only for a security_group peer: it names the VPC of the referenced group")]
+    SgVpcWithoutGroup,
+    /// A rule referencing a group of a VPC that is not peered with the rule's VPC.
+    #[error(
+        "vpc {vpc:?} is not peered with vpc {own_vpc:?} (the security group's VPC): a rule may reference a group of its own VPC or of a VPC peered with it"
+    )]
+    SgVpcNotPeered {
+        /// The VPC named.
+        vpc: String,
+        /// The rule's VPC.
+        own_vpc: String,
+    },
+    /// A rule referencing a group of a peer VPC in another region.
+    #[error(
+        "vpc {vpc:?} is in region {region:?}, vpc {own_vpc:?} (the security group's VPC) in {own_region:?}: a rule may reference a group of a peer VPC only in the same region"
+    )]
+    SgPeerVpcInOtherRegion {
+        /// The peer VPC.
+        vpc: String,
+        /// Its region.
+        region: String,
+        /// The rule's VPC.
+        own_vpc: String,
+        /// Its region.
+        own_region: String,
     },
     /// More rules in one direction of a security group than AWS allows.
     #[error("has {count} rules; AWS allows at most {max} per direction per security group")]

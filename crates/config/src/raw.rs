@@ -186,7 +186,7 @@ pub(crate) struct RawSecurityGroup {
 }
 
 /// One security group rule (`IpPermission`): a protocol, ports or ICMP type/code, and
-/// exactly one peer: `cidr` or `security_group`.
+/// exactly one peer: `cidr` or `security_group` (with its `vpc` if it is a peer VPC's).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSgRule {
@@ -205,6 +205,10 @@ pub(crate) struct RawSgRule {
     pub cidr: Option<Spanned<String>>,
     #[serde(default)]
     pub security_group: Option<Spanned<String>>,
+    /// The VPC of `security_group` (`UserIdGroupPair.VpcId`): the rule's own VPC
+    /// (omitted), or a VPC peered with it in the same region.
+    #[serde(default)]
+    pub vpc: Option<Spanned<String>>,
     #[serde(default)]
     pub description: Option<Spanned<String>>,
 }

@@ -11,11 +11,17 @@
 //!   VPCs have one owner (the file's author requested and accepted it) and
 //!   `pending-acceptance` across accounts (the accepter's owner has not accepted yet);
 //!   AWS is silent on what a file means, this is vpcd's choice.
+//! - A security group rule's `vpc` (AWS's `UserIdGroupPair.VpcId`) is the rule's own
+//!   VPC or a VPC peered with it, in the same region: AWS lets a rule reference a
+//!   peer VPC's group only within one region (an inter-region peer is referenced by
+//!   its CIDR blocks).
 //! - A route's `vpc_peering_connection` target has the table's VPC on one side, with
 //!   any status (a route to a connection that is not active is `blackhole`); it is
 //!   checked with the routes ([`super::routes`]).
 
 use std::collections::HashMap;
+
+use toml::Spanned;
 
 use super::{Checker, lookup, names, overlaps};
 use crate::error::Problem;
@@ -114,6 +120,57 @@ impl Checker<'_, '_, '_> {
                 broken,
             });
         }
+    }
+
+    /// The VPC a security group rule of VPC `own` names with `vpc` (`reference`, at
+    /// `field`): `own` itself, or a VPC peered with it by a connection (not deleted: at
+    /// load time none is) in the same region. `None` (reported) otherwise; `None`
+    /// unreported when `own` is broken.
+    pub(super) fn referenced_vpc(
+        &mut self,
+        own: Option<VpcId>,
+        reference: &Spanned<String>,
+        field: String,
+    ) -> Option<VpcId> {
+        let vpc: VpcId = lookup(
+            self.r,
+            &self.vpc_names,
+            reference,
+            field.clone(),
+            Problem::UnknownVpc,
+        )?;
+        let own = own?;
+        if vpc == own {
+            return Some(vpc);
+        }
+        let name = |v: VpcId| self.raw.vpc[v.index()].name.get_ref().clone();
+        let peered = self
+            .peerings
+            .iter()
+            .any(|p| p.vpcs == Some((own, vpc)) || p.vpcs == Some((vpc, own)));
+        let regions = (
+            self.vpc_accounts[vpc.index()],
+            self.vpc_accounts[own.index()],
+        );
+        let problem = match regions {
+            _ if !peered => Problem::SgVpcNotPeered {
+                vpc: name(vpc),
+                own_vpc: name(own),
+            },
+            (Some((_, region)), Some((_, own_region))) if region != own_region => {
+                Problem::SgPeerVpcInOtherRegion {
+                    vpc: name(vpc),
+                    region: region.to_owned(),
+                    own_vpc: name(own),
+                    own_region: own_region.to_owned(),
+                }
+            }
+            // A broken region: that is reported already.
+            (None, _) | (_, None) => return None,
+            _ => return Some(vpc),
+        };
+        self.r.report(reference.span(), field, problem);
+        None
     }
 
     /// The first pair of overlapping blocks of VPCs `a` and `b`, as a problem.
@@ -433,6 +490,82 @@ vpc = "a"
                 "{ destination = \"10.2.0.0/16\", vpc_peering_connection = \"a-b\", instance = \"pa\" }"
             )),
             [Problem::RouteTargetCount { found: 2 }]
+        );
+    }
+
+    /// Groups `pa-sg` (in `a`, with `rules` as its ingress), `pb-sg` (in `b`) and
+    /// `pc-sg` (in `c`), after the connections `a-b` and `a-c`; the `ingress` key is on
+    /// line 14 of the snippet.
+    fn groups(rules: &str) -> String {
+        pcx("a-b", "a", "b", "")
+            + &pcx("a-c", "a", "c", "status = \"active\"")
+            + &format!(
+                "[[security_group]]\nname = \"pa-sg\"\nvpc = \"a\"\ningress = [{rules}]\n\n[[security_group]]\nname = \"pb-sg\"\nvpc = \"b\"\n\n[[security_group]]\nname = \"pc-sg\"\nvpc = \"c\"\n"
+            )
+    }
+
+    #[test]
+    fn a_rule_references_a_group_of_a_peer_vpc_in_the_same_region() {
+        let t = ok(&groups(
+            "{ protocol = \"tcp\", port = 22, security_group = \"pb-sg\", vpc = \"b\" }, { protocol = \"icmp\", security_group = \"pa-sg\", vpc = \"a\" }",
+        ));
+        let sg = |name: &str| {
+            let i = t.security_groups.iter().position(|g| g.name == name);
+            SecurityGroupId(i.unwrap() as u32)
+        };
+        let pa = t.security_group(sg("pa-sg"));
+        let peers: Vec<crate::SgPeer> = pa.ingress.iter().map(|r| r.peer).collect();
+        assert_eq!(
+            peers,
+            [
+                crate::SgPeer::Group(sg("pb-sg")),
+                crate::SgPeer::Group(sg("pa-sg"))
+            ]
+        );
+        assert_eq!(t.security_group(sg("pb-sg")).vpc, VpcId(1));
+    }
+
+    #[test]
+    fn a_rule_references_no_group_of_an_unpeered_or_far_vpc() {
+        let rule = |keys: &str| groups(&format!("{{ protocol = \"tcp\", port = 22, {keys} }}"));
+        assert_eq!(
+            errors(&rule("security_group = \"pc-sg\", vpc = \"c\"")),
+            [format!(
+                "{}security_group[0].ingress[0].vpc vpc \"c\" is in region \"eu-west-1\", vpc \"a\" (the security group's VPC) in \"us-east-1\": a rule may reference a group of a peer VPC only in the same region",
+                at(14, 75)
+            )]
+        );
+        assert_eq!(
+            errors(&rule("security_group = \"default\", vpc = \"d\"")),
+            [format!(
+                "{}security_group[0].ingress[0].vpc vpc \"d\" is not peered with vpc \"a\" (the security group's VPC): a rule may reference a group of its own VPC or of a VPC peered with it",
+                at(14, 77)
+            )]
+        );
+        assert_eq!(
+            errors(&rule("security_group = \"pa-sg\", vpc = \"b\"")),
+            [format!(
+                "{}security_group[0].ingress[0].security_group \"pa-sg\" is a security group of vpc \"a\", not of vpc \"b\"",
+                at(14, 60)
+            )]
+        );
+        assert_eq!(
+            errors(&rule("security_group = \"pb-sg\"")),
+            [format!(
+                "{}security_group[0].ingress[0].security_group \"pb-sg\" is a security group of vpc \"b\", not of vpc \"a\"",
+                at(14, 60)
+            )]
+        );
+        assert_eq!(
+            errors(&rule("cidr = \"10.2.0.0/16\", vpc = \"b\"")),
+            [format!(
+                "{}security_group[0].ingress[0].vpc is only for a security_group peer: it names the VPC of the referenced group",
+                at(14, 71)
+            )]
+        );
+        assert_eq!(
+            problems(&rule("security_group = \"pb-sg\", vpc = \"nope\"")),
+            [Problem::UnknownVpc("nope".into())]
         );
     }
 }
