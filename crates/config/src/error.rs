@@ -136,6 +136,14 @@ pub enum Problem {
         /// The earlier block it overlaps.
         other: Ipv4Net,
     },
+    /// An `owner_id` or a principal that is not an AWS account ID.
+    #[error("{0:?} is not an AWS account ID (12 digits, like \"123456789012\")")]
+    BadAccountId(String),
+    /// A `region` that does not look like an AWS region name.
+    #[error(
+        "{0:?} is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\")"
+    )]
+    BadRegion(String),
     /// A reference to a VPC that does not exist.
     #[error("{0:?} is not a declared vpc")]
     UnknownVpc(String),
@@ -203,7 +211,7 @@ pub enum Problem {
     },
     /// A route with no target key or with several.
     #[error(
-        "must have exactly one target: instance, network_interface, internet_gateway or nat_gateway (found {found})"
+        "must have exactly one target: instance, network_interface, internet_gateway, nat_gateway or vpc_peering_connection (found {found})"
     )]
     RouteTargetCount {
         /// How many target keys were given.
@@ -420,7 +428,7 @@ pub enum Problem {
         /// How many peer keys were given.
         found: usize,
     },
-    /// A reference to a security group that no VPC has.
+    /// A reference to a security group that the VPC it is looked up in does not have.
     #[error("{name:?} is not a security group of vpc {vpc:?}")]
     UnknownSecurityGroup {
         /// The name as written.
@@ -437,6 +445,33 @@ pub enum Problem {
         group_vpc: String,
         /// The VPC it was looked up in.
         vpc: String,
+    },
+    /// A rule's `vpc` without a `security_group` peer.
+    #[error("is only for a security_group peer: it names the VPC of the referenced group")]
+    SgVpcWithoutGroup,
+    /// A rule referencing a group of a VPC that is not peered with the rule's VPC.
+    #[error(
+        "vpc {vpc:?} is not peered with vpc {own_vpc:?} (the security group's VPC): a rule may reference a group of its own VPC or of a VPC peered with it"
+    )]
+    SgVpcNotPeered {
+        /// The VPC named.
+        vpc: String,
+        /// The rule's VPC.
+        own_vpc: String,
+    },
+    /// A rule referencing a group of a peer VPC in another region.
+    #[error(
+        "vpc {vpc:?} is in region {region:?}, vpc {own_vpc:?} (the security group's VPC) in {own_region:?}: a rule may reference a group of a peer VPC only in the same region"
+    )]
+    SgPeerVpcInOtherRegion {
+        /// The peer VPC.
+        vpc: String,
+        /// Its region.
+        region: String,
+        /// The rule's VPC.
+        own_vpc: String,
+        /// Its region.
+        own_region: String,
     },
     /// More rules in one direction of a security group than AWS allows.
     #[error("has {count} rules; AWS allows at most {max} per direction per security group")]
@@ -647,6 +682,57 @@ pub enum Problem {
         "{0:?} is not a source port range: write \"FROM-TO\" with 1024 <= FROM <= TO <= 65535, or one port"
     )]
     BadSourcePorts(String),
+    /// A reference to a VPC peering connection that does not exist.
+    #[error("{0:?} is not a declared vpc_peering_connection")]
+    UnknownVpcPeeringConnection(String),
+    /// A VPC peering connection from a VPC to itself.
+    #[error("{0:?} is the requester vpc too: a VPC cannot be peered with itself")]
+    PeeredWithItself(String),
+    /// A second VPC peering connection between two VPCs.
+    #[error(
+        "vpc {vpc:?} and vpc {peer_vpc:?} are already peered by vpc_peering_connection {other:?}; AWS allows one peering connection between two VPCs"
+    )]
+    SecondPeering {
+        /// The requester.
+        vpc: String,
+        /// The accepter.
+        peer_vpc: String,
+        /// The connection declared first.
+        other: String,
+    },
+    /// VPCs whose blocks overlap, peered.
+    #[error(
+        "{peer_cidr} of vpc {peer_vpc:?} overlaps {cidr} of vpc {vpc:?}: VPCs with matching or overlapping IPv4 CIDR blocks cannot be peered"
+    )]
+    PeeringCidrOverlap {
+        /// The requester.
+        vpc: String,
+        /// The requester's block.
+        cidr: Ipv4Net,
+        /// The accepter.
+        peer_vpc: String,
+        /// The accepter's block that overlaps it.
+        peer_cidr: Ipv4Net,
+    },
+    /// A peering connection's status that a configuration cannot give.
+    #[error(
+        "{0:?} is not the status of a new peering connection (write \"active\" or \"pending-acceptance\")"
+    )]
+    BadPeeringStatus(String),
+    /// A route to a peering connection that does not have the table's VPC on a side.
+    #[error(
+        "vpc peering connection {pcx:?} joins vpc {vpc:?} and vpc {peer_vpc:?}, not vpc {table_vpc:?} of the route table"
+    )]
+    PeeringNotOfVpc {
+        /// The connection.
+        pcx: String,
+        /// Its requester.
+        vpc: String,
+        /// Its accepter.
+        peer_vpc: String,
+        /// The table's VPC.
+        table_vpc: String,
+    },
     /// An internet host with the name of an instance: both are network namespaces.
     #[error(
         "{name:?} is already the name of instance {index}; internet hosts and instances are network namespaces and need distinct names"

@@ -10,16 +10,20 @@
 //! The syntax is documented in `docs/config.md`; the AWS rules each check enforces are
 //! listed in `validate`.
 
+pub mod account;
 pub mod addressing;
 pub mod edit;
 mod error;
+mod fabric;
 mod raw;
 mod security;
 mod topology;
 mod validate;
 
+pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use edit::EditError;
 pub use error::{ConfigError, Diagnostic, Problem};
+pub use fabric::*;
 pub use security::*;
 pub use topology::*;
 pub use validate::MAX_ENIS_PER_INSTANCE;

@@ -36,6 +36,8 @@ pub(crate) struct RawConfig {
     pub nat_gateway: Vec<RawNatGateway>,
     #[serde(default)]
     pub internet_host: Vec<RawInternetHost>,
+    #[serde(default)]
+    pub vpc_peering_connection: Vec<RawVpcPeeringConnection>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -49,6 +51,12 @@ pub(crate) struct RawVpc {
     pub cidr: Spanned<String>,
     #[serde(default)]
     pub secondary_cidrs: Vec<Spanned<String>>,
+    /// The owning account (`OwnerId`); omitted: [`crate::DEFAULT_ACCOUNT`].
+    #[serde(default)]
+    pub owner_id: Option<Spanned<String>>,
+    /// Its region; omitted: [`crate::DEFAULT_REGION`].
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`
@@ -97,6 +105,10 @@ pub(crate) struct RawRoute {
     /// Target: a NAT gateway (`NatGatewayId`) in the table's VPC.
     #[serde(default)]
     pub nat_gateway: Option<Spanned<String>>,
+    /// Target: a VPC peering connection (`VpcPeeringConnectionId`) with the table's
+    /// VPC on one side.
+    #[serde(default)]
+    pub vpc_peering_connection: Option<Spanned<String>>,
 }
 
 /// `[[instance]]`: the instance-level `subnet`, `private_ip` and `source_dest_check`
@@ -174,7 +186,7 @@ pub(crate) struct RawSecurityGroup {
 }
 
 /// One security group rule (`IpPermission`): a protocol, ports or ICMP type/code, and
-/// exactly one peer: `cidr` or `security_group`.
+/// exactly one peer: `cidr` or `security_group` (with its `vpc` if it is a peer VPC's).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSgRule {
@@ -193,6 +205,10 @@ pub(crate) struct RawSgRule {
     pub cidr: Option<Spanned<String>>,
     #[serde(default)]
     pub security_group: Option<Spanned<String>>,
+    /// The VPC of `security_group` (`UserIdGroupPair.VpcId`): the rule's own VPC
+    /// (omitted), or a VPC peered with it in the same region.
+    #[serde(default)]
+    pub vpc: Option<Spanned<String>>,
     #[serde(default)]
     pub description: Option<Spanned<String>>,
 }
@@ -346,6 +362,23 @@ pub(crate) struct RawNatGateway {
 pub(crate) struct RawInternetHost {
     pub name: Spanned<String>,
     pub address: Spanned<String>,
+}
+
+/// `[[vpc_peering_connection]]` (`CreateVpcPeeringConnection`, and
+/// `AcceptVpcPeeringConnection` when `status` is `"active"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpcPeeringConnection {
+    pub name: Spanned<String>,
+    /// The requester (`VpcId`).
+    pub vpc: Spanned<String>,
+    /// The accepter (`PeerVpcId`; its owner and region are `PeerOwnerId` and
+    /// `PeerRegion`).
+    pub peer_vpc: Spanned<String>,
+    /// `"active"` or `"pending-acceptance"`; omitted: active between VPCs of one
+    /// owner, pending acceptance across accounts.
+    #[serde(default)]
+    pub status: Option<Spanned<String>>,
 }
 
 /// `[limits]`: the sizes of the dataplane's bounded tables; every key optional.

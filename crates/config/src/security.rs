@@ -5,7 +5,7 @@
 //! vpc-network-acls, flow-logs; EC2 guide: security-group-connection-tracking):
 //! - A security group has allow rules only; the rules of all groups on an ENI are
 //!   unioned. A rule's peer is a CIDR or another group (matched by its members' private
-//!   IPs). A new group has no inbound rules and one allow-all egress rule; a VPC's
+//!   IPs), of the rule's VPC or of a VPC peered with it in the same region. A new group has no inbound rules and one allow-all egress rule; a VPC's
 //!   `default` group allows inbound from its own members and all egress.
 //! - A network ACL has numbered allow and deny rules per direction (1..32766), evaluated
 //!   lowest number first, first match wins, then an implicit deny (`*`). A VPC's
@@ -150,7 +150,10 @@ pub struct SgRule {
 pub enum SgPeer {
     /// An IPv4 block.
     Cidr(Ipv4Net),
-    /// The members of a security group of the same VPC, by their ENIs' private IPs.
+    /// The members of a security group, by their ENIs' private IPs: a group of the
+    /// rule's own VPC, or of a VPC peered with it in the same region (AWS's
+    /// `UserIdGroupPair` with the peer's `VpcId`; whether the connection is active is
+    /// the dataplane's to check).
     Group(SecurityGroupId),
 }
 

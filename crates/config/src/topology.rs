@@ -24,6 +24,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+use crate::fabric::*;
 use crate::security::*;
 
 macro_rules! id {
@@ -95,6 +96,10 @@ id!(
     /// Index of a host of the emulated internet in [`Topology::internet_hosts`].
     HostId
 );
+id!(
+    /// Index of a VPC peering connection in [`Topology::vpc_peering_connections`].
+    VpcPeeringConnectionId
+);
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +134,9 @@ pub struct Topology {
     pub internet_hosts: Vec<InternetHost>,
     /// The sizes of the dataplane's tables (`[limits]`; the defaults if absent).
     pub limits: TableLimits,
+    /// The VPC peering connections, in file order (a deleted one stays, with status
+    /// [`PeeringStatus::Deleted`], so that routes to it turn `blackhole`).
+    pub vpc_peering_connections: Vec<VpcPeeringConnection>,
 }
 
 /// The sizes of the dataplane's bounded tables (`[limits]`). The defaults are the
@@ -186,6 +194,11 @@ pub struct Vpc {
     pub default_security_group: SecurityGroupId,
     /// The VPC's `default` network ACL, used by subnets without an association.
     pub default_network_acl: NetworkAclId,
+    /// The account that owns it (`OwnerId`, 12 digits; default
+    /// [`crate::DEFAULT_ACCOUNT`]).
+    pub owner_id: String,
+    /// Its region (default [`crate::DEFAULT_REGION`]).
+    pub region: String,
 }
 
 /// A subnet of a VPC in one availability zone.
@@ -283,6 +296,10 @@ pub enum RouteTarget {
     InternetGateway(InternetGatewayId),
     /// A NAT gateway (`nat_gateway`). `blackhole` once it is deleted.
     NatGateway(NatGatewayId),
+    /// A VPC peering connection (`vpc_peering_connection`) that has the table's VPC on
+    /// one side: the packet goes on in the VPC on the other side. `blackhole` while the
+    /// connection is not active (pending acceptance, or deleted).
+    VpcPeeringConnection(VpcPeeringConnectionId),
 }
 
 impl RouteTarget {
@@ -485,13 +502,14 @@ impl Topology {
         self.subnet(self.eni(id).subnet).vpc
     }
 
-    /// A route target as users write it: `local`, `web/eth0`, `igw`, `nat-a`.
+    /// A route target as users write it: `local`, `web/eth0`, `igw`, `nat-a`, `a-b`.
     pub fn route_target_name(&self, target: RouteTarget) -> String {
         match target {
             RouteTarget::Local => "local".to_owned(),
             RouteTarget::Eni(e) => self.eni_name(e).to_string(),
             RouteTarget::InternetGateway(g) => self.internet_gateway(g).name.clone(),
             RouteTarget::NatGateway(n) => self.nat_gateway(n).name.clone(),
+            RouteTarget::VpcPeeringConnection(p) => self.vpc_peering_connection(p).name.clone(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Raw configuration -> [`Topology`]: every semantic check, with AWS's rules.
 //!
-//! - VPC blocks /16../28, canonical, at most 5 per VPC, not overlapping each other.
+//! - VPC blocks /16../28, canonical, at most 5 per VPC, not overlapping each other. A
+//!   VPC's `owner_id` is an account ID (12 digits) and its `region` looks like a region
+//!   name (see [`crate::account`]); omitted, they are the defaults.
 //! - Subnet blocks /16../28, canonical, inside one of the VPC's blocks, not overlapping
 //!   another subnet of the VPC.
 //! - Route tables: one main table per VPC (an implicit one if none is declared), each
@@ -22,6 +24,7 @@
 //!   missing one is allocated as the first free assignable address of the subnet, after
 //!   every written one (of interfaces, then of NAT gateways) is claimed; interfaces are
 //!   allocated first, then NAT gateways, each in file order.
+//! - VPC peering connections: see [`peering`].
 //! - Security groups, network ACLs, interfaces' groups and connection-tracking
 //!   timeouts, flow logs: see [`security`].
 //! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
@@ -38,6 +41,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use toml::Spanned;
 
+use crate::account::{self, DEFAULT_ACCOUNT, DEFAULT_REGION};
 use crate::addressing;
 use crate::error::{Problem, Reporter};
 use crate::raw::{RawConfig, RawConntrack};
@@ -72,6 +76,7 @@ macro_rules! snippet_helpers {
 
 mod gateways;
 mod limits;
+mod peering;
 mod routes;
 mod security;
 
@@ -117,6 +122,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         raw,
         r,
         vpc_cidrs: Vec::new(),
+        vpc_accounts: Vec::new(),
         subnets: Vec::new(),
         table_vpcs: Vec::new(),
         main_of: HashMap::new(),
@@ -135,10 +141,13 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         nacl_association: HashMap::new(),
         flow_logs: Vec::new(),
         gw: gateways::Gateways::default(),
+        pcx_names: HashMap::new(),
+        peerings: Vec::new(),
         limits: TableLimits::default(),
     };
     c.vpcs();
     c.subnets();
+    c.peering_connections();
     c.route_tables();
     c.instances();
     c.gateways();
@@ -163,6 +172,8 @@ struct Checker<'c, 'a, 's> {
     instance_names: HashMap<&'a str, usize>,
     /// Per VPC: its blocks, primary first (`None`: the primary block is broken).
     vpc_cidrs: Vec<Option<Vec<Ipv4Net>>>,
+    /// Per VPC: its owner and region (`None`: either is broken).
+    vpc_accounts: Vec<Option<(&'a str, &'a str)>>,
     /// Per subnet: its VPC and block.
     subnets: Vec<Option<(VpcId, Ipv4Net)>>,
     /// Per declared route table: its VPC.
@@ -200,6 +211,10 @@ struct Checker<'c, 'a, 's> {
     flow_logs: Vec<Option<FlowLog>>,
     /// Internet and NAT gateways, Elastic IPs and internet hosts.
     gw: gateways::Gateways<'a>,
+    /// VPC peering connection name -> index.
+    pcx_names: HashMap<&'a str, usize>,
+    /// Per VPC peering connection, in file order.
+    peerings: Vec<peering::PendingPeering>,
     /// The checked `[limits]` (defaults for what is omitted or broken).
     limits: TableLimits,
 }
@@ -270,6 +285,9 @@ impl<'a> Checker<'_, 'a, '_> {
                 self.r.report(vpc.name.span(), format!("vpc[{i}]"), problem);
             }
             self.vpc_cidrs.push(primary.map(|_| cidrs));
+            let owner = account(self.r, vpc.owner_id.as_ref(), format!("vpc[{i}].owner_id"));
+            let region = region(self.r, vpc.region.as_ref(), format!("vpc[{i}].region"));
+            self.vpc_accounts.push(owner.zip(region));
         }
     }
 
@@ -697,12 +715,15 @@ impl<'a> Checker<'_, 'a, '_> {
                     RouteTableId(route_tables.len() as u32 - 1)
                 }
             };
+            let (owner_id, region) = self.vpc_accounts[i]?;
             vpcs.push(Vpc {
                 name: v.name.get_ref().clone(),
                 cidrs,
                 main_route_table: main,
                 default_security_group: self.default_sgs[i],
                 default_network_acl: self.default_nacls[i],
+                owner_id: owner_id.to_owned(),
+                region: region.to_owned(),
             });
         }
         for t in &mut route_tables {
@@ -774,6 +795,7 @@ impl<'a> Checker<'_, 'a, '_> {
         } = self.build_gateways()?;
         let network_acls = self.build_network_acls()?;
         let flow_logs = self.flow_logs.iter().cloned().collect::<Option<Vec<_>>>()?;
+        let vpc_peering_connections = self.build_peerings()?;
         Some(Topology {
             vpcs,
             subnets,
@@ -788,6 +810,7 @@ impl<'a> Checker<'_, 'a, '_> {
             elastic_ips,
             internet_hosts,
             limits: self.limits,
+            vpc_peering_connections,
         })
     }
 }
@@ -848,6 +871,38 @@ fn lookup<T: From<u32>>(
             None
         }
     }
+}
+
+/// A written account ID (an `owner_id`), or [`DEFAULT_ACCOUNT`] if there is none.
+fn account<'a>(
+    r: &mut Reporter<'_>,
+    written: Option<&'a Spanned<String>>,
+    field: String,
+) -> Option<&'a str> {
+    let Some(w) = written else {
+        return Some(DEFAULT_ACCOUNT);
+    };
+    if account::is_account_id(w.get_ref()) {
+        return Some(w.get_ref());
+    }
+    r.report(w.span(), field, Problem::BadAccountId(w.get_ref().clone()));
+    None
+}
+
+/// A written region, or [`DEFAULT_REGION`] if there is none.
+fn region<'a>(
+    r: &mut Reporter<'_>,
+    written: Option<&'a Spanned<String>>,
+    field: String,
+) -> Option<&'a str> {
+    let Some(w) = written else {
+        return Some(DEFAULT_REGION);
+    };
+    if account::is_region_name(w.get_ref()) {
+        return Some(w.get_ref());
+    }
+    r.report(w.span(), field, Problem::BadRegion(w.get_ref().clone()));
+    None
 }
 
 /// Parses a canonical IPv4 CIDR.
@@ -1008,11 +1063,44 @@ az = "x"
     }
 
     #[test]
+    fn a_vpc_has_an_owner_and_a_region() {
+        let t = ok(VPC);
+        assert_eq!(t.vpcs[0].owner_id, crate::DEFAULT_ACCOUNT);
+        assert_eq!(t.vpcs[0].region, crate::DEFAULT_REGION);
+        let written = VPC.replace(
+            "cidr = \"10.0.0.0/16\"",
+            "cidr = \"10.0.0.0/16\"\nowner_id = \"444455556666\"\nregion = \"us-gov-west-1\"",
+        );
+        let t = ok(&written);
+        assert_eq!(t.vpcs[0].owner_id, "444455556666");
+        assert_eq!(t.vpcs[0].region, "us-gov-west-1");
+        let bad = VPC.replace(
+            "cidr = \"10.0.0.0/16\"",
+            "cidr = \"10.0.0.0/16\"\nowner_id = \"4444-5555-6666\"\nregion = \"Frankfurt\"",
+        );
+        assert_eq!(
+            errors(&bad),
+            [
+                "t.toml:5:12: vpc[0].owner_id \"4444-5555-6666\" is not an AWS account ID (12 digits, like \"123456789012\")",
+                "t.toml:6:10: vpc[0].region \"Frankfurt\" is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\")",
+            ]
+        );
+        assert_eq!(
+            problems(&VPC.replace(
+                "cidr = \"10.0.0.0/16\"",
+                "cidr = \"10.0.0.0/16\"\nowner_id = 123456789012"
+            ))
+            .len(),
+            1
+        );
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_name_the_field() {
         assert_eq!(
             errors("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\ncider = 1\n"),
             [
-                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`"
+                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`, `owner_id`, `region`"
             ]
         );
         assert_eq!(

@@ -3,8 +3,12 @@
 //!
 //! - A route has a canonical destination and exactly one target: an instance's only
 //!   interface (`instance`), a network interface (`network_interface`, `instance/ethN`),
-//!   an internet gateway attached to the table's VPC, or a NAT gateway in the table's
-//!   VPC; an interface target is in the table's VPC. Destinations are unique per table.
+//!   an internet gateway attached to the table's VPC, a NAT gateway in the table's
+//!   VPC, or a VPC peering connection with the table's VPC on one side (whatever its
+//!   status: a route to a connection that is not active is `blackhole`); an interface
+//!   target is in the table's VPC. Destinations are unique per table. A peering
+//!   connection may take any destination outside the VPC's blocks, `0.0.0.0/0`
+//!   included (AWS allows it; the peer drops what is not for its own blocks).
 //! - No destination is 169.254.168.0/22 or inside it, in any route table: AWS reserves
 //!   the block for the VPC's own services ([`addressing::VPC_SERVICES`]: the Route 53
 //!   Resolver 169.254.169.253, instance metadata 169.254.169.254, Amazon Time Sync
@@ -132,6 +136,7 @@ impl<'a> Checker<'_, 'a, '_> {
             &raw.network_interface,
             &raw.internet_gateway,
             &raw.nat_gateway,
+            &raw.vpc_peering_connection,
         ]
         .iter()
         .filter(|t| t.is_some())
@@ -141,8 +146,8 @@ impl<'a> Checker<'_, 'a, '_> {
                 .report(route.span(), path, Problem::RouteTargetCount { found });
             return None;
         }
-        // The target, and the VPC it is in (`None`: an internet gateway, whose
-        // attachment is checked here).
+        // The target, and the VPC it is in (`None`: an internet gateway or a peering
+        // connection, whose VPCs are checked below).
         let (target, target_vpc, reference, field) = if let Some(inst) = &raw.instance {
             let field = format!("{path}.instance");
             let eni = self.instance_target(inst, &field)?;
@@ -163,8 +168,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 Problem::UnknownInternetGateway,
             )?;
             (RouteTarget::InternetGateway(id), None, igw, field)
-        } else {
-            let nat = raw.nat_gateway.as_ref()?;
+        } else if let Some(nat) = &raw.nat_gateway {
             let field = format!("{path}.nat_gateway");
             let id: NatGatewayId = lookup(
                 self.r,
@@ -176,6 +180,17 @@ impl<'a> Checker<'_, 'a, '_> {
             let subnet = self.gw.nats[id.index()].subnet?;
             let vpc = self.subnets[subnet.index()].map(|(v, _)| v);
             (RouteTarget::NatGateway(id), vpc, nat, field)
+        } else {
+            let pcx = raw.vpc_peering_connection.as_ref()?;
+            let field = format!("{path}.vpc_peering_connection");
+            let id: VpcPeeringConnectionId = lookup(
+                self.r,
+                &self.pcx_names,
+                pcx,
+                field.clone(),
+                Problem::UnknownVpcPeeringConnection,
+            )?;
+            (RouteTarget::VpcPeeringConnection(id), None, pcx, field)
         };
         // A gateway route table (one with `gateways`, valid or not: the intent is
         // written) takes network interface targets only, inside the VPC's blocks.
@@ -214,6 +229,16 @@ impl<'a> Checker<'_, 'a, '_> {
                     igw: reference.get_ref().clone(),
                     vpc: vpc_name(table_vpc),
                     attached: attached.map(vpc_name),
+                })
+            }
+            RouteTarget::VpcPeeringConnection(id) => {
+                // A connection with an unknown VPC, or peered with itself: reported.
+                let (a, b) = self.peerings[id.index()].vpcs?;
+                (a != table_vpc && b != table_vpc).then(|| Problem::PeeringNotOfVpc {
+                    pcx: reference.get_ref().clone(),
+                    vpc: vpc_name(a),
+                    peer_vpc: vpc_name(b),
+                    table_vpc: vpc_name(table_vpc),
                 })
             }
             _ => {

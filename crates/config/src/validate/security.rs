@@ -4,7 +4,10 @@
 //! - Security group names are unique within their VPC. At most 60 rules per direction
 //!   per group. A rule has a protocol (`tcp`, `udp`, `icmp`, `all`/`-1` or a number
 //!   0..255), ports (TCP and UDP only) or an ICMP type and code (ICMP only), and
-//!   exactly one peer: a canonical CIDR or a group of the same VPC. An omitted `egress`
+//!   exactly one peer: a canonical CIDR or a group of the same VPC, or, with `vpc`
+//!   (`UserIdGroupPair.VpcId`), of a VPC peered with it by a connection that is not
+//!   deleted, in the same region (AWS: a peer VPC's group can be referenced only
+//!   within one region; see [`super::peering`]). An omitted `egress`
 //!   is AWS's default, allow all to 0.0.0.0/0; an omitted `ingress` is empty, except
 //!   for the VPC's `default` group, where it allows all from the group's own members.
 //! - Every VPC has a group named `default`: the declared one, or an implicit one
@@ -129,12 +132,20 @@ impl<'a> Checker<'_, 'a, '_> {
             (_, Some(group)) => {
                 let field = format!("{path}.security_group");
                 // A group of an unknown VPC: that is reported already.
-                let vpc = self.sg_vpcs[i];
+                let own = self.sg_vpcs[i];
+                let vpc = match &raw.vpc {
+                    None => own,
+                    Some(v) => self.referenced_vpc(own, v, format!("{path}.vpc")),
+                };
                 vpc.and_then(|vpc| self.group_ref(vpc, group, field))
                     .map(SgPeer::Group)
             }
             (None, None) => None,
         };
+        if let (Some(v), None) = (&raw.vpc, &raw.security_group) {
+            self.r
+                .report(v.span(), format!("{path}.vpc"), Problem::SgVpcWithoutGroup);
+        }
         let (protocol, l4) = l4?;
         Some(SgRule {
             protocol,
