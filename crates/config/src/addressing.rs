@@ -51,7 +51,7 @@ pub const TIME_SYNC: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
 pub const DNS_LINK_LOCAL: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
 
 /// CIDR blocks as messages list them: `10.0.0.0/16, 10.5.0.0/16`.
-pub(crate) fn cidr_list(cidrs: &[Ipv4Net]) -> String {
+pub fn cidr_list(cidrs: &[Ipv4Net]) -> String {
     cidrs
         .iter()
         .map(|c| c.to_string())

@@ -51,13 +51,6 @@ use crate::l4::tcp_flags::{ACK, FIN, RST, SYN};
 
 use crate::time::Time;
 
-/// The account id every record shows: vpcd has no accounts, so a fixed value (the one
-/// AWS's documentation uses in its examples).
-pub const ACCOUNT_ID: &str = "123456789012";
-
-/// The region every record shows (vpcd runs on one host; `local-1` is its only region).
-pub const REGION: &str = "local-1";
-
 /// Records reserved per flow log window when the flow logs are created; a larger
 /// `max_records` still works, but the table may grow (allocate) past this.
 const MAX_PRERESERVED_RECORDS: usize = 1 << 16;
@@ -86,6 +79,10 @@ pub enum TrafficPath {
     /// 2: through an internet gateway or a gateway endpoint (from an interface that is
     /// not a Nitro instance's: a NAT gateway's).
     InternetGatewayOrEndpoint,
+    /// 4: through an intra-region VPC peering connection.
+    IntraRegionPeering,
+    /// 5: through an inter-region VPC peering connection.
+    InterRegionPeering,
     /// 8: through an internet gateway, from a Nitro instance (every vpcd instance).
     InternetGateway,
 }
@@ -96,6 +93,8 @@ impl TrafficPath {
         match self {
             TrafficPath::SameVpc => 1,
             TrafficPath::InternetGatewayOrEndpoint => 2,
+            TrafficPath::IntraRegionPeering => 4,
+            TrafficPath::InterRegionPeering => 5,
             TrafficPath::InternetGateway => 8,
         }
     }
@@ -610,7 +609,9 @@ pub fn header_line(log: &FlowLog) -> String {
 /// Record `r` of flow log `log` as a line (without the newline) in the log's format.
 /// `unix_secs` maps a [`Time`] to Unix seconds (for `start` and `end`).
 ///
-/// Values: `account-id` is [`ACCOUNT_ID`]; `region` is [`REGION`]; ids are made of
+/// Values: `account-id` is the `owner_id` of the interface's VPC (the account that owns
+/// the interface: a NAT gateway's too, vpcd's choice where AWS may print `unknown`);
+/// `region` is the VPC's region; ids are made of
 /// names: `eni-<instance>-eth<N>` (a NAT gateway's interface: `eni-<nat gateway>`),
 /// `vpc-<vpc>`, `subnet-<subnet>`, `i-<instance>` (`-` for a NAT gateway, whose
 /// interface is requester-managed); `az-id` is the subnet's availability zone;
@@ -655,7 +656,7 @@ pub fn format_record(
         // Writing to a String cannot fail.
         let _ = match field {
             FlowLogField::Version => write!(s, "{version}"),
-            FlowLogField::AccountId => s.write_str(ACCOUNT_ID),
+            FlowLogField::AccountId => s.write_str(vpc.map_or("-", |v| v.owner_id.as_str())),
             FlowLogField::InterfaceId => match (eni, instance, nat) {
                 (Some(e), Some(inst), _) => write!(s, "eni-{}-{}", inst.name, e.device()),
                 (_, _, Some(n)) => write!(s, "eni-{}", n.name),
@@ -690,7 +691,7 @@ pub fn format_record(
                 write!(s, "{}", if r.proto == 6 { r.tcp_flags } else { 0 })
             }
             FlowLogField::Type if ok => s.write_str("IPv4"),
-            FlowLogField::Region => s.write_str(REGION),
+            FlowLogField::Region => s.write_str(vpc.map_or("-", |v| v.region.as_str())),
             FlowLogField::AzId => match subnet {
                 Some(sub) => s.write_str(&sub.az),
                 None => s.write_str("-"),
@@ -1313,10 +1314,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "5 eni-web-eth0 vpc-demo subnet-public-a i-web 10.0.1.10 10.0.2.10 43122 8080 6 2 IPv4 10.0.1.10 10.0.2.10 local-1 a - - - - egress 1 ACCEPT OK",
-                "5 eni-web-eth0 vpc-demo subnet-public-a i-web 10.0.2.10 10.0.1.10 8080 43122 6 18 IPv4 10.0.2.10 10.0.1.10 local-1 a - - - - ingress - ACCEPT OK",
-                "5 eni-app-eth0 vpc-demo subnet-private-a i-app 10.0.12.10 10.0.2.10 0 0 1 0 IPv4 10.0.12.10 10.0.2.10 local-1 a - - - - ingress - REJECT OK",
-                "5 eni-db-eth0 vpc-demo subnet-private-b i-db - - - - - - - - - local-1 b - - - - - - - NODATA",
+                "5 eni-web-eth0 vpc-demo subnet-public-a i-web 10.0.1.10 10.0.2.10 43122 8080 6 2 IPv4 10.0.1.10 10.0.2.10 us-east-1 a - - - - egress 1 ACCEPT OK",
+                "5 eni-web-eth0 vpc-demo subnet-public-a i-web 10.0.2.10 10.0.1.10 8080 43122 6 18 IPv4 10.0.2.10 10.0.1.10 us-east-1 a - - - - ingress - ACCEPT OK",
+                "5 eni-app-eth0 vpc-demo subnet-private-a i-app 10.0.12.10 10.0.2.10 0 0 1 0 IPv4 10.0.12.10 10.0.2.10 us-east-1 a - - - - ingress - REJECT OK",
+                "5 eni-db-eth0 vpc-demo subnet-private-b i-db - - - - - - - - - us-east-1 b - - - - - - - NODATA",
             ]
         );
     }
@@ -1332,9 +1333,6 @@ mod tests {
             at(60),
         );
         let line = format_record(&t, &t.flow_logs[0], &r, unix);
-        assert_eq!(
-            line,
-            "2 123456789012 - - - - - - - - 1763700000 1763700060 - NODATA"
-        );
+        assert_eq!(line, "2 - - - - - - - - - 1763700000 1763700060 - NODATA");
     }
 }

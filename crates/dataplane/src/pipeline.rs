@@ -825,11 +825,9 @@ impl Net {
         if !state.flow_logs.covers(iface) {
             return;
         }
-        let igw = |p: Place| matches!(p, Place::Gateway(Gateway::Igw(_)));
-        let path = match (direction, from, to) {
-            (Direction::Ingress, ..) => None,
-            (_, Place::Eni(_), to) if igw(to) => Some(TrafficPath::InternetGateway),
-            (_, _, to) if igw(to) => Some(TrafficPath::InternetGatewayOrEndpoint),
+        let path = match (direction, to) {
+            (Direction::Ingress, _) => None,
+            (_, Place::Gateway(g)) => Some(hop::traffic_path(self, from, g)),
             _ => Some(TrafficPath::SameVpc),
         };
         let record = PacketRecord {

@@ -200,7 +200,7 @@ drop_reasons! {
     ConntrackFull = "conntrack-full",
     /// Routed to the internet gateway from an address with no public IP or Elastic IP.
     IgwNoPublicIp = "igw-no-public-ip",
-    /// Larger than the internet gateway's MTU (1500) with DF set; ICMP fragmentation needed is sent (RFC 1191).
+    /// Larger than the MTU of a gateway it crosses (internet gateway 1500, VPC peering 9001 or 1500 across regions) with DF set; ICMP fragmentation needed is sent (RFC 1191).
     TooBig = "too-big",
     /// From the internet to an address no host and no attached internet gateway has (every private address).
     InternetNoRoute = "internet-no-route",
@@ -218,6 +218,10 @@ drop_reasons! {
     NatTableFull = "nat-table-full",
     /// A private NAT gateway's traffic routed to an internet gateway.
     NatPrivateToIgw = "nat-private-to-igw",
+    /// Over a VPC peering connection to an address outside the peer VPC but in another VPC: peering is not transitive.
+    PeeringTransitive = "peering-transitive",
+    /// Over a VPC peering connection to an address outside every VPC, or from an address outside the sending VPC: no edge-to-edge routing.
+    PeeringEdgeToEdge = "peering-edge-to-edge",
     /// Passed more gateways than any real path does (a routing loop between gateways).
     HopLimit = "hop-limit",
 }

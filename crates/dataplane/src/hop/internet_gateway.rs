@@ -26,12 +26,10 @@ use std::net::Ipv4Addr;
 
 use vpc_config::{HostId, InternetGatewayId, Topology, VpcId};
 
-use super::{Gateway, GatewayStep, Hop, InFlight, Place};
+use super::{Gateway, GatewayStep, Hop, InFlight, Oversize, Place};
 use crate::destination::{self, Dst};
 use crate::direction::Direction;
-use crate::icmp_error;
 use crate::nat::rewrite::End;
-use crate::packet::Gso;
 use crate::pipeline::{Mode, Net};
 use crate::tables::AddrClass;
 use crate::verdict::{DropReason, Verdict};
@@ -92,7 +90,7 @@ pub(crate) fn handle(
             (End::Dst, p.ip.dst, private)
         }
     };
-    mtu(net, mode, p)?;
+    super::mtu(net, mode, p, INTERNET_MTU, Oversize::Fragment)?;
     xlate::translate(p.pkt.as_bytes_mut(), &mut p.ip, &mut p.f, end, after, None);
     mode.step(
         GatewayStep::Internet(Step::Translate {
@@ -156,26 +154,6 @@ fn inbound(
         }
         _ => Ok(hop),
     }
-}
-
-/// The internet's MTU for packet `p`: a packet larger than 1500 bytes with DF set is
-/// answered with ICMP fragmentation needed from its origin's router; without DF it is
-/// marked to be fragmented when it is written.
-pub(crate) fn mtu(net: &Net, mode: &mut Mode<'_>, p: &mut InFlight<'_>) -> Result<(), Verdict> {
-    // A superpacket fits if each of its segments does.
-    let len = p.f.shape.segment_len(p.ip.total_len);
-    if len <= INTERNET_MTU {
-        return Ok(());
-    }
-    if !p.ip.dont_fragment {
-        // A superpacket's segments are not fragmented (docs/offloads.md).
-        if p.f.shape.gso == Gso::None {
-            p.pkt.set_fragment_mtu(Some(INTERNET_MTU as u16));
-        }
-        return Ok(());
-    }
-    let error = (DropReason::TooBig, icmp_error::frag_needed(INTERNET_MTU));
-    Err(net.icmp_error(mode, (p.now, p.origin), p.pkt, &p.ip, error))
 }
 
 /// Its trace step in words.

@@ -21,14 +21,18 @@
 
 pub(crate) mod internet_gateway;
 pub(crate) mod nat_gateway;
+pub(crate) mod peering;
 
-use vpc_config::{EniId, HostId, NatGatewayId, RouteTarget, SubnetId, Topology, VpcId};
+use vpc_config::{
+    EniId, HostId, NatGatewayId, RouteTarget, SubnetId, Topology, VpcId, VpcPeeringConnectionId,
+};
 
 use crate::destination::Dst;
 use crate::direction::Direction;
-use crate::flowlog::Interface;
+use crate::flowlog::{Interface, TrafficPath};
+use crate::icmp_error;
 use crate::l4::Facts;
-use crate::packet::PacketBuf;
+use crate::packet::{Gso, PacketBuf};
 use crate::pipeline::{Limits, Mode, Net};
 use crate::route::Route;
 use crate::time::Time;
@@ -55,6 +59,8 @@ pub(crate) enum Gateway {
     Igw(VpcId),
     /// The internet router between internet gateways and internet hosts.
     Internet,
+    /// A VPC peering connection, entered from the VPC given.
+    Peering(VpcPeeringConnectionId, VpcId),
 }
 
 /// Where a packet goes next: a place, entered in a direction.
@@ -106,7 +112,8 @@ impl Place {
         match self {
             Place::Eni(e) => Some(Interface::Eni(e)),
             Place::Gateway(Gateway::Nat(n)) => Some(Interface::NatGateway(n)),
-            Place::Host(_) | Place::Gateway(Gateway::Igw(_) | Gateway::Internet) => None,
+            Place::Host(_)
+            | Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
         }
     }
 
@@ -115,7 +122,8 @@ impl Place {
         match self {
             Place::Eni(e) => Some(net.tables.eni(e).subnet),
             Place::Gateway(Gateway::Nat(n)) => Some(net.topology.nat_gateway(n).subnet),
-            Place::Host(_) | Place::Gateway(Gateway::Igw(_) | Gateway::Internet) => None,
+            Place::Host(_)
+            | Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
         }
     }
 }
@@ -130,6 +138,7 @@ pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarg
         RouteTarget::Eni(e) => !link_up[e.index()],
         RouteTarget::InternetGateway(g) => internet_gateway::gone(t, g, vpc),
         RouteTarget::NatGateway(n) => nat_gateway::gone(t, n),
+        RouteTarget::VpcPeeringConnection(pcx) => peering::gone(t, pcx),
     }
 }
 
@@ -166,6 +175,9 @@ pub(crate) fn enter(
         }
         RouteTarget::InternetGateway(_) => Hop::gateway(Gateway::Igw(vpc), Direction::Egress),
         RouteTarget::NatGateway(n) => Hop::gateway(Gateway::Nat(n), Direction::Egress),
+        RouteTarget::VpcPeeringConnection(pcx) => {
+            Hop::gateway(Gateway::Peering(pcx, vpc), Direction::Egress)
+        }
     })
 }
 
@@ -181,6 +193,7 @@ pub(crate) fn handle(
         Gateway::Nat(n) => nat_gateway::handle(net, mode, n, direction, p),
         Gateway::Igw(vpc) => internet_gateway::handle(net, mode, vpc, direction, p),
         Gateway::Internet => internet_gateway::internet(net, mode, p),
+        Gateway::Peering(pcx, from) => peering::handle(net, mode, pcx, from, p),
     }
 }
 
@@ -191,6 +204,8 @@ pub enum GatewayStep {
     Nat(nat_gateway::Step),
     /// An internet gateway's translation, or the internet router's delivery.
     Internet(internet_gateway::Step),
+    /// A VPC peering connection's crossing.
+    Peering(peering::Step),
 }
 
 /// A gateway step in words: the stage, the decision, and (if the packet is dropped
@@ -199,7 +214,65 @@ pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Opt
     match step {
         GatewayStep::Nat(s) => nat_gateway::describe(t, s),
         GatewayStep::Internet(s) => internet_gateway::describe(t, s),
+        GatewayStep::Peering(s) => peering::describe(t, s),
     }
+}
+
+/// AWS's flow-log `traffic-path` of a packet an interface at `from` sends into
+/// gateway `to`.
+pub(crate) fn traffic_path(net: &Net, from: Place, to: Gateway) -> TrafficPath {
+    match to {
+        Gateway::Igw(_) if matches!(from, Place::Eni(_)) => TrafficPath::InternetGateway,
+        Gateway::Igw(_) => TrafficPath::InternetGatewayOrEndpoint,
+        Gateway::Peering(pcx, _)
+            if peering::mtu_of(&net.topology, pcx) == peering::INTRA_REGION_MTU =>
+        {
+            TrafficPath::IntraRegionPeering
+        }
+        Gateway::Peering(..) => TrafficPath::InterRegionPeering,
+        Gateway::Nat(_) | Gateway::Internet => TrafficPath::SameVpc,
+    }
+}
+
+/// What a gateway does with a packet larger than its MTU without DF set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Oversize {
+    /// Fragments it when it is written.
+    Fragment,
+}
+
+/// A gateway's MTU `mtu` for packet `p`: a larger packet with DF set is answered with
+/// ICMP fragmentation needed (RFC 1191) from its origin's router (`too-big`); without
+/// DF it is marked to be fragmented when it is written, or dropped, as `oversize`
+/// says. A superpacket fits if each of its segments does, and its segments are never
+/// fragmented (docs/offloads.md).
+pub(crate) fn mtu(
+    net: &Net,
+    mode: &mut Mode<'_>,
+    p: &mut InFlight<'_>,
+    mtu: usize,
+    oversize: Oversize,
+) -> Result<(), Verdict> {
+    let len = p.f.shape.segment_len(p.ip.total_len);
+    if len <= mtu {
+        return Ok(());
+    }
+    if !p.ip.dont_fragment {
+        match oversize {
+            Oversize::Fragment if p.f.shape.gso == Gso::None => {
+                // The smallest MTU on the way decides.
+                let smaller = p
+                    .pkt
+                    .fragment_mtu()
+                    .map_or(mtu, |m| usize::from(m).min(mtu));
+                p.pkt.set_fragment_mtu(Some(smaller as u16));
+            }
+            Oversize::Fragment => {}
+        }
+        return Ok(());
+    }
+    let error = (DropReason::TooBig, icmp_error::frag_needed(mtu));
+    Err(net.icmp_error(mode, (p.now, p.origin), p.pkt, &p.ip, error))
 }
 
 /// The gateways' mutable state, per kind (owned by the dataplane's state).

@@ -22,7 +22,7 @@ use std::net::Ipv4Addr;
 
 use vpc_config::{NatConnectivity, NatGatewayId, Topology};
 
-use super::{Gateway, GatewayStep, Hop, InFlight, Place, internet_gateway};
+use super::{Gateway, GatewayStep, Hop, InFlight, Oversize, Place, internet_gateway};
 use crate::destination;
 use crate::direction::Direction;
 use crate::l4::{Facts, L4, PROTO_TCP, PROTO_UDP, TcpFacts, tcp_flags};
@@ -231,7 +231,13 @@ fn outbound(
         if net.topology.nat_gateway(n).connectivity == NatConnectivity::Private {
             return Err(DropReason::NatPrivateToIgw.into());
         }
-        internet_gateway::mtu(net, mode, p)?;
+        super::mtu(
+            net,
+            mode,
+            p,
+            internet_gateway::INTERNET_MTU,
+            Oversize::Fragment,
+        )?;
     }
     let before = (p.f.tuple.src, p.f.tuple.src_port);
     let step = |after| {

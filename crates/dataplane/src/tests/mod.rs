@@ -10,6 +10,7 @@
 mod firewall;
 mod internet;
 mod offload;
+mod peering;
 mod router;
 
 use std::net::Ipv4Addr;
