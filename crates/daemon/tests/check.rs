@@ -62,3 +62,20 @@ fn a_route_to_the_metadata_service_is_refused_with_its_location() {
         )
     );
 }
+
+#[test]
+fn a_peering_of_overlapping_blocks_is_refused_with_its_location() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/peering-overlap.toml"
+    );
+    let (ok, stdout, stderr) = check(file);
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        format!(
+            "{file}:14:12: vpc_peering_connection[0].peer_vpc 10.1.128.0/17 of vpc \"d\" overlaps 10.1.0.0/16 of vpc \"a\": VPCs with matching or overlapping IPv4 CIDR blocks cannot be peered\n"
+        )
+    );
+}
