@@ -843,6 +843,72 @@ pub enum Problem {
         /// The table's VPC.
         vpc: String,
     },
+    /// A reference to a transit gateway attachment that does not exist.
+    #[error(
+        "{0:?} is not a declared transit gateway attachment (transit_gateway_vpc_attachment or transit_gateway_peering_attachment)"
+    )]
+    UnknownTgwAttachment(String),
+    /// An attachment named by a route table or multicast domain of another gateway.
+    #[error("{attachment:?} is an attachment of {on}, not of transit gateway {tgw:?}")]
+    AttachmentNotOnTgw {
+        /// The attachment.
+        attachment: String,
+        /// Its gateway or gateways: `transit gateway "a"`, or `transit gateways "a"
+        /// and "b"` for a peering attachment.
+        on: String,
+        /// The gateway of the route table or multicast domain.
+        tgw: String,
+    },
+    /// A second default route table of one transit gateway.
+    #[error("transit gateway {tgw:?} already has default route table {other:?}")]
+    SecondDefaultTgwRouteTable {
+        /// The transit gateway.
+        tgw: String,
+        /// The first default table.
+        other: String,
+    },
+    /// A default route table of a gateway whose default association and propagation
+    /// are both disabled.
+    #[error(
+        "transit gateway {tgw:?} has default_route_table_association and default_route_table_propagation disabled: it has no default route table"
+    )]
+    DefaultTableWithoutDefaults {
+        /// The transit gateway.
+        tgw: String,
+    },
+    /// A declared route table with the name of a gateway's implicit default table.
+    #[error(
+        "{name:?} is the name of transit gateway {tgw:?}'s implicit default route table: declare that table with default = true, or choose another name"
+    )]
+    ImplicitTableNameTaken {
+        /// The name.
+        name: String,
+        /// The transit gateway whose default table it would be.
+        tgw: String,
+    },
+    /// An attachment associated with a second route table of one gateway.
+    #[error(
+        "transit gateway attachment {attachment:?} is already associated with transit_gateway_route_table {other:?}; an attachment is associated with one route table of its transit gateway"
+    )]
+    SecondTgwAssociation {
+        /// The attachment.
+        attachment: String,
+        /// The table it is associated with first.
+        other: String,
+    },
+    /// A peering attachment listed as propagating.
+    #[error(
+        "{0:?} is a peering attachment: peering attachments propagate no routes (route to it with a static route)"
+    )]
+    PropagationFromPeering(String),
+    /// A transit gateway route with no target or with both.
+    #[error(
+        "must have exactly one target: transit_gateway_attachment or blackhole = true (found {found})"
+    )]
+    TgwRouteTargetCount {
+        /// How many target keys were given (`blackhole = false` counts as none).
+        found: usize,
+    },
     /// An internet host with the name of an instance: both are network namespaces.
     #[error(
         "{name:?} is already the name of instance {index}; internet hosts and instances are network namespaces and need distinct names"

@@ -174,6 +174,64 @@ impl Topology {
             .map(|i| TgwRouteTableId(i as u32))
     }
 
+    /// The effective routes of transit gateway route table `table`, as AWS's
+    /// `SearchTransitGatewayRoutes` lists them, sorted by destination (network address,
+    /// then prefix length), then type: every static route as written (state
+    /// `blackhole` for a blackhole route or one whose attachment is not available),
+    /// then one propagated route per CIDR block of each propagating VPC attachment that
+    /// is available. A static route wins over a propagated one of the same prefix (the
+    /// propagated one is not listed, as in AWS). Two propagations of the same prefix
+    /// (overlapping VPCs attached to one gateway) keep the one of the attachment with
+    /// the lower index, i.e. declared first: AWS leaves that case unspecified, this is
+    /// vpcd's choice. The dataplane and the CLI both use this list.
+    pub fn tgw_routes(&self, table: TgwRouteTableId) -> Vec<TgwRouteEntry> {
+        let t = self.tgw_route_table(table);
+        let available =
+            |a: TgwAttachmentId| self.tgw_attachment(a).status == AttachmentStatus::Available;
+        let mut out: Vec<TgwRouteEntry> = t
+            .routes
+            .iter()
+            .map(|r| TgwRouteEntry {
+                destination: r.destination,
+                target: r.target,
+                route_type: TgwRouteType::Static,
+                state: match r.target {
+                    TgwRouteTarget::Attachment(a) if available(a) => TgwRouteState::Active,
+                    _ => TgwRouteState::Blackhole,
+                },
+            })
+            .collect();
+        let mut propagating = t.propagations.clone();
+        propagating.sort();
+        for a in propagating {
+            let Some(vpc) = self.tgw_attachment(a).vpc().filter(|_| available(a)) else {
+                continue;
+            };
+            for &destination in &self.vpc(vpc).cidrs {
+                if out.iter().any(|e| e.destination == destination) {
+                    continue;
+                }
+                out.push(TgwRouteEntry {
+                    destination,
+                    target: TgwRouteTarget::Attachment(a),
+                    route_type: TgwRouteType::Propagated,
+                    state: TgwRouteState::Active,
+                });
+            }
+        }
+        out.sort_by_key(|e| (e.destination, e.route_type));
+        out
+    }
+
+    /// A transit gateway route's target as users write it: the attachment's name, or
+    /// `blackhole`.
+    pub fn tgw_route_target_name(&self, target: TgwRouteTarget) -> &str {
+        match target {
+            TgwRouteTarget::Attachment(a) => &self.tgw_attachment(a).name,
+            TgwRouteTarget::Blackhole => "blackhole",
+        }
+    }
+
     /// The VPC peering connection with id `id`.
     pub fn vpc_peering_connection(&self, id: VpcPeeringConnectionId) -> &VpcPeeringConnection {
         &self.vpc_peering_connections[id.index()]

@@ -46,6 +46,8 @@ pub(crate) struct RawConfig {
     pub transit_gateway_peering_attachment: Vec<RawTgwPeeringAttachment>,
     #[serde(default)]
     pub resource_share: Vec<RawResourceShare>,
+    #[serde(default)]
+    pub transit_gateway_route_table: Vec<RawTgwRouteTable>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -452,6 +454,41 @@ pub(crate) struct RawTgwPeeringAttachment {
     /// `"available"` or `"pending-acceptance"`.
     #[serde(default)]
     pub status: Option<Spanned<String>>,
+}
+
+/// `[[transit_gateway_route_table]]` (`CreateTransitGatewayRouteTable`, with
+/// `AssociateTransitGatewayRouteTable`, `EnableTransitGatewayRouteTablePropagation` and
+/// `CreateTransitGatewayRoute`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwRouteTable {
+    pub name: Spanned<String>,
+    pub transit_gateway: Spanned<String>,
+    /// `true` makes it the gateway's default route table.
+    #[serde(default)]
+    pub default: Option<Spanned<bool>>,
+    /// Attachments (VPC or peering) associated with it.
+    #[serde(default)]
+    pub associations: Vec<Spanned<String>>,
+    /// VPC attachments propagating into it.
+    #[serde(default)]
+    pub propagations: Vec<Spanned<String>>,
+    /// Static routes.
+    #[serde(default)]
+    pub route: Vec<Spanned<RawTgwRoute>>,
+}
+
+/// One static route of a transit gateway route table: a destination and exactly one of
+/// `transit_gateway_attachment` and `blackhole = true` (`CreateTransitGatewayRoute`'s
+/// `TransitGatewayAttachmentId` and `Blackhole`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwRoute {
+    pub destination: Spanned<String>,
+    #[serde(default)]
+    pub transit_gateway_attachment: Option<Spanned<String>>,
+    #[serde(default)]
+    pub blackhole: Option<Spanned<bool>>,
 }
 
 /// `[[resource_share]]` (AWS RAM's `CreateResourceShare`): transit gateways shared with

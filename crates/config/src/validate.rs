@@ -26,7 +26,8 @@
 //!   allocated first, then NAT gateways, then transit gateway VPC attachments (one
 //!   address per listed subnet), each in file order.
 //! - VPC peering connections: see [`peering`].
-//! - Transit gateways, their attachments and resource shares: see [`transit`].
+//! - Transit gateways, their attachments and resource shares: see [`transit`]; their
+//!   route tables: see [`tgw_tables`].
 //! - Security groups, network ACLs, interfaces' groups and connection-tracking
 //!   timeouts, flow logs: see [`security`].
 //! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
@@ -81,6 +82,7 @@ mod limits;
 mod peering;
 mod routes;
 mod security;
+mod tgw_tables;
 mod transit;
 
 /// AWS's size range for VPC and subnet blocks.
@@ -163,6 +165,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.network_acls();
     c.interface_security();
     c.flow_logs();
+    c.tgw_route_tables();
     c.table_limits();
     c.build()
 }
@@ -826,10 +829,11 @@ impl<'a> Checker<'_, 'a, '_> {
         let flow_logs = self.flow_logs.iter().cloned().collect::<Option<Vec<_>>>()?;
         let vpc_peering_connections = self.build_peerings()?;
         let transit::BuiltTransit {
-            transit_gateways,
+            mut transit_gateways,
             tgw_attachments,
             resource_shares,
         } = self.build_transit()?;
+        let tgw_route_tables = self.build_tgw_tables(&mut transit_gateways, &tgw_attachments)?;
         Some(Topology {
             vpcs,
             subnets,
@@ -847,7 +851,7 @@ impl<'a> Checker<'_, 'a, '_> {
             vpc_peering_connections,
             transit_gateways,
             tgw_attachments,
-            tgw_route_tables: Vec::new(),
+            tgw_route_tables,
             multicast_domains: Vec::new(),
             resource_shares,
         })

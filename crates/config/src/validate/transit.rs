@@ -56,6 +56,10 @@ pub(super) struct Transit<'a> {
     pub att_names: HashMap<&'a str, usize>,
     /// Per attachment: the VPC attachments in file order, then the peering ones.
     pub atts: Vec<PendingAttachment<'a>>,
+    /// Per declared transit gateway route table, in file order.
+    pub tables: Vec<super::tgw_tables::PendingTable>,
+    /// Transit gateway -> the declared table that is its default one.
+    pub default_tables: HashMap<TransitGatewayId, usize>,
 }
 
 /// A transit gateway being checked; `None` marks a broken value.
@@ -791,9 +795,10 @@ region = "eu-west-1"
                 default_route_table_propagation: true,
                 auto_accept_shared_attachments: false,
                 multicast_support: false,
-                default_route_table: None,
+                default_route_table: Some(TgwRouteTableId(0)),
             }
         );
+        assert_eq!(t.tgw_route_tables[0].name, "tgw-default");
         assert_eq!(t.transit_gateways[1].region, "eu-west-1");
         let t = ok(
             "[[transit_gateway]]\nname = \"x\"\nowner_id = \"111122223333\"\namazon_side_asn = 4200000000\ndefault_route_table_association = \"disable\"\ndefault_route_table_propagation = \"disable\"\nauto_accept_shared_attachments = \"enable\"\nmulticast_support = \"enable\"\n",
