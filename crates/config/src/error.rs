@@ -211,7 +211,7 @@ pub enum Problem {
     },
     /// A route with no target key or with several.
     #[error(
-        "must have exactly one target: instance, network_interface, internet_gateway, nat_gateway or vpc_peering_connection (found {found})"
+        "must have exactly one target: instance, network_interface, internet_gateway, nat_gateway, vpc_peering_connection or transit_gateway (found {found})"
     )]
     RouteTargetCount {
         /// How many target keys were given.
@@ -732,6 +732,182 @@ pub enum Problem {
         peer_vpc: String,
         /// The table's VPC.
         table_vpc: String,
+    },
+    /// A reference to a transit gateway that does not exist.
+    #[error("{0:?} is not a declared transit_gateway")]
+    UnknownTransitGateway(String),
+    /// A transit gateway option that is neither `enable` nor `disable`.
+    #[error("{0:?} is not an option value (write \"enable\" or \"disable\")")]
+    BadEnableDisable(String),
+    /// A transit gateway ASN outside AWS's private ranges.
+    #[error(
+        "{0} is not an ASN AWS allows for a transit gateway: 64512 to 65534, or 4200000000 to 4294967294"
+    )]
+    BadAsn(i64),
+    /// A name listed twice in one list.
+    #[error("{name:?} is already {list}[{index}]")]
+    DuplicateInList {
+        /// The repeated entry.
+        name: String,
+        /// The list's key.
+        list: &'static str,
+        /// The earlier position.
+        index: usize,
+    },
+    /// A VPC attachment without subnets.
+    #[error(
+        "must name at least one subnet of the VPC (one per availability zone the attachment serves)"
+    )]
+    NoAttachmentSubnets,
+    /// Two subnets of one availability zone in a VPC attachment.
+    #[error(
+        "subnet {subnet:?} is in availability zone {az:?} like subnet {other:?}; a transit gateway attachment has one subnet per availability zone at most"
+    )]
+    SecondAttachmentSubnetInAz {
+        /// The later subnet.
+        subnet: String,
+        /// Their zone.
+        az: String,
+        /// The earlier subnet.
+        other: String,
+    },
+    /// A VPC attachment to a transit gateway of another region.
+    #[error(
+        "vpc {vpc:?} is in region {vpc_region:?}, transit gateway {tgw:?} in {tgw_region:?}: a transit gateway attaches VPCs of its own region (peer transit gateways across regions)"
+    )]
+    AttachmentInOtherRegion {
+        /// The VPC.
+        vpc: String,
+        /// Its region.
+        vpc_region: String,
+        /// The transit gateway.
+        tgw: String,
+        /// Its region.
+        tgw_region: String,
+    },
+    /// A second attachment of one VPC to one transit gateway.
+    #[error(
+        "vpc {vpc:?} is already attached to transit gateway {tgw:?} by transit_gateway_vpc_attachment {other:?}; a transit gateway has one attachment per VPC"
+    )]
+    SecondTgwVpcAttachment {
+        /// The VPC.
+        vpc: String,
+        /// The transit gateway.
+        tgw: String,
+        /// The first attachment.
+        other: String,
+    },
+    /// A VPC of another account attached to a transit gateway not shared with it.
+    #[error(
+        "transit gateway {tgw:?} belongs to account {owner}, vpc {vpc:?} to account {vpc_owner}: share the transit gateway with that account in a [[resource_share]] (resources = [{tgw:?}], principals = [\"{vpc_owner}\"])"
+    )]
+    TgwNotShared {
+        /// The transit gateway.
+        tgw: String,
+        /// Its owner.
+        owner: String,
+        /// The VPC.
+        vpc: String,
+        /// The VPC's owner.
+        vpc_owner: String,
+    },
+    /// An attachment's status that a configuration cannot give.
+    #[error(
+        "{0:?} is not the status of a new attachment (write \"available\" or \"pending-acceptance\")"
+    )]
+    BadAttachmentStatus(String),
+    /// A transit gateway peering attachment from a gateway to itself.
+    #[error(
+        "{0:?} is the requester transit gateway too: a transit gateway cannot be peered with itself"
+    )]
+    TgwPeeredWithItself(String),
+    /// A second peering attachment between two transit gateways.
+    #[error(
+        "transit gateway {tgw:?} and transit gateway {peer:?} are already peered by transit_gateway_peering_attachment {other:?}; AWS allows one peering attachment between two transit gateways"
+    )]
+    SecondTgwPeering {
+        /// The requester.
+        tgw: String,
+        /// The accepter.
+        peer: String,
+        /// The attachment declared first.
+        other: String,
+    },
+    /// A route to a transit gateway the table's VPC is not attached to.
+    #[error(
+        "vpc {vpc:?} of the route table has no attachment to transit gateway {tgw:?} (declare a [[transit_gateway_vpc_attachment]])"
+    )]
+    NoTgwAttachment {
+        /// The transit gateway.
+        tgw: String,
+        /// The table's VPC.
+        vpc: String,
+    },
+    /// A reference to a transit gateway attachment that does not exist.
+    #[error(
+        "{0:?} is not a declared transit gateway attachment (transit_gateway_vpc_attachment or transit_gateway_peering_attachment)"
+    )]
+    UnknownTgwAttachment(String),
+    /// An attachment named by a route table or multicast domain of another gateway.
+    #[error("{attachment:?} is an attachment of {on}, not of transit gateway {tgw:?}")]
+    AttachmentNotOnTgw {
+        /// The attachment.
+        attachment: String,
+        /// Its gateway or gateways: `transit gateway "a"`, or `transit gateways "a"
+        /// and "b"` for a peering attachment.
+        on: String,
+        /// The gateway of the route table or multicast domain.
+        tgw: String,
+    },
+    /// A second default route table of one transit gateway.
+    #[error("transit gateway {tgw:?} already has default route table {other:?}")]
+    SecondDefaultTgwRouteTable {
+        /// The transit gateway.
+        tgw: String,
+        /// The first default table.
+        other: String,
+    },
+    /// A default route table of a gateway whose default association and propagation
+    /// are both disabled.
+    #[error(
+        "transit gateway {tgw:?} has default_route_table_association and default_route_table_propagation disabled: it has no default route table"
+    )]
+    DefaultTableWithoutDefaults {
+        /// The transit gateway.
+        tgw: String,
+    },
+    /// A declared route table with the name of a gateway's implicit default table.
+    #[error(
+        "{name:?} is the name of transit gateway {tgw:?}'s implicit default route table: declare that table with default = true, or choose another name"
+    )]
+    ImplicitTableNameTaken {
+        /// The name.
+        name: String,
+        /// The transit gateway whose default table it would be.
+        tgw: String,
+    },
+    /// An attachment associated with a second route table of one gateway.
+    #[error(
+        "transit gateway attachment {attachment:?} is already associated with transit_gateway_route_table {other:?}; an attachment is associated with one route table of its transit gateway"
+    )]
+    SecondTgwAssociation {
+        /// The attachment.
+        attachment: String,
+        /// The table it is associated with first.
+        other: String,
+    },
+    /// A peering attachment listed as propagating.
+    #[error(
+        "{0:?} is a peering attachment: peering attachments propagate no routes (route to it with a static route)"
+    )]
+    PropagationFromPeering(String),
+    /// A transit gateway route with no target or with both.
+    #[error(
+        "must have exactly one target: transit_gateway_attachment or blackhole = true (found {found})"
+    )]
+    TgwRouteTargetCount {
+        /// How many target keys were given (`blackhole = false` counts as none).
+        found: usize,
     },
     /// An internet host with the name of an instance: both are network namespaces.
     #[error(

@@ -38,6 +38,16 @@ pub(crate) struct RawConfig {
     pub internet_host: Vec<RawInternetHost>,
     #[serde(default)]
     pub vpc_peering_connection: Vec<RawVpcPeeringConnection>,
+    #[serde(default)]
+    pub transit_gateway: Vec<RawTransitGateway>,
+    #[serde(default)]
+    pub transit_gateway_vpc_attachment: Vec<RawTgwVpcAttachment>,
+    #[serde(default)]
+    pub transit_gateway_peering_attachment: Vec<RawTgwPeeringAttachment>,
+    #[serde(default)]
+    pub resource_share: Vec<RawResourceShare>,
+    #[serde(default)]
+    pub transit_gateway_route_table: Vec<RawTgwRouteTable>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -109,6 +119,9 @@ pub(crate) struct RawRoute {
     /// VPC on one side.
     #[serde(default)]
     pub vpc_peering_connection: Option<Spanned<String>>,
+    /// Target: a transit gateway (`TransitGatewayId`) the table's VPC is attached to.
+    #[serde(default)]
+    pub transit_gateway: Option<Spanned<String>>,
 }
 
 /// `[[instance]]`: the instance-level `subnet`, `private_ip` and `source_dest_check`
@@ -379,6 +392,117 @@ pub(crate) struct RawVpcPeeringConnection {
     /// owner, pending acceptance across accounts.
     #[serde(default)]
     pub status: Option<Spanned<String>>,
+}
+
+/// `[[transit_gateway]]` (`CreateTransitGateway`; the `enable`/`disable` keys are its
+/// `Options`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTransitGateway {
+    pub name: Spanned<String>,
+    /// The owning account; omitted: [`crate::DEFAULT_ACCOUNT`].
+    #[serde(default)]
+    pub owner_id: Option<Spanned<String>>,
+    /// Its region; omitted: [`crate::DEFAULT_REGION`].
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub amazon_side_asn: Option<Spanned<i64>>,
+    /// `"enable"` (the default) or `"disable"`.
+    #[serde(default)]
+    pub default_route_table_association: Option<Spanned<String>>,
+    /// `"enable"` (the default) or `"disable"`.
+    #[serde(default)]
+    pub default_route_table_propagation: Option<Spanned<String>>,
+    /// `"enable"` or `"disable"` (the default).
+    #[serde(default)]
+    pub auto_accept_shared_attachments: Option<Spanned<String>>,
+    /// `"enable"` or `"disable"` (the default).
+    #[serde(default)]
+    pub multicast_support: Option<Spanned<String>>,
+}
+
+/// `[[transit_gateway_vpc_attachment]]` (`CreateTransitGatewayVpcAttachment`, and
+/// `AcceptTransitGatewayVpcAttachment` when `status` is `"available"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwVpcAttachment {
+    pub name: Spanned<String>,
+    pub transit_gateway: Spanned<String>,
+    pub vpc: Spanned<String>,
+    /// Subnets of the VPC, one per availability zone at most (`SubnetIds`).
+    pub subnets: Spanned<Vec<Spanned<String>>>,
+    /// `"enable"` or `"disable"` (the default).
+    #[serde(default)]
+    pub appliance_mode_support: Option<Spanned<String>>,
+    /// `"available"` or `"pending-acceptance"`.
+    #[serde(default)]
+    pub status: Option<Spanned<String>>,
+}
+
+/// `[[transit_gateway_peering_attachment]]` (`CreateTransitGatewayPeeringAttachment`,
+/// and `AcceptTransitGatewayPeeringAttachment` when `status` is `"available"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwPeeringAttachment {
+    pub name: Spanned<String>,
+    /// The requester (`TransitGatewayId`).
+    pub transit_gateway: Spanned<String>,
+    /// The accepter (`PeerTransitGatewayId`; its owner and region are `PeerAccountId`
+    /// and `PeerRegion`).
+    pub peer_transit_gateway: Spanned<String>,
+    /// `"available"` or `"pending-acceptance"`.
+    #[serde(default)]
+    pub status: Option<Spanned<String>>,
+}
+
+/// `[[transit_gateway_route_table]]` (`CreateTransitGatewayRouteTable`, with
+/// `AssociateTransitGatewayRouteTable`, `EnableTransitGatewayRouteTablePropagation` and
+/// `CreateTransitGatewayRoute`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwRouteTable {
+    pub name: Spanned<String>,
+    pub transit_gateway: Spanned<String>,
+    /// `true` makes it the gateway's default route table.
+    #[serde(default)]
+    pub default: Option<Spanned<bool>>,
+    /// Attachments (VPC or peering) associated with it.
+    #[serde(default)]
+    pub associations: Vec<Spanned<String>>,
+    /// VPC attachments propagating into it.
+    #[serde(default)]
+    pub propagations: Vec<Spanned<String>>,
+    /// Static routes.
+    #[serde(default)]
+    pub route: Vec<Spanned<RawTgwRoute>>,
+}
+
+/// One static route of a transit gateway route table: a destination and exactly one of
+/// `transit_gateway_attachment` and `blackhole = true` (`CreateTransitGatewayRoute`'s
+/// `TransitGatewayAttachmentId` and `Blackhole`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTgwRoute {
+    pub destination: Spanned<String>,
+    #[serde(default)]
+    pub transit_gateway_attachment: Option<Spanned<String>>,
+    #[serde(default)]
+    pub blackhole: Option<Spanned<bool>>,
+}
+
+/// `[[resource_share]]` (AWS RAM's `CreateResourceShare`): transit gateways shared with
+/// accounts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawResourceShare {
+    pub name: Spanned<String>,
+    /// Transit gateways, by name (`ResourceArns`).
+    #[serde(default)]
+    pub resources: Vec<Spanned<String>>,
+    /// Account IDs (`Principals`).
+    #[serde(default)]
+    pub principals: Vec<Spanned<String>>,
 }
 
 /// `[limits]`: the sizes of the dataplane's bounded tables; every key optional.

@@ -100,6 +100,27 @@ id!(
     /// Index of a VPC peering connection in [`Topology::vpc_peering_connections`].
     VpcPeeringConnectionId
 );
+id!(
+    /// Index of a transit gateway in [`Topology::transit_gateways`].
+    TransitGatewayId
+);
+id!(
+    /// Index of a transit gateway attachment (VPC or peering) in
+    /// [`Topology::tgw_attachments`].
+    TgwAttachmentId
+);
+id!(
+    /// Index of a transit gateway route table in [`Topology::tgw_route_tables`].
+    TgwRouteTableId
+);
+id!(
+    /// Index of a transit gateway multicast domain in [`Topology::multicast_domains`].
+    MulticastDomainId
+);
+id!(
+    /// Index of a resource share (AWS RAM) in [`Topology::resource_shares`].
+    ResourceShareId
+);
 
 /// A whole validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +158,18 @@ pub struct Topology {
     /// The VPC peering connections, in file order (a deleted one stays, with status
     /// [`PeeringStatus::Deleted`], so that routes to it turn `blackhole`).
     pub vpc_peering_connections: Vec<VpcPeeringConnection>,
+    /// The transit gateways, in file order.
+    pub transit_gateways: Vec<TransitGateway>,
+    /// The transit gateway attachments: the VPC attachments in file order, then the
+    /// peering attachments in file order.
+    pub tgw_attachments: Vec<TgwAttachment>,
+    /// The transit gateway route tables: declared ones in file order, then an implicit
+    /// default table for every transit gateway that needs one and declared none.
+    pub tgw_route_tables: Vec<TgwRouteTable>,
+    /// The transit gateway multicast domains, in file order.
+    pub multicast_domains: Vec<MulticastDomain>,
+    /// The resource shares (AWS RAM), in file order.
+    pub resource_shares: Vec<ResourceShare>,
 }
 
 /// The sizes of the dataplane's bounded tables (`[limits]`). The defaults are the
@@ -300,6 +333,11 @@ pub enum RouteTarget {
     /// one side: the packet goes on in the VPC on the other side. `blackhole` while the
     /// connection is not active (pending acceptance, or deleted).
     VpcPeeringConnection(VpcPeeringConnectionId),
+    /// A transit gateway (`transit_gateway`) the table's VPC has an attachment to: the
+    /// packet enters the gateway through that attachment, and the route table
+    /// associated with it decides where it goes. `blackhole` while the attachment is
+    /// not available.
+    TransitGateway(TransitGatewayId),
 }
 
 impl RouteTarget {
@@ -502,7 +540,8 @@ impl Topology {
         self.subnet(self.eni(id).subnet).vpc
     }
 
-    /// A route target as users write it: `local`, `web/eth0`, `igw`, `nat-a`, `a-b`.
+    /// A route target as users write it: `local`, `web/eth0`, `igw`, `nat-a`, `a-b`,
+    /// `tgw`.
     pub fn route_target_name(&self, target: RouteTarget) -> String {
         match target {
             RouteTarget::Local => "local".to_owned(),
@@ -510,6 +549,7 @@ impl Topology {
             RouteTarget::InternetGateway(g) => self.internet_gateway(g).name.clone(),
             RouteTarget::NatGateway(n) => self.nat_gateway(n).name.clone(),
             RouteTarget::VpcPeeringConnection(p) => self.vpc_peering_connection(p).name.clone(),
+            RouteTarget::TransitGateway(g) => self.transit_gateway(g).name.clone(),
         }
     }
 

@@ -23,8 +23,11 @@
 //!   reserved addresses, and is unique in the VPC (NAT gateways' addresses included); a
 //!   missing one is allocated as the first free assignable address of the subnet, after
 //!   every written one (of interfaces, then of NAT gateways) is claimed; interfaces are
-//!   allocated first, then NAT gateways, each in file order.
+//!   allocated first, then NAT gateways, then transit gateway VPC attachments (one
+//!   address per listed subnet), each in file order.
 //! - VPC peering connections: see [`peering`].
+//! - Transit gateways, their attachments and resource shares: see [`transit`]; their
+//!   route tables: see [`tgw_tables`].
 //! - Security groups, network ACLs, interfaces' groups and connection-tracking
 //!   timeouts, flow logs: see [`security`].
 //! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
@@ -79,6 +82,8 @@ mod limits;
 mod peering;
 mod routes;
 mod security;
+mod tgw_tables;
+mod transit;
 
 /// AWS's size range for VPC and subnet blocks.
 const MIN_PREFIX: u8 = 16;
@@ -143,11 +148,13 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         gw: gateways::Gateways::default(),
         pcx_names: HashMap::new(),
         peerings: Vec::new(),
+        tr: transit::Transit::default(),
         limits: TableLimits::default(),
     };
     c.vpcs();
     c.subnets();
     c.peering_connections();
+    c.transit_gateways();
     c.route_tables();
     c.instances();
     c.gateways();
@@ -158,6 +165,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.network_acls();
     c.interface_security();
     c.flow_logs();
+    c.tgw_route_tables();
     c.table_limits();
     c.build()
 }
@@ -215,15 +223,20 @@ struct Checker<'c, 'a, 's> {
     pcx_names: HashMap<&'a str, usize>,
     /// Per VPC peering connection, in file order.
     peerings: Vec<peering::PendingPeering>,
+    /// Transit gateways, their attachments, route tables and multicast domains, and
+    /// resource shares.
+    tr: transit::Transit<'a>,
     /// The checked `[limits]` (defaults for what is omitted or broken).
     limits: TableLimits,
 }
 
-/// Who holds a private address: an interface or a NAT gateway (by index).
+/// Who holds a private address: an interface, a NAT gateway or a transit gateway VPC
+/// attachment (by index).
 #[derive(Clone, Copy)]
 enum Holder {
     Eni(usize),
     Nat(usize),
+    Tgw(usize),
 }
 
 /// What subnets are explicitly associated with.
@@ -523,7 +536,8 @@ impl<'a> Checker<'_, 'a, '_> {
 
     /// Written addresses first (in the subnet, not reserved, unique in the VPC, NAT
     /// gateways' included), then allocations in file order: interfaces first, then NAT
-    /// gateways.
+    /// gateways, then the interfaces of transit gateway VPC attachments (one per
+    /// subnet, in the order written).
     fn addresses(&mut self) {
         let mut taken: HashMap<(VpcId, Ipv4Addr), Holder> = HashMap::new();
         for k in 0..self.enis.len() {
@@ -566,6 +580,20 @@ impl<'a> Checker<'_, 'a, '_> {
                     let reference = &self.raw.nat_gateway[n].subnet;
                     self.subnet_full(sub, reference, format!("nat_gateway[{n}].subnet"));
                     break;
+                }
+            }
+        }
+        for a in 0..self.tr.atts.len() {
+            let transit::PendingKind::Vpc { subnets, .. } = &self.tr.atts[a].kind else {
+                continue;
+            };
+            for (sub, reference, field) in subnets.clone() {
+                let ip = self.allocate(&mut taken, sub, Holder::Tgw(a));
+                if ip.is_none() {
+                    self.subnet_full(sub, reference, field);
+                }
+                if let transit::PendingKind::Vpc { ips, .. } = &mut self.tr.atts[a].kind {
+                    ips.push(ip);
                 }
             }
         }
@@ -635,6 +663,10 @@ impl<'a> Checker<'_, 'a, '_> {
         match holder {
             Holder::Eni(k) => self.eni_name(k),
             Holder::Nat(n) => format!("nat_gateway {:?}", self.raw.nat_gateway[n].name.get_ref()),
+            Holder::Tgw(a) => format!(
+                "transit_gateway_vpc_attachment {:?}",
+                self.raw.transit_gateway_vpc_attachment[a].name.get_ref()
+            ),
         }
     }
 
@@ -796,6 +828,12 @@ impl<'a> Checker<'_, 'a, '_> {
         let network_acls = self.build_network_acls()?;
         let flow_logs = self.flow_logs.iter().cloned().collect::<Option<Vec<_>>>()?;
         let vpc_peering_connections = self.build_peerings()?;
+        let transit::BuiltTransit {
+            mut transit_gateways,
+            tgw_attachments,
+            resource_shares,
+        } = self.build_transit()?;
+        let tgw_route_tables = self.build_tgw_tables(&mut transit_gateways, &tgw_attachments)?;
         Some(Topology {
             vpcs,
             subnets,
@@ -811,6 +849,11 @@ impl<'a> Checker<'_, 'a, '_> {
             internet_hosts,
             limits: self.limits,
             vpc_peering_connections,
+            transit_gateways,
+            tgw_attachments,
+            tgw_route_tables,
+            multicast_domains: Vec::new(),
+            resource_shares,
         })
     }
 }

@@ -8,7 +8,9 @@
 //!   status: a route to a connection that is not active is `blackhole`); an interface
 //!   target is in the table's VPC. Destinations are unique per table. A peering
 //!   connection may take any destination outside the VPC's blocks, `0.0.0.0/0`
-//!   included (AWS allows it; the peer drops what is not for its own blocks).
+//!   included (AWS allows it; the peer drops what is not for its own blocks). A
+//!   transit gateway target is a gateway the table's VPC has an attachment to (any
+//!   status), with the same freedom of destination.
 //! - No destination is 169.254.168.0/22 or inside it, in any route table: AWS reserves
 //!   the block for the VPC's own services ([`addressing::VPC_SERVICES`]: the Route 53
 //!   Resolver 169.254.169.253, instance metadata 169.254.169.254, Amazon Time Sync
@@ -137,6 +139,7 @@ impl<'a> Checker<'_, 'a, '_> {
             &raw.internet_gateway,
             &raw.nat_gateway,
             &raw.vpc_peering_connection,
+            &raw.transit_gateway,
         ]
         .iter()
         .filter(|t| t.is_some())
@@ -146,8 +149,8 @@ impl<'a> Checker<'_, 'a, '_> {
                 .report(route.span(), path, Problem::RouteTargetCount { found });
             return None;
         }
-        // The target, and the VPC it is in (`None`: an internet gateway or a peering
-        // connection, whose VPCs are checked below).
+        // The target, and the VPC it is in (`None`: an internet gateway, a peering
+        // connection or a transit gateway, whose VPCs are checked below).
         let (target, target_vpc, reference, field) = if let Some(inst) = &raw.instance {
             let field = format!("{path}.instance");
             let eni = self.instance_target(inst, &field)?;
@@ -180,8 +183,7 @@ impl<'a> Checker<'_, 'a, '_> {
             let subnet = self.gw.nats[id.index()].subnet?;
             let vpc = self.subnets[subnet.index()].map(|(v, _)| v);
             (RouteTarget::NatGateway(id), vpc, nat, field)
-        } else {
-            let pcx = raw.vpc_peering_connection.as_ref()?;
+        } else if let Some(pcx) = &raw.vpc_peering_connection {
             let field = format!("{path}.vpc_peering_connection");
             let id: VpcPeeringConnectionId = lookup(
                 self.r,
@@ -191,6 +193,17 @@ impl<'a> Checker<'_, 'a, '_> {
                 Problem::UnknownVpcPeeringConnection,
             )?;
             (RouteTarget::VpcPeeringConnection(id), None, pcx, field)
+        } else {
+            let tgw = raw.transit_gateway.as_ref()?;
+            let field = format!("{path}.transit_gateway");
+            let id: TransitGatewayId = lookup(
+                self.r,
+                &self.tr.tgw_names,
+                tgw,
+                field.clone(),
+                Problem::UnknownTransitGateway,
+            )?;
+            (RouteTarget::TransitGateway(id), None, tgw, field)
         };
         // A gateway route table (one with `gateways`, valid or not: the intent is
         // written) takes network interface targets only, inside the VPC's blocks.
@@ -239,6 +252,14 @@ impl<'a> Checker<'_, 'a, '_> {
                     vpc: vpc_name(a),
                     peer_vpc: vpc_name(b),
                     table_vpc: vpc_name(table_vpc),
+                })
+            }
+            RouteTarget::TransitGateway(id) => {
+                // An attachment to it with an unknown VPC: that is reported already.
+                let attached = self.attached_to(id, table_vpc)?;
+                (!attached).then(|| Problem::NoTgwAttachment {
+                    tgw: reference.get_ref().clone(),
+                    vpc: vpc_name(table_vpc),
                 })
             }
             _ => {
