@@ -46,6 +46,7 @@ mod xlate;
 pub use conntrack::{ConntrackStats, FlowInfo};
 pub use counters::{Counters, EniCounters, NatMetrics, RouterCounters};
 pub use direction::Direction;
+pub use hop::transit_gateway::TgwMetrics;
 pub use nat::NatMapping;
 pub use packet::{Csum, Gso, Offload, PacketBuf};
 pub use pipeline::{Dataplane, Limits};

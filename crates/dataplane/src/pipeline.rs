@@ -42,7 +42,8 @@ use crate::destination::Dst;
 use crate::direction::Direction;
 use crate::flowlog::{Action, FlowLogs, FlowRecord, PacketRecord, TrafficPath};
 use crate::frag::{DatagramKey, Fragments};
-use crate::hop::{self, Gateway, Gateways, Hop, InFlight, Place};
+use crate::hop::transit_gateway::TgwMetrics;
+use crate::hop::{self, Fabric, Gateway, Gateways, Hop, InFlight, Place};
 use crate::icmp_error::{self, RateLimit};
 use crate::l4::{Facts, L4};
 use crate::nacl::Nacls;
@@ -62,9 +63,10 @@ use crate::wire::ipv4::Ipv4Header;
 use crate::{antispoof, destination, l4, nacl, router, sanity, ttl};
 
 /// The most hops (between ENIs, gateways and the internet) a packet may take; no real
-/// path takes more than 7 (ENI, NAT gateway, internet gateway, internet, internet
-/// gateway, ENI of another VPC, and the host or ENI it reaches).
-const MAX_HOPS: usize = 8;
+/// path takes more than 11 (a transit gateway attachment, the gateway, a peer gateway,
+/// an attachment of it, a NAT gateway, the internet gateway, the internet, another
+/// VPC's internet gateway, and the ENI it reaches, ...).
+const MAX_HOPS: usize = 12;
 
 /// Sizes of the dataplane's bounded tables: the configuration's `[limits]` section
 /// (`vpc_config::TableLimits`, with its defaults).
@@ -97,6 +99,8 @@ pub(crate) struct Net {
     /// `apply` compares against it.
     pub topology: Topology,
     pub limits: Limits,
+    /// The gateways' compiled configuration (transit gateways' route tables).
+    pub fabric: Fabric,
 }
 
 /// What packets change.
@@ -228,6 +232,7 @@ impl Dataplane {
                 generation: 1,
                 topology: topology.clone(),
                 limits,
+                fabric: Fabric::compile(topology),
             },
             state: State {
                 conntrack: topology
@@ -297,6 +302,7 @@ impl Dataplane {
             generation: self.net.generation.wrapping_add(1).max(1),
             topology: topology.clone(),
             limits: self.net.limits,
+            fabric: Fabric::compile(topology),
         };
         true
     }
@@ -439,6 +445,11 @@ impl Dataplane {
             .as_ref()
             .map(|t| t.mappings(now).collect())
             .unwrap_or_default()
+    }
+
+    /// Transit gateway `tgw`'s CloudWatch metrics.
+    pub fn tgw_metrics(&self, tgw: vpc_config::TransitGatewayId) -> TgwMetrics {
+        self.state.gateways.tgw[tgw.index()]
     }
 
     /// Whether ENI `eni` is up.
@@ -606,7 +617,9 @@ impl Net {
             if let Place::Eni(to) = next.to {
                 mode.step(Step::Deliver { to });
             }
-            self.firewall(now, at, next.to, &p.f, mode)?;
+            if !hop::within_gateway(at, next.to) {
+                self.firewall(now, at, next.to, &p.f, mode)?;
+            }
             let g = match next.to {
                 Place::Eni(to) => return Ok(Verdict::Forward { to: Port::Eni(to) }),
                 Place::Host(h) => {
@@ -643,7 +656,7 @@ impl Net {
             target: route.target,
         });
         let vpc = self.topology.route_table(table).vpc;
-        let hop = hop::enter(self, &mode.state().link_up, vpc, route, dst, ip)?;
+        let hop = hop::enter(self, &mode.state().link_up, (at, vpc), route, dst, ip)?;
         if hop.to == at {
             return Err(DropReason::RouteLoop);
         }
@@ -664,9 +677,15 @@ impl Net {
     ) -> Result<(), DropReason> {
         let (src_subnet, dst_subnet) = (from.subnet(self), to.subnet(self));
         let crossing = src_subnet != dst_subnet;
-        // AWS tracks flows through a NAT gateway whatever the groups say.
-        let nat = |p: Place| matches!(p, Place::Gateway(Gateway::Nat(_)));
-        let always_tracked = nat(from) || nat(to);
+        // AWS tracks flows through a NAT gateway or a transit gateway attachment
+        // whatever the groups say.
+        let tracked = |p: Place| {
+            matches!(
+                p,
+                Place::Gateway(Gateway::Nat(_) | Gateway::TgwAttachment(..))
+            )
+        };
+        let always_tracked = tracked(from) || tracked(to);
         // The flow cache: the sending ENI's entry for this flow may know that both
         // network ACLs below allowed this direction of the flow in this configuration.
         let mut cache = NaclCache::None;

@@ -200,7 +200,7 @@ drop_reasons! {
     ConntrackFull = "conntrack-full",
     /// Routed to the internet gateway from an address with no public IP or Elastic IP.
     IgwNoPublicIp = "igw-no-public-ip",
-    /// Larger than the MTU of a gateway it crosses (internet gateway 1500, VPC peering 9001 or 1500 across regions) with DF set; ICMP fragmentation needed is sent (RFC 1191).
+    /// Larger than the MTU of a gateway it crosses (internet gateway 1500, VPC peering 9001 or 1500 across regions, transit gateway 8500) with DF set; ICMP fragmentation needed is sent (RFC 1191).
     TooBig = "too-big",
     /// From the internet to an address no host and no attached internet gateway has (every private address).
     InternetNoRoute = "internet-no-route",
@@ -222,6 +222,14 @@ drop_reasons! {
     PeeringTransitive = "peering-transitive",
     /// Over a VPC peering connection to an address outside every VPC, or from an address outside the sending VPC: no edge-to-edge routing.
     PeeringEdgeToEdge = "peering-edge-to-edge",
+    /// Into a transit gateway through an attachment associated with none of its route tables.
+    TgwNoAssociation = "tgw-no-association",
+    /// No route in the transit gateway route table of the attachment it came in through.
+    TgwNoRoute = "tgw-no-route",
+    /// A transit gateway blackhole route, or a route to an attachment that is not available.
+    TgwBlackhole = "tgw-blackhole",
+    /// Larger than a transit gateway's MTU (8500) without DF (with DF: ICMP fragmentation needed, `too-big`).
+    TgwMtuExceeded = "tgw-mtu-exceeded",
     /// Passed more gateways than any real path does (a routing loop between gateways).
     HopLimit = "hop-limit",
 }

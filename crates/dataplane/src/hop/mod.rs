@@ -22,9 +22,11 @@
 pub(crate) mod internet_gateway;
 pub(crate) mod nat_gateway;
 pub(crate) mod peering;
+pub(crate) mod transit_gateway;
 
 use vpc_config::{
-    EniId, HostId, NatGatewayId, RouteTarget, SubnetId, Topology, VpcId, VpcPeeringConnectionId,
+    EniId, HostId, NatGatewayId, RouteTarget, SubnetId, TgwAttachmentId, Topology,
+    TransitGatewayId, VpcId, VpcPeeringConnectionId,
 };
 
 use crate::destination::Dst;
@@ -61,6 +63,19 @@ pub(crate) enum Gateway {
     Internet,
     /// A VPC peering connection, entered from the VPC given.
     Peering(VpcPeeringConnectionId, VpcId),
+    /// The network interface a transit gateway VPC attachment has in its `k`-th
+    /// subnet.
+    TgwAttachment(TgwAttachmentId, u8),
+    /// A transit gateway's router, entered through an attachment (from an availability
+    /// zone, numbered by `transit_gateway::Compiled`, if through a VPC attachment).
+    Tgw {
+        /// The gateway.
+        tgw: TransitGatewayId,
+        /// The attachment the packet came in through.
+        from: TgwAttachmentId,
+        /// The zone of the attachment interface it came in through.
+        az: Option<u16>,
+    },
 }
 
 /// Where a packet goes next: a place, entered in a direction.
@@ -112,8 +127,7 @@ impl Place {
         match self {
             Place::Eni(e) => Some(Interface::Eni(e)),
             Place::Gateway(Gateway::Nat(n)) => Some(Interface::NatGateway(n)),
-            Place::Host(_)
-            | Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
+            Place::Host(_) | Place::Gateway(_) => None,
         }
     }
 
@@ -122,10 +136,31 @@ impl Place {
         match self {
             Place::Eni(e) => Some(net.tables.eni(e).subnet),
             Place::Gateway(Gateway::Nat(n)) => Some(net.topology.nat_gateway(n).subnet),
-            Place::Host(_)
-            | Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
+            Place::Gateway(Gateway::TgwAttachment(a, k)) => {
+                transit_gateway::subnet(&net.topology, a, k)
+            }
+            Place::Host(_) => None,
+            Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
+            Place::Gateway(Gateway::Tgw { .. }) => None,
         }
     }
+}
+
+/// Whether a hop from `from` to `to` stays inside one gateway (between a transit
+/// gateway's attachment interface and its router): no firewall stage between them
+/// (the attachment subnet's network ACL applies where the packet reaches or leaves the
+/// interface from the VPC's side).
+pub(crate) fn within_gateway(from: Place, to: Place) -> bool {
+    matches!(
+        (from, to),
+        (
+            Place::Gateway(Gateway::TgwAttachment(..)),
+            Place::Gateway(Gateway::Tgw { .. })
+        ) | (
+            Place::Gateway(Gateway::Tgw { .. }),
+            Place::Gateway(Gateway::TgwAttachment(..) | Gateway::Tgw { .. })
+        )
+    )
 }
 
 /// Whether a route of a table of `vpc` to `target` leads nowhere: to an ENI that is
@@ -139,6 +174,7 @@ pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarg
         RouteTarget::InternetGateway(g) => internet_gateway::gone(t, g, vpc),
         RouteTarget::NatGateway(n) => nat_gateway::gone(t, n),
         RouteTarget::VpcPeeringConnection(pcx) => peering::gone(t, pcx),
+        RouteTarget::TransitGateway(tgw) => transit_gateway::gone(t, tgw, vpc),
     }
 }
 
@@ -151,7 +187,7 @@ pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarg
 pub(crate) fn enter(
     net: &Net,
     link_up: &[bool],
-    vpc: VpcId,
+    (at, vpc): (Place, VpcId),
     route: &Route,
     dst: Dst,
     ip: &Ipv4Header,
@@ -178,6 +214,9 @@ pub(crate) fn enter(
         RouteTarget::VpcPeeringConnection(pcx) => {
             Hop::gateway(Gateway::Peering(pcx, vpc), Direction::Egress)
         }
+        RouteTarget::TransitGateway(tgw) => {
+            transit_gateway::enter(net, at, tgw, vpc).ok_or(DropReason::RouteBlackhole)?
+        }
     })
 }
 
@@ -194,6 +233,10 @@ pub(crate) fn handle(
         Gateway::Igw(vpc) => internet_gateway::handle(net, mode, vpc, direction, p),
         Gateway::Internet => internet_gateway::internet(net, mode, p),
         Gateway::Peering(pcx, from) => peering::handle(net, mode, pcx, from, p),
+        Gateway::TgwAttachment(att, k) => {
+            transit_gateway::attachment(net, mode, (att, k), direction, p)
+        }
+        Gateway::Tgw { tgw, from, az } => transit_gateway::router(net, mode, (tgw, from, az), p),
     }
 }
 
@@ -206,6 +249,8 @@ pub enum GatewayStep {
     Internet(internet_gateway::Step),
     /// A VPC peering connection's crossing.
     Peering(peering::Step),
+    /// A transit gateway's decision.
+    Transit(transit_gateway::Step),
 }
 
 /// A gateway step in words: the stage, the decision, and (if the packet is dropped
@@ -215,6 +260,7 @@ pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Opt
         GatewayStep::Nat(s) => nat_gateway::describe(t, s),
         GatewayStep::Internet(s) => internet_gateway::describe(t, s),
         GatewayStep::Peering(s) => peering::describe(t, s),
+        GatewayStep::Transit(s) => transit_gateway::describe(t, s),
     }
 }
 
@@ -230,7 +276,9 @@ pub(crate) fn traffic_path(net: &Net, from: Place, to: Gateway) -> TrafficPath {
             TrafficPath::IntraRegionPeering
         }
         Gateway::Peering(..) => TrafficPath::InterRegionPeering,
-        Gateway::Nat(_) | Gateway::Internet => TrafficPath::SameVpc,
+        Gateway::Nat(_) | Gateway::Internet | Gateway::TgwAttachment(..) | Gateway::Tgw { .. } => {
+            TrafficPath::SameVpc
+        }
     }
 }
 
@@ -239,6 +287,8 @@ pub(crate) fn traffic_path(net: &Net, from: Place, to: Gateway) -> TrafficPath {
 pub(crate) enum Oversize {
     /// Fragments it when it is written.
     Fragment,
+    /// Drops it for this reason.
+    Drop(DropReason),
 }
 
 /// A gateway's MTU `mtu` for packet `p`: a larger packet with DF set is answered with
@@ -259,6 +309,7 @@ pub(crate) fn mtu(
     }
     if !p.ip.dont_fragment {
         match oversize {
+            Oversize::Drop(reason) => return Err(reason.into()),
             Oversize::Fragment if p.f.shape.gso == Gso::None => {
                 // The smallest MTU on the way decides.
                 let smaller = p
@@ -275,11 +326,29 @@ pub(crate) fn mtu(
     Err(net.icmp_error(mode, (p.now, p.origin), p.pkt, &p.ip, error))
 }
 
+/// The gateways' compiled configuration, per kind (part of `Net`).
+#[derive(Debug, Clone)]
+pub(crate) struct Fabric {
+    /// Transit gateways' route tables and associations.
+    pub tgw: transit_gateway::Compiled,
+}
+
+impl Fabric {
+    /// Compiles every gateway of `t`.
+    pub(crate) fn compile(t: &Topology) -> Fabric {
+        Fabric {
+            tgw: transit_gateway::Compiled::compile(t),
+        }
+    }
+}
+
 /// The gateways' mutable state, per kind (owned by the dataplane's state).
 #[derive(Debug, Clone)]
 pub(crate) struct Gateways {
     /// Per NAT gateway: its translation table (`None` once deleted).
     pub nat: Vec<Option<crate::nat::NatTable>>,
+    /// Per transit gateway: its metrics.
+    pub tgw: Vec<transit_gateway::TgwMetrics>,
 }
 
 impl Gateways {
@@ -287,12 +356,25 @@ impl Gateways {
     pub(crate) fn compile(t: &Topology, limits: &Limits) -> Gateways {
         Gateways {
             nat: nat_gateway::compile(t, limits),
+            tgw: vec![Default::default(); t.transit_gateways.len()],
         }
     }
 
-    /// The state for `new`, keeping what `old`'s gateways had where they live on.
+    /// The state for `new`, keeping what `old`'s gateways had where they live on (a
+    /// transit gateway's metrics while it keeps its name).
     pub(crate) fn apply(&mut self, old: &Topology, new: &Topology, limits: &Limits) {
         self.nat = nat_gateway::apply(std::mem::take(&mut self.nat), old, new, limits);
+        self.tgw = new
+            .transit_gateways
+            .iter()
+            .map(|g| {
+                old.transit_gateways
+                    .iter()
+                    .position(|o| o.name == g.name)
+                    .and_then(|o| self.tgw.get(o).copied())
+                    .unwrap_or_default()
+            })
+            .collect();
     }
 
     /// Removes state idle past its timeouts; returns how many entries.

@@ -12,6 +12,7 @@ mod internet;
 mod offload;
 mod peering;
 mod router;
+mod transit;
 
 use std::net::Ipv4Addr;
 
