@@ -888,7 +888,7 @@ fn names<'a>(
 }
 
 /// A name usable as a network namespace name and safe in any output.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     first_ok
