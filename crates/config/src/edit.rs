@@ -6,7 +6,17 @@
 //! `DetachInternetGateway`, `AllocateAddress`, `ReleaseAddress`, `AssociateAddress`,
 //! `DisassociateAddress`, `AssociateRouteTable --gateway-id`, `DisassociateRouteTable`
 //! and `ReplaceRoute` on a local route, with `--network-interface-id` or
-//! `--local-target`).
+//! `--local-target`); creating, accepting and deleting VPC peering connections
+//! (`CreateVpcPeeringConnection`, `AcceptVpcPeeringConnection`,
+//! `DeleteVpcPeeringConnection`); changing transit gateway route tables' propagations,
+//! associations and static routes and accepting attachments
+//! (`EnableTransitGatewayRouteTablePropagation`,
+//! `DisableTransitGatewayRouteTablePropagation`, `AssociateTransitGatewayRouteTable`,
+//! `DisassociateTransitGatewayRouteTable`, `CreateTransitGatewayRoute`,
+//! `DeleteTransitGatewayRoute`, `AcceptTransitGatewayVpcAttachment` /
+//! `AcceptTransitGatewayPeeringAttachment`); and registering and deregistering
+//! multicast group members and sources
+//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest).
 //!
 //! Each method checks everything first: it either returns an error and changes
 //! nothing, or applies the whole change. The topology's invariants hold after every
@@ -15,21 +25,27 @@
 //! IP has at most one association, an internet gateway has at most one gateway route
 //! table, of the VPC it is attached to, whose routes are all inside the VPC's blocks
 //! and target network interfaces (AWS's rules for gateway route tables), and a local
-//! route's target is `local` or a network interface of the table's VPC.
+//! route's target is `local` or a network interface of the table's VPC. Two VPCs are
+//! joined by at most one peering connection that is not deleted, never with
+//! overlapping blocks; a transit gateway attachment is associated with at most one
+//! route table of each of its gateways, only VPC attachments propagate, static routes'
+//! destinations are canonical and unique per table; a multicast group's members and
+//! sources are interfaces of subnets associated with the domain, each registered once.
 //!
 //! Where vpcd differs from AWS: an internet gateway may be detached while addresses of
 //! its VPC are mapped to public ones (AWS refuses); its mappings stop with it, and its
 //! edge association is removed (a detached gateway routes nothing: attach it again,
 //! then associate it again). Associating a gateway that already has a gateway route
 //! table is refused (AWS replaces the association). Routes to a detached internet
-//! gateway or a deleted NAT gateway stay in their tables (their state is `blackhole`),
-//! as in AWS.
+//! gateway, a deleted NAT gateway or a deleted peering connection stay in their tables
+//! (their state is `blackhole`), as in AWS.
 
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
 use crate::addressing;
+use crate::fabric::*;
 use crate::topology::*;
 
 /// Why a change to the topology was refused. Nothing was changed.
@@ -207,6 +223,204 @@ pub enum EditError {
         table: String,
         /// The route table's VPC.
         table_vpc: String,
+    },
+    /// A name that cannot name a resource.
+    #[error(
+        "{0:?} is not a valid name (1 to 48 characters: letters, digits, '-', '_' and '.', starting with a letter or digit)"
+    )]
+    BadName(String),
+    /// Creating a resource with the name of an existing one of its kind.
+    #[error("there is already a {kind} named {name:?}")]
+    NameTaken {
+        /// The kind of resource, e.g. "VPC peering connection".
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// No VPC peering connection has the name.
+    #[error("there is no VPC peering connection {0:?}")]
+    UnknownVpcPeeringConnection(String),
+    /// Peering a VPC with itself.
+    #[error("vpc {0:?} cannot be peered with itself")]
+    PeeredWithItself(String),
+    /// Peering VPCs whose blocks overlap.
+    #[error(
+        "{peer_cidr} of vpc {peer_vpc:?} overlaps {cidr} of vpc {vpc:?}: VPCs with matching or overlapping IPv4 CIDR blocks cannot be peered"
+    )]
+    PeeringOverlap {
+        /// The requester.
+        vpc: String,
+        /// The requester's block.
+        cidr: Ipv4Net,
+        /// The accepter.
+        peer_vpc: String,
+        /// The accepter's block that overlaps it.
+        peer_cidr: Ipv4Net,
+    },
+    /// Peering VPCs that are peered already.
+    #[error(
+        "vpc {vpc:?} and vpc {peer_vpc:?} are already peered by VPC peering connection {pcx:?}"
+    )]
+    AlreadyPeered {
+        /// The requester.
+        vpc: String,
+        /// The accepter.
+        peer_vpc: String,
+        /// The connection that joins them.
+        pcx: String,
+    },
+    /// Accepting a connection that is not pending acceptance.
+    #[error("VPC peering connection {pcx:?} is {status}, not pending-acceptance")]
+    PeeringNotPending {
+        /// The connection.
+        pcx: String,
+        /// Its status (AWS's name).
+        status: &'static str,
+    },
+    /// Deleting a connection that is deleted.
+    #[error("VPC peering connection {0:?} is already deleted")]
+    PeeringDeleted(String),
+    /// No transit gateway route table has the name.
+    #[error("there is no transit gateway route table {0:?}")]
+    UnknownTgwRouteTable(String),
+    /// No transit gateway attachment has the name.
+    #[error("there is no transit gateway attachment {0:?}")]
+    UnknownTgwAttachment(String),
+    /// An attachment of another gateway than the route table's.
+    #[error(
+        "transit gateway attachment {attachment:?} is not an attachment of transit gateway {tgw:?} of route table {table:?}"
+    )]
+    AttachmentNotOnTgw {
+        /// The attachment.
+        attachment: String,
+        /// The route table.
+        table: String,
+        /// The route table's gateway.
+        tgw: String,
+    },
+    /// Using a deleted attachment.
+    #[error("transit gateway attachment {0:?} is deleted")]
+    AttachmentDeleted(String),
+    /// Propagating from a peering attachment.
+    #[error(
+        "transit gateway attachment {0:?} is a peering attachment: peering attachments propagate no routes (add a static route to it)"
+    )]
+    PropagationFromPeering(String),
+    /// Enabling a propagation that is enabled.
+    #[error(
+        "transit gateway attachment {attachment:?} already propagates into route table {table:?}"
+    )]
+    AlreadyPropagating {
+        /// The attachment.
+        attachment: String,
+        /// The route table.
+        table: String,
+    },
+    /// Disabling a propagation that is not enabled.
+    #[error(
+        "transit gateway attachment {attachment:?} does not propagate into route table {table:?}"
+    )]
+    NotPropagating {
+        /// The attachment.
+        attachment: String,
+        /// The route table.
+        table: String,
+    },
+    /// Associating an attachment that is associated with a table of the gateway.
+    #[error(
+        "transit gateway attachment {attachment:?} is already associated with route table {table:?}; an attachment has one route table per transit gateway (disassociate it first)"
+    )]
+    TgwAttachmentAssociated {
+        /// The attachment.
+        attachment: String,
+        /// The route table it is associated with.
+        table: String,
+    },
+    /// Disassociating an attachment from a table it is not associated with.
+    #[error(
+        "transit gateway attachment {attachment:?} is not associated with route table {table:?}"
+    )]
+    TgwAttachmentNotAssociated {
+        /// The attachment.
+        attachment: String,
+        /// The route table.
+        table: String,
+    },
+    /// A destination with host bits set.
+    #[error("{given} is not canonical: host bits are set (did you mean {canonical}?)")]
+    NonCanonicalDestination {
+        /// As given.
+        given: Ipv4Net,
+        /// With the host bits cleared.
+        canonical: Ipv4Net,
+    },
+    /// Creating a static route whose destination the table routes statically already.
+    #[error("route table {table:?} already has a static route to {destination}")]
+    TgwRouteExists {
+        /// The route table.
+        table: String,
+        /// The destination.
+        destination: Ipv4Net,
+    },
+    /// Deleting a static route that does not exist.
+    #[error("route table {table:?} has no static route to {destination}")]
+    NoTgwRoute {
+        /// The route table.
+        table: String,
+        /// The destination.
+        destination: Ipv4Net,
+    },
+    /// Accepting an attachment that is not pending acceptance.
+    #[error("transit gateway attachment {attachment:?} is {status}, not pending-acceptance")]
+    AttachmentNotPending {
+        /// The attachment.
+        attachment: String,
+        /// Its status (AWS's name).
+        status: &'static str,
+    },
+    /// No multicast domain has the name.
+    #[error("there is no transit gateway multicast domain {0:?}")]
+    UnknownMulticastDomain(String),
+    /// A group address that is not one a multicast domain uses.
+    #[error(
+        "{0} is not a multicast group address: use 224.0.0.0/4 outside 224.0.0.0/24 (local network control)"
+    )]
+    NotMulticastGroup(Ipv4Addr),
+    /// Registering an interface whose subnet is not associated with the domain.
+    #[error(
+        "{eni} is in subnet {subnet:?}, which is not associated with multicast domain {domain:?}"
+    )]
+    SubnetNotInDomain {
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// Its subnet.
+        subnet: String,
+        /// The domain.
+        domain: String,
+    },
+    /// Registering a member or source that is registered.
+    #[error("{eni} is already a {role} of group {group} in multicast domain {domain:?}")]
+    AlreadyRegistered {
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// "member" or "source".
+        role: &'static str,
+        /// The group.
+        group: Ipv4Addr,
+        /// The domain.
+        domain: String,
+    },
+    /// Deregistering a member or source that is not registered.
+    #[error("{eni} is not a {role} of group {group} in multicast domain {domain:?}")]
+    NotRegistered {
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// "member" or "source".
+        role: &'static str,
+        /// The group.
+        group: Ipv4Addr,
+        /// The domain.
+        domain: String,
     },
 }
 
@@ -496,6 +710,473 @@ impl Topology {
         Ok(())
     }
 
+    /// Requests VPC peering connection `name` from VPC `vpc` (the requester) to VPC
+    /// `peer_vpc` (the accepter) (`CreateVpcPeeringConnection`). Refused, as when the
+    /// configuration is loaded, for the same VPC twice, for VPCs with overlapping
+    /// blocks and for VPCs that a connection (not deleted) joins already. Its status is
+    /// `active` when both VPCs have one owner and `pending-acceptance` otherwise (the
+    /// configuration's default).
+    pub fn create_vpc_peering_connection(
+        &mut self,
+        name: &str,
+        vpc: &str,
+        peer_vpc: &str,
+    ) -> Result<VpcPeeringConnectionId, EditError> {
+        if !crate::validate::valid_name(name) {
+            return Err(EditError::BadName(name.to_owned()));
+        }
+        if self.find_vpc_peering_connection(name).is_some() {
+            return Err(EditError::NameTaken {
+                kind: "VPC peering connection",
+                name: name.to_owned(),
+            });
+        }
+        let a = self.vpc_named(vpc)?;
+        let b = self.vpc_named(peer_vpc)?;
+        if a == b {
+            return Err(EditError::PeeredWithItself(vpc.to_owned()));
+        }
+        let overlap = self.vpc(a).cidrs.iter().find_map(|&x| {
+            let y = self.vpc(b).cidrs.iter().find(|y| overlaps(x, **y))?;
+            Some((x, *y))
+        });
+        if let Some((cidr, peer_cidr)) = overlap {
+            return Err(EditError::PeeringOverlap {
+                vpc: vpc.to_owned(),
+                cidr,
+                peer_vpc: peer_vpc.to_owned(),
+                peer_cidr,
+            });
+        }
+        if let Some(p) = self.vpc_peering_between(a, b) {
+            return Err(EditError::AlreadyPeered {
+                vpc: vpc.to_owned(),
+                peer_vpc: peer_vpc.to_owned(),
+                pcx: self.vpc_peering_connection(p).name.clone(),
+            });
+        }
+        let status = if self.vpc(a).owner_id == self.vpc(b).owner_id {
+            PeeringStatus::Active
+        } else {
+            PeeringStatus::PendingAcceptance
+        };
+        self.vpc_peering_connections.push(VpcPeeringConnection {
+            name: name.to_owned(),
+            requester: a,
+            accepter: b,
+            status,
+        });
+        Ok(VpcPeeringConnectionId(
+            self.vpc_peering_connections.len() as u32 - 1,
+        ))
+    }
+
+    /// Accepts VPC peering connection `name` (`AcceptVpcPeeringConnection`): it must be
+    /// `pending-acceptance`, and becomes `active`.
+    pub fn accept_vpc_peering_connection(&mut self, name: &str) -> Result<(), EditError> {
+        let id = self.vpc_peering_connection_named(name)?;
+        let status = self.vpc_peering_connection(id).status;
+        if status != PeeringStatus::PendingAcceptance {
+            return Err(EditError::PeeringNotPending {
+                pcx: name.to_owned(),
+                status: status.aws_name(),
+            });
+        }
+        self.vpc_peering_connections[id.index()].status = PeeringStatus::Active;
+        Ok(())
+    }
+
+    /// Deletes VPC peering connection `name` (`DeleteVpcPeeringConnection`, or
+    /// `RejectVpcPeeringConnection` of a pending one): it stays in the list with status
+    /// `deleted`, so routes to it stay and turn `blackhole`, and security group rules
+    /// referencing the peer's groups stay (AWS's stale rules). The two VPCs may then be
+    /// peered again by a new connection.
+    pub fn delete_vpc_peering_connection(&mut self, name: &str) -> Result<(), EditError> {
+        let id = self.vpc_peering_connection_named(name)?;
+        if self.vpc_peering_connection(id).status == PeeringStatus::Deleted {
+            return Err(EditError::PeeringDeleted(name.to_owned()));
+        }
+        self.vpc_peering_connections[id.index()].status = PeeringStatus::Deleted;
+        Ok(())
+    }
+
+    /// Makes VPC attachment `attachment` propagate its VPC's blocks into transit
+    /// gateway route table `table` (`EnableTransitGatewayRouteTablePropagation`). The
+    /// attachment must be a VPC attachment of the table's gateway, not deleted, and not
+    /// propagating into the table already.
+    pub fn enable_tgw_route_table_propagation(
+        &mut self,
+        table: &str,
+        attachment: &str,
+    ) -> Result<(), EditError> {
+        let (t, a) = self.table_and_attachment(table, attachment)?;
+        if self.tgw_attachment(a).vpc().is_none() {
+            return Err(EditError::PropagationFromPeering(attachment.to_owned()));
+        }
+        if self.tgw_route_table(t).propagations.contains(&a) {
+            return Err(EditError::AlreadyPropagating {
+                attachment: attachment.to_owned(),
+                table: table.to_owned(),
+            });
+        }
+        self.tgw_route_tables[t.index()].propagations.push(a);
+        Ok(())
+    }
+
+    /// Stops attachment `attachment` propagating into transit gateway route table
+    /// `table` (`DisableTransitGatewayRouteTablePropagation`); a propagation the
+    /// default route table got by default is disabled the same way.
+    pub fn disable_tgw_route_table_propagation(
+        &mut self,
+        table: &str,
+        attachment: &str,
+    ) -> Result<(), EditError> {
+        let t = self.tgw_route_table_named(table)?;
+        let a = self.tgw_attachment_named(attachment)?;
+        let propagations = &mut self.tgw_route_tables[t.index()].propagations;
+        let Some(k) = propagations.iter().position(|&p| p == a) else {
+            return Err(EditError::NotPropagating {
+                attachment: attachment.to_owned(),
+                table: table.to_owned(),
+            });
+        };
+        propagations.remove(k);
+        Ok(())
+    }
+
+    /// Associates attachment `attachment` with transit gateway route table `table`
+    /// (`AssociateTransitGatewayRouteTable`): the table then routes what enters the
+    /// gateway through the attachment. The attachment must be one of the table's
+    /// gateway (a peering attachment is one of both its gateways), not deleted, and
+    /// associated with no table of that gateway (AWS refuses too: disassociate first).
+    pub fn associate_tgw_route_table(
+        &mut self,
+        table: &str,
+        attachment: &str,
+    ) -> Result<(), EditError> {
+        let (t, a) = self.table_and_attachment(table, attachment)?;
+        let tgw = self.tgw_route_table(t).transit_gateway;
+        if let Some(other) = self.tgw_association_on(a, tgw) {
+            return Err(EditError::TgwAttachmentAssociated {
+                attachment: attachment.to_owned(),
+                table: self.tgw_route_table(other).name.clone(),
+            });
+        }
+        self.tgw_route_tables[t.index()].associations.push(a);
+        Ok(())
+    }
+
+    /// Removes the association of attachment `attachment` with transit gateway route
+    /// table `table` (`DisassociateTransitGatewayRouteTable`): what enters the gateway
+    /// through it is then routed nowhere until it is associated again.
+    pub fn disassociate_tgw_route_table(
+        &mut self,
+        table: &str,
+        attachment: &str,
+    ) -> Result<(), EditError> {
+        let t = self.tgw_route_table_named(table)?;
+        let a = self.tgw_attachment_named(attachment)?;
+        let associations = &mut self.tgw_route_tables[t.index()].associations;
+        let Some(k) = associations.iter().position(|&x| x == a) else {
+            return Err(EditError::TgwAttachmentNotAssociated {
+                attachment: attachment.to_owned(),
+                table: table.to_owned(),
+            });
+        };
+        associations.remove(k);
+        Ok(())
+    }
+
+    /// Adds a static route to `destination` in transit gateway route table `table`
+    /// (`CreateTransitGatewayRoute`): to attachment `attachment` (`Some`: an attachment
+    /// of the table's gateway, VPC or peering, any status but deleted) or blackhole
+    /// (`None`, `--blackhole`). `destination` must be canonical and not be the
+    /// destination of a static route of the table (a propagated route of the same
+    /// prefix is overridden: static routes win).
+    pub fn create_tgw_route(
+        &mut self,
+        table: &str,
+        destination: Ipv4Net,
+        attachment: Option<&str>,
+    ) -> Result<(), EditError> {
+        let t = self.tgw_route_table_named(table)?;
+        if destination.trunc() != destination {
+            return Err(EditError::NonCanonicalDestination {
+                given: destination,
+                canonical: destination.trunc(),
+            });
+        }
+        let target = match attachment {
+            None => TgwRouteTarget::Blackhole,
+            Some(name) => TgwRouteTarget::Attachment(self.table_and_attachment(table, name)?.1),
+        };
+        let rt = self.tgw_route_table(t);
+        if rt.routes.iter().any(|r| r.destination == destination) {
+            return Err(EditError::TgwRouteExists {
+                table: table.to_owned(),
+                destination,
+            });
+        }
+        self.tgw_route_tables[t.index()].routes.push(TgwRoute {
+            destination,
+            target,
+        });
+        Ok(())
+    }
+
+    /// Deletes the static route to `destination` of transit gateway route table
+    /// `table` (`DeleteTransitGatewayRoute`). A propagated route of the same prefix, if
+    /// any, takes its place.
+    pub fn delete_tgw_route(&mut self, table: &str, destination: Ipv4Net) -> Result<(), EditError> {
+        let t = self.tgw_route_table_named(table)?;
+        let routes = &mut self.tgw_route_tables[t.index()].routes;
+        let Some(k) = routes.iter().position(|r| r.destination == destination) else {
+            return Err(EditError::NoTgwRoute {
+                table: table.to_owned(),
+                destination,
+            });
+        };
+        routes.remove(k);
+        Ok(())
+    }
+
+    /// Accepts transit gateway attachment `name`
+    /// (`AcceptTransitGatewayVpcAttachment`, `AcceptTransitGatewayPeeringAttachment`):
+    /// it must be `pending-acceptance`, and becomes `available` (its routes turn
+    /// active, its VPC's blocks propagate).
+    pub fn accept_tgw_attachment(&mut self, name: &str) -> Result<(), EditError> {
+        let a = self.tgw_attachment_named(name)?;
+        let status = self.tgw_attachment(a).status;
+        if status != AttachmentStatus::PendingAcceptance {
+            return Err(EditError::AttachmentNotPending {
+                attachment: name.to_owned(),
+                status: status.aws_name(),
+            });
+        }
+        self.tgw_attachments[a.index()].status = AttachmentStatus::Available;
+        Ok(())
+    }
+
+    /// Registers network interface `eni` (written as [`Topology::find_eni`] takes it)
+    /// as a member of multicast group `group` in domain `domain`
+    /// (`RegisterTransitGatewayMulticastGroupMembers`). The group must be a multicast
+    /// group address ([`crate::is_multicast_group`]), the interface's subnet must be
+    /// associated with the domain, and the interface not a member of the group yet.
+    pub fn register_multicast_group_members(
+        &mut self,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+    ) -> Result<(), EditError> {
+        self.register_multicast(domain, group, eni, Role::Member)
+    }
+
+    /// Deregisters network interface `eni` as a member of multicast group `group` in
+    /// domain `domain` (`DeregisterTransitGatewayMulticastGroupMembers`).
+    pub fn deregister_multicast_group_members(
+        &mut self,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+    ) -> Result<(), EditError> {
+        self.deregister_multicast(domain, group, eni, Role::Member)
+    }
+
+    /// Registers network interface `eni` as a source of multicast group `group` in
+    /// domain `domain` (`RegisterTransitGatewayMulticastGroupSources`), with the
+    /// members' rules.
+    pub fn register_multicast_group_sources(
+        &mut self,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+    ) -> Result<(), EditError> {
+        self.register_multicast(domain, group, eni, Role::Source)
+    }
+
+    /// Deregisters network interface `eni` as a source of multicast group `group` in
+    /// domain `domain` (`DeregisterTransitGatewayMulticastGroupSources`).
+    pub fn deregister_multicast_group_sources(
+        &mut self,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+    ) -> Result<(), EditError> {
+        self.deregister_multicast(domain, group, eni, Role::Source)
+    }
+
+    fn register_multicast(
+        &mut self,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+        role: Role,
+    ) -> Result<(), EditError> {
+        let d = self.multicast_domain_named(domain)?;
+        if !crate::is_multicast_group(group) {
+            return Err(EditError::NotMulticastGroup(group));
+        }
+        let e = self
+            .find_eni(eni)
+            .ok_or_else(|| EditError::UnknownNetworkInterface(eni.to_owned()))?;
+        let md = self.multicast_domain(d);
+        let subnet = self.eni(e).subnet;
+        if !md.associations.iter().any(|&(_, s)| s == subnet) {
+            return Err(EditError::SubnetNotInDomain {
+                eni: self.eni_name(e).to_string(),
+                subnet: self.subnet(subnet).name.clone(),
+                domain: domain.to_owned(),
+            });
+        }
+        if role.list(md).contains(&(group, e)) {
+            return Err(EditError::AlreadyRegistered {
+                eni: self.eni_name(e).to_string(),
+                role: role.name(),
+                group,
+                domain: domain.to_owned(),
+            });
+        }
+        role.list_mut(&mut self.multicast_domains[d.index()])
+            .push((group, e));
+        Ok(())
+    }
+
+    fn deregister_multicast(
+        &mut self,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+        role: Role,
+    ) -> Result<(), EditError> {
+        let d = self.multicast_domain_named(domain)?;
+        let e = self
+            .find_eni(eni)
+            .ok_or_else(|| EditError::UnknownNetworkInterface(eni.to_owned()))?;
+        let Some(k) = role
+            .list(self.multicast_domain(d))
+            .iter()
+            .position(|&x| x == (group, e))
+        else {
+            return Err(EditError::NotRegistered {
+                eni: self.eni_name(e).to_string(),
+                role: role.name(),
+                group,
+                domain: domain.to_owned(),
+            });
+        };
+        role.list_mut(&mut self.multicast_domains[d.index()])
+            .remove(k);
+        Ok(())
+    }
+
+    /// The VPC named `name`.
+    pub fn find_vpc(&self, name: &str) -> Option<VpcId> {
+        self.vpcs
+            .iter()
+            .position(|v| v.name == name)
+            .map(|i| VpcId(i as u32))
+    }
+
+    /// The VPC peering connection named `name` (deleted ones included).
+    pub fn find_vpc_peering_connection(&self, name: &str) -> Option<VpcPeeringConnectionId> {
+        self.vpc_peering_connections
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| VpcPeeringConnectionId(i as u32))
+    }
+
+    /// The transit gateway named `name`.
+    pub fn find_transit_gateway(&self, name: &str) -> Option<TransitGatewayId> {
+        self.transit_gateways
+            .iter()
+            .position(|g| g.name == name)
+            .map(|i| TransitGatewayId(i as u32))
+    }
+
+    /// The transit gateway attachment (VPC or peering) named `name`.
+    pub fn find_tgw_attachment(&self, name: &str) -> Option<TgwAttachmentId> {
+        self.tgw_attachments
+            .iter()
+            .position(|a| a.name == name)
+            .map(|i| TgwAttachmentId(i as u32))
+    }
+
+    /// The transit gateway route table named `name`.
+    pub fn find_tgw_route_table(&self, name: &str) -> Option<TgwRouteTableId> {
+        self.tgw_route_tables
+            .iter()
+            .position(|t| t.name == name)
+            .map(|i| TgwRouteTableId(i as u32))
+    }
+
+    /// The multicast domain named `name`.
+    pub fn find_multicast_domain(&self, name: &str) -> Option<MulticastDomainId> {
+        self.multicast_domains
+            .iter()
+            .position(|d| d.name == name)
+            .map(|i| MulticastDomainId(i as u32))
+    }
+
+    /// The resource share named `name`.
+    pub fn find_resource_share(&self, name: &str) -> Option<ResourceShareId> {
+        self.resource_shares
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| ResourceShareId(i as u32))
+    }
+
+    fn vpc_named(&self, name: &str) -> Result<VpcId, EditError> {
+        self.find_vpc(name)
+            .ok_or_else(|| EditError::UnknownVpc(name.to_owned()))
+    }
+
+    fn vpc_peering_connection_named(
+        &self,
+        name: &str,
+    ) -> Result<VpcPeeringConnectionId, EditError> {
+        self.find_vpc_peering_connection(name)
+            .ok_or_else(|| EditError::UnknownVpcPeeringConnection(name.to_owned()))
+    }
+
+    fn tgw_route_table_named(&self, name: &str) -> Result<TgwRouteTableId, EditError> {
+        self.find_tgw_route_table(name)
+            .ok_or_else(|| EditError::UnknownTgwRouteTable(name.to_owned()))
+    }
+
+    fn tgw_attachment_named(&self, name: &str) -> Result<TgwAttachmentId, EditError> {
+        self.find_tgw_attachment(name)
+            .ok_or_else(|| EditError::UnknownTgwAttachment(name.to_owned()))
+    }
+
+    fn multicast_domain_named(&self, name: &str) -> Result<MulticastDomainId, EditError> {
+        self.find_multicast_domain(name)
+            .ok_or_else(|| EditError::UnknownMulticastDomain(name.to_owned()))
+    }
+
+    /// Transit gateway route table `table` and attachment `attachment` of its gateway
+    /// that is not deleted.
+    fn table_and_attachment(
+        &self,
+        table: &str,
+        attachment: &str,
+    ) -> Result<(TgwRouteTableId, TgwAttachmentId), EditError> {
+        let t = self.tgw_route_table_named(table)?;
+        let a = self.tgw_attachment_named(attachment)?;
+        let tgw = self.tgw_route_table(t).transit_gateway;
+        let att = self.tgw_attachment(a);
+        if !att.is_on(tgw) {
+            return Err(EditError::AttachmentNotOnTgw {
+                attachment: attachment.to_owned(),
+                table: table.to_owned(),
+                tgw: self.transit_gateway(tgw).name.clone(),
+            });
+        }
+        if att.status == AttachmentStatus::Deleted {
+            return Err(EditError::AttachmentDeleted(attachment.to_owned()));
+        }
+        Ok((t, a))
+    }
+
     /// The route table named `name`.
     pub fn find_route_table(&self, name: &str) -> Option<RouteTableId> {
         self.route_tables
@@ -577,12 +1258,47 @@ impl Topology {
     }
 }
 
-/// A VPC's blocks as errors show them: `10.0.0.0/16, 10.1.0.0/16`.
+/// Whether two blocks overlap.
+fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// Members or sources of a multicast group.
+#[derive(Clone, Copy)]
+enum Role {
+    Member,
+    Source,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Source => "source",
+        }
+    }
+
+    fn list(self, d: &MulticastDomain) -> &Vec<(Ipv4Addr, EniId)> {
+        match self {
+            Role::Member => &d.members,
+            Role::Source => &d.sources,
+        }
+    }
+
+    fn list_mut(self, d: &mut MulticastDomain) -> &mut Vec<(Ipv4Addr, EniId)> {
+        match self {
+            Role::Member => &mut d.members,
+            Role::Source => &mut d.sources,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
 
     use super::EditError;
+    use crate::fabric::*;
     use crate::topology::*;
 
     /// The demo, plus a detached internet gateway `spare-igw`, a second VPC `other`
@@ -1239,6 +1955,700 @@ route = [{ destination = "0.0.0.0/0", instance = "app" }]
                 "route table \"egress-rt\" cannot be a gateway route table: its route to 0.0.0.0/0 is outside vpc \"demo\" (10.0.0.0/16), and a gateway route table may only route destinations inside its VPC's CIDR blocks",
                 "10.0.1.0/24 is not a local route of route table \"public-rt\": its local routes are the CIDR blocks of vpc \"demo\" (10.0.0.0/16)",
                 "stranger/eth0 is in vpc \"other\", route table \"public-rt\" in vpc \"demo\"",
+            ]
+        );
+    }
+
+    /// VPCs `a` (10.1.0.0/16), `b` (10.2.0.0/16), `c` (10.3.0.0/16, account
+    /// 444455556666) and `d` (10.1.0.0/16 again), each with one subnet and instance
+    /// (`pa`, `pa2`, `pb`, `pc`, `pd`); peering connections `a-b` (active, routed from
+    /// `a`) and `b-c` (pending, across accounts); transit gateways `tgw` (multicast
+    /// support, shared with 444455556666) and `tgw2`; attachments `att-a`, `att-b`,
+    /// `att-c` (pending) to `tgw`, `att-d` to `tgw2`, peering attachment `tp` between
+    /// them; route table `rt` of `tgw` (associates `att-a`, propagation from `att-b`, a
+    /// blackhole route to 10.9.0.0/16), `tgw`'s implicit default table, `tgw2-rt`;
+    /// multicast domain `md` with subnet `a-1` and member `pa`.
+    fn fabric() -> Topology {
+        let src = r#"
+[[vpc]]
+name = "a"
+cidr = "10.1.0.0/16"
+
+[[vpc]]
+name = "b"
+cidr = "10.2.0.0/16"
+
+[[vpc]]
+name = "c"
+cidr = "10.3.0.0/16"
+owner_id = "444455556666"
+
+[[vpc]]
+name = "d"
+cidr = "10.1.0.0/16"
+
+[[subnet]]
+name = "a-1"
+vpc = "a"
+cidr = "10.1.1.0/24"
+az = "x"
+
+[[subnet]]
+name = "b-1"
+vpc = "b"
+cidr = "10.2.1.0/24"
+az = "x"
+
+[[subnet]]
+name = "c-1"
+vpc = "c"
+cidr = "10.3.1.0/24"
+az = "x"
+
+[[subnet]]
+name = "d-1"
+vpc = "d"
+cidr = "10.1.1.0/24"
+az = "x"
+
+[[instance]]
+name = "pa"
+subnet = "a-1"
+
+[[instance]]
+name = "pa2"
+subnet = "a-1"
+
+[[instance]]
+name = "pb"
+subnet = "b-1"
+
+[[instance]]
+name = "pc"
+subnet = "c-1"
+
+[[instance]]
+name = "pd"
+subnet = "d-1"
+
+[[vpc_peering_connection]]
+name = "a-b"
+vpc = "a"
+peer_vpc = "b"
+
+[[vpc_peering_connection]]
+name = "b-c"
+vpc = "b"
+peer_vpc = "c"
+
+[[route_table]]
+name = "a-rt"
+vpc = "a"
+main = true
+route = [{ destination = "10.2.0.0/16", vpc_peering_connection = "a-b" }]
+
+[[transit_gateway]]
+name = "tgw"
+multicast_support = "enable"
+
+[[transit_gateway]]
+name = "tgw2"
+default_route_table_association = "disable"
+default_route_table_propagation = "disable"
+
+[[resource_share]]
+name = "share"
+resources = ["tgw"]
+principals = ["444455556666"]
+
+[[transit_gateway_vpc_attachment]]
+name = "att-a"
+transit_gateway = "tgw"
+vpc = "a"
+subnets = ["a-1"]
+
+[[transit_gateway_vpc_attachment]]
+name = "att-b"
+transit_gateway = "tgw"
+vpc = "b"
+subnets = ["b-1"]
+
+[[transit_gateway_vpc_attachment]]
+name = "att-c"
+transit_gateway = "tgw"
+vpc = "c"
+subnets = ["c-1"]
+
+[[transit_gateway_vpc_attachment]]
+name = "att-d"
+transit_gateway = "tgw2"
+vpc = "d"
+subnets = ["d-1"]
+
+[[transit_gateway_peering_attachment]]
+name = "tp"
+transit_gateway = "tgw"
+peer_transit_gateway = "tgw2"
+
+[[transit_gateway_route_table]]
+name = "rt"
+transit_gateway = "tgw"
+associations = ["att-a"]
+propagations = ["att-b"]
+route = [{ destination = "10.9.0.0/16", blackhole = true }]
+
+[[transit_gateway_route_table]]
+name = "tgw2-rt"
+transit_gateway = "tgw2"
+
+[[transit_gateway_multicast_domain]]
+name = "md"
+transit_gateway = "tgw"
+associations = [{ transit_gateway_attachment = "att-a", subnets = ["a-1"] }]
+group_members = [{ group_ip_address = "239.1.1.1", network_interface = "pa/eth0" }]
+"#;
+        crate::parse(src, "t.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `edit` on a fresh [`fabric`]: on error, checks that nothing changed.
+    fn refused_fabric<T: std::fmt::Debug>(
+        edit: impl FnOnce(&mut Topology) -> Result<T, EditError>,
+    ) -> EditError {
+        let mut t = fabric();
+        let before = t.clone();
+        let e = edit(&mut t).expect_err("the edit should be refused");
+        assert_eq!(t, before, "a refused edit changed the topology");
+        e
+    }
+
+    fn pcx_status(t: &Topology, name: &str) -> PeeringStatus {
+        let id = t.find_vpc_peering_connection(name).unwrap();
+        t.vpc_peering_connection(id).status
+    }
+
+    #[test]
+    fn creating_accepting_and_deleting_peering_connections() {
+        let mut t = fabric();
+        assert_eq!(pcx_status(&t, "a-b"), PeeringStatus::Active);
+        assert_eq!(pcx_status(&t, "b-c"), PeeringStatus::PendingAcceptance);
+        // Across accounts: pending until accepted.
+        let id = t.create_vpc_peering_connection("a-c", "a", "c").unwrap();
+        assert_eq!(t.find_vpc_peering_connection("a-c"), Some(id));
+        assert_eq!(
+            t.vpc_peering_connection(id),
+            &VpcPeeringConnection {
+                name: "a-c".into(),
+                requester: VpcId(0),
+                accepter: VpcId(2),
+                status: PeeringStatus::PendingAcceptance,
+            }
+        );
+        t.accept_vpc_peering_connection("a-c").unwrap();
+        assert_eq!(pcx_status(&t, "a-c"), PeeringStatus::Active);
+        assert_eq!(
+            t.accept_vpc_peering_connection("a-c"),
+            Err(EditError::PeeringNotPending {
+                pcx: "a-c".into(),
+                status: "active"
+            })
+        );
+        // Within one account: active at once.
+        t.delete_vpc_peering_connection("a-c").unwrap();
+        assert_eq!(pcx_status(&t, "a-c"), PeeringStatus::Deleted);
+        let id = t.create_vpc_peering_connection("c-a", "c", "a").unwrap();
+        assert_eq!(
+            t.vpc_peering_connection(id).status,
+            PeeringStatus::PendingAcceptance
+        );
+        // Deleting keeps the connection and its routes; the VPCs may be peered again.
+        t.delete_vpc_peering_connection("a-b").unwrap();
+        let a_rt = t.find_route_table("a-rt").unwrap();
+        let ab = t.find_vpc_peering_connection("a-b").unwrap();
+        assert_eq!(
+            t.route_table(a_rt).routes[1].target,
+            RouteTarget::VpcPeeringConnection(ab)
+        );
+        assert_eq!(t.vpc_peering_between(VpcId(0), VpcId(1)), None);
+        assert_eq!(
+            t.delete_vpc_peering_connection("a-b"),
+            Err(EditError::PeeringDeleted("a-b".into()))
+        );
+        assert_eq!(
+            t.accept_vpc_peering_connection("a-b"),
+            Err(EditError::PeeringNotPending {
+                pcx: "a-b".into(),
+                status: "deleted"
+            })
+        );
+        let again = t.create_vpc_peering_connection("a-b-2", "b", "a").unwrap();
+        assert_eq!(
+            t.vpc_peering_connection(again).status,
+            PeeringStatus::Active
+        );
+        assert_eq!(t.vpc_peering_between(VpcId(0), VpcId(1)), Some(again));
+        // A pending connection may be deleted (rejected).
+        t.delete_vpc_peering_connection("b-c").unwrap();
+
+        assert_eq!(
+            refused_fabric(|t| t.create_vpc_peering_connection("../x", "a", "c")),
+            EditError::BadName("../x".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_vpc_peering_connection("a-b", "a", "c")),
+            EditError::NameTaken {
+                kind: "VPC peering connection",
+                name: "a-b".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_vpc_peering_connection("x", "a", "nope")),
+            EditError::UnknownVpc("nope".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_vpc_peering_connection("x", "a", "a")),
+            EditError::PeeredWithItself("a".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_vpc_peering_connection("x", "d", "a")),
+            EditError::PeeringOverlap {
+                vpc: "d".into(),
+                cidr: net("10.1.0.0/16"),
+                peer_vpc: "a".into(),
+                peer_cidr: net("10.1.0.0/16")
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_vpc_peering_connection("x", "b", "a")),
+            EditError::AlreadyPeered {
+                vpc: "b".into(),
+                peer_vpc: "a".into(),
+                pcx: "a-b".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.accept_vpc_peering_connection("nope")),
+            EditError::UnknownVpcPeeringConnection("nope".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.delete_vpc_peering_connection("nope")),
+            EditError::UnknownVpcPeeringConnection("nope".into())
+        );
+    }
+
+    /// The effective routes of transit gateway route table `table`, as
+    /// `destination target type state`.
+    fn tgw_routes(t: &Topology, table: &str) -> Vec<String> {
+        t.tgw_routes(t.find_tgw_route_table(table).unwrap())
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {}",
+                    e.destination,
+                    t.tgw_route_target_name(e.target),
+                    e.route_type.aws_name(),
+                    e.state.aws_name()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn enabling_and_disabling_propagations() {
+        let mut t = fabric();
+        assert_eq!(
+            tgw_routes(&t, "rt"),
+            [
+                "10.2.0.0/16 att-b propagated active",
+                "10.9.0.0/16 blackhole static blackhole"
+            ]
+        );
+        t.enable_tgw_route_table_propagation("rt", "att-a").unwrap();
+        t.enable_tgw_route_table_propagation("rt", "att-c").unwrap();
+        // att-c is pending: it propagates once accepted.
+        assert_eq!(
+            tgw_routes(&t, "rt"),
+            [
+                "10.1.0.0/16 att-a propagated active",
+                "10.2.0.0/16 att-b propagated active",
+                "10.9.0.0/16 blackhole static blackhole"
+            ]
+        );
+        t.disable_tgw_route_table_propagation("rt", "att-b")
+            .unwrap();
+        // The default table's propagations are disabled the same way.
+        t.disable_tgw_route_table_propagation("tgw-default", "att-a")
+            .unwrap();
+        let d = t.find_tgw_route_table("tgw-default").unwrap();
+        assert!(
+            !t.tgw_route_table(d)
+                .propagations
+                .contains(&t.find_tgw_attachment("att-a").unwrap())
+        );
+        t.enable_tgw_route_table_propagation("tgw2-rt", "att-d")
+            .unwrap();
+        assert_eq!(
+            tgw_routes(&t, "tgw2-rt"),
+            ["10.1.0.0/16 att-d propagated active"]
+        );
+
+        assert_eq!(
+            refused_fabric(|t| t.enable_tgw_route_table_propagation("rt", "att-b")),
+            EditError::AlreadyPropagating {
+                attachment: "att-b".into(),
+                table: "rt".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.enable_tgw_route_table_propagation("rt", "tp")),
+            EditError::PropagationFromPeering("tp".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.enable_tgw_route_table_propagation("rt", "att-d")),
+            EditError::AttachmentNotOnTgw {
+                attachment: "att-d".into(),
+                table: "rt".into(),
+                tgw: "tgw".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.enable_tgw_route_table_propagation("nope", "att-a")),
+            EditError::UnknownTgwRouteTable("nope".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.enable_tgw_route_table_propagation("rt", "nope")),
+            EditError::UnknownTgwAttachment("nope".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.disable_tgw_route_table_propagation("rt", "att-a")),
+            EditError::NotPropagating {
+                attachment: "att-a".into(),
+                table: "rt".into()
+            }
+        );
+        let mut t = fabric();
+        let c = t.find_tgw_attachment("att-c").unwrap();
+        t.tgw_attachments[c.index()].status = AttachmentStatus::Deleted;
+        assert_eq!(
+            t.enable_tgw_route_table_propagation("rt", "att-c"),
+            Err(EditError::AttachmentDeleted("att-c".into()))
+        );
+    }
+
+    #[test]
+    fn associating_and_disassociating_tgw_route_tables() {
+        let mut t = fabric();
+        let a = t.find_tgw_attachment("att-a").unwrap();
+        let tp = t.find_tgw_attachment("tp").unwrap();
+        let rt = t.find_tgw_route_table("rt").unwrap();
+        let d = t.find_tgw_route_table("tgw-default").unwrap();
+        assert_eq!(t.tgw_association(a), Some(rt));
+        t.disassociate_tgw_route_table("rt", "att-a").unwrap();
+        assert_eq!(t.tgw_association(a), None);
+        t.associate_tgw_route_table("tgw-default", "att-a").unwrap();
+        assert_eq!(t.tgw_association(a), Some(d));
+        // A peering attachment, on each of its gateways.
+        t.associate_tgw_route_table("rt", "tp").unwrap();
+        t.associate_tgw_route_table("tgw2-rt", "tp").unwrap();
+        assert_eq!(t.tgw_association(tp), Some(rt));
+        assert_eq!(
+            t.tgw_association_on(tp, t.find_transit_gateway("tgw2").unwrap()),
+            t.find_tgw_route_table("tgw2-rt")
+        );
+
+        assert_eq!(
+            refused_fabric(|t| t.associate_tgw_route_table("tgw-default", "att-a")),
+            EditError::TgwAttachmentAssociated {
+                attachment: "att-a".into(),
+                table: "rt".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.associate_tgw_route_table("rt", "att-a")),
+            EditError::TgwAttachmentAssociated {
+                attachment: "att-a".into(),
+                table: "rt".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.associate_tgw_route_table("tgw2-rt", "att-a")),
+            EditError::AttachmentNotOnTgw {
+                attachment: "att-a".into(),
+                table: "tgw2-rt".into(),
+                tgw: "tgw2".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.disassociate_tgw_route_table("rt", "att-b")),
+            EditError::TgwAttachmentNotAssociated {
+                attachment: "att-b".into(),
+                table: "rt".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.disassociate_tgw_route_table("rt", "nope")),
+            EditError::UnknownTgwAttachment("nope".into())
+        );
+    }
+
+    #[test]
+    fn creating_and_deleting_tgw_routes() {
+        let mut t = fabric();
+        t.create_tgw_route("rt", net("10.2.0.0/16"), Some("att-a"))
+            .unwrap();
+        t.create_tgw_route("rt", net("0.0.0.0/0"), Some("tp"))
+            .unwrap();
+        t.create_tgw_route("rt", net("10.3.0.0/16"), Some("att-c"))
+            .unwrap();
+        t.create_tgw_route("rt", net("192.168.0.0/16"), None)
+            .unwrap();
+        // The static route hides the propagated one; att-c is pending: blackhole.
+        assert_eq!(
+            tgw_routes(&t, "rt"),
+            [
+                "0.0.0.0/0 tp static active",
+                "10.2.0.0/16 att-a static active",
+                "10.3.0.0/16 att-c static blackhole",
+                "10.9.0.0/16 blackhole static blackhole",
+                "192.168.0.0/16 blackhole static blackhole"
+            ]
+        );
+        t.accept_tgw_attachment("att-c").unwrap();
+        assert_eq!(tgw_routes(&t, "rt")[2], "10.3.0.0/16 att-c static active");
+        // Deleting the static route brings the propagated one back.
+        t.delete_tgw_route("rt", net("10.2.0.0/16")).unwrap();
+        assert_eq!(
+            tgw_routes(&t, "rt")[1],
+            "10.2.0.0/16 att-b propagated active"
+        );
+        t.delete_tgw_route("rt", net("10.9.0.0/16")).unwrap();
+
+        assert_eq!(
+            refused_fabric(|t| t.create_tgw_route("rt", net("10.9.0.0/16"), None)),
+            EditError::TgwRouteExists {
+                table: "rt".into(),
+                destination: net("10.9.0.0/16")
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_tgw_route("rt", net("10.9.0.1/16"), None)),
+            EditError::NonCanonicalDestination {
+                given: net("10.9.0.1/16"),
+                canonical: net("10.9.0.0/16")
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.create_tgw_route("rt", net("10.8.0.0/16"), Some("att-d"))),
+            EditError::AttachmentNotOnTgw {
+                attachment: "att-d".into(),
+                table: "rt".into(),
+                tgw: "tgw".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.delete_tgw_route("rt", net("10.8.0.0/16"))),
+            EditError::NoTgwRoute {
+                table: "rt".into(),
+                destination: net("10.8.0.0/16")
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.delete_tgw_route("nope", net("10.8.0.0/16"))),
+            EditError::UnknownTgwRouteTable("nope".into())
+        );
+    }
+
+    #[test]
+    fn accepting_tgw_attachments() {
+        let mut t = fabric();
+        let c = t.find_tgw_attachment("att-c").unwrap();
+        assert_eq!(
+            t.tgw_attachment(c).status,
+            AttachmentStatus::PendingAcceptance
+        );
+        // Pending: it does not propagate into the default table yet.
+        assert!(
+            !tgw_routes(&t, "tgw-default")
+                .iter()
+                .any(|r| r.starts_with("10.3."))
+        );
+        t.accept_tgw_attachment("att-c").unwrap();
+        assert_eq!(t.tgw_attachment(c).status, AttachmentStatus::Available);
+        assert!(
+            tgw_routes(&t, "tgw-default")
+                .contains(&"10.3.0.0/16 att-c propagated active".to_string())
+        );
+        assert_eq!(
+            t.accept_tgw_attachment("att-c"),
+            Err(EditError::AttachmentNotPending {
+                attachment: "att-c".into(),
+                status: "available"
+            })
+        );
+        assert_eq!(
+            refused_fabric(|t| t.accept_tgw_attachment("tp")),
+            EditError::AttachmentNotPending {
+                attachment: "tp".into(),
+                status: "available"
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.accept_tgw_attachment("nope")),
+            EditError::UnknownTgwAttachment("nope".into())
+        );
+    }
+
+    #[test]
+    fn registering_and_deregistering_multicast_members_and_sources() {
+        let mut t = fabric();
+        let md = t.find_multicast_domain("md").unwrap();
+        let pa = t.find_eni("pa").unwrap();
+        let pa2 = t.find_eni("pa2").unwrap();
+        let group = ip("239.1.1.1");
+        t.register_multicast_group_members("md", group, "pa2/eth0")
+            .unwrap();
+        t.register_multicast_group_members("md", ip("239.2.2.2"), "pa")
+            .unwrap();
+        t.register_multicast_group_sources("md", group, "pa")
+            .unwrap();
+        assert_eq!(
+            t.multicast_domain(md).members,
+            [(group, pa), (group, pa2), (ip("239.2.2.2"), pa)]
+        );
+        assert_eq!(t.multicast_domain(md).sources, [(group, pa)]);
+        t.deregister_multicast_group_members("md", group, "pa")
+            .unwrap();
+        t.deregister_multicast_group_sources("md", group, "pa")
+            .unwrap();
+        assert_eq!(
+            t.multicast_domain(md).members,
+            [(group, pa2), (ip("239.2.2.2"), pa)]
+        );
+        assert!(t.multicast_domain(md).sources.is_empty());
+
+        assert_eq!(
+            refused_fabric(|t| t.register_multicast_group_members("md", group, "pa")),
+            EditError::AlreadyRegistered {
+                eni: "pa/eth0".into(),
+                role: "member",
+                group,
+                domain: "md".into()
+            }
+        );
+        assert_eq!(
+            refused_fabric(|t| t.register_multicast_group_members("md", group, "pb")),
+            EditError::SubnetNotInDomain {
+                eni: "pb/eth0".into(),
+                subnet: "b-1".into(),
+                domain: "md".into()
+            }
+        );
+        for bad in ["224.0.0.251", "10.1.1.1", "240.0.0.1"] {
+            assert_eq!(
+                refused_fabric(|t| t.register_multicast_group_sources("md", ip(bad), "pa")),
+                EditError::NotMulticastGroup(ip(bad))
+            );
+        }
+        assert_eq!(
+            refused_fabric(|t| t.register_multicast_group_members("nope", group, "pa")),
+            EditError::UnknownMulticastDomain("nope".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.register_multicast_group_members("md", group, "pa/eth1")),
+            EditError::UnknownNetworkInterface("pa/eth1".into())
+        );
+        assert_eq!(
+            refused_fabric(|t| t.deregister_multicast_group_sources("md", group, "pa")),
+            EditError::NotRegistered {
+                eni: "pa/eth0".into(),
+                role: "source",
+                group,
+                domain: "md".into()
+            }
+        );
+    }
+
+    #[test]
+    fn new_kinds_are_found_by_name() {
+        let t = fabric();
+        assert_eq!(t.find_vpc("c"), Some(VpcId(2)));
+        assert_eq!(t.find_vpc("nope"), None);
+        assert_eq!(t.find_transit_gateway("tgw2"), Some(TransitGatewayId(1)));
+        assert_eq!(t.find_tgw_attachment("tp"), Some(TgwAttachmentId(4)));
+        assert_eq!(
+            t.find_tgw_route_table("tgw-default"),
+            Some(TgwRouteTableId(2))
+        );
+        assert_eq!(t.find_multicast_domain("md"), Some(MulticastDomainId(0)));
+        assert_eq!(t.find_resource_share("share"), Some(ResourceShareId(0)));
+        assert_eq!(
+            t.resource_share(ResourceShareId(0)).principals,
+            ["444455556666"]
+        );
+        assert_eq!(t.find_tgw_attachment("nope"), None);
+    }
+
+    #[test]
+    fn fabric_errors_read_as_sentences() {
+        let shown: Vec<String> = [
+            EditError::NameTaken {
+                kind: "VPC peering connection",
+                name: "a-b".into(),
+            },
+            EditError::PeeringOverlap {
+                vpc: "d".into(),
+                cidr: net("10.1.0.0/16"),
+                peer_vpc: "a".into(),
+                peer_cidr: net("10.1.0.0/16"),
+            },
+            EditError::AlreadyPeered {
+                vpc: "b".into(),
+                peer_vpc: "a".into(),
+                pcx: "a-b".into(),
+            },
+            EditError::PeeringNotPending {
+                pcx: "a-b".into(),
+                status: "active",
+            },
+            EditError::AttachmentNotOnTgw {
+                attachment: "att-d".into(),
+                table: "rt".into(),
+                tgw: "tgw".into(),
+            },
+            EditError::TgwAttachmentAssociated {
+                attachment: "att-a".into(),
+                table: "rt".into(),
+            },
+            EditError::TgwRouteExists {
+                table: "rt".into(),
+                destination: net("10.9.0.0/16"),
+            },
+            EditError::SubnetNotInDomain {
+                eni: "pb/eth0".into(),
+                subnet: "b-1".into(),
+                domain: "md".into(),
+            },
+            EditError::AlreadyRegistered {
+                eni: "pa/eth0".into(),
+                role: "member",
+                group: ip("239.1.1.1"),
+                domain: "md".into(),
+            },
+        ]
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                "there is already a VPC peering connection named \"a-b\"",
+                "10.1.0.0/16 of vpc \"a\" overlaps 10.1.0.0/16 of vpc \"d\": VPCs with matching or overlapping IPv4 CIDR blocks cannot be peered",
+                "vpc \"b\" and vpc \"a\" are already peered by VPC peering connection \"a-b\"",
+                "VPC peering connection \"a-b\" is active, not pending-acceptance",
+                "transit gateway attachment \"att-d\" is not an attachment of transit gateway \"tgw\" of route table \"rt\"",
+                "transit gateway attachment \"att-a\" is already associated with route table \"rt\"; an attachment has one route table per transit gateway (disassociate it first)",
+                "route table \"rt\" already has a static route to 10.9.0.0/16",
+                "pb/eth0 is in subnet \"b-1\", which is not associated with multicast domain \"md\"",
+                "pa/eth0 is already a member of group 239.1.1.1 in multicast domain \"md\"",
             ]
         );
     }

@@ -909,6 +909,68 @@ pub enum Problem {
         /// How many target keys were given (`blackhole = false` counts as none).
         found: usize,
     },
+    /// A multicast domain of a transit gateway without multicast support.
+    #[error(
+        "transit gateway {0:?} has no multicast support (set multicast_support = \"enable\" on it)"
+    )]
+    MulticastNotSupported(String),
+    /// A peering attachment associated with a multicast domain.
+    #[error(
+        "{0:?} is a peering attachment: a multicast domain associates subnets of VPC attachments"
+    )]
+    MulticastPeeringAttachment(String),
+    /// A multicast association without subnets.
+    #[error("must name at least one subnet of the attachment")]
+    NoMulticastSubnets,
+    /// A multicast association naming a subnet the attachment is not in.
+    #[error(
+        "subnet {subnet:?} is not one of the subnets of transit gateway attachment {attachment:?}"
+    )]
+    SubnetNotInAttachment {
+        /// The subnet.
+        subnet: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// A subnet associated with a second multicast domain (or twice with one).
+    #[error(
+        "subnet {subnet:?} is already associated with transit_gateway_multicast_domain {other:?}; a subnet is associated with one multicast domain at most"
+    )]
+    SubnetInOtherMulticastDomain {
+        /// The subnet.
+        subnet: String,
+        /// The domain it is associated with first.
+        other: String,
+    },
+    /// A group address outside the multicast groups a domain may use.
+    #[error(
+        "{0} is not a multicast group address: use 224.0.0.0/4 outside 224.0.0.0/24 (local network control)"
+    )]
+    NotMulticastGroup(Ipv4Addr),
+    /// A group member or source whose subnet is not associated with the domain.
+    #[error(
+        "{eni} is in subnet {subnet:?}, which is not associated with multicast domain {domain:?}"
+    )]
+    MemberSubnetNotAssociated {
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// Its subnet.
+        subnet: String,
+        /// The domain.
+        domain: String,
+    },
+    /// A group member or source registered twice.
+    #[error("{eni} in group {group} is already {list}[{index}]")]
+    DuplicateGroupEntry {
+        /// The group.
+        group: Ipv4Addr,
+        /// The interface (`instance/ethN`).
+        eni: String,
+        /// `group_members` or `group_sources`.
+        list: &'static str,
+        /// The earlier entry.
+        index: usize,
+    },
     /// An internet host with the name of an instance: both are network namespaces.
     #[error(
         "{name:?} is already the name of instance {index}; internet hosts and instances are network namespaces and need distinct names"

@@ -48,6 +48,8 @@ pub(crate) struct RawConfig {
     pub resource_share: Vec<RawResourceShare>,
     #[serde(default)]
     pub transit_gateway_route_table: Vec<RawTgwRouteTable>,
+    #[serde(default)]
+    pub transit_gateway_multicast_domain: Vec<RawMulticastDomain>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -489,6 +491,42 @@ pub(crate) struct RawTgwRoute {
     pub transit_gateway_attachment: Option<Spanned<String>>,
     #[serde(default)]
     pub blackhole: Option<Spanned<bool>>,
+}
+
+/// `[[transit_gateway_multicast_domain]]` (`CreateTransitGatewayMulticastDomain`, with
+/// `AssociateTransitGatewayMulticastDomain`, `RegisterTransitGatewayMulticastGroupMembers`
+/// and `RegisterTransitGatewayMulticastGroupSources`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMulticastDomain {
+    pub name: Spanned<String>,
+    pub transit_gateway: Spanned<String>,
+    /// `"enable"` or `"disable"` (the default).
+    #[serde(default)]
+    pub igmpv2_support: Option<Spanned<String>>,
+    #[serde(default)]
+    pub associations: Vec<Spanned<RawMulticastAssociation>>,
+    #[serde(default)]
+    pub group_members: Vec<Spanned<RawMulticastGroupEntry>>,
+    #[serde(default)]
+    pub group_sources: Vec<Spanned<RawMulticastGroupEntry>>,
+}
+
+/// One association of a multicast domain: subnets of a VPC attachment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMulticastAssociation {
+    pub transit_gateway_attachment: Spanned<String>,
+    pub subnets: Spanned<Vec<Spanned<String>>>,
+}
+
+/// One static group member or source: a group address and a network interface
+/// (`instance/ethN`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMulticastGroupEntry {
+    pub group_ip_address: Spanned<String>,
+    pub network_interface: Spanned<String>,
 }
 
 /// `[[resource_share]]` (AWS RAM's `CreateResourceShare`): transit gateways shared with

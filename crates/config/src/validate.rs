@@ -27,7 +27,7 @@
 //!   address per listed subnet), each in file order.
 //! - VPC peering connections: see [`peering`].
 //! - Transit gateways, their attachments and resource shares: see [`transit`]; their
-//!   route tables: see [`tgw_tables`].
+//!   route tables: see [`tgw_tables`]; multicast domains: see [`multicast`].
 //! - Security groups, network ACLs, interfaces' groups and connection-tracking
 //!   timeouts, flow logs: see [`security`].
 //! - Internet gateways, Elastic IPs, NAT gateways, public IPs and internet hosts: see
@@ -79,6 +79,7 @@ macro_rules! snippet_helpers {
 
 mod gateways;
 mod limits;
+mod multicast;
 mod peering;
 mod routes;
 mod security;
@@ -166,6 +167,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.interface_security();
     c.flow_logs();
     c.tgw_route_tables();
+    c.multicast_domains();
     c.table_limits();
     c.build()
 }
@@ -834,6 +836,7 @@ impl<'a> Checker<'_, 'a, '_> {
             resource_shares,
         } = self.build_transit()?;
         let tgw_route_tables = self.build_tgw_tables(&mut transit_gateways, &tgw_attachments)?;
+        let multicast_domains = self.build_multicast_domains()?;
         Some(Topology {
             vpcs,
             subnets,
@@ -852,7 +855,7 @@ impl<'a> Checker<'_, 'a, '_> {
             transit_gateways,
             tgw_attachments,
             tgw_route_tables,
-            multicast_domains: Vec::new(),
+            multicast_domains,
             resource_shares,
         })
     }
@@ -885,7 +888,7 @@ fn names<'a>(
 }
 
 /// A name usable as a network namespace name and safe in any output.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     first_ok

@@ -60,6 +60,8 @@ pub(super) struct Transit<'a> {
     pub tables: Vec<super::tgw_tables::PendingTable>,
     /// Transit gateway -> the declared table that is its default one.
     pub default_tables: HashMap<TransitGatewayId, usize>,
+    /// Per multicast domain, in file order.
+    pub domains: Vec<super::multicast::PendingDomain>,
 }
 
 /// A transit gateway being checked; `None` marks a broken value.
@@ -611,7 +613,7 @@ impl<'a> Checker<'_, 'a, '_> {
 }
 
 /// A transit gateway option, `"enable"` or `"disable"`, or `default` if omitted.
-fn enabled(
+pub(super) fn enabled(
     r: &mut Reporter<'_>,
     written: Option<&Spanned<String>>,
     default: bool,
