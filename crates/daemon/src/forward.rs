@@ -28,6 +28,8 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
     let mut bufs: Vec<PacketBuf> = (0..BATCH).map(|_| PacketBuf::new(BUF)).collect();
     let mut hdr = [0u8; vnet::LEN];
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(BATCH);
+    // The copies multicast verdicts send: (packet index, member port).
+    let mut copies: Vec<(usize, Port)> = Vec::new();
     let offload = shared.offload();
     // Each read scatters into the virtio-net header (none without offloads) and a buffer.
     let hdr_len = if offload { vnet::LEN } else { 0 };
@@ -63,10 +65,25 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
             }
         }
         let now = shared.now();
-        shared
-            .dataplane()
-            .process_batch(now, port, &mut bufs[..n], &mut verdicts);
-        transmit_batch(&shared, &mut bufs[..n], &verdicts);
+        {
+            let mut dp = shared.dataplane();
+            dp.process_batch(now, port, &mut bufs[..n], &mut verdicts);
+            // A multicast verdict's members are read under the same lock, so they are
+            // those of the configuration that decided it.
+            copies.clear();
+            for (i, v) in verdicts.iter().enumerate() {
+                if let Verdict::Multicast { group, members } = *v {
+                    let all = dp.multicast_members(group);
+                    copies.extend(
+                        all.iter()
+                            .enumerate()
+                            .filter(|(k, _)| members & (1 << k) != 0)
+                            .map(|(_, &e)| (i, Port::Eni(e))),
+                    );
+                }
+            }
+        }
+        transmit_batch(&shared, &mut bufs[..n], &verdicts, &copies);
         if let Some(e) = failed {
             shared.mark_down(port, &format!("device error: {e}"));
             return;
@@ -74,12 +91,18 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
     }
 }
 
-/// Writes what the verdicts send, in order. If the devices take UDP superpackets, joins
+/// Writes what the verdicts send, in order (a multicast verdict's copies are in
+/// `copies`, by packet index). If the devices take UDP superpackets, joins
 /// consecutive UDP datagrams of one flow forwarded to one port into one (`gro::append`):
 /// one write and one wake-up of the receiver for up to 64 datagrams. A datagram that
 /// cannot join is written after the superpacket before it, so each port sees the
 /// batch's order.
-fn transmit_batch(shared: &Shared, bufs: &mut [PacketBuf], verdicts: &[Verdict]) {
+fn transmit_batch(
+    shared: &Shared,
+    bufs: &mut [PacketBuf],
+    verdicts: &[Verdict],
+    copies: &[(usize, Port)],
+) {
     let coalesce = shared.uso();
     // The superpacket being built: its port and the buffer it grows in.
     let mut open: Option<(Port, usize)> = None;
@@ -87,6 +110,15 @@ fn transmit_batch(shared: &Shared, bufs: &mut [PacketBuf], verdicts: &[Verdict])
         let to = match *verdict {
             Verdict::Forward { to } => to,
             Verdict::Reply { to, .. } => to,
+            Verdict::Multicast { .. } => {
+                if let Some((port, head)) = open.take() {
+                    flush(shared, port, &bufs[head]);
+                }
+                for &(_, member) in copies.iter().filter(|(k, _)| *k == i) {
+                    shared.transmit(member, &bufs[i]);
+                }
+                continue;
+            }
             Verdict::Drop(_) => continue,
         };
         let forward = matches!(verdict, Verdict::Forward { .. });

@@ -147,6 +147,13 @@ impl Counters {
             .sum()
     }
 
+    /// Records `(packets, bytes)` written to `to` (a multicast member's copy).
+    pub(crate) fn record_tx(&mut self, to: Port, (packets, bytes): (u64, u64)) {
+        let tx = self.port_mut(to);
+        tx.tx_packets += packets;
+        tx.tx_bytes += bytes;
+    }
+
     /// Records one packet read from `from` and its verdict. A packet that stands for
     /// `(packets, bytes)` on the wire (a superpacket for each of its segments) came from
     /// `from`; `out` (packets, bytes) went out if the verdict sends something: the
@@ -180,7 +187,7 @@ impl Counters {
                 reply: Reply::TcpReset { cause },
                 ..
             } => rx.drops[cause.index()] += packets,
-            Verdict::Forward { .. } => {}
+            Verdict::Forward { .. } | Verdict::Multicast { .. } => {}
         }
         if let Verdict::Forward { to } | Verdict::Reply { to, .. } = verdict {
             let tx = self.port_mut(to);

@@ -330,11 +330,21 @@ impl Dataplane {
                 None => shape.wire(pkt.len()),
                 Some(mtu) => fragments(pkt, mtu, shape),
             },
-            Verdict::Drop(_) => (0, 0),
+            // Each member's copy is counted below.
+            Verdict::Multicast { .. } | Verdict::Drop(_) => (0, 0),
         };
         self.state
             .counters
             .record(from, shape.wire(len_in), verdict, out);
+        if let Verdict::Multicast { group, members } = verdict {
+            let copy = shape.wire(pkt.len());
+            let all = self.net.fabric.multicast.members(group);
+            for (i, &m) in all.iter().enumerate() {
+                if members & (1 << i) != 0 {
+                    self.state.counters.record_tx(Port::Eni(m), copy);
+                }
+            }
+        }
         verdict
     }
 
@@ -445,6 +455,12 @@ impl Dataplane {
             .as_ref()
             .map(|t| t.mappings(now).collect())
             .unwrap_or_default()
+    }
+
+    /// The members of multicast group `group` (a [`Verdict::Multicast`]'s bit `i` is
+    /// the `i`-th). The daemon reads them under the same lock as the verdict.
+    pub fn multicast_members(&self, group: hop::multicast::GroupId) -> &[EniId] {
+        self.net.fabric.multicast.members(group)
     }
 
     /// Transit gateway `tgw`'s CloudWatch metrics.
@@ -578,6 +594,17 @@ impl Net {
             Port::Eni(e) => {
                 let eni = self.tables.eni(e);
                 antispoof::check(eni, &ip)?;
+                if ip.dst.is_multicast() && self.fabric.multicast.domain_of(eni.subnet).is_some() {
+                    let f = self.transport(now, from, pkt, &ip, shape, mode)?;
+                    let p = &mut InFlight {
+                        now,
+                        origin: from,
+                        pkt,
+                        ip,
+                        f,
+                    };
+                    return hop::multicast::send(self, mode, (e, eni.subnet), p);
+                }
                 let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
                 if dst == Dst::Router {
                     router::answer(pkt, &ip, mode.ident())?;
@@ -601,11 +628,7 @@ impl Net {
                 )
             }
         };
-        if let Err(cause) = ttl::check(&ip) {
-            let error = (cause, icmp_error::TIME_EXCEEDED);
-            return Err(self.icmp_error(mode, (now, from), pkt, &ip, error));
-        }
-        let f = l4::parse(pkt.as_bytes(), &ip, shape)?;
+        let f = self.transport(now, from, pkt, &ip, shape, mode)?;
         let p = &mut InFlight {
             now,
             origin: from,
@@ -635,6 +658,24 @@ impl Net {
             next = hop;
         }
         Err(DropReason::HopLimit.into())
+    }
+
+    /// Stages 7-8 for a packet that is to be forwarded: its TTL (0 is answered with ICMP
+    /// time exceeded), then its transport header.
+    fn transport(
+        &self,
+        now: Time,
+        from: Port,
+        pkt: &mut PacketBuf,
+        ip: &Ipv4Header,
+        shape: Shape,
+        mode: &mut Mode<'_>,
+    ) -> Result<Facts, Verdict> {
+        if let Err(cause) = ttl::check(ip) {
+            let error = (cause, icmp_error::TIME_EXCEEDED);
+            return Err(self.icmp_error(mode, (now, from), pkt, ip, error));
+        }
+        Ok(l4::parse(pkt.as_bytes(), ip, shape)?)
     }
 
     /// Stages 5-6 for a packet sent by place `at` with route table `table`: the route,
@@ -667,7 +708,7 @@ impl Net {
     /// the NACLs of the subnets the packet leaves and enters (a NAT gateway is in its
     /// subnet, the internet gateway in none), the receiver's security group (if it is
     /// an ENI); each interface's flow log records its own view.
-    fn firewall(
+    pub(crate) fn firewall(
         &self,
         now: Time,
         from: Place,

@@ -352,6 +352,9 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
     }
     let verdict = match trace.verdict {
         Verdict::Forward { to } => format!("FORWARD to {}", port_name(t, to)),
+        Verdict::Multicast { members, .. } => {
+            format!("MULTICAST to {} members", members.count_ones())
+        }
         Verdict::Reply {
             reply: crate::verdict::Reply::TcpReset { cause },
             ..

@@ -44,6 +44,15 @@ pub enum Verdict {
         /// What the reply is.
         reply: Reply,
     },
+    /// Write the packet to every member of multicast group `group` whose bit is set
+    /// in `members` (bit `i`: the group's `i`-th member, see
+    /// [`crate::Dataplane::multicast_members`]).
+    Multicast {
+        /// The group.
+        group: crate::hop::multicast::GroupId,
+        /// Which members get a copy.
+        members: u64,
+    },
     /// Discard the packet.
     Drop(DropReason),
 }
@@ -230,6 +239,10 @@ drop_reasons! {
     TgwBlackhole = "tgw-blackhole",
     /// Larger than a transit gateway's MTU (8500) without DF (with DF: ICMP fragmentation needed, `too-big`).
     TgwMtuExceeded = "tgw-mtu-exceeded",
+    /// To a multicast group of the sender's domain that has no member that may receive it (or no member at all).
+    MulticastNoMembers = "multicast-no-members",
+    /// To a multicast group from an interface that is not a registered source, in a domain without IGMPv2 support.
+    MulticastNotSource = "multicast-not-source",
     /// Passed more gateways than any real path does (a routing loop between gateways).
     HopLimit = "hop-limit",
 }

@@ -20,6 +20,7 @@
 //! Adding a gateway kind is one module here and one arm in each match below.
 
 pub(crate) mod internet_gateway;
+pub(crate) mod multicast;
 pub(crate) mod nat_gateway;
 pub(crate) mod peering;
 pub(crate) mod transit_gateway;
@@ -251,6 +252,8 @@ pub enum GatewayStep {
     Peering(peering::Step),
     /// A transit gateway's decision.
     Transit(transit_gateway::Step),
+    /// A multicast domain's replication.
+    Multicast(multicast::Step),
 }
 
 /// A gateway step in words: the stage, the decision, and (if the packet is dropped
@@ -261,6 +264,7 @@ pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Opt
         GatewayStep::Internet(s) => internet_gateway::describe(t, s),
         GatewayStep::Peering(s) => peering::describe(t, s),
         GatewayStep::Transit(s) => transit_gateway::describe(t, s),
+        GatewayStep::Multicast(s) => multicast::describe(t, s),
     }
 }
 
@@ -331,6 +335,8 @@ pub(crate) fn mtu(
 pub(crate) struct Fabric {
     /// Transit gateways' route tables and associations.
     pub tgw: transit_gateway::Compiled,
+    /// Multicast domains' groups.
+    pub multicast: multicast::Compiled,
 }
 
 impl Fabric {
@@ -338,6 +344,7 @@ impl Fabric {
     pub(crate) fn compile(t: &Topology) -> Fabric {
         Fabric {
             tgw: transit_gateway::Compiled::compile(t),
+            multicast: multicast::Compiled::compile(t),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod firewall;
 mod internet;
+mod multicast;
 mod offload;
 mod peering;
 mod router;
