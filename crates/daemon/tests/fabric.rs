@@ -6,7 +6,10 @@
 
 mod harness;
 
-use harness::{Vpcd, drop_deltas, root_or_skip};
+use std::net::{Ipv4Addr, UdpSocket};
+use std::time::Duration;
+
+use harness::{Vpcd, drop_deltas, in_netns, root_or_skip};
 
 #[test]
 fn a_peering_triangle_is_not_transitive_and_has_no_edge_to_edge_routing() {
@@ -91,4 +94,122 @@ fn a_peering_triangle_is_not_transitive_and_has_no_edge_to_edge_routing() {
     // The routes show the connections as targets.
     assert_eq!(vpcd.route_state("a-rt", "10.2.0.0/16"), "a-b active");
     assert_eq!(vpcd.route_state("c-rt", "10.2.0.0/16"), "b-c active");
+}
+
+#[test]
+fn hub_and_spoke_spokes_reach_shared_services_only() {
+    if !root_or_skip() {
+        return;
+    }
+    let config = include_str!("../../../config/hub-and-spoke.toml");
+    let vpcd = Vpcd::start("fab-hub", Some(config));
+    for (from, to) in [
+        ("s1", "10.10.1.10"),
+        ("s2", "10.10.1.10"),
+        ("svc", "10.11.1.10"),
+        ("svc", "10.12.1.10"),
+    ] {
+        assert!(vpcd.ping(from, to, 1, &[]), "{from} pings {to}");
+    }
+    let server = vpcd.http_server("svc", 8080);
+    assert!(
+        vpcd.http_get("s1", "10.10.1.10", 8080)
+            .unwrap()
+            .starts_with("you are 10.11.1.10:")
+    );
+    assert_eq!(server.clients(), ["10.11.1.10"]);
+
+    // Spokes do not reach each other; iso reaches nothing.
+    let before = vpcd.counters();
+    assert!(!vpcd.ping("s1", "10.12.1.10", 1, &["-W", "1"]));
+    assert!(!vpcd.ping("s2", "10.11.1.10", 1, &["-W", "1"]));
+    assert!(!vpcd.ping("iso", "10.10.1.10", 1, &["-W", "1"]));
+    assert!(!vpcd.tcp_connects("iso", "10.11.1.10", 22));
+    assert_eq!(drop_deltas(&before, &vpcd.counters()), ["tgw-no-route +4"]);
+
+    // Disabling att-shared's propagation into spokes-rt cuts s1 -> svc at once;
+    // enabling it restores it.
+    let args = |verb: &str| {
+        vec![
+            format!("{verb}-transit-gateway-route-table-propagation"),
+            "--transit-gateway-route-table-id".into(),
+            "spokes-rt".into(),
+            "--transit-gateway-attachment-id".into(),
+            "att-shared".into(),
+        ]
+    };
+    let ctl = |a: Vec<String>| vpcd.ctl(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    ctl(args("disable"));
+    assert!(!vpcd.ping("s1", "10.10.1.10", 1, &["-W", "1"]));
+    let routes = vpcd.ctl(&["routes"]);
+    assert!(!routes.contains("10.10.0.0/16"), "{routes}");
+    ctl(args("enable"));
+    assert!(vpcd.ping("s1", "10.10.1.10", 1, &[]));
+    let routes = vpcd.ctl(&["routes"]);
+    assert!(routes.contains("propagated"), "{routes}");
+    let trace = vpcd.ctl(&[
+        "trace",
+        "--from",
+        "s1",
+        "--to",
+        "10.12.1.10",
+        "--proto",
+        "icmp",
+    ]);
+    assert!(trace.contains("route table spokes-rt: no route"), "{trace}");
+    assert!(trace.contains("DROP tgw-no-route"), "{trace}");
+}
+
+#[test]
+fn a_multicast_datagram_reaches_every_member_and_no_one_else() {
+    if !root_or_skip() {
+        return;
+    }
+    let config = include_str!("../../../config/multicast.toml");
+    let vpcd = Vpcd::start("fab-mc", Some(config));
+    let group = Ipv4Addr::new(239, 1, 1, 1);
+    // Every receiver, member or not, joins the group on its eth0 and listens.
+    let listeners: Vec<_> = [
+        ("tv1", "10.40.1.11"),
+        ("tv2", "10.40.1.12"),
+        ("radio", "10.40.1.13"),
+    ]
+    .into_iter()
+    .map(|(name, addr)| {
+        let addr: Ipv4Addr = addr.parse().unwrap();
+        let socket = in_netns(&vpcd.ns(name), move || {
+            let s = UdpSocket::bind(("0.0.0.0", 5004)).unwrap();
+            s.join_multicast_v4(&group, &addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            s
+        })
+        .join()
+        .unwrap();
+        (name, socket)
+    })
+    .collect();
+    in_netns(&vpcd.ns("cam"), move || {
+        let s = UdpSocket::bind("10.40.1.10:0").unwrap();
+        s.send_to(b"frame 1", (group, 5004)).unwrap();
+    })
+    .join()
+    .unwrap();
+    let mut got = Vec::new();
+    for (name, socket) in &listeners {
+        let mut buf = [0u8; 64];
+        if let Ok((n, from)) = socket.recv_from(&mut buf) {
+            got.push(format!(
+                "{name} <- {from}: {}",
+                String::from_utf8_lossy(&buf[..n])
+            ));
+        }
+    }
+    // tv1 and tv2 get it from cam; radio, which joined too, gets nothing.
+    assert_eq!(got.len(), 2, "{got:?}");
+    for (g, name) in got.iter().zip(["tv1", "tv2"]) {
+        assert!(
+            g.starts_with(&format!("{name} <- 10.40.1.10:")) && g.ends_with(": frame 1"),
+            "{got:?}"
+        );
+    }
 }
