@@ -16,6 +16,10 @@
 //! - `forward/*`: one packet app -> web of the demo, warm (tracked on both ENIs).
 //!   `forward/icmp-84B-no-flow-log` is the same without the demo's VPC flow log.
 //! - `nat/*`: through the NAT gateway and the internet gateway and back, warm.
+//! - `fabric/*`: one packet between two VPCs, warm: `fabric/peering-icmp-84B` across a
+//!   VPC peering connection (`config/peering.toml`, pa -> pb), `fabric/tgw-icmp-84B`
+//!   through a transit gateway (`config/hub-and-spoke.toml`, s1 -> svc); neither has a
+//!   flow log, so `forward/icmp-84B-no-flow-log` is the path to compare with.
 //! - `router/echo-reply`: app pings its subnet router 10.0.2.1, answered in place.
 //! - `drop/reserved`: app -> 10.0.2.3, a reserved address, dropped.
 //! - `batch/N`: `process_batch` on N forwardable packets (app -> web, warm).
@@ -329,6 +333,55 @@ fn forward(c: &mut Criterion) {
         APP,
         &icmp,
         to_web,
+    );
+    g.finish();
+}
+
+/// One echo request between two VPCs, warm (the first, before timing, made the flow
+/// tracked on both ENIs): across a peering connection (pa's route table, a hit in pa's
+/// connection table, a-1's NACL outbound, the connection's checks, b-1's NACL inbound,
+/// a hit in pb's table), and through a transit gateway (s1's route table, its table,
+/// the attachment interface in s1's subnet, the gateway's route table of att-s1, the
+/// attachment interface in shared-1, shared-1's route table, svc's table).
+fn fabric(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fabric");
+    let parse = |text: &str| vpc_config::parse(text, "bench.toml").expect("valid");
+    let icmp = |src: [u8; 4], dst: [u8; 4]| icmp_echo(src.into(), dst.into(), 84);
+    let to = |e: u32| Verdict::Forward {
+        to: Port::Eni(vpc_config::EniId(e)),
+    };
+    let warm_one =
+        |g: &mut BenchmarkGroup<'_, WallTime>, name: &str, t: &Topology, p: &[u8], expected| {
+            let mut dp = Dataplane::new(t);
+            let mut first = buffer_for(p);
+            assert_eq!(
+                dp.process(NOW, vpc_config::EniId(0), &mut first),
+                expected,
+                "{name}"
+            );
+            bench_process(g, name, &mut dp, vpc_config::EniId(0), p, expected);
+        };
+    let peering = parse(include_str!("../../config/peering.toml"));
+    warm_one(
+        &mut g,
+        "peering-icmp-84B",
+        &peering,
+        &icmp([10, 1, 1, 10], [10, 2, 1, 10]),
+        to(1),
+    );
+    let hub = parse(include_str!("../../config/hub-and-spoke.toml"));
+    // svc is ENI 0 there: s1 (ENI 1) pings it.
+    let mut dp = Dataplane::new(&hub);
+    let p = icmp([10, 11, 1, 10], [10, 10, 1, 10]);
+    let mut first = buffer_for(&p);
+    assert_eq!(dp.process(NOW, vpc_config::EniId(1), &mut first), to(0));
+    bench_process(
+        &mut g,
+        "tgw-icmp-84B",
+        &mut dp,
+        vpc_config::EniId(1),
+        &p,
+        to(0),
     );
     g.finish();
 }
@@ -657,7 +710,7 @@ criterion_group! {
     config = Criterion::default()
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
-    targets = cold, warm, forward, nat, router, drops, batch, lpm, conntrack, pipeline,
+    targets = cold, warm, forward, fabric, nat, router, drops, batch, lpm, conntrack, pipeline,
         restore_only
 }
 criterion_main!(benches);
