@@ -568,4 +568,71 @@ vpc = "a"
             [Problem::UnknownVpc("nope".into())]
         );
     }
+
+    #[test]
+    fn the_peering_example_is_as_its_comment_says() {
+        let src = include_str!("../../../../config/peering.toml");
+        let t = parse(src, "peering.toml").unwrap_or_else(|e| panic!("{e}"));
+        let vpc = |name: &str| t.find_vpc(name).unwrap();
+        let shown: Vec<(&str, &str, &str, &str)> = t
+            .vpc_peering_connections
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    t.vpc(p.requester).name.as_str(),
+                    t.vpc(p.accepter).name.as_str(),
+                    p.status.aws_name(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [("a-b", "a", "b", "active"), ("b-c", "b", "c", "active")]
+        );
+        assert_eq!(t.vpc(vpc("c")).owner_id, "444455556666");
+        assert_eq!(t.vpc(vpc("a")).owner_id, crate::DEFAULT_ACCOUNT);
+        assert_eq!(t.vpc_peering_between(vpc("a"), vpc("c")), None);
+        let routes = |table: &str| {
+            let rt = t.route_table(t.find_route_table(table).unwrap());
+            rt.routes
+                .iter()
+                .map(|r| format!("{} {}", r.destination, t.route_target_name(r.target)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            routes("a-rt"),
+            [
+                "10.1.0.0/16 local",
+                "10.2.0.0/16 a-b",
+                "10.3.0.0/16 a-b",
+                "0.0.0.0/0 a-b"
+            ]
+        );
+        assert_eq!(
+            routes("b-rt"),
+            [
+                "10.2.0.0/16 local",
+                "10.1.0.0/16 a-b",
+                "10.3.0.0/16 b-c",
+                "0.0.0.0/0 igw-b"
+            ]
+        );
+        assert_eq!(
+            routes("c-rt"),
+            ["10.3.0.0/16 local", "10.2.0.0/16 b-c", "10.1.0.0/16 b-c"]
+        );
+        let ips: Vec<String> = t.enis.iter().map(|e| e.private_ip.to_string()).collect();
+        assert_eq!(ips, ["10.1.1.10", "10.2.1.10", "10.3.1.10"]);
+        let pb = t.find_eni("pb").unwrap();
+        assert_eq!(t.eni_public_ip(pb), Some("198.51.100.42".parse().unwrap()));
+        // pb-sg's last rule references pa-sg of VPC a.
+        let pb_sg = t.security_group(t.eni(pb).security_groups[0]);
+        let crate::SgPeer::Group(g) = pb_sg.ingress[2].peer else {
+            panic!("not a group rule: {:?}", pb_sg.ingress[2]);
+        };
+        assert_eq!(t.security_group(g).name, "pa-sg");
+        assert_eq!(t.security_group(g).vpc, vpc("a"));
+        assert_eq!(t.internet_hosts[0].address.to_string(), "203.0.113.30");
+    }
 }
