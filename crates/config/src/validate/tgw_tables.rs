@@ -753,4 +753,90 @@ peer_transit_gateway = "west"
         assert!(!t.tgw_route_tables[0].default);
         assert_eq!(t.tgw_route_tables.len(), 3);
     }
+
+    /// Every table of `t` with its effective routes as `destination target`.
+    fn all_routes(t: &Topology) -> Vec<(String, Vec<String>)> {
+        (0..t.tgw_route_tables.len())
+            .map(|i| {
+                let id = TgwRouteTableId(i as u32);
+                let routes = t
+                    .tgw_routes(id)
+                    .iter()
+                    .map(|e| format!("{} {}", e.destination, t.tgw_route_target_name(e.target)))
+                    .collect();
+                (t.tgw_route_table(id).name.clone(), routes)
+            })
+            .collect()
+    }
+
+    fn table_routes(name: &str, routes: &[&str]) -> (String, Vec<String>) {
+        (
+            name.to_owned(),
+            routes.iter().map(|r| r.to_string()).collect(),
+        )
+    }
+
+    #[test]
+    fn the_hub_and_spoke_example_is_as_its_comment_says() {
+        let src = include_str!("../../../../config/hub-and-spoke.toml");
+        let t = parse(src, "hub-and-spoke.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.transit_gateways.len(), 1);
+        assert_eq!(t.transit_gateways[0].default_route_table, None);
+        let atts: Vec<(&str, String)> = t
+            .tgw_attachments
+            .iter()
+            .map(|a| match &a.kind {
+                TgwAttachmentKind::Vpc { private_ips, .. } => {
+                    (a.name.as_str(), private_ips[0].to_string())
+                }
+                TgwAttachmentKind::Peering { .. } => panic!("no peering here"),
+            })
+            .collect();
+        assert_eq!(
+            atts,
+            [
+                ("att-shared", "10.10.1.4".to_string()),
+                ("att-s1", "10.11.1.4".to_string()),
+                ("att-s2", "10.12.1.4".to_string()),
+                ("att-iso", "10.13.1.4".to_string()),
+            ]
+        );
+        assert!(
+            t.tgw_attachments
+                .iter()
+                .all(|a| a.status == AttachmentStatus::Available)
+        );
+        assert_eq!(
+            all_routes(&t),
+            [
+                table_routes("spokes-rt", &["10.10.0.0/16 att-shared"]),
+                table_routes("shared-rt", &["10.11.0.0/16 att-s1", "10.12.0.0/16 att-s2"]),
+                table_routes("iso-rt", &[]),
+            ]
+        );
+        let assoc = |a: &str| {
+            let table = t
+                .tgw_association(t.find_tgw_attachment(a).unwrap())
+                .unwrap();
+            t.tgw_route_table(table).name.clone()
+        };
+        assert_eq!(assoc("att-s1"), "spokes-rt");
+        assert_eq!(assoc("att-s2"), "spokes-rt");
+        assert_eq!(assoc("att-shared"), "shared-rt");
+        assert_eq!(assoc("att-iso"), "iso-rt");
+        for vpc in &t.vpcs {
+            let rt = t.route_table(vpc.main_route_table);
+            assert_eq!(rt.name, format!("{}-vpc-rt", vpc.name));
+            assert_eq!(
+                rt.routes[1].target,
+                RouteTarget::TransitGateway(TransitGatewayId(0))
+            );
+            assert_eq!(rt.routes[1].destination.to_string(), "10.0.0.0/8");
+        }
+        let ips: Vec<String> = t.enis.iter().map(|e| e.private_ip.to_string()).collect();
+        assert_eq!(
+            ips,
+            ["10.10.1.10", "10.11.1.10", "10.12.1.10", "10.13.1.10"]
+        );
+    }
 }
