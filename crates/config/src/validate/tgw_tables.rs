@@ -839,4 +839,72 @@ peer_transit_gateway = "west"
             ["10.10.1.10", "10.11.1.10", "10.12.1.10", "10.13.1.10"]
         );
     }
+
+    #[test]
+    fn the_tgw_peering_example_is_as_its_comment_says() {
+        let src = include_str!("../../../../config/tgw-peering.toml");
+        let t = parse(src, "tgw-peering.toml").unwrap_or_else(|e| panic!("{e}"));
+        let gws: Vec<(&str, &str, u32)> = t
+            .transit_gateways
+            .iter()
+            .map(|g| (g.name.as_str(), g.region.as_str(), g.amazon_side_asn))
+            .collect();
+        assert_eq!(
+            gws,
+            [
+                ("tgw-east", "us-east-1", 64512),
+                ("tgw-west", "eu-west-1", 64513)
+            ]
+        );
+        let ew = t.find_tgw_attachment("east-west").unwrap();
+        assert_eq!(t.tgw_attachment(ew).status, AttachmentStatus::Available);
+        assert_eq!(
+            t.tgw_attachment(ew).kind,
+            TgwAttachmentKind::Peering {
+                peer: TransitGatewayId(1)
+            }
+        );
+        assert_eq!(
+            all_routes(&t),
+            [
+                table_routes(
+                    "east-rt",
+                    &["10.30.0.0/16 att-east", "10.40.0.0/16 east-west"]
+                ),
+                table_routes(
+                    "west-rt",
+                    &["10.30.0.0/16 east-west", "10.40.0.0/16 att-west"]
+                ),
+            ]
+        );
+        let east_rt = t.find_tgw_route_table("east-rt");
+        let west_rt = t.find_tgw_route_table("west-rt");
+        assert_eq!(t.transit_gateways[0].default_route_table, east_rt);
+        assert_eq!(t.transit_gateways[1].default_route_table, west_rt);
+        assert_eq!(t.tgw_association(ew), east_rt);
+        assert_eq!(t.tgw_association_on(ew, TransitGatewayId(1)), west_rt);
+        let att = |n: &str| t.find_tgw_attachment(n).unwrap();
+        assert_eq!(t.tgw_association(att("att-east")), east_rt);
+        assert_eq!(t.tgw_association(att("att-west")), west_rt);
+        let vpc_routes: Vec<String> = t
+            .vpcs
+            .iter()
+            .map(|v| {
+                let r = &t.route_table(v.main_route_table).routes[1];
+                format!(
+                    "{} {} {}",
+                    v.region,
+                    r.destination,
+                    t.route_target_name(r.target)
+                )
+            })
+            .collect();
+        assert_eq!(
+            vpc_routes,
+            [
+                "us-east-1 10.40.0.0/16 tgw-east",
+                "eu-west-1 10.30.0.0/16 tgw-west"
+            ]
+        );
+    }
 }
