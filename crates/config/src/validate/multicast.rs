@@ -529,4 +529,42 @@ peer_transit_gateway = "plain"
         assert_eq!(t.multicast_domains[0].members.len(), 2);
         assert_eq!(t.multicast_domains[0].sources.len(), 1);
     }
+
+    #[test]
+    fn the_multicast_example_is_as_its_comment_says() {
+        let src = include_str!("../../../../config/multicast.toml");
+        let t = parse(src, "multicast.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mtgw = &t.transit_gateways[0];
+        assert!(mtgw.multicast_support);
+        let att = t.find_tgw_attachment("att-media").unwrap();
+        let TgwAttachmentKind::Vpc { private_ips, .. } = &t.tgw_attachment(att).kind else {
+            panic!("att-media is a VPC attachment");
+        };
+        assert_eq!(private_ips, &[ip("10.50.1.4"), ip("10.50.2.4")]);
+        let d = t.multicast_domain(t.find_multicast_domain("mcast").unwrap());
+        assert!(d.igmpv2);
+        let subnets: Vec<&str> = d
+            .associations
+            .iter()
+            .map(|&(a, s)| {
+                assert_eq!(a, att);
+                t.subnet(s).name.as_str()
+            })
+            .collect();
+        assert_eq!(subnets, ["media-a", "media-b"]);
+        let names = |list: &[(Ipv4Addr, EniId)]| {
+            list.iter()
+                .map(|&(g, e)| format!("{g} {}", t.eni_name(e)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&d.sources), ["239.1.1.1 sender/eth0"]);
+        assert_eq!(
+            names(&d.members),
+            ["239.1.1.1 recv1/eth0", "239.1.1.1 recv2/eth0"]
+        );
+        let bystander = t.find_eni("bystander").unwrap();
+        assert!(!d.members.iter().any(|&(_, e)| e == bystander));
+        assert_eq!(t.subnet(t.eni(bystander).subnet).name, "media-b");
+        assert_eq!(t.tgw_association(att), mtgw.default_route_table);
+    }
 }
