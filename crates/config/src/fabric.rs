@@ -26,11 +26,11 @@
 //!   connection is not deleted and both VPCs are in one region.
 //! - A transit gateway is a regional router owned by one account. A VPC attachment
 //!   joins it to a VPC of its region through one network interface in each listed
-//!   subnet (one subnet per availability zone at most); a gateway has one attachment
-//!   per VPC. A VPC of another account can be attached only once the gateway is
-//!   shared with that account (a resource share); the attachment then waits for the
-//!   gateway's owner to accept it, unless the gateway accepts shared attachments
-//!   automatically. A peering attachment joins two different gateways, of any owners
+//!   subnet (one subnet per availability zone at most; a subnet of a zone without one
+//!   cannot reach the gateway); a gateway has one attachment per VPC. A VPC of another
+//!   account can be attached only once the gateway is shared with that account (a
+//!   resource share); the attachment then waits for the gateway's owner to accept it,
+//!   unless the gateway accepts shared attachments automatically. A peering attachment joins two different gateways, of any owners
 //!   and regions, one attachment per pair; across accounts it waits for the accepter.
 //! - Each attachment is associated with at most one route table of its gateway (a
 //!   peering attachment with one on each of its two gateways): that table routes what

@@ -1,9 +1,11 @@
-//! vpcd's configuration: a TOML file describing VPCs, subnets, route tables,
-//! instances, security groups, network ACLs, flow logs, internet and NAT gateways,
-//! Elastic IPs, the hosts of the emulated internet and the sizes of the dataplane's
-//! tables, parsed into raw types and then validated into a [`Topology`]. [`edit`]
-//! changes a running topology (the control socket's gateway, Elastic IP and route
-//! table commands).
+//! vpcd's configuration: a TOML file describing VPCs (of accounts and regions),
+//! subnets, route tables, instances, security groups, network ACLs, flow logs,
+//! internet and NAT gateways, Elastic IPs, the hosts of the emulated internet, VPC
+//! peering connections, transit gateways with their attachments, route tables and
+//! multicast domains, resource shares and the sizes of the dataplane's tables, parsed
+//! into raw types and then validated into a [`Topology`]. [`edit`] changes a running
+//! topology (the control socket's gateway, Elastic IP, route table, peering, transit
+//! gateway and multicast commands).
 //!
 //! Errors name the file, line, column and field path, e.g.
 //! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.

@@ -18,6 +18,14 @@
 //! attached to its VPC, and a public NAT gateway has 1 to 8 Elastic IPs, each paired
 //! with one of its private addresses. The sizes of the
 //! dataplane's tables ([`TableLimits`]) are each within their allowed range.
+//!
+//! Every VPC has an owner (an account ID) and a region. The resources that join VPCs,
+//! VPC peering connections and transit gateways with their attachments, route tables
+//! and multicast domains, are in `fabric` (re-exported by the crate): a peering
+//! connection joins two VPCs whose blocks do not overlap, a route to it is in a table
+//! of one of them; a route to a transit gateway is in a table of a VPC attached to it;
+//! a transit gateway attachment's interfaces have unique addresses in their subnets
+//! like every other interface.
 
 use std::fmt;
 use std::net::Ipv4Addr;

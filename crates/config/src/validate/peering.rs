@@ -568,4 +568,5 @@ vpc = "a"
             [Problem::UnknownVpc("nope".into())]
         );
     }
-}
+
+    }

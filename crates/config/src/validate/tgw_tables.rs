@@ -753,4 +753,183 @@ peer_transit_gateway = "west"
         assert!(!t.tgw_route_tables[0].default);
         assert_eq!(t.tgw_route_tables.len(), 3);
     }
+
+    /// Every table of `t` with its effective routes as `destination target`.
+    fn all_routes(t: &Topology) -> Vec<(String, Vec<String>)> {
+        (0..t.tgw_route_tables.len())
+            .map(|i| {
+                let id = TgwRouteTableId(i as u32);
+                let routes = t
+                    .tgw_routes(id)
+                    .iter()
+                    .map(|e| format!("{} {}", e.destination, t.tgw_route_target_name(e.target)))
+                    .collect();
+                (t.tgw_route_table(id).name.clone(), routes)
+            })
+            .collect()
+    }
+
+    fn table_routes(name: &str, routes: &[&str]) -> (String, Vec<String>) {
+        (
+            name.to_owned(),
+            routes.iter().map(|r| r.to_string()).collect(),
+        )
+    }
+
+        #[test]
+    fn the_tgw_peering_example_is_as_its_comment_says() {
+        let src = include_str!("../../../../config/tgw-peering.toml");
+        let t = parse(src, "tgw-peering.toml").unwrap_or_else(|e| panic!("{e}"));
+        let gws: Vec<(&str, &str, u32)> = t
+            .transit_gateways
+            .iter()
+            .map(|g| (g.name.as_str(), g.region.as_str(), g.amazon_side_asn))
+            .collect();
+        assert_eq!(
+            gws,
+            [
+                ("tgw-east", "us-east-1", 64512),
+                ("tgw-west", "eu-west-1", 64513)
+            ]
+        );
+        let ew = t.find_tgw_attachment("east-west").unwrap();
+        assert_eq!(t.tgw_attachment(ew).status, AttachmentStatus::Available);
+        assert_eq!(
+            t.tgw_attachment(ew).kind,
+            TgwAttachmentKind::Peering {
+                peer: TransitGatewayId(1)
+            }
+        );
+        assert_eq!(
+            all_routes(&t),
+            [
+                table_routes(
+                    "east-rt",
+                    &["10.30.0.0/16 att-east", "10.40.0.0/16 east-west"]
+                ),
+                table_routes(
+                    "west-rt",
+                    &["10.30.0.0/16 east-west", "10.40.0.0/16 att-west"]
+                ),
+            ]
+        );
+        let east_rt = t.find_tgw_route_table("east-rt");
+        let west_rt = t.find_tgw_route_table("west-rt");
+        assert_eq!(t.transit_gateways[0].default_route_table, east_rt);
+        assert_eq!(t.transit_gateways[1].default_route_table, west_rt);
+        assert_eq!(t.tgw_association(ew), east_rt);
+        assert_eq!(t.tgw_association_on(ew, TransitGatewayId(1)), west_rt);
+        let att = |n: &str| t.find_tgw_attachment(n).unwrap();
+        assert_eq!(t.tgw_association(att("att-east")), east_rt);
+        assert_eq!(t.tgw_association(att("att-west")), west_rt);
+        let vpc_routes: Vec<String> = t
+            .vpcs
+            .iter()
+            .map(|v| {
+                let r = &t.route_table(v.main_route_table).routes[1];
+                format!(
+                    "{} {} {}",
+                    v.region,
+                    r.destination,
+                    t.route_target_name(r.target)
+                )
+            })
+            .collect();
+        assert_eq!(
+            vpc_routes,
+            [
+                "us-east-1 10.40.0.0/16 tgw-east",
+                "eu-west-1 10.30.0.0/16 tgw-west"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_appliance_mode_example_is_as_its_comment_says() {
+        let src = include_str!("../../../../config/appliance-mode.toml");
+        let t = parse(src, "appliance-mode.toml").unwrap_or_else(|e| panic!("{e}"));
+        let inspect = t.tgw_attachment(t.find_tgw_attachment("att-inspect").unwrap());
+        let TgwAttachmentKind::Vpc {
+            subnets,
+            private_ips,
+            appliance_mode,
+            ..
+        } = &inspect.kind
+        else {
+            panic!("att-inspect is a VPC attachment");
+        };
+        assert!(appliance_mode);
+        let zones: Vec<(&str, &str, String)> = subnets
+            .iter()
+            .zip(private_ips)
+            .map(|(&s, ip)| {
+                let s = t.subnet(s);
+                (s.name.as_str(), s.az.as_str(), ip.to_string())
+            })
+            .collect();
+        assert_eq!(
+            zones,
+            [
+                ("inspect-tgw-a", "a", "10.20.101.4".to_string()),
+                ("inspect-tgw-b", "b", "10.20.102.4".to_string()),
+            ]
+        );
+        for other in ["att-app1", "att-app2"] {
+            let a = t.tgw_attachment(t.find_tgw_attachment(other).unwrap());
+            assert!(matches!(
+                a.kind,
+                TgwAttachmentKind::Vpc {
+                    appliance_mode: false,
+                    ..
+                }
+            ));
+        }
+        assert_eq!(
+            all_routes(&t),
+            [
+                table_routes("spoke-rt", &["0.0.0.0/0 att-inspect"]),
+                table_routes(
+                    "inspect-rt",
+                    &["10.21.0.0/16 att-app1", "10.22.0.0/16 att-app2"]
+                ),
+            ]
+        );
+        let table_of = |subnet: &str| {
+            let s = t.subnets.iter().find(|s| s.name == subnet).unwrap();
+            let rt = t.route_table(s.route_table);
+            let routes: Vec<String> = rt.routes[1..]
+                .iter()
+                .map(|r| format!("{} {}", r.destination, t.route_target_name(r.target)))
+                .collect();
+            (rt.name.clone(), routes)
+        };
+        let pair = |name: &str, route: &str| (name.to_string(), vec![route.to_string()]);
+        assert_eq!(
+            table_of("inspect-tgw-a"),
+            pair("inspect-tgw-a-rt", "0.0.0.0/0 fw-a/eth0")
+        );
+        assert_eq!(
+            table_of("inspect-tgw-b"),
+            pair("inspect-tgw-b-rt", "0.0.0.0/0 fw-b/eth0")
+        );
+        assert_eq!(
+            table_of("inspect-a"),
+            pair("inspect-fw-rt", "10.0.0.0/8 tgw")
+        );
+        assert_eq!(
+            table_of("inspect-b"),
+            pair("inspect-fw-rt", "10.0.0.0/8 tgw")
+        );
+        assert_eq!(table_of("app1-b"), pair("app1-rt", "10.0.0.0/8 tgw"));
+        assert_eq!(table_of("app2-a"), pair("app2-rt", "10.0.0.0/8 tgw"));
+        for fw in ["fw-a", "fw-b"] {
+            assert!(!t.eni(t.find_eni(fw).unwrap()).source_dest_check);
+        }
+        let zone = |eni: &str| {
+            let e = t.eni(t.find_eni(eni).unwrap());
+            (t.subnet(e.subnet).az.clone(), e.private_ip.to_string())
+        };
+        assert_eq!(zone("app1"), ("a".to_string(), "10.21.1.10".to_string()));
+        assert_eq!(zone("app2"), ("b".to_string(), "10.22.2.10".to_string()));
+    }
 }
