@@ -231,6 +231,8 @@ drop_reasons! {
     PeeringTransitive = "peering-transitive",
     /// Over a VPC peering connection to an address outside every VPC, or from an address outside the sending VPC: no edge-to-edge routing.
     PeeringEdgeToEdge = "peering-edge-to-edge",
+    /// Routed to a transit gateway from an availability zone where the VPC's attachment has no subnet: such a zone cannot reach the gateway.
+    TgwZoneNotAttached = "tgw-zone-not-attached",
     /// Into a transit gateway through an attachment associated with none of its route tables.
     TgwNoAssociation = "tgw-no-association",
     /// No route in the transit gateway route table of the attachment it came in through.

@@ -529,5 +529,4 @@ peer_transit_gateway = "plain"
         assert_eq!(t.multicast_domains[0].members.len(), 2);
         assert_eq!(t.multicast_domains[0].sources.len(), 1);
     }
-
-    }
+}

@@ -568,5 +568,4 @@ vpc = "a"
             [Problem::UnknownVpc("nope".into())]
         );
     }
-
-    }
+}

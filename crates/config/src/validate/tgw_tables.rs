@@ -776,7 +776,7 @@ peer_transit_gateway = "west"
         )
     }
 
-        #[test]
+    #[test]
     fn the_tgw_peering_example_is_as_its_comment_says() {
         let src = include_str!("../../../../config/tgw-peering.toml");
         let t = parse(src, "tgw-peering.toml").unwrap_or_else(|e| panic!("{e}"));

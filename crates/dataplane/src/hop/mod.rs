@@ -215,9 +215,7 @@ pub(crate) fn enter(
         RouteTarget::VpcPeeringConnection(pcx) => {
             Hop::gateway(Gateway::Peering(pcx, vpc), Direction::Egress)
         }
-        RouteTarget::TransitGateway(tgw) => {
-            transit_gateway::enter(net, at, tgw, vpc).ok_or(DropReason::RouteBlackhole)?
-        }
+        RouteTarget::TransitGateway(tgw) => transit_gateway::enter(net, at, tgw, vpc)?,
     })
 }
 

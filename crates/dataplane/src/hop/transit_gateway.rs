@@ -9,8 +9,8 @@
 //!   and inbound of the receiver's; none between two places of one subnet), and a flow
 //!   an instance has through it is always tracked by the instance's security groups.
 //!   From the VPC (`Egress`: a route to the transit gateway, through the interface in
-//!   the sender's availability zone if the attachment has one there, AWS's AZ
-//!   affinity) it enters the gateway; from the gateway (`Ingress`) the packet is routed
+//!   the sender's availability zone; a zone where the attachment has no subnet cannot
+//!   reach the gateway, `tgw-zone-not-attached`) it enters the gateway; from the gateway (`Ingress`) the packet is routed
 //!   by the route table of the interface's subnet (so an inspection VPC sends it to an
 //!   appliance, an egress VPC to a NAT gateway).
 //! - **The gateway's router** (`Gateway::Tgw { tgw, from, az }`), entered through
@@ -176,16 +176,25 @@ pub(crate) fn gone(t: &Topology, tgw: TransitGatewayId, vpc: VpcId) -> bool {
 }
 
 /// The hop a route of a table of `vpc` to `tgw` makes for a packet sent by `at`: into
-/// the attachment's interface in `at`'s zone if it has one there, else its first.
-pub(crate) fn enter(net: &Net, at: Place, tgw: TransitGatewayId, vpc: VpcId) -> Option<Hop> {
+/// the attachment's interface in `at`'s zone. A zone where the attachment has no
+/// subnet cannot reach the gateway (AWS: resources in such a zone cannot reach the
+/// transit gateway): `tgw-zone-not-attached`.
+pub(crate) fn enter(
+    net: &Net,
+    at: Place,
+    tgw: TransitGatewayId,
+    vpc: VpcId,
+) -> Result<Hop, DropReason> {
     let t = &net.topology;
-    let att = t.tgw_attachment_of(vpc, tgw)?;
+    let att = t
+        .tgw_attachment_of(vpc, tgw)
+        .ok_or(DropReason::RouteBlackhole)?;
     let zone = at.subnet(net).map(|s| net.fabric.tgw.zone[s.index()]);
     let k = subnets(t, att)
         .iter()
         .position(|s| Some(net.fabric.tgw.zone[s.index()]) == zone)
-        .unwrap_or(0);
-    Some(Hop::gateway(
+        .ok_or(DropReason::TgwZoneNotAttached)?;
+    Ok(Hop::gateway(
         Gateway::TgwAttachment(att, k as u8),
         Direction::Egress,
     ))

@@ -636,3 +636,74 @@ fn peered_gateways_carry_traffic_between_regions_by_static_routes() {
     assert_eq!((east.packets_in, east.packets_out), (2, 2));
     assert_eq!((west.packets_in, west.packets_out), (2, 2));
 }
+
+#[test]
+fn a_zone_without_an_attachment_subnet_cannot_reach_the_gateway() {
+    // A second subnet of spoke1, in zone b, where att-s1 has no interface.
+    let (t, mut dp) = hub(|s| {
+        format!(
+            "{s}\n[[subnet]]\nname = \"spoke1-b\"\nvpc = \"spoke1\"\ncidr = \"10.11.2.0/24\"\naz = \"b\"\n\n\
+             [[instance]]\nname = \"s1b\"\nsubnet = \"spoke1-b\"\nprivate_ip = \"10.11.2.10\"\nsecurity_groups = [\"spoke1-sg\"]\n"
+        )
+    });
+    let s1b = t.find_eni("s1b").unwrap();
+    // Its subnet uses the VPC's main table: route it to the gateway like spoke1-1.
+    let mut t2 = t.clone();
+    let rt = t2
+        .route_tables
+        .iter()
+        .position(|r| r.name == "spoke1-rt")
+        .unwrap();
+    let b = t2
+        .subnets
+        .iter()
+        .position(|s| s.name == "spoke1-b")
+        .unwrap();
+    t2.subnets[b].route_table = vpc_config::RouteTableId(rt as u32);
+    assert!(dp.apply(&t2, T0));
+    let (v, _) = send(&mut dp, T0, s1b, &echo([10, 11, 2, 10], SVC_IP, true, 1));
+    assert_eq!(v, drop(DropReason::TgwZoneNotAttached));
+}
+
+#[test]
+fn another_accounts_attachment_waits_for_acceptance() {
+    // spoke2 belongs to another account, with which tgw is shared; its attachment is
+    // pending until tgw's owner accepts it (or the gateway auto-accepts).
+    let shared = |s: &str| {
+        s.replace(
+            "name = \"spoke2\"\ncidr = \"10.12.0.0/16\"\n",
+            "name = \"spoke2\"\ncidr = \"10.12.0.0/16\"\nowner_id = \"444455556666\"\n",
+        ) + "\n[[resource_share]]\nname = \"tgw-share\"\nresources = [\"tgw\"]\nprincipals = [\"444455556666\"]\n"
+    };
+    let (t, mut dp) = hub(shared);
+    let att = attachment(&t, "att-s2");
+    assert_eq!(
+        t.tgw_attachment(att).status,
+        vpc_config::AttachmentStatus::PendingAcceptance
+    );
+    let (v, _) = send(&mut dp, T0, S2, &echo(S2_IP, SVC_IP, true, 1));
+    assert_eq!(v, drop(DropReason::RouteBlackhole));
+    let (v, _) = send(&mut dp, T0, SVC, &echo(SVC_IP, S2_IP, true, 1));
+    assert_eq!(
+        v,
+        drop(DropReason::TgwNoRoute),
+        "not propagated while pending"
+    );
+    let mut accepted = t.clone();
+    accepted.accept_tgw_attachment("att-s2").unwrap();
+    assert!(dp.apply(&accepted, T0));
+    let (v, _) = send(&mut dp, T0, S2, &echo(S2_IP, SVC_IP, true, 1));
+    assert_eq!(v, to_eni(SVC));
+    // Without the share, the file is refused.
+    let unshared = shared(HUB).replace("principals = [\"444455556666\"]", "principals = []");
+    assert!(vpc_config::parse(&unshared, "t.toml").is_err());
+    // A gateway that auto-accepts shared attachments carries it at once.
+    let (_, mut dp) = hub(|s| {
+        shared(s).replace(
+            "default_route_table_propagation = \"disable\"\n",
+            "default_route_table_propagation = \"disable\"\nauto_accept_shared_attachments = \"enable\"\n",
+        )
+    });
+    let (v, _) = send(&mut dp, T0, S2, &echo(S2_IP, SVC_IP, true, 1));
+    assert_eq!(v, to_eni(SVC));
+}
