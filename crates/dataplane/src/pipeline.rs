@@ -662,6 +662,7 @@ impl Net {
 
     /// Stages 7-8 for a packet that is to be forwarded: its TTL (0 is answered with ICMP
     /// time exceeded), then its transport header.
+    #[inline]
     fn transport(
         &self,
         now: Time,
@@ -680,6 +681,7 @@ impl Net {
 
     /// Stages 5-6 for a packet sent by place `at` with route table `table`: the route,
     /// then the next hop.
+    #[inline]
     pub(crate) fn route(
         &self,
         at: Place,
@@ -696,8 +698,7 @@ impl Net {
             destination: route.destination,
             target: route.target,
         });
-        let vpc = self.topology.route_table(table).vpc;
-        let hop = hop::enter(self, &mode.state().link_up, (at, vpc), route, dst, ip)?;
+        let hop = hop::enter(self, &mode.state().link_up, (at, table), route, dst, ip)?;
         if hop.to == at {
             return Err(DropReason::RouteLoop);
         }

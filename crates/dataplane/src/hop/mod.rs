@@ -26,7 +26,7 @@ pub(crate) mod peering;
 pub(crate) mod transit_gateway;
 
 use vpc_config::{
-    EniId, HostId, NatGatewayId, RouteTarget, SubnetId, TgwAttachmentId, Topology,
+    EniId, HostId, NatGatewayId, RouteTableId, RouteTarget, SubnetId, TgwAttachmentId, Topology,
     TransitGatewayId, VpcId, VpcPeeringConnectionId,
 };
 
@@ -133,6 +133,7 @@ impl Place {
     }
 
     /// The subnet it is in, whose network ACL guards it.
+    #[inline]
     pub(crate) fn subnet(self, net: &Net) -> Option<SubnetId> {
         match self {
             Place::Eni(e) => Some(net.tables.eni(e).subnet),
@@ -185,24 +186,27 @@ pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarg
 /// must have its source/destination check off unless it is the destination itself; a
 /// gateway target enters that gateway from the inside. A route whose target is
 /// [`gone`] is a blackhole.
+#[inline]
 pub(crate) fn enter(
     net: &Net,
     link_up: &[bool],
-    (at, vpc): (Place, VpcId),
+    (at, table): (Place, RouteTableId),
     route: &Route,
     dst: Dst,
     ip: &Ipv4Header,
 ) -> Result<Hop, DropReason> {
-    if gone(&net.topology, link_up, vpc, route.target) {
-        return Err(DropReason::RouteBlackhole);
-    }
+    let vpc = || net.topology.route_table(table).vpc;
     Ok(match route.target {
+        // The local route's target is never gone.
         RouteTarget::Local => match dst {
             Dst::Host(eni) if link_up[eni.index()] => Hop::eni(eni),
             Dst::Host(_) => return Err(DropReason::EniDown),
             Dst::Nat(n) => Hop::gateway(Gateway::Nat(n), Direction::Ingress),
             Dst::Router | Dst::Other => return Err(DropReason::NoSuchHost),
         },
+        target if gone(&net.topology, link_up, vpc(), target) => {
+            return Err(DropReason::RouteBlackhole);
+        }
         RouteTarget::Eni(eni) => {
             let target = net.tables.eni(eni);
             if target.source_dest_check && target.ip != ip.dst {
@@ -210,12 +214,12 @@ pub(crate) fn enter(
             }
             Hop::eni(eni)
         }
-        RouteTarget::InternetGateway(_) => Hop::gateway(Gateway::Igw(vpc), Direction::Egress),
+        RouteTarget::InternetGateway(_) => Hop::gateway(Gateway::Igw(vpc()), Direction::Egress),
         RouteTarget::NatGateway(n) => Hop::gateway(Gateway::Nat(n), Direction::Egress),
         RouteTarget::VpcPeeringConnection(pcx) => {
-            Hop::gateway(Gateway::Peering(pcx, vpc), Direction::Egress)
+            Hop::gateway(Gateway::Peering(pcx, vpc()), Direction::Egress)
         }
-        RouteTarget::TransitGateway(tgw) => transit_gateway::enter(net, at, tgw, vpc)?,
+        RouteTarget::TransitGateway(tgw) => transit_gateway::enter(net, at, tgw, vpc())?,
     })
 }
 
