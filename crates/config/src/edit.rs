@@ -51,6 +51,12 @@ use crate::topology::*;
 /// Why a change to the topology was refused. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
+    /// A multicast group that has as many members as vpcd carries.
+    #[error(
+        "group {0} has {max} members already: vpcd carries a group to at most {max} interfaces",
+        max = crate::MAX_GROUP_MEMBERS
+    )]
+    TooManyGroupMembers(Ipv4Addr),
     /// No NAT gateway has the name.
     #[error("there is no NAT gateway {0:?}")]
     UnknownNatGateway(String),
@@ -1035,6 +1041,11 @@ impl Topology {
                 group,
                 domain: domain.to_owned(),
             });
+        }
+        if let Role::Member = role
+            && md.members.iter().filter(|(g, _)| *g == group).count() >= crate::MAX_GROUP_MEMBERS
+        {
+            return Err(EditError::TooManyGroupMembers(group));
         }
         role.list_mut(&mut self.multicast_domains[d.index()])
             .push((group, e));

@@ -79,6 +79,12 @@ impl fmt::Display for Diagnostic {
 /// What is wrong with one field. Messages continue the field path as a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// A multicast group with more members than the dataplane carries.
+    #[error(
+        "group {0} has more than {max} members: vpcd carries a group to at most {max} interfaces",
+        max = crate::MAX_GROUP_MEMBERS
+    )]
+    TooManyGroupMembers(Ipv4Addr),
     /// Not TOML, an unknown key, a missing key or a value of the wrong type.
     #[error("{0}")]
     Syntax(String),

@@ -486,6 +486,10 @@ pub struct MulticastDomain {
     pub sources: Vec<(Ipv4Addr, EniId)>,
 }
 
+/// The most members a multicast group may have in vpcd (the dataplane marks each
+/// member that gets a copy with one bit of a 64-bit word).
+pub const MAX_GROUP_MEMBERS: usize = 64;
+
 /// The multicast groups a domain's members and sources may name: 224.0.0.0/4 without
 /// the local network control block 224.0.0.0/24.
 pub fn is_multicast_group(ip: Ipv4Addr) -> bool {

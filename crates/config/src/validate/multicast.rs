@@ -212,6 +212,10 @@ impl<'a> Checker<'_, 'a, '_> {
                     list,
                     index,
                 }
+            } else if list == "group_members"
+                && out.iter().filter(|(g, _)| *g == group).count() >= MAX_GROUP_MEMBERS
+            {
+                Problem::TooManyGroupMembers(group)
             } else {
                 seen.insert((group, eni), j);
                 out.push((group, eni));
@@ -528,5 +532,50 @@ peer_transit_gateway = "plain"
         ));
         assert_eq!(t.multicast_domains[0].members.len(), 2);
         assert_eq!(t.multicast_domains[0].sources.len(), 1);
+    }
+
+    #[test]
+    fn a_group_has_at_most_64_members() {
+        let config = |instances: usize, n: usize| {
+            let mut src = String::from(
+                "[[vpc]]\nname = \"v\"\ncidr = \"10.6.0.0/16\"\n\n[[subnet]]\nname = \"s\"\nvpc = \"v\"\ncidr = \"10.6.0.0/24\"\naz = \"a\"\n\n[[transit_gateway]]\nname = \"t\"\nmulticast_support = \"enable\"\n\n[[transit_gateway_vpc_attachment]]\nname = \"att\"\ntransit_gateway = \"t\"\nvpc = \"v\"\nsubnets = [\"s\"]\n",
+            );
+            for k in 0..instances {
+                src += &format!("\n[[instance]]\nname = \"r{k}\"\nsubnet = \"s\"\n");
+            }
+            let members: Vec<String> = (0..n)
+                .map(|k| {
+                    format!(
+                        "{{ group_ip_address = \"239.1.1.1\", network_interface = \"r{k}/eth0\" }}"
+                    )
+                })
+                .collect();
+            src += &format!(
+                "\n[[transit_gateway_multicast_domain]]\nname = \"d\"\ntransit_gateway = \"t\"\nassociations = [{{ transit_gateway_attachment = \"att\", subnets = [\"s\"] }}]\ngroup_members = [{}]\n",
+                members.join(", ")
+            );
+            src
+        };
+        let t = parse(&config(65, 64), "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.multicast_domains[0].members.len(), 64);
+        match parse(&config(65, 65), "t.toml") {
+            Err(ConfigError::Invalid(d)) => {
+                assert_eq!(d.len(), 1);
+                assert_eq!(
+                    d[0].problem,
+                    Problem::TooManyGroupMembers(Ipv4Addr::new(239, 1, 1, 1))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // And at run time.
+        let mut t = t;
+        let refused = t.register_multicast_group_members("d", Ipv4Addr::new(239, 1, 1, 1), "r64");
+        assert_eq!(
+            refused,
+            Err(crate::EditError::TooManyGroupMembers(Ipv4Addr::new(
+                239, 1, 1, 1
+            )))
+        );
     }
 }

@@ -15,7 +15,8 @@
 //! - The sender's attachment (the VPC attachment of its subnet's association) must be
 //!   available, else the route is a blackhole.
 //! - The verdict is [`Verdict::Multicast`]: the group and a bit per member that gets a
-//!   copy; the daemon writes one copy per member (vpcd's limit: 64 members a group).
+//!   copy; the daemon writes one copy per member (vpcd's limit: 64 members a group,
+//!   which the configuration enforces).
 //!
 //! Not modelled (yet): IGMPv2 joins and leaves (members are only the registered ones),
 //! multicast across transit gateway peering (AWS has none either).
@@ -29,8 +30,9 @@ use super::{Gateway, GatewayStep, InFlight, Place};
 use crate::pipeline::{Mode, Net};
 use crate::verdict::{DropReason, Verdict};
 
-/// The most members a group may have (one bit each in [`Verdict::Multicast`]).
-pub const MAX_MEMBERS: usize = 64;
+/// The most members a group may have (one bit each in [`Verdict::Multicast`]; the
+/// configuration refuses more).
+const MAX_MEMBERS: usize = vpc_config::MAX_GROUP_MEMBERS;
 
 /// A multicast group of a domain, as the dataplane numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
