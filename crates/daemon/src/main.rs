@@ -151,7 +151,21 @@ fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
+/// What a topology has, in words: every kind of a single VPC's resources, and the
+/// kinds that join VPCs where there are any.
 fn summary(t: &Topology) -> String {
+    let fabric = [
+        (t.vpc_peering_connections.len(), "VPC peering connection"),
+        (t.transit_gateways.len(), "transit gateway"),
+        (t.tgw_attachments.len(), "transit gateway attachment"),
+        (t.tgw_route_tables.len(), "transit gateway route table"),
+        (t.multicast_domains.len(), "multicast domain"),
+        (t.resource_shares.len(), "resource share"),
+    ];
+    let fabric = fabric
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| count(n, what));
     [
         count(t.vpcs.len(), "vpc"),
         count(t.subnets.len(), "subnet"),
@@ -166,6 +180,9 @@ fn summary(t: &Topology) -> String {
         count(t.elastic_ips.len(), "Elastic IP"),
         count(t.internet_hosts.len(), "internet host"),
     ]
+    .into_iter()
+    .chain(fabric)
+    .collect::<Vec<_>>()
     .join(", ")
 }
 
