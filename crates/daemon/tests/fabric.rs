@@ -213,3 +213,73 @@ fn a_multicast_datagram_reaches_every_member_and_no_one_else() {
         );
     }
 }
+
+#[test]
+fn with_igmpv2_support_a_socket_that_joins_gets_the_group_and_one_that_leaves_does_not() {
+    if !root_or_skip() {
+        return;
+    }
+    let config = include_str!("../../../config/multicast.toml").replace(
+        "name = \"mcast\"\ntransit_gateway = \"tgw\"\n",
+        "name = \"mcast\"\ntransit_gateway = \"tgw\"\nigmpv2_support = \"enable\"\n",
+    );
+    let vpcd = Vpcd::start("fab-igmp", Some(&config));
+    let group = Ipv4Addr::new(239, 1, 1, 1);
+    let radio: Ipv4Addr = "10.40.1.13".parse().unwrap();
+    let send = |vpcd: &Vpcd, text: &'static str| {
+        in_netns(&vpcd.ns("cam"), move || {
+            let s = UdpSocket::bind("10.40.1.10:0").unwrap();
+            s.send_to(text.as_bytes(), (group, 5004)).unwrap();
+        })
+        .join()
+        .unwrap();
+    };
+    // radio is no registered member: joining (the kernel sends an IGMPv3 report)
+    // makes it one.
+    let before = vpcd.counters();
+    let socket = in_netns(&vpcd.ns("radio"), move || {
+        let s = UdpSocket::bind(("0.0.0.0", 5004)).unwrap();
+        s.join_multicast_v4(&group, &radio).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        s
+    })
+    .join()
+    .unwrap();
+    assert!(
+        harness::eventually(Duration::from_secs(3), || {
+            harness::drops(&vpcd.counters(), "igmp") > harness::drops(&before, "igmp")
+        }),
+        "the join reached the domain"
+    );
+    send(&vpcd, "joined");
+    let mut buf = [0u8; 64];
+    let (n, from) = socket.recv_from(&mut buf).expect("radio gets the datagram");
+    assert_eq!(
+        (&buf[..n], from.ip().to_string()),
+        (&b"joined"[..], "10.40.1.10".to_owned())
+    );
+    // Leaving (the socket closes: the kernel reports CHANGE_TO_INCLUDE {}), it gets
+    // nothing more; tv1 and tv2, registered, still do.
+    let igmp = harness::drops(&vpcd.counters(), "igmp");
+    drop(socket);
+    assert!(
+        harness::eventually(Duration::from_secs(3), || {
+            harness::drops(&vpcd.counters(), "igmp") > igmp
+        }),
+        "the leave reached the domain"
+    );
+    let before = vpcd.counters();
+    send(&vpcd, "left");
+    let tx = |c: &vpc_api::CountersReport, name: &str| {
+        c.enis
+            .iter()
+            .find(|e| e.name == format!("{name}/eth0"))
+            .map(|e| e.tx_packets)
+            .unwrap()
+    };
+    assert!(harness::eventually(Duration::from_secs(2), || {
+        let now = vpcd.counters();
+        tx(&now, "tv1") > tx(&before, "tv1") && tx(&now, "tv2") > tx(&before, "tv2")
+    }));
+    assert_eq!(tx(&vpcd.counters(), "radio"), tx(&before, "radio"));
+}

@@ -338,7 +338,7 @@ impl Dataplane {
             .record(from, shape.wire(len_in), verdict, out);
         if let Verdict::Multicast { group, members } = verdict {
             let copy = shape.wire(pkt.len());
-            let all = self.net.fabric.multicast.members(group);
+            let all = self.state.gateways.multicast.members(group);
             for (i, &m) in all.iter().enumerate() {
                 if members & (1 << i) != 0 {
                     self.state.counters.record_tx(Port::Eni(m), copy);
@@ -460,7 +460,22 @@ impl Dataplane {
     /// The members of multicast group `group` (a [`Verdict::Multicast`]'s bit `i` is
     /// the `i`-th). The daemon reads them under the same lock as the verdict.
     pub fn multicast_members(&self, group: hop::multicast::GroupId) -> &[EniId] {
-        self.net.fabric.multicast.members(group)
+        self.state.gateways.multicast.members(group)
+    }
+
+    /// Every multicast group: its domain, address, members, and how many of them
+    /// (the first) are registered rather than joined with IGMP.
+    pub fn multicast_groups(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            vpc_config::MulticastDomainId,
+            std::net::Ipv4Addr,
+            &[EniId],
+            usize,
+        ),
+    > + '_ {
+        self.state.gateways.multicast.all()
     }
 
     /// Transit gateway `tgw`'s CloudWatch metrics.
@@ -595,6 +610,10 @@ impl Net {
                 let eni = self.tables.eni(e);
                 antispoof::check(eni, &ip)?;
                 if ip.dst.is_multicast() && self.fabric.multicast.domain_of(eni.subnet).is_some() {
+                    if ip.protocol == crate::wire::igmp::PROTO_IGMP {
+                        let at = (e, eni.subnet);
+                        return Err(hop::multicast::igmp(self, mode, at, pkt.as_bytes(), &ip));
+                    }
                     let f = self.transport(now, from, pkt, &ip, shape, mode)?;
                     let p = &mut InFlight {
                         now,

@@ -241,6 +241,8 @@ drop_reasons! {
     TgwBlackhole = "tgw-blackhole",
     /// Larger than a transit gateway's MTU (8500) without DF (with DF: ICMP fragmentation needed, `too-big`).
     TgwMtuExceeded = "tgw-mtu-exceeded",
+    /// An IGMP message to a multicast domain with IGMPv2 support: read (a membership report or leave) and carried no further.
+    Igmp = "igmp",
     /// To a multicast group of the sender's domain that has no member that may receive it (or no member at all).
     MulticastNoMembers = "multicast-no-members",
     /// To a multicast group from an interface that is not a registered source, in a domain without IGMPv2 support.

@@ -256,6 +256,8 @@ pub enum GatewayStep {
     Transit(transit_gateway::Step),
     /// A multicast domain's replication.
     Multicast(multicast::Step),
+    /// A multicast domain reading an IGMP membership message.
+    Igmp(multicast::IgmpStep),
 }
 
 /// A gateway step in words: the stage, the decision, and (if the packet is dropped
@@ -267,6 +269,7 @@ pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Opt
         GatewayStep::Peering(s) => peering::describe(t, s),
         GatewayStep::Transit(s) => transit_gateway::describe(t, s),
         GatewayStep::Multicast(s) => multicast::describe(t, s),
+        GatewayStep::Igmp(s) => multicast::describe_igmp(t, s),
     }
 }
 
@@ -358,6 +361,8 @@ pub(crate) struct Gateways {
     pub nat: Vec<Option<crate::nat::NatTable>>,
     /// Per transit gateway: its metrics.
     pub tgw: Vec<transit_gateway::TgwMetrics>,
+    /// Multicast groups and their members (registered and joined).
+    pub multicast: multicast::Groups,
 }
 
 impl Gateways {
@@ -366,6 +371,7 @@ impl Gateways {
         Gateways {
             nat: nat_gateway::compile(t, limits),
             tgw: vec![Default::default(); t.transit_gateways.len()],
+            multicast: multicast::Groups::compile(t),
         }
     }
 
@@ -373,6 +379,7 @@ impl Gateways {
     /// transit gateway's metrics while it keeps its name).
     pub(crate) fn apply(&mut self, old: &Topology, new: &Topology, limits: &Limits) {
         self.nat = nat_gateway::apply(std::mem::take(&mut self.nat), old, new, limits);
+        self.multicast = self.multicast.apply(old, new);
         self.tgw = new
             .transit_gateways
             .iter()

@@ -18,8 +18,14 @@
 //!   copy; the daemon writes one copy per member (vpcd's limit: 64 members a group,
 //!   which the configuration enforces).
 //!
-//! Not modelled (yet): IGMPv2 joins and leaves (members are only the registered ones),
-//! multicast across transit gateway peering (AWS has none either).
+//! - **IGMP**: in a domain with IGMPv2 support, an interface's membership reports and
+//!   leaves (IGMP versions 1 to 3: Linux sends version 3) add it to and remove it from
+//!   groups, besides the registered members (a leave never removes a registration).
+//!   vpcd sends no queries, so a joined member stays until it leaves, its interface is
+//!   gone, or its subnet leaves the domain; joins survive configuration changes
+//!   otherwise. At most 4,096 groups at once.
+//!
+//! Not modelled: multicast across transit gateway peering (AWS has none either).
 
 use std::net::Ipv4Addr;
 
@@ -29,67 +35,151 @@ use vpc_config::{AttachmentStatus, EniId, MulticastDomainId, SubnetId, TgwAttach
 use super::{Gateway, GatewayStep, InFlight, Place};
 use crate::pipeline::{Mode, Net};
 use crate::verdict::{DropReason, Verdict};
+use crate::wire::igmp::{Change, Membership};
+use crate::wire::ipv4::Ipv4Header;
 
 /// The most members a group may have (one bit each in [`Verdict::Multicast`]; the
-/// configuration refuses more).
+/// configuration refuses more, and joins beyond it are ignored).
 const MAX_MEMBERS: usize = vpc_config::MAX_GROUP_MEMBERS;
+
+/// The most groups the domains may have at once, registered and joined: joins of more
+/// are ignored (so IGMP cannot make the table grow without bound).
+const MAX_GROUPS: usize = 4096;
 
 /// A multicast group of a domain, as the dataplane numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GroupId(pub u32);
 
-/// A compiled group.
+/// A group and its members.
 #[derive(Debug, Clone)]
 struct Group {
-    /// Its member interfaces, at most [`MAX_MEMBERS`].
+    domain: MulticastDomainId,
+    address: Ipv4Addr,
+    /// Its member interfaces: the registered ones first, then those that joined with
+    /// IGMP; at most [`MAX_MEMBERS`].
     members: Vec<EniId>,
+    /// How many of `members` are registered.
+    registered: usize,
     /// Its registered sources.
     sources: Vec<EniId>,
 }
 
-/// The multicast domains compiled for the packet path.
+/// The multicast domains compiled for the packet path: which domain each subnet is in.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Compiled {
-    groups: Vec<Group>,
-    by_key: FxHashMap<(MulticastDomainId, Ipv4Addr), GroupId>,
     /// Per subnet: its domain and the attachment that associates it.
     subnet_domain: Vec<Option<(MulticastDomainId, TgwAttachmentId)>>,
 }
 
 impl Compiled {
     pub(crate) fn compile(t: &Topology) -> Compiled {
-        let mut c = Compiled {
-            subnet_domain: vec![None; t.subnets.len()],
-            ..Compiled::default()
-        };
+        let mut subnet_domain = vec![None; t.subnets.len()];
+        for (d, domain) in t.multicast_domains.iter().enumerate() {
+            for &(att, subnet) in &domain.associations {
+                subnet_domain[subnet.index()] = Some((MulticastDomainId(d as u32), att));
+            }
+        }
+        Compiled { subnet_domain }
+    }
+
+    /// The domain subnet `s` is associated with, if any.
+    pub(crate) fn domain_of(&self, s: SubnetId) -> Option<MulticastDomainId> {
+        self.subnet_domain[s.index()].map(|(d, _)| d)
+    }
+}
+
+/// The groups and their members: state, since IGMP joins and leaves change it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Groups {
+    groups: Vec<Group>,
+    by_key: FxHashMap<(MulticastDomainId, Ipv4Addr), GroupId>,
+}
+
+impl Groups {
+    /// The registered groups of `t`.
+    pub(crate) fn compile(t: &Topology) -> Groups {
+        let mut g = Groups::default();
         for (d, domain) in t.multicast_domains.iter().enumerate() {
             let d = MulticastDomainId(d as u32);
-            for &(att, subnet) in &domain.associations {
-                c.subnet_domain[subnet.index()] = Some((d, att));
-            }
-            let group = |c: &mut Compiled, address: Ipv4Addr| -> usize {
-                let id = *c.by_key.entry((d, address)).or_insert_with(|| {
-                    c.groups.push(Group {
-                        members: Vec::new(),
-                        sources: Vec::new(),
-                    });
-                    GroupId(c.groups.len() as u32 - 1)
-                });
-                id.0 as usize
-            };
             for &(address, eni) in &domain.members {
-                let g = group(&mut c, address);
-                let members = &mut c.groups[g].members;
-                if members.len() < MAX_MEMBERS && !members.contains(&eni) {
-                    members.push(eni);
+                if let Some(k) = g.group(d, address) {
+                    let group = &mut g.groups[k];
+                    if group.members.len() < MAX_MEMBERS && !group.members.contains(&eni) {
+                        group.members.push(eni);
+                        group.registered += 1;
+                    }
                 }
             }
             for &(address, eni) in &domain.sources {
-                let g = group(&mut c, address);
-                c.groups[g].sources.push(eni);
+                if let Some(k) = g.group(d, address) {
+                    g.groups[k].sources.push(eni);
+                }
             }
         }
-        c
+        g
+    }
+
+    /// The groups of `new`: its registrations, and the members that joined with IGMP
+    /// under `old` and still may (the domain of the same name has IGMPv2 support and
+    /// their subnet).
+    pub(crate) fn apply(&self, old: &Topology, new: &Topology) -> Groups {
+        let mut g = Groups::compile(new);
+        for group in &self.groups {
+            let name = &old.multicast_domain(group.domain).name;
+            let Some(d) = new.multicast_domains.iter().position(|d| &d.name == name) else {
+                continue;
+            };
+            let domain = &new.multicast_domains[d];
+            for &eni in &group.members[group.registered..] {
+                let subnet = new.enis.get(eni.index()).map(|e| e.subnet);
+                if domain.igmpv2 && domain.associations.iter().any(|&(_, s)| Some(s) == subnet) {
+                    g.join(MulticastDomainId(d as u32), group.address, eni);
+                }
+            }
+        }
+        g
+    }
+
+    /// The index of group `address` of `domain`, made if new (`None` past
+    /// [`MAX_GROUPS`]).
+    fn group(&mut self, domain: MulticastDomainId, address: Ipv4Addr) -> Option<usize> {
+        if let Some(id) = self.by_key.get(&(domain, address)) {
+            return Some(id.0 as usize);
+        }
+        if self.groups.len() >= MAX_GROUPS {
+            return None;
+        }
+        self.groups.push(Group {
+            domain,
+            address,
+            members: Vec::new(),
+            registered: 0,
+            sources: Vec::new(),
+        });
+        let id = GroupId(self.groups.len() as u32 - 1);
+        self.by_key.insert((domain, address), id);
+        Some(id.0 as usize)
+    }
+
+    /// `eni` joins group `address` of `domain` (an IGMP report).
+    fn join(&mut self, domain: MulticastDomainId, address: Ipv4Addr, eni: EniId) {
+        if let Some(k) = self.group(domain, address) {
+            let members = &mut self.groups[k].members;
+            if members.len() < MAX_MEMBERS && !members.contains(&eni) {
+                members.push(eni);
+            }
+        }
+    }
+
+    /// `eni` leaves group `address` of `domain` (an IGMP leave); a registered member
+    /// stays.
+    fn leave(&mut self, domain: MulticastDomainId, address: Ipv4Addr, eni: EniId) {
+        if let Some(&id) = self.by_key.get(&(domain, address)) {
+            let g = &mut self.groups[id.0 as usize];
+            if let Some(i) = g.members[g.registered..].iter().position(|&m| m == eni) {
+                g.members.remove(g.registered + i);
+            }
+        }
     }
 
     /// The members of group `g`.
@@ -97,9 +187,13 @@ impl Compiled {
         self.groups.get(g.0 as usize).map_or(&[], |g| &g.members)
     }
 
-    /// The domain subnet `s` is associated with, if any.
-    pub(crate) fn domain_of(&self, s: SubnetId) -> Option<MulticastDomainId> {
-        self.subnet_domain[s.index()].map(|(d, _)| d)
+    /// Every group: (domain, address, members, how many registered).
+    pub(crate) fn all(
+        &self,
+    ) -> impl Iterator<Item = (MulticastDomainId, Ipv4Addr, &[EniId], usize)> {
+        self.groups
+            .iter()
+            .map(|g| (g.domain, g.address, g.members.as_slice(), g.registered))
     }
 }
 
@@ -122,19 +216,25 @@ pub(crate) fn send(
     (sender, subnet): (EniId, SubnetId),
     p: &mut InFlight<'_>,
 ) -> Result<Verdict, Verdict> {
-    let c = &net.fabric.multicast;
     let t = &net.topology;
-    let Some((domain, att)) = c.subnet_domain[subnet.index()] else {
+    let Some((domain, att)) = net.fabric.multicast.subnet_domain[subnet.index()] else {
         return Err(DropReason::DstMulticast.into());
     };
     let dst = p.ip.dst;
     if !vpc_config::is_multicast_group(dst) {
         return Err(DropReason::DstMulticast.into());
     }
-    let Some(&g) = c.by_key.get(&(domain, dst)) else {
+    let groups = &mode.state().gateways.multicast;
+    let Some(&g) = groups.by_key.get(&(domain, dst)) else {
         return Err(DropReason::MulticastNoMembers.into());
     };
-    let group = &c.groups[g.0 as usize];
+    // The members, copied out of the state (which the firewall below changes): at
+    // most 64, on the stack.
+    let group = &groups.groups[g.0 as usize];
+    let mut members = [EniId(0); MAX_MEMBERS];
+    let n = group.members.len();
+    members[..n].copy_from_slice(&group.members);
+    let members = &members[..n];
     if !t.multicast_domain(domain).igmpv2 && !group.sources.contains(&sender) {
         return Err(DropReason::MulticastNotSource.into());
     }
@@ -151,7 +251,7 @@ pub(crate) fn send(
     let mut bits = 0u64;
     let mut last = DropReason::MulticastNoMembers;
     let link_up = |mode: &Mode<'_>, e: EniId| mode.state().link_up[e.index()];
-    for (i, &m) in group.members.iter().enumerate() {
+    for (i, &m) in members.iter().enumerate() {
         if m == sender {
             continue;
         }
@@ -164,7 +264,7 @@ pub(crate) fn send(
             Err(r) => last = r,
         }
     }
-    let total = group.members.iter().filter(|&&m| m != sender).count() as u32;
+    let total = members.iter().filter(|&&m| m != sender).count() as u32;
     mode.step(
         GatewayStep::Multicast(Step {
             domain,
@@ -180,6 +280,72 @@ pub(crate) fn send(
         group: g,
         members: bits,
     })
+}
+
+/// An IGMP message `sender` sends from a subnet associated with a domain: with IGMPv2
+/// support, its reports and leaves change the groups' members (a trace only says what
+/// it would change); the message itself goes no further (`igmp`). Without, it is local
+/// network control like any other (`dst-multicast`).
+pub(crate) fn igmp(
+    net: &Net,
+    mode: &mut Mode<'_>,
+    (sender, subnet): (EniId, SubnetId),
+    pkt: &[u8],
+    ip: &Ipv4Header,
+) -> Verdict {
+    let Some((domain, _)) = net.fabric.multicast.subnet_domain[subnet.index()] else {
+        return DropReason::DstMulticast.into();
+    };
+    if !net.topology.multicast_domain(domain).igmpv2 {
+        return DropReason::DstMulticast.into();
+    }
+    let payload = pkt.get(ip.header_len..ip.total_len).unwrap_or(&[]);
+    let Some(message) = Membership::new_checked(payload) else {
+        return DropReason::Igmp.into();
+    };
+    for (group, change) in message.changes() {
+        if !vpc_config::is_multicast_group(group) {
+            continue;
+        }
+        mode.step(
+            GatewayStep::Igmp(IgmpStep {
+                domain,
+                group,
+                join: change == Change::Join,
+            })
+            .into(),
+        );
+        if let Some(s) = mode.live_state() {
+            let groups = &mut s.gateways.multicast;
+            match change {
+                Change::Join => groups.join(domain, group, sender),
+                Change::Leave => groups.leave(domain, group, sender),
+            }
+        }
+    }
+    DropReason::Igmp.into()
+}
+
+/// An IGMP membership change, for `vpcctl trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IgmpStep {
+    /// The domain.
+    pub domain: MulticastDomainId,
+    /// The group.
+    pub group: Ipv4Addr,
+    /// Joins (else leaves).
+    pub join: bool,
+}
+
+/// An IGMP step in words.
+pub(crate) fn describe_igmp(t: &Topology, s: &IgmpStep) -> (String, String, Option<String>) {
+    let d = t.multicast_domain(s.domain);
+    let what = if s.join { "joins" } else { "leaves" };
+    (
+        format!("multicast {}", d.name),
+        format!("IGMP: the sender {what} group {}", s.group),
+        None,
+    )
 }
 
 /// Its trace step in words.

@@ -108,3 +108,48 @@ fn a_members_security_group_decides_whether_it_gets_a_copy() {
     let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, GROUP, 5004));
     assert!(matches!(v, Verdict::Drop(_)), "{v:?}");
 }
+
+/// An IGMPv3 report from `src` to 224.0.0.22 (TTL 1, as Linux sends it, without the
+/// router alert option) with one record of `kind` for `group` and no sources.
+fn igmp_v3(src: [u8; 4], kind: u8, group: [u8; 4]) -> Vec<u8> {
+    let mut m = vec![0x22, 0, 0, 0, 0, 0, 0, 1, kind, 0, 0, 0];
+    m.extend_from_slice(&group);
+    let c = crate::wire::checksum::internet(&m);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    crate::testkit::ipv4(src, [224, 0, 0, 22], 1, 2, &m)
+}
+
+#[test]
+fn with_igmpv2_support_interfaces_join_and_leave_groups() {
+    let t = parse(&MULTICAST.replace(
+        "name = \"mcast\"\ntransit_gateway = \"tgw\"\n",
+        "name = \"mcast\"\ntransit_gateway = \"tgw\"\nigmpv2_support = \"enable\"\n",
+    ));
+    let mut dp = Dataplane::new(&t);
+    // radio joins 239.1.1.1 (CHANGE_TO_EXCLUDE {}): it gets the next datagram.
+    let (v, _) = send(&mut dp, T0, RADIO, &igmp_v3(RADIO_IP, 4, GROUP));
+    assert_eq!(v, drop(DropReason::Igmp));
+    let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, GROUP, 5004));
+    assert_eq!(copies(&dp, v), [TV1, TV2, RADIO]);
+    // A group nobody registered, joined by tv1 alone.
+    let other = [239, 5, 5, 5];
+    send(&mut dp, T0, TV1, &igmp_v3([10, 40, 1, 11], 4, other));
+    let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, other, 5004));
+    assert_eq!(copies(&dp, v), [TV1]);
+    // Joins survive a configuration change.
+    assert!(dp.apply(&t, T0));
+    let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, GROUP, 5004));
+    assert_eq!(copies(&dp, v), [TV1, TV2, RADIO]);
+    // radio leaves (CHANGE_TO_INCLUDE {}); tv2 "leaves" too, but is registered.
+    send(&mut dp, T0, RADIO, &igmp_v3(RADIO_IP, 3, GROUP));
+    send(&mut dp, T0, TV2, &igmp_v3([10, 40, 1, 12], 3, GROUP));
+    let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, GROUP, 5004));
+    assert_eq!(copies(&dp, v), [TV1, TV2]);
+    // Without IGMPv2 support a report is local network control, and changes nothing.
+    let t = parse(MULTICAST);
+    let mut dp = Dataplane::new(&t);
+    let (v, _) = send(&mut dp, T0, RADIO, &igmp_v3(RADIO_IP, 4, GROUP));
+    assert_eq!(v, drop(DropReason::DstMulticast));
+    let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, GROUP, 5004));
+    assert_eq!(copies(&dp, v), [TV1, TV2]);
+}
