@@ -283,3 +283,77 @@ fn with_igmpv2_support_a_socket_that_joins_gets_the_group_and_one_that_leaves_do
     }));
     assert_eq!(tx(&vpcd.counters(), "radio"), tx(&before, "radio"));
 }
+
+/// The firewalls of `config/appliance-mode.toml` forward (they are routers) and send
+/// no redirects.
+fn firewalls_forward(vpcd: &Vpcd) {
+    for fw in ["fw-a", "fw-b"] {
+        for key in [
+            "net.ipv4.ip_forward=1",
+            "net.ipv4.conf.all.send_redirects=0",
+            "net.ipv4.conf.eth0.send_redirects=0",
+        ] {
+            let out = vpcd.exec(fw, &["sysctl", "-q", "-w", key]);
+            assert!(out.status.success(), "{fw}: {key}");
+        }
+    }
+}
+
+#[test]
+fn appliance_mode_keeps_both_directions_on_one_firewall_and_without_it_the_flow_breaks() {
+    if !root_or_skip() {
+        return;
+    }
+    let config = include_str!("../../../config/appliance-mode.toml");
+    let vpcd = Vpcd::start("fab-appl", Some(config));
+    firewalls_forward(&vpcd);
+    let server = vpcd.http_server("app2", 8080);
+    let captures = [
+        vpcd.capture("fw-a", "tcp port 8080"),
+        vpcd.capture("fw-b", "tcp port 8080"),
+    ];
+    for _ in 0..4 {
+        let page = vpcd.http_get("app1", "10.22.2.10", 8080).unwrap();
+        assert!(page.starts_with("you are 10.21.1.10:"), "{page}");
+    }
+    assert_eq!(server.clients().len(), 4);
+    // Each connection (by app1's port) crossed one firewall, both ways.
+    let mut seen: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
+    let packets: Vec<(&str, Vec<Vec<u8>>)> = ["fw-a", "fw-b"]
+        .into_iter()
+        .zip(captures)
+        .map(|(fw, c)| (fw, c.packets()))
+        .collect();
+    for (fw, packets) in &packets {
+        for p in packets {
+            let hl = usize::from(p[0] & 0x0f) * 4;
+            let (sport, dport) = (
+                u16::from_be_bytes([p[hl], p[hl + 1]]),
+                u16::from_be_bytes([p[hl + 2], p[hl + 3]]),
+            );
+            let client_port = if dport == 8080 { sport } else { dport };
+            let fws = seen.entry(client_port).or_default();
+            if !fws.contains(fw) {
+                fws.push(fw);
+            }
+        }
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(seen.values().all(|fws| fws.len() == 1), "{seen:?}");
+    drop(vpcd);
+
+    // Without appliance mode the request enters the inspection VPC in app1's zone (a,
+    // fw-a) and the reply in app2's (b, fw-b): fw-b's interface never saw the flow
+    // begin and refuses its SYN-ACK.
+    let config = config.replace("appliance_mode_support = \"enable\"\n", "");
+    let vpcd = Vpcd::start("fab-noappl", Some(&config));
+    firewalls_forward(&vpcd);
+    let _server = vpcd.http_server("app2", 8080);
+    let before = vpcd.counters();
+    assert!(!vpcd.tcp_connects("app1", "10.22.2.10", 8080));
+    let deltas = drop_deltas(&before, &vpcd.counters());
+    assert!(
+        deltas.iter().any(|d| d.starts_with("tcp-no-flow +")),
+        "{deltas:?}"
+    );
+}
