@@ -357,3 +357,49 @@ fn appliance_mode_keeps_both_directions_on_one_firewall_and_without_it_the_flow_
         "{deltas:?}"
     );
 }
+
+#[test]
+fn peered_transit_gateways_carry_traffic_between_regions() {
+    if !root_or_skip() {
+        return;
+    }
+    let config = include_str!("../../../config/tgw-peering.toml");
+    let vpcd = Vpcd::start("fab-tgwp", Some(config));
+    assert!(vpcd.ping("e1", "10.40.1.10", 1, &[]));
+    assert!(vpcd.ping("w1", "10.30.1.10", 1, &[]));
+    let server = vpcd.http_server("w1", 8080);
+    let page = vpcd.http_get("e1", "10.40.1.10", 8080).unwrap();
+    assert!(page.starts_with("you are 10.30.1.10:"), "{page}");
+    assert_eq!(server.clients(), ["10.30.1.10"]);
+    // A 9000-byte ping with DF gets fragmentation needed at the gateway (MTU 8500);
+    // one of 8500 bytes passes.
+    assert!(!vpcd.ping(
+        "e1",
+        "10.40.1.10",
+        1,
+        &["-s", "8972", "-M", "do", "-W", "1"]
+    ));
+    assert!(vpcd.ping("e1", "10.40.1.10", 1, &["-s", "8472", "-M", "do"]));
+    let trace = vpcd.ctl(&[
+        "trace",
+        "--from",
+        "e1",
+        "--to",
+        "10.40.1.10",
+        "--proto",
+        "icmp",
+    ]);
+    assert!(
+        trace.contains(
+            "transit-gateway tgw-east  route table east-rt (associated with att-east): 10.40.0.0/16 -> east-west (static)"
+        ),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(
+            "transit-gateway tgw-west  route table west-rt (associated with east-west): 10.40.0.0/16 -> att-west (propagated)"
+        ),
+        "{trace}"
+    );
+    assert!(trace.contains("FORWARD to w1/eth0"), "{trace}");
+}
