@@ -20,7 +20,7 @@ pub const MAX_REQUEST_LEN: usize = 64 * 1024;
 pub enum Request {
     /// Instances, ENIs and their state.
     Status {},
-    /// Route tables with each route's state.
+    /// Route tables, VPC and transit gateway, with each route's state.
     Routes {},
     /// Per-ENI and per-drop-reason counters.
     Counters {},
@@ -191,6 +191,12 @@ pub struct VpcStatus {
     pub name: String,
     /// Primary CIDR first.
     pub cidrs: Vec<String>,
+    /// The account that owns it (12 digits).
+    #[serde(default)]
+    pub owner_id: String,
+    /// Its region.
+    #[serde(default)]
+    pub region: String,
     /// Subnets: name, CIDR, availability zone, route table.
     pub subnets: Vec<SubnetStatus>,
 }
@@ -236,11 +242,15 @@ pub struct EniStatus {
     pub link: String,
 }
 
-/// Every route table.
+/// Every route table, VPC and transit gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routes {
     /// Tables in configuration order (implicit main tables last).
     pub tables: Vec<RouteTableReport>,
+    /// Transit gateway route tables in configuration order (implicit default tables
+    /// last).
+    #[serde(default)]
+    pub transit_gateway_route_tables: Vec<TgwRouteTableReport>,
 }
 
 /// One route table.
@@ -275,6 +285,37 @@ pub struct RouteReport {
     /// been replaced) or `CreateRoute`.
     #[serde(default)]
     pub origin: String,
+}
+
+/// One transit gateway route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwRouteTableReport {
+    /// Name.
+    pub name: String,
+    /// Its transit gateway.
+    pub transit_gateway: String,
+    /// Whether it is its gateway's default route table.
+    pub default: bool,
+    /// The attachments associated with it (whose incoming traffic it routes).
+    pub associations: Vec<String>,
+    /// The attachments propagating into it.
+    pub propagations: Vec<String>,
+    /// Its effective routes (AWS's `SearchTransitGatewayRoutes`): by destination, then
+    /// type.
+    pub routes: Vec<TgwRouteReport>,
+}
+
+/// One effective route of a transit gateway route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwRouteReport {
+    /// Destination CIDR.
+    pub destination: String,
+    /// The attachment's name, or `blackhole`.
+    pub target: String,
+    /// `static` or `propagated`.
+    pub route_type: String,
+    /// `active` or `blackhole`.
+    pub state: String,
 }
 
 /// Counters.
@@ -710,6 +751,40 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn transit_gateway_route_tables_round_trip_and_older_answers_decode() {
+        let routes = Routes {
+            tables: vec![],
+            transit_gateway_route_tables: vec![TgwRouteTableReport {
+                name: "spokes-rt".into(),
+                transit_gateway: "tgw".into(),
+                default: false,
+                associations: vec!["att-s1".into(), "att-s2".into()],
+                propagations: vec!["att-shared".into()],
+                routes: vec![TgwRouteReport {
+                    destination: "10.10.0.0/16".into(),
+                    target: "att-shared".into(),
+                    route_type: "propagated".into(),
+                    state: "active".into(),
+                }],
+            }],
+        };
+        let r = Response::Routes(routes);
+        assert_eq!(decode_response(&encode(&r)).unwrap(), r);
+        // An answer without the new fields (an older vpcd) still decodes.
+        assert_eq!(
+            decode_response(b"{\"response\":\"routes\",\"tables\":[]}").unwrap(),
+            Response::Routes(Routes {
+                tables: vec![],
+                transit_gateway_route_tables: vec![]
+            })
+        );
+        let vpc: VpcStatus =
+            serde_json::from_str(r#"{"name":"demo","cidrs":["10.0.0.0/16"],"subnets":[]}"#)
+                .unwrap();
+        assert_eq!((vpc.owner_id.as_str(), vpc.region.as_str()), ("", ""));
     }
 
     #[test]

@@ -66,9 +66,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Instances, their namespaces and ENIs, and link states.
+    /// VPCs (blocks, owner, region, subnets), instances, their namespaces and ENIs, and
+    /// link states.
     Status,
-    /// Route tables, their subnets, and every route with its state.
+    /// Route tables, their subnets, and every route with its state; then transit
+    /// gateway route tables, their associations and propagations, and every effective
+    /// route with its type and state.
     Routes,
     /// Packets and bytes per ENI, and drops by reason.
     Counters {
@@ -320,7 +323,12 @@ fn print_status(out: &mut impl Write, s: &Status) -> io::Result<()> {
         s.pid, s.uptime_secs, s.config
     )?;
     for v in &s.vpcs {
-        writeln!(out, "\nvpc {} ({})", v.name, v.cidrs.join(", "))?;
+        let account = if v.owner_id.is_empty() {
+            String::new()
+        } else {
+            format!("; owner {}, region {}", v.owner_id, v.region)
+        };
+        writeln!(out, "\nvpc {} ({}){account}", v.name, v.cidrs.join(", "))?;
         let rows: Vec<Vec<String>> = v
             .subnets
             .iter()
@@ -388,11 +396,7 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
             writeln!(out)?;
         }
         let main = if t.main { ", main" } else { "" };
-        let subnets = if t.subnets.is_empty() {
-            "none".to_owned()
-        } else {
-            t.subnets.join(", ")
-        };
+        let subnets = list_or_none(&t.subnets);
         let gateways = if t.gateways.is_empty() {
             String::new()
         } else {
@@ -417,7 +421,47 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
             .collect();
         table(out, &["DESTINATION", "TARGET", "STATE", "ORIGIN"], &rows)?;
     }
+    for (i, t) in r.transit_gateway_route_tables.iter().enumerate() {
+        if i > 0 || !r.tables.is_empty() {
+            writeln!(out)?;
+        }
+        let default = if t.default { ", default" } else { "" };
+        writeln!(
+            out,
+            "transit gateway route table {} (transit gateway {}{default}); associations: {}; propagations: {}",
+            t.name,
+            t.transit_gateway,
+            list_or_none(&t.associations),
+            list_or_none(&t.propagations)
+        )?;
+        if t.routes.is_empty() {
+            writeln!(out, "no routes")?;
+            continue;
+        }
+        let rows: Vec<Vec<String>> = t
+            .routes
+            .iter()
+            .map(|r| {
+                vec![
+                    r.destination.clone(),
+                    r.target.clone(),
+                    r.route_type.clone(),
+                    r.state.clone(),
+                ]
+            })
+            .collect();
+        table(out, &["DESTINATION", "TARGET", "TYPE", "STATE"], &rows)?;
+    }
     Ok(())
+}
+
+/// Names joined by commas, or `none`.
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Result<()> {
@@ -848,6 +892,7 @@ mod tests {
                     route("10.0.1.0/24", "fw/eth0", "CreateRoute"),
                 ],
             }],
+            transit_gateway_route_tables: vec![],
         };
         let mut out = Vec::new();
         print_routes(&mut out, &report).unwrap();
@@ -859,6 +904,120 @@ DESTINATION  TARGET   STATE   ORIGIN
 10.0.0.0/16  fw/eth0  active  CreateRouteTable
 10.0.1.0/24  fw/eth0  active  CreateRoute
 "
+        );
+    }
+
+    #[test]
+    fn routes_print_transit_gateway_route_tables_after_the_vpc_tables() {
+        let tgw_route =
+            |destination: &str, target: &str, kind: &str, state: &str| vpc_api::TgwRouteReport {
+                destination: destination.into(),
+                target: target.into(),
+                route_type: kind.into(),
+                state: state.into(),
+            };
+        let tgw_table = |name: &str, default: bool, routes| vpc_api::TgwRouteTableReport {
+            name: name.into(),
+            transit_gateway: "tgw".into(),
+            default,
+            associations: vec![],
+            propagations: vec![],
+            routes,
+        };
+        let report = Routes {
+            tables: vec![vpc_api::RouteTableReport {
+                name: "spoke1-rt".into(),
+                vpc: "spoke1".into(),
+                main: false,
+                subnets: vec!["spoke1-1".into()],
+                gateways: vec![],
+                routes: vec![
+                    vpc_api::RouteReport {
+                        destination: "10.0.0.0/8".into(),
+                        target: "tgw".into(),
+                        state: "active".into(),
+                        origin: "CreateRoute".into(),
+                    },
+                    vpc_api::RouteReport {
+                        destination: "10.11.0.0/16".into(),
+                        target: "local".into(),
+                        state: "active".into(),
+                        origin: "CreateRouteTable".into(),
+                    },
+                ],
+            }],
+            transit_gateway_route_tables: vec![
+                vpc_api::TgwRouteTableReport {
+                    associations: vec!["att-s1".into(), "att-s2".into()],
+                    propagations: vec!["att-shared".into()],
+                    ..tgw_table(
+                        "spokes-rt",
+                        false,
+                        vec![
+                            tgw_route("10.10.0.0/16", "att-shared", "propagated", "active"),
+                            tgw_route("10.99.0.0/16", "blackhole", "static", "blackhole"),
+                        ],
+                    )
+                },
+                tgw_table("tgw-default", true, vec![]),
+            ],
+        };
+        let mut out = Vec::new();
+        print_routes(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+route table spoke1-rt (vpc spoke1); subnets: spoke1-1
+DESTINATION   TARGET  STATE   ORIGIN
+10.0.0.0/8    tgw     active  CreateRoute
+10.11.0.0/16  local   active  CreateRouteTable
+
+transit gateway route table spokes-rt (transit gateway tgw); associations: att-s1, att-s2; propagations: att-shared
+DESTINATION   TARGET      TYPE        STATE
+10.10.0.0/16  att-shared  propagated  active
+10.99.0.0/16  blackhole   static      blackhole
+
+transit gateway route table tgw-default (transit gateway tgw, default); associations: none; propagations: none
+no routes
+"
+        );
+    }
+
+    #[test]
+    fn status_prints_each_vpcs_owner_and_region() {
+        let report = Status {
+            pid: 7,
+            uptime_secs: 3,
+            config: "config/peering.toml".into(),
+            vpcs: vec![vpc_api::VpcStatus {
+                name: "c".into(),
+                cidrs: vec!["10.3.0.0/16".into()],
+                owner_id: "444455556666".into(),
+                region: "eu-west-1".into(),
+                subnets: vec![vpc_api::SubnetStatus {
+                    name: "c-1".into(),
+                    cidr: "10.3.1.0/24".into(),
+                    az: "a".into(),
+                    route_table: "c-rt".into(),
+                }],
+            }],
+            instances: vec![],
+            internet_hosts: vec![],
+        };
+        let mut out = Vec::new();
+        print_status(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "\
+vpcd pid 7, up 3s, topology config/peering.toml
+
+vpc c (10.3.0.0/16); owner 444455556666, region eu-west-1
+SUBNET  CIDR         AZ  ROUTE TABLE
+c-1     10.3.1.0/24  a   c-rt
+"
+            ),
+            "{text}"
         );
     }
 

@@ -10,10 +10,11 @@ use vpc_api::{
     EniStatus, FlowReport, FlowsReport, HostStatus, InstanceStatus, InternetGatewayReport,
     InternetHostReport, NatAddressReport, NatGatewayReport, NatGatewaysReport, NatMappingReport,
     NatMetricsReport, PublicIpReport, RouteReport, RouteTableReport, Routes, Status, SubnetStatus,
-    TraceReport, TraceStep, VpcStatus,
+    TgwRouteReport, TgwRouteTableReport, TraceReport, TraceStep, VpcStatus,
 };
 use vpc_config::{
-    EipAssociation, EniId, NatConnectivity, NatGatewayId, Protocol, RouteTableId, Topology, VpcId,
+    EipAssociation, EniId, NatConnectivity, NatGatewayId, Protocol, RouteTableId, TgwAttachmentId,
+    TgwRouteTableId, Topology, VpcId,
 };
 use vpc_dataplane::trace::Probe;
 use vpc_dataplane::{DropReason, EniCounters, NatMapping, NatMetrics, Port};
@@ -29,6 +30,8 @@ pub fn status(s: &Shared) -> Status {
         .map(|(i, v)| VpcStatus {
             name: v.name.clone(),
             cidrs: v.cidrs.iter().map(|c| c.to_string()).collect(),
+            owner_id: v.owner_id.clone(),
+            region: v.region.clone(),
             subnets: t
                 .subnets
                 .iter()
@@ -130,7 +133,41 @@ pub fn routes(s: &Shared) -> Routes {
             }
         })
         .collect();
-    Routes { tables }
+    Routes {
+        tables,
+        transit_gateway_route_tables: tgw_route_tables(t),
+    }
+}
+
+/// Every transit gateway route table with its effective routes
+/// ([`Topology::tgw_routes`]: what the dataplane routes by).
+fn tgw_route_tables(t: &Topology) -> Vec<TgwRouteTableReport> {
+    let names = |atts: &[TgwAttachmentId]| -> Vec<String> {
+        atts.iter()
+            .map(|&a| t.tgw_attachment(a).name.clone())
+            .collect()
+    };
+    t.tgw_route_tables
+        .iter()
+        .enumerate()
+        .map(|(i, rt)| TgwRouteTableReport {
+            name: rt.name.clone(),
+            transit_gateway: t.transit_gateway(rt.transit_gateway).name.clone(),
+            default: rt.default,
+            associations: names(&rt.associations),
+            propagations: names(&rt.propagations),
+            routes: t
+                .tgw_routes(TgwRouteTableId(i as u32))
+                .into_iter()
+                .map(|r| TgwRouteReport {
+                    destination: r.destination.to_string(),
+                    target: t.tgw_route_target_name(r.target).to_owned(),
+                    route_type: r.route_type.aws_name().into(),
+                    state: r.state.aws_name().into(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 pub fn counters(s: &Shared) -> CountersReport {
@@ -465,5 +502,109 @@ pub fn association(t: &Topology, a: EipAssociation) -> String {
                 None => format!("{} address #{i}", nat.name),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The daemon's shared state for a configuration, without namespaces or devices.
+    pub(crate) fn shared(toml: &str) -> Shared {
+        let t = vpc_config::parse(toml, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let namespaces = t.instances.iter().map(|i| i.name.clone()).collect();
+        let hosts = t.internet_hosts.iter().map(|h| h.name.clone()).collect();
+        Shared::new(
+            t,
+            "test.toml".into(),
+            namespaces,
+            hosts,
+            vec![],
+            false,
+            false,
+        )
+    }
+
+    pub(crate) const HUB_AND_SPOKE: &str = include_str!("../../../config/hub-and-spoke.toml");
+    pub(crate) const PEERING: &str = include_str!("../../../config/peering.toml");
+
+    /// A transit gateway route table's routes as `destination target type state`.
+    pub(crate) fn tgw_routes(r: &Routes, table: &str) -> Vec<String> {
+        let t = r
+            .transit_gateway_route_tables
+            .iter()
+            .find(|t| t.name == table)
+            .unwrap_or_else(|| panic!("no transit gateway route table {table}: {r:?}"));
+        t.routes
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r.destination, r.target, r.route_type, r.state
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routes_list_transit_gateway_route_tables_with_their_effective_routes() {
+        let s = shared(HUB_AND_SPOKE);
+        let r = routes(&s);
+        // The VPC tables are listed as before: four declared, four implicit main ones.
+        assert_eq!(r.tables.len(), 8);
+        assert_eq!(r.tables[0].name, "shared-rt");
+        let tables: Vec<String> = r
+            .transit_gateway_route_tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ({}{}) associations [{}] propagations [{}]",
+                    t.name,
+                    t.transit_gateway,
+                    if t.default { ", default" } else { "" },
+                    t.associations.join(" "),
+                    t.propagations.join(" ")
+                )
+            })
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "spokes-rt (tgw) associations [att-s1 att-s2] propagations [att-shared]",
+                "shared-rt (tgw) associations [att-shared] propagations [att-s1 att-s2]",
+                "iso-rt (tgw) associations [att-iso] propagations []",
+            ]
+        );
+        assert_eq!(
+            tgw_routes(&r, "spokes-rt"),
+            ["10.10.0.0/16 att-shared propagated active"]
+        );
+        assert_eq!(
+            tgw_routes(&r, "shared-rt"),
+            [
+                "10.11.0.0/16 att-s1 propagated active",
+                "10.12.0.0/16 att-s2 propagated active"
+            ]
+        );
+        assert!(tgw_routes(&r, "iso-rt").is_empty());
+    }
+
+    #[test]
+    fn status_shows_each_vpcs_owner_and_region() {
+        let s = shared(PEERING);
+        let vpcs: Vec<(String, String, String)> = status(&s)
+            .vpcs
+            .into_iter()
+            .map(|v| (v.name, v.owner_id, v.region))
+            .collect();
+        let vpc = |name: &str, owner: &str| (name.into(), owner.into(), "us-east-1".into());
+        assert_eq!(
+            vpcs,
+            [
+                vpc("a", "123456789012"),
+                vpc("b", "123456789012"),
+                vpc("c", "444455556666")
+            ]
+        );
     }
 }
