@@ -1,5 +1,6 @@
 //! `vpcctl`: asks a running `vpcd` for its status, route tables, counters, tracked
-//! connections, NAT gateways and public addresses over the daemon's control socket, and
+//! connections, NAT gateways, public addresses, VPC peering connections, transit
+//! gateways and multicast domains over the daemon's control socket, and
 //! traces why a probe would or would not get through; prints tables (or the JSON
 //! response with `--json`). It also makes the changes EC2 makes at run time: deleting a
 //! NAT gateway, attaching and detaching an internet gateway, and allocating, releasing,
@@ -16,8 +17,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use vpc_api::{
-    AddressesReport, ApiError, CountersReport, FlowsReport, NatGatewaysReport, Request, Response,
-    Routes, Status, TraceReport,
+    AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
+    NatGatewaysReport, Request, Response, Routes, Status, TraceReport, TransitGatewaysReport,
+    VpcPeeringConnectionsReport,
 };
 
 /// Why a vpcctl command failed.
@@ -111,6 +113,16 @@ enum Command {
     },
     /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
     Addresses,
+    /// VPC peering connections: requester and accepter (VPC, CIDR blocks, owner,
+    /// region), status, whether inter-region, and MTU.
+    DescribeVpcPeeringConnections,
+    /// Transit gateways: owner, region, ASN, options, default route table, resource
+    /// shares, CloudWatch metrics, and attachments (VPC or peer gateway, subnets with the
+    /// attachment's interface addresses, appliance mode, status, route tables).
+    DescribeTransitGateways,
+    /// Transit gateway multicast domains: associated subnets, and each group's members
+    /// and sources.
+    DescribeTransitGatewayMulticastDomains,
     /// Delete a NAT gateway: routes to it turn blackhole.
     DeleteNatGateway {
         /// The NAT gateway.
@@ -213,6 +225,9 @@ fn request(command: &Command) -> Request {
             mappings: *mappings,
         },
         Command::Addresses => Request::Addresses {},
+        Command::DescribeVpcPeeringConnections => Request::VpcPeeringConnections {},
+        Command::DescribeTransitGateways => Request::TransitGateways {},
+        Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
         Command::DeleteNatGateway { name } => Request::DeleteNatGateway { name: name.clone() },
         Command::DetachInternetGateway { name } => {
             Request::DetachInternetGateway { name: name.clone() }
@@ -278,6 +293,15 @@ where
         (Response::Trace(t), Command::Trace { .. }) => print_trace(out, &t)?,
         (Response::NatGateways(n), Command::NatGateways { .. }) => print_nat_gateways(out, &n)?,
         (Response::Addresses(a), Command::Addresses) => print_addresses(out, &a)?,
+        (Response::VpcPeeringConnections(p), Command::DescribeVpcPeeringConnections) => {
+            print_vpc_peering_connections(out, &p)?
+        }
+        (Response::TransitGateways(t), Command::DescribeTransitGateways) => {
+            print_transit_gateways(out, &t)?
+        }
+        (Response::MulticastDomains(m), Command::DescribeTransitGatewayMulticastDomains) => {
+            print_multicast_domains(out, &m)?
+        }
         (
             Response::Done { message },
             Command::DeleteNatGateway { .. }
@@ -700,6 +724,172 @@ fn print_addresses(out: &mut impl Write, a: &AddressesReport) -> io::Result<()> 
     } else {
         table(out, &["INTERNET HOST", "ADDRESS"], &rows)
     }
+}
+
+fn print_vpc_peering_connections(
+    out: &mut impl Write,
+    r: &VpcPeeringConnectionsReport,
+) -> io::Result<()> {
+    if r.vpc_peering_connections.is_empty() {
+        return writeln!(out, "no VPC peering connections");
+    }
+    for (i, p) in r.vpc_peering_connections.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let inter_region = if p.inter_region { "yes" } else { "no" };
+        writeln!(
+            out,
+            "vpc peering connection {}: {}; inter-region {inter_region}, MTU {}",
+            p.name, p.status, p.mtu
+        )?;
+        let rows: Vec<Vec<String>> = [("requester", &p.requester), ("accepter", &p.accepter)]
+            .into_iter()
+            .map(|(side, v)| {
+                vec![
+                    format!("  {side}"),
+                    v.vpc.clone(),
+                    v.cidrs.join(", "),
+                    v.owner_id.clone(),
+                    v.region.clone(),
+                ]
+            })
+            .collect();
+        table(out, &["  SIDE", "VPC", "CIDRS", "OWNER", "REGION"], &rows)?;
+    }
+    Ok(())
+}
+
+fn print_transit_gateways(out: &mut impl Write, r: &TransitGatewaysReport) -> io::Result<()> {
+    if r.transit_gateways.is_empty() {
+        return writeln!(out, "no transit gateways");
+    }
+    let option = |on: bool| if on { "enable" } else { "disable" };
+    for (i, g) in r.transit_gateways.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "transit gateway {} (owner {}, region {}, ASN {}); default route table: {}",
+            g.name,
+            g.owner_id,
+            g.region,
+            g.amazon_side_asn,
+            g.default_route_table.as_deref().unwrap_or("none")
+        )?;
+        writeln!(
+            out,
+            "  options: default association {}, default propagation {}, auto-accept shared attachments {}, multicast {}",
+            option(g.default_route_table_association),
+            option(g.default_route_table_propagation),
+            option(g.auto_accept_shared_attachments),
+            option(g.multicast_support)
+        )?;
+        writeln!(out, "  shared with: {}", list_or_none(&g.shared_with))?;
+        let rows: Vec<Vec<String>> = g
+            .metrics
+            .named()
+            .iter()
+            .map(|(name, value)| vec![format!("  {name}"), value.to_string()])
+            .collect();
+        table(out, &["  METRIC", "VALUE"], &rows)?;
+        if g.attachments.is_empty() {
+            writeln!(out, "  no attachments")?;
+            continue;
+        }
+        let dash = |s: String| if s.is_empty() { "-".to_owned() } else { s };
+        let rows: Vec<Vec<String>> = g
+            .attachments
+            .iter()
+            .map(|a| {
+                let (resource, appliance_mode) = match (&a.vpc, &a.peer) {
+                    (Some(vpc), _) => (vpc.clone(), option(a.appliance_mode).to_owned()),
+                    (None, Some(peer)) => {
+                        // The peer's side: the other one from this gateway's.
+                        let peer_role = match a.peering_role.as_deref() {
+                            Some("requester") => " (accepter)",
+                            Some("accepter") => " (requester)",
+                            _ => "",
+                        };
+                        (format!("{peer}{peer_role}"), "-".to_owned())
+                    }
+                    (None, None) => ("-".to_owned(), "-".to_owned()),
+                };
+                let subnets: Vec<String> = a
+                    .subnets
+                    .iter()
+                    .map(|s| format!("{} {}", s.subnet, s.private_ip))
+                    .collect();
+                vec![
+                    format!("  {}", a.name),
+                    a.kind.clone(),
+                    resource,
+                    dash(subnets.join(", ")),
+                    appliance_mode,
+                    a.status.clone(),
+                    a.association.clone().unwrap_or_else(|| "-".to_owned()),
+                    dash(a.propagations.join(", ")),
+                ]
+            })
+            .collect();
+        let header = [
+            "  ATTACHMENT",
+            "KIND",
+            "RESOURCE",
+            "SUBNETS",
+            "APPLIANCE MODE",
+            "STATUS",
+            "ROUTE TABLE",
+            "PROPAGATES INTO",
+        ];
+        table(out, &header, &rows)?;
+    }
+    Ok(())
+}
+
+fn print_multicast_domains(out: &mut impl Write, r: &MulticastDomainsReport) -> io::Result<()> {
+    if r.multicast_domains.is_empty() {
+        return writeln!(out, "no transit gateway multicast domains");
+    }
+    for (i, d) in r.multicast_domains.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let igmpv2 = if d.igmpv2 { "enable" } else { "disable" };
+        writeln!(
+            out,
+            "multicast domain {} (transit gateway {}); IGMPv2 {igmpv2}",
+            d.name, d.transit_gateway
+        )?;
+        if d.associations.is_empty() {
+            writeln!(out, "  no associated subnets")?;
+        } else {
+            let rows: Vec<Vec<String>> = d
+                .associations
+                .iter()
+                .map(|a| vec![format!("  {}", a.attachment), a.subnet.clone()])
+                .collect();
+            table(out, &["  ATTACHMENT", "SUBNET"], &rows)?;
+        }
+        if d.groups.is_empty() {
+            writeln!(out, "  no group members or sources")?;
+            continue;
+        }
+        let rows: Vec<Vec<String>> = d
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    format!("  {}", g.group),
+                    list_or_none(&g.members),
+                    list_or_none(&g.sources),
+                ]
+            })
+            .collect();
+        table(out, &["  GROUP", "MEMBERS", "SOURCES"], &rows)?;
+    }
+    Ok(())
 }
 
 /// Writes rows under a header, columns left-aligned to their widest cell.
@@ -1130,6 +1320,213 @@ igw               detached
 
 INTERNET HOST  ADDRESS
 internet       203.0.113.10
+"
+        );
+    }
+
+    #[test]
+    fn views_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&["describe-vpc-peering-connections"]),
+            Request::VpcPeeringConnections {}
+        );
+        assert_eq!(
+            parsed(&["describe-transit-gateways"]),
+            Request::TransitGateways {}
+        );
+        assert_eq!(
+            parsed(&["describe-transit-gateway-multicast-domains"]),
+            Request::MulticastDomains {}
+        );
+    }
+
+    #[test]
+    fn peering_connections_print_both_sides_and_the_mtu() {
+        let side =
+            |vpc: &str, cidrs: &[&str], owner: &str, region: &str| vpc_api::PeeringVpcReport {
+                vpc: vpc.into(),
+                cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+                owner_id: owner.into(),
+                region: region.into(),
+            };
+        let report = VpcPeeringConnectionsReport {
+            vpc_peering_connections: vec![
+                vpc_api::VpcPeeringConnectionReport {
+                    name: "a-b".into(),
+                    requester: side("a", &["10.1.0.0/16"], "123456789012", "us-east-1"),
+                    accepter: side(
+                        "b",
+                        &["10.2.0.0/16", "10.20.0.0/16"],
+                        "123456789012",
+                        "us-east-1",
+                    ),
+                    status: "active".into(),
+                    inter_region: false,
+                    mtu: 9001,
+                },
+                vpc_api::VpcPeeringConnectionReport {
+                    name: "a-w".into(),
+                    requester: side("a", &["10.1.0.0/16"], "123456789012", "us-east-1"),
+                    accepter: side("w", &["10.9.0.0/16"], "444455556666", "eu-west-1"),
+                    status: "pending-acceptance".into(),
+                    inter_region: true,
+                    mtu: 1500,
+                },
+            ],
+        };
+        let mut out = Vec::new();
+        print_vpc_peering_connections(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+vpc peering connection a-b: active; inter-region no, MTU 9001
+  SIDE       VPC  CIDRS                      OWNER         REGION
+  requester  a    10.1.0.0/16                123456789012  us-east-1
+  accepter   b    10.2.0.0/16, 10.20.0.0/16  123456789012  us-east-1
+
+vpc peering connection a-w: pending-acceptance; inter-region yes, MTU 1500
+  SIDE       VPC  CIDRS        OWNER         REGION
+  requester  a    10.1.0.0/16  123456789012  us-east-1
+  accepter   w    10.9.0.0/16  444455556666  eu-west-1
+"
+        );
+        let mut out = Vec::new();
+        print_vpc_peering_connections(
+            &mut out,
+            &VpcPeeringConnectionsReport {
+                vpc_peering_connections: vec![],
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "no VPC peering connections\n"
+        );
+    }
+
+    #[test]
+    fn transit_gateways_print_options_metrics_and_attachments() {
+        let attachment = |name: &str, kind: &str| vpc_api::TgwAttachmentReport {
+            name: name.into(),
+            kind: kind.into(),
+            vpc: None,
+            peer: None,
+            peering_role: None,
+            subnets: vec![],
+            appliance_mode: false,
+            status: "available".into(),
+            association: None,
+            propagations: vec![],
+        };
+        let subnet = |subnet: &str, az: &str, ip: &str| vpc_api::TgwAttachmentSubnetReport {
+            subnet: subnet.into(),
+            az: az.into(),
+            private_ip: ip.into(),
+        };
+        let report = TransitGatewaysReport {
+            transit_gateways: vec![vpc_api::TransitGatewayReport {
+                name: "east".into(),
+                owner_id: "123456789012".into(),
+                region: "us-east-1".into(),
+                amazon_side_asn: 64512,
+                default_route_table_association: true,
+                default_route_table_propagation: true,
+                auto_accept_shared_attachments: false,
+                multicast_support: true,
+                default_route_table: Some("east-default".into()),
+                shared_with: vec!["444455556666".into()],
+                metrics: vpc_api::TgwMetricsReport {
+                    bytes_in: 840,
+                    packets_in: 10,
+                    packet_drop_count_no_route: 3,
+                    ..Default::default()
+                },
+                attachments: vec![
+                    vpc_api::TgwAttachmentReport {
+                        vpc: Some("a".into()),
+                        subnets: vec![
+                            subnet("a-1", "a", "10.1.1.4"),
+                            subnet("a-2", "b", "10.1.2.4"),
+                        ],
+                        appliance_mode: true,
+                        association: Some("east-default".into()),
+                        propagations: vec!["east-default".into()],
+                        ..attachment("att-a", "vpc")
+                    },
+                    vpc_api::TgwAttachmentReport {
+                        peer: Some("west".into()),
+                        peering_role: Some("requester".into()),
+                        status: "pending-acceptance".into(),
+                        ..attachment("east-west", "peering")
+                    },
+                ],
+            }],
+        };
+        let mut out = Vec::new();
+        print_transit_gateways(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+transit gateway east (owner 123456789012, region us-east-1, ASN 64512); default route table: east-default
+  options: default association enable, default propagation enable, auto-accept shared attachments disable, multicast enable
+  shared with: 444455556666
+  METRIC                    VALUE
+  BytesIn                   840
+  BytesOut                  0
+  PacketsIn                 10
+  PacketsOut                0
+  PacketDropCountBlackhole  0
+  PacketDropCountNoRoute    3
+  ATTACHMENT  KIND     RESOURCE         SUBNETS                     APPLIANCE MODE  STATUS              ROUTE TABLE   PROPAGATES INTO
+  att-a       vpc      a                a-1 10.1.1.4, a-2 10.1.2.4  enable          available           east-default  east-default
+  east-west   peering  west (accepter)  -                           -               pending-acceptance  -             -
+"
+        );
+    }
+
+    #[test]
+    fn multicast_domains_print_associations_and_groups() {
+        let report = MulticastDomainsReport {
+            multicast_domains: vec![vpc_api::MulticastDomainReport {
+                name: "mcast".into(),
+                transit_gateway: "east".into(),
+                igmpv2: true,
+                associations: vec![
+                    vpc_api::MulticastAssociationReport {
+                        attachment: "att-a".into(),
+                        subnet: "a-1".into(),
+                    },
+                    vpc_api::MulticastAssociationReport {
+                        attachment: "att-a".into(),
+                        subnet: "a-2".into(),
+                    },
+                ],
+                groups: vec![
+                    vpc_api::MulticastGroupReport {
+                        group: "239.1.1.1".into(),
+                        members: vec!["recv/eth0".into(), "recv2/eth0".into()],
+                        sources: vec!["sender/eth0".into()],
+                    },
+                    vpc_api::MulticastGroupReport {
+                        group: "239.1.1.2".into(),
+                        members: vec!["recv/eth0".into()],
+                        sources: vec![],
+                    },
+                ],
+            }],
+        };
+        let mut out = Vec::new();
+        print_multicast_domains(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+multicast domain mcast (transit gateway east); IGMPv2 enable
+  ATTACHMENT  SUBNET
+  att-a       a-1
+  att-a       a-2
+  GROUP      MEMBERS                SOURCES
+  239.1.1.1  recv/eth0, recv2/eth0  sender/eth0
+  239.1.1.2  recv/eth0              none
 "
         );
     }

@@ -149,6 +149,13 @@ fn answer(request: Request, shared: &Shared) -> Response {
             }
         }
         Request::Addresses {} => Response::Addresses(report::addresses(shared)),
+        Request::VpcPeeringConnections {} => {
+            Response::VpcPeeringConnections(report::vpc_peering_connections(shared))
+        }
+        Request::TransitGateways {} => Response::TransitGateways(report::transit_gateways(shared)),
+        Request::MulticastDomains {} => {
+            Response::MulticastDomains(report::multicast_domains(shared))
+        }
         Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
