@@ -127,6 +127,28 @@ pub enum Request {
     TransitGateways {},
     /// Transit gateway multicast domains: associations, groups, members and sources.
     MulticastDomains {},
+    /// Request a VPC peering connection (`CreateVpcPeeringConnection`): `active` when
+    /// both VPCs have one owner, else `pending-acceptance`.
+    CreateVpcPeeringConnection {
+        /// The new connection's name (vpcd's ID for it).
+        name: String,
+        /// The requester VPC (`VpcId`).
+        vpc: String,
+        /// The accepter VPC (`PeerVpcId`).
+        peer_vpc: String,
+    },
+    /// Accept a VPC peering connection that is `pending-acceptance`
+    /// (`AcceptVpcPeeringConnection`).
+    AcceptVpcPeeringConnection {
+        /// Its name.
+        name: String,
+    },
+    /// Delete (or reject) a VPC peering connection (`DeleteVpcPeeringConnection`):
+    /// routes to it turn `blackhole`.
+    DeleteVpcPeeringConnection {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// A response.
@@ -1096,6 +1118,42 @@ mod tests {
             decode_request(b"{\"command\":\"transit-gateways\",\"name\":\"tgw\"}"),
             Err(ApiError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn fabric_change_requests_round_trip() {
+        let changes = [
+            Request::CreateVpcPeeringConnection {
+                name: "a-c".into(),
+                vpc: "a".into(),
+                peer_vpc: "c".into(),
+            },
+            Request::AcceptVpcPeeringConnection { name: "a-c".into() },
+            Request::DeleteVpcPeeringConnection { name: "a-c".into() },
+        ];
+        for r in &changes {
+            assert_eq!(decode_request(&encode(r)).unwrap(), *r);
+        }
+        // The wire names, as other clients would write them.
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"create-vpc-peering-connection\",\"name\":\"a-c\",\"vpc\":\"a\",\"peer_vpc\":\"c\"}"
+            )
+            .unwrap(),
+            changes[0]
+        );
+        // A missing argument or an unknown key is malformed.
+        for bad in [
+            &b"{\"command\":\"create-vpc-peering-connection\",\"name\":\"x\",\"vpc\":\"a\"}"[..],
+            b"{\"command\":\"accept-vpc-peering-connection\"}",
+            b"{\"command\":\"delete-vpc-peering-connection\",\"name\":\"x\",\"force\":true}",
+        ] {
+            assert!(
+                matches!(decode_request(bad), Err(ApiError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

@@ -198,6 +198,31 @@ enum Command {
         #[arg(long)]
         local_target: bool,
     },
+    /// Request a VPC peering connection: active at once when both VPCs have one owner,
+    /// else pending acceptance by the accepter's owner.
+    CreateVpcPeeringConnection {
+        /// The new connection's name (vpcd's ID for it).
+        #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
+        name: String,
+        /// The requester VPC.
+        #[arg(long = "vpc-id", value_name = "VPC")]
+        vpc: String,
+        /// The accepter VPC (its owner and region are the peer's).
+        #[arg(long = "peer-vpc-id", value_name = "VPC")]
+        peer_vpc: String,
+    },
+    /// Accept a VPC peering connection that is pending acceptance.
+    AcceptVpcPeeringConnection {
+        /// The connection.
+        #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
+        name: String,
+    },
+    /// Delete (or reject) a VPC peering connection: routes to it turn blackhole.
+    DeleteVpcPeeringConnection {
+        /// The connection.
+        #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
+        name: String,
+    },
 }
 
 /// The request a command sends.
@@ -267,6 +292,21 @@ fn request(command: &Command) -> Request {
             destination: destination.clone(),
             network_interface: network_interface.clone(),
         },
+        Command::CreateVpcPeeringConnection {
+            name,
+            vpc,
+            peer_vpc,
+        } => Request::CreateVpcPeeringConnection {
+            name: name.clone(),
+            vpc: vpc.clone(),
+            peer_vpc: peer_vpc.clone(),
+        },
+        Command::AcceptVpcPeeringConnection { name } => {
+            Request::AcceptVpcPeeringConnection { name: name.clone() }
+        }
+        Command::DeleteVpcPeeringConnection { name } => {
+            Request::DeleteVpcPeeringConnection { name: name.clone() }
+        }
     }
 }
 
@@ -313,7 +353,10 @@ where
             | Command::DisassociateAddress { .. }
             | Command::AssociateRouteTable { .. }
             | Command::DisassociateRouteTable { .. }
-            | Command::ReplaceRoute { .. },
+            | Command::ReplaceRoute { .. }
+            | Command::CreateVpcPeeringConnection { .. }
+            | Command::AcceptVpcPeeringConnection { .. }
+            | Command::DeleteVpcPeeringConnection { .. },
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
@@ -1338,6 +1381,60 @@ internet       203.0.113.10
             parsed(&["describe-transit-gateway-multicast-domains"]),
             Request::MulticastDomains {}
         );
+    }
+
+    #[test]
+    fn peering_commands_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&[
+                "create-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "a-c",
+                "--vpc-id",
+                "a",
+                "--peer-vpc-id",
+                "c"
+            ]),
+            Request::CreateVpcPeeringConnection {
+                name: "a-c".into(),
+                vpc: "a".into(),
+                peer_vpc: "c".into()
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "accept-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "a-c"
+            ]),
+            Request::AcceptVpcPeeringConnection { name: "a-c".into() }
+        );
+        assert_eq!(
+            parsed(&[
+                "delete-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "a-c"
+            ]),
+            Request::DeleteVpcPeeringConnection { name: "a-c".into() }
+        );
+        let mut out = Vec::new();
+        for args in [
+            &[
+                "vpcctl",
+                "create-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "x",
+                "--vpc-id",
+                "a",
+            ][..],
+            &["vpcctl", "accept-vpc-peering-connection"],
+            &["vpcctl", "delete-vpc-peering-connection", "a-c"],
+        ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! Requests that change the configuration (delete a NAT gateway, attach or detach an
 //! internet gateway, allocate, release, associate or disassociate an Elastic IP,
 //! associate or disassociate a route table and an internet gateway, replace or restore
-//! the target of a local route) edit a copy of the dataplane's topology under the
-//! dataplane's lock and apply it; each one, made or refused, is logged.
+//! the target of a local route, create, accept or delete a VPC peering connection) edit
+//! a copy of the dataplane's topology under the dataplane's lock and apply it; each
+//! one, made or refused, is logged.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -20,7 +21,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use vpc_api::{MAX_REQUEST_LEN, Request, Response};
-use vpc_config::Topology;
+use vpc_config::{PeeringStatus, Topology};
 
 use crate::error::SetupError;
 use crate::report;
@@ -165,7 +166,10 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::DisassociateAddress { .. }
         | Request::AssociateRouteTable { .. }
         | Request::DisassociateRouteTable { .. }
-        | Request::ReplaceRoute { .. } => change(request, shared),
+        | Request::ReplaceRoute { .. }
+        | Request::CreateVpcPeeringConnection { .. }
+        | Request::AcceptVpcPeeringConnection { .. }
+        | Request::DeleteVpcPeeringConnection { .. } => change(request, shared),
     }
 }
 
@@ -346,6 +350,163 @@ fn edit(
                 });
             (what, result)
         }
+        Request::CreateVpcPeeringConnection {
+            name,
+            vpc,
+            peer_vpc,
+        } => (
+            format!(
+                "create-vpc-peering-connection --vpc-peering-connection-id {name} --vpc-id {vpc} --peer-vpc-id {peer_vpc}"
+            ),
+            edited
+                .create_vpc_peering_connection(name, vpc, peer_vpc)
+                .map_err(|e| e.to_string())
+                .map(|id| {
+                    let pcx = edited.vpc_peering_connection(id);
+                    let accepter = edited.vpc(pcx.accepter);
+                    match pcx.status {
+                        PeeringStatus::Active => format!(
+                            "created VPC peering connection {name} from vpc {vpc} to vpc {peer_vpc}: active"
+                        ),
+                        status => format!(
+                            "requested VPC peering connection {name} from vpc {vpc} to vpc {peer_vpc} of account {}: {}; routes to it are blackhole until that account accepts it (accept-vpc-peering-connection)",
+                            accepter.owner_id,
+                            status.aws_name()
+                        ),
+                    }
+                }),
+        ),
+        Request::AcceptVpcPeeringConnection { name } => (
+            format!("accept-vpc-peering-connection --vpc-peering-connection-id {name}"),
+            edited
+                .accept_vpc_peering_connection(name)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("accepted VPC peering connection {name}{}: active; routes to it are active", peered(before, name))),
+        ),
+        Request::DeleteVpcPeeringConnection { name } => (
+            format!("delete-vpc-peering-connection --vpc-peering-connection-id {name}"),
+            edited
+                .delete_vpc_peering_connection(name)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("deleted VPC peering connection {name}{}; routes to it are blackhole", peered(before, name))),
+        ),
         other => (format!("{other:?}"), Err("not a change request".to_owned())),
+    }
+}
+
+/// ` between vpc A and vpc B` for VPC peering connection `name`, if it exists.
+fn peered(t: &Topology, name: &str) -> String {
+    t.find_vpc_peering_connection(name)
+        .map(|p| t.vpc_peering_connection(p))
+        .map_or(String::new(), |p| {
+            format!(
+                " between vpc {} and vpc {}",
+                t.vpc(p.requester).name,
+                t.vpc(p.accepter).name
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{PEERING, shared};
+
+    /// Makes change `request`; returns what was said, `Err` for a refusal.
+    fn made(s: &Shared, request: Request) -> Result<String, String> {
+        match change(request, s) {
+            Response::Done { message } => Ok(message),
+            Response::Error { message } => Err(message),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// The state of the route to `destination` in VPC route table `table`.
+    fn route(s: &Shared, table: &str, destination: &str) -> String {
+        let routes = report::routes(s);
+        let t = routes.tables.iter().find(|t| t.name == table).unwrap();
+        let r = t.routes.iter().find(|r| r.destination == destination);
+        r.map(|r| format!("{} {}", r.target, r.state)).unwrap()
+    }
+
+    fn peering_status(s: &Shared, name: &str) -> String {
+        let r = report::vpc_peering_connections(s);
+        let p = r.vpc_peering_connections.iter().find(|p| p.name == name);
+        p.unwrap().status.clone()
+    }
+
+    #[test]
+    fn peering_connections_are_created_accepted_and_deleted() {
+        let s = shared(PEERING);
+        assert_eq!(route(&s, "a-rt", "10.2.0.0/16"), "a-b active");
+        let pcx = |name: &str| name.to_owned();
+        assert_eq!(
+            made(&s, Request::DeleteVpcPeeringConnection { name: pcx("a-b") }),
+            Ok(
+                "deleted VPC peering connection a-b between vpc a and vpc b; routes to it are blackhole"
+                    .into()
+            )
+        );
+        assert_eq!(route(&s, "a-rt", "10.2.0.0/16"), "a-b blackhole");
+        assert_eq!(peering_status(&s, "a-b"), "deleted");
+        assert_eq!(
+            made(&s, Request::DeleteVpcPeeringConnection { name: pcx("a-b") }),
+            Err("VPC peering connection \"a-b\" is already deleted".into())
+        );
+        // Within one account a new connection is active at once.
+        assert_eq!(
+            made(
+                &s,
+                Request::CreateVpcPeeringConnection {
+                    name: pcx("a-b2"),
+                    vpc: "a".into(),
+                    peer_vpc: "b".into()
+                }
+            ),
+            Ok("created VPC peering connection a-b2 from vpc a to vpc b: active".into())
+        );
+        // Across accounts it waits for the accepter's owner.
+        let create_a_c = Request::CreateVpcPeeringConnection {
+            name: pcx("a-c"),
+            vpc: "a".into(),
+            peer_vpc: "c".into(),
+        };
+        assert_eq!(
+            made(&s, create_a_c.clone()),
+            Ok("requested VPC peering connection a-c from vpc a to vpc c of account 444455556666: pending-acceptance; routes to it are blackhole until that account accepts it (accept-vpc-peering-connection)".into())
+        );
+        assert_eq!(peering_status(&s, "a-c"), "pending-acceptance");
+        assert_eq!(
+            made(&s, create_a_c),
+            Err("there is already a VPC peering connection named \"a-c\"".into())
+        );
+        assert_eq!(
+            made(&s, Request::AcceptVpcPeeringConnection { name: pcx("a-c") }),
+            Ok(
+                "accepted VPC peering connection a-c between vpc a and vpc c: active; routes to it are active"
+                    .into()
+            )
+        );
+        assert_eq!(peering_status(&s, "a-c"), "active");
+        assert_eq!(
+            made(&s, Request::AcceptVpcPeeringConnection { name: pcx("a-c") }),
+            Err("VPC peering connection \"a-c\" is active, not pending-acceptance".into())
+        );
+        let refused = made(
+            &s,
+            Request::CreateVpcPeeringConnection {
+                name: pcx("a-a"),
+                vpc: "a".into(),
+                peer_vpc: "a".into(),
+            },
+        );
+        assert_eq!(
+            refused,
+            Err("vpc \"a\" cannot be peered with itself".into())
+        );
+        assert_eq!(
+            made(&s, Request::AcceptVpcPeeringConnection { name: pcx("x") }),
+            Err("there is no VPC peering connection \"x\"".into())
+        );
     }
 }

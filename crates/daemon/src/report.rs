@@ -712,7 +712,7 @@ pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The daemon's shared state for a configuration, without namespaces or devices.
