@@ -149,6 +149,69 @@ pub enum Request {
         /// Its name.
         name: String,
     },
+    /// Make a VPC attachment propagate its VPC's blocks into a transit gateway route
+    /// table (`EnableTransitGatewayRouteTablePropagation`).
+    EnableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Stop an attachment propagating into a transit gateway route table
+    /// (`DisableTransitGatewayRouteTablePropagation`).
+    DisableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Associate an attachment with a transit gateway route table
+    /// (`AssociateTransitGatewayRouteTable`): the table routes what enters the gateway
+    /// through the attachment.
+    AssociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Remove an attachment's association with a transit gateway route table
+    /// (`DisassociateTransitGatewayRouteTable`).
+    DisassociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Add a static route to a transit gateway route table
+    /// (`CreateTransitGatewayRoute`): to an attachment, or a blackhole route. Exactly
+    /// one of `attachment` and `blackhole` must be given.
+    CreateTransitGatewayRoute {
+        /// The transit gateway route table.
+        table: String,
+        /// The destination CIDR block (canonical).
+        destination: String,
+        /// The target attachment (`TransitGatewayAttachmentId`).
+        #[serde(default)]
+        attachment: Option<String>,
+        /// Drop what matches (`Blackhole`).
+        #[serde(default)]
+        blackhole: bool,
+    },
+    /// Delete a static route of a transit gateway route table
+    /// (`DeleteTransitGatewayRoute`).
+    DeleteTransitGatewayRoute {
+        /// The transit gateway route table.
+        table: String,
+        /// The static route's destination CIDR block.
+        destination: String,
+    },
+    /// Accept a transit gateway attachment, VPC or peering, that is
+    /// `pending-acceptance` (`AcceptTransitGatewayVpcAttachment`,
+    /// `AcceptTransitGatewayPeeringAttachment`).
+    AcceptTransitGatewayAttachment {
+        /// The attachment's name.
+        name: String,
+    },
 }
 
 /// A response.
@@ -1130,6 +1193,41 @@ mod tests {
             },
             Request::AcceptVpcPeeringConnection { name: "a-c".into() },
             Request::DeleteVpcPeeringConnection { name: "a-c".into() },
+            Request::EnableTransitGatewayRouteTablePropagation {
+                table: "spokes-rt".into(),
+                attachment: "att-s1".into(),
+            },
+            Request::DisableTransitGatewayRouteTablePropagation {
+                table: "spokes-rt".into(),
+                attachment: "att-s1".into(),
+            },
+            Request::AssociateTransitGatewayRouteTable {
+                table: "iso-rt".into(),
+                attachment: "att-iso".into(),
+            },
+            Request::DisassociateTransitGatewayRouteTable {
+                table: "iso-rt".into(),
+                attachment: "att-iso".into(),
+            },
+            Request::CreateTransitGatewayRoute {
+                table: "spokes-rt".into(),
+                destination: "10.12.0.0/16".into(),
+                attachment: Some("att-s2".into()),
+                blackhole: false,
+            },
+            Request::CreateTransitGatewayRoute {
+                table: "spokes-rt".into(),
+                destination: "10.99.0.0/16".into(),
+                attachment: None,
+                blackhole: true,
+            },
+            Request::DeleteTransitGatewayRoute {
+                table: "spokes-rt".into(),
+                destination: "10.99.0.0/16".into(),
+            },
+            Request::AcceptTransitGatewayAttachment {
+                name: "att-x".into(),
+            },
         ];
         for r in &changes {
             assert_eq!(decode_request(&encode(r)).unwrap(), *r);
@@ -1142,11 +1240,21 @@ mod tests {
             .unwrap(),
             changes[0]
         );
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"create-transit-gateway-route\",\"table\":\"spokes-rt\",\"destination\":\"10.99.0.0/16\",\"blackhole\":true}"
+            )
+            .unwrap(),
+            changes[8]
+        );
         // A missing argument or an unknown key is malformed.
         for bad in [
             &b"{\"command\":\"create-vpc-peering-connection\",\"name\":\"x\",\"vpc\":\"a\"}"[..],
             b"{\"command\":\"accept-vpc-peering-connection\"}",
             b"{\"command\":\"delete-vpc-peering-connection\",\"name\":\"x\",\"force\":true}",
+            b"{\"command\":\"accept-transit-gateway-attachment\"}",
+            b"{\"command\":\"delete-transit-gateway-route\",\"table\":\"t\"}",
+            b"{\"command\":\"associate-transit-gateway-route-table\",\"table\":\"t\"}",
         ] {
             assert!(
                 matches!(decode_request(bad), Err(ApiError::Malformed(_))),

@@ -223,6 +223,84 @@ enum Command {
         #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
         name: String,
     },
+    /// Make a VPC attachment propagate its VPC's CIDR blocks into a transit gateway
+    /// route table.
+    EnableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The VPC attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Stop an attachment propagating into a transit gateway route table.
+    DisableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Associate an attachment with a transit gateway route table: the table routes
+    /// what enters the gateway through the attachment.
+    AssociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The attachment (VPC or peering).
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Remove an attachment's association with a transit gateway route table: what
+    /// enters the gateway through it is dropped until it is associated again.
+    DisassociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Add a static route to a transit gateway route table: to an attachment, or a
+    /// blackhole route.
+    CreateTransitGatewayRoute {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The destination (a canonical CIDR block).
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+        /// The target attachment (VPC or peering).
+        #[arg(
+            long = "transit-gateway-attachment-id",
+            value_name = "ATTACHMENT",
+            required_unless_present = "blackhole",
+            conflicts_with = "blackhole"
+        )]
+        attachment: Option<String>,
+        /// Drop what matches the route.
+        #[arg(long)]
+        blackhole: bool,
+    },
+    /// Delete a static route of a transit gateway route table (a propagated route of
+    /// the same prefix takes its place).
+    DeleteTransitGatewayRoute {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The static route's destination.
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+    },
+    /// Accept a transit gateway attachment that is pending acceptance, VPC or peering
+    /// (also spelled accept-transit-gateway-peering-attachment).
+    #[command(visible_alias = "accept-transit-gateway-peering-attachment")]
+    AcceptTransitGatewayVpcAttachment {
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        name: String,
+    },
 }
 
 /// The request a command sends.
@@ -307,6 +385,50 @@ fn request(command: &Command) -> Request {
         Command::DeleteVpcPeeringConnection { name } => {
             Request::DeleteVpcPeeringConnection { name: name.clone() }
         }
+        Command::EnableTransitGatewayRouteTablePropagation { table, attachment } => {
+            Request::EnableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::DisableTransitGatewayRouteTablePropagation { table, attachment } => {
+            Request::DisableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::AssociateTransitGatewayRouteTable { table, attachment } => {
+            Request::AssociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::DisassociateTransitGatewayRouteTable { table, attachment } => {
+            Request::DisassociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::CreateTransitGatewayRoute {
+            table,
+            destination,
+            attachment,
+            blackhole,
+        } => Request::CreateTransitGatewayRoute {
+            table: table.clone(),
+            destination: destination.clone(),
+            attachment: attachment.clone(),
+            blackhole: *blackhole,
+        },
+        Command::DeleteTransitGatewayRoute { table, destination } => {
+            Request::DeleteTransitGatewayRoute {
+                table: table.clone(),
+                destination: destination.clone(),
+            }
+        }
+        Command::AcceptTransitGatewayVpcAttachment { name } => {
+            Request::AcceptTransitGatewayAttachment { name: name.clone() }
+        }
     }
 }
 
@@ -356,7 +478,14 @@ where
             | Command::ReplaceRoute { .. }
             | Command::CreateVpcPeeringConnection { .. }
             | Command::AcceptVpcPeeringConnection { .. }
-            | Command::DeleteVpcPeeringConnection { .. },
+            | Command::DeleteVpcPeeringConnection { .. }
+            | Command::EnableTransitGatewayRouteTablePropagation { .. }
+            | Command::DisableTransitGatewayRouteTablePropagation { .. }
+            | Command::AssociateTransitGatewayRouteTable { .. }
+            | Command::DisassociateTransitGatewayRouteTable { .. }
+            | Command::CreateTransitGatewayRoute { .. }
+            | Command::DeleteTransitGatewayRoute { .. }
+            | Command::AcceptTransitGatewayVpcAttachment { .. },
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
@@ -1429,6 +1558,122 @@ internet       203.0.113.10
             ][..],
             &["vpcctl", "accept-vpc-peering-connection"],
             &["vpcctl", "delete-vpc-peering-connection", "a-c"],
+        ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn transit_gateway_route_table_commands_parse_into_their_requests() {
+        let both = |command: &'static str| {
+            [
+                command,
+                "--transit-gateway-route-table-id",
+                "spokes-rt",
+                "--transit-gateway-attachment-id",
+                "att-s1",
+            ]
+        };
+        let (table, attachment) = (String::from("spokes-rt"), String::from("att-s1"));
+        assert_eq!(
+            parsed(&both("enable-transit-gateway-route-table-propagation")),
+            Request::EnableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&both("disable-transit-gateway-route-table-propagation")),
+            Request::DisableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&both("associate-transit-gateway-route-table")),
+            Request::AssociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&both("disassociate-transit-gateway-route-table")),
+            Request::DisassociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        let route = [
+            "create-transit-gateway-route",
+            "--transit-gateway-route-table-id",
+            "spokes-rt",
+            "--destination-cidr-block",
+            "10.12.0.0/16",
+        ];
+        assert_eq!(
+            parsed(&[&route[..], &["--transit-gateway-attachment-id", "att-s1"]].concat()),
+            Request::CreateTransitGatewayRoute {
+                table: table.clone(),
+                destination: "10.12.0.0/16".into(),
+                attachment: Some(attachment.clone()),
+                blackhole: false
+            }
+        );
+        assert_eq!(
+            parsed(&[&route[..], &["--blackhole"]].concat()),
+            Request::CreateTransitGatewayRoute {
+                table: table.clone(),
+                destination: "10.12.0.0/16".into(),
+                attachment: None,
+                blackhole: true
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "delete-transit-gateway-route",
+                "--transit-gateway-route-table-id",
+                "spokes-rt",
+                "--destination-cidr-block",
+                "10.12.0.0/16"
+            ]),
+            Request::DeleteTransitGatewayRoute {
+                table,
+                destination: "10.12.0.0/16".into()
+            }
+        );
+        for command in [
+            "accept-transit-gateway-vpc-attachment",
+            "accept-transit-gateway-peering-attachment",
+        ] {
+            assert_eq!(
+                parsed(&[command, "--transit-gateway-attachment-id", "east-west"]),
+                Request::AcceptTransitGatewayAttachment {
+                    name: "east-west".into()
+                }
+            );
+        }
+        // A route needs exactly one target; the other commands need both options.
+        let mut out = Vec::new();
+        let neither = [&["vpcctl"][..], &route[..]].concat();
+        let two_targets = [
+            &["vpcctl"][..],
+            &route[..],
+            &["--blackhole", "--transit-gateway-attachment-id", "att-s1"],
+        ]
+        .concat();
+        for args in [
+            &neither[..],
+            &two_targets,
+            &[
+                "vpcctl",
+                "associate-transit-gateway-route-table",
+                "--transit-gateway-route-table-id",
+                "spokes-rt",
+            ],
+            &["vpcctl", "accept-transit-gateway-vpc-attachment", "att-x"],
         ] {
             assert!(
                 matches!(run(args, &mut out), Err(CtlError::Usage(_))),

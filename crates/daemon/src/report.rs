@@ -735,9 +735,10 @@ pub(crate) mod tests {
     pub(crate) const PEERING: &str = include_str!("../../../config/peering.toml");
 
     /// Two transit gateways of two accounts and regions, peered (pending acceptance),
-    /// one shared with the other's account; a VPC attached to the first through two
-    /// subnets in appliance mode, with a multicast domain; a VPC peering connection
-    /// across regions.
+    /// the first shared with the other's account; a VPC attached to the first through
+    /// two subnets in appliance mode, with a multicast domain; a VPC of the other
+    /// account attached to it too (pending acceptance); a VPC peering connection across
+    /// regions.
     pub(crate) const FABRIC: &str = r#"
 [[transit_gateway]]
 name = "east"
@@ -809,6 +810,23 @@ region = "eu-west-1"
 name = "a-w"
 vpc = "a"
 peer_vpc = "w"
+
+[[vpc]]
+name = "b"
+cidr = "10.2.0.0/16"
+owner_id = "444455556666"
+
+[[subnet]]
+name = "b-1"
+vpc = "b"
+cidr = "10.2.1.0/24"
+az = "a"
+
+[[transit_gateway_vpc_attachment]]
+name = "att-b"
+transit_gateway = "east"
+vpc = "b"
+subnets = ["b-1"]
 "#;
 
     /// A transit gateway route table's routes as `destination target type state`.
@@ -952,7 +970,7 @@ peer_vpc = "w"
         assert_eq!(east.default_route_table.as_deref(), Some("east-default"));
         assert_eq!(east.shared_with, ["444455556666"]);
         assert_eq!(east.metrics, TgwMetricsReport::default());
-        let [att, peering] = &east.attachments[..] else {
+        let [att, att_b, peering] = &east.attachments[..] else {
             panic!("{east:?}");
         };
         assert_eq!(
@@ -969,6 +987,10 @@ peer_vpc = "w"
         assert_eq!(att.status, "available");
         assert_eq!(att.association.as_deref(), Some("east-default"));
         assert_eq!(att.propagations, ["east-default"]);
+        assert_eq!(
+            (att_b.vpc.as_deref(), att_b.status.as_str()),
+            (Some("b"), "pending-acceptance")
+        );
         // A peering attachment is listed on both gateways, each naming the other.
         assert_eq!(
             (
