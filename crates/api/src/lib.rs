@@ -20,7 +20,7 @@ pub const MAX_REQUEST_LEN: usize = 64 * 1024;
 pub enum Request {
     /// Instances, ENIs and their state.
     Status {},
-    /// Route tables with each route's state.
+    /// Route tables, VPC and transit gateway, with each route's state.
     Routes {},
     /// Per-ENI and per-drop-reason counters.
     Counters {},
@@ -120,6 +120,98 @@ pub enum Request {
         #[serde(default)]
         network_interface: Option<String>,
     },
+    /// VPC peering connections: both sides (VPC, blocks, owner, region), status, MTU.
+    VpcPeeringConnections {},
+    /// Transit gateways: options, default route table, CloudWatch metrics and
+    /// attachments.
+    TransitGateways {},
+    /// Transit gateway multicast domains: associations, groups, members and sources.
+    MulticastDomains {},
+    /// Request a VPC peering connection (`CreateVpcPeeringConnection`): `active` when
+    /// both VPCs have one owner, else `pending-acceptance`.
+    CreateVpcPeeringConnection {
+        /// The new connection's name (vpcd's ID for it).
+        name: String,
+        /// The requester VPC (`VpcId`).
+        vpc: String,
+        /// The accepter VPC (`PeerVpcId`).
+        peer_vpc: String,
+    },
+    /// Accept a VPC peering connection that is `pending-acceptance`
+    /// (`AcceptVpcPeeringConnection`).
+    AcceptVpcPeeringConnection {
+        /// Its name.
+        name: String,
+    },
+    /// Delete (or reject) a VPC peering connection (`DeleteVpcPeeringConnection`):
+    /// routes to it turn `blackhole`.
+    DeleteVpcPeeringConnection {
+        /// Its name.
+        name: String,
+    },
+    /// Make a VPC attachment propagate its VPC's blocks into a transit gateway route
+    /// table (`EnableTransitGatewayRouteTablePropagation`).
+    EnableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Stop an attachment propagating into a transit gateway route table
+    /// (`DisableTransitGatewayRouteTablePropagation`).
+    DisableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Associate an attachment with a transit gateway route table
+    /// (`AssociateTransitGatewayRouteTable`): the table routes what enters the gateway
+    /// through the attachment.
+    AssociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Remove an attachment's association with a transit gateway route table
+    /// (`DisassociateTransitGatewayRouteTable`).
+    DisassociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        table: String,
+        /// The attachment.
+        attachment: String,
+    },
+    /// Add a static route to a transit gateway route table
+    /// (`CreateTransitGatewayRoute`): to an attachment, or a blackhole route. Exactly
+    /// one of `attachment` and `blackhole` must be given.
+    CreateTransitGatewayRoute {
+        /// The transit gateway route table.
+        table: String,
+        /// The destination CIDR block (canonical).
+        destination: String,
+        /// The target attachment (`TransitGatewayAttachmentId`).
+        #[serde(default)]
+        attachment: Option<String>,
+        /// Drop what matches (`Blackhole`).
+        #[serde(default)]
+        blackhole: bool,
+    },
+    /// Delete a static route of a transit gateway route table
+    /// (`DeleteTransitGatewayRoute`).
+    DeleteTransitGatewayRoute {
+        /// The transit gateway route table.
+        table: String,
+        /// The static route's destination CIDR block.
+        destination: String,
+    },
+    /// Accept a transit gateway attachment, VPC or peering, that is
+    /// `pending-acceptance` (`AcceptTransitGatewayVpcAttachment`,
+    /// `AcceptTransitGatewayPeeringAttachment`).
+    AcceptTransitGatewayAttachment {
+        /// The attachment's name.
+        name: String,
+    },
 }
 
 /// A response.
@@ -140,6 +232,12 @@ pub enum Response {
     NatGateways(NatGatewaysReport),
     /// Answer to [`Request::Addresses`].
     Addresses(AddressesReport),
+    /// Answer to [`Request::VpcPeeringConnections`].
+    VpcPeeringConnections(VpcPeeringConnectionsReport),
+    /// Answer to [`Request::TransitGateways`].
+    TransitGateways(TransitGatewaysReport),
+    /// Answer to [`Request::MulticastDomains`].
+    MulticastDomains(MulticastDomainsReport),
     /// A change was made (answer to the requests that change the configuration).
     Done {
         /// What was done, in words.
@@ -191,6 +289,12 @@ pub struct VpcStatus {
     pub name: String,
     /// Primary CIDR first.
     pub cidrs: Vec<String>,
+    /// The account that owns it (12 digits).
+    #[serde(default)]
+    pub owner_id: String,
+    /// Its region.
+    #[serde(default)]
+    pub region: String,
     /// Subnets: name, CIDR, availability zone, route table.
     pub subnets: Vec<SubnetStatus>,
 }
@@ -236,11 +340,15 @@ pub struct EniStatus {
     pub link: String,
 }
 
-/// Every route table.
+/// Every route table, VPC and transit gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routes {
     /// Tables in configuration order (implicit main tables last).
     pub tables: Vec<RouteTableReport>,
+    /// Transit gateway route tables in configuration order (implicit default tables
+    /// last).
+    #[serde(default)]
+    pub transit_gateway_route_tables: Vec<TgwRouteTableReport>,
 }
 
 /// One route table.
@@ -275,6 +383,37 @@ pub struct RouteReport {
     /// been replaced) or `CreateRoute`.
     #[serde(default)]
     pub origin: String,
+}
+
+/// One transit gateway route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwRouteTableReport {
+    /// Name.
+    pub name: String,
+    /// Its transit gateway.
+    pub transit_gateway: String,
+    /// Whether it is its gateway's default route table.
+    pub default: bool,
+    /// The attachments associated with it (whose incoming traffic it routes).
+    pub associations: Vec<String>,
+    /// The attachments propagating into it.
+    pub propagations: Vec<String>,
+    /// Its effective routes (AWS's `SearchTransitGatewayRoutes`): by destination, then
+    /// type.
+    pub routes: Vec<TgwRouteReport>,
+}
+
+/// One effective route of a transit gateway route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwRouteReport {
+    /// Destination CIDR.
+    pub destination: String,
+    /// The attachment's name, or `blackhole`.
+    pub target: String,
+    /// `static` or `propagated`.
+    pub route_type: String,
+    /// `active` or `blackhole`.
+    pub state: String,
 }
 
 /// Counters.
@@ -552,6 +691,190 @@ pub struct InternetHostReport {
     pub address: String,
 }
 
+/// VPC peering connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcPeeringConnectionsReport {
+    /// In configuration (then creation) order, deleted ones too.
+    pub vpc_peering_connections: Vec<VpcPeeringConnectionReport>,
+}
+
+/// One VPC peering connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcPeeringConnectionReport {
+    /// Its name.
+    pub name: String,
+    /// The VPC that requested it (AWS's `RequesterVpcInfo`).
+    pub requester: PeeringVpcReport,
+    /// The VPC that accepts it (AWS's `AccepterVpcInfo`).
+    pub accepter: PeeringVpcReport,
+    /// `pending-acceptance`, `active` or `deleted`.
+    pub status: String,
+    /// Whether its VPCs are in different regions.
+    pub inter_region: bool,
+    /// Its MTU in bytes: 9001 within a region, 1500 across regions.
+    pub mtu: u32,
+}
+
+/// One side of a VPC peering connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeeringVpcReport {
+    /// The VPC's name.
+    pub vpc: String,
+    /// Its CIDR blocks, the primary first.
+    pub cidrs: Vec<String>,
+    /// The account that owns it.
+    pub owner_id: String,
+    /// Its region.
+    pub region: String,
+}
+
+/// Transit gateways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitGatewaysReport {
+    /// In configuration order.
+    pub transit_gateways: Vec<TransitGatewayReport>,
+}
+
+/// One transit gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitGatewayReport {
+    /// Its name.
+    pub name: String,
+    /// The account that owns it.
+    pub owner_id: String,
+    /// Its region.
+    pub region: String,
+    /// The ASN of its side of BGP sessions.
+    pub amazon_side_asn: u32,
+    /// `DefaultRouteTableAssociation`.
+    pub default_route_table_association: bool,
+    /// `DefaultRouteTablePropagation`.
+    pub default_route_table_propagation: bool,
+    /// `AutoAcceptSharedAttachments`.
+    pub auto_accept_shared_attachments: bool,
+    /// `MulticastSupport`.
+    pub multicast_support: bool,
+    /// Its default route table, if it has one.
+    pub default_route_table: Option<String>,
+    /// The accounts resource shares share it with.
+    pub shared_with: Vec<String>,
+    /// Its CloudWatch metrics, totals since the daemon started.
+    pub metrics: TgwMetricsReport,
+    /// Its attachments: its VPC attachments, and the peering attachments on either side
+    /// of which it is, in configuration order (deleted ones too).
+    pub attachments: Vec<TgwAttachmentReport>,
+}
+
+/// A transit gateway's metrics under AWS's CloudWatch names (`AWS/TransitGateway`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TgwMetricsReport {
+    /// Bytes that entered it through an attachment.
+    pub bytes_in: u64,
+    /// Bytes it sent out through an attachment.
+    pub bytes_out: u64,
+    /// Packets that entered it through an attachment.
+    pub packets_in: u64,
+    /// Packets it sent out through an attachment.
+    pub packets_out: u64,
+    /// Packets dropped by a blackhole route.
+    pub packet_drop_count_blackhole: u64,
+    /// Packets dropped for want of a route (or of an associated route table).
+    pub packet_drop_count_no_route: u64,
+}
+
+impl TgwMetricsReport {
+    /// Every metric with its CloudWatch name, in the order AWS's documentation lists them.
+    pub fn named(&self) -> [(&'static str, u64); 6] {
+        [
+            ("BytesIn", self.bytes_in),
+            ("BytesOut", self.bytes_out),
+            ("PacketsIn", self.packets_in),
+            ("PacketsOut", self.packets_out),
+            ("PacketDropCountBlackhole", self.packet_drop_count_blackhole),
+            ("PacketDropCountNoRoute", self.packet_drop_count_no_route),
+        ]
+    }
+}
+
+/// One transit gateway attachment, as seen from one of its gateways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwAttachmentReport {
+    /// Its name.
+    pub name: String,
+    /// `vpc` or `peering`.
+    pub kind: String,
+    /// The attached VPC (a VPC attachment).
+    pub vpc: Option<String>,
+    /// The transit gateway on the other side (a peering attachment).
+    pub peer: Option<String>,
+    /// This gateway's side of a peering attachment: `requester` or `accepter`.
+    pub peering_role: Option<String>,
+    /// The attachment's network interfaces, one per subnet (a VPC attachment).
+    pub subnets: Vec<TgwAttachmentSubnetReport>,
+    /// `ApplianceModeSupport` (a VPC attachment).
+    pub appliance_mode: bool,
+    /// `pending-acceptance`, `available` or `deleted`.
+    pub status: String,
+    /// The route table of this gateway it is associated with, if any.
+    pub association: Option<String>,
+    /// The route tables of this gateway it propagates into.
+    pub propagations: Vec<String>,
+}
+
+/// A VPC attachment's network interface in one subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwAttachmentSubnetReport {
+    /// The subnet.
+    pub subnet: String,
+    /// Its availability zone.
+    pub az: String,
+    /// The interface's address.
+    pub private_ip: String,
+}
+
+/// Transit gateway multicast domains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MulticastDomainsReport {
+    /// In configuration order.
+    pub multicast_domains: Vec<MulticastDomainReport>,
+}
+
+/// One multicast domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MulticastDomainReport {
+    /// Its name.
+    pub name: String,
+    /// Its transit gateway.
+    pub transit_gateway: String,
+    /// `Igmpv2Support`.
+    pub igmpv2: bool,
+    /// Its associated subnets.
+    pub associations: Vec<MulticastAssociationReport>,
+    /// Its groups with registered members or sources, by address.
+    pub groups: Vec<MulticastGroupReport>,
+}
+
+/// A subnet associated with a multicast domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MulticastAssociationReport {
+    /// The VPC attachment the subnet belongs to.
+    pub attachment: String,
+    /// The subnet.
+    pub subnet: String,
+}
+
+/// One multicast group of a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MulticastGroupReport {
+    /// The group's address.
+    pub group: String,
+    /// Its members (`instance/ethN`), in registration order.
+    pub members: Vec<String>,
+    /// Its sources (`instance/ethN`), in registration order.
+    pub sources: Vec<String>,
+}
+
 /// Decoding a request or response failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -703,6 +1026,235 @@ mod tests {
             b"{\"command\":\"attach-internet-gateway\",\"name\":\"igw\"}",
             b"{\"command\":\"addresses\",\"all\":true}",
             b"{\"command\":\"release-address\",\"address\":\"x\",\"force\":true}",
+        ] {
+            assert!(
+                matches!(decode_request(bad), Err(ApiError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn transit_gateway_route_tables_round_trip_and_older_answers_decode() {
+        let routes = Routes {
+            tables: vec![],
+            transit_gateway_route_tables: vec![TgwRouteTableReport {
+                name: "spokes-rt".into(),
+                transit_gateway: "tgw".into(),
+                default: false,
+                associations: vec!["att-s1".into(), "att-s2".into()],
+                propagations: vec!["att-shared".into()],
+                routes: vec![TgwRouteReport {
+                    destination: "10.10.0.0/16".into(),
+                    target: "att-shared".into(),
+                    route_type: "propagated".into(),
+                    state: "active".into(),
+                }],
+            }],
+        };
+        let r = Response::Routes(routes);
+        assert_eq!(decode_response(&encode(&r)).unwrap(), r);
+        // An answer without the new fields (an older vpcd) still decodes.
+        assert_eq!(
+            decode_response(b"{\"response\":\"routes\",\"tables\":[]}").unwrap(),
+            Response::Routes(Routes {
+                tables: vec![],
+                transit_gateway_route_tables: vec![]
+            })
+        );
+        let vpc: VpcStatus =
+            serde_json::from_str(r#"{"name":"demo","cidrs":["10.0.0.0/16"],"subnets":[]}"#)
+                .unwrap();
+        assert_eq!((vpc.owner_id.as_str(), vpc.region.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn peering_transit_gateway_and_multicast_views_round_trip() {
+        let side = |vpc: &str, cidr: &str, owner: &str, region: &str| PeeringVpcReport {
+            vpc: vpc.into(),
+            cidrs: vec![cidr.into()],
+            owner_id: owner.into(),
+            region: region.into(),
+        };
+        let peering = VpcPeeringConnectionsReport {
+            vpc_peering_connections: vec![VpcPeeringConnectionReport {
+                name: "b-c".into(),
+                requester: side("b", "10.2.0.0/16", "123456789012", "us-east-1"),
+                accepter: side("c", "10.3.0.0/16", "444455556666", "eu-west-1"),
+                status: "active".into(),
+                inter_region: true,
+                mtu: 1500,
+            }],
+        };
+        let metrics = TgwMetricsReport {
+            bytes_in: 840,
+            packets_in: 10,
+            packet_drop_count_no_route: 3,
+            ..TgwMetricsReport::default()
+        };
+        let tgws = TransitGatewaysReport {
+            transit_gateways: vec![TransitGatewayReport {
+                name: "tgw".into(),
+                owner_id: "123456789012".into(),
+                region: "us-east-1".into(),
+                amazon_side_asn: 64512,
+                default_route_table_association: false,
+                default_route_table_propagation: false,
+                auto_accept_shared_attachments: false,
+                multicast_support: true,
+                default_route_table: None,
+                shared_with: vec!["444455556666".into()],
+                metrics,
+                attachments: vec![
+                    TgwAttachmentReport {
+                        name: "att-s1".into(),
+                        kind: "vpc".into(),
+                        vpc: Some("spoke1".into()),
+                        peer: None,
+                        peering_role: None,
+                        subnets: vec![TgwAttachmentSubnetReport {
+                            subnet: "spoke1-1".into(),
+                            az: "a".into(),
+                            private_ip: "10.11.1.4".into(),
+                        }],
+                        appliance_mode: false,
+                        status: "available".into(),
+                        association: Some("spokes-rt".into()),
+                        propagations: vec!["shared-rt".into()],
+                    },
+                    TgwAttachmentReport {
+                        name: "east-west".into(),
+                        kind: "peering".into(),
+                        vpc: None,
+                        peer: Some("tgw-west".into()),
+                        peering_role: Some("requester".into()),
+                        subnets: vec![],
+                        appliance_mode: false,
+                        status: "pending-acceptance".into(),
+                        association: None,
+                        propagations: vec![],
+                    },
+                ],
+            }],
+        };
+        let mcast = MulticastDomainsReport {
+            multicast_domains: vec![MulticastDomainReport {
+                name: "mcast".into(),
+                transit_gateway: "tgw".into(),
+                igmpv2: true,
+                associations: vec![MulticastAssociationReport {
+                    attachment: "att-s1".into(),
+                    subnet: "spoke1-1".into(),
+                }],
+                groups: vec![MulticastGroupReport {
+                    group: "239.1.1.1".into(),
+                    members: vec!["s1/eth0".into()],
+                    sources: vec![],
+                }],
+            }],
+        };
+        for r in [
+            Response::VpcPeeringConnections(peering),
+            Response::TransitGateways(tgws),
+            Response::MulticastDomains(mcast),
+        ] {
+            assert_eq!(decode_response(&encode(&r)).unwrap(), r);
+        }
+        // The metrics carry AWS's CloudWatch names on the wire too.
+        let json = String::from_utf8(encode(&metrics)).unwrap();
+        for (name, value) in metrics.named() {
+            assert!(json.contains(&format!("\"{name}\":{value}")), "{json}");
+        }
+        for r in [
+            Request::VpcPeeringConnections {},
+            Request::TransitGateways {},
+            Request::MulticastDomains {},
+        ] {
+            assert_eq!(decode_request(&encode(&r)).unwrap(), r);
+        }
+        assert_eq!(
+            decode_request(b"{\"command\":\"vpc-peering-connections\"}").unwrap(),
+            Request::VpcPeeringConnections {}
+        );
+        assert!(matches!(
+            decode_request(b"{\"command\":\"transit-gateways\",\"name\":\"tgw\"}"),
+            Err(ApiError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn fabric_change_requests_round_trip() {
+        let changes = [
+            Request::CreateVpcPeeringConnection {
+                name: "a-c".into(),
+                vpc: "a".into(),
+                peer_vpc: "c".into(),
+            },
+            Request::AcceptVpcPeeringConnection { name: "a-c".into() },
+            Request::DeleteVpcPeeringConnection { name: "a-c".into() },
+            Request::EnableTransitGatewayRouteTablePropagation {
+                table: "spokes-rt".into(),
+                attachment: "att-s1".into(),
+            },
+            Request::DisableTransitGatewayRouteTablePropagation {
+                table: "spokes-rt".into(),
+                attachment: "att-s1".into(),
+            },
+            Request::AssociateTransitGatewayRouteTable {
+                table: "iso-rt".into(),
+                attachment: "att-iso".into(),
+            },
+            Request::DisassociateTransitGatewayRouteTable {
+                table: "iso-rt".into(),
+                attachment: "att-iso".into(),
+            },
+            Request::CreateTransitGatewayRoute {
+                table: "spokes-rt".into(),
+                destination: "10.12.0.0/16".into(),
+                attachment: Some("att-s2".into()),
+                blackhole: false,
+            },
+            Request::CreateTransitGatewayRoute {
+                table: "spokes-rt".into(),
+                destination: "10.99.0.0/16".into(),
+                attachment: None,
+                blackhole: true,
+            },
+            Request::DeleteTransitGatewayRoute {
+                table: "spokes-rt".into(),
+                destination: "10.99.0.0/16".into(),
+            },
+            Request::AcceptTransitGatewayAttachment {
+                name: "att-x".into(),
+            },
+        ];
+        for r in &changes {
+            assert_eq!(decode_request(&encode(r)).unwrap(), *r);
+        }
+        // The wire names, as other clients would write them.
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"create-vpc-peering-connection\",\"name\":\"a-c\",\"vpc\":\"a\",\"peer_vpc\":\"c\"}"
+            )
+            .unwrap(),
+            changes[0]
+        );
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"create-transit-gateway-route\",\"table\":\"spokes-rt\",\"destination\":\"10.99.0.0/16\",\"blackhole\":true}"
+            )
+            .unwrap(),
+            changes[8]
+        );
+        // A missing argument or an unknown key is malformed.
+        for bad in [
+            &b"{\"command\":\"create-vpc-peering-connection\",\"name\":\"x\",\"vpc\":\"a\"}"[..],
+            b"{\"command\":\"accept-vpc-peering-connection\"}",
+            b"{\"command\":\"delete-vpc-peering-connection\",\"name\":\"x\",\"force\":true}",
+            b"{\"command\":\"accept-transit-gateway-attachment\"}",
+            b"{\"command\":\"delete-transit-gateway-route\",\"table\":\"t\"}",
+            b"{\"command\":\"associate-transit-gateway-route-table\",\"table\":\"t\"}",
         ] {
             assert!(
                 matches!(decode_request(bad), Err(ApiError::Malformed(_))),

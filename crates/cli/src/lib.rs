@@ -1,5 +1,6 @@
 //! `vpcctl`: asks a running `vpcd` for its status, route tables, counters, tracked
-//! connections, NAT gateways and public addresses over the daemon's control socket, and
+//! connections, NAT gateways, public addresses, VPC peering connections, transit
+//! gateways and multicast domains over the daemon's control socket, and
 //! traces why a probe would or would not get through; prints tables (or the JSON
 //! response with `--json`). It also makes the changes EC2 makes at run time: deleting a
 //! NAT gateway, attaching and detaching an internet gateway, and allocating, releasing,
@@ -16,8 +17,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use vpc_api::{
-    AddressesReport, ApiError, CountersReport, FlowsReport, NatGatewaysReport, Request, Response,
-    Routes, Status, TraceReport,
+    AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
+    NatGatewaysReport, Request, Response, Routes, Status, TraceReport, TransitGatewaysReport,
+    VpcPeeringConnectionsReport,
 };
 
 /// Why a vpcctl command failed.
@@ -66,9 +68,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Instances, their namespaces and ENIs, and link states.
+    /// VPCs (blocks, owner, region, subnets), instances, their namespaces and ENIs, and
+    /// link states.
     Status,
-    /// Route tables, their subnets, and every route with its state.
+    /// Route tables, their subnets, and every route with its state; then transit
+    /// gateway route tables, their associations and propagations, and every effective
+    /// route with its type and state.
     Routes,
     /// Packets and bytes per ENI, and drops by reason.
     Counters {
@@ -108,6 +113,16 @@ enum Command {
     },
     /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
     Addresses,
+    /// VPC peering connections: requester and accepter (VPC, CIDR blocks, owner,
+    /// region), status, whether inter-region, and MTU.
+    DescribeVpcPeeringConnections,
+    /// Transit gateways: owner, region, ASN, options, default route table, resource
+    /// shares, CloudWatch metrics, and attachments (VPC or peer gateway, subnets with the
+    /// attachment's interface addresses, appliance mode, status, route tables).
+    DescribeTransitGateways,
+    /// Transit gateway multicast domains: associated subnets, and each group's members
+    /// and sources.
+    DescribeTransitGatewayMulticastDomains,
     /// Delete a NAT gateway: routes to it turn blackhole.
     DeleteNatGateway {
         /// The NAT gateway.
@@ -183,6 +198,109 @@ enum Command {
         #[arg(long)]
         local_target: bool,
     },
+    /// Request a VPC peering connection: active at once when both VPCs have one owner,
+    /// else pending acceptance by the accepter's owner.
+    CreateVpcPeeringConnection {
+        /// The new connection's name (vpcd's ID for it).
+        #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
+        name: String,
+        /// The requester VPC.
+        #[arg(long = "vpc-id", value_name = "VPC")]
+        vpc: String,
+        /// The accepter VPC (its owner and region are the peer's).
+        #[arg(long = "peer-vpc-id", value_name = "VPC")]
+        peer_vpc: String,
+    },
+    /// Accept a VPC peering connection that is pending acceptance.
+    AcceptVpcPeeringConnection {
+        /// The connection.
+        #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
+        name: String,
+    },
+    /// Delete (or reject) a VPC peering connection: routes to it turn blackhole.
+    DeleteVpcPeeringConnection {
+        /// The connection.
+        #[arg(long = "vpc-peering-connection-id", value_name = "NAME")]
+        name: String,
+    },
+    /// Make a VPC attachment propagate its VPC's CIDR blocks into a transit gateway
+    /// route table.
+    EnableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The VPC attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Stop an attachment propagating into a transit gateway route table.
+    DisableTransitGatewayRouteTablePropagation {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Associate an attachment with a transit gateway route table: the table routes
+    /// what enters the gateway through the attachment.
+    AssociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The attachment (VPC or peering).
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Remove an attachment's association with a transit gateway route table: what
+    /// enters the gateway through it is dropped until it is associated again.
+    DisassociateTransitGatewayRouteTable {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        attachment: String,
+    },
+    /// Add a static route to a transit gateway route table: to an attachment, or a
+    /// blackhole route.
+    CreateTransitGatewayRoute {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The destination (a canonical CIDR block).
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+        /// The target attachment (VPC or peering).
+        #[arg(
+            long = "transit-gateway-attachment-id",
+            value_name = "ATTACHMENT",
+            required_unless_present = "blackhole",
+            conflicts_with = "blackhole"
+        )]
+        attachment: Option<String>,
+        /// Drop what matches the route.
+        #[arg(long)]
+        blackhole: bool,
+    },
+    /// Delete a static route of a transit gateway route table (a propagated route of
+    /// the same prefix takes its place).
+    DeleteTransitGatewayRoute {
+        /// The transit gateway route table.
+        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+        table: String,
+        /// The static route's destination.
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+    },
+    /// Accept a transit gateway attachment that is pending acceptance, VPC or peering
+    /// (also spelled accept-transit-gateway-peering-attachment).
+    #[command(visible_alias = "accept-transit-gateway-peering-attachment")]
+    AcceptTransitGatewayVpcAttachment {
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        name: String,
+    },
 }
 
 /// The request a command sends.
@@ -210,6 +328,9 @@ fn request(command: &Command) -> Request {
             mappings: *mappings,
         },
         Command::Addresses => Request::Addresses {},
+        Command::DescribeVpcPeeringConnections => Request::VpcPeeringConnections {},
+        Command::DescribeTransitGateways => Request::TransitGateways {},
+        Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
         Command::DeleteNatGateway { name } => Request::DeleteNatGateway { name: name.clone() },
         Command::DetachInternetGateway { name } => {
             Request::DetachInternetGateway { name: name.clone() }
@@ -249,6 +370,65 @@ fn request(command: &Command) -> Request {
             destination: destination.clone(),
             network_interface: network_interface.clone(),
         },
+        Command::CreateVpcPeeringConnection {
+            name,
+            vpc,
+            peer_vpc,
+        } => Request::CreateVpcPeeringConnection {
+            name: name.clone(),
+            vpc: vpc.clone(),
+            peer_vpc: peer_vpc.clone(),
+        },
+        Command::AcceptVpcPeeringConnection { name } => {
+            Request::AcceptVpcPeeringConnection { name: name.clone() }
+        }
+        Command::DeleteVpcPeeringConnection { name } => {
+            Request::DeleteVpcPeeringConnection { name: name.clone() }
+        }
+        Command::EnableTransitGatewayRouteTablePropagation { table, attachment } => {
+            Request::EnableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::DisableTransitGatewayRouteTablePropagation { table, attachment } => {
+            Request::DisableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::AssociateTransitGatewayRouteTable { table, attachment } => {
+            Request::AssociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::DisassociateTransitGatewayRouteTable { table, attachment } => {
+            Request::DisassociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone(),
+            }
+        }
+        Command::CreateTransitGatewayRoute {
+            table,
+            destination,
+            attachment,
+            blackhole,
+        } => Request::CreateTransitGatewayRoute {
+            table: table.clone(),
+            destination: destination.clone(),
+            attachment: attachment.clone(),
+            blackhole: *blackhole,
+        },
+        Command::DeleteTransitGatewayRoute { table, destination } => {
+            Request::DeleteTransitGatewayRoute {
+                table: table.clone(),
+                destination: destination.clone(),
+            }
+        }
+        Command::AcceptTransitGatewayVpcAttachment { name } => {
+            Request::AcceptTransitGatewayAttachment { name: name.clone() }
+        }
     }
 }
 
@@ -275,6 +455,15 @@ where
         (Response::Trace(t), Command::Trace { .. }) => print_trace(out, &t)?,
         (Response::NatGateways(n), Command::NatGateways { .. }) => print_nat_gateways(out, &n)?,
         (Response::Addresses(a), Command::Addresses) => print_addresses(out, &a)?,
+        (Response::VpcPeeringConnections(p), Command::DescribeVpcPeeringConnections) => {
+            print_vpc_peering_connections(out, &p)?
+        }
+        (Response::TransitGateways(t), Command::DescribeTransitGateways) => {
+            print_transit_gateways(out, &t)?
+        }
+        (Response::MulticastDomains(m), Command::DescribeTransitGatewayMulticastDomains) => {
+            print_multicast_domains(out, &m)?
+        }
         (
             Response::Done { message },
             Command::DeleteNatGateway { .. }
@@ -286,7 +475,17 @@ where
             | Command::DisassociateAddress { .. }
             | Command::AssociateRouteTable { .. }
             | Command::DisassociateRouteTable { .. }
-            | Command::ReplaceRoute { .. },
+            | Command::ReplaceRoute { .. }
+            | Command::CreateVpcPeeringConnection { .. }
+            | Command::AcceptVpcPeeringConnection { .. }
+            | Command::DeleteVpcPeeringConnection { .. }
+            | Command::EnableTransitGatewayRouteTablePropagation { .. }
+            | Command::DisableTransitGatewayRouteTablePropagation { .. }
+            | Command::AssociateTransitGatewayRouteTable { .. }
+            | Command::DisassociateTransitGatewayRouteTable { .. }
+            | Command::CreateTransitGatewayRoute { .. }
+            | Command::DeleteTransitGatewayRoute { .. }
+            | Command::AcceptTransitGatewayVpcAttachment { .. },
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
@@ -320,7 +519,12 @@ fn print_status(out: &mut impl Write, s: &Status) -> io::Result<()> {
         s.pid, s.uptime_secs, s.config
     )?;
     for v in &s.vpcs {
-        writeln!(out, "\nvpc {} ({})", v.name, v.cidrs.join(", "))?;
+        let account = if v.owner_id.is_empty() {
+            String::new()
+        } else {
+            format!("; owner {}, region {}", v.owner_id, v.region)
+        };
+        writeln!(out, "\nvpc {} ({}){account}", v.name, v.cidrs.join(", "))?;
         let rows: Vec<Vec<String>> = v
             .subnets
             .iter()
@@ -388,11 +592,7 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
             writeln!(out)?;
         }
         let main = if t.main { ", main" } else { "" };
-        let subnets = if t.subnets.is_empty() {
-            "none".to_owned()
-        } else {
-            t.subnets.join(", ")
-        };
+        let subnets = list_or_none(&t.subnets);
         let gateways = if t.gateways.is_empty() {
             String::new()
         } else {
@@ -417,7 +617,47 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
             .collect();
         table(out, &["DESTINATION", "TARGET", "STATE", "ORIGIN"], &rows)?;
     }
+    for (i, t) in r.transit_gateway_route_tables.iter().enumerate() {
+        if i > 0 || !r.tables.is_empty() {
+            writeln!(out)?;
+        }
+        let default = if t.default { ", default" } else { "" };
+        writeln!(
+            out,
+            "transit gateway route table {} (transit gateway {}{default}); associations: {}; propagations: {}",
+            t.name,
+            t.transit_gateway,
+            list_or_none(&t.associations),
+            list_or_none(&t.propagations)
+        )?;
+        if t.routes.is_empty() {
+            writeln!(out, "no routes")?;
+            continue;
+        }
+        let rows: Vec<Vec<String>> = t
+            .routes
+            .iter()
+            .map(|r| {
+                vec![
+                    r.destination.clone(),
+                    r.target.clone(),
+                    r.route_type.clone(),
+                    r.state.clone(),
+                ]
+            })
+            .collect();
+        table(out, &["DESTINATION", "TARGET", "TYPE", "STATE"], &rows)?;
+    }
     Ok(())
+}
+
+/// Names joined by commas, or `none`.
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Result<()> {
@@ -658,6 +898,172 @@ fn print_addresses(out: &mut impl Write, a: &AddressesReport) -> io::Result<()> 
     }
 }
 
+fn print_vpc_peering_connections(
+    out: &mut impl Write,
+    r: &VpcPeeringConnectionsReport,
+) -> io::Result<()> {
+    if r.vpc_peering_connections.is_empty() {
+        return writeln!(out, "no VPC peering connections");
+    }
+    for (i, p) in r.vpc_peering_connections.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let inter_region = if p.inter_region { "yes" } else { "no" };
+        writeln!(
+            out,
+            "vpc peering connection {}: {}; inter-region {inter_region}, MTU {}",
+            p.name, p.status, p.mtu
+        )?;
+        let rows: Vec<Vec<String>> = [("requester", &p.requester), ("accepter", &p.accepter)]
+            .into_iter()
+            .map(|(side, v)| {
+                vec![
+                    format!("  {side}"),
+                    v.vpc.clone(),
+                    v.cidrs.join(", "),
+                    v.owner_id.clone(),
+                    v.region.clone(),
+                ]
+            })
+            .collect();
+        table(out, &["  SIDE", "VPC", "CIDRS", "OWNER", "REGION"], &rows)?;
+    }
+    Ok(())
+}
+
+fn print_transit_gateways(out: &mut impl Write, r: &TransitGatewaysReport) -> io::Result<()> {
+    if r.transit_gateways.is_empty() {
+        return writeln!(out, "no transit gateways");
+    }
+    let option = |on: bool| if on { "enable" } else { "disable" };
+    for (i, g) in r.transit_gateways.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "transit gateway {} (owner {}, region {}, ASN {}); default route table: {}",
+            g.name,
+            g.owner_id,
+            g.region,
+            g.amazon_side_asn,
+            g.default_route_table.as_deref().unwrap_or("none")
+        )?;
+        writeln!(
+            out,
+            "  options: default association {}, default propagation {}, auto-accept shared attachments {}, multicast {}",
+            option(g.default_route_table_association),
+            option(g.default_route_table_propagation),
+            option(g.auto_accept_shared_attachments),
+            option(g.multicast_support)
+        )?;
+        writeln!(out, "  shared with: {}", list_or_none(&g.shared_with))?;
+        let rows: Vec<Vec<String>> = g
+            .metrics
+            .named()
+            .iter()
+            .map(|(name, value)| vec![format!("  {name}"), value.to_string()])
+            .collect();
+        table(out, &["  METRIC", "VALUE"], &rows)?;
+        if g.attachments.is_empty() {
+            writeln!(out, "  no attachments")?;
+            continue;
+        }
+        let dash = |s: String| if s.is_empty() { "-".to_owned() } else { s };
+        let rows: Vec<Vec<String>> = g
+            .attachments
+            .iter()
+            .map(|a| {
+                let (resource, appliance_mode) = match (&a.vpc, &a.peer) {
+                    (Some(vpc), _) => (vpc.clone(), option(a.appliance_mode).to_owned()),
+                    (None, Some(peer)) => {
+                        // The peer's side: the other one from this gateway's.
+                        let peer_role = match a.peering_role.as_deref() {
+                            Some("requester") => " (accepter)",
+                            Some("accepter") => " (requester)",
+                            _ => "",
+                        };
+                        (format!("{peer}{peer_role}"), "-".to_owned())
+                    }
+                    (None, None) => ("-".to_owned(), "-".to_owned()),
+                };
+                let subnets: Vec<String> = a
+                    .subnets
+                    .iter()
+                    .map(|s| format!("{} {}", s.subnet, s.private_ip))
+                    .collect();
+                vec![
+                    format!("  {}", a.name),
+                    a.kind.clone(),
+                    resource,
+                    dash(subnets.join(", ")),
+                    appliance_mode,
+                    a.status.clone(),
+                    a.association.clone().unwrap_or_else(|| "-".to_owned()),
+                    dash(a.propagations.join(", ")),
+                ]
+            })
+            .collect();
+        let header = [
+            "  ATTACHMENT",
+            "KIND",
+            "RESOURCE",
+            "SUBNETS",
+            "APPLIANCE MODE",
+            "STATUS",
+            "ROUTE TABLE",
+            "PROPAGATES INTO",
+        ];
+        table(out, &header, &rows)?;
+    }
+    Ok(())
+}
+
+fn print_multicast_domains(out: &mut impl Write, r: &MulticastDomainsReport) -> io::Result<()> {
+    if r.multicast_domains.is_empty() {
+        return writeln!(out, "no transit gateway multicast domains");
+    }
+    for (i, d) in r.multicast_domains.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let igmpv2 = if d.igmpv2 { "enable" } else { "disable" };
+        writeln!(
+            out,
+            "multicast domain {} (transit gateway {}); IGMPv2 {igmpv2}",
+            d.name, d.transit_gateway
+        )?;
+        if d.associations.is_empty() {
+            writeln!(out, "  no associated subnets")?;
+        } else {
+            let rows: Vec<Vec<String>> = d
+                .associations
+                .iter()
+                .map(|a| vec![format!("  {}", a.attachment), a.subnet.clone()])
+                .collect();
+            table(out, &["  ATTACHMENT", "SUBNET"], &rows)?;
+        }
+        if d.groups.is_empty() {
+            writeln!(out, "  no group members or sources")?;
+            continue;
+        }
+        let rows: Vec<Vec<String>> = d
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    format!("  {}", g.group),
+                    list_or_none(&g.members),
+                    list_or_none(&g.sources),
+                ]
+            })
+            .collect();
+        table(out, &["  GROUP", "MEMBERS", "SOURCES"], &rows)?;
+    }
+    Ok(())
+}
+
 /// Writes rows under a header, columns left-aligned to their widest cell.
 fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -848,6 +1254,7 @@ mod tests {
                     route("10.0.1.0/24", "fw/eth0", "CreateRoute"),
                 ],
             }],
+            transit_gateway_route_tables: vec![],
         };
         let mut out = Vec::new();
         print_routes(&mut out, &report).unwrap();
@@ -859,6 +1266,120 @@ DESTINATION  TARGET   STATE   ORIGIN
 10.0.0.0/16  fw/eth0  active  CreateRouteTable
 10.0.1.0/24  fw/eth0  active  CreateRoute
 "
+        );
+    }
+
+    #[test]
+    fn routes_print_transit_gateway_route_tables_after_the_vpc_tables() {
+        let tgw_route =
+            |destination: &str, target: &str, kind: &str, state: &str| vpc_api::TgwRouteReport {
+                destination: destination.into(),
+                target: target.into(),
+                route_type: kind.into(),
+                state: state.into(),
+            };
+        let tgw_table = |name: &str, default: bool, routes| vpc_api::TgwRouteTableReport {
+            name: name.into(),
+            transit_gateway: "tgw".into(),
+            default,
+            associations: vec![],
+            propagations: vec![],
+            routes,
+        };
+        let report = Routes {
+            tables: vec![vpc_api::RouteTableReport {
+                name: "spoke1-rt".into(),
+                vpc: "spoke1".into(),
+                main: false,
+                subnets: vec!["spoke1-1".into()],
+                gateways: vec![],
+                routes: vec![
+                    vpc_api::RouteReport {
+                        destination: "10.0.0.0/8".into(),
+                        target: "tgw".into(),
+                        state: "active".into(),
+                        origin: "CreateRoute".into(),
+                    },
+                    vpc_api::RouteReport {
+                        destination: "10.11.0.0/16".into(),
+                        target: "local".into(),
+                        state: "active".into(),
+                        origin: "CreateRouteTable".into(),
+                    },
+                ],
+            }],
+            transit_gateway_route_tables: vec![
+                vpc_api::TgwRouteTableReport {
+                    associations: vec!["att-s1".into(), "att-s2".into()],
+                    propagations: vec!["att-shared".into()],
+                    ..tgw_table(
+                        "spokes-rt",
+                        false,
+                        vec![
+                            tgw_route("10.10.0.0/16", "att-shared", "propagated", "active"),
+                            tgw_route("10.99.0.0/16", "blackhole", "static", "blackhole"),
+                        ],
+                    )
+                },
+                tgw_table("tgw-default", true, vec![]),
+            ],
+        };
+        let mut out = Vec::new();
+        print_routes(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+route table spoke1-rt (vpc spoke1); subnets: spoke1-1
+DESTINATION   TARGET  STATE   ORIGIN
+10.0.0.0/8    tgw     active  CreateRoute
+10.11.0.0/16  local   active  CreateRouteTable
+
+transit gateway route table spokes-rt (transit gateway tgw); associations: att-s1, att-s2; propagations: att-shared
+DESTINATION   TARGET      TYPE        STATE
+10.10.0.0/16  att-shared  propagated  active
+10.99.0.0/16  blackhole   static      blackhole
+
+transit gateway route table tgw-default (transit gateway tgw, default); associations: none; propagations: none
+no routes
+"
+        );
+    }
+
+    #[test]
+    fn status_prints_each_vpcs_owner_and_region() {
+        let report = Status {
+            pid: 7,
+            uptime_secs: 3,
+            config: "config/peering.toml".into(),
+            vpcs: vec![vpc_api::VpcStatus {
+                name: "c".into(),
+                cidrs: vec!["10.3.0.0/16".into()],
+                owner_id: "444455556666".into(),
+                region: "eu-west-1".into(),
+                subnets: vec![vpc_api::SubnetStatus {
+                    name: "c-1".into(),
+                    cidr: "10.3.1.0/24".into(),
+                    az: "a".into(),
+                    route_table: "c-rt".into(),
+                }],
+            }],
+            instances: vec![],
+            internet_hosts: vec![],
+        };
+        let mut out = Vec::new();
+        print_status(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "\
+vpcd pid 7, up 3s, topology config/peering.toml
+
+vpc c (10.3.0.0/16); owner 444455556666, region eu-west-1
+SUBNET  CIDR         AZ  ROUTE TABLE
+c-1     10.3.1.0/24  a   c-rt
+"
+            ),
+            "{text}"
         );
     }
 
@@ -971,6 +1492,383 @@ igw               detached
 
 INTERNET HOST  ADDRESS
 internet       203.0.113.10
+"
+        );
+    }
+
+    #[test]
+    fn views_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&["describe-vpc-peering-connections"]),
+            Request::VpcPeeringConnections {}
+        );
+        assert_eq!(
+            parsed(&["describe-transit-gateways"]),
+            Request::TransitGateways {}
+        );
+        assert_eq!(
+            parsed(&["describe-transit-gateway-multicast-domains"]),
+            Request::MulticastDomains {}
+        );
+    }
+
+    #[test]
+    fn peering_commands_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&[
+                "create-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "a-c",
+                "--vpc-id",
+                "a",
+                "--peer-vpc-id",
+                "c"
+            ]),
+            Request::CreateVpcPeeringConnection {
+                name: "a-c".into(),
+                vpc: "a".into(),
+                peer_vpc: "c".into()
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "accept-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "a-c"
+            ]),
+            Request::AcceptVpcPeeringConnection { name: "a-c".into() }
+        );
+        assert_eq!(
+            parsed(&[
+                "delete-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "a-c"
+            ]),
+            Request::DeleteVpcPeeringConnection { name: "a-c".into() }
+        );
+        let mut out = Vec::new();
+        for args in [
+            &[
+                "vpcctl",
+                "create-vpc-peering-connection",
+                "--vpc-peering-connection-id",
+                "x",
+                "--vpc-id",
+                "a",
+            ][..],
+            &["vpcctl", "accept-vpc-peering-connection"],
+            &["vpcctl", "delete-vpc-peering-connection", "a-c"],
+        ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn transit_gateway_route_table_commands_parse_into_their_requests() {
+        let both = |command: &'static str| {
+            [
+                command,
+                "--transit-gateway-route-table-id",
+                "spokes-rt",
+                "--transit-gateway-attachment-id",
+                "att-s1",
+            ]
+        };
+        let (table, attachment) = (String::from("spokes-rt"), String::from("att-s1"));
+        assert_eq!(
+            parsed(&both("enable-transit-gateway-route-table-propagation")),
+            Request::EnableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&both("disable-transit-gateway-route-table-propagation")),
+            Request::DisableTransitGatewayRouteTablePropagation {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&both("associate-transit-gateway-route-table")),
+            Request::AssociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&both("disassociate-transit-gateway-route-table")),
+            Request::DisassociateTransitGatewayRouteTable {
+                table: table.clone(),
+                attachment: attachment.clone()
+            }
+        );
+        let route = [
+            "create-transit-gateway-route",
+            "--transit-gateway-route-table-id",
+            "spokes-rt",
+            "--destination-cidr-block",
+            "10.12.0.0/16",
+        ];
+        assert_eq!(
+            parsed(&[&route[..], &["--transit-gateway-attachment-id", "att-s1"]].concat()),
+            Request::CreateTransitGatewayRoute {
+                table: table.clone(),
+                destination: "10.12.0.0/16".into(),
+                attachment: Some(attachment.clone()),
+                blackhole: false
+            }
+        );
+        assert_eq!(
+            parsed(&[&route[..], &["--blackhole"]].concat()),
+            Request::CreateTransitGatewayRoute {
+                table: table.clone(),
+                destination: "10.12.0.0/16".into(),
+                attachment: None,
+                blackhole: true
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "delete-transit-gateway-route",
+                "--transit-gateway-route-table-id",
+                "spokes-rt",
+                "--destination-cidr-block",
+                "10.12.0.0/16"
+            ]),
+            Request::DeleteTransitGatewayRoute {
+                table,
+                destination: "10.12.0.0/16".into()
+            }
+        );
+        for command in [
+            "accept-transit-gateway-vpc-attachment",
+            "accept-transit-gateway-peering-attachment",
+        ] {
+            assert_eq!(
+                parsed(&[command, "--transit-gateway-attachment-id", "east-west"]),
+                Request::AcceptTransitGatewayAttachment {
+                    name: "east-west".into()
+                }
+            );
+        }
+        // A route needs exactly one target; the other commands need both options.
+        let mut out = Vec::new();
+        let neither = [&["vpcctl"][..], &route[..]].concat();
+        let two_targets = [
+            &["vpcctl"][..],
+            &route[..],
+            &["--blackhole", "--transit-gateway-attachment-id", "att-s1"],
+        ]
+        .concat();
+        for args in [
+            &neither[..],
+            &two_targets,
+            &[
+                "vpcctl",
+                "associate-transit-gateway-route-table",
+                "--transit-gateway-route-table-id",
+                "spokes-rt",
+            ],
+            &["vpcctl", "accept-transit-gateway-vpc-attachment", "att-x"],
+        ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn peering_connections_print_both_sides_and_the_mtu() {
+        let side =
+            |vpc: &str, cidrs: &[&str], owner: &str, region: &str| vpc_api::PeeringVpcReport {
+                vpc: vpc.into(),
+                cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+                owner_id: owner.into(),
+                region: region.into(),
+            };
+        let report = VpcPeeringConnectionsReport {
+            vpc_peering_connections: vec![
+                vpc_api::VpcPeeringConnectionReport {
+                    name: "a-b".into(),
+                    requester: side("a", &["10.1.0.0/16"], "123456789012", "us-east-1"),
+                    accepter: side(
+                        "b",
+                        &["10.2.0.0/16", "10.20.0.0/16"],
+                        "123456789012",
+                        "us-east-1",
+                    ),
+                    status: "active".into(),
+                    inter_region: false,
+                    mtu: 9001,
+                },
+                vpc_api::VpcPeeringConnectionReport {
+                    name: "a-w".into(),
+                    requester: side("a", &["10.1.0.0/16"], "123456789012", "us-east-1"),
+                    accepter: side("w", &["10.9.0.0/16"], "444455556666", "eu-west-1"),
+                    status: "pending-acceptance".into(),
+                    inter_region: true,
+                    mtu: 1500,
+                },
+            ],
+        };
+        let mut out = Vec::new();
+        print_vpc_peering_connections(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+vpc peering connection a-b: active; inter-region no, MTU 9001
+  SIDE       VPC  CIDRS                      OWNER         REGION
+  requester  a    10.1.0.0/16                123456789012  us-east-1
+  accepter   b    10.2.0.0/16, 10.20.0.0/16  123456789012  us-east-1
+
+vpc peering connection a-w: pending-acceptance; inter-region yes, MTU 1500
+  SIDE       VPC  CIDRS        OWNER         REGION
+  requester  a    10.1.0.0/16  123456789012  us-east-1
+  accepter   w    10.9.0.0/16  444455556666  eu-west-1
+"
+        );
+        let mut out = Vec::new();
+        print_vpc_peering_connections(
+            &mut out,
+            &VpcPeeringConnectionsReport {
+                vpc_peering_connections: vec![],
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "no VPC peering connections\n"
+        );
+    }
+
+    #[test]
+    fn transit_gateways_print_options_metrics_and_attachments() {
+        let attachment = |name: &str, kind: &str| vpc_api::TgwAttachmentReport {
+            name: name.into(),
+            kind: kind.into(),
+            vpc: None,
+            peer: None,
+            peering_role: None,
+            subnets: vec![],
+            appliance_mode: false,
+            status: "available".into(),
+            association: None,
+            propagations: vec![],
+        };
+        let subnet = |subnet: &str, az: &str, ip: &str| vpc_api::TgwAttachmentSubnetReport {
+            subnet: subnet.into(),
+            az: az.into(),
+            private_ip: ip.into(),
+        };
+        let report = TransitGatewaysReport {
+            transit_gateways: vec![vpc_api::TransitGatewayReport {
+                name: "east".into(),
+                owner_id: "123456789012".into(),
+                region: "us-east-1".into(),
+                amazon_side_asn: 64512,
+                default_route_table_association: true,
+                default_route_table_propagation: true,
+                auto_accept_shared_attachments: false,
+                multicast_support: true,
+                default_route_table: Some("east-default".into()),
+                shared_with: vec!["444455556666".into()],
+                metrics: vpc_api::TgwMetricsReport {
+                    bytes_in: 840,
+                    packets_in: 10,
+                    packet_drop_count_no_route: 3,
+                    ..Default::default()
+                },
+                attachments: vec![
+                    vpc_api::TgwAttachmentReport {
+                        vpc: Some("a".into()),
+                        subnets: vec![
+                            subnet("a-1", "a", "10.1.1.4"),
+                            subnet("a-2", "b", "10.1.2.4"),
+                        ],
+                        appliance_mode: true,
+                        association: Some("east-default".into()),
+                        propagations: vec!["east-default".into()],
+                        ..attachment("att-a", "vpc")
+                    },
+                    vpc_api::TgwAttachmentReport {
+                        peer: Some("west".into()),
+                        peering_role: Some("requester".into()),
+                        status: "pending-acceptance".into(),
+                        ..attachment("east-west", "peering")
+                    },
+                ],
+            }],
+        };
+        let mut out = Vec::new();
+        print_transit_gateways(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+transit gateway east (owner 123456789012, region us-east-1, ASN 64512); default route table: east-default
+  options: default association enable, default propagation enable, auto-accept shared attachments disable, multicast enable
+  shared with: 444455556666
+  METRIC                    VALUE
+  BytesIn                   840
+  BytesOut                  0
+  PacketsIn                 10
+  PacketsOut                0
+  PacketDropCountBlackhole  0
+  PacketDropCountNoRoute    3
+  ATTACHMENT  KIND     RESOURCE         SUBNETS                     APPLIANCE MODE  STATUS              ROUTE TABLE   PROPAGATES INTO
+  att-a       vpc      a                a-1 10.1.1.4, a-2 10.1.2.4  enable          available           east-default  east-default
+  east-west   peering  west (accepter)  -                           -               pending-acceptance  -             -
+"
+        );
+    }
+
+    #[test]
+    fn multicast_domains_print_associations_and_groups() {
+        let report = MulticastDomainsReport {
+            multicast_domains: vec![vpc_api::MulticastDomainReport {
+                name: "mcast".into(),
+                transit_gateway: "east".into(),
+                igmpv2: true,
+                associations: vec![
+                    vpc_api::MulticastAssociationReport {
+                        attachment: "att-a".into(),
+                        subnet: "a-1".into(),
+                    },
+                    vpc_api::MulticastAssociationReport {
+                        attachment: "att-a".into(),
+                        subnet: "a-2".into(),
+                    },
+                ],
+                groups: vec![
+                    vpc_api::MulticastGroupReport {
+                        group: "239.1.1.1".into(),
+                        members: vec!["recv/eth0".into(), "recv2/eth0".into()],
+                        sources: vec!["sender/eth0".into()],
+                    },
+                    vpc_api::MulticastGroupReport {
+                        group: "239.1.1.2".into(),
+                        members: vec!["recv/eth0".into()],
+                        sources: vec![],
+                    },
+                ],
+            }],
+        };
+        let mut out = Vec::new();
+        print_multicast_domains(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+multicast domain mcast (transit gateway east); IGMPv2 enable
+  ATTACHMENT  SUBNET
+  att-a       a-1
+  att-a       a-2
+  GROUP      MEMBERS                SOURCES
+  239.1.1.1  recv/eth0, recv2/eth0  sender/eth0
+  239.1.1.2  recv/eth0              none
 "
         );
     }

@@ -7,20 +7,25 @@
 //! Requests that change the configuration (delete a NAT gateway, attach or detach an
 //! internet gateway, allocate, release, associate or disassociate an Elastic IP,
 //! associate or disassociate a route table and an internet gateway, replace or restore
-//! the target of a local route) edit a copy of the dataplane's topology under the
-//! dataplane's lock and apply it; each one, made or refused, is logged.
+//! the target of a local route, create, accept or delete a VPC peering connection,
+//! enable or disable a transit gateway route table's propagation, associate or
+//! disassociate an attachment and a transit gateway route table, create or delete a
+//! transit gateway route, accept a transit gateway attachment) edit a copy of the
+//! dataplane's topology under the dataplane's lock and apply it; each one, made or
+//! refused, is logged.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ipnet::Ipv4Net;
 use nix::sys::stat::{Mode, umask};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use vpc_api::{MAX_REQUEST_LEN, Request, Response};
-use vpc_config::Topology;
+use vpc_config::{AttachmentStatus, PeeringStatus, TgwAttachmentKind, Topology};
 
 use crate::error::SetupError;
 use crate::report;
@@ -149,6 +154,13 @@ fn answer(request: Request, shared: &Shared) -> Response {
             }
         }
         Request::Addresses {} => Response::Addresses(report::addresses(shared)),
+        Request::VpcPeeringConnections {} => {
+            Response::VpcPeeringConnections(report::vpc_peering_connections(shared))
+        }
+        Request::TransitGateways {} => Response::TransitGateways(report::transit_gateways(shared)),
+        Request::MulticastDomains {} => {
+            Response::MulticastDomains(report::multicast_domains(shared))
+        }
         Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
@@ -158,7 +170,17 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::DisassociateAddress { .. }
         | Request::AssociateRouteTable { .. }
         | Request::DisassociateRouteTable { .. }
-        | Request::ReplaceRoute { .. } => change(request, shared),
+        | Request::ReplaceRoute { .. }
+        | Request::CreateVpcPeeringConnection { .. }
+        | Request::AcceptVpcPeeringConnection { .. }
+        | Request::DeleteVpcPeeringConnection { .. }
+        | Request::EnableTransitGatewayRouteTablePropagation { .. }
+        | Request::DisableTransitGatewayRouteTablePropagation { .. }
+        | Request::AssociateTransitGatewayRouteTable { .. }
+        | Request::DisassociateTransitGatewayRouteTable { .. }
+        | Request::CreateTransitGatewayRoute { .. }
+        | Request::DeleteTransitGatewayRoute { .. }
+        | Request::AcceptTransitGatewayAttachment { .. } => change(request, shared),
     }
 }
 
@@ -339,6 +361,600 @@ fn edit(
                 });
             (what, result)
         }
+        Request::CreateVpcPeeringConnection {
+            name,
+            vpc,
+            peer_vpc,
+        } => (
+            format!(
+                "create-vpc-peering-connection --vpc-peering-connection-id {name} --vpc-id {vpc} --peer-vpc-id {peer_vpc}"
+            ),
+            edited
+                .create_vpc_peering_connection(name, vpc, peer_vpc)
+                .map_err(|e| e.to_string())
+                .map(|id| {
+                    let pcx = edited.vpc_peering_connection(id);
+                    let accepter = edited.vpc(pcx.accepter);
+                    match pcx.status {
+                        PeeringStatus::Active => format!(
+                            "created VPC peering connection {name} from vpc {vpc} to vpc {peer_vpc}: active"
+                        ),
+                        status => format!(
+                            "requested VPC peering connection {name} from vpc {vpc} to vpc {peer_vpc} of account {}: {}; routes to it are blackhole until that account accepts it (accept-vpc-peering-connection)",
+                            accepter.owner_id,
+                            status.aws_name()
+                        ),
+                    }
+                }),
+        ),
+        Request::AcceptVpcPeeringConnection { name } => (
+            format!("accept-vpc-peering-connection --vpc-peering-connection-id {name}"),
+            edited
+                .accept_vpc_peering_connection(name)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "accepted VPC peering connection {name}{}: active; routes to it are active",
+                        peered(before, name)
+                    )
+                }),
+        ),
+        Request::DeleteVpcPeeringConnection { name } => (
+            format!("delete-vpc-peering-connection --vpc-peering-connection-id {name}"),
+            edited
+                .delete_vpc_peering_connection(name)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "deleted VPC peering connection {name}{}; routes to it are blackhole",
+                        peered(before, name)
+                    )
+                }),
+        ),
+        Request::EnableTransitGatewayRouteTablePropagation { table, attachment } => (
+            format!(
+                "enable-transit-gateway-route-table-propagation {}",
+                table_and_attachment(table, attachment)
+            ),
+            edited
+                .enable_tgw_route_table_propagation(table, attachment)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    let att = edited
+                        .find_tgw_attachment(attachment)
+                        .map(|a| edited.tgw_attachment(a));
+                    let blocks = att
+                        .and_then(|a| a.vpc())
+                        .map(|v| {
+                            let vpc = edited.vpc(v);
+                            format!(" (vpc {}: {})", vpc.name, cidrs(&vpc.cidrs))
+                        })
+                        .unwrap_or_default();
+                    let waiting = match att.map(|a| a.status) {
+                        Some(AttachmentStatus::Available) | None => String::new(),
+                        Some(status) => format!(
+                            "; it propagates nothing while it is {}",
+                            status.aws_name()
+                        ),
+                    };
+                    format!(
+                        "enabled propagation of transit gateway attachment {attachment}{blocks} into transit gateway route table {table}{waiting}"
+                    )
+                }),
+        ),
+        Request::DisableTransitGatewayRouteTablePropagation { table, attachment } => (
+            format!(
+                "disable-transit-gateway-route-table-propagation {}",
+                table_and_attachment(table, attachment)
+            ),
+            edited
+                .disable_tgw_route_table_propagation(table, attachment)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "disabled propagation of transit gateway attachment {attachment} into transit gateway route table {table}"
+                    )
+                }),
+        ),
+        Request::AssociateTransitGatewayRouteTable { table, attachment } => (
+            format!(
+                "associate-transit-gateway-route-table {}",
+                table_and_attachment(table, attachment)
+            ),
+            edited
+                .associate_tgw_route_table(table, attachment)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "associated transit gateway attachment {attachment} with transit gateway route table {table}: it routes what enters transit gateway {} through {attachment}",
+                        tgw_of_table(before, table)
+                    )
+                }),
+        ),
+        Request::DisassociateTransitGatewayRouteTable { table, attachment } => (
+            format!(
+                "disassociate-transit-gateway-route-table {}",
+                table_and_attachment(table, attachment)
+            ),
+            edited
+                .disassociate_tgw_route_table(table, attachment)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "disassociated transit gateway attachment {attachment} from transit gateway route table {table}: what enters transit gateway {} through {attachment} is dropped (tgw-no-association) until it is associated again",
+                        tgw_of_table(before, table)
+                    )
+                }),
+        ),
+        Request::CreateTransitGatewayRoute {
+            table,
+            destination,
+            attachment,
+            blackhole,
+        } => {
+            let target = match (attachment, blackhole) {
+                (Some(a), false) => format!("--transit-gateway-attachment-id {a}"),
+                (None, true) => "--blackhole".to_owned(),
+                (Some(a), true) => format!("--transit-gateway-attachment-id {a} --blackhole"),
+                (None, false) => String::new(),
+            };
+            let what = format!(
+                "create-transit-gateway-route --transit-gateway-route-table-id {table} --destination-cidr-block {destination} {target}"
+            );
+            let result = match (attachment, blackhole) {
+                (Some(_), true) => Err(
+                    "a transit gateway route targets an attachment or is a blackhole route, not both"
+                        .to_owned(),
+                ),
+                (None, false) => Err(
+                    "a transit gateway route needs a target: an attachment (--transit-gateway-attachment-id) or --blackhole"
+                        .to_owned(),
+                ),
+                _ => cidr(destination).and_then(|cidr| {
+                    edited
+                        .create_tgw_route(table, cidr, attachment.as_deref())
+                        .map_err(|e| e.to_string())
+                        .map(|_| match attachment {
+                            Some(a) => format!(
+                                "added a static route to {cidr} via transit gateway attachment {a} to transit gateway route table {table}: {}",
+                                tgw_route_state(edited, table, cidr)
+                            ),
+                            None => format!(
+                                "added a blackhole route to {cidr} to transit gateway route table {table}"
+                            ),
+                        })
+                }),
+            };
+            (what.trim_end().to_owned(), result)
+        }
+        Request::DeleteTransitGatewayRoute { table, destination } => (
+            format!(
+                "delete-transit-gateway-route --transit-gateway-route-table-id {table} --destination-cidr-block {destination}"
+            ),
+            cidr(destination).and_then(|cidr| {
+                edited
+                    .delete_tgw_route(table, cidr)
+                    .map_err(|e| e.to_string())
+                    .map(|_| {
+                        let propagated = edited
+                            .find_tgw_route_table(table)
+                            .into_iter()
+                            .flat_map(|t| edited.tgw_routes(t))
+                            .find(|r| r.destination == cidr)
+                            .map(|r| {
+                                format!(
+                                    "; the route propagated from {} takes its place",
+                                    edited.tgw_route_target_name(r.target)
+                                )
+                            })
+                            .unwrap_or_default();
+                        format!(
+                            "deleted the static route to {cidr} from transit gateway route table {table}{propagated}"
+                        )
+                    })
+            }),
+        ),
+        Request::AcceptTransitGatewayAttachment { name } => {
+            let att = before
+                .find_tgw_attachment(name)
+                .map(|a| before.tgw_attachment(a));
+            let tgw = |g| before.transit_gateway(g).name.clone();
+            let (command, what) = match att.map(|a| (a.transit_gateway, &a.kind)) {
+                Some((g, TgwAttachmentKind::Peering { peer })) => (
+                    "accept-transit-gateway-peering-attachment",
+                    format!(
+                        "transit gateway peering attachment {name} between transit gateway {} and transit gateway {}",
+                        tgw(g),
+                        tgw(*peer)
+                    ),
+                ),
+                Some((g, TgwAttachmentKind::Vpc { vpc, .. })) => (
+                    "accept-transit-gateway-vpc-attachment",
+                    format!(
+                        "transit gateway VPC attachment {name} of vpc {} to transit gateway {}",
+                        before.vpc(*vpc).name,
+                        tgw(g)
+                    ),
+                ),
+                None => (
+                    "accept-transit-gateway-vpc-attachment",
+                    format!("transit gateway attachment {name}"),
+                ),
+            };
+            (
+                format!("{command} --transit-gateway-attachment-id {name}"),
+                edited
+                    .accept_tgw_attachment(name)
+                    .map_err(|e| e.to_string())
+                    .map(|_| format!("accepted {what}: available; routes to it are active")),
+            )
+        }
         other => (format!("{other:?}"), Err("not a change request".to_owned())),
+    }
+}
+
+/// A transit gateway route table and an attachment as the commands write them.
+fn table_and_attachment(table: &str, attachment: &str) -> String {
+    format!("--transit-gateway-route-table-id {table} --transit-gateway-attachment-id {attachment}")
+}
+
+/// The name of the transit gateway of route table `table` (`?` if there is none).
+fn tgw_of_table(t: &Topology, table: &str) -> String {
+    t.find_tgw_route_table(table).map_or("?".to_owned(), |r| {
+        t.transit_gateway(t.tgw_route_table(r).transit_gateway)
+            .name
+            .clone()
+    })
+}
+
+/// The state (`active` or `blackhole`) of the effective route to `destination` of
+/// transit gateway route table `table`.
+fn tgw_route_state(t: &Topology, table: &str, destination: Ipv4Net) -> &'static str {
+    t.find_tgw_route_table(table)
+        .into_iter()
+        .flat_map(|r| t.tgw_routes(r))
+        .find(|r| r.destination == destination)
+        .map_or("blackhole", |r| r.state.aws_name())
+}
+
+/// `cidr` as a CIDR block, or why not.
+fn cidr(cidr: &str) -> Result<Ipv4Net, String> {
+    cidr.parse::<Ipv4Net>()
+        .map_err(|_| format!("{cidr:?} is not an IPv4 CIDR block"))
+}
+
+/// CIDR blocks, comma separated.
+fn cidrs(blocks: &[Ipv4Net]) -> String {
+    let blocks: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
+    blocks.join(", ")
+}
+
+/// ` between vpc A and vpc B` for VPC peering connection `name`, if it exists.
+fn peered(t: &Topology, name: &str) -> String {
+    t.find_vpc_peering_connection(name)
+        .map(|p| t.vpc_peering_connection(p))
+        .map_or(String::new(), |p| {
+            format!(
+                " between vpc {} and vpc {}",
+                t.vpc(p.requester).name,
+                t.vpc(p.accepter).name
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{FABRIC, HUB_AND_SPOKE, PEERING, shared, tgw_routes};
+
+    /// Makes change `request`; returns what was said, `Err` for a refusal.
+    fn made(s: &Shared, request: Request) -> Result<String, String> {
+        match change(request, s) {
+            Response::Done { message } => Ok(message),
+            Response::Error { message } => Err(message),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// The state of the route to `destination` in VPC route table `table`.
+    fn route(s: &Shared, table: &str, destination: &str) -> String {
+        let routes = report::routes(s);
+        let t = routes.tables.iter().find(|t| t.name == table).unwrap();
+        let r = t.routes.iter().find(|r| r.destination == destination);
+        r.map(|r| format!("{} {}", r.target, r.state)).unwrap()
+    }
+
+    fn peering_status(s: &Shared, name: &str) -> String {
+        let r = report::vpc_peering_connections(s);
+        let p = r.vpc_peering_connections.iter().find(|p| p.name == name);
+        p.unwrap().status.clone()
+    }
+
+    #[test]
+    fn peering_connections_are_created_accepted_and_deleted() {
+        let s = shared(PEERING);
+        assert_eq!(route(&s, "a-rt", "10.2.0.0/16"), "a-b active");
+        let pcx = |name: &str| name.to_owned();
+        assert_eq!(
+            made(&s, Request::DeleteVpcPeeringConnection { name: pcx("a-b") }),
+            Ok(
+                "deleted VPC peering connection a-b between vpc a and vpc b; routes to it are blackhole"
+                    .into()
+            )
+        );
+        assert_eq!(route(&s, "a-rt", "10.2.0.0/16"), "a-b blackhole");
+        assert_eq!(peering_status(&s, "a-b"), "deleted");
+        assert_eq!(
+            made(&s, Request::DeleteVpcPeeringConnection { name: pcx("a-b") }),
+            Err("VPC peering connection \"a-b\" is already deleted".into())
+        );
+        // Within one account a new connection is active at once.
+        assert_eq!(
+            made(
+                &s,
+                Request::CreateVpcPeeringConnection {
+                    name: pcx("a-b2"),
+                    vpc: "a".into(),
+                    peer_vpc: "b".into()
+                }
+            ),
+            Ok("created VPC peering connection a-b2 from vpc a to vpc b: active".into())
+        );
+        // Across accounts it waits for the accepter's owner.
+        let create_a_c = Request::CreateVpcPeeringConnection {
+            name: pcx("a-c"),
+            vpc: "a".into(),
+            peer_vpc: "c".into(),
+        };
+        assert_eq!(
+            made(&s, create_a_c.clone()),
+            Ok("requested VPC peering connection a-c from vpc a to vpc c of account 444455556666: pending-acceptance; routes to it are blackhole until that account accepts it (accept-vpc-peering-connection)".into())
+        );
+        assert_eq!(peering_status(&s, "a-c"), "pending-acceptance");
+        assert_eq!(
+            made(&s, create_a_c),
+            Err("there is already a VPC peering connection named \"a-c\"".into())
+        );
+        assert_eq!(
+            made(&s, Request::AcceptVpcPeeringConnection { name: pcx("a-c") }),
+            Ok(
+                "accepted VPC peering connection a-c between vpc a and vpc c: active; routes to it are active"
+                    .into()
+            )
+        );
+        assert_eq!(peering_status(&s, "a-c"), "active");
+        assert_eq!(
+            made(&s, Request::AcceptVpcPeeringConnection { name: pcx("a-c") }),
+            Err("VPC peering connection \"a-c\" is active, not pending-acceptance".into())
+        );
+        let refused = made(
+            &s,
+            Request::CreateVpcPeeringConnection {
+                name: pcx("a-a"),
+                vpc: "a".into(),
+                peer_vpc: "a".into(),
+            },
+        );
+        assert_eq!(
+            refused,
+            Err("vpc \"a\" cannot be peered with itself".into())
+        );
+        assert_eq!(
+            made(&s, Request::AcceptVpcPeeringConnection { name: pcx("x") }),
+            Err("there is no VPC peering connection \"x\"".into())
+        );
+    }
+
+    fn table(table: &str, attachment: &str) -> (String, String) {
+        (table.to_owned(), attachment.to_owned())
+    }
+
+    #[test]
+    fn transit_gateway_propagations_and_static_routes_change_the_effective_routes() {
+        let s = shared(HUB_AND_SPOKE);
+        let routes = |t: &str| tgw_routes(&report::routes(&s), t);
+        assert_eq!(
+            routes("spokes-rt"),
+            ["10.10.0.0/16 att-shared propagated active"]
+        );
+        let (table, attachment) = table("spokes-rt", "att-s2");
+        assert_eq!(
+            made(
+                &s,
+                Request::EnableTransitGatewayRouteTablePropagation {
+                    table: table.clone(),
+                    attachment: attachment.clone()
+                }
+            ),
+            Ok("enabled propagation of transit gateway attachment att-s2 (vpc spoke2: 10.12.0.0/16) into transit gateway route table spokes-rt".into())
+        );
+        assert_eq!(
+            routes("spokes-rt"),
+            [
+                "10.10.0.0/16 att-shared propagated active",
+                "10.12.0.0/16 att-s2 propagated active"
+            ]
+        );
+        // A static route hides the propagated one; deleting it brings it back.
+        let create = |target: Option<&str>| Request::CreateTransitGatewayRoute {
+            table: table.clone(),
+            destination: "10.12.0.0/16".into(),
+            attachment: target.map(str::to_owned),
+            blackhole: target.is_none(),
+        };
+        assert_eq!(
+            made(&s, create(None)),
+            Ok(
+                "added a blackhole route to 10.12.0.0/16 to transit gateway route table spokes-rt"
+                    .into()
+            )
+        );
+        assert_eq!(
+            routes("spokes-rt")[1],
+            "10.12.0.0/16 blackhole static blackhole"
+        );
+        assert_eq!(
+            made(&s, create(Some("att-s2"))),
+            Err("route table \"spokes-rt\" already has a static route to 10.12.0.0/16".into())
+        );
+        let delete = Request::DeleteTransitGatewayRoute {
+            table: table.clone(),
+            destination: "10.12.0.0/16".into(),
+        };
+        assert_eq!(
+            made(&s, delete.clone()),
+            Ok("deleted the static route to 10.12.0.0/16 from transit gateway route table spokes-rt; the route propagated from att-s2 takes its place".into())
+        );
+        assert_eq!(
+            routes("spokes-rt")[1],
+            "10.12.0.0/16 att-s2 propagated active"
+        );
+        assert_eq!(
+            made(
+                &s,
+                Request::DisableTransitGatewayRouteTablePropagation {
+                    table: table.clone(),
+                    attachment: attachment.clone()
+                }
+            ),
+            Ok("disabled propagation of transit gateway attachment att-s2 into transit gateway route table spokes-rt".into())
+        );
+        assert_eq!(
+            routes("spokes-rt"),
+            ["10.10.0.0/16 att-shared propagated active"]
+        );
+        assert_eq!(
+            made(&s, create(Some("att-s2"))),
+            Ok("added a static route to 10.12.0.0/16 via transit gateway attachment att-s2 to transit gateway route table spokes-rt: active".into())
+        );
+        assert_eq!(routes("spokes-rt")[1], "10.12.0.0/16 att-s2 static active");
+        assert_eq!(
+            made(&s, delete.clone()),
+            Ok("deleted the static route to 10.12.0.0/16 from transit gateway route table spokes-rt".into())
+        );
+        assert_eq!(
+            made(&s, delete),
+            Err("route table \"spokes-rt\" has no static route to 10.12.0.0/16".into())
+        );
+        // Refusals: a route with no target or two, a bad block, a non-canonical one.
+        for (attachment, blackhole, destination, why) in [
+            (
+                None,
+                false,
+                "10.12.0.0/16",
+                "a transit gateway route needs a target: an attachment (--transit-gateway-attachment-id) or --blackhole",
+            ),
+            (
+                Some("att-s2"),
+                true,
+                "10.12.0.0/16",
+                "a transit gateway route targets an attachment or is a blackhole route, not both",
+            ),
+            (
+                None,
+                true,
+                "10.12.0.0",
+                "\"10.12.0.0\" is not an IPv4 CIDR block",
+            ),
+            (
+                None,
+                true,
+                "10.12.0.1/16",
+                "10.12.0.1/16 is not canonical: host bits are set (did you mean 10.12.0.0/16?)",
+            ),
+        ] {
+            let request = Request::CreateTransitGatewayRoute {
+                table: table.clone(),
+                destination: destination.into(),
+                attachment: attachment.map(str::to_owned),
+                blackhole,
+            };
+            assert_eq!(made(&s, request), Err(why.to_owned()));
+        }
+    }
+
+    #[test]
+    fn transit_gateway_attachments_are_associated_and_disassociated() {
+        let s = shared(HUB_AND_SPOKE);
+        let (table, attachment) = table("iso-rt", "att-iso");
+        let disassociate = Request::DisassociateTransitGatewayRouteTable {
+            table: table.clone(),
+            attachment: attachment.clone(),
+        };
+        assert_eq!(
+            made(&s, disassociate.clone()),
+            Ok("disassociated transit gateway attachment att-iso from transit gateway route table iso-rt: what enters transit gateway tgw through att-iso is dropped (tgw-no-association) until it is associated again".into())
+        );
+        assert_eq!(
+            made(&s, disassociate),
+            Err("transit gateway attachment \"att-iso\" is not associated with route table \"iso-rt\"".into())
+        );
+        let r = report::routes(&s);
+        let iso = r
+            .transit_gateway_route_tables
+            .iter()
+            .find(|t| t.name == "iso-rt");
+        assert!(iso.unwrap().associations.is_empty());
+        let associate = |table: &str| Request::AssociateTransitGatewayRouteTable {
+            table: table.into(),
+            attachment: attachment.clone(),
+        };
+        assert_eq!(
+            made(&s, associate("spokes-rt")),
+            Ok("associated transit gateway attachment att-iso with transit gateway route table spokes-rt: it routes what enters transit gateway tgw through att-iso".into())
+        );
+        assert_eq!(
+            made(&s, associate("iso-rt")),
+            Err("transit gateway attachment \"att-iso\" is already associated with route table \"spokes-rt\"; an attachment has one route table per transit gateway (disassociate it first)".into())
+        );
+        assert_eq!(
+            made(&s, associate("nope-rt")),
+            Err("there is no transit gateway route table \"nope-rt\"".into())
+        );
+    }
+
+    #[test]
+    fn transit_gateway_attachments_are_accepted() {
+        let s = shared(FABRIC);
+        let accept = |name: &str| Request::AcceptTransitGatewayAttachment { name: name.into() };
+        let status = |name: &str| {
+            let r = report::transit_gateways(&s);
+            let east = &r.transit_gateways[0];
+            let a = east.attachments.iter().find(|a| a.name == name);
+            a.unwrap().status.clone()
+        };
+        assert_eq!(status("att-b"), "pending-acceptance");
+        assert_eq!(
+            made(&s, accept("att-b")),
+            Ok("accepted transit gateway VPC attachment att-b of vpc b to transit gateway east: available; routes to it are active".into())
+        );
+        assert_eq!(status("att-b"), "available");
+        // Now it propagates into east's default table.
+        assert!(
+            tgw_routes(&report::routes(&s), "east-default")
+                .contains(&"10.2.0.0/16 att-b propagated active".to_owned())
+        );
+        assert_eq!(
+            made(&s, accept("east-west")),
+            Ok("accepted transit gateway peering attachment east-west between transit gateway east and transit gateway west: available; routes to it are active".into())
+        );
+        assert_eq!(
+            made(&s, accept("east-west")),
+            Err(
+                "transit gateway attachment \"east-west\" is available, not pending-acceptance"
+                    .into()
+            )
+        );
+        // The log names the command by the attachment's kind.
+        let t = vpc_config::parse(FABRIC, "test.toml").unwrap();
+        let what = |name: &str| edit(&accept(name), &t, &mut t.clone()).0;
+        assert_eq!(
+            what("att-b"),
+            "accept-transit-gateway-vpc-attachment --transit-gateway-attachment-id att-b"
+        );
+        assert_eq!(
+            what("east-west"),
+            "accept-transit-gateway-peering-attachment --transit-gateway-attachment-id east-west"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Answers to control requests, built from the topology and the dataplane's state.
-//! What changes at run time (routes, gateways, Elastic IPs) is read from the
+//! What changes at run time (routes, gateways, Elastic IPs, peering connections,
+//! transit gateway attachments and route tables, multicast groups) is read from the
 //! dataplane's topology; instances, ENIs and internet hosts from the daemon's.
 
 use std::collections::BTreeMap;
@@ -8,15 +9,19 @@ use std::net::Ipv4Addr;
 use vpc_api::{
     AddressesReport, CountersReport, DropCount, ElasticIpReport, EniCountersReport, EniFlows,
     EniStatus, FlowReport, FlowsReport, HostStatus, InstanceStatus, InternetGatewayReport,
-    InternetHostReport, NatAddressReport, NatGatewayReport, NatGatewaysReport, NatMappingReport,
-    NatMetricsReport, PublicIpReport, RouteReport, RouteTableReport, Routes, Status, SubnetStatus,
-    TraceReport, TraceStep, VpcStatus,
+    InternetHostReport, MulticastAssociationReport, MulticastDomainReport, MulticastDomainsReport,
+    MulticastGroupReport, NatAddressReport, NatGatewayReport, NatGatewaysReport, NatMappingReport,
+    NatMetricsReport, PeeringVpcReport, PublicIpReport, RouteReport, RouteTableReport, Routes,
+    Status, SubnetStatus, TgwAttachmentReport, TgwAttachmentSubnetReport, TgwMetricsReport,
+    TgwRouteReport, TgwRouteTableReport, TraceReport, TraceStep, TransitGatewayReport,
+    TransitGatewaysReport, VpcPeeringConnectionReport, VpcPeeringConnectionsReport, VpcStatus,
 };
 use vpc_config::{
-    EipAssociation, EniId, NatConnectivity, NatGatewayId, Protocol, RouteTableId, Topology, VpcId,
+    EipAssociation, EniId, NatConnectivity, NatGatewayId, Protocol, RouteTableId, TgwAttachmentId,
+    TgwAttachmentKind, TgwRouteTableId, Topology, TransitGatewayId, VpcId,
 };
 use vpc_dataplane::trace::Probe;
-use vpc_dataplane::{DropReason, EniCounters, NatMapping, NatMetrics, Port};
+use vpc_dataplane::{DropReason, EniCounters, NatMapping, NatMetrics, Port, TgwMetrics};
 
 use crate::state::Shared;
 
@@ -29,6 +34,8 @@ pub fn status(s: &Shared) -> Status {
         .map(|(i, v)| VpcStatus {
             name: v.name.clone(),
             cidrs: v.cidrs.iter().map(|c| c.to_string()).collect(),
+            owner_id: v.owner_id.clone(),
+            region: v.region.clone(),
             subnets: t
                 .subnets
                 .iter()
@@ -130,7 +137,41 @@ pub fn routes(s: &Shared) -> Routes {
             }
         })
         .collect();
-    Routes { tables }
+    Routes {
+        tables,
+        transit_gateway_route_tables: tgw_route_tables(t),
+    }
+}
+
+/// Every transit gateway route table with its effective routes
+/// ([`Topology::tgw_routes`]: what the dataplane routes by).
+fn tgw_route_tables(t: &Topology) -> Vec<TgwRouteTableReport> {
+    let names = |atts: &[TgwAttachmentId]| -> Vec<String> {
+        atts.iter()
+            .map(|&a| t.tgw_attachment(a).name.clone())
+            .collect()
+    };
+    t.tgw_route_tables
+        .iter()
+        .enumerate()
+        .map(|(i, rt)| TgwRouteTableReport {
+            name: rt.name.clone(),
+            transit_gateway: t.transit_gateway(rt.transit_gateway).name.clone(),
+            default: rt.default,
+            associations: names(&rt.associations),
+            propagations: names(&rt.propagations),
+            routes: t
+                .tgw_routes(TgwRouteTableId(i as u32))
+                .into_iter()
+                .map(|r| TgwRouteReport {
+                    destination: r.destination.to_string(),
+                    target: t.tgw_route_target_name(r.target).to_owned(),
+                    route_type: r.route_type.aws_name().into(),
+                    state: r.state.aws_name().into(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 pub fn counters(s: &Shared) -> CountersReport {
@@ -465,5 +506,550 @@ pub fn association(t: &Topology, a: EipAssociation) -> String {
                 None => format!("{} address #{i}", nat.name),
             }
         }
+    }
+}
+
+/// The MTU of a peering connection within a region, and across regions (AWS: 9001 and
+/// 1500 bytes; the dataplane's `hop::peering` enforces them).
+const PEERING_MTU: (u32, u32) = (9001, 1500);
+
+/// VPC peering connections, deleted ones too, with both sides.
+pub fn vpc_peering_connections(s: &Shared) -> VpcPeeringConnectionsReport {
+    let dp = s.dataplane();
+    let t = dp.topology();
+    let side = |v: VpcId| {
+        let vpc = t.vpc(v);
+        PeeringVpcReport {
+            vpc: vpc.name.clone(),
+            cidrs: vpc.cidrs.iter().map(|c| c.to_string()).collect(),
+            owner_id: vpc.owner_id.clone(),
+            region: vpc.region.clone(),
+        }
+    };
+    let vpc_peering_connections = t
+        .vpc_peering_connections
+        .iter()
+        .map(|p| {
+            let inter_region = p.inter_region(t);
+            VpcPeeringConnectionReport {
+                name: p.name.clone(),
+                requester: side(p.requester),
+                accepter: side(p.accepter),
+                status: p.status.aws_name().into(),
+                inter_region,
+                mtu: if inter_region {
+                    PEERING_MTU.1
+                } else {
+                    PEERING_MTU.0
+                },
+            }
+        })
+        .collect();
+    VpcPeeringConnectionsReport {
+        vpc_peering_connections,
+    }
+}
+
+/// Transit gateways with their options, metrics and attachments.
+pub fn transit_gateways(s: &Shared) -> TransitGatewaysReport {
+    let dp = s.dataplane();
+    let t = dp.topology();
+    let transit_gateways = t
+        .transit_gateways
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let id = TransitGatewayId(i as u32);
+            let mut shared_with: Vec<String> = Vec::new();
+            for share in t
+                .resource_shares
+                .iter()
+                .filter(|r| r.resources.contains(&id))
+            {
+                for p in &share.principals {
+                    if !shared_with.contains(p) {
+                        shared_with.push(p.clone());
+                    }
+                }
+            }
+            TransitGatewayReport {
+                name: g.name.clone(),
+                owner_id: g.owner_id.clone(),
+                region: g.region.clone(),
+                amazon_side_asn: g.amazon_side_asn,
+                default_route_table_association: g.default_route_table_association,
+                default_route_table_propagation: g.default_route_table_propagation,
+                auto_accept_shared_attachments: g.auto_accept_shared_attachments,
+                multicast_support: g.multicast_support,
+                default_route_table: g
+                    .default_route_table
+                    .map(|r| t.tgw_route_table(r).name.clone()),
+                shared_with,
+                metrics: tgw_metrics(dp.tgw_metrics(id)),
+                attachments: (0..t.tgw_attachments.len() as u32)
+                    .map(TgwAttachmentId)
+                    .filter(|&a| t.tgw_attachment(a).is_on(id))
+                    .map(|a| tgw_attachment(t, id, a))
+                    .collect(),
+            }
+        })
+        .collect();
+    TransitGatewaysReport { transit_gateways }
+}
+
+fn tgw_metrics(m: TgwMetrics) -> TgwMetricsReport {
+    TgwMetricsReport {
+        bytes_in: m.bytes_in,
+        bytes_out: m.bytes_out,
+        packets_in: m.packets_in,
+        packets_out: m.packets_out,
+        packet_drop_count_blackhole: m.packet_drop_count_blackhole,
+        packet_drop_count_no_route: m.packet_drop_count_no_route,
+    }
+}
+
+/// Attachment `att` as transit gateway `tgw` (one of its gateways) sees it.
+fn tgw_attachment(
+    t: &Topology,
+    tgw: TransitGatewayId,
+    att: TgwAttachmentId,
+) -> TgwAttachmentReport {
+    let a = t.tgw_attachment(att);
+    let (kind, vpc, subnets, appliance_mode) = match &a.kind {
+        TgwAttachmentKind::Vpc {
+            vpc,
+            subnets,
+            private_ips,
+            appliance_mode,
+        } => (
+            "vpc",
+            Some(t.vpc(*vpc).name.clone()),
+            subnets
+                .iter()
+                .zip(private_ips)
+                .map(|(&sub, ip)| TgwAttachmentSubnetReport {
+                    subnet: t.subnet(sub).name.clone(),
+                    az: t.subnet(sub).az.clone(),
+                    private_ip: ip.to_string(),
+                })
+                .collect(),
+            *appliance_mode,
+        ),
+        TgwAttachmentKind::Peering { .. } => ("peering", None, Vec::new(), false),
+    };
+    let peering = a.peer_of(tgw).map(|peer| {
+        let role = if a.transit_gateway == tgw {
+            "requester"
+        } else {
+            "accepter"
+        };
+        (t.transit_gateway(peer).name.clone(), role.to_owned())
+    });
+    let (peer, peering_role) = peering.unzip();
+    TgwAttachmentReport {
+        name: a.name.clone(),
+        kind: kind.into(),
+        vpc,
+        peer,
+        peering_role,
+        subnets,
+        appliance_mode,
+        status: a.status.aws_name().into(),
+        association: t
+            .tgw_association_on(att, tgw)
+            .map(|r| t.tgw_route_table(r).name.clone()),
+        propagations: t
+            .tgw_route_tables
+            .iter()
+            .filter(|r| r.transit_gateway == tgw && r.propagations.contains(&att))
+            .map(|r| r.name.clone())
+            .collect(),
+    }
+}
+
+/// Transit gateway multicast domains with their associations and groups.
+pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
+    let dp = s.dataplane();
+    let t = dp.topology();
+    let multicast_domains = t
+        .multicast_domains
+        .iter()
+        .map(|d| {
+            let mut groups: BTreeMap<Ipv4Addr, MulticastGroupReport> = BTreeMap::new();
+            let lists = [(&d.members, false), (&d.sources, true)];
+            for (list, source) in lists {
+                for &(g, e) in list {
+                    let group = groups.entry(g).or_insert_with(|| MulticastGroupReport {
+                        group: g.to_string(),
+                        members: Vec::new(),
+                        sources: Vec::new(),
+                    });
+                    let names = if source {
+                        &mut group.sources
+                    } else {
+                        &mut group.members
+                    };
+                    names.push(t.eni_name(e).to_string());
+                }
+            }
+            MulticastDomainReport {
+                name: d.name.clone(),
+                transit_gateway: t.transit_gateway(d.transit_gateway).name.clone(),
+                igmpv2: d.igmpv2,
+                associations: d
+                    .associations
+                    .iter()
+                    .map(|&(a, sub)| MulticastAssociationReport {
+                        attachment: t.tgw_attachment(a).name.clone(),
+                        subnet: t.subnet(sub).name.clone(),
+                    })
+                    .collect(),
+                groups: groups.into_values().collect(),
+            }
+        })
+        .collect();
+    MulticastDomainsReport { multicast_domains }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The daemon's shared state for a configuration, without namespaces or devices.
+    pub(crate) fn shared(toml: &str) -> Shared {
+        let t = vpc_config::parse(toml, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let namespaces = t.instances.iter().map(|i| i.name.clone()).collect();
+        let hosts = t.internet_hosts.iter().map(|h| h.name.clone()).collect();
+        Shared::new(
+            t,
+            "test.toml".into(),
+            namespaces,
+            hosts,
+            vec![],
+            false,
+            false,
+        )
+    }
+
+    pub(crate) const HUB_AND_SPOKE: &str = include_str!("../../../config/hub-and-spoke.toml");
+    pub(crate) const PEERING: &str = include_str!("../../../config/peering.toml");
+
+    /// Two transit gateways of two accounts and regions, peered (pending acceptance),
+    /// the first shared with the other's account; a VPC attached to the first through
+    /// two subnets in appliance mode, with a multicast domain; a VPC of the other
+    /// account attached to it too (pending acceptance); a VPC peering connection across
+    /// regions.
+    pub(crate) const FABRIC: &str = r#"
+[[transit_gateway]]
+name = "east"
+multicast_support = "enable"
+
+[[transit_gateway]]
+name = "west"
+region = "eu-west-1"
+owner_id = "444455556666"
+amazon_side_asn = 64513
+
+[[resource_share]]
+name = "east-share"
+resources = ["east"]
+principals = ["444455556666"]
+
+[[vpc]]
+name = "a"
+cidr = "10.1.0.0/16"
+
+[[subnet]]
+name = "a-1"
+vpc = "a"
+cidr = "10.1.1.0/24"
+az = "a"
+
+[[subnet]]
+name = "a-2"
+vpc = "a"
+cidr = "10.1.2.0/24"
+az = "b"
+
+[[instance]]
+name = "sender"
+subnet = "a-1"
+private_ip = "10.1.1.10"
+
+[[instance]]
+name = "recv"
+subnet = "a-2"
+private_ip = "10.1.2.10"
+
+[[transit_gateway_vpc_attachment]]
+name = "att-a"
+transit_gateway = "east"
+vpc = "a"
+subnets = ["a-1", "a-2"]
+appliance_mode_support = "enable"
+
+[[transit_gateway_peering_attachment]]
+name = "east-west"
+transit_gateway = "east"
+peer_transit_gateway = "west"
+
+[[transit_gateway_multicast_domain]]
+name = "mcast"
+transit_gateway = "east"
+igmpv2_support = "enable"
+associations = [{ transit_gateway_attachment = "att-a", subnets = ["a-1", "a-2"] }]
+group_members = [{ group_ip_address = "239.1.1.1", network_interface = "recv/eth0" }]
+group_sources = [{ group_ip_address = "239.1.1.1", network_interface = "sender/eth0" }]
+
+[[vpc]]
+name = "w"
+cidr = "10.9.0.0/16"
+region = "eu-west-1"
+
+[[vpc_peering_connection]]
+name = "a-w"
+vpc = "a"
+peer_vpc = "w"
+
+[[vpc]]
+name = "b"
+cidr = "10.2.0.0/16"
+owner_id = "444455556666"
+
+[[subnet]]
+name = "b-1"
+vpc = "b"
+cidr = "10.2.1.0/24"
+az = "a"
+
+[[transit_gateway_vpc_attachment]]
+name = "att-b"
+transit_gateway = "east"
+vpc = "b"
+subnets = ["b-1"]
+"#;
+
+    /// A transit gateway route table's routes as `destination target type state`.
+    pub(crate) fn tgw_routes(r: &Routes, table: &str) -> Vec<String> {
+        let t = r
+            .transit_gateway_route_tables
+            .iter()
+            .find(|t| t.name == table)
+            .unwrap_or_else(|| panic!("no transit gateway route table {table}: {r:?}"));
+        t.routes
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r.destination, r.target, r.route_type, r.state
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routes_list_transit_gateway_route_tables_with_their_effective_routes() {
+        let s = shared(HUB_AND_SPOKE);
+        let r = routes(&s);
+        // The VPC tables are listed as before: four declared, four implicit main ones.
+        assert_eq!(r.tables.len(), 8);
+        assert_eq!(r.tables[0].name, "shared-rt");
+        let tables: Vec<String> = r
+            .transit_gateway_route_tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ({}{}) associations [{}] propagations [{}]",
+                    t.name,
+                    t.transit_gateway,
+                    if t.default { ", default" } else { "" },
+                    t.associations.join(" "),
+                    t.propagations.join(" ")
+                )
+            })
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "spokes-rt (tgw) associations [att-s1 att-s2] propagations [att-shared]",
+                "shared-rt (tgw) associations [att-shared] propagations [att-s1 att-s2]",
+                "iso-rt (tgw) associations [att-iso] propagations []",
+            ]
+        );
+        assert_eq!(
+            tgw_routes(&r, "spokes-rt"),
+            ["10.10.0.0/16 att-shared propagated active"]
+        );
+        assert_eq!(
+            tgw_routes(&r, "shared-rt"),
+            [
+                "10.11.0.0/16 att-s1 propagated active",
+                "10.12.0.0/16 att-s2 propagated active"
+            ]
+        );
+        assert!(tgw_routes(&r, "iso-rt").is_empty());
+    }
+
+    #[test]
+    fn status_shows_each_vpcs_owner_and_region() {
+        let s = shared(PEERING);
+        let vpcs: Vec<(String, String, String)> = status(&s)
+            .vpcs
+            .into_iter()
+            .map(|v| (v.name, v.owner_id, v.region))
+            .collect();
+        let vpc = |name: &str, owner: &str| (name.into(), owner.into(), "us-east-1".into());
+        assert_eq!(
+            vpcs,
+            [
+                vpc("a", "123456789012"),
+                vpc("b", "123456789012"),
+                vpc("c", "444455556666")
+            ]
+        );
+    }
+
+    #[test]
+    fn peering_connections_show_both_sides_and_the_mtu() {
+        let r = vpc_peering_connections(&shared(PEERING));
+        let lines: Vec<String> = r
+            .vpc_peering_connections
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} {}/{}/{} -> {}/{}/{} inter-region {} mtu {}",
+                    p.name,
+                    p.status,
+                    p.requester.vpc,
+                    p.requester.cidrs.join(","),
+                    p.requester.owner_id,
+                    p.accepter.vpc,
+                    p.accepter.cidrs.join(","),
+                    p.accepter.owner_id,
+                    p.inter_region,
+                    p.mtu
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "a-b active a/10.1.0.0/16/123456789012 -> b/10.2.0.0/16/123456789012 inter-region false mtu 9001",
+                "b-c active b/10.2.0.0/16/123456789012 -> c/10.3.0.0/16/444455556666 inter-region false mtu 9001",
+            ]
+        );
+        let r = vpc_peering_connections(&shared(FABRIC));
+        let p = &r.vpc_peering_connections[0];
+        assert_eq!(
+            (p.name.as_str(), p.inter_region, p.mtu),
+            ("a-w", true, 1500)
+        );
+        assert_eq!(
+            (p.requester.region.as_str(), p.accepter.region.as_str()),
+            ("us-east-1", "eu-west-1")
+        );
+    }
+
+    #[test]
+    fn transit_gateways_show_options_shares_metrics_and_attachments_from_each_side() {
+        let r = transit_gateways(&shared(FABRIC));
+        let [east, west] = &r.transit_gateways[..] else {
+            panic!("{r:?}");
+        };
+        assert_eq!(
+            (
+                east.name.as_str(),
+                east.owner_id.as_str(),
+                east.region.as_str(),
+                east.amazon_side_asn
+            ),
+            ("east", "123456789012", "us-east-1", 64512)
+        );
+        assert!(east.default_route_table_association && east.default_route_table_propagation);
+        assert!(east.multicast_support && !east.auto_accept_shared_attachments);
+        assert_eq!(east.default_route_table.as_deref(), Some("east-default"));
+        assert_eq!(east.shared_with, ["444455556666"]);
+        assert_eq!(east.metrics, TgwMetricsReport::default());
+        let [att, att_b, peering] = &east.attachments[..] else {
+            panic!("{east:?}");
+        };
+        assert_eq!(
+            (att.name.as_str(), att.kind.as_str(), att.vpc.as_deref()),
+            ("att-a", "vpc", Some("a"))
+        );
+        let subnets: Vec<String> = att
+            .subnets
+            .iter()
+            .map(|s| format!("{} {} {}", s.subnet, s.az, s.private_ip))
+            .collect();
+        assert_eq!(subnets, ["a-1 a 10.1.1.4", "a-2 b 10.1.2.4"]);
+        assert!(att.appliance_mode);
+        assert_eq!(att.status, "available");
+        assert_eq!(att.association.as_deref(), Some("east-default"));
+        assert_eq!(att.propagations, ["east-default"]);
+        assert_eq!(
+            (att_b.vpc.as_deref(), att_b.status.as_str()),
+            (Some("b"), "pending-acceptance")
+        );
+        // A peering attachment is listed on both gateways, each naming the other.
+        assert_eq!(
+            (
+                peering.name.as_str(),
+                peering.kind.as_str(),
+                peering.peer.as_deref(),
+                peering.peering_role.as_deref(),
+                peering.status.as_str()
+            ),
+            (
+                "east-west",
+                "peering",
+                Some("west"),
+                Some("requester"),
+                "pending-acceptance"
+            )
+        );
+        assert!(peering.subnets.is_empty() && peering.association.is_none());
+        assert_eq!(
+            (
+                west.region.as_str(),
+                west.owner_id.as_str(),
+                west.amazon_side_asn
+            ),
+            ("eu-west-1", "444455556666", 64513)
+        );
+        assert!(west.shared_with.is_empty());
+        let [from_west] = &west.attachments[..] else {
+            panic!("{west:?}");
+        };
+        assert_eq!(
+            (from_west.peer.as_deref(), from_west.peering_role.as_deref()),
+            (Some("east"), Some("accepter"))
+        );
+    }
+
+    #[test]
+    fn multicast_domains_show_associations_and_groups() {
+        let r = multicast_domains(&shared(FABRIC));
+        let [d] = &r.multicast_domains[..] else {
+            panic!("{r:?}");
+        };
+        assert_eq!(
+            (d.name.as_str(), d.transit_gateway.as_str(), d.igmpv2),
+            ("mcast", "east", true)
+        );
+        let associations: Vec<String> = d
+            .associations
+            .iter()
+            .map(|a| format!("{} {}", a.attachment, a.subnet))
+            .collect();
+        assert_eq!(associations, ["att-a a-1", "att-a a-2"]);
+        assert_eq!(
+            d.groups,
+            [MulticastGroupReport {
+                group: "239.1.1.1".into(),
+                members: vec!["recv/eth0".into()],
+                sources: vec!["sender/eth0".into()],
+            }]
+        );
     }
 }
