@@ -94,6 +94,44 @@ fn a_peering_triangle_is_not_transitive_and_has_no_edge_to_edge_routing() {
     // The routes show the connections as targets.
     assert_eq!(vpcd.route_state("a-rt", "10.2.0.0/16"), "a-b active");
     assert_eq!(vpcd.route_state("c-rt", "10.2.0.0/16"), "b-c active");
+    let described = vpcd.ctl(&["describe-vpc-peering-connections"]);
+    assert!(described.contains("444455556666"), "{described}");
+
+    // Deleted at run time, b-c's routes turn blackhole on both sides.
+    let pcx = "--vpc-peering-connection-id";
+    vpcd.ctl(&["delete-vpc-peering-connection", pcx, "b-c"]);
+    assert_eq!(vpcd.route_state("c-rt", "10.2.0.0/16"), "b-c blackhole");
+    assert_eq!(vpcd.route_state("b-rt", "10.3.0.0/16"), "b-c blackhole");
+    let before = vpcd.counters();
+    assert!(!vpcd.ping("pb", "10.3.1.10", 1, &["-W", "1"]));
+    assert_eq!(
+        drop_deltas(&before, &vpcd.counters()),
+        ["route-blackhole +1"]
+    );
+    // A new request between b and c (another account): pending until accepted.
+    let created = vpcd.ctl(&[
+        "create-vpc-peering-connection",
+        pcx,
+        "b-c2",
+        "--vpc-id",
+        "b",
+        "--peer-vpc-id",
+        "c",
+    ]);
+    assert!(created.contains("pending-acceptance"), "{created}");
+    let accepted = vpcd.ctl(&["accept-vpc-peering-connection", pcx, "b-c2"]);
+    assert!(accepted.contains("active"), "{accepted}");
+    // Overlapping blocks are refused at run time too.
+    let refused = vpcd.try_ctl(&[
+        "create-vpc-peering-connection",
+        pcx,
+        "a-a",
+        "--vpc-id",
+        "a",
+        "--peer-vpc-id",
+        "a",
+    ]);
+    assert!(refused.is_err(), "{refused:?}");
 }
 
 #[test]
@@ -139,14 +177,28 @@ fn hub_and_spoke_spokes_reach_shared_services_only() {
         ]
     };
     let ctl = |a: Vec<String>| vpcd.ctl(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let spokes_rt = |routes: &str| {
+        let at = routes
+            .find("transit gateway route table spokes-rt")
+            .expect("spokes-rt is listed");
+        let rest = &routes[at..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_owned()
+    };
+    assert_eq!(
+        spokes_rt(&vpcd.ctl(&["routes"])),
+        "transit gateway route table spokes-rt (transit gateway tgw); associations: att-s1, att-s2; propagations: att-shared\n\
+         DESTINATION   TARGET      TYPE        STATE\n\
+         10.10.0.0/16  att-shared  propagated  active"
+    );
     ctl(args("disable"));
     assert!(!vpcd.ping("s1", "10.10.1.10", 1, &["-W", "1"]));
-    let routes = vpcd.ctl(&["routes"]);
-    assert!(!routes.contains("10.10.0.0/16"), "{routes}");
+    assert_eq!(
+        spokes_rt(&vpcd.ctl(&["routes"])),
+        "transit gateway route table spokes-rt (transit gateway tgw); associations: att-s1, att-s2; propagations: none\n\
+         no routes"
+    );
     ctl(args("enable"));
     assert!(vpcd.ping("s1", "10.10.1.10", 1, &[]));
-    let routes = vpcd.ctl(&["routes"]);
-    assert!(routes.contains("propagated"), "{routes}");
     let trace = vpcd.ctl(&[
         "trace",
         "--from",
