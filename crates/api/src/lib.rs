@@ -212,6 +212,46 @@ pub enum Request {
         /// The attachment's name.
         name: String,
     },
+    /// Register network interfaces as members of a multicast group
+    /// (`RegisterTransitGatewayMulticastGroupMembers`).
+    RegisterTransitGatewayMulticastGroupMembers {
+        /// The multicast domain.
+        domain: String,
+        /// The group's IPv4 address.
+        group: String,
+        /// The interfaces (an instance for its eth0, or `instance/ethN`), at least one.
+        network_interfaces: Vec<String>,
+    },
+    /// Deregister members of a multicast group
+    /// (`DeregisterTransitGatewayMulticastGroupMembers`).
+    DeregisterTransitGatewayMulticastGroupMembers {
+        /// The multicast domain.
+        domain: String,
+        /// The group's IPv4 address.
+        group: String,
+        /// The interfaces, at least one.
+        network_interfaces: Vec<String>,
+    },
+    /// Register network interfaces as sources of a multicast group
+    /// (`RegisterTransitGatewayMulticastGroupSources`).
+    RegisterTransitGatewayMulticastGroupSources {
+        /// The multicast domain.
+        domain: String,
+        /// The group's IPv4 address.
+        group: String,
+        /// The interfaces, at least one.
+        network_interfaces: Vec<String>,
+    },
+    /// Deregister sources of a multicast group
+    /// (`DeregisterTransitGatewayMulticastGroupSources`).
+    DeregisterTransitGatewayMulticastGroupSources {
+        /// The multicast domain.
+        domain: String,
+        /// The group's IPv4 address.
+        group: String,
+        /// The interfaces, at least one.
+        network_interfaces: Vec<String>,
+    },
 }
 
 /// A response.
@@ -1228,6 +1268,26 @@ mod tests {
             Request::AcceptTransitGatewayAttachment {
                 name: "att-x".into(),
             },
+            Request::RegisterTransitGatewayMulticastGroupMembers {
+                domain: "mcast".into(),
+                group: "239.1.1.1".into(),
+                network_interfaces: vec!["recv".into(), "recv2/eth1".into()],
+            },
+            Request::DeregisterTransitGatewayMulticastGroupMembers {
+                domain: "mcast".into(),
+                group: "239.1.1.1".into(),
+                network_interfaces: vec!["recv".into()],
+            },
+            Request::RegisterTransitGatewayMulticastGroupSources {
+                domain: "mcast".into(),
+                group: "239.1.1.1".into(),
+                network_interfaces: vec!["sender".into()],
+            },
+            Request::DeregisterTransitGatewayMulticastGroupSources {
+                domain: "mcast".into(),
+                group: "239.1.1.1".into(),
+                network_interfaces: vec!["sender".into()],
+            },
         ];
         for r in &changes {
             assert_eq!(decode_request(&encode(r)).unwrap(), *r);
@@ -1247,6 +1307,13 @@ mod tests {
             .unwrap(),
             changes[8]
         );
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"deregister-transit-gateway-multicast-group-members\",\"domain\":\"mcast\",\"group\":\"239.1.1.1\",\"network_interfaces\":[\"recv\"]}"
+            )
+            .unwrap(),
+            changes[12]
+        );
         // A missing argument or an unknown key is malformed.
         for bad in [
             &b"{\"command\":\"create-vpc-peering-connection\",\"name\":\"x\",\"vpc\":\"a\"}"[..],
@@ -1255,6 +1322,8 @@ mod tests {
             b"{\"command\":\"accept-transit-gateway-attachment\"}",
             b"{\"command\":\"delete-transit-gateway-route\",\"table\":\"t\"}",
             b"{\"command\":\"associate-transit-gateway-route-table\",\"table\":\"t\"}",
+            b"{\"command\":\"register-transit-gateway-multicast-group-sources\",\"domain\":\"d\",\"group\":\"239.1.1.1\"}",
+            b"{\"command\":\"register-transit-gateway-multicast-group-members\",\"domain\":\"d\",\"group\":\"239.1.1.1\",\"network_interfaces\":\"web\"}",
         ] {
             assert!(
                 matches!(decode_request(bad), Err(ApiError::Malformed(_))),

@@ -1,10 +1,14 @@
 //! `vpcctl`: asks a running `vpcd` for its status, route tables, counters, tracked
 //! connections, NAT gateways, public addresses, VPC peering connections, transit
-//! gateways and multicast domains over the daemon's control socket, and
-//! traces why a probe would or would not get through; prints tables (or the JSON
-//! response with `--json`). It also makes the changes EC2 makes at run time: deleting a
-//! NAT gateway, attaching and detaching an internet gateway, and allocating, releasing,
-//! associating and disassociating Elastic IPs.
+//! gateways and multicast domains over the daemon's control socket, and traces why a
+//! probe would or would not get through; prints tables (or the JSON response with
+//! `--json`). It also makes the changes EC2 makes at run time: deleting a NAT gateway,
+//! attaching and detaching an internet gateway, allocating, releasing, associating and
+//! disassociating Elastic IPs, edge associations and local route targets, creating,
+//! accepting and deleting VPC peering connections, changing transit gateway route
+//! tables (propagations, associations, static routes), accepting transit gateway
+//! attachments, and registering multicast group members and sources. Commands and
+//! options are spelled like the AWS CLI's, with vpcd's names as the IDs.
 //!
 //! The command logic lives in this library ([`run`]) so that the end-to-end tests drive
 //! exactly what the binary runs; `main.rs` only maps errors to an exit status.
@@ -301,6 +305,35 @@ enum Command {
         #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
         name: String,
     },
+    /// Register network interfaces as static members of a multicast group (all of them,
+    /// or none if one is refused).
+    RegisterTransitGatewayMulticastGroupMembers(MulticastGroup),
+    /// Deregister static members of a multicast group.
+    DeregisterTransitGatewayMulticastGroupMembers(MulticastGroup),
+    /// Register network interfaces as static sources of a multicast group (all of them,
+    /// or none if one is refused).
+    RegisterTransitGatewayMulticastGroupSources(MulticastGroup),
+    /// Deregister static sources of a multicast group.
+    DeregisterTransitGatewayMulticastGroupSources(MulticastGroup),
+}
+
+/// The options of the multicast group (de)registration commands.
+#[derive(Debug, clap::Args)]
+struct MulticastGroup {
+    /// The multicast domain.
+    #[arg(long = "transit-gateway-multicast-domain-id", value_name = "DOMAIN")]
+    domain: String,
+    /// The group's IPv4 address (in 224.0.0.0/4, outside 224.0.0.0/24).
+    #[arg(long = "group-ip-address", value_name = "IP")]
+    group: String,
+    /// The network interfaces: instances (their eth0) or `instance/ethN`, one or more.
+    #[arg(
+        long = "network-interface-ids",
+        value_name = "ENI",
+        num_args = 1..,
+        required = true
+    )]
+    network_interfaces: Vec<String>,
 }
 
 /// The request a command sends.
@@ -429,6 +462,34 @@ fn request(command: &Command) -> Request {
         Command::AcceptTransitGatewayVpcAttachment { name } => {
             Request::AcceptTransitGatewayAttachment { name: name.clone() }
         }
+        Command::RegisterTransitGatewayMulticastGroupMembers(g) => {
+            Request::RegisterTransitGatewayMulticastGroupMembers {
+                domain: g.domain.clone(),
+                group: g.group.clone(),
+                network_interfaces: g.network_interfaces.clone(),
+            }
+        }
+        Command::DeregisterTransitGatewayMulticastGroupMembers(g) => {
+            Request::DeregisterTransitGatewayMulticastGroupMembers {
+                domain: g.domain.clone(),
+                group: g.group.clone(),
+                network_interfaces: g.network_interfaces.clone(),
+            }
+        }
+        Command::RegisterTransitGatewayMulticastGroupSources(g) => {
+            Request::RegisterTransitGatewayMulticastGroupSources {
+                domain: g.domain.clone(),
+                group: g.group.clone(),
+                network_interfaces: g.network_interfaces.clone(),
+            }
+        }
+        Command::DeregisterTransitGatewayMulticastGroupSources(g) => {
+            Request::DeregisterTransitGatewayMulticastGroupSources {
+                domain: g.domain.clone(),
+                group: g.group.clone(),
+                network_interfaces: g.network_interfaces.clone(),
+            }
+        }
     }
 }
 
@@ -485,7 +546,11 @@ where
             | Command::DisassociateTransitGatewayRouteTable { .. }
             | Command::CreateTransitGatewayRoute { .. }
             | Command::DeleteTransitGatewayRoute { .. }
-            | Command::AcceptTransitGatewayVpcAttachment { .. },
+            | Command::AcceptTransitGatewayVpcAttachment { .. }
+            | Command::RegisterTransitGatewayMulticastGroupMembers(_)
+            | Command::DeregisterTransitGatewayMulticastGroupMembers(_)
+            | Command::RegisterTransitGatewayMulticastGroupSources(_)
+            | Command::DeregisterTransitGatewayMulticastGroupSources(_),
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
@@ -1675,6 +1740,89 @@ internet       203.0.113.10
             ],
             &["vpcctl", "accept-transit-gateway-vpc-attachment", "att-x"],
         ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn multicast_commands_parse_into_their_requests() {
+        let args = |command: &'static str, enis: &[&'static str]| {
+            let mut v = vec![
+                command,
+                "--transit-gateway-multicast-domain-id",
+                "mcast",
+                "--group-ip-address",
+                "239.1.1.1",
+                "--network-interface-ids",
+            ];
+            v.extend_from_slice(enis);
+            v
+        };
+        let (domain, group) = (String::from("mcast"), String::from("239.1.1.1"));
+        let two = vec!["recv".to_owned(), "recv2/eth1".to_owned()];
+        assert_eq!(
+            parsed(&args(
+                "register-transit-gateway-multicast-group-members",
+                &["recv", "recv2/eth1"]
+            )),
+            Request::RegisterTransitGatewayMulticastGroupMembers {
+                domain: domain.clone(),
+                group: group.clone(),
+                network_interfaces: two.clone()
+            }
+        );
+        assert_eq!(
+            parsed(&args(
+                "deregister-transit-gateway-multicast-group-members",
+                &["recv", "recv2/eth1"]
+            )),
+            Request::DeregisterTransitGatewayMulticastGroupMembers {
+                domain: domain.clone(),
+                group: group.clone(),
+                network_interfaces: two
+            }
+        );
+        assert_eq!(
+            parsed(&args(
+                "register-transit-gateway-multicast-group-sources",
+                &["sender"]
+            )),
+            Request::RegisterTransitGatewayMulticastGroupSources {
+                domain: domain.clone(),
+                group: group.clone(),
+                network_interfaces: vec!["sender".into()]
+            }
+        );
+        assert_eq!(
+            parsed(&args(
+                "deregister-transit-gateway-multicast-group-sources",
+                &["sender"]
+            )),
+            Request::DeregisterTransitGatewayMulticastGroupSources {
+                domain,
+                group,
+                network_interfaces: vec!["sender".into()]
+            }
+        );
+        // Without an interface, or without the group, it is a usage error.
+        let mut out = Vec::new();
+        let no_eni = [
+            &["vpcctl"][..],
+            &args("register-transit-gateway-multicast-group-members", &[]),
+        ]
+        .concat();
+        let no_group = [
+            "vpcctl",
+            "register-transit-gateway-multicast-group-sources",
+            "--transit-gateway-multicast-domain-id",
+            "mcast",
+            "--network-interface-ids",
+            "sender",
+        ];
+        for args in [&no_eni[..], &no_group] {
             assert!(
                 matches!(run(args, &mut out), Err(CtlError::Usage(_))),
                 "{args:?}"

@@ -10,9 +10,9 @@
 //! the target of a local route, create, accept or delete a VPC peering connection,
 //! enable or disable a transit gateway route table's propagation, associate or
 //! disassociate an attachment and a transit gateway route table, create or delete a
-//! transit gateway route, accept a transit gateway attachment) edit a copy of the
-//! dataplane's topology under the dataplane's lock and apply it; each one, made or
-//! refused, is logged.
+//! transit gateway route, accept a transit gateway attachment, register or deregister
+//! multicast group members and sources) edit a copy of the dataplane's topology under
+//! the dataplane's lock and apply it; each one, made or refused, is logged.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -180,7 +180,11 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::DisassociateTransitGatewayRouteTable { .. }
         | Request::CreateTransitGatewayRoute { .. }
         | Request::DeleteTransitGatewayRoute { .. }
-        | Request::AcceptTransitGatewayAttachment { .. } => change(request, shared),
+        | Request::AcceptTransitGatewayAttachment { .. }
+        | Request::RegisterTransitGatewayMulticastGroupMembers { .. }
+        | Request::DeregisterTransitGatewayMulticastGroupMembers { .. }
+        | Request::RegisterTransitGatewayMulticastGroupSources { .. }
+        | Request::DeregisterTransitGatewayMulticastGroupSources { .. } => change(request, shared),
     }
 }
 
@@ -589,8 +593,140 @@ fn edit(
                     .map(|_| format!("accepted {what}: available; routes to it are active")),
             )
         }
+        Request::RegisterTransitGatewayMulticastGroupMembers {
+            domain,
+            group,
+            network_interfaces,
+        } => multicast(
+            Registration::RegisterMembers,
+            (domain, group, network_interfaces),
+            before,
+            edited,
+        ),
+        Request::DeregisterTransitGatewayMulticastGroupMembers {
+            domain,
+            group,
+            network_interfaces,
+        } => multicast(
+            Registration::DeregisterMembers,
+            (domain, group, network_interfaces),
+            before,
+            edited,
+        ),
+        Request::RegisterTransitGatewayMulticastGroupSources {
+            domain,
+            group,
+            network_interfaces,
+        } => multicast(
+            Registration::RegisterSources,
+            (domain, group, network_interfaces),
+            before,
+            edited,
+        ),
+        Request::DeregisterTransitGatewayMulticastGroupSources {
+            domain,
+            group,
+            network_interfaces,
+        } => multicast(
+            Registration::DeregisterSources,
+            (domain, group, network_interfaces),
+            before,
+            edited,
+        ),
         other => (format!("{other:?}"), Err("not a change request".to_owned())),
     }
+}
+
+/// A change to a multicast group's static members or sources.
+#[derive(Debug, Clone, Copy)]
+enum Registration {
+    RegisterMembers,
+    DeregisterMembers,
+    RegisterSources,
+    DeregisterSources,
+}
+
+impl Registration {
+    /// The command, e.g. `register-transit-gateway-multicast-group-members`.
+    fn command(self) -> &'static str {
+        match self {
+            Registration::RegisterMembers => "register-transit-gateway-multicast-group-members",
+            Registration::DeregisterMembers => "deregister-transit-gateway-multicast-group-members",
+            Registration::RegisterSources => "register-transit-gateway-multicast-group-sources",
+            Registration::DeregisterSources => "deregister-transit-gateway-multicast-group-sources",
+        }
+    }
+
+    /// Makes the change for one network interface.
+    fn apply(
+        self,
+        t: &mut Topology,
+        domain: &str,
+        group: Ipv4Addr,
+        eni: &str,
+    ) -> Result<(), vpc_config::EditError> {
+        match self {
+            Registration::RegisterMembers => t.register_multicast_group_members(domain, group, eni),
+            Registration::DeregisterMembers => {
+                t.deregister_multicast_group_members(domain, group, eni)
+            }
+            Registration::RegisterSources => t.register_multicast_group_sources(domain, group, eni),
+            Registration::DeregisterSources => {
+                t.deregister_multicast_group_sources(domain, group, eni)
+            }
+        }
+    }
+}
+
+/// (De)registers network interfaces `enis` as members or sources of multicast group
+/// `group` of domain `domain`: all of them, or none if one is refused.
+fn multicast(
+    registration: Registration,
+    (domain, group, enis): (&String, &String, &Vec<String>),
+    before: &Topology,
+    edited: &mut Topology,
+) -> (String, Result<String, String>) {
+    let what = format!(
+        "{} --transit-gateway-multicast-domain-id {domain} --group-ip-address {group} --network-interface-ids {}",
+        registration.command(),
+        enis.join(" ")
+    );
+    if enis.is_empty() {
+        let why = "name at least one network interface (--network-interface-ids)";
+        return (what.trim_end().to_owned(), Err(why.to_owned()));
+    }
+    let Ok(ip) = group.parse::<Ipv4Addr>() else {
+        return (what, Err(format!("{group:?} is not an IPv4 address")));
+    };
+    for eni in enis {
+        if let Err(e) = registration.apply(edited, domain, ip, eni) {
+            return (what, Err(e.to_string()));
+        }
+    }
+    let names: Vec<String> = enis
+        .iter()
+        .map(|e| {
+            before
+                .find_eni(e)
+                .map_or(e.clone(), |e| before.eni_name(e).to_string())
+        })
+        .collect();
+    let (verb, role) = match registration {
+        Registration::RegisterMembers => ("registered", "member"),
+        Registration::DeregisterMembers => ("deregistered", "member"),
+        Registration::RegisterSources => ("registered", "source"),
+        Registration::DeregisterSources => ("deregistered", "source"),
+    };
+    let role = if names.len() == 1 {
+        format!("a {role}")
+    } else {
+        format!("{role}s")
+    };
+    let message = format!(
+        "{verb} {} as {role} of group {ip} in multicast domain {domain}",
+        names.join(", ")
+    );
+    (what, Ok(message))
 }
 
 /// A transit gateway route table and an attachment as the commands write them.
@@ -956,5 +1092,118 @@ mod tests {
             what("east-west"),
             "accept-transit-gateway-peering-attachment --transit-gateway-attachment-id east-west"
         );
+    }
+
+    #[test]
+    fn multicast_group_members_and_sources_are_registered_all_or_none() {
+        let s = shared(FABRIC);
+        let groups = || {
+            let r = report::multicast_domains(&s);
+            let d = &r.multicast_domains[0];
+            d.groups
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} members [{}] sources [{}]",
+                        g.group,
+                        g.members.join(" "),
+                        g.sources.join(" ")
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            groups(),
+            ["239.1.1.1 members [recv/eth0] sources [sender/eth0]"]
+        );
+        let enis = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let members =
+            |group: &str, names: &[&str]| Request::RegisterTransitGatewayMulticastGroupMembers {
+                domain: "mcast".into(),
+                group: group.into(),
+                network_interfaces: enis(names),
+            };
+        // One refusal refuses them all: sender is not added either.
+        assert_eq!(
+            made(&s, members("239.1.1.1", &["sender", "recv"])),
+            Err(
+                "recv/eth0 is already a member of group 239.1.1.1 in multicast domain \"mcast\""
+                    .into()
+            )
+        );
+        assert_eq!(
+            groups(),
+            ["239.1.1.1 members [recv/eth0] sources [sender/eth0]"]
+        );
+        assert_eq!(
+            made(&s, members("239.2.2.2", &["sender", "recv/eth0"])),
+            Ok("registered sender/eth0, recv/eth0 as members of group 239.2.2.2 in multicast domain mcast".into())
+        );
+        assert_eq!(
+            made(
+                &s,
+                Request::RegisterTransitGatewayMulticastGroupSources {
+                    domain: "mcast".into(),
+                    group: "239.2.2.2".into(),
+                    network_interfaces: enis(&["recv"]),
+                }
+            ),
+            Ok(
+                "registered recv/eth0 as a source of group 239.2.2.2 in multicast domain mcast"
+                    .into()
+            )
+        );
+        assert_eq!(
+            made(
+                &s,
+                Request::DeregisterTransitGatewayMulticastGroupMembers {
+                    domain: "mcast".into(),
+                    group: "239.1.1.1".into(),
+                    network_interfaces: enis(&["recv"]),
+                }
+            ),
+            Ok(
+                "deregistered recv/eth0 as a member of group 239.1.1.1 in multicast domain mcast"
+                    .into()
+            )
+        );
+        assert_eq!(
+            made(
+                &s,
+                Request::DeregisterTransitGatewayMulticastGroupSources {
+                    domain: "mcast".into(),
+                    group: "239.1.1.1".into(),
+                    network_interfaces: enis(&["sender/eth0"]),
+                }
+            ),
+            Ok(
+                "deregistered sender/eth0 as a source of group 239.1.1.1 in multicast domain mcast"
+                    .into()
+            )
+        );
+        assert_eq!(
+            groups(),
+            ["239.2.2.2 members [sender/eth0 recv/eth0] sources [recv/eth0]"]
+        );
+        for (request, why) in [
+            (
+                members("224.0.0.5", &["sender"]),
+                "224.0.0.5 is not a multicast group address: use 224.0.0.0/4 outside 224.0.0.0/24 (local network control)",
+            ),
+            (
+                members("239.1.1", &["sender"]),
+                "\"239.1.1\" is not an IPv4 address",
+            ),
+            (
+                members("239.1.1.1", &[]),
+                "name at least one network interface (--network-interface-ids)",
+            ),
+            (
+                members("239.1.1.1", &["nobody"]),
+                "\"nobody\" is not a network interface (write an instance's name for its eth0, or instance/ethN)",
+            ),
+        ] {
+            assert_eq!(made(&s, request), Err(why.to_owned()));
+        }
     }
 }
