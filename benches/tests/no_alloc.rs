@@ -32,6 +32,10 @@ fn parse(text: &str) -> Topology {
     vpc_config::parse(text, "t.toml").expect("valid")
 }
 
+/// A warm path: its name, topology, the port a packet comes from, the packet, and what
+/// its verdict must be.
+type Case = (&'static str, Topology, Port, Vec<u8>, fn(&Verdict) -> bool);
+
 fn forwarded(v: &Verdict) -> bool {
     matches!(v, Verdict::Forward { .. })
 }
@@ -45,7 +49,7 @@ fn no_warm_path_allocates() {
     assert_eq!(boxed.count_total, 1);
     let demo = Topology::demo();
     let echo = |s: [u8; 4], d: [u8; 4]| icmp_echo(s.into(), d.into(), 84);
-    let cases: [(&str, Topology, Port, Vec<u8>, fn(&Verdict) -> bool); 5] = [
+    let cases: [Case; 5] = [
         (
             "within a VPC (with the demo's flow log)",
             demo.clone(),

@@ -913,6 +913,10 @@ pub struct MulticastGroupReport {
     pub members: Vec<String>,
     /// Its sources (`instance/ethN`), in registration order.
     pub sources: Vec<String>,
+    /// The interfaces that joined it with IGMP (a domain with IGMPv2 support), besides
+    /// the registered members.
+    #[serde(default)]
+    pub joined: Vec<String>,
 }
 
 /// Decoding a request or response failed.
@@ -1191,6 +1195,7 @@ mod tests {
                     group: "239.1.1.1".into(),
                     members: vec!["s1/eth0".into()],
                     sources: vec![],
+                    joined: vec!["s1/eth0".into()],
                 }],
             }],
         };

@@ -1120,11 +1120,16 @@ fn print_multicast_domains(out: &mut impl Write, r: &MulticastDomainsReport) -> 
                 vec![
                     format!("  {}", g.group),
                     list_or_none(&g.members),
+                    list_or_none(&g.joined),
                     list_or_none(&g.sources),
                 ]
             })
             .collect();
-        table(out, &["  GROUP", "MEMBERS", "SOURCES"], &rows)?;
+        table(
+            out,
+            &["  GROUP", "MEMBERS", "JOINED (IGMP)", "SOURCES"],
+            &rows,
+        )?;
     }
     Ok(())
 }
@@ -1996,11 +2001,13 @@ transit gateway east (owner 123456789012, region us-east-1, ASN 64512); default 
                         group: "239.1.1.1".into(),
                         members: vec!["recv/eth0".into(), "recv2/eth0".into()],
                         sources: vec!["sender/eth0".into()],
+                        joined: vec!["tv/eth0".into()],
                     },
                     vpc_api::MulticastGroupReport {
                         group: "239.1.1.2".into(),
                         members: vec!["recv/eth0".into()],
                         sources: vec![],
+                        joined: vec![],
                     },
                 ],
             }],
@@ -2014,9 +2021,9 @@ multicast domain mcast (transit gateway east); IGMPv2 enable
   ATTACHMENT  SUBNET
   att-a       a-1
   att-a       a-2
-  GROUP      MEMBERS                SOURCES
-  239.1.1.1  recv/eth0, recv2/eth0  sender/eth0
-  239.1.1.2  recv/eth0              none
+  GROUP      MEMBERS                JOINED (IGMP)  SOURCES
+  239.1.1.1  recv/eth0, recv2/eth0  tv/eth0        sender/eth0
+  239.1.1.2  recv/eth0              none           none
 "
         );
     }

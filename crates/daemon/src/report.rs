@@ -509,10 +509,6 @@ pub fn association(t: &Topology, a: EipAssociation) -> String {
     }
 }
 
-/// The MTU of a peering connection within a region, and across regions (AWS: 9001 and
-/// 1500 bytes; the dataplane's `hop::peering` enforces them).
-const PEERING_MTU: (u32, u32) = (9001, 1500);
-
 /// VPC peering connections, deleted ones too, with both sides.
 pub fn vpc_peering_connections(s: &Shared) -> VpcPeeringConnectionsReport {
     let dp = s.dataplane();
@@ -529,7 +525,8 @@ pub fn vpc_peering_connections(s: &Shared) -> VpcPeeringConnectionsReport {
     let vpc_peering_connections = t
         .vpc_peering_connections
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let inter_region = p.inter_region(t);
             VpcPeeringConnectionReport {
                 name: p.name.clone(),
@@ -537,11 +534,7 @@ pub fn vpc_peering_connections(s: &Shared) -> VpcPeeringConnectionsReport {
                 accepter: side(p.accepter),
                 status: p.status.aws_name().into(),
                 inter_region,
-                mtu: if inter_region {
-                    PEERING_MTU.1
-                } else {
-                    PEERING_MTU.0
-                },
+                mtu: dp.vpc_peering_mtu(vpc_config::VpcPeeringConnectionId(i as u32)),
             }
         })
         .collect();
@@ -674,7 +667,8 @@ pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
     let multicast_domains = t
         .multicast_domains
         .iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(i, d)| {
             let mut groups: BTreeMap<Ipv4Addr, MulticastGroupReport> = BTreeMap::new();
             let lists = [(&d.members, false), (&d.sources, true)];
             for (list, source) in lists {
@@ -683,6 +677,7 @@ pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
                         group: g.to_string(),
                         members: Vec::new(),
                         sources: Vec::new(),
+                        joined: Vec::new(),
                     });
                     let names = if source {
                         &mut group.sources
@@ -690,6 +685,22 @@ pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
                         &mut group.members
                     };
                     names.push(t.eni_name(e).to_string());
+                }
+            }
+            // Members that joined with IGMP, from the dataplane's state.
+            let domain = vpc_config::MulticastDomainId(i as u32);
+            for (_, g, members, registered) in dp.multicast_groups().filter(|x| x.0 == domain) {
+                if members.len() > registered {
+                    let group = groups.entry(g).or_insert_with(|| MulticastGroupReport {
+                        group: g.to_string(),
+                        members: Vec::new(),
+                        sources: Vec::new(),
+                        joined: Vec::new(),
+                    });
+                    group.joined = members[registered..]
+                        .iter()
+                        .map(|&e| t.eni_name(e).to_string())
+                        .collect();
                 }
             }
             MulticastDomainReport {
@@ -1049,6 +1060,7 @@ subnets = ["b-1"]
                 group: "239.1.1.1".into(),
                 members: vec!["recv/eth0".into()],
                 sources: vec!["sender/eth0".into()],
+                joined: vec![],
             }]
         );
     }

@@ -478,6 +478,12 @@ impl Dataplane {
         self.state.gateways.multicast.all()
     }
 
+    /// The MTU of VPC peering connection `pcx`: 9001 bytes within a region, 1500
+    /// across regions.
+    pub fn vpc_peering_mtu(&self, pcx: vpc_config::VpcPeeringConnectionId) -> u32 {
+        hop::peering::mtu_of(&self.net.topology, pcx) as u32
+    }
+
     /// Transit gateway `tgw`'s CloudWatch metrics.
     pub fn tgw_metrics(&self, tgw: vpc_config::TransitGatewayId) -> TgwMetrics {
         self.state.gateways.tgw[tgw.index()]
