@@ -487,8 +487,9 @@ pub struct MulticastDomain {
 }
 
 /// The most members a multicast group may have in vpcd (the dataplane marks each
-/// member that gets a copy with one bit of a 64-bit word).
-pub const MAX_GROUP_MEMBERS: usize = 64;
+/// member that gets a copy with one bit of a 32-bit word, which keeps its verdicts
+/// small enough to travel in registers).
+pub const MAX_GROUP_MEMBERS: usize = 32;
 
 /// The multicast groups a domain's members and sources may name: 224.0.0.0/4 without
 /// the local network control block 224.0.0.0/24.

@@ -686,8 +686,9 @@ impl Net {
     }
 
     /// Stages 7-8 for a packet that is to be forwarded: its TTL (0 is answered with ICMP
-    /// time exceeded), then its transport header.
-    #[inline]
+    /// time exceeded), then its transport header. Always inlined: returned from a call,
+    /// the facts would go through memory.
+    #[inline(always)]
     fn transport(
         &self,
         now: Time,
@@ -743,6 +744,11 @@ impl Net {
         mode: &mut Mode<'_>,
     ) -> Result<(), DropReason> {
         let (src_subnet, dst_subnet) = (from.subnet(self), to.subnet(self));
+        if src_subnet.is_none() && dst_subnet.is_none() {
+            // Between places outside every subnet (gateways, the internet, its hosts):
+            // no interface, no security group, no network ACL, nothing to log.
+            return Ok(());
+        }
         let crossing = src_subnet != dst_subnet;
         // AWS tracks flows through a NAT gateway or a transit gateway attachment
         // whatever the groups say.

@@ -535,7 +535,7 @@ peer_transit_gateway = "plain"
     }
 
     #[test]
-    fn a_group_has_at_most_64_members() {
+    fn a_group_has_at_most_32_members() {
         let config = |instances: usize, n: usize| {
             let mut src = String::from(
                 "[[vpc]]\nname = \"v\"\ncidr = \"10.6.0.0/16\"\n\n[[subnet]]\nname = \"s\"\nvpc = \"v\"\ncidr = \"10.6.0.0/24\"\naz = \"a\"\n\n[[transit_gateway]]\nname = \"t\"\nmulticast_support = \"enable\"\n\n[[transit_gateway_vpc_attachment]]\nname = \"att\"\ntransit_gateway = \"t\"\nvpc = \"v\"\nsubnets = [\"s\"]\n",
@@ -556,9 +556,9 @@ peer_transit_gateway = "plain"
             );
             src
         };
-        let t = parse(&config(65, 64), "t.toml").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(t.multicast_domains[0].members.len(), 64);
-        match parse(&config(65, 65), "t.toml") {
+        let t = parse(&config(33, 32), "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.multicast_domains[0].members.len(), 32);
+        match parse(&config(33, 33), "t.toml") {
             Err(ConfigError::Invalid(d)) => {
                 assert_eq!(d.len(), 1);
                 assert_eq!(
@@ -570,7 +570,7 @@ peer_transit_gateway = "plain"
         }
         // And at run time.
         let mut t = t;
-        let refused = t.register_multicast_group_members("d", Ipv4Addr::new(239, 1, 1, 1), "r64");
+        let refused = t.register_multicast_group_members("d", Ipv4Addr::new(239, 1, 1, 1), "r32");
         assert_eq!(
             refused,
             Err(crate::EditError::TooManyGroupMembers(Ipv4Addr::new(

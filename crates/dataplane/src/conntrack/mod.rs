@@ -306,7 +306,7 @@ fn secs(s: u32) -> Duration {
 /// key's `lo` endpoint if `from_lo`: what to answer; a tracked packet advances the
 /// entry in place (an invalid one leaves it as it was). Shared by
 /// [`ConnTable::lookup_cached`] and [`ConnTable::peek`] (on a copy).
-#[inline]
+#[inline(always)]
 fn judge(
     entry: Option<&mut Entry>,
     now: Time,

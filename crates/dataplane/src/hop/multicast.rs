@@ -15,7 +15,7 @@
 //! - The sender's attachment (the VPC attachment of its subnet's association) must be
 //!   available, else the route is a blackhole.
 //! - The verdict is [`Verdict::Multicast`]: the group and a bit per member that gets a
-//!   copy; the daemon writes one copy per member (vpcd's limit: 64 members a group,
+//!   copy; the daemon writes one copy per member (vpcd's limit: 32 members a group,
 //!   which the configuration enforces).
 //!
 //! - **IGMP**: in a domain with IGMPv2 support, an interface's membership reports and
@@ -248,7 +248,7 @@ pub(crate) fn send(
         az: None,
     });
     net.firewall(p.now, Place::Eni(sender), tgw, &p.f, mode)?;
-    let mut bits = 0u64;
+    let mut bits = 0u32;
     let mut last = DropReason::MulticastNoMembers;
     let link_up = |mode: &Mode<'_>, e: EniId| mode.state().link_up[e.index()];
     for (i, &m) in members.iter().enumerate() {
