@@ -6,6 +6,9 @@
 //! - `firewall`: security groups, network ACLs, connection tracking, flow logs, trace.
 //! - `internet`: the internet gateway, NAT gateways, fragmentation, ingress routing.
 //! - `offload`: offloaded packets (superpackets, partial checksums) across gateways.
+//! - `peering`: VPC peering connections.
+//! - `transit`: transit gateways (route tables, appliance mode, gateway peering).
+//! - `multicast`: transit gateway multicast domains and IGMP.
 
 mod firewall;
 mod internet;
@@ -112,6 +115,23 @@ pub(crate) fn delta(t: &Topology, a: &Counters, b: &Counters) -> Vec<String> {
         }
     }
     out
+}
+
+/// A UDP datagram of `len` bytes in all (header included) from `src` port 5000 to
+/// `dst` port 5001, with DF set if `df`.
+pub(crate) fn big_udp(src: [u8; 4], dst: [u8; 4], len: usize, df: bool) -> Vec<u8> {
+    let mut udp = vec![0u8; len - 20];
+    udp[0..2].copy_from_slice(&5000u16.to_be_bytes());
+    udp[2..4].copy_from_slice(&5001u16.to_be_bytes());
+    udp[4..6].copy_from_slice(&((len - 20) as u16).to_be_bytes());
+    let mut p = crate::testkit::ipv4(src, dst, 64, 17, &udp);
+    if !df {
+        p[6] &= !0x40;
+        p[10..12].copy_from_slice(&[0, 0]);
+        let c = checksum::internet(&p[..20]);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+    }
+    p
 }
 
 /// The big-endian 16-bit field of `p` at `at`.

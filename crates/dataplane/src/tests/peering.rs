@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use vpc_config::{EniId, HostId, Topology};
 
-use super::{SYN, SYN_ACK, delta, drop, parse, send, to_eni};
+use super::{SYN, SYN_ACK, big_udp, delta, drop, parse, send, to_eni};
 use crate::flowlog::{Direction, LogStatus, TrafficPath};
 use crate::packet::PacketBuf;
 use crate::pipeline::Dataplane;
 use crate::route::RouteState;
-use crate::testkit::{echo, ipv4, tcp};
+use crate::testkit::{echo, tcp};
 use crate::time::Time;
 use crate::trace::{self, Probe};
 use crate::verdict::{DropReason, Port, Reply, Verdict};
@@ -197,22 +197,6 @@ fn a_connection_not_active_is_a_blackhole() {
     assert!(dp.apply(&deleted, T0));
     let (v, _) = send(&mut dp, T0, PC, &echo(PC_IP, PB_IP, true, 1));
     assert_eq!(v, drop(DropReason::RouteBlackhole));
-}
-
-/// A UDP datagram of `len` bytes in all from `src` to `dst`, DF as given.
-fn big_udp(src: [u8; 4], dst: [u8; 4], len: usize, df: bool) -> Vec<u8> {
-    let mut udp = vec![0u8; len - 20];
-    udp[0..2].copy_from_slice(&5000u16.to_be_bytes());
-    udp[2..4].copy_from_slice(&5001u16.to_be_bytes());
-    udp[4..6].copy_from_slice(&((len - 20) as u16).to_be_bytes());
-    let mut p = ipv4(src, dst, 64, 17, &udp);
-    if !df {
-        p[6] &= !0x40;
-        p[10..12].copy_from_slice(&[0, 0]);
-        let c = crate::wire::checksum::internet(&p[..20]);
-        p[10..12].copy_from_slice(&c.to_be_bytes());
-    }
-    p
 }
 
 /// c's group admits UDP from 10.0.0.0/8 too.
