@@ -212,6 +212,13 @@ pub enum Request {
         /// The attachment's name.
         name: String,
     },
+    /// Delete a transit gateway attachment, VPC or peering
+    /// (`DeleteTransitGatewayVpcAttachment`, `DeleteTransitGatewayPeeringAttachment`):
+    /// routes to it turn `blackhole`.
+    DeleteTransitGatewayAttachment {
+        /// The attachment's name.
+        name: String,
+    },
     /// Register network interfaces as members of a multicast group
     /// (`RegisterTransitGatewayMulticastGroupMembers`).
     RegisterTransitGatewayMulticastGroupMembers {
@@ -1273,6 +1280,9 @@ mod tests {
             Request::AcceptTransitGatewayAttachment {
                 name: "att-x".into(),
             },
+            Request::DeleteTransitGatewayAttachment {
+                name: "att-x".into(),
+            },
             Request::RegisterTransitGatewayMulticastGroupMembers {
                 domain: "mcast".into(),
                 group: "239.1.1.1".into(),
@@ -1317,7 +1327,7 @@ mod tests {
                 b"{\"command\":\"deregister-transit-gateway-multicast-group-members\",\"domain\":\"mcast\",\"group\":\"239.1.1.1\",\"network_interfaces\":[\"recv\"]}"
             )
             .unwrap(),
-            changes[12]
+            changes[13]
         );
         // A missing argument or an unknown key is malformed.
         for bad in [

@@ -305,6 +305,14 @@ enum Command {
         #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
         name: String,
     },
+    /// Delete a transit gateway attachment, VPC or peering (also spelled
+    /// delete-transit-gateway-peering-attachment): routes to it turn blackhole.
+    #[command(visible_alias = "delete-transit-gateway-peering-attachment")]
+    DeleteTransitGatewayVpcAttachment {
+        /// The attachment.
+        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+        name: String,
+    },
     /// Register network interfaces as static members of a multicast group (all of them,
     /// or none if one is refused).
     RegisterTransitGatewayMulticastGroupMembers(MulticastGroup),
@@ -462,6 +470,9 @@ fn request(command: &Command) -> Request {
         Command::AcceptTransitGatewayVpcAttachment { name } => {
             Request::AcceptTransitGatewayAttachment { name: name.clone() }
         }
+        Command::DeleteTransitGatewayVpcAttachment { name } => {
+            Request::DeleteTransitGatewayAttachment { name: name.clone() }
+        }
         Command::RegisterTransitGatewayMulticastGroupMembers(g) => {
             Request::RegisterTransitGatewayMulticastGroupMembers {
                 domain: g.domain.clone(),
@@ -547,6 +558,7 @@ where
             | Command::CreateTransitGatewayRoute { .. }
             | Command::DeleteTransitGatewayRoute { .. }
             | Command::AcceptTransitGatewayVpcAttachment { .. }
+            | Command::DeleteTransitGatewayVpcAttachment { .. }
             | Command::RegisterTransitGatewayMulticastGroupMembers(_)
             | Command::DeregisterTransitGatewayMulticastGroupMembers(_)
             | Command::RegisterTransitGatewayMulticastGroupSources(_)
@@ -1721,6 +1733,17 @@ internet       203.0.113.10
             assert_eq!(
                 parsed(&[command, "--transit-gateway-attachment-id", "east-west"]),
                 Request::AcceptTransitGatewayAttachment {
+                    name: "east-west".into()
+                }
+            );
+        }
+        for command in [
+            "delete-transit-gateway-vpc-attachment",
+            "delete-transit-gateway-peering-attachment",
+        ] {
+            assert_eq!(
+                parsed(&[command, "--transit-gateway-attachment-id", "east-west"]),
+                Request::DeleteTransitGatewayAttachment {
                     name: "east-west".into()
                 }
             );

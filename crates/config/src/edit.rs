@@ -51,6 +51,16 @@ use crate::topology::*;
 /// Why a change to the topology was refused. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
+    /// Deleting an attachment a multicast domain associates.
+    #[error(
+        "transit gateway attachment {attachment:?} has subnets associated with multicast domain {domain:?}: deregister its members and sources and disassociate them first"
+    )]
+    AttachmentInMulticastDomain {
+        /// The attachment.
+        attachment: String,
+        /// The domain.
+        domain: String,
+    },
     /// A multicast group that has as many members as vpcd carries.
     #[error(
         "group {0} has {max} members already: vpcd carries a group to at most {max} interfaces",
@@ -960,6 +970,35 @@ impl Topology {
             });
         }
         self.tgw_attachments[a.index()].status = AttachmentStatus::Available;
+        Ok(())
+    }
+
+    /// Deletes transit gateway attachment `name` (`DeleteTransitGatewayVpcAttachment`,
+    /// `DeleteTransitGatewayPeeringAttachment`): it stays listed as `deleted`, it is
+    /// removed from every route table's associations and propagations (its propagated
+    /// routes go), static routes to it stay and are `blackhole`, and so are the VPC's
+    /// routes to the gateway. Refused while a multicast domain associates one of its
+    /// subnets (vpcd's choice: AWS requires the domain's disassociation first too).
+    pub fn delete_tgw_attachment(&mut self, name: &str) -> Result<(), EditError> {
+        let a = self.tgw_attachment_named(name)?;
+        if self.tgw_attachment(a).status == AttachmentStatus::Deleted {
+            return Err(EditError::AttachmentDeleted(name.to_owned()));
+        }
+        if let Some(d) = self
+            .multicast_domains
+            .iter()
+            .find(|d| d.associations.iter().any(|&(x, _)| x == a))
+        {
+            return Err(EditError::AttachmentInMulticastDomain {
+                attachment: name.to_owned(),
+                domain: d.name.clone(),
+            });
+        }
+        for t in &mut self.tgw_route_tables {
+            t.associations.retain(|&x| x != a);
+            t.propagations.retain(|&x| x != a);
+        }
+        self.tgw_attachments[a.index()].status = AttachmentStatus::Deleted;
         Ok(())
     }
 

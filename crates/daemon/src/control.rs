@@ -181,6 +181,7 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::CreateTransitGatewayRoute { .. }
         | Request::DeleteTransitGatewayRoute { .. }
         | Request::AcceptTransitGatewayAttachment { .. }
+        | Request::DeleteTransitGatewayAttachment { .. }
         | Request::RegisterTransitGatewayMulticastGroupMembers { .. }
         | Request::DeregisterTransitGatewayMulticastGroupMembers { .. }
         | Request::RegisterTransitGatewayMulticastGroupSources { .. }
@@ -593,6 +594,17 @@ fn edit(
                     .map(|_| format!("accepted {what}: available; routes to it are active")),
             )
         }
+        Request::DeleteTransitGatewayAttachment { name } => (
+            format!("delete-transit-gateway-vpc-attachment --transit-gateway-attachment-id {name}"),
+            edited
+                .delete_tgw_attachment(name)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "deleted transit gateway attachment {name}: its associations and propagations are gone; routes to it, and the VPC's routes to its gateway, are blackhole"
+                    )
+                }),
+        ),
         Request::RegisterTransitGatewayMulticastGroupMembers {
             domain,
             group,

@@ -210,6 +210,16 @@ fn hub_and_spoke_spokes_reach_shared_services_only() {
     ]);
     assert!(trace.contains("route table spokes-rt: no route"), "{trace}");
     assert!(trace.contains("DROP tgw-no-route"), "{trace}");
+    // Deleting spoke2's attachment blackholes spoke2's route to the gateway.
+    vpcd.ctl(&[
+        "delete-transit-gateway-vpc-attachment",
+        "--transit-gateway-attachment-id",
+        "att-s2",
+    ]);
+    assert_eq!(vpcd.route_state("spoke2-rt", "10.0.0.0/8"), "tgw blackhole");
+    assert!(!vpcd.ping("s2", "10.10.1.10", 1, &["-W", "1"]));
+    let described = vpcd.ctl(&["describe-transit-gateways"]);
+    assert!(described.contains("deleted"), "{described}");
 }
 
 #[test]

@@ -691,3 +691,36 @@ fn another_accounts_attachment_waits_for_acceptance() {
     let (v, _) = send(&mut dp, T0, S2, &echo(S2_IP, SVC_IP, true, 1));
     assert_eq!(v, to_eni(SVC));
 }
+
+#[test]
+fn a_deleted_attachment_takes_its_routes_with_it() {
+    let (t, mut dp) = hub(str::to_owned);
+    let mut deleted = t.clone();
+    deleted.delete_tgw_attachment("att-shared").unwrap();
+    assert!(dp.apply(&deleted, T0));
+    // Its propagation into spokes-rt is gone ...
+    let (v, _) = send(&mut dp, T0, S1, &echo(S1_IP, SVC_IP, true, 1));
+    assert_eq!(v, drop(DropReason::TgwNoRoute));
+    // ... and shared's route to the gateway is a blackhole.
+    let (v, _) = send(&mut dp, T0, SVC, &echo(SVC_IP, S1_IP, true, 1));
+    assert_eq!(v, drop(DropReason::RouteBlackhole));
+    let rt = t
+        .route_tables
+        .iter()
+        .position(|r| r.name == "shared-rt")
+        .unwrap();
+    let states: Vec<_> = dp
+        .routes(vpc_config::RouteTableId(rt as u32))
+        .map(|(r, s)| format!("{} {}", r.destination, s.name()))
+        .collect();
+    assert!(
+        states.contains(&"10.0.0.0/8 blackhole".to_owned()),
+        "{states:?}"
+    );
+    assert_eq!(
+        deleted.delete_tgw_attachment("att-shared"),
+        Err(vpc_config::EditError::AttachmentDeleted(
+            "att-shared".into()
+        ))
+    );
+}
