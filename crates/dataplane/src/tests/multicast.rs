@@ -153,3 +153,15 @@ fn with_igmpv2_support_interfaces_join_and_leave_groups() {
     let (v, _) = send(&mut dp, T0, CAM, &udp(CAM_IP, 5000, GROUP, 5004));
     assert_eq!(copies(&dp, v), [TV1, TV2]);
 }
+
+#[test]
+fn an_attachment_a_domain_associates_cannot_be_deleted() {
+    let mut t = parse(MULTICAST);
+    assert_eq!(
+        t.delete_tgw_attachment("att-media"),
+        Err(vpc_config::EditError::AttachmentInMulticastDomain {
+            attachment: "att-media".into(),
+            domain: "mcast".into(),
+        })
+    );
+}
