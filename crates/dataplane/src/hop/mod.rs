@@ -2,8 +2,11 @@
 //! leaves by. A port is an ENI or an internet host; between ports a packet may pass
 //! gateways, each kind in one module of its own behind one contract:
 //!
-//! - **compile**: its state from the topology (`Gateways::compile`), kept across a
-//!   configuration change where AWS keeps it (`Gateways::apply`);
+//! - **compile**: from the topology, what it needs to read (`Fabric`, part of `Net`:
+//!   transit gateway route tables, multicast domains' subnets) and its mutable state
+//!   (`Gateways`, part of `State`: NAT translations, transit gateway metrics, multicast
+//!   members), the state kept across a configuration change where AWS keeps it
+//!   (`Gateways::apply`);
 //! - **target**: whether a route to it is usable from a VPC (a route to a gateway that
 //!   is gone is a `blackhole`: [`gone`], the one place that rule is written) and the
 //!   hop such a route makes ([`enter`]);
