@@ -227,6 +227,7 @@ pub(crate) fn enter(
 }
 
 /// A packet entering gateway `g` from `direction`: where it goes next.
+#[inline]
 pub(crate) fn handle(
     net: &Net,
     mode: &mut Mode<'_>,
@@ -361,7 +362,7 @@ impl Fabric {
 #[derive(Debug, Clone)]
 pub(crate) struct Gateways {
     /// Per NAT gateway: its translation table (`None` once deleted).
-    pub nat: Vec<Option<crate::nat::NatTable>>,
+    pub nat: nat_gateway::Tables,
     /// Per transit gateway: its metrics.
     pub tgw: Vec<transit_gateway::TgwMetrics>,
     /// Multicast groups and their members (registered and joined).

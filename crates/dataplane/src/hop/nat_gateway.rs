@@ -61,18 +61,23 @@ pub enum Translation {
     None,
 }
 
+/// The translation tables, one per NAT gateway (`None` once deleted). Boxed: a packet
+/// takes its gateway's table out of the state while it uses it, and moving a pointer
+/// is cheaper than moving the table.
+pub(crate) type Tables = Vec<Option<Box<NatTable>>>;
+
 /// One translation table per NAT gateway that is not deleted.
-pub(crate) fn compile(t: &Topology, limits: &Limits) -> Vec<Option<NatTable>> {
+pub(crate) fn compile(t: &Topology, limits: &Limits) -> Tables {
     t.nat_gateways
         .iter()
         .map(|n| {
             (!n.deleted).then(|| {
-                NatTable::new(NatConfig {
+                Box::new(NatTable::new(NatConfig {
                     addresses: n.private_ips.clone(),
                     ports: n.source_ports,
                     max_per_destination: n.max_connections_per_destination,
                     capacity: limits.nat_per_gateway,
-                })
+                }))
             })
         })
         .collect()
@@ -82,11 +87,11 @@ pub(crate) fn compile(t: &Topology, limits: &Limits) -> Vec<Option<NatTable>> {
 /// the same name with the same addresses and ports; a deleted or changed one starts
 /// over.
 pub(crate) fn apply(
-    mut old_tables: Vec<Option<NatTable>>,
+    mut old_tables: Tables,
     old: &Topology,
     new: &Topology,
     limits: &Limits,
-) -> Vec<Option<NatTable>> {
+) -> Tables {
     let mut fresh = compile(new, limits);
     for (n, table) in fresh.iter_mut().enumerate() {
         let name = &new.nat_gateways[n].name;
@@ -110,7 +115,7 @@ pub(crate) fn gone(t: &Topology, n: NatGatewayId) -> bool {
 }
 
 /// Removes translations idle past their timeouts; returns how many.
-pub(crate) fn expire(tables: &mut [Option<NatTable>], now: Time) -> usize {
+pub(crate) fn expire(tables: &mut [Option<Box<NatTable>>], now: Time) -> usize {
     tables.iter_mut().flatten().map(|t| t.expire(now)).sum()
 }
 
