@@ -735,6 +735,7 @@ impl Net {
     /// the NACLs of the subnets the packet leaves and enters (a NAT gateway is in its
     /// subnet, the internet gateway in none), the receiver's security group (if it is
     /// an ENI); each interface's flow log records its own view.
+    #[inline(always)]
     pub(crate) fn firewall(
         &self,
         now: Time,
@@ -808,6 +809,7 @@ impl Net {
     /// ICMP error about no tracked flow is judged by the rules as an ICMP message and
     /// never inserted. `cache` says what the flow cache knows about the network ACLs
     /// after this ENI for this packet (see `firewall`).
+    #[inline(always)]
     fn security_group(
         &self,
         now: Time,
