@@ -21,7 +21,7 @@
 #
 # Tests (iperf3, client pinned to CPU 0 and server to CPU 1 with taskset; vpcd and
 # the kernel's forwarding run wherever the scheduler puts them), each DURATION seconds
-# (default 5), REPEAT times (default 3), the median is reported:
+# (default 5), REPEAT times (default 5), the median is reported:
 #   tcp-1      one TCP stream, client -> server: Gbit/s received by the server
 #              (iperf3 end.sum_received.bits_per_second)
 #   tcp-4      four parallel TCP streams (-P 4): Gbit/s received, summed
@@ -31,7 +31,11 @@
 #              iperf3 server's own count (udp_pps) is shown in the report
 # During each vpcd test the script also measures vpcd's CPU time (user + system, all
 # threads, /proc/PID/stat) over the wall time of the iperf3 client run, as a
-# percentage of one core (200 % = both cores of a 2-core machine).
+# percentage of one core (200 % = both cores of a 2-core machine), and vpcd's work per
+# core: the packets it read from its ports (`vpcctl counters`, rx over every port; a
+# superpacket counts as its segments) per CPU-second it used, which compares across
+# machines and loads. For both topologies it counts the client-side drops: packets the
+# client's kernel could not queue on its eth0 (for vpcd: what vpcd did not read in time).
 #
 # Reading the ratio: ratio = vpcd / kernel for the same test on the same machine in
 # the same run. 1.00 means vpcd moves as much as the kernel does on the same path;
@@ -57,10 +61,12 @@
 # Output: progress on stderr; on stdout, where packets were lost (kernel and device
 # counters, the router's nftables counters, vpcctl counters and nat-gateways), a
 # table, then exactly one `RESULT <test> vpcd=<v> kernel=<v> unit=<u> ratio=<r>` line
-# per test and one `CPU vpcd <test>=<pct>% ...` line.
+# per test, one `CPU vpcd <test>=<pct>% ...` line, one `WORK vpcd <test>=<packets per
+# CPU-second> ...` line and one `DROPS client <test>=<kernel>/<vpcd> ...` line (medians
+# per run).
 #
 # Usage (as root):  scripts/bench-e2e.sh
-#   DURATION=10 REPEAT=5 scripts/bench-e2e.sh
+#   DURATION=10 REPEAT=3 scripts/bench-e2e.sh
 #   VPCD=/path/to/vpcd [VPCCTL=/path/to/vpcctl] scripts/bench-e2e.sh   (no build)
 # Everything it creates (namespaces named vb<pid>-..., veths inside them, the daemon,
 # iperf3 servers, a temporary directory) is removed on exit, also on failure or Ctrl-C.
@@ -69,7 +75,7 @@ export LC_ALL=C   # "." as the decimal separator for printf, awk and $EPOCHREALT
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-5}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 PORT=5201
 TESTS=(tcp-1 tcp-4 udp64-pps)
 
@@ -97,6 +103,8 @@ KERNEL_UP=0
 declare -A RESULTS=()   # "kernel tcp-1" -> "v1 v2 v3"
 declare -A EXTRA=()     # "vpcd tcp-1"   -> per-run details for the table
 declare -A CPU=()       # "tcp-1"        -> "pct1 pct2 pct3"
+declare -A WORK=()      # "tcp-1"        -> vpcd's packets per CPU-second, per run
+declare -A DROPS=()     # "kernel tcp-1" -> client eth0 TX drops, per run
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench-e2e: %s\n' "$*" >&2; exit 1; }
@@ -332,6 +340,18 @@ verify_nat() {
     log "$topo: the server sees the client as $seen (source NAT works)"
 }
 
+# Packets the client's kernel dropped on eth0 of namespace $1 so far (TX: it could not
+# queue them; for a TUN device, vpcd did not read them in time).
+client_tx_dropped() {
+    ip -n "$1" -s -j link show dev eth0 | jq -r '.[0].stats64.tx.dropped'
+}
+
+# Packets vpcd has read from all its ports so far (ENIs and internet hosts).
+vpcd_rx_packets() {
+    "$VPCCTL" --socket "$TMP/vpcd.sock" counters --json \
+        | jq '[.enis[].rx_packets, .hosts[].rx_packets] | add'
+}
+
 # Datagrams that reached the UDP layer of namespace $1 so far: delivered to a socket
 # or dropped there (InErrors: mostly a full receive buffer).
 udp_arrived() {
@@ -342,7 +362,7 @@ udp_arrived() {
 # namespace $3); with a vpcd pid as $4, measures its CPU use too.
 run_suite() {
     local topo=$1 ns=$2 server_ns=$3 pid=${4:-} test run out args t0 t1 c0 c1 value pct detail
-    local hz u0 u1
+    local hz u0 u1 d0 d1 p0 p1 work
     hz=$(getconf CLK_TCK)
     for test in "${TESTS[@]}"; do
         case $test in
@@ -353,11 +373,15 @@ run_suite() {
         for run in $(seq 1 "$REPEAT"); do
             out="$TMP/$topo-$test-$run.json"
             u0=$(udp_arrived "$server_ns")
+            d0=$(client_tx_dropped "$ns")
+            [ -z "$pid" ] || p0=$(vpcd_rx_packets)
             [ -z "$pid" ] || c0=$(cpu_ticks "$pid")
             t0=$EPOCHREALTIME
             run_iperf_client "$ns" "$out" "${args[@]}" || die "$topo $test run $run failed"
             t1=$EPOCHREALTIME
             [ -z "$pid" ] || c1=$(cpu_ticks "$pid")
+            [ -z "$pid" ] || p1=$(vpcd_rx_packets)
+            d1=$(client_tx_dropped "$ns")
             u1=$(udp_arrived "$server_ns")
             case $test in
             tcp-*)
@@ -375,11 +399,16 @@ run_suite() {
                 ;;
             esac
             RESULTS["$topo $test"]+="$value "
+            DROPS["$topo $test"]+="$((d1 - d0)) "
+            detail+=", client eth0 TX drops $((d1 - d0))"
             if [ -n "$pid" ]; then
                 pct=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
                     'BEGIN { printf "%.1f", (b - a) / hz / (t1 - t0) * 100 }')
+                work=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v n=$((p1 - p0)) \
+                    'BEGIN { s = (b - a) / hz; if (s > 0) printf "%.0f", n / s; else print 0 }')
                 CPU["$test"]+="$pct "
-                detail+=", vpcd CPU $pct%"
+                WORK["$test"]+="$work "
+                detail+=", vpcd CPU $pct%, $((p1 - p0)) packets read: $work per CPU-second"
             fi
             EXTRA["$topo $test"]+="    run $run: $detail"$'\n'
             log "$topo $test run $run/$REPEAT: $detail"
@@ -558,7 +587,9 @@ report() {
         printf '%s' "${EXTRA["vpcd $test"]}"
     done
     echo
-    printf '%-10s %14s %14s %7s %8s  %s\n' test kernel vpcd ratio "vpcd CPU" unit
+    printf '%-10s %14s %14s %7s %8s %14s %18s  %s\n' test kernel vpcd ratio "vpcd CPU" \
+        "vpcd pkts/CPU-s" "client drops k/v" unit
+    local w dk dv
     for test in "${TESTS[@]}"; do
         unit=$(unit_of "$test")
         # shellcheck disable=SC2086 # the lists are space-separated numbers
@@ -567,11 +598,18 @@ report() {
         v=$(median ${RESULTS["vpcd $test"]})
         # shellcheck disable=SC2086
         c=$(median ${CPU["$test"]})
-        printf '%-10s %14s %14s %7s %7.1f%%  %s\n' "$test" "$(fmt "$test" "$k")" \
-            "$(fmt "$test" "$v")" "$(ratio "$v" "$k")" "$c" "$unit"
+        # shellcheck disable=SC2086
+        w=$(median ${WORK["$test"]})
+        # shellcheck disable=SC2086
+        dk=$(median ${DROPS["kernel $test"]})
+        # shellcheck disable=SC2086
+        dv=$(median ${DROPS["vpcd $test"]})
+        printf '%-10s %14s %14s %7s %7.1f%% %14.0f %18s  %s\n' "$test" "$(fmt "$test" "$k")" \
+            "$(fmt "$test" "$v")" "$(ratio "$v" "$k")" "$c" "$w" \
+            "$(printf '%.0f/%.0f' "$dk" "$dv")" "$unit"
     done
     echo
-    local cpu_line="CPU vpcd"
+    local cpu_line="CPU vpcd" work_line="WORK vpcd" drops_line="DROPS client"
     for test in "${TESTS[@]}"; do
         # shellcheck disable=SC2086
         k=$(median ${RESULTS["kernel $test"]})
@@ -581,8 +619,14 @@ report() {
         c=$(median ${CPU["$test"]})
         echo "RESULT $test vpcd=$(fmt "$test" "$v") kernel=$(fmt "$test" "$k") unit=$(unit_of "$test") ratio=$(ratio "$v" "$k")"
         cpu_line+=" $test=$(printf '%.1f' "$c")%"
+        # shellcheck disable=SC2086
+        work_line+=" $test=$(printf '%.0f' "$(median ${WORK["$test"]})")"
+        # shellcheck disable=SC2086
+        drops_line+=" $test=$(printf '%.0f' "$(median ${DROPS["kernel $test"]})")/$(printf '%.0f' "$(median ${DROPS["vpcd $test"]})")"
     done
     echo "$cpu_line"
+    echo "$work_line"
+    echo "$drops_line"
 }
 
 # ---------------------------------------------------------------- main
