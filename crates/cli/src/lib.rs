@@ -229,43 +229,15 @@ enum Command {
     },
     /// Make a VPC attachment propagate its VPC's CIDR blocks into a transit gateway
     /// route table.
-    EnableTransitGatewayRouteTablePropagation {
-        /// The transit gateway route table.
-        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
-        table: String,
-        /// The VPC attachment.
-        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
-        attachment: String,
-    },
+    EnableTransitGatewayRouteTablePropagation(TableAttachment),
     /// Stop an attachment propagating into a transit gateway route table.
-    DisableTransitGatewayRouteTablePropagation {
-        /// The transit gateway route table.
-        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
-        table: String,
-        /// The attachment.
-        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
-        attachment: String,
-    },
+    DisableTransitGatewayRouteTablePropagation(TableAttachment),
     /// Associate an attachment with a transit gateway route table: the table routes
     /// what enters the gateway through the attachment.
-    AssociateTransitGatewayRouteTable {
-        /// The transit gateway route table.
-        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
-        table: String,
-        /// The attachment (VPC or peering).
-        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
-        attachment: String,
-    },
+    AssociateTransitGatewayRouteTable(TableAttachment),
     /// Remove an attachment's association with a transit gateway route table: what
     /// enters the gateway through it is dropped until it is associated again.
-    DisassociateTransitGatewayRouteTable {
-        /// The transit gateway route table.
-        #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
-        table: String,
-        /// The attachment.
-        #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
-        attachment: String,
-    },
+    DisassociateTransitGatewayRouteTable(TableAttachment),
     /// Add a static route to a transit gateway route table: to an attachment, or a
     /// blackhole route.
     CreateTransitGatewayRoute {
@@ -323,6 +295,18 @@ enum Command {
     RegisterTransitGatewayMulticastGroupSources(MulticastGroup),
     /// Deregister static sources of a multicast group.
     DeregisterTransitGatewayMulticastGroupSources(MulticastGroup),
+}
+
+/// The options of the commands that join a transit gateway route table and an
+/// attachment (propagation, association).
+#[derive(Debug, clap::Args)]
+struct TableAttachment {
+    /// The transit gateway route table.
+    #[arg(long = "transit-gateway-route-table-id", value_name = "TABLE")]
+    table: String,
+    /// The attachment (VPC or peering; only a VPC attachment propagates).
+    #[arg(long = "transit-gateway-attachment-id", value_name = "ATTACHMENT")]
+    attachment: String,
 }
 
 /// The options of the multicast group (de)registration commands.
@@ -426,25 +410,27 @@ fn request(command: &Command) -> Request {
         Command::DeleteVpcPeeringConnection { name } => {
             Request::DeleteVpcPeeringConnection { name: name.clone() }
         }
-        Command::EnableTransitGatewayRouteTablePropagation { table, attachment } => {
-            Request::EnableTransitGatewayRouteTablePropagation {
-                table: table.clone(),
-                attachment: attachment.clone(),
-            }
-        }
-        Command::DisableTransitGatewayRouteTablePropagation { table, attachment } => {
-            Request::DisableTransitGatewayRouteTablePropagation {
-                table: table.clone(),
-                attachment: attachment.clone(),
-            }
-        }
-        Command::AssociateTransitGatewayRouteTable { table, attachment } => {
+        Command::EnableTransitGatewayRouteTablePropagation(TableAttachment {
+            table,
+            attachment,
+        }) => Request::EnableTransitGatewayRouteTablePropagation {
+            table: table.clone(),
+            attachment: attachment.clone(),
+        },
+        Command::DisableTransitGatewayRouteTablePropagation(TableAttachment {
+            table,
+            attachment,
+        }) => Request::DisableTransitGatewayRouteTablePropagation {
+            table: table.clone(),
+            attachment: attachment.clone(),
+        },
+        Command::AssociateTransitGatewayRouteTable(TableAttachment { table, attachment }) => {
             Request::AssociateTransitGatewayRouteTable {
                 table: table.clone(),
                 attachment: attachment.clone(),
             }
         }
-        Command::DisassociateTransitGatewayRouteTable { table, attachment } => {
+        Command::DisassociateTransitGatewayRouteTable(TableAttachment { table, attachment }) => {
             Request::DisassociateTransitGatewayRouteTable {
                 table: table.clone(),
                 attachment: attachment.clone(),
@@ -551,10 +537,10 @@ where
             | Command::CreateVpcPeeringConnection { .. }
             | Command::AcceptVpcPeeringConnection { .. }
             | Command::DeleteVpcPeeringConnection { .. }
-            | Command::EnableTransitGatewayRouteTablePropagation { .. }
-            | Command::DisableTransitGatewayRouteTablePropagation { .. }
-            | Command::AssociateTransitGatewayRouteTable { .. }
-            | Command::DisassociateTransitGatewayRouteTable { .. }
+            | Command::EnableTransitGatewayRouteTablePropagation(_)
+            | Command::DisableTransitGatewayRouteTablePropagation(_)
+            | Command::AssociateTransitGatewayRouteTable(_)
+            | Command::DisassociateTransitGatewayRouteTable(_)
             | Command::CreateTransitGatewayRoute { .. }
             | Command::DeleteTransitGatewayRoute { .. }
             | Command::AcceptTransitGatewayVpcAttachment { .. }
