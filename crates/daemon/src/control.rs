@@ -189,22 +189,23 @@ fn answer(request: Request, shared: &Shared) -> Response {
     }
 }
 
-/// Makes a change: edits a copy of the dataplane's topology and applies it, all under
-/// the dataplane's lock, so packets see the old configuration or the new one. Logs it.
+/// Makes a change: edits a copy of the running topology and applies it whole, so
+/// packets see the old configuration or the new one; one change at a time. Logs it.
 fn change(request: Request, shared: &Shared) -> Response {
     let now = shared.now();
-    let mut dp = shared.dataplane();
-    let before = dp.topology();
-    let mut edited = before.clone();
-    let (what, result) = edit(&request, before, &mut edited);
+    let ((what, result), applied) = shared.engine().edit(now, |before| {
+        let mut edited = before.clone();
+        let (what, result) = edit(&request, before, &mut edited);
+        let changed = result.is_ok().then_some(edited);
+        ((what, result), changed)
+    });
     let result = result.and_then(|message| {
-        if dp.apply(&edited, now) {
+        if applied {
             Ok(message)
         } else {
             Err("the edited configuration has other network interfaces; not applied".into())
         }
     });
-    drop(dp);
     match result {
         Ok(message) => {
             tracing::info!("vpcctl {what}: {message}");

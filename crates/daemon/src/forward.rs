@@ -1,6 +1,6 @@
 //! The forwarding loop: one task per port (an ENI, or a host of the emulated internet)
 //! reads a batch of packets from its TUN device (one wake-up, then non-blocking reads),
-//! runs the batch through the dataplane under one lock, and writes each packet the
+//! runs the batch through the dataplane (no lock over it all: `vpc_dataplane::Engine`), and writes each packet the
 //! verdicts send somewhere with a non-blocking write. With offloads on, every read and
 //! write carries a virtio-net header (`vnet`): superpackets of up to 64 KiB are read,
 //! judged and written whole. A device error (the device was
@@ -8,7 +8,7 @@
 //! namespace removed from under the daemon.
 
 use std::io::{ErrorKind, IoSliceMut};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use tun_rs::AsyncDevice;
@@ -31,6 +31,7 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
     // The copies multicast verdicts send: (packet index, member port).
     let mut copies: Vec<(usize, Port)> = Vec::new();
     let offload = shared.offload();
+    let counters = shared.thread_counters();
     // Each read scatters into the virtio-net header (none without offloads) and a buffer.
     let hdr_len = if offload { vnet::LEN } else { 0 };
     loop {
@@ -66,22 +67,17 @@ pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
         }
         let now = shared.now();
         {
-            let mut dp = shared.dataplane();
-            dp.process_batch(now, port, &mut bufs[..n], &mut verdicts);
-            // A multicast verdict's members are read under the same lock, so they are
-            // those of the configuration that decided it.
-            copies.clear();
-            for (i, v) in verdicts.iter().enumerate() {
-                if let Verdict::Multicast { group, members } = *v {
-                    let all = dp.multicast_members(group);
-                    copies.extend(
-                        all.iter()
-                            .enumerate()
-                            .filter(|(k, _)| members & (1 << k) != 0)
-                            .map(|(_, &e)| (i, Port::Eni(e))),
-                    );
-                }
-            }
+            // The configuration of the moment for the whole batch; the state inside
+            // locks per part, and the counters are this task's.
+            let snapshot = shared.engine().load();
+            let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
+            snapshot.process_batch(
+                &mut counters,
+                now,
+                port,
+                &mut bufs[..n],
+                (&mut verdicts, &mut copies),
+            );
         }
         transmit_batch(&shared, &mut bufs[..n], &verdicts, &copies);
         if let Some(e) = failed {

@@ -46,11 +46,8 @@ pub async fn run(shared: Arc<Shared>, logs: Arc<FlowLogOutput>) {
     loop {
         tick.tick().await;
         let now = shared.now();
-        {
-            let mut dp = shared.dataplane();
-            dp.expire(now);
-            dp.flush_flow_logs(now, &mut records);
-        }
+        shared.engine().load().expire(now);
+        shared.engine().flush_flow_logs(now, &mut records);
         logs.write(&shared, &records);
         records.clear();
     }
@@ -60,6 +57,6 @@ pub async fn run(shared: Arc<Shared>, logs: Arc<FlowLogOutput>) {
 pub fn flush(shared: &Shared, logs: &FlowLogOutput) {
     let mut records = Vec::new();
     let now = shared.now();
-    shared.dataplane().flush_all_flow_logs(now, &mut records);
+    shared.engine().flush_all_flow_logs(now, &mut records);
     logs.write(shared, &records);
 }

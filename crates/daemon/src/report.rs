@@ -102,7 +102,7 @@ fn link(s: &Shared, port: Port) -> String {
 }
 
 pub fn routes(s: &Shared) -> Routes {
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let t = dp.topology();
     let tables = t
         .route_tables
@@ -176,7 +176,7 @@ fn tgw_route_tables(t: &Topology) -> Vec<TgwRouteTableReport> {
 
 pub fn counters(s: &Shared) -> CountersReport {
     let t = &s.topology;
-    let c = s.dataplane().counters().clone();
+    let c = s.counters();
     let port = |port: Port| {
         let e: &EniCounters = c.port(port);
         EniCountersReport {
@@ -249,7 +249,7 @@ pub fn flows(s: &Shared, instance: Option<&str>) -> Result<FlowsReport, String> 
         }
     };
     let now = s.now();
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let enis = enis
         .into_iter()
         .map(|id| {
@@ -320,7 +320,7 @@ pub fn trace(
         _ => return Err(format!("--proto {proto:?}: use tcp, udp or icmp")),
     };
     let now = s.now();
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let walked = dp.trace(now, origin, dst, probe);
     let described = vpc_dataplane::trace::describe(dp.topology(), &walked);
     drop(dp);
@@ -348,7 +348,7 @@ pub fn nat_gateways(
     mappings: bool,
 ) -> Result<NatGatewaysReport, String> {
     let now = s.now();
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let t = dp.topology();
     let ids: Vec<NatGatewayId> = match name {
         None => (0..t.nat_gateways.len() as u32).map(NatGatewayId).collect(),
@@ -439,7 +439,7 @@ fn mapping_report(m: &NatMapping) -> NatMappingReport {
 
 /// Elastic IPs, the ENIs' public addresses, internet gateways and internet hosts.
 pub fn addresses(s: &Shared) -> AddressesReport {
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let t = dp.topology();
     let elastic_ips = t
         .elastic_ips
@@ -511,7 +511,7 @@ pub fn association(t: &Topology, a: EipAssociation) -> String {
 
 /// VPC peering connections, deleted ones too, with both sides.
 pub fn vpc_peering_connections(s: &Shared) -> VpcPeeringConnectionsReport {
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let t = dp.topology();
     let side = |v: VpcId| {
         let vpc = t.vpc(v);
@@ -545,7 +545,7 @@ pub fn vpc_peering_connections(s: &Shared) -> VpcPeeringConnectionsReport {
 
 /// Transit gateways with their options, metrics and attachments.
 pub fn transit_gateways(s: &Shared) -> TransitGatewaysReport {
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let t = dp.topology();
     let transit_gateways = t
         .transit_gateways
@@ -662,7 +662,7 @@ fn tgw_attachment(
 
 /// Transit gateway multicast domains with their associations and groups.
 pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
-    let dp = s.dataplane();
+    let dp = s.snapshot();
     let t = dp.topology();
     let multicast_domains = t
         .multicast_domains
@@ -689,7 +689,9 @@ pub fn multicast_domains(s: &Shared) -> MulticastDomainsReport {
             }
             // Members that joined with IGMP, from the dataplane's state.
             let domain = vpc_config::MulticastDomainId(i as u32);
-            for (_, g, members, registered) in dp.multicast_groups().filter(|x| x.0 == domain) {
+            for (_, g, members, registered) in
+                dp.multicast_groups().into_iter().filter(|x| x.0 == domain)
+            {
                 if members.len() > registered {
                     let group = groups.entry(g).or_insert_with(|| MulticastGroupReport {
                         group: g.to_string(),

@@ -1,16 +1,17 @@
-//! What the daemon's tasks share: the topology, the dataplane behind one lock, the write
-//! side of every port's TUN device (every ENI's and every internet host's), and per-port
-//! link state and write errors.
+//! What the daemon's tasks share: the topology, the dataplane ([`Engine`]: no lock on the
+//! packet path) and every forwarding thread's counters, the write side of every port's
+//! TUN device (every ENI's and every internet host's), and per-port link state and write
+//! errors.
 
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime};
 
 use vpc_config::Topology;
 use vpc_dataplane::wire::fragment::Fragments;
-use vpc_dataplane::{Dataplane, PacketBuf, Port, Time};
+use vpc_dataplane::{Counters, Engine, PacketBuf, Port, Snapshot, Time};
 
 use crate::vnet;
 
@@ -19,7 +20,7 @@ use crate::vnet;
 pub struct Shared {
     /// The topology the daemon started with. Its instances, ENIs and internet hosts
     /// never change; routes, gateways and Elastic IPs do (at run time, through
-    /// `vpcctl`): read those from the dataplane's [`Dataplane::topology`].
+    /// `vpcctl`): read those from the current [`Snapshot::topology`].
     pub topology: Topology,
     /// Where it came from, for `vpcctl status`.
     pub config_name: String,
@@ -27,7 +28,10 @@ pub struct Shared {
     pub namespaces: Vec<String>,
     /// Per internet host: its namespace name.
     pub host_namespaces: Vec<String>,
-    dataplane: Mutex<Dataplane>,
+    engine: Engine,
+    /// Each forwarding thread's counters (locked by its thread once a batch, and by
+    /// readers), merged when read.
+    counters: Mutex<Vec<Arc<Mutex<Counters>>>>,
     /// Per port ([`Shared::slot`]): why it is down, if it is.
     down: Mutex<Vec<Option<String>>>,
     /// Per port: failed writes.
@@ -61,7 +65,8 @@ impl Shared {
     ) -> Self {
         let n = topology.enis.len() + topology.internet_hosts.len();
         Shared {
-            dataplane: Mutex::new(Dataplane::new(&topology)),
+            engine: Engine::new(&topology, Time::ZERO),
+            counters: Mutex::new(Vec::new()),
             topology,
             config_name,
             namespaces,
@@ -100,11 +105,38 @@ impl Shared {
         self.epoch.elapsed().as_secs()
     }
 
-    /// The dataplane, locked. Never held across an await.
-    pub fn dataplane(&self) -> MutexGuard<'_, Dataplane> {
-        self.dataplane
+    /// The dataplane.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The current configuration and state, to read.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.engine.snapshot()
+    }
+
+    /// A new set of counters for a forwarding thread, merged into [`Shared::counters`].
+    pub fn thread_counters(&self) -> Arc<Mutex<Counters>> {
+        let c = Arc::new(Mutex::new(self.engine.load().new_counters()));
+        self.counters
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&c));
+        c
+    }
+
+    /// Every forwarding thread's counters, added up.
+    pub fn counters(&self) -> Counters {
+        let mut sum = self.engine.load().new_counters();
+        for c in self
+            .counters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            sum.add(&c.lock().unwrap_or_else(PoisonError::into_inner));
+        }
+        sum
     }
 
     /// A port as users name it: `web/eth0`, or an internet host's name.
@@ -184,10 +216,10 @@ impl Shared {
             tracing::warn!("{what} {} is down: {reason}", self.port_name(port));
             down[slot] = Some(reason.to_owned());
             drop(down);
-            let mut dp = self.dataplane();
+            let snapshot = self.engine.load();
             match port {
-                Port::Eni(e) => dp.set_link(e, false),
-                Port::Host(h) => dp.set_host_link(h, false),
+                Port::Eni(e) => snapshot.set_link(e, false),
+                Port::Host(h) => snapshot.set_host_link(h, false),
             }
         }
     }

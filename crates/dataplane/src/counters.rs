@@ -36,6 +36,16 @@ impl Default for EniCounters {
 }
 
 impl EniCounters {
+    fn add(&mut self, other: &EniCounters) {
+        self.rx_packets += other.rx_packets;
+        self.rx_bytes += other.rx_bytes;
+        self.tx_packets += other.tx_packets;
+        self.tx_bytes += other.tx_bytes;
+        for (a, b) in self.drops.iter_mut().zip(&other.drops) {
+            *a += b;
+        }
+    }
+
     /// Drops from this ENI for `reason`.
     pub fn dropped(&self, reason: DropReason) -> u64 {
         self.drops[reason.index()]
@@ -136,6 +146,22 @@ impl Counters {
             Port::Eni(e) => &mut self.enis[e.index()],
             Port::Host(h) => &mut self.hosts[h.index()],
         }
+    }
+
+    /// Adds `other` (another thread's counters, for the same ports) to these.
+    pub fn add(&mut self, other: &Counters) {
+        for (a, b) in self.enis.iter_mut().zip(&other.enis) {
+            a.add(b);
+        }
+        for (a, b) in self.hosts.iter_mut().zip(&other.hosts) {
+            a.add(b);
+        }
+        let (a, b) = (&mut self.router, &other.router);
+        a.echo_replies += b.echo_replies;
+        a.icmp_errors_sent += b.icmp_errors_sent;
+        a.icmp_errors_rate_limited += b.icmp_errors_rate_limited;
+        a.trailing_bytes_trimmed += b.trailing_bytes_trimmed;
+        a.superpackets += b.superpackets;
     }
 
     /// Drops for `reason` summed over every port.

@@ -36,15 +36,15 @@ use vpc_config::{
     addressing,
 };
 
-use crate::conntrack::{ConnTable, ConntrackStats, FlowInfo, Lookup};
+use crate::conntrack::{ConntrackStats, FlowInfo, Lookup};
 use crate::counters::{Counters, NatMetrics};
 use crate::destination::Dst;
 use crate::direction::Direction;
-use crate::flowlog::{Action, FlowLogs, FlowRecord, PacketRecord, TrafficPath};
-use crate::frag::{DatagramKey, Fragments};
+use crate::flowlog::{Action, FlowRecord, PacketRecord, TrafficPath};
+use crate::frag::DatagramKey;
 use crate::hop::transit_gateway::TgwMetrics;
-use crate::hop::{self, Fabric, Gateway, Gateways, Hop, InFlight, Place};
-use crate::icmp_error::{self, RateLimit};
+use crate::hop::{self, Fabric, Gateway, Hop, InFlight, Place};
+use crate::icmp_error;
 use crate::l4::{Facts, L4};
 use crate::nacl::Nacls;
 use crate::nat::NatMapping;
@@ -54,6 +54,7 @@ use crate::packet::{Csum, Gso, Offload, PacketBuf};
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
+use crate::state::{State, Writer};
 use crate::tables::Tables;
 use crate::time::Time;
 use crate::trace::{self, Probe, Step, Trace, Tracking};
@@ -103,36 +104,6 @@ pub(crate) struct Net {
     pub fabric: Fabric,
 }
 
-/// What packets change.
-#[derive(Debug, Clone)]
-pub(crate) struct State {
-    /// Per ENI: its connection table.
-    pub conntrack: Vec<ConnTable>,
-    pub flow_logs: FlowLogs,
-    /// Flow-log records taken out of accumulators that a configuration change replaced,
-    /// handed out by the next flush.
-    pub pending_records: Vec<FlowRecord>,
-    /// Per ENI: whether its device is up.
-    pub link_up: Vec<bool>,
-    /// Per internet host: whether its device is up.
-    pub host_up: Vec<bool>,
-    /// The gateways' own state (NAT gateways' translations, ...).
-    pub gateways: Gateways,
-    /// The verdicts of fragmented datagrams, for their later fragments.
-    pub fragments: Fragments,
-    /// Identification field for packets the router originates.
-    pub next_ident: u16,
-    pub icmp_limit: RateLimit,
-    pub counters: Counters,
-}
-
-/// The VPC dataplane: the compiled configuration and the state packets change.
-#[derive(Debug, Clone)]
-pub struct Dataplane {
-    net: Net,
-    state: State,
-}
-
 /// The packets and bytes forwarded packet `pkt` (of offload shape `shape`), marked to
 /// be fragmented to `mtu`, is written as. A packet that fits is written as it is (the
 /// mark is removed); one that does not has its partial transport checksum completed
@@ -157,10 +128,11 @@ fn fragments(pkt: &mut PacketBuf, mtu: u16, shape: Shape) -> (u64, u64) {
     shape.wire(pkt.len())
 }
 
-/// How a walk holds the state: a packet changes it (`Live`, exclusive), a trace only
-/// reads it (`Trace`, shared) and records each stage's decision.
+/// How a walk holds the state: a packet changes it (`Live`, through a [`Writer`] that
+/// also carries its thread's counters), a trace only reads it (`Trace`) and records
+/// each stage's decision.
 pub(crate) enum Mode<'a> {
-    Live(&'a mut State),
+    Live(Writer<'a>),
     Trace {
         state: &'a State,
         steps: &'a mut Vec<Step>,
@@ -176,23 +148,22 @@ impl<'a> Mode<'a> {
     }
 
     /// The state, to read.
-    pub(crate) fn state(&self) -> &State {
+    pub(crate) fn state(&self) -> &'a State {
         match self {
-            Mode::Live(s) => s,
+            Mode::Live(w) => w.state(),
             Mode::Trace { state, .. } => state,
         }
     }
 
-    /// The state to change: a packet's only.
-    pub(crate) fn live_state(&mut self) -> Option<&mut State> {
+    /// The state to change, and the counters: a packet's only.
+    pub(crate) fn live_state(&mut self) -> Option<&mut Writer<'a>> {
         match self {
-            Mode::Live(s) => Some(s),
+            Mode::Live(w) => Some(w),
             Mode::Trace { .. } => None,
         }
     }
 
-    /// A trace's state, by a reference independent of the mode (so the mode can still
-    /// record steps while it is read); `None` for a packet.
+    /// A trace's state; `None` for a packet.
     pub(crate) fn trace_state(&self) -> Option<&'a State> {
         match self {
             Mode::Live(_) => None,
@@ -204,27 +175,27 @@ impl<'a> Mode<'a> {
     /// for a packet; 0 for a trace, which takes none.
     pub(crate) fn ident(&mut self) -> u16 {
         match self {
-            Mode::Live(s) => {
-                let i = s.next_ident;
-                s.next_ident = i.wrapping_add(1);
-                i
-            }
+            Mode::Live(w) => w.ident(),
             Mode::Trace { .. } => 0,
         }
     }
 }
 
-impl Dataplane {
-    /// A dataplane for `topology` with the table sizes of its `[limits]` section, every
-    /// ENI up, time zero the start of the flow logs' first aggregation interval.
-    pub fn new(topology: &Topology) -> Self {
-        Self::with_limits(topology, topology.limits, Time::ZERO)
-    }
+/// One configuration and the state packets change under it: what a forwarding thread
+/// holds while it judges a batch. The configuration part never changes; a new
+/// configuration is a new snapshot (`next`), sharing the state that lives on. Its
+/// methods read; packets go through [`Snapshot::process`] with a thread's counters.
+#[derive(Debug)]
+pub struct Snapshot {
+    net: Net,
+    state: State,
+}
 
-    /// A dataplane for `topology` with `limits`, every ENI up.
-    pub fn with_limits(topology: &Topology, limits: Limits, now: Time) -> Self {
-        let n = topology.enis.len();
-        Dataplane {
+impl Snapshot {
+    /// A snapshot for `topology` with `limits`, every port up, time `now` the start of
+    /// the flow logs' first aggregation interval.
+    pub fn new(topology: &Topology, limits: Limits, now: Time) -> Self {
+        Snapshot {
             net: Net {
                 tables: Tables::compile(topology),
                 sgs: SecurityGroups::compile(topology),
@@ -234,37 +205,35 @@ impl Dataplane {
                 limits,
                 fabric: Fabric::compile(topology),
             },
-            state: State {
-                conntrack: topology
-                    .enis
-                    .iter()
-                    .map(|e| ConnTable::new(limits.conntrack_per_eni, e.conntrack))
-                    .collect(),
-                flow_logs: FlowLogs::new(topology, limits.flow_log_records, now),
-                pending_records: Vec::new(),
-                link_up: vec![true; n],
-                host_up: vec![true; topology.internet_hosts.len()],
-                gateways: Gateways::compile(topology, &limits),
-                fragments: Fragments::new(limits.fragments),
-                next_ident: 1,
-                icmp_limit: RateLimit::new(1000, 50),
-                counters: Counters::new(n, topology.internet_hosts.len()),
-            },
+            state: State::new(topology, &limits, now),
         }
     }
 
-    /// Applies a changed configuration with the same instances and ENIs (the rule-change
-    /// semantics of AWS): routes, network ACLs and security-group rules take effect with
-    /// the next packet; tracked flows are kept (so removing a security-group rule leaves
-    /// tracked flows running until they time out, while untracked flows, judged per
-    /// packet, stop at once); changed connection-tracking timeouts apply to existing
-    /// flows. If the flow logs changed they start over; what they had accumulated comes
-    /// out of the next flush (records of flow logs that were removed are dropped).
-    /// Gateways keep their state where AWS does (a NAT gateway its translations unless
-    /// deleted or changed); internet gateway attachments and Elastic IP associations
-    /// apply to the next packet.
-    /// Returns `false`, changing nothing, if the ENIs or internet hosts differ.
-    pub fn apply(&mut self, topology: &Topology, now: Time) -> bool {
+    /// Counters sized for this snapshot's ports, all zero: one set per forwarding thread.
+    pub fn new_counters(&self) -> Counters {
+        Counters::new(
+            self.net.topology.enis.len(),
+            self.net.topology.internet_hosts.len(),
+        )
+    }
+
+    /// The snapshot for a changed configuration `topology` with the same instances and
+    /// ENIs (the rule-change semantics of AWS): routes, network ACLs and security-group
+    /// rules take effect with the next packet; tracked flows are kept (so removing a
+    /// security-group rule leaves tracked flows running until they time out, while
+    /// untracked flows, judged per packet, stop at once); changed connection-tracking
+    /// timeouts apply to existing flows. If the flow logs changed they start over; what
+    /// they had accumulated is appended to `flushed` (records of flow logs that were
+    /// removed are dropped). Gateways keep their state where AWS does (a NAT gateway its
+    /// translations unless deleted or changed); internet gateway attachments and
+    /// Elastic IP associations apply to the next packet.
+    /// Returns `None` if the ENIs or internet hosts differ.
+    pub fn next(
+        &self,
+        topology: &Topology,
+        now: Time,
+        flushed: &mut Vec<FlowRecord>,
+    ) -> Option<Snapshot> {
         let old = &self.net.topology;
         let same_enis = topology.internet_hosts == old.internet_hosts
             && topology.enis.len() == old.enis.len()
@@ -272,50 +241,54 @@ impl Dataplane {
                 .eni_ids()
                 .all(|e| topology.eni_name(e).to_string() == old.eni_name(e).to_string());
         if !same_enis {
-            return false;
-        }
-        let state = &mut self.state;
-        state.gateways.apply(old, topology, &self.net.limits);
-        for (table, eni) in state.conntrack.iter_mut().zip(&topology.enis) {
-            table.set_timeouts(eni.conntrack);
+            return None;
         }
         // A deleted NAT gateway's interface is no longer covered.
-        if topology.flow_logs != old.flow_logs || topology.nat_gateways != old.nat_gateways {
+        let logs_changed =
+            topology.flow_logs != old.flow_logs || topology.nat_gateways != old.nat_gateways;
+        if logs_changed && let Some(mut logs) = self.state.flow_logs() {
             // Records of the old accumulators name flow logs by their old index: keep
             // those of flow logs that still exist (by name) under their new index.
-            let mut flushed = Vec::new();
-            state.flow_logs.flush_all(now, &mut flushed);
-            state
-                .pending_records
-                .extend(flushed.into_iter().filter_map(|mut r| {
-                    let name = &old.flow_logs.get(r.log.index())?.name;
-                    let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
-                    r.log = vpc_config::FlowLogId(new as u32);
-                    Some(r)
-                }));
-            state.flow_logs = FlowLogs::new(topology, self.net.limits.flow_log_records, now);
+            let mut records = Vec::new();
+            logs.flush_all(now, &mut records);
+            flushed.extend(records.into_iter().filter_map(|mut r| {
+                let name = &old.flow_logs.get(r.log.index())?.name;
+                let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
+                r.log = vpc_config::FlowLogId(new as u32);
+                Some(r)
+            }));
         }
-        self.net = Net {
-            tables: Tables::compile(topology),
-            sgs: SecurityGroups::compile(topology),
-            nacls: Nacls::compile(topology),
-            generation: self.net.generation.wrapping_add(1).max(1),
-            topology: topology.clone(),
-            limits: self.net.limits,
-            fabric: Fabric::compile(topology),
-        };
-        true
+        let limits = self.net.limits;
+        Some(Snapshot {
+            state: self.state.next((old, topology), &limits, now, logs_changed),
+            net: Net {
+                tables: Tables::compile(topology),
+                sgs: SecurityGroups::compile(topology),
+                nacls: Nacls::compile(topology),
+                generation: self.net.generation.wrapping_add(1).max(1),
+                topology: topology.clone(),
+                limits,
+                fabric: Fabric::compile(topology),
+            },
+        })
     }
 
-    /// Processes one packet read from ENI `from` at time `now`. The verdict says what to
-    /// do with `pkt`, which may have been rewritten (trimmed, or replaced by a reply).
+    /// Processes one packet read from port `from` at time `now`, counting in
+    /// `counters`. The verdict says what to do with `pkt`, which may have been
+    /// rewritten (trimmed, or replaced by a reply).
     #[inline]
-    pub fn process(&mut self, now: Time, from: impl Into<Port>, pkt: &mut PacketBuf) -> Verdict {
+    pub fn process(
+        &self,
+        counters: &mut Counters,
+        now: Time,
+        from: impl Into<Port>,
+        pkt: &mut PacketBuf,
+    ) -> Verdict {
         let from = from.into();
         let len_in = pkt.len();
         let mut shape = Shape::PLAIN;
         pkt.set_fragment_mtu(None);
-        let mode = &mut Mode::Live(&mut self.state);
+        let mode = &mut Mode::Live(Writer::new(&self.state, counters));
         let verdict = match self.net.stages(now, from, pkt, &mut shape, mode) {
             Ok(v) | Err(v) => v,
         };
@@ -333,37 +306,63 @@ impl Dataplane {
             // Each member's copy is counted below.
             Verdict::Multicast { .. } | Verdict::Drop(_) => (0, 0),
         };
-        self.state
-            .counters
-            .record(from, shape.wire(len_in), verdict, out);
+        counters.record(from, shape.wire(len_in), verdict, out);
         if let Verdict::Multicast { group, members } = verdict {
             let copy = shape.wire(pkt.len());
-            let all = self.state.gateways.multicast.members(group);
-            for (i, &m) in all.iter().enumerate() {
-                if members & (1 << i) != 0 {
-                    self.state.counters.record_tx(Port::Eni(m), copy);
-                }
+            for m in self.members(group, members) {
+                counters.record_tx(Port::Eni(m), copy);
             }
         }
         verdict
     }
 
-    /// Processes a batch of packets read from ENI `from`; `verdicts` is cleared and
-    /// receives one verdict per packet, in order.
+    /// Processes a batch of packets read from port `from`; `verdicts` is cleared and
+    /// receives one verdict per packet, in order; `copies` is cleared and receives, for
+    /// each multicast verdict, (its packet's index, a member to send a copy to).
     pub fn process_batch(
-        &mut self,
+        &self,
+        counters: &mut Counters,
         now: Time,
         from: impl Into<Port> + Copy,
         pkts: &mut [PacketBuf],
-        verdicts: &mut Vec<Verdict>,
+        (verdicts, copies): (&mut Vec<Verdict>, &mut Vec<(usize, Port)>),
     ) {
         verdicts.clear();
-        verdicts.extend(pkts.iter_mut().map(|p| self.process(now, from, p)));
+        copies.clear();
+        for (i, p) in pkts.iter_mut().enumerate() {
+            let v = self.process(counters, now, from, p);
+            if let Verdict::Multicast { group, members } = v {
+                copies.extend(self.members(group, members).map(|m| (i, Port::Eni(m))));
+            }
+            verdicts.push(v);
+        }
+    }
+
+    /// The members of multicast group `group` that bit mask `members` selects (a
+    /// [`Verdict::Multicast`]'s). Read from this snapshot's groups, the ones that
+    /// decided the verdict; IGMP joins after it may shift them, which at worst sends a
+    /// copy of that one datagram to a member that just joined or left.
+    fn members(
+        &self,
+        group: hop::multicast::GroupId,
+        members: u32,
+    ) -> impl Iterator<Item = EniId> + use<> {
+        let groups = self.state.multicast();
+        let all = groups.members(group);
+        let mut chosen = [EniId(0); vpc_config::MAX_GROUP_MEMBERS];
+        let mut n = 0;
+        for (i, &m) in all.iter().enumerate() {
+            if members & (1 << i) != 0 {
+                chosen[n] = m;
+                n += 1;
+            }
+        }
+        chosen.into_iter().take(n)
     }
 
     /// Walks a probe from port `from` (an ENI or an internet host) to `dst` through the
     /// live configuration and state and returns every stage's decision. It holds the
-    /// state by shared reference: it changes nothing.
+    /// state by shared reference and has no writer: it changes nothing.
     pub fn trace(&self, now: Time, from: impl Into<Port>, dst: Ipv4Addr, probe: Probe) -> Trace {
         let from = from.into();
         let src = match from {
@@ -389,93 +388,87 @@ impl Dataplane {
 
     /// Removes flows and gateway state (NAT translations, ...) idle past their
     /// timeouts; returns how many. The daemon calls this about once a second.
-    pub fn expire(&mut self, now: Time) -> usize {
-        let s = &mut self.state;
-        let flows: usize = s.conntrack.iter_mut().map(|t| t.expire(now)).sum();
-        let gateways = s.gateways.expire(now);
-        s.fragments.expire(now);
-        flows + gateways
+    pub fn expire(&self, now: Time) -> usize {
+        self.state.expire(now)
     }
 
     /// Appends the flow-log records of every aggregation interval that has ended by
-    /// `now` (and records left by a configuration change).
-    pub fn flush_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
-        out.append(&mut self.state.pending_records);
-        self.state.flow_logs.flush_due(now, out);
+    /// `now`.
+    pub fn flush_flow_logs(&self, now: Time, out: &mut Vec<FlowRecord>) {
+        if let Some(mut logs) = self.state.flow_logs() {
+            logs.flush_due(now, out);
+        }
     }
 
     /// Appends every flow-log record accumulated so far (at shutdown).
-    pub fn flush_all_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
-        out.append(&mut self.state.pending_records);
-        self.state.flow_logs.flush_all(now, out);
+    pub fn flush_all_flow_logs(&self, now: Time, out: &mut Vec<FlowRecord>) {
+        if let Some(mut logs) = self.state.flow_logs() {
+            logs.flush_all(now, out);
+        }
     }
 
     /// The flows ENI `eni` tracks.
-    pub fn flows(&self, eni: EniId, now: Time) -> impl Iterator<Item = FlowInfo> + '_ {
-        self.state.conntrack[eni.index()].flows(now)
+    pub fn flows(&self, eni: EniId, now: Time) -> impl Iterator<Item = FlowInfo> + use<> {
+        let flows: Vec<FlowInfo> = self.state.conntrack(eni).flows(now).collect();
+        flows.into_iter()
     }
 
     /// ENI `eni`'s connection-table counters and current size.
     pub fn conntrack_stats(&self, eni: EniId) -> (ConntrackStats, usize) {
-        let t = &self.state.conntrack[eni.index()];
+        let t = self.state.conntrack(eni);
         (t.stats(), t.len())
     }
 
     /// Marks ENI `eni`'s device up or down. Packets to a down ENI are dropped
     /// (`eni-down`), and routes targeting it turn `blackhole`.
-    pub fn set_link(&mut self, eni: EniId, up: bool) {
-        self.state.link_up[eni.index()] = up;
+    pub fn set_link(&self, eni: EniId, up: bool) {
+        self.state.set_link(eni, up);
     }
 
     /// Marks internet host `host`'s device up or down. Packets to a down host are
     /// dropped (`eni-down`).
-    pub fn set_host_link(&mut self, host: HostId, up: bool) {
-        self.state.host_up[host.index()] = up;
+    pub fn set_host_link(&self, host: HostId, up: bool) {
+        self.state.set_host_link(host, up);
     }
 
-    /// The configuration it runs (after [`Self::apply`], the applied one).
+    /// The configuration it runs.
     pub fn topology(&self) -> &Topology {
         &self.net.topology
     }
 
     /// NAT gateway `nat`'s CloudWatch metrics (zero for a deleted one).
     pub fn nat_metrics(&self, nat: NatGatewayId) -> NatMetrics {
-        self.state.gateways.nat[nat.index()]
-            .as_ref()
-            .map_or(NatMetrics::default(), |t| {
-                let mut m = t.metrics;
-                m.active_connection_count = t.active_tcp() as u64;
-                m
-            })
+        self.state.nat(nat).map_or(NatMetrics::default(), |t| {
+            let mut m = t.metrics;
+            m.active_connection_count = t.active_tcp() as u64;
+            m
+        })
     }
 
     /// NAT gateway `nat`'s translations.
     pub fn nat_mappings(&self, nat: NatGatewayId, now: Time) -> Vec<NatMapping> {
-        self.state.gateways.nat[nat.index()]
-            .as_ref()
+        self.state
+            .nat(nat)
             .map(|t| t.mappings(now).collect())
             .unwrap_or_default()
     }
 
     /// The members of multicast group `group` (a [`Verdict::Multicast`]'s bit `i` is
-    /// the `i`-th). The daemon reads them under the same lock as the verdict.
-    pub fn multicast_members(&self, group: hop::multicast::GroupId) -> &[EniId] {
-        self.state.gateways.multicast.members(group)
+    /// the `i`-th).
+    pub fn multicast_members(&self, group: hop::multicast::GroupId) -> Vec<EniId> {
+        self.state.multicast().members(group).to_vec()
     }
 
     /// Every multicast group: its domain, address, members, and how many of them
     /// (the first) are registered rather than joined with IGMP.
     pub fn multicast_groups(
         &self,
-    ) -> impl Iterator<
-        Item = (
-            vpc_config::MulticastDomainId,
-            std::net::Ipv4Addr,
-            &[EniId],
-            usize,
-        ),
-    > + '_ {
-        self.state.gateways.multicast.all()
+    ) -> Vec<(vpc_config::MulticastDomainId, Ipv4Addr, Vec<EniId>, usize)> {
+        self.state
+            .multicast()
+            .all()
+            .map(|(d, a, m, r)| (d, a, m.to_vec(), r))
+            .collect()
     }
 
     /// The MTU of VPC peering connection `pcx`: 9001 bytes within a region, 1500
@@ -486,12 +479,12 @@ impl Dataplane {
 
     /// Transit gateway `tgw`'s CloudWatch metrics.
     pub fn tgw_metrics(&self, tgw: vpc_config::TransitGatewayId) -> TgwMetrics {
-        self.state.gateways.tgw[tgw.index()]
+        self.state.tgw(tgw)
     }
 
     /// Whether ENI `eni` is up.
     pub fn link_up(&self, eni: EniId) -> bool {
-        self.state.link_up[eni.index()]
+        self.state.link_up().up(eni.index())
     }
 
     /// The routes of route table `table` as the dataplane holds them, with their state.
@@ -501,7 +494,7 @@ impl Dataplane {
         self.net.tables.route_tables[table.index()]
             .routes()
             .map(move |r| {
-                let state = if hop::gone(t, &self.state.link_up, vpc, r.target) {
+                let state = if hop::gone(t, self.state.link_up(), vpc, r.target) {
                     RouteState::Blackhole
                 } else {
                     RouteState::Active
@@ -509,10 +502,95 @@ impl Dataplane {
                 (*r, state)
             })
     }
+}
+
+/// The VPC dataplane for one thread: a [`Snapshot`] and one set of counters (tests,
+/// benchmarks and tools; the daemon shares an [`crate::Engine`] between threads).
+/// Its reading methods are the snapshot's.
+#[derive(Debug)]
+pub struct Dataplane {
+    snapshot: Snapshot,
+    counters: Counters,
+    /// Flow-log records taken out of accumulators that a configuration change replaced,
+    /// handed out by the next flush.
+    pending_records: Vec<FlowRecord>,
+}
+
+impl std::ops::Deref for Dataplane {
+    type Target = Snapshot;
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
+}
+
+impl Dataplane {
+    /// A dataplane for `topology` with the table sizes of its `[limits]` section, every
+    /// ENI up, time zero the start of the flow logs' first aggregation interval.
+    pub fn new(topology: &Topology) -> Self {
+        Self::with_limits(topology, topology.limits, Time::ZERO)
+    }
+
+    /// A dataplane for `topology` with `limits`, every ENI up.
+    pub fn with_limits(topology: &Topology, limits: Limits, now: Time) -> Self {
+        let snapshot = Snapshot::new(topology, limits, now);
+        Dataplane {
+            counters: snapshot.new_counters(),
+            snapshot,
+            pending_records: Vec::new(),
+        }
+    }
+
+    /// Applies a changed configuration with the same instances and ENIs
+    /// ([`Snapshot::next`]). Returns `false`, changing nothing, if the ENIs or internet
+    /// hosts differ.
+    pub fn apply(&mut self, topology: &Topology, now: Time) -> bool {
+        match self.snapshot.next(topology, now, &mut self.pending_records) {
+            Some(next) => {
+                self.snapshot = next;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Processes one packet read from port `from` at time `now`.
+    #[inline]
+    pub fn process(&mut self, now: Time, from: impl Into<Port>, pkt: &mut PacketBuf) -> Verdict {
+        self.snapshot.process(&mut self.counters, now, from, pkt)
+    }
+
+    /// Processes a batch of packets read from port `from`; `verdicts` is cleared and
+    /// receives one verdict per packet, in order.
+    pub fn process_batch(
+        &mut self,
+        now: Time,
+        from: impl Into<Port> + Copy,
+        pkts: &mut [PacketBuf],
+        verdicts: &mut Vec<Verdict>,
+    ) {
+        verdicts.clear();
+        for p in pkts.iter_mut() {
+            let v = self.snapshot.process(&mut self.counters, now, from, p);
+            verdicts.push(v);
+        }
+    }
+
+    /// Appends the flow-log records of every aggregation interval that has ended by
+    /// `now` (and records left by a configuration change).
+    pub fn flush_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.pending_records);
+        self.snapshot.flush_flow_logs(now, out);
+    }
+
+    /// Appends every flow-log record accumulated so far (at shutdown).
+    pub fn flush_all_flow_logs(&mut self, now: Time, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.pending_records);
+        self.snapshot.flush_all_flow_logs(now, out);
+    }
 
     /// The counters.
     pub fn counters(&self) -> &Counters {
-        &self.state.counters
+        &self.counters
     }
 }
 
@@ -553,7 +631,7 @@ impl Net {
             let b = pkt.as_bytes();
             let addr = |at: usize| Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
             let mtu = pkt.fragment_mtu();
-            s.fragments
+            s.fragments()
                 .remember(now, key, to, (addr(12), addr(16)), mtu);
         }
         Ok(verdict)
@@ -579,12 +657,12 @@ impl Net {
         ttl::check(ip)?;
         let state = mode.state();
         let sent = state
-            .fragments
+            .fragments()
             .lookup(now, &DatagramKey::of(from, pkt.as_bytes(), ip))
             .ok_or(DropReason::Fragment)?;
         let up = match sent.to {
-            Port::Eni(e) => state.link_up[e.index()],
-            Port::Host(h) => state.host_up[h.index()],
+            Port::Eni(e) => state.link_up().up(e.index()),
+            Port::Host(h) => state.host_up().up(h.index()),
         };
         if !up {
             return Err(DropReason::EniDown.into());
@@ -671,7 +749,7 @@ impl Net {
             let g = match next.to {
                 Place::Eni(to) => return Ok(Verdict::Forward { to: Port::Eni(to) }),
                 Place::Host(h) => {
-                    if !mode.state().host_up[h.index()] {
+                    if !mode.state().host_up().up(h.index()) {
                         return Err(DropReason::EniDown.into());
                     }
                     return Ok(Verdict::Forward { to: Port::Host(h) });
@@ -724,7 +802,7 @@ impl Net {
             destination: route.destination,
             target: route.target,
         });
-        let hop = hop::enter(self, &mode.state().link_up, (at, table), route, dst, ip)?;
+        let hop = hop::enter(self, mode.state().link_up(), (at, table), route, dst, ip)?;
         if hop.to == at {
             return Err(DropReason::RouteLoop);
         }
@@ -790,7 +868,7 @@ impl Net {
         if let (Place::Eni(e), true, NaclCache::Unknown, Ok(()), Some(s)) =
             (from, crossing, cache, &received, mode.live_state())
         {
-            s.conntrack[e.index()].remember_nacls(now, f, self.generation);
+            s.conntrack(e).remember_nacls(now, f, self.generation);
         }
         let received = received.and_then(|()| match to {
             Place::Eni(e) => {
@@ -824,7 +902,7 @@ impl Net {
         };
         let looked = match mode {
             Mode::Live(s) => {
-                let table = &mut s.conntrack[eni.index()];
+                let mut table = s.conntrack(eni);
                 let (looked, known) = table.lookup_cached(now, f, self.generation);
                 *cache = match (&looked, known) {
                     (Ok(Lookup::Tracked(_)), true) => NaclCache::Allowed,
@@ -833,7 +911,7 @@ impl Net {
                 };
                 looked
             }
-            Mode::Trace { state, .. } => state.conntrack[eni.index()].peek(now, f),
+            Mode::Trace { state, .. } => state.conntrack(eni).peek(now, f),
         };
         let (tracking, result) = match looked {
             Ok(Lookup::Tracked(_)) => (Tracking::Tracked, Ok(())),
@@ -851,7 +929,7 @@ impl Net {
                     // An ICMP error is never a flow of its own.
                     (SgDecision::Allowed { .. }, _) if error => Ok(()),
                     (SgDecision::Allowed { tracked: true, .. }, Some(s)) => {
-                        s.conntrack[eni.index()].insert(now, f)
+                        s.conntrack(eni).insert(now, f)
                     }
                     (SgDecision::Allowed { .. }, _) => Ok(()),
                 };
@@ -916,7 +994,10 @@ impl Net {
         let Mode::Live(state) = mode else {
             return;
         };
-        if !state.flow_logs.covers(iface) {
+        let Some(mut logs) = state.flow_logs() else {
+            return;
+        };
+        if !logs.covers(iface) {
             return;
         }
         let path = match (direction, to) {
@@ -941,7 +1022,7 @@ impl Net {
             direction,
             traffic_path: path,
         };
-        state.flow_logs.record(now, iface, &record);
+        logs.record(now, iface, &record);
     }
 
     /// The verdict for a packet from `origin` at `now` dropped for `cause` that deserves
@@ -961,7 +1042,7 @@ impl Net {
             return Verdict::Drop(cause);
         }
         if let Some(s) = mode.live_state()
-            && !s.icmp_limit.allow(now)
+            && !s.icmp_allowed(now)
         {
             s.counters.router.icmp_errors_rate_limited += 1;
             return Verdict::Drop(cause);

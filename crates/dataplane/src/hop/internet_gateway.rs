@@ -133,10 +133,10 @@ fn inbound(
     vpc: VpcId,
     p: &InFlight<'_>,
 ) -> Result<Hop, DropReason> {
-    let link_up = &mode.state().link_up;
+    let link_up = mode.state().link_up();
     let Some(table) = net.tables.gateway_tables[vpc.index()] else {
         return match net.tables.classify(vpc, p.ip.dst) {
-            Some(AddrClass::Eni(e)) if link_up[e.index()] => Ok(Hop::eni(e)),
+            Some(AddrClass::Eni(e)) if link_up.up(e.index()) => Ok(Hop::eni(e)),
             Some(AddrClass::Eni(_)) => Err(DropReason::EniDown),
             Some(AddrClass::Nat(n)) => Ok(Hop::gateway(Gateway::Nat(n), Direction::Ingress)),
             _ => Err(DropReason::InternetNoRoute),

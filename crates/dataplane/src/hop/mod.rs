@@ -39,8 +39,9 @@ use crate::flowlog::{Interface, TrafficPath};
 use crate::icmp_error;
 use crate::l4::Facts;
 use crate::packet::{Gso, PacketBuf};
-use crate::pipeline::{Limits, Mode, Net};
+use crate::pipeline::{Mode, Net};
 use crate::route::Route;
+use crate::state::Links;
 use crate::time::Time;
 use crate::verdict::{DropReason, Port, Verdict};
 use crate::wire::ipv4::Ipv4Header;
@@ -172,10 +173,10 @@ pub(crate) fn within_gateway(from: Place, to: Place) -> bool {
 /// down or gone, an internet gateway not attached to `vpc`, a deleted NAT gateway.
 /// AWS keeps such routes in state `blackhole` and drops what they match
 /// (`route-blackhole`).
-pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarget) -> bool {
+pub(crate) fn gone(t: &Topology, link_up: &Links, vpc: VpcId, target: RouteTarget) -> bool {
     match target {
         RouteTarget::Local => false,
-        RouteTarget::Eni(e) => !link_up[e.index()],
+        RouteTarget::Eni(e) => !link_up.up(e.index()),
         RouteTarget::InternetGateway(g) => internet_gateway::gone(t, g, vpc),
         RouteTarget::NatGateway(n) => nat_gateway::gone(t, n),
         RouteTarget::VpcPeeringConnection(pcx) => peering::gone(t, pcx),
@@ -192,7 +193,7 @@ pub(crate) fn gone(t: &Topology, link_up: &[bool], vpc: VpcId, target: RouteTarg
 #[inline]
 pub(crate) fn enter(
     net: &Net,
-    link_up: &[bool],
+    link_up: &Links,
     (at, table): (Place, RouteTableId),
     route: &Route,
     dst: Dst,
@@ -202,7 +203,7 @@ pub(crate) fn enter(
     Ok(match route.target {
         // The local route's target is never gone.
         RouteTarget::Local => match dst {
-            Dst::Host(eni) if link_up[eni.index()] => Hop::eni(eni),
+            Dst::Host(eni) if link_up.up(eni.index()) => Hop::eni(eni),
             Dst::Host(_) => return Err(DropReason::EniDown),
             Dst::Nat(n) => Hop::gateway(Gateway::Nat(n), Direction::Ingress),
             Dst::Router | Dst::Other => return Err(DropReason::NoSuchHost),
@@ -355,50 +356,5 @@ impl Fabric {
             tgw: transit_gateway::Compiled::compile(t),
             multicast: multicast::Compiled::compile(t),
         }
-    }
-}
-
-/// The gateways' mutable state, per kind (owned by the dataplane's state).
-#[derive(Debug, Clone)]
-pub(crate) struct Gateways {
-    /// Per NAT gateway: its translation table (`None` once deleted).
-    pub nat: nat_gateway::Tables,
-    /// Per transit gateway: its metrics.
-    pub tgw: Vec<transit_gateway::TgwMetrics>,
-    /// Multicast groups and their members (registered and joined).
-    pub multicast: multicast::Groups,
-}
-
-impl Gateways {
-    /// Fresh state for every gateway of `t`.
-    pub(crate) fn compile(t: &Topology, limits: &Limits) -> Gateways {
-        Gateways {
-            nat: nat_gateway::compile(t, limits),
-            tgw: vec![Default::default(); t.transit_gateways.len()],
-            multicast: multicast::Groups::compile(t),
-        }
-    }
-
-    /// The state for `new`, keeping what `old`'s gateways had where they live on (a
-    /// transit gateway's metrics while it keeps its name).
-    pub(crate) fn apply(&mut self, old: &Topology, new: &Topology, limits: &Limits) {
-        self.nat = nat_gateway::apply(std::mem::take(&mut self.nat), old, new, limits);
-        self.multicast = self.multicast.apply(old, new);
-        self.tgw = new
-            .transit_gateways
-            .iter()
-            .map(|g| {
-                old.transit_gateways
-                    .iter()
-                    .position(|o| o.name == g.name)
-                    .and_then(|o| self.tgw.get(o).copied())
-                    .unwrap_or_default()
-            })
-            .collect();
-    }
-
-    /// Removes state idle past its timeouts; returns how many entries.
-    pub(crate) fn expire(&mut self, now: Time) -> usize {
-        nat_gateway::expire(&mut self.nat, now)
     }
 }

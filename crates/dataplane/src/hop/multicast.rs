@@ -224,12 +224,12 @@ pub(crate) fn send(
     if !vpc_config::is_multicast_group(dst) {
         return Err(DropReason::DstMulticast.into());
     }
-    let groups = &mode.state().gateways.multicast;
+    let groups = mode.state().multicast();
     let Some(&g) = groups.by_key.get(&(domain, dst)) else {
         return Err(DropReason::MulticastNoMembers.into());
     };
-    // The members, copied out of the state (which the firewall below changes): at
-    // most 64, on the stack.
+    // The members, copied out of the groups (unlocked before the firewall below): at
+    // most 32, on the stack.
     let group = &groups.groups[g.0 as usize];
     let mut members = [EniId(0); MAX_MEMBERS];
     let n = group.members.len();
@@ -238,6 +238,7 @@ pub(crate) fn send(
     if !t.multicast_domain(domain).igmpv2 && !group.sources.contains(&sender) {
         return Err(DropReason::MulticastNotSource.into());
     }
+    drop(groups);
     let a = t.tgw_attachment(att);
     if a.status != AttachmentStatus::Available {
         return Err(DropReason::RouteBlackhole.into());
@@ -250,7 +251,7 @@ pub(crate) fn send(
     net.firewall(p.now, Place::Eni(sender), tgw, &p.f, mode)?;
     let mut bits = 0u32;
     let mut last = DropReason::MulticastNoMembers;
-    let link_up = |mode: &Mode<'_>, e: EniId| mode.state().link_up[e.index()];
+    let link_up = |mode: &Mode<'_>, e: EniId| mode.state().link_up().up(e.index());
     for (i, &m) in members.iter().enumerate() {
         if m == sender {
             continue;
@@ -316,7 +317,7 @@ pub(crate) fn igmp(
             .into(),
         );
         if let Some(s) = mode.live_state() {
-            let groups = &mut s.gateways.multicast;
+            let mut groups = s.multicast();
             match change {
                 Change::Join => groups.join(domain, group, sender),
                 Change::Leave => groups.leave(domain, group, sender),

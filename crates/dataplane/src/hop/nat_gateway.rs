@@ -61,13 +61,9 @@ pub enum Translation {
     None,
 }
 
-/// The translation tables, one per NAT gateway (`None` once deleted). Boxed: a packet
-/// takes its gateway's table out of the state while it uses it, and moving a pointer
-/// is cheaper than moving the table.
-pub(crate) type Tables = Vec<Option<Box<NatTable>>>;
-
-/// One translation table per NAT gateway that is not deleted.
-pub(crate) fn compile(t: &Topology, limits: &Limits) -> Tables {
+/// One translation table per NAT gateway that is not deleted (`None` for a deleted
+/// one), fresh. Boxed: tables are large.
+pub(crate) fn compile(t: &Topology, limits: &Limits) -> Vec<Option<Box<NatTable>>> {
     t.nat_gateways
         .iter()
         .map(|n| {
@@ -83,40 +79,9 @@ pub(crate) fn compile(t: &Topology, limits: &Limits) -> Tables {
         .collect()
 }
 
-/// The tables for `new`: a NAT gateway keeps its translations while it exists under
-/// the same name with the same addresses and ports; a deleted or changed one starts
-/// over.
-pub(crate) fn apply(
-    mut old_tables: Tables,
-    old: &Topology,
-    new: &Topology,
-    limits: &Limits,
-) -> Tables {
-    let mut fresh = compile(new, limits);
-    for (n, table) in fresh.iter_mut().enumerate() {
-        let name = &new.nat_gateways[n].name;
-        let kept = old
-            .nat_gateways
-            .iter()
-            .position(|o| &o.name == name)
-            .and_then(|o| old_tables.get_mut(o)?.take());
-        if let (Some(t), Some(kept)) = (table.as_mut(), kept)
-            && kept.config() == t.config()
-        {
-            *t = kept;
-        }
-    }
-    fresh
-}
-
 /// Whether a route to NAT gateway `n` is a blackhole: it was deleted.
 pub(crate) fn gone(t: &Topology, n: NatGatewayId) -> bool {
     t.nat_gateway(n).deleted
-}
-
-/// Removes translations idle past their timeouts; returns how many.
-pub(crate) fn expire(tables: &mut [Option<Box<NatTable>>], now: Time) -> usize {
-    tables.iter_mut().flatten().map(|t| t.expire(now)).sum()
 }
 
 /// The translation table as a packet (which changes it) or a trace (which only looks)
@@ -167,11 +132,8 @@ pub(crate) fn handle(
 ) -> Result<Hop, Verdict> {
     let len = u64::from(p.f.len);
     let Some(state) = mode.trace_state() else {
-        // A packet: the table is taken out of the state while it is used.
-        let Some(mut table) = mode
-            .live_state()
-            .and_then(|s| s.gateways.nat[n.index()].take())
-        else {
+        // A packet: the table stays locked while it is used.
+        let Some(mut table) = mode.live_state().and_then(|s| s.nat(n)) else {
             return Err(DropReason::RouteBlackhole.into());
         };
         let m = &mut table.metrics;
@@ -198,15 +160,12 @@ pub(crate) fn handle(
                 m.bytes_out_to_source += len;
             }
         }
-        if let Some(s) = mode.live_state() {
-            s.gateways.nat[n.index()] = Some(table);
-        }
         return result;
     };
-    let Some(table) = state.gateways.nat[n.index()].as_ref() else {
+    let Some(table) = state.nat(n) else {
         return Err(DropReason::RouteBlackhole.into());
     };
-    translate(net, mode, &mut Table::Trace(table), n, direction, p)
+    translate(net, mode, &mut Table::Trace(&table), n, direction, p)
 }
 
 fn translate(

@@ -112,9 +112,9 @@ pub(crate) fn handle(
         return Err(reason.into());
     }
     super::mtu(net, mode, p, mtu_of(t, pcx), Oversize::Fragment)?;
-    let link_up = &mode.state().link_up;
+    let link_up = mode.state().link_up();
     match net.tables.classify(to, dst) {
-        Some(AddrClass::Eni(e)) if link_up[e.index()] => Ok(Hop::eni(e)),
+        Some(AddrClass::Eni(e)) if link_up.up(e.index()) => Ok(Hop::eni(e)),
         Some(AddrClass::Eni(_)) => Err(DropReason::EniDown.into()),
         Some(AddrClass::Nat(n)) => Ok(Hop::gateway(Gateway::Nat(n), Direction::Ingress)),
         Some(AddrClass::Reserved(_)) => Err(DropReason::DstReserved.into()),

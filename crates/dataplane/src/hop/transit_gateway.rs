@@ -254,7 +254,7 @@ pub(crate) fn router(
     let packets = u64::from(p.f.packets);
     let result = route(net, mode, (tgw, from, az), p);
     if let Some(s) = mode.live_state() {
-        let m = &mut s.gateways.tgw[tgw.index()];
+        let mut m = s.tgw(tgw);
         m.packets_in += packets;
         m.bytes_in += len;
         match &result {

@@ -1,0 +1,318 @@
+//! What packets change, shared by every forwarding thread with no lock over all of it:
+//! each part has its own (a connection table per ENI, a translation table per NAT
+//! gateway, metrics per transit gateway, the multicast groups, the fragments' verdicts,
+//! the flow-log accumulators, the ICMP-error rate limit), link states are atomic, and
+//! counters are not here at all: each thread keeps its own ([`Writer`]), merged when
+//! read. A lock is held for one stage of one packet, and never two at once.
+//!
+//! A packet changes state through a [`Writer`]; a trace holds only `&State`, whose
+//! methods read (their guards deref to `&T` only): a trace cannot change anything, by
+//! construction.
+//!
+//! Parts that follow the configuration's shape (per gateway, per flow log) are
+//! replaced by `apply`, which builds the next `State` from the last, keeping what lives
+//! on (`Arc`s shared between the two). Packets judged by the old configuration while
+//! the new one is swapped in use the old handles: at most one batch per thread.
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+
+use vpc_config::{EniId, HostId, NatGatewayId, Topology, TransitGatewayId};
+
+use crate::conntrack::ConnTable;
+use crate::counters::Counters;
+use crate::flowlog::FlowLogs;
+use crate::frag::Fragments;
+use crate::hop::multicast::Groups;
+use crate::hop::nat_gateway;
+use crate::hop::transit_gateway::TgwMetrics;
+use crate::icmp_error::RateLimit;
+use crate::nat::NatTable;
+use crate::pipeline::Limits;
+use crate::time::Time;
+
+/// Locks `m`, whatever a panicking holder left (every part stays consistent between
+/// statements).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A guard that only reads.
+#[derive(Debug)]
+pub(crate) struct Ro<G>(G);
+
+impl<G: Deref> Deref for Ro<G> {
+    type Target = G::Target;
+    fn deref(&self) -> &G::Target {
+        &self.0
+    }
+}
+
+/// Up or down, per ENI or per internet host.
+#[derive(Debug)]
+pub(crate) struct Links(Box<[AtomicBool]>);
+
+impl Links {
+    fn all_up(n: usize) -> Links {
+        Links((0..n).map(|_| AtomicBool::new(true)).collect())
+    }
+
+    /// Whether link `i` is up.
+    #[inline]
+    pub(crate) fn up(&self, i: usize) -> bool {
+        self.0[i].load(Ordering::Relaxed)
+    }
+
+    fn set(&self, i: usize, up: bool) {
+        self.0[i].store(up, Ordering::Relaxed);
+    }
+}
+
+/// What packets change (see the module's documentation).
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Per ENI: its connection table.
+    conntrack: Arc<[Mutex<ConnTable>]>,
+    /// Per ENI: whether its device is up.
+    link_up: Arc<Links>,
+    /// Per internet host: whether its device is up.
+    host_up: Arc<Links>,
+    /// The verdicts of fragmented datagrams, for their later fragments.
+    fragments: Arc<Mutex<Fragments>>,
+    /// Identification field for packets the router originates.
+    next_ident: Arc<AtomicU16>,
+    icmp_limit: Arc<Mutex<RateLimit>>,
+    /// Per NAT gateway: its translations (`None` once deleted).
+    nat: Vec<Option<Arc<Mutex<NatTable>>>>,
+    /// Per transit gateway: its metrics.
+    tgw: Vec<Arc<Mutex<TgwMetrics>>>,
+    /// Multicast groups and their members (registered and joined).
+    multicast: Arc<RwLock<Groups>>,
+    /// The flow logs' accumulators; `None` without flow logs (no lock to take).
+    flow_logs: Option<Arc<Mutex<FlowLogs>>>,
+}
+
+impl State {
+    /// Fresh state for `topology`: every port up, time `now` the start of the flow
+    /// logs' first aggregation interval.
+    pub(crate) fn new(topology: &Topology, limits: &Limits, now: Time) -> State {
+        State {
+            conntrack: topology
+                .enis
+                .iter()
+                .map(|e| Mutex::new(ConnTable::new(limits.conntrack_per_eni, e.conntrack)))
+                .collect(),
+            link_up: Arc::new(Links::all_up(topology.enis.len())),
+            host_up: Arc::new(Links::all_up(topology.internet_hosts.len())),
+            fragments: Arc::new(Mutex::new(Fragments::new(limits.fragments))),
+            next_ident: Arc::new(AtomicU16::new(1)),
+            icmp_limit: Arc::new(Mutex::new(RateLimit::new(1000, 50))),
+            nat: nat_gateway::compile(topology, limits)
+                .into_iter()
+                .map(|t| t.map(|t| Arc::new(Mutex::new(*t))))
+                .collect(),
+            tgw: (0..topology.transit_gateways.len())
+                .map(|_| Arc::default())
+                .collect(),
+            multicast: Arc::new(RwLock::new(Groups::compile(topology))),
+            flow_logs: flow_logs(topology, limits, now),
+        }
+    }
+
+    /// The state for `new` after `old` (same ENIs and hosts): connection tables with
+    /// `new`'s timeouts; a NAT gateway keeps its translations while it keeps its name,
+    /// addresses and ports; a transit gateway its metrics while it keeps its name;
+    /// IGMP members stay where they still may. The flow logs start over if
+    /// `flow_logs_changed` (the caller has flushed the old ones).
+    pub(crate) fn next(
+        &self,
+        (old, new): (&Topology, &Topology),
+        limits: &Limits,
+        now: Time,
+        flow_logs_changed: bool,
+    ) -> State {
+        for (table, eni) in self.conntrack.iter().zip(&new.enis) {
+            lock(table).set_timeouts(eni.conntrack);
+        }
+        let nat = nat_gateway::compile(new, limits)
+            .into_iter()
+            .enumerate()
+            .map(|(n, fresh)| {
+                let fresh = fresh?;
+                let name = &new.nat_gateways[n].name;
+                let kept = old
+                    .nat_gateways
+                    .iter()
+                    .position(|o| &o.name == name)
+                    .and_then(|o| self.nat.get(o)?.clone())
+                    .filter(|k| lock(k).config() == fresh.config());
+                Some(kept.unwrap_or_else(|| Arc::new(Mutex::new(*fresh))))
+            })
+            .collect();
+        let tgw = new
+            .transit_gateways
+            .iter()
+            .map(|g| {
+                old.transit_gateways
+                    .iter()
+                    .position(|o| o.name == g.name)
+                    .and_then(|o| self.tgw.get(o).cloned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let groups = self.multicast().apply(old, new);
+        State {
+            conntrack: Arc::clone(&self.conntrack),
+            link_up: Arc::clone(&self.link_up),
+            host_up: Arc::clone(&self.host_up),
+            fragments: Arc::clone(&self.fragments),
+            next_ident: Arc::clone(&self.next_ident),
+            icmp_limit: Arc::clone(&self.icmp_limit),
+            nat,
+            tgw,
+            multicast: Arc::new(RwLock::new(groups)),
+            flow_logs: if flow_logs_changed {
+                flow_logs(new, limits, now)
+            } else {
+                self.flow_logs.clone()
+            },
+        }
+    }
+
+    /// ENI `eni`'s connection table, to read.
+    pub(crate) fn conntrack(&self, eni: EniId) -> Ro<MutexGuard<'_, ConnTable>> {
+        Ro(lock(&self.conntrack[eni.index()]))
+    }
+
+    /// Whether each ENI is up.
+    pub(crate) fn link_up(&self) -> &Links {
+        &self.link_up
+    }
+
+    /// Whether each internet host is up.
+    pub(crate) fn host_up(&self) -> &Links {
+        &self.host_up
+    }
+
+    /// Marks ENI `eni` up or down (the daemon's, not a packet's doing).
+    pub(crate) fn set_link(&self, eni: EniId, up: bool) {
+        self.link_up.set(eni.index(), up);
+    }
+
+    /// Marks internet host `host` up or down.
+    pub(crate) fn set_host_link(&self, host: HostId, up: bool) {
+        self.host_up.set(host.index(), up);
+    }
+
+    /// The fragments' verdicts, to read.
+    pub(crate) fn fragments(&self) -> Ro<MutexGuard<'_, Fragments>> {
+        Ro(lock(&self.fragments))
+    }
+
+    /// NAT gateway `n`'s translations, to read (`None` once deleted).
+    pub(crate) fn nat(&self, n: NatGatewayId) -> Option<Ro<MutexGuard<'_, NatTable>>> {
+        self.nat.get(n.index())?.as_deref().map(|t| Ro(lock(t)))
+    }
+
+    /// Transit gateway `tgw`'s metrics.
+    pub(crate) fn tgw(&self, tgw: TransitGatewayId) -> TgwMetrics {
+        *lock(&self.tgw[tgw.index()])
+    }
+
+    /// The multicast groups, to read.
+    pub(crate) fn multicast(&self) -> RwLockReadGuard<'_, Groups> {
+        self.multicast
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The flow logs' accumulators, if there are flow logs: for the daemon's flushes.
+    pub(crate) fn flow_logs(&self) -> Option<MutexGuard<'_, FlowLogs>> {
+        self.flow_logs.as_deref().map(lock)
+    }
+
+    /// Removes flows, translations and fragments' verdicts idle past their timeouts;
+    /// returns how many flows and translations. Locks one table at a time.
+    pub(crate) fn expire(&self, now: Time) -> usize {
+        let flows: usize = self.conntrack.iter().map(|t| lock(t).expire(now)).sum();
+        let nat: usize = self.nat.iter().flatten().map(|t| lock(t).expire(now)).sum();
+        lock(&self.fragments).expire(now);
+        flows + nat
+    }
+}
+
+/// Flow-log accumulators for `topology`, if it has flow logs.
+fn flow_logs(topology: &Topology, limits: &Limits, now: Time) -> Option<Arc<Mutex<FlowLogs>>> {
+    (!topology.flow_logs.is_empty()).then(|| {
+        Arc::new(Mutex::new(FlowLogs::new(
+            topology,
+            limits.flow_log_records,
+            now,
+        )))
+    })
+}
+
+/// A packet's hold on the state: it changes it, and counts in its thread's counters.
+#[derive(Debug)]
+pub(crate) struct Writer<'a> {
+    state: &'a State,
+    /// The thread's counters.
+    pub counters: &'a mut Counters,
+}
+
+impl<'a> Writer<'a> {
+    /// A packet's hold on `state`, counting in `counters`.
+    pub(crate) fn new(state: &'a State, counters: &'a mut Counters) -> Self {
+        Writer { state, counters }
+    }
+
+    /// The state, to read.
+    pub(crate) fn state(&self) -> &'a State {
+        self.state
+    }
+
+    /// ENI `eni`'s connection table.
+    pub(crate) fn conntrack(&self, eni: EniId) -> MutexGuard<'a, ConnTable> {
+        lock(&self.state.conntrack[eni.index()])
+    }
+
+    /// The fragments' verdicts.
+    pub(crate) fn fragments(&self) -> MutexGuard<'a, Fragments> {
+        lock(&self.state.fragments)
+    }
+
+    /// Whether the ICMP-error rate limit allows one more error at `now` (and takes its
+    /// token).
+    pub(crate) fn icmp_allowed(&self, now: Time) -> bool {
+        lock(&self.state.icmp_limit).allow(now)
+    }
+
+    /// The next identification field of a packet the router originates.
+    pub(crate) fn ident(&self) -> u16 {
+        self.state.next_ident.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// NAT gateway `n`'s translations (`None` once deleted).
+    pub(crate) fn nat(&self, n: NatGatewayId) -> Option<MutexGuard<'a, NatTable>> {
+        self.state.nat.get(n.index())?.as_deref().map(lock)
+    }
+
+    /// Transit gateway `tgw`'s metrics.
+    pub(crate) fn tgw(&self, tgw: TransitGatewayId) -> MutexGuard<'a, TgwMetrics> {
+        lock(&self.state.tgw[tgw.index()])
+    }
+
+    /// The multicast groups, to change.
+    pub(crate) fn multicast(&self) -> std::sync::RwLockWriteGuard<'a, Groups> {
+        self.state
+            .multicast
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The flow logs' accumulators, if there are flow logs.
+    pub(crate) fn flow_logs(&self) -> Option<MutexGuard<'a, FlowLogs>> {
+        self.state.flow_logs.as_deref().map(lock)
+    }
+}
