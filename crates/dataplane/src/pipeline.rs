@@ -131,15 +131,15 @@ fn fragments(pkt: &mut PacketBuf, mtu: u16, shape: Shape) -> (u64, u64) {
 /// How a walk holds the state: a packet changes it (`Live`, through a [`Writer`] that
 /// also carries its thread's counters), a trace only reads it (`Trace`) and records
 /// each stage's decision.
-pub(crate) enum Mode<'a> {
-    Live(Writer<'a>),
+pub(crate) enum Mode<'a, 'w> {
+    Live(&'w mut Writer<'a>),
     Trace {
         state: &'a State,
-        steps: &'a mut Vec<Step>,
+        steps: &'w mut Vec<Step>,
     },
 }
 
-impl<'a> Mode<'a> {
+impl<'a, 'w> Mode<'a, 'w> {
     /// Records a stage's decision (a trace's only effect).
     pub(crate) fn step(&mut self, step: Step) {
         if let Mode::Trace { steps, .. } = self {
@@ -276,7 +276,6 @@ impl Snapshot {
     /// Processes one packet read from port `from` at time `now`, counting in
     /// `counters`. The verdict says what to do with `pkt`, which may have been
     /// rewritten (trimmed, or replaced by a reply).
-    #[inline]
     pub fn process(
         &self,
         counters: &mut Counters,
@@ -284,12 +283,42 @@ impl Snapshot {
         from: impl Into<Port>,
         pkt: &mut PacketBuf,
     ) -> Verdict {
-        let from = from.into();
+        let mut writer = Writer::new(&self.state, counters);
+        self.judge(&mut writer, now, from.into(), pkt)
+    }
+
+    /// Processes a batch of packets read from port `from`; `verdicts` is cleared and
+    /// receives one verdict per packet, in order; `copies` is cleared and receives, for
+    /// each multicast verdict, (its packet's index, a member to send a copy to). The
+    /// batch keeps the locks it takes until it ends (see `state.rs`).
+    pub fn process_batch(
+        &self,
+        counters: &mut Counters,
+        now: Time,
+        from: impl Into<Port> + Copy,
+        pkts: &mut [PacketBuf],
+        (verdicts, copies): (&mut Vec<Verdict>, &mut Vec<(usize, Port)>),
+    ) {
+        verdicts.clear();
+        copies.clear();
+        let mut writer = Writer::new(&self.state, counters);
+        for (i, p) in pkts.iter_mut().enumerate() {
+            let v = self.judge(&mut writer, now, from.into(), p);
+            if let Verdict::Multicast { group, members } = v {
+                copies.extend(self.members(group, members).map(|m| (i, Port::Eni(m))));
+            }
+            verdicts.push(v);
+        }
+    }
+
+    /// One packet through the stages with the batch's writer.
+    #[inline]
+    fn judge(&self, w: &mut Writer<'_>, now: Time, from: Port, pkt: &mut PacketBuf) -> Verdict {
         let len_in = pkt.len();
         let mut shape = Shape::PLAIN;
         pkt.set_fragment_mtu(None);
-        let mode = &mut Mode::Live(Writer::new(&self.state, counters));
-        let verdict = match self.net.stages(now, from, pkt, &mut shape, mode) {
+        let mut mode = Mode::Live(w);
+        let verdict = match self.net.stages(now, from, pkt, &mut shape, &mut mode) {
             Ok(v) | Err(v) => v,
         };
         let out = match verdict {
@@ -306,36 +335,14 @@ impl Snapshot {
             // Each member's copy is counted below.
             Verdict::Multicast { .. } | Verdict::Drop(_) => (0, 0),
         };
-        counters.record(from, shape.wire(len_in), verdict, out);
+        w.counters.record(from, shape.wire(len_in), verdict, out);
         if let Verdict::Multicast { group, members } = verdict {
             let copy = shape.wire(pkt.len());
             for m in self.members(group, members) {
-                counters.record_tx(Port::Eni(m), copy);
+                w.counters.record_tx(Port::Eni(m), copy);
             }
         }
         verdict
-    }
-
-    /// Processes a batch of packets read from port `from`; `verdicts` is cleared and
-    /// receives one verdict per packet, in order; `copies` is cleared and receives, for
-    /// each multicast verdict, (its packet's index, a member to send a copy to).
-    pub fn process_batch(
-        &self,
-        counters: &mut Counters,
-        now: Time,
-        from: impl Into<Port> + Copy,
-        pkts: &mut [PacketBuf],
-        (verdicts, copies): (&mut Vec<Verdict>, &mut Vec<(usize, Port)>),
-    ) {
-        verdicts.clear();
-        copies.clear();
-        for (i, p) in pkts.iter_mut().enumerate() {
-            let v = self.process(counters, now, from, p);
-            if let Verdict::Multicast { group, members } = v {
-                copies.extend(self.members(group, members).map(|m| (i, Port::Eni(m))));
-            }
-            verdicts.push(v);
-        }
     }
 
     /// The members of multicast group `group` that bit mask `members` selects (a
@@ -514,6 +521,8 @@ pub struct Dataplane {
     /// Flow-log records taken out of accumulators that a configuration change replaced,
     /// handed out by the next flush.
     pending_records: Vec<FlowRecord>,
+    /// Multicast copies of the last batch (not handed out: the counters count them).
+    copies: Vec<(usize, Port)>,
 }
 
 impl std::ops::Deref for Dataplane {
@@ -537,6 +546,7 @@ impl Dataplane {
             counters: snapshot.new_counters(),
             snapshot,
             pending_records: Vec::new(),
+            copies: Vec::new(),
         }
     }
 
@@ -559,8 +569,9 @@ impl Dataplane {
         self.snapshot.process(&mut self.counters, now, from, pkt)
     }
 
-    /// Processes a batch of packets read from port `from`; `verdicts` is cleared and
-    /// receives one verdict per packet, in order.
+    /// Processes a batch of packets read from port `from` (taking each lock once for
+    /// the batch, as the daemon does); `verdicts` is cleared and receives one verdict
+    /// per packet, in order.
     pub fn process_batch(
         &mut self,
         now: Time,
@@ -568,11 +579,9 @@ impl Dataplane {
         pkts: &mut [PacketBuf],
         verdicts: &mut Vec<Verdict>,
     ) {
-        verdicts.clear();
-        for p in pkts.iter_mut() {
-            let v = self.snapshot.process(&mut self.counters, now, from, p);
-            verdicts.push(v);
-        }
+        let copies = &mut self.copies;
+        self.snapshot
+            .process_batch(&mut self.counters, now, from, pkts, (verdicts, copies));
     }
 
     /// Appends the flow-log records of every aggregation interval that has ended by
@@ -607,7 +616,7 @@ impl Net {
         from: Port,
         pkt: &mut PacketBuf,
         shape_out: &mut Shape,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<Verdict, Verdict> {
         let (ip, trimmed) = sanity::check(pkt)?;
         if let (Trimmed::Yes, Some(s)) = (trimmed, mode.live_state()) {
@@ -645,7 +654,7 @@ impl Net {
         from: Port,
         pkt: &mut PacketBuf,
         ip: &Ipv4Header,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<Verdict, Verdict> {
         if usize::from(ip.frag_offset) * 8 + (ip.total_len - ip.header_len) > 65_535 {
             return Err(DropReason::FragmentOverflow.into());
@@ -687,7 +696,7 @@ impl Net {
         pkt: &mut PacketBuf,
         ip: Ipv4Header,
         shape: Shape,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<Verdict, Verdict> {
         let (mut at, mut next) = match from {
             Port::Eni(e) => {
@@ -774,7 +783,7 @@ impl Net {
         pkt: &mut PacketBuf,
         ip: &Ipv4Header,
         shape: Shape,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<Facts, Verdict> {
         if let Err(cause) = ttl::check(ip) {
             let error = (cause, icmp_error::TIME_EXCEEDED);
@@ -792,7 +801,7 @@ impl Net {
         table: RouteTableId,
         dst: Dst,
         ip: &Ipv4Header,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<Hop, DropReason> {
         let route = self.tables.route_tables[table.index()]
             .lookup(ip.dst)
@@ -820,7 +829,7 @@ impl Net {
         from: Place,
         to: Place,
         f: &Facts,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<(), DropReason> {
         let (src_subnet, dst_subnet) = (from.subnet(self), to.subnet(self));
         if src_subnet.is_none() && dst_subnet.is_none() {
@@ -893,7 +902,7 @@ impl Net {
         now: Time,
         (eni, direction, always_tracked): (EniId, Direction, bool),
         f: &Facts,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
         cache: &mut NaclCache,
     ) -> Result<(), DropReason> {
         let denied = match direction {
@@ -902,7 +911,7 @@ impl Net {
         };
         let looked = match mode {
             Mode::Live(s) => {
-                let mut table = s.conntrack(eni);
+                let table = s.conntrack(eni);
                 let (looked, known) = table.lookup_cached(now, f, self.generation);
                 *cache = match (&looked, known) {
                     (Ok(Lookup::Tracked(_)), true) => NaclCache::Allowed,
@@ -950,7 +959,7 @@ impl Net {
         subnet: SubnetId,
         direction: Direction,
         f: &Facts,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) -> Result<(), DropReason> {
         let id = self.topology.subnet(subnet).network_acl;
         let (peer, denied) = match direction {
@@ -982,7 +991,7 @@ impl Net {
         direction: Direction,
         f: &Facts,
         result: &Result<(), DropReason>,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
     ) {
         let place = match direction {
             Direction::Egress => from,
@@ -994,7 +1003,7 @@ impl Net {
         let Mode::Live(state) = mode else {
             return;
         };
-        let Some(mut logs) = state.flow_logs() else {
+        let Some(logs) = state.flow_logs() else {
             return;
         };
         if !logs.covers(iface) {
@@ -1032,7 +1041,7 @@ impl Net {
     /// token from the rate limit.
     pub(crate) fn icmp_error(
         &self,
-        mode: &mut Mode<'_>,
+        mode: &mut Mode<'_, '_>,
         (now, origin): (Time, Port),
         pkt: &mut PacketBuf,
         ip: &Ipv4Header,

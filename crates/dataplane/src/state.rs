@@ -3,7 +3,8 @@
 //! gateway, metrics per transit gateway, the multicast groups, the fragments' verdicts,
 //! the flow-log accumulators, the ICMP-error rate limit), link states are atomic, and
 //! counters are not here at all: each thread keeps its own ([`Writer`]), merged when
-//! read. A lock is held for one stage of one packet, and never two at once.
+//! read. A batch keeps the connection tables and flow logs it locked until it ends
+//! (see [`Writer`]); other locks are held for one step of one packet.
 //!
 //! A packet changes state through a [`Writer`]; a trace holds only `&State`, whose
 //! methods read (their guards deref to `&T` only): a trace cannot change anything, by
@@ -16,7 +17,7 @@
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, TryLockError};
 
 use vpc_config::{EniId, HostId, NatGatewayId, Topology, TransitGatewayId};
 
@@ -253,18 +254,42 @@ fn flow_logs(topology: &Topology, limits: &Limits, now: Time) -> Option<Arc<Mute
     })
 }
 
-/// A packet's hold on the state: it changes it, and counts in its thread's counters.
+/// How many connection tables a [`Writer`] keeps locked at once.
+const HELD: usize = 4;
+
+/// A batch's hold on the state: its packets change it, and count in their thread's
+/// counters. It keeps the connection tables it locked (up to [`HELD`]) and the flow
+/// logs' accumulators locked until the batch ends, so a batch of one flow takes each
+/// lock once rather than once a packet. No deadlock: these cached locks are taken with
+/// `try_lock`; if one is busy, the writer lets go of all it holds before it waits. The
+/// other locks (a NAT gateway's, the fragments', ...) are held for one step, during
+/// which no cached lock is taken.
 #[derive(Debug)]
 pub(crate) struct Writer<'a> {
     state: &'a State,
     /// The thread's counters.
     pub counters: &'a mut Counters,
+    /// The ENI indices of the connection tables held (`usize::MAX`: none), and their
+    /// guards, in the same slots.
+    ids: [usize; HELD],
+    held: [Option<MutexGuard<'a, ConnTable>>; HELD],
+    /// The next slot to reuse when all are taken.
+    next: usize,
+    /// The flow logs' accumulators, once locked.
+    logs: Option<MutexGuard<'a, FlowLogs>>,
 }
 
 impl<'a> Writer<'a> {
-    /// A packet's hold on `state`, counting in `counters`.
+    /// A batch's hold on `state`, counting in `counters`.
     pub(crate) fn new(state: &'a State, counters: &'a mut Counters) -> Self {
-        Writer { state, counters }
+        Writer {
+            state,
+            counters,
+            ids: [usize::MAX; HELD],
+            held: [const { None }; HELD],
+            next: 0,
+            logs: None,
+        }
     }
 
     /// The state, to read.
@@ -272,9 +297,74 @@ impl<'a> Writer<'a> {
         self.state
     }
 
-    /// ENI `eni`'s connection table.
-    pub(crate) fn conntrack(&self, eni: EniId) -> MutexGuard<'a, ConnTable> {
-        lock(&self.state.conntrack[eni.index()])
+    /// Lets go of every cached lock.
+    fn release(&mut self) {
+        self.ids = [usize::MAX; HELD];
+        self.held = [const { None }; HELD];
+        self.logs = None;
+    }
+
+    /// Locks `m` for the batch: at once if free, else after letting go of every lock
+    /// held (so no two writers ever wait for each other).
+    fn take<T>(&mut self, m: &'a Mutex<T>) -> MutexGuard<'a, T> {
+        match m.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                self.release();
+                lock(m)
+            }
+        }
+    }
+
+    /// ENI `eni`'s connection table, locked until the batch ends (or until the writer
+    /// must let go to wait for another).
+    #[inline(always)]
+    pub(crate) fn conntrack(&mut self, eni: EniId) -> &mut ConnTable {
+        let i = eni.index();
+        let k = match self.ids.iter().position(|&held| held == i) {
+            Some(k) => k,
+            None => self.lock_conntrack(i),
+        };
+        match &mut self.held[k] {
+            Some(guard) => guard,
+            None => unreachable!("slot {k} holds ENI {i}'s table"),
+        }
+    }
+
+    /// Locks ENI `i`'s connection table into a free slot (or the oldest); returns the
+    /// slot.
+    #[cold]
+    fn lock_conntrack(&mut self, i: usize) -> usize {
+        let guard = self.take(&self.state.conntrack[i]);
+        let k = self
+            .ids
+            .iter()
+            .position(|&held| held == usize::MAX)
+            .unwrap_or_else(|| {
+                let k = self.next;
+                self.next = (k + 1) % HELD;
+                k
+            });
+        self.held[k] = Some(guard);
+        self.ids[k] = i;
+        k
+    }
+
+    /// The flow logs' accumulators, if there are flow logs, locked until the batch ends.
+    #[inline(always)]
+    pub(crate) fn flow_logs(&mut self) -> Option<&mut FlowLogs> {
+        if self.logs.is_none() {
+            self.lock_flow_logs();
+        }
+        self.logs.as_deref_mut()
+    }
+
+    #[cold]
+    fn lock_flow_logs(&mut self) {
+        if let Some(m) = self.state.flow_logs.as_deref() {
+            self.logs = Some(self.take(m));
+        }
     }
 
     /// The fragments' verdicts.
@@ -309,10 +399,5 @@ impl<'a> Writer<'a> {
             .multicast
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The flow logs' accumulators, if there are flow logs.
-    pub(crate) fn flow_logs(&self) -> Option<MutexGuard<'a, FlowLogs>> {
-        self.state.flow_logs.as_deref().map(lock)
     }
 }

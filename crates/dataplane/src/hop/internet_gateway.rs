@@ -69,7 +69,7 @@ pub(crate) fn gone(t: &Topology, g: InternetGatewayId, vpc: VpcId) -> bool {
 /// the internet router (`Ingress`).
 pub(crate) fn handle(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     vpc: VpcId,
     direction: Direction,
     p: &mut InFlight<'_>,
@@ -109,7 +109,11 @@ pub(crate) fn handle(
 
 /// The internet router: a packet to an internet host is delivered to it; one to a
 /// public address of a VPC enters that VPC's internet gateway.
-pub(crate) fn internet(net: &Net, mode: &mut Mode<'_>, p: &InFlight<'_>) -> Result<Hop, Verdict> {
+pub(crate) fn internet(
+    net: &Net,
+    mode: &mut Mode<'_, '_>,
+    p: &InFlight<'_>,
+) -> Result<Hop, Verdict> {
     if let Some(h) = net.tables.host(p.ip.dst) {
         mode.step(GatewayStep::Internet(Step::Deliver { to: h }).into());
         return Ok(Hop {
@@ -129,7 +133,7 @@ pub(crate) fn internet(net: &Net, mode: &mut Mode<'_>, p: &InFlight<'_>) -> Resu
 /// has one, else to the interface or NAT gateway that has the address.
 fn inbound(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     vpc: VpcId,
     p: &InFlight<'_>,
 ) -> Result<Hop, DropReason> {

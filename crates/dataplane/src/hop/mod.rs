@@ -231,7 +231,7 @@ pub(crate) fn enter(
 #[inline]
 pub(crate) fn handle(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     g: Gateway,
     direction: Direction,
     p: &mut InFlight<'_>,
@@ -312,7 +312,7 @@ pub(crate) enum Oversize {
 /// fragmented (docs/offloads.md).
 pub(crate) fn mtu(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     p: &mut InFlight<'_>,
     mtu: usize,
     oversize: Oversize,

@@ -212,7 +212,7 @@ pub struct Step {
 /// `domain`.
 pub(crate) fn send(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     (sender, subnet): (EniId, SubnetId),
     p: &mut InFlight<'_>,
 ) -> Result<Verdict, Verdict> {
@@ -251,7 +251,7 @@ pub(crate) fn send(
     net.firewall(p.now, Place::Eni(sender), tgw, &p.f, mode)?;
     let mut bits = 0u32;
     let mut last = DropReason::MulticastNoMembers;
-    let link_up = |mode: &Mode<'_>, e: EniId| mode.state().link_up().up(e.index());
+    let link_up = |mode: &Mode<'_, '_>, e: EniId| mode.state().link_up().up(e.index());
     for (i, &m) in members.iter().enumerate() {
         if m == sender {
             continue;
@@ -289,7 +289,7 @@ pub(crate) fn send(
 /// network control like any other (`dst-multicast`).
 pub(crate) fn igmp(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     (sender, subnet): (EniId, SubnetId),
     pkt: &[u8],
     ip: &Ipv4Header,

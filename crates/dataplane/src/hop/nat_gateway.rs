@@ -125,7 +125,7 @@ impl Table<'_> {
 /// metrics: what comes in and goes out on each side, and what it drops.
 pub(crate) fn handle(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     n: NatGatewayId,
     direction: Direction,
     p: &mut InFlight<'_>,
@@ -170,7 +170,7 @@ pub(crate) fn handle(
 
 fn translate(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     table: &mut Table<'_>,
     n: NatGatewayId,
     direction: Direction,
@@ -185,7 +185,7 @@ fn translate(
 
 fn outbound(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     table: &mut Table<'_>,
     n: NatGatewayId,
     p: &mut InFlight<'_>,
@@ -269,7 +269,7 @@ fn outbound(
 
 fn inbound(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     table: &mut Table<'_>,
     n: NatGatewayId,
     p: &mut InFlight<'_>,
@@ -307,7 +307,7 @@ fn inbound(
 /// Stages 3, 5 and 6 for a packet NAT gateway `n` sends on: its subnet's route table.
 fn route(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     n: NatGatewayId,
     ip: &Ipv4Header,
 ) -> Result<Hop, DropReason> {

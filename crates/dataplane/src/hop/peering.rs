@@ -75,7 +75,7 @@ fn in_vpc(t: &Topology, vpc: VpcId, ip: Ipv4Addr) -> bool {
 /// A packet entering connection `pcx` from VPC `from` (a route of one of its tables).
 pub(crate) fn handle(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     pcx: VpcPeeringConnectionId,
     from: VpcId,
     p: &mut InFlight<'_>,

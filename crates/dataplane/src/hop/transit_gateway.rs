@@ -205,7 +205,7 @@ pub(crate) fn enter(
 /// subnet's route table).
 pub(crate) fn attachment(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     (att, k): (TgwAttachmentId, u8),
     direction: Direction,
     p: &mut InFlight<'_>,
@@ -246,7 +246,7 @@ fn flow_hash(f: &Facts) -> u64 {
 /// A packet entering gateway `tgw` through attachment `from` (from zone `az`).
 pub(crate) fn router(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     (tgw, from, az): (TransitGatewayId, TgwAttachmentId, Option<u16>),
     p: &mut InFlight<'_>,
 ) -> Result<Hop, Verdict> {
@@ -276,7 +276,7 @@ pub(crate) fn router(
 
 fn route(
     net: &Net,
-    mode: &mut Mode<'_>,
+    mode: &mut Mode<'_, '_>,
     (tgw, from, az): (TransitGatewayId, TgwAttachmentId, Option<u16>),
     p: &mut InFlight<'_>,
 ) -> Result<Hop, Verdict> {
