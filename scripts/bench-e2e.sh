@@ -68,6 +68,8 @@
 # Usage (as root):  scripts/bench-e2e.sh
 #   DURATION=10 REPEAT=3 scripts/bench-e2e.sh
 #   VPCD=/path/to/vpcd [VPCCTL=/path/to/vpcctl] scripts/bench-e2e.sh   (no build)
+#   THREADS=2 scripts/bench-e2e.sh         (vpcd run --threads 2; default 1)
+#   TESTS="udp64-pps" scripts/bench-e2e.sh (a subset of the tests)
 # Everything it creates (namespaces named vb<pid>-..., veths inside them, the daemon,
 # iperf3 servers, a temporary directory) is removed on exit, also on failure or Ctrl-C.
 set -euo pipefail
@@ -77,7 +79,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-5}
 REPEAT=${REPEAT:-5}
 PORT=5201
-TESTS=(tcp-1 tcp-4 udp64-pps)
+read -r -a TESTS <<<"${TESTS:-tcp-1 tcp-4 udp64-pps}"
+THREADS=${THREADS:-1}
 
 # Addresses, the same in both topologies.
 CLIENT_IP=10.0.2.10
@@ -497,10 +500,10 @@ run_kernel() {
 
 vpcd_start() {
     mkdir -p "$TMP/flow-logs"
-    log "vpcd: $VPCD run --config config/bench.toml --netns-prefix $V_PREFIX"
+    log "vpcd: $VPCD run --config config/bench.toml --netns-prefix $V_PREFIX --threads $THREADS"
     "$VPCD" run --config "$REPO/config/bench.toml" --netns-prefix "$V_PREFIX" \
         --control-socket "$TMP/vpcd.sock" --flow-log-dir "$TMP/flow-logs" \
-        >"$TMP/vpcd.log" 2>&1 &
+        --threads "$THREADS" >"$TMP/vpcd.log" 2>&1 &
     VPCD_PID=$!
     local rc
     for _ in $(seq 1 300); do

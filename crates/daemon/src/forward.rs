@@ -1,148 +1,314 @@
-//! The forwarding loop: one task per port (an ENI, or a host of the emulated internet)
-//! reads a batch of packets from its TUN device (one wake-up, then non-blocking reads),
-//! runs the batch through the dataplane (no lock over it all: `vpc_dataplane::Engine`), and writes each packet the
-//! verdicts send somewhere with a non-blocking write. With offloads on, every read and
-//! write carries a virtio-net header (`vnet`): superpackets of up to 64 KiB are read,
-//! judged and written whole. A device error (the device was
-//! deleted) marks the port down and ends its task; nothing spins. A watchdog notices a
-//! namespace removed from under the daemon.
+//! The forwarding threads: each owns one io_uring (`uring`) over one TUN queue of every
+//! port (an ENI, or a host of the emulated internet; a device has a queue per thread,
+//! and the kernel keeps each flow on one queue). A thread keeps many reads in flight on
+//! each queue; one system call submits a wake-up's writes and new reads and waits for
+//! the next completions, and every packet that completed is judged with one snapshot of
+//! the dataplane (no lock over it all: `vpc_dataplane::Engine`), then written back
+//! through the same ring. With offloads on, every read and write carries a virtio-net
+//! header (`vnet`): superpackets of up to 64 KiB are read, judged and written whole,
+//! and forwarded UDP datagrams of one flow are joined into superpackets. A read error
+//! (the device was deleted) marks the port down and ends reads on it; nothing spins. A
+//! watchdog notices a namespace removed from under the daemon.
 
-use std::io::{ErrorKind, IoSliceMut};
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tun_rs::AsyncDevice;
-use vpc_dataplane::{PacketBuf, Port, Verdict, gro};
+use tun_rs::SyncDevice;
+use vpc_dataplane::{Gso, PacketBuf, Port, Verdict, gro};
 
 use crate::netns::{self, Identity};
 use crate::state::Shared;
+use crate::uring::{Done, Ring};
 use crate::vnet;
 
-/// Packets read per wake-up at most.
-const BATCH: usize = 32;
 /// Read buffer size: any IPv4 datagram fits, so nothing is ever truncated.
 const BUF: usize = PacketBuf::MAX_DATAGRAM + 1;
 
-/// Forwards packets from port `port` until its device fails.
-pub async fn run_port(shared: Arc<Shared>, port: Port, dev: AsyncDevice) {
-    let mut bufs: Vec<PacketBuf> = (0..BATCH).map(|_| PacketBuf::new(BUF)).collect();
-    let mut hdr = [0u8; vnet::LEN];
-    let mut verdicts: Vec<Verdict> = Vec::with_capacity(BATCH);
-    // The copies multicast verdicts send: (packet index, member port).
-    let mut copies: Vec<(usize, Port)> = Vec::new();
-    let offload = shared.offload();
+/// Buffer slots per queue: the most a wake-up reads from one queue, fewer when there are
+/// many ports (each slot holds a 64 KiB buffer).
+fn depth(ports: usize) -> usize {
+    (512 / ports.max(1)).clamp(4, 32)
+}
+
+/// Forwards packets on `queues` (this thread's non-blocking queue of every port,
+/// indexed by [`Shared::slot`]) until every port is down.
+pub fn run_thread(shared: Arc<Shared>, queues: Vec<SyncDevice>) {
+    let ports = shared.ports();
+    let depth = depth(ports.len());
+    let hdr_len = if shared.offload() { vnet::LEN } else { 0 };
+    let raw: Vec<_> = queues.iter().map(AsRawFd::as_raw_fd).collect();
+    let mut ring = match Ring::new(&raw, ports.len() * depth, BUF, hdr_len) {
+        Ok(ring) => ring,
+        Err(e) => {
+            for &port in &ports {
+                shared.mark_down(port, &format!("io_uring: {e}"));
+            }
+            return;
+        }
+    };
+    let mut fwd = Forwarder {
+        shared: &shared,
+        queues: (0..ports.len())
+            .map(|q| Queue {
+                free: (q * depth..(q + 1) * depth).rev().collect(),
+                // Every queue starts busy: its first reads find out.
+                state: QueueState::Busy,
+                want: 1,
+                issued: 0,
+                got: 0,
+            })
+            .collect(),
+        ports,
+        depth,
+        offload: shared.offload(),
+        coalesce: shared.uso(),
+    };
     let counters = shared.thread_counters();
-    // Each read scatters into the virtio-net header (none without offloads) and a buffer.
-    let hdr_len = if offload { vnet::LEN } else { 0 };
+    let mut done = Vec::with_capacity(ring.slots() * 2);
     loop {
-        let mut failed = None;
-        let mut parts = [
-            IoSliceMut::new(&mut hdr[..hdr_len]),
-            IoSliceMut::new(bufs[0].buffer_mut()),
-        ];
-        match dev.recv_vectored(&mut parts).await {
-            Ok(len) => land(&mut bufs[0], &hdr, len, offload),
-            Err(e) => {
-                shared.mark_down(port, &format!("device error: {e}"));
-                return;
+        fwd.read_busy(&mut ring);
+        if let Err(e) = ring.submit_and_wait(1) {
+            for &port in &fwd.ports {
+                shared.mark_down(port, &format!("io_uring: {e}"));
             }
+            return;
         }
-        let mut n = 1;
-        while n < BATCH {
-            let mut parts = [
-                IoSliceMut::new(&mut hdr[..hdr_len]),
-                IoSliceMut::new(bufs[n].buffer_mut()),
-            ];
-            match dev.try_recv_vectored(&mut parts) {
-                Ok(len) => {
-                    land(&mut bufs[n], &hdr, len, offload);
-                    n += 1;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        let now = shared.now();
-        {
-            // The configuration of the moment for the whole batch; the state inside
-            // locks per part, and the counters are this task's.
-            let snapshot = shared.engine().load();
-            let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
-            snapshot.process_batch(
-                &mut counters,
-                now,
-                port,
-                &mut bufs[..n],
-                (&mut verdicts, &mut copies),
-            );
-        }
-        transmit_batch(&shared, &mut bufs[..n], &verdicts, &copies);
-        if let Some(e) = failed {
-            shared.mark_down(port, &format!("device error: {e}"));
+        done.clear();
+        ring.completions(&mut done);
+        let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
+        fwd.handle(&mut ring, &done, &mut counters);
+        drop(counters);
+        fwd.adapt();
+        if fwd.queues.iter().all(|q| q.state == QueueState::Down) {
+            // The ring is dropped before `queues`, the descriptors it reads.
             return;
         }
     }
 }
 
-/// Writes what the verdicts send, in order (a multicast verdict's copies are in
-/// `copies`, by packet index). If the devices take UDP superpackets, joins
-/// consecutive UDP datagrams of one flow forwarded to one port into one (`gro::append`):
-/// one write and one wake-up of the receiver for up to 64 datagrams. A datagram that
-/// cannot join is written after the superpacket before it, so each port sees the
-/// batch's order.
-fn transmit_batch(
-    shared: &Shared,
-    bufs: &mut [PacketBuf],
-    verdicts: &[Verdict],
-    copies: &[(usize, Port)],
-) {
-    let coalesce = shared.uso();
-    // The superpacket being built: its port and the buffer it grows in.
-    let mut open: Option<(Port, usize)> = None;
-    for (i, verdict) in verdicts.iter().enumerate() {
-        let to = match *verdict {
-            Verdict::Forward { to } => to,
-            Verdict::Reply { to, .. } => to,
-            Verdict::Multicast { .. } => {
-                if let Some((port, head)) = open.take() {
-                    flush(shared, port, &bufs[head]);
-                }
-                for &(_, member) in copies.iter().filter(|(k, _)| *k == i) {
-                    shared.transmit(member, &bufs[i]);
-                }
-                continue;
-            }
-            Verdict::Drop(_) => continue,
-        };
-        let forward = matches!(verdict, Verdict::Forward { .. });
-        if let Some((port, head)) = open {
-            let (before, rest) = bufs.split_at_mut(i);
-            if forward && port == to && gro::append(&mut before[head], &rest[0]) {
-                continue;
-            }
-            flush(shared, port, &bufs[head]);
-            open = None;
-        }
-        if forward && coalesce && gro::can_start(&bufs[i]) {
-            open = Some((to, i));
-        } else {
-            shared.transmit(to, &bufs[i]);
-        }
-    }
-    if let Some((port, head)) = open {
-        flush(shared, port, &bufs[head]);
-    }
+/// What a forwarding thread knows about one of its queues.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum QueueState {
+    /// Its last read found a packet: read again at once.
+    Busy,
+    /// Its last read found it empty: a poll waits for the next packet.
+    Idle,
+    /// Its port is down: no more reads.
+    Down,
 }
 
-/// Writes `pkt`, the head of a superpacket that may or may not have grown.
-fn flush(shared: &Shared, port: Port, pkt: &PacketBuf) {
-    if pkt.offload().gso != vpc_dataplane::Gso::None {
-        shared.count_udp_superpacket();
+/// One queue: its idle slots, its state, and how many reads to queue next.
+#[derive(Debug)]
+struct Queue {
+    /// Its idle slots (a stack: the most recently used, cache-warm, first).
+    free: Vec<usize>,
+    state: QueueState,
+    /// Reads to queue at the next turn: doubled while every read finds a packet, else
+    /// a little more than last found (a read of an empty queue costs a little).
+    want: usize,
+    /// Reads queued at this turn, and how many found a packet.
+    issued: usize,
+    got: usize,
+}
+
+/// A forwarding thread's view of its ports.
+struct Forwarder<'a> {
+    shared: &'a Shared,
+    /// Per port, by [`Shared::slot`] (which is also its queue's index in the ring).
+    queues: Vec<Queue>,
+    /// Every port, by [`Shared::slot`].
+    ports: Vec<Port>,
+    /// Slots per queue: slot `k` belongs to queue `k / depth`.
+    depth: usize,
+    offload: bool,
+    coalesce: bool,
+}
+
+impl Forwarder<'_> {
+    /// Queues the reads of every busy queue.
+    fn read_busy(&mut self, ring: &mut Ring) {
+        for (q, queue) in self.queues.iter_mut().enumerate() {
+            queue.issued = 0;
+            queue.got = 0;
+            if queue.state != QueueState::Busy {
+                continue;
+            }
+            while queue.issued < queue.want
+                && let Some(slot) = queue.free.pop()
+            {
+                ring.read(slot, q);
+                queue.issued += 1;
+            }
+        }
     }
-    shared.transmit(port, pkt);
+
+    /// Sets how many reads each queue gets at the next turn.
+    fn adapt(&mut self) {
+        for queue in &mut self.queues {
+            if queue.issued == 0 {
+                continue;
+            }
+            queue.want = if queue.got == queue.issued {
+                (queue.want * 2).min(self.depth)
+            } else {
+                (queue.got + 2).min(self.depth)
+            };
+        }
+    }
+
+    /// Judges and writes what a wake-up completed.
+    fn handle(&mut self, ring: &mut Ring, done: &[Done], counters: &mut vpc_dataplane::Counters) {
+        let shared = self.shared;
+        let now = shared.now();
+        // The configuration of the moment for the whole wake-up; the state inside
+        // locks per part, and the counters are this thread's.
+        let snapshot = shared.engine().load();
+        let mut batch = snapshot.batch(counters);
+        // The UDP superpacket being built: its port and its slot.
+        let mut open: Option<(Port, usize)> = None;
+        for &d in done {
+            let (slot, queue, len) = match d {
+                Done::Ready { queue } => {
+                    let q = &mut self.queues[queue];
+                    if q.state == QueueState::Idle {
+                        q.state = QueueState::Busy;
+                        q.want = q.want.max(2);
+                    }
+                    continue;
+                }
+                Done::Wrote {
+                    slot,
+                    queue,
+                    result,
+                } => {
+                    if result.is_err() {
+                        shared.count_tx_error(self.ports[queue]);
+                    }
+                    self.release(slot);
+                    continue;
+                }
+                Done::Read {
+                    slot,
+                    queue,
+                    result: Err(errno),
+                } => {
+                    self.release(slot);
+                    if errno == libc::EAGAIN {
+                        self.idle(ring, queue);
+                    } else {
+                        self.fail(queue, errno);
+                    }
+                    continue;
+                }
+                Done::Read {
+                    slot,
+                    queue,
+                    result: Ok(len),
+                } => (slot, queue, len),
+            };
+            self.queues[queue].got += 1;
+            let from = self.ports[queue];
+            let Some(s) = ring.slot(slot) else { continue };
+            land(&mut s.buf, &s.hdr, len, self.offload);
+            let verdict = batch.process(now, from, &mut s.buf);
+            let to = match verdict {
+                Verdict::Drop(_) => {
+                    self.release(slot);
+                    continue;
+                }
+                Verdict::Multicast { group, members } => {
+                    self.flush(ring, open.take());
+                    if let Some(s) = ring.slot(slot) {
+                        for m in batch.members(group, members) {
+                            shared.transmit(Port::Eni(m), &s.buf);
+                        }
+                    }
+                    self.release(slot);
+                    continue;
+                }
+                Verdict::Forward { to } | Verdict::Reply { to, .. } => to,
+            };
+            if s.buf.fragment_mtu().is_some() {
+                // Cut into fragments: written at once, each from its own header.
+                self.flush(ring, open.take());
+                if let Some(s) = ring.slot(slot) {
+                    shared.transmit(to, &s.buf);
+                }
+                self.release(slot);
+                continue;
+            }
+            let forward = matches!(verdict, Verdict::Forward { .. });
+            if let Some((port, head)) = open {
+                if forward
+                    && port == to
+                    && let Some((h, x)) = ring.pair(head, slot)
+                    && gro::append(&mut h.buf, &x.buf)
+                {
+                    self.release(slot);
+                    continue;
+                }
+                self.flush(ring, open.take());
+            }
+            let starts = ring.slot(slot).is_some_and(|s| gro::can_start(&s.buf));
+            if forward && self.coalesce && starts {
+                open = Some((to, slot));
+            } else {
+                self.write(ring, slot, to);
+            }
+        }
+        self.flush(ring, open);
+    }
+
+    /// Writes the head of a superpacket that may or may not have grown.
+    fn flush(&mut self, ring: &mut Ring, open: Option<(Port, usize)>) {
+        if let Some((port, head)) = open {
+            if ring
+                .slot(head)
+                .is_some_and(|s| s.buf.offload().gso != Gso::None)
+            {
+                self.shared.count_udp_superpacket();
+            }
+            self.write(ring, head, port);
+        }
+    }
+
+    /// Queues the write of slot `slot`'s packet to `to`; the slot is idle again once it
+    /// is written.
+    fn write(&mut self, ring: &mut Ring, slot: usize, to: Port) {
+        let offload = self.offload;
+        if let Some(s) = ring.slot(slot) {
+            if offload {
+                *s.hdr = vnet::encode(s.buf.offload(), s.buf.as_bytes());
+            }
+            ring.write(slot, Shared::slot(&self.shared.topology, to));
+        }
+    }
+
+    /// Slot `slot` is idle: back to its queue's free slots.
+    fn release(&mut self, slot: usize) {
+        self.queues[slot / self.depth].free.push(slot);
+    }
+
+    /// A read found queue `queue` empty: it is idle until a poll says otherwise.
+    fn idle(&mut self, ring: &mut Ring, queue: usize) {
+        let q = &mut self.queues[queue];
+        if q.state == QueueState::Busy {
+            q.state = QueueState::Idle;
+            ring.poll(queue);
+        }
+    }
+
+    /// A read from `queue` failed with `errno`: the port is down, once.
+    fn fail(&mut self, queue: usize, errno: i32) {
+        let q = &mut self.queues[queue];
+        if q.state != QueueState::Down {
+            q.state = QueueState::Down;
+            let e = std::io::Error::from_raw_os_error(errno);
+            self.shared
+                .mark_down(self.ports[queue], &format!("device error: {e}"));
+        }
+    }
 }
 
 /// Sets `buf` to the packet a read of `len` bytes left in it: after the virtio-net

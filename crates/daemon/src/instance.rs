@@ -56,9 +56,20 @@ pub struct Plan {
     /// Open them with virtio-net headers and offloads (checksum, TSO4/6, USO4/6 where
     /// the kernel has them).
     offload: bool,
+    /// Queues per device: one per forwarding thread (`IFF_MULTI_QUEUE` if more than
+    /// one; the kernel keeps each flow on one queue).
+    queues: usize,
 }
 
 impl Plan {
+    /// The same devices with `queues` queues each.
+    pub fn with_queues(self, queues: usize) -> Plan {
+        Plan {
+            queues: queues.max(1),
+            ..self
+        }
+    }
+
     /// Instance `id`: one device per ENI, MTU 9001, the subnet's prefix, a default
     /// route via the subnet router; offloads if `offload`.
     pub fn instance(topology: &Topology, id: InstanceId, offload: bool) -> Plan {
@@ -80,7 +91,11 @@ impl Plan {
                 }
             })
             .collect();
-        Plan { devices, offload }
+        Plan {
+            devices,
+            offload,
+            queues: 1,
+        }
     }
 
     /// Internet host `id`: `eth0`, MTU 1500, its address as a /32, a default route on
@@ -88,6 +103,7 @@ impl Plan {
     pub fn host(topology: &Topology, id: HostId, offload: bool) -> Plan {
         Plan {
             offload,
+            queues: 1,
             devices: vec![DevicePlan {
                 device: "eth0".to_owned(),
                 mtu: INTERNET_MTU,
@@ -103,8 +119,8 @@ impl Plan {
 pub struct Built {
     /// Its namespace's identity when created.
     pub identity: Identity,
-    /// Its TUN devices, in the order of the plan (eth0 first).
-    pub devices: Vec<SyncDevice>,
+    /// Its TUN devices, in the order of the plan (eth0 first): each device's queues.
+    pub devices: Vec<Vec<SyncDevice>>,
 }
 
 impl std::fmt::Debug for Built {
@@ -134,10 +150,10 @@ pub fn build(
 
 /// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices, addresses
 /// and routes.
-fn setup(plan: &Plan, marker: &str, rt: &Handle) -> Result<Vec<SyncDevice>, SetupError> {
+fn setup(plan: &Plan, marker: &str, rt: &Handle) -> Result<Vec<Vec<SyncDevice>>, SetupError> {
     netns::with_netlink(rt, async |netlink| {
         mark(netlink, marker).await?;
-        let devices = make_devices(&plan.devices, plan.offload)?;
+        let devices = make_devices(&plan.devices, plan.offload, plan.queues)?;
         configure(netlink, &plan.devices).await?;
         Ok(devices)
     })
@@ -158,7 +174,13 @@ async fn mark(nl: &Netlink, marker: &str) -> Result<(), SetupError> {
         .map_err(SetupError::netlink("mark and bring up lo"))
 }
 
-fn make_devices(plans: &[DevicePlan], offload: bool) -> Result<Vec<SyncDevice>, SetupError> {
+/// Creates the TUN devices of `plans`, each with `queues` queues (opened here: a queue
+/// is found by its device's name, in this namespace).
+fn make_devices(
+    plans: &[DevicePlan],
+    offload: bool,
+    queues: usize,
+) -> Result<Vec<Vec<SyncDevice>>, SetupError> {
     // IPv6 is not part of the VPC (nor of the emulated internet) yet; without this the
     // kernel sends router solicitations and MLD reports on every device.
     // /proc/sys/net follows the thread's namespace. Must precede device creation.
@@ -173,11 +195,20 @@ fn make_devices(plans: &[DevicePlan], offload: bool) -> Result<Vec<SyncDevice>, 
             .layer(Layer::L3)
             .packet_information(false)
             .offload(offload)
+            .multi_queue(queues > 1)
             .mtu(p.mtu)
             .inherit_enable_state()
             .build_sync()
             .map_err(SetupError::io(format!("create TUN device {}", p.device)))?;
-        devices.push(dev);
+        let mut all = Vec::with_capacity(queues);
+        for q in 1..queues {
+            all.push(
+                dev.try_clone()
+                    .map_err(SetupError::io(format!("open queue {q} of {}", p.device)))?,
+            );
+        }
+        all.insert(0, dev);
+        devices.push(all);
     }
     Ok(devices)
 }

@@ -15,6 +15,7 @@ mod netns;
 mod owner;
 mod report;
 mod state;
+mod uring;
 mod vnet;
 
 use std::os::fd::{AsFd, OwnedFd};
@@ -27,7 +28,7 @@ use clap::{Parser, Subcommand};
 use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
-use tun_rs::AsyncDevice;
+use tun_rs::SyncDevice;
 use vpc_config::{HostId, InstanceId, Topology};
 use vpc_dataplane::Port;
 
@@ -72,10 +73,10 @@ enum Command {
         /// comparison, see docs/offloads.md).
         #[arg(long)]
         no_offload: bool,
-        /// Forwarding threads (default: one per core). Each runs ports' forwarding to
-        /// completion and sleeps when they are idle.
-        #[arg(long, value_name = "N")]
-        threads: Option<usize>,
+        /// Forwarding threads (default 1). Each reads and writes its own queue of every
+        /// TUN device through its own io_uring; the kernel keeps each flow on one queue.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        threads: usize,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -113,11 +114,10 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 )
                 .with_writer(std::io::stderr)
                 .init();
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            if let Some(n) = threads {
-                builder.worker_threads(n.max(1));
-            }
-            let runtime = builder
+            // The control plane's tasks (vpcctl, housekeeping, the watchdog); packets
+            // have their own threads.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
                 .enable_all()
                 .thread_name("vpcd")
                 .build()
@@ -126,6 +126,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 socket: control_socket,
                 flow_log_dir,
                 offload: !no_offload,
+                threads: threads.clamp(1, MAX_THREADS),
             };
             runtime.block_on(run(config.as_deref(), &netns_prefix, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -195,7 +196,12 @@ struct Options {
     flow_log_dir: PathBuf,
     /// Open TUN devices with virtio-net headers and offloads.
     offload: bool,
+    /// Forwarding threads (and queues per device).
+    threads: usize,
 }
+
+/// The most forwarding threads (a TUN device has at most 256 queues).
+const MAX_THREADS: usize = 64;
 
 async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Result<()> {
     let socket = paths.socket.as_path();
@@ -291,7 +297,7 @@ async fn start(
         build_all(
             &topology,
             (&names, &host_names),
-            paths.offload,
+            (paths.offload, paths.threads),
             owner,
             &Handle::current(),
         )
@@ -302,7 +308,7 @@ async fn start(
         names,
         host_names,
         built,
-        paths.offload,
+        (paths.offload, paths.threads),
     )?;
     let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
     for (_, path) in writer.paths() {
@@ -315,8 +321,12 @@ async fn start(
     ));
     let listener = control::bind(&paths.socket).await?;
     let mut tasks = Vec::new();
-    for (port, dev) in devices {
-        tasks.push(tokio::spawn(forward::run_port(shared.clone(), port, dev)));
+    for (i, queues) in devices.into_iter().enumerate() {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name(format!("vpcd-fwd-{i}"))
+            .spawn(move || forward::run_thread(shared, queues))
+            .context("start a forwarding thread")?;
     }
     tasks.push(tokio::spawn(forward::watch_namespaces(
         shared.clone(),
@@ -342,7 +352,7 @@ struct BuiltNode {
 fn build_all(
     topology: &Topology,
     (names, host_names): (&[String], &[String]),
-    offload: bool,
+    (offload, queues): (bool, usize),
     owner: &mut Ownership,
     rt: &Handle,
 ) -> anyhow::Result<Vec<BuiltNode>> {
@@ -350,7 +360,8 @@ fn build_all(
     for (i, name) in names.iter().enumerate() {
         let id = InstanceId(i as u32);
         let inst = topology.instance(id);
-        let built = instance::build(Plan::instance(topology, id, offload), name, owner, rt)
+        let plan = Plan::instance(topology, id, offload).with_queues(queues);
+        let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("instance {} (namespace {name})", inst.name))?;
         let enis: Vec<String> = inst
             .enis
@@ -379,7 +390,8 @@ fn build_all(
     for (i, name) in host_names.iter().enumerate() {
         let id = HostId(i as u32);
         let host = topology.internet_host(id);
-        let built = instance::build(Plan::host(topology, id, offload), name, owner, rt)
+        let plan = Plan::host(topology, id, offload).with_queues(queues);
+        let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("internet host {} (namespace {name})", host.name))?;
         println!(
             "internet host {}: namespace {name}, eth0 {}",
@@ -393,36 +405,48 @@ fn build_all(
     Ok(nodes)
 }
 
-type Started = (Arc<Shared>, Vec<(Port, AsyncDevice)>, Vec<forward::Watched>);
+/// The shared state, each forwarding thread's queues (by [`Shared::slot`]), and what
+/// the watchdog checks.
+type Started = (Arc<Shared>, Vec<Vec<SyncDevice>>, Vec<forward::Watched>);
 
-/// Turns the built devices into async readers and write descriptors, and the shared state.
+/// Turns the built devices into the threads' queues and write descriptors, and the
+/// shared state.
 fn start_dataplane(
     topology: Topology,
     config_name: String,
     names: Vec<String>,
     host_names: Vec<String>,
     built: Vec<BuiltNode>,
-    offload: bool,
+    (offload, threads): (bool, usize),
 ) -> anyhow::Result<Started> {
     let ports = topology.enis.len() + topology.internet_hosts.len();
     let mut writers: Vec<Option<OwnedFd>> = (0..ports).map(|_| None).collect();
-    let mut readers = Vec::new();
+    let mut queues: Vec<Vec<Option<SyncDevice>>> = (0..threads)
+        .map(|_| (0..ports).map(|_| None).collect())
+        .collect();
     let mut watched = Vec::new();
     // UDP superpackets may be written only if every device takes them (USO, 6.2+).
     let mut uso = offload;
     let namespaces = names.iter().chain(&host_names);
     for (node, namespace) in built.into_iter().zip(namespaces) {
-        for (&port, dev) in node.ports.iter().zip(node.built.devices) {
-            uso &= dev.udp_gso();
-            writers[Shared::slot(&topology, port)] = Some(
-                dev.as_fd()
-                    .try_clone_to_owned()
-                    .context("duplicate a TUN descriptor")?,
-            );
-            readers.push((
-                port,
-                AsyncDevice::new(dev).context("register a TUN device")?,
-            ));
+        for (&port, devs) in node.ports.iter().zip(node.built.devices) {
+            let slot = Shared::slot(&topology, port);
+            for (q, dev) in devs.into_iter().enumerate() {
+                uso &= dev.udp_gso();
+                if q == 0 {
+                    writers[slot] = Some(
+                        dev.as_fd()
+                            .try_clone_to_owned()
+                            .context("duplicate a TUN descriptor")?,
+                    );
+                }
+                if let Some(thread) = queues.get_mut(q) {
+                    // Reads that find the queue empty must not wait (see `uring`).
+                    dev.set_nonblocking(true)
+                        .context("make a TUN queue non-blocking")?;
+                    thread[slot] = Some(dev);
+                }
+            }
         }
         watched.push(forward::Watched {
             namespace: namespace.clone(),
@@ -434,6 +458,11 @@ fn start_dataplane(
         .into_iter()
         .collect::<Option<Vec<OwnedFd>>>()
         .context("a port has no TUN device")?;
+    let queues = queues
+        .into_iter()
+        .map(|t| t.into_iter().collect::<Option<Vec<SyncDevice>>>())
+        .collect::<Option<Vec<_>>>()
+        .context("a port lacks a queue")?;
     let shared = Arc::new(Shared::new(
         topology,
         config_name,
@@ -443,5 +472,5 @@ fn start_dataplane(
         offload,
         uso,
     ));
-    Ok((shared, readers, watched))
+    Ok((shared, queues, watched))
 }

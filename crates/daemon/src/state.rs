@@ -199,6 +199,20 @@ impl Shared {
         }
     }
 
+    /// Counts a failed write to port `port`.
+    pub fn count_tx_error(&self, port: Port) {
+        self.tx_errors[Self::slot(&self.topology, port)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every port, in the order of [`Shared::slot`].
+    pub fn ports(&self) -> Vec<Port> {
+        let t = &self.topology;
+        t.eni_ids()
+            .map(Port::Eni)
+            .chain((0..t.internet_hosts.len()).map(|h| Port::Host(vpc_config::HostId(h as u32))))
+            .collect()
+    }
+
     /// Failed writes to port `port`.
     pub fn tx_errors(&self, port: Port) -> u64 {
         self.tx_errors[Self::slot(&self.topology, port)].load(Ordering::Relaxed)

@@ -52,6 +52,6 @@ pub use engine::Engine;
 pub use hop::transit_gateway::TgwMetrics;
 pub use nat::NatMapping;
 pub use packet::{Csum, Gso, Offload, PacketBuf};
-pub use pipeline::{Dataplane, Limits, Snapshot};
+pub use pipeline::{Batch, Dataplane, Limits, Snapshot};
 pub use time::Time;
 pub use verdict::{DropReason, Port, Reply, Verdict};

@@ -311,6 +311,16 @@ impl Snapshot {
         }
     }
 
+    /// A batch: packets judged one by one (as they arrive) with this snapshot, counting
+    /// in `counters`, keeping the locks they take until the batch is dropped (see
+    /// `state.rs`). What [`Snapshot::process_batch`] does for packets in one slice.
+    pub fn batch<'s>(&'s self, counters: &'s mut Counters) -> Batch<'s> {
+        Batch {
+            snapshot: self,
+            writer: Writer::new(&self.state, counters),
+        }
+    }
+
     /// One packet through the stages with the batch's writer.
     #[inline]
     fn judge(&self, w: &mut Writer<'_>, now: Time, from: Port, pkt: &mut PacketBuf) -> Verdict {
@@ -508,6 +518,31 @@ impl Snapshot {
                 };
                 (*r, state)
             })
+    }
+}
+
+/// Packets judged one by one with one snapshot, holding the locks they take until it is
+/// dropped ([`Snapshot::batch`]). Drop it before waiting for more packets.
+#[derive(Debug)]
+pub struct Batch<'s> {
+    snapshot: &'s Snapshot,
+    writer: Writer<'s>,
+}
+
+impl Batch<'_> {
+    /// Processes one packet read from port `from` at time `now` ([`Snapshot::process`]).
+    #[inline]
+    pub fn process(&mut self, now: Time, from: impl Into<Port>, pkt: &mut PacketBuf) -> Verdict {
+        self.snapshot.judge(&mut self.writer, now, from.into(), pkt)
+    }
+
+    /// The members a [`Verdict::Multicast`] of this batch sends copies to.
+    pub fn members(
+        &self,
+        group: hop::multicast::GroupId,
+        members: u32,
+    ) -> impl Iterator<Item = EniId> + use<> {
+        self.snapshot.members(group, members)
     }
 }
 
