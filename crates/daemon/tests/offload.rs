@@ -1,7 +1,8 @@
 //! End-to-end tests of offloads and of forwarding under load (issue 5): bulk TCP through
 //! the NAT gateway and the internet gateway arrives byte-exact both ways, in
 //! superpackets with offloads on (the default) and in plain packets with
-//! `--no-offload`; a burst of small UDP datagrams (which the daemon coalesces into UDP
+//! `--no-offload`, and with two forwarding threads (`--threads 2`, a queue per thread on
+//! every device); a burst of small UDP datagrams (which the daemon coalesces into UDP
 //! superpackets on the way out) arrives as the same datagrams; a flood from one ENI
 //! does not stall the others.
 
@@ -98,19 +99,27 @@ fn bulk_both_ways(vpcd: &Vpcd) -> String {
 
 /// With offloads on (the default), bulk TCP crosses the NAT gateway in superpackets and
 /// arrives byte-exact: the partial checksums follow the translated addresses. With
-/// `--no-offload`, the same transfer goes in plain packets.
+/// `--no-offload`, the same transfer goes in plain packets; with `--threads 2`, through two
+/// forwarding threads.
 #[test]
 fn bulk_tcp_through_the_nat_gateway_arrives_intact_with_and_without_offloads() {
     if !root_or_skip() {
         return;
     }
-    for (tag, args) in [("off1", &[][..]), ("off0", &["--no-offload"][..])] {
+    let cases: [(&str, &[&str]); 3] = [
+        ("off1", &[]),
+        ("off0", &["--no-offload"]),
+        // Two forwarding threads, each with its own queue of every device: the counters
+        // are both threads' added up.
+        ("off2", &["--threads", "2"]),
+    ];
+    for (tag, args) in cases {
         let mut vpcd = Vpcd::start_with(tag, None, args);
         assert_eq!(bulk_both_ways(&vpcd), "198.51.100.20", "nat-a's Elastic IP");
         let c = vpcd.counters();
         let superpackets = c.router["superpackets"];
         let app = c.enis.iter().find(|e| e.name == "app/eth0").unwrap();
-        if args.is_empty() {
+        if args != ["--no-offload"] {
             assert!(superpackets > 0, "superpackets with offloads on");
         } else {
             assert_eq!(superpackets, 0, "none with --no-offload");
