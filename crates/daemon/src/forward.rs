@@ -11,6 +11,7 @@
 //! watchdog notices a namespace removed from under the daemon.
 
 use std::os::fd::AsRawFd;
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -32,18 +33,25 @@ fn depth(ports: usize) -> usize {
 }
 
 /// Forwards packets on `queues` (this thread's non-blocking queue of every port,
-/// indexed by [`Shared::slot`]) until every port is down.
-pub fn run_thread(shared: Arc<Shared>, queues: Vec<SyncDevice>) {
+/// indexed by [`Shared::slot`]) until every port is down. Says on `started` whether
+/// its ring could be set up (it is made here: a ring is used by the thread that made
+/// it).
+pub fn run_thread(
+    shared: Arc<Shared>,
+    queues: Vec<SyncDevice>,
+    started: SyncSender<std::io::Result<()>>,
+) {
     let ports = shared.ports();
     let depth = depth(ports.len());
     let hdr_len = if shared.offload() { vnet::LEN } else { 0 };
     let raw: Vec<_> = queues.iter().map(AsRawFd::as_raw_fd).collect();
     let mut ring = match Ring::new(&raw, ports.len() * depth, BUF, hdr_len) {
-        Ok(ring) => ring,
+        Ok(ring) => {
+            let _ = started.send(Ok(()));
+            ring
+        }
         Err(e) => {
-            for &port in &ports {
-                shared.mark_down(port, &format!("io_uring: {e}"));
-            }
+            let _ = started.send(Err(e));
             return;
         }
     };

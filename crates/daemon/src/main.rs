@@ -265,6 +265,7 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
         let _ = task.await;
     }
     housekeeping::flush(&shared, &logs);
+    shared.stop();
     drop(shared);
     owner.remove_all();
     let _ = std::fs::remove_file(socket);
@@ -319,24 +320,27 @@ async fn start(
         writer,
         WallClock::new(epoch, epoch_unix),
     ));
-    let listener = control::bind(&paths.socket).await?;
-    let mut tasks = Vec::new();
     for (i, queues) in devices.into_iter().enumerate() {
         let shared = shared.clone();
+        let (started, result) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name(format!("vpcd-fwd-{i}"))
-            .spawn(move || forward::run_thread(shared, queues))
+            .spawn(move || forward::run_thread(shared, queues, started))
             .context("start a forwarding thread")?;
+        result
+            .recv()
+            .context("a forwarding thread ended at once")?
+            .context(
+                "set up io_uring for a forwarding thread (vpcd needs io_uring: Linux 6.0 or \
+                 later, not disabled by sysctl kernel.io_uring_disabled or a seccomp filter)",
+            )?;
     }
-    tasks.push(tokio::spawn(forward::watch_namespaces(
-        shared.clone(),
-        watched,
-    )));
-    tasks.push(tokio::spawn(control::serve(listener, shared.clone())));
-    tasks.push(tokio::spawn(housekeeping::run(
-        shared.clone(),
-        logs.clone(),
-    )));
+    let listener = control::bind(&paths.socket).await?;
+    let tasks = vec![
+        tokio::spawn(forward::watch_namespaces(shared.clone(), watched)),
+        tokio::spawn(control::serve(listener, shared.clone())),
+        tokio::spawn(housekeeping::run(shared.clone(), logs.clone())),
+    ];
     Ok((shared, logs, tasks))
 }
 

@@ -5,7 +5,7 @@
 
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime};
 
@@ -46,6 +46,8 @@ pub struct Shared {
     uso: bool,
     /// UDP superpackets written (coalesced datagrams).
     udp_superpackets: AtomicU64,
+    /// The daemon is stopping: devices going away are not news.
+    stopping: AtomicBool,
     epoch: Instant,
     epoch_unix: SystemTime,
 }
@@ -77,6 +79,7 @@ impl Shared {
             offload,
             uso,
             udp_superpackets: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
             epoch: Instant::now(),
             epoch_unix: SystemTime::now(),
         }
@@ -218,8 +221,17 @@ impl Shared {
         self.tx_errors[Self::slot(&self.topology, port)].load(Ordering::Relaxed)
     }
 
-    /// Marks port `port` down for `reason` (once; later reasons are ignored).
+    /// Says the daemon is stopping: from now on devices go away on purpose.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks port `port` down for `reason` (once; later reasons are ignored). Not
+    /// while the daemon stops.
     pub fn mark_down(&self, port: Port, reason: &str) {
+        if self.stopping.load(Ordering::Relaxed) {
+            return;
+        }
         let slot = Self::slot(&self.topology, port);
         let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
         if down[slot].is_none() {
