@@ -70,6 +70,8 @@
 #   VPCD=/path/to/vpcd [VPCCTL=/path/to/vpcctl] scripts/bench-e2e.sh   (no build)
 #   THREADS=2 scripts/bench-e2e.sh         (vpcd run --threads 2; default 1)
 #   TESTS="udp64-pps" scripts/bench-e2e.sh (a subset of the tests)
+#   PERF=/some/dir scripts/bench-e2e.sh    (an extra, uncounted run of each test under
+#                                           perf record; a report per test in that dir)
 # Everything it creates (namespaces named vb<pid>-..., veths inside them, the daemon,
 # iperf3 servers, a temporary directory) is removed on exit, also on failure or Ctrl-C.
 set -euo pipefail
@@ -373,6 +375,17 @@ run_suite() {
         tcp-4) args=(-t "$DURATION" -P 4) ;;
         udp64-pps) args=(-t "$DURATION" -u -l 64 -b 0) ;;
         esac
+        if [ -n "$pid" ] && [ -n "${PERF:-}" ]; then
+            # An extra run under perf, not counted: where vpcd's CPU time goes.
+            log "$topo $test: profiling vpcd (perf record -e cpu-clock -g) into $PERF"
+            perf record -q -e cpu-clock -g -p "$pid" -o "$PERF/vpcd-$test.data" \
+                -- sleep "$DURATION" 2>/dev/null &
+            local perf_pid=$!
+            run_iperf_client "$ns" "$TMP/perf-$test.json" "${args[@]}" || die "$topo $test profile run failed"
+            wait "$perf_pid" || true
+            perf report -i "$PERF/vpcd-$test.data" --no-children -g none --sort dso,symbol \
+                --percent-limit 1.5 --stdio 2>/dev/null | grep -v '^$' >"$PERF/vpcd-$test.txt" || true
+        fi
         for run in $(seq 1 "$REPEAT"); do
             out="$TMP/$topo-$test-$run.json"
             u0=$(udp_arrived "$server_ns")
