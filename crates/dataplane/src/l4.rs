@@ -289,15 +289,29 @@ fn tcp_checksum_verifies(seg: &[u8], ip: &Ipv4Header) -> bool {
 
 /// Whether a combination of the six classic flag bits is valid: not none,
 /// SYN+FIN, SYN+RST, FIN without ACK, or FIN+PSH+URG (Xmas, with or without more bits).
+/// One load: the answers for all 64 combinations are computed at compile time.
 pub(crate) fn tcp_flags_valid(flags: u8) -> bool {
-    use tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
-    let has = |bits: u8| flags & bits == bits;
-    !(flags & 0x3f == 0
-        || has(SYN | FIN)
-        || has(SYN | RST)
-        || (has(FIN) && !has(ACK))
-        || has(FIN | PSH | URG))
+    VALID_FLAGS[usize::from(flags & 0x3f)]
 }
+
+/// [`tcp_flags_valid`] of each combination of the six classic flag bits.
+const VALID_FLAGS: [bool; 64] = {
+    use tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
+    const fn has(flags: u8, bits: u8) -> bool {
+        flags & bits == bits
+    }
+    let mut valid = [false; 64];
+    let mut flags = 0;
+    while flags < 64 {
+        valid[flags as usize] = !(flags == 0
+            || has(flags, SYN | FIN)
+            || has(flags, SYN | RST)
+            || (has(flags, FIN) && !has(flags, ACK))
+            || has(flags, FIN | PSH | URG));
+        flags += 1;
+    }
+    valid
+};
 
 /// The window scale option (kind 3, length 3) among TCP `opts`, clamped to 14; `None`
 /// without one, or if the options are malformed (a length below 2 or past the end, a

@@ -140,7 +140,9 @@ pub(crate) enum Mode<'a, 'w> {
 }
 
 impl<'a, 'w> Mode<'a, 'w> {
-    /// Records a stage's decision (a trace's only effect).
+    /// Records a stage's decision (a trace's only effect). Always inlined: for a
+    /// packet it is one test, and the decision it is given is never built.
+    #[inline(always)]
     pub(crate) fn step(&mut self, step: Step) {
         if let Mode::Trace { steps, .. } = self {
             steps.push(step);
@@ -1017,25 +1019,41 @@ impl Net {
     /// Records a packet going from place `from` to place `to` in the flow logs that
     /// cover the interface of `from` (its egress view) or of `to` (its ingress view):
     /// accepted if `result` is `Ok`. An egress record says where the packet goes next
-    /// (AWS's `traffic-path`).
-    #[inline]
+    /// (AWS's `traffic-path`). Without flow logs (or in a trace) this is one check,
+    /// inline; the record is made out of line.
+    #[inline(always)]
     fn log(
+        &self,
+        now: Time,
+        places: (Place, Place),
+        direction: Direction,
+        f: &Facts,
+        result: &Result<(), DropReason>,
+        mode: &mut Mode<'_, '_>,
+    ) {
+        if let Mode::Live(state) = mode
+            && state.has_flow_logs()
+        {
+            self.record_log(now, places, direction, f, result, state);
+        }
+    }
+
+    /// [`Net::log`] with flow logs.
+    #[inline(never)]
+    fn record_log(
         &self,
         now: Time,
         (from, to): (Place, Place),
         direction: Direction,
         f: &Facts,
         result: &Result<(), DropReason>,
-        mode: &mut Mode<'_, '_>,
+        state: &mut Writer<'_>,
     ) {
         let place = match direction {
             Direction::Egress => from,
             Direction::Ingress => to,
         };
         let Some(iface) = place.interface() else {
-            return;
-        };
-        let Mode::Live(state) = mode else {
             return;
         };
         let Some(logs) = state.flow_logs() else {

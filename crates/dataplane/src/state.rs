@@ -351,10 +351,18 @@ impl<'a> Writer<'a> {
         k
     }
 
+    /// Whether the configuration has flow logs (nothing is locked).
+    #[inline(always)]
+    pub(crate) fn has_flow_logs(&self) -> bool {
+        self.state.flow_logs.is_some()
+    }
+
     /// The flow logs' accumulators, if there are flow logs, locked until the batch ends.
     #[inline(always)]
     pub(crate) fn flow_logs(&mut self) -> Option<&mut FlowLogs> {
-        if self.logs.is_none() {
+        // Without flow logs there is nothing to lock: checked here, not in the call
+        // below, which would otherwise come back for every packet of the batch.
+        if self.logs.is_none() && self.has_flow_logs() {
             self.lock_flow_logs();
         }
         self.logs.as_deref_mut()

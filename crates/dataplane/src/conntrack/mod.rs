@@ -140,10 +140,26 @@ pub struct ConntrackStats {
 }
 
 /// One end of a flow: address and port (ICMP echo: identifier; else 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Endpoint {
     addr: Ipv4Addr,
     port: u16,
+}
+
+impl Endpoint {
+    /// The address then the port in one word: endpoints order as (address, port) do
+    /// (addresses as numbers), in one comparison.
+    fn packed(self) -> u64 {
+        u64::from(u32::from(self.addr)) << 16 | u64::from(self.port)
+    }
+
+    /// The endpoint of the low 48 bits of `packed`.
+    fn unpacked(packed: u64) -> Endpoint {
+        Endpoint {
+            addr: Ipv4Addr::from((packed >> 16) as u32),
+            port: packed as u16,
+        }
+    }
 }
 
 /// How a key's endpoints are ordered.
@@ -156,31 +172,31 @@ enum KeyKind {
 }
 
 /// A flow's key in the table, packed into two words so that hashing and comparing it
-/// are two operations each: `addrs` is `lo`'s address then `hi`'s; `rest` is `lo`'s
-/// port, `hi`'s port, the protocol and the [`KeyKind`] (0 sorted, 1 echo).
+/// are two operations each: `lo` and `hi` are the endpoints [`Endpoint::packed`] (48
+/// bits each), and the top 16 bits of `lo` hold the protocol and the [`KeyKind`] (0
+/// sorted, 1 echo). A packet's key is its two endpoints as they are, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    addrs: u64,
-    rest: u64,
+    lo: u64,
+    hi: u64,
 }
 
 impl Key {
-    fn new(proto: u8, kind: KeyKind, lo: Endpoint, hi: Endpoint) -> Key {
+    /// The key of endpoints `lo` and `hi`, each [`Endpoint::packed`].
+    fn new(proto: u8, kind: KeyKind, lo: u64, hi: u64) -> Key {
         let kind = match kind {
             KeyKind::Sorted => 0,
             KeyKind::Echo => 1,
         };
         Key {
-            addrs: u64::from(u32::from(lo.addr)) << 32 | u64::from(u32::from(hi.addr)),
-            rest: u64::from(lo.port) << 32
-                | u64::from(hi.port) << 16
-                | u64::from(proto) << 8
-                | kind,
+            lo: u64::from(proto) << 56 | kind << 48 | lo,
+            hi,
         }
     }
 
     /// The normalised key of a packet from `src` to `dst`, and whether `src` is `lo`.
     fn sorted(proto: u8, src: Endpoint, dst: Endpoint) -> (Key, bool) {
+        let (src, dst) = (src.packed(), dst.packed());
         let from_lo = src <= dst;
         let (lo, hi) = if from_lo { (src, dst) } else { (dst, src) };
         (Key::new(proto, KeyKind::Sorted, lo, hi), from_lo)
@@ -188,29 +204,23 @@ impl Key {
 
     /// The key of an echo flow from `requester` to `responder` with identifier `id`.
     fn echo(requester: Ipv4Addr, responder: Ipv4Addr, id: u16) -> Key {
-        let ep = |addr| Endpoint { addr, port: id };
+        let ep = |addr| Endpoint { addr, port: id }.packed();
         Key::new(PROTO_ICMP, KeyKind::Echo, ep(requester), ep(responder))
     }
 
     /// The protocol.
     fn proto(&self) -> u8 {
-        (self.rest >> 8) as u8
+        (self.lo >> 56) as u8
     }
 
     /// The `lo` endpoint.
     fn lo(&self) -> Endpoint {
-        Endpoint {
-            addr: Ipv4Addr::from((self.addrs >> 32) as u32),
-            port: (self.rest >> 32) as u16,
-        }
+        Endpoint::unpacked(self.lo)
     }
 
     /// The `hi` endpoint.
     fn hi(&self) -> Endpoint {
-        Endpoint {
-            addr: Ipv4Addr::from(self.addrs as u32),
-            port: (self.rest >> 16) as u16,
-        }
+        Endpoint::unpacked(self.hi)
     }
 }
 
@@ -224,6 +234,7 @@ enum Probe {
 }
 
 impl Probe {
+    /// Where packet `f` is looked up.
     #[inline]
     fn of(f: &Facts) -> Probe {
         let t = &f.tuple;
@@ -324,11 +335,10 @@ fn judge(
     } else {
         Dir::Reply
     };
-    if let (Flow::Tcp(c), L4::Tcp(t)) = (&mut e.flow, &f.l4) {
-        match c.step(dir, t)? {
-            TcpStep::Valid(next) => *c = next,
-            TcpStep::NewFlow => return Ok(Lookup::Miss),
-        }
+    if let (Flow::Tcp(c), L4::Tcp(t)) = (&mut e.flow, &f.l4)
+        && c.step(dir, t)? == TcpStep::NewFlow
+    {
+        return Ok(Lookup::Miss);
     }
     // A request after a response: the second transaction (of a UDP flow: a stream).
     e.stream |= (dir == Dir::Original) & e.replied;

@@ -103,6 +103,10 @@ struct Side {
     max_ack: u32,
     /// Window scale option of this side's SYN.
     wscale: Option<u8>,
+    /// The shift of this side's (non-SYN) window fields: its `wscale` once both SYNs
+    /// carried the option (RFC 7323 2.2), else 0. Fixed by the SYN+ACK, so that a
+    /// segment does not derive it again.
+    shift: u8,
     /// Whether this side sent an ACK.
     ack_seen: bool,
     /// Whether this side sent a FIN.
@@ -131,8 +135,6 @@ pub(crate) struct TcpConn {
     state: TcpState,
     /// Indexed by [`Dir`]: the initiator's side, then the responder's.
     sides: [Side; 2],
-    /// Whether both SYNs carried the window scale option.
-    scaling: bool,
     /// Picked up mid-stream: segments are not checked against the windows.
     liberal: bool,
 }
@@ -140,8 +142,8 @@ pub(crate) struct TcpConn {
 /// What a segment does to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TcpStep {
-    /// The segment is valid; the connection becomes this.
-    Valid(TcpConn),
+    /// The segment is valid; the connection advanced.
+    Valid,
     /// A SYN starting a new connection in place of a closed one.
     NewFlow,
 }
@@ -180,7 +182,6 @@ impl TcpConn {
         TcpConn {
             state: TcpState::SynSent,
             sides: [Side::from_syn(syn), Side::default()],
-            scaling: false,
             liberal: false,
         }
     }
@@ -203,6 +204,7 @@ impl TcpConn {
             maxwin: win,
             max_ack: t.ack,
             wscale: None,
+            shift: 0,
             ack_seen: true,
             fin,
             fin_acked: false,
@@ -214,7 +216,6 @@ impl TcpConn {
                 TcpState::Established
             },
             sides: [initiator, Side::default()],
-            scaling: false,
             liberal: true,
         })
     }
@@ -239,34 +240,41 @@ impl TcpConn {
         matches!(self.state, TcpState::Closing | TcpState::Closed)
     }
 
-    /// The window shift of `side`'s window fields.
-    fn shift(&self, side: usize) -> u32 {
-        if self.scaling {
-            u32::from(self.sides[side].wscale.unwrap_or(0))
-        } else {
-            0
+    /// Judges segment `t` travelling in direction `dir`: whether it is valid (the
+    /// connection then advances in place), starts a new connection, or why it is
+    /// invalid (the connection then stays as it was).
+    ///
+    /// The common segment (no SYN, no RST, past `SynSent`: data and acks) goes straight
+    /// to the window checks, which change nothing until it has passed them; SYNs, RSTs
+    /// and the handshake's first step take the state machine of [`TcpConn::control`].
+    #[inline(always)]
+    pub(crate) fn step(&mut self, dir: Dir, t: &TcpFacts) -> Result<TcpStep, DropReason> {
+        if t.flags & (SYN | RST) == 0 && self.state != TcpState::SynSent {
+            self.track(dir, t)?;
+            return Ok(TcpStep::Valid);
         }
+        self.control(dir, t)
     }
 
-    /// Judges segment `t` travelling in direction `dir`: the connection it leads to, a
-    /// new connection, or why it is invalid (the connection then stays as it was).
-    pub(crate) fn step(&self, dir: Dir, t: &TcpFacts) -> Result<TcpStep, DropReason> {
+    /// [`TcpConn::step`] for a SYN, a RST, or any segment in `SynSent`. Out of line:
+    /// these come a few times per connection, not per packet. Works on a copy (a
+    /// SYN+ACK changes the responder's side before its window check), committed only
+    /// if the segment is valid.
+    #[inline(never)]
+    fn control(&mut self, dir: Dir, t: &TcpFacts) -> Result<TcpStep, DropReason> {
         let invalid = Err(DropReason::TcpOutOfWindow);
-        let (s, r) = match dir {
-            Dir::Original => (0, 1),
-            Dir::Reply => (1, 0),
-        };
+        let (s, r) = sides(dir);
         let (syn, ack, rst) = (t.flags & SYN != 0, t.flags & ACK != 0, t.flags & RST != 0);
         let mut c = *self;
         if syn && !ack {
             return match (c.state, dir) {
                 (TcpState::Closing | TcpState::Closed, _) => Ok(TcpStep::NewFlow),
                 (TcpState::SynSent, Dir::Original) => {
-                    c.sides[0] = Side::from_syn(t);
-                    Ok(TcpStep::Valid(c))
+                    self.sides[0] = Side::from_syn(t);
+                    Ok(TcpStep::Valid)
                 }
                 (TcpState::SynReceived, Dir::Original) if seg_end(t) == c.sides[0].end => {
-                    Ok(TcpStep::Valid(c))
+                    Ok(TcpStep::Valid)
                 }
                 _ => invalid,
             };
@@ -278,18 +286,23 @@ impl TcpConn {
                         return invalid;
                     }
                     c.sides[1] = Side::from_syn(t);
-                    c.scaling = c.sides[0].wscale.is_some() && c.sides[1].wscale.is_some();
+                    // Window scaling applies only if both SYNs carried the option: the
+                    // shifts are fixed here, once.
+                    if let (Some(a), Some(b)) = (c.sides[0].wscale, c.sides[1].wscale) {
+                        c.sides[0].shift = a;
+                        c.sides[1].shift = b;
+                    }
                     c.state = TcpState::SynReceived;
                     // On to the window update: the SYN+ACK's ack and window bound the
                     // initiator.
                 }
                 Dir::Reply if rst && ack && t.ack == c.sides[0].end => {
-                    c.state = TcpState::Closed;
-                    return Ok(TcpStep::Valid(c));
+                    self.state = TcpState::Closed;
+                    return Ok(TcpStep::Valid);
                 }
                 Dir::Original if rst && t.seq == c.sides[0].end => {
-                    c.state = TcpState::Closed;
-                    return Ok(TcpStep::Valid(c));
+                    self.state = TcpState::Closed;
+                    return Ok(TcpStep::Valid);
                 }
                 _ => return invalid,
             }
@@ -298,28 +311,40 @@ impl TcpConn {
             // A side not seen yet (of a connection picked up mid-stream) has no `end`.
             let seen = snd.maxwin != 0;
             if (seen && t.seq == snd.end) || (rcv.ack_seen && t.seq == rcv.max_ack) {
-                c.state = TcpState::Closed;
-                return Ok(TcpStep::Valid(c));
+                self.state = TcpState::Closed;
+                return Ok(TcpStep::Valid);
             }
             return invalid;
         } else if syn && dir == Dir::Original {
             // SYN+ACK from the initiator.
             return invalid;
         }
+        c.track(dir, t)?;
+        *self = c;
+        Ok(TcpStep::Valid)
+    }
 
+    /// The window checks of segment `t` in direction `dir` (which passed the state
+    /// checks), then, if it is in window (or the connection is liberal), what it says
+    /// about both sides and the state it leads to. Out of window: `Err`, nothing
+    /// changed.
+    #[inline(always)]
+    fn track(&mut self, dir: Dir, t: &TcpFacts) -> Result<(), DropReason> {
+        let (s, r) = sides(dir);
+        let (syn, ack) = (t.flags & SYN != 0, t.flags & ACK != 0);
         let end = seg_end(t);
-        let (snd, rcv) = (c.sides[s], c.sides[r]);
+        let (snd, rcv) = (&self.sides[s], &self.sides[r]);
         let in_window = seq_le(t.seq, snd.maxend)
             && !seq_gt(snd.end.wrapping_sub(rcv.maxwin), end)
             && (!ack || seq_le(t.ack, rcv.end.wrapping_add(1)));
-        if !in_window && !c.liberal {
-            return invalid;
+        if !in_window && !self.liberal {
+            return Err(DropReason::TcpOutOfWindow);
         }
 
         // The windows of SYNs are never scaled (RFC 7323 2.2).
-        let shift = if syn { 0 } else { c.shift(s) };
+        let shift = if syn { 0 } else { u32::from(snd.shift) };
         let win = u32::from(t.window) << shift;
-        let snd = &mut c.sides[s];
+        let snd = &mut self.sides[s];
         if snd.maxwin == 0 {
             // This side's first segment (of a connection picked up mid-stream): what it
             // says is all there is to know.
@@ -338,7 +363,7 @@ impl TcpConn {
             snd.fin = true;
         }
         let snd_maxend = snd.maxend;
-        let rcv = &mut c.sides[r];
+        let rcv = &mut self.sides[r];
         if rcv.maxwin != 0 && seq_gt(end, snd_maxend) {
             rcv.maxwin = rcv.maxwin.saturating_add(end.wrapping_sub(snd_maxend));
         }
@@ -352,25 +377,36 @@ impl TcpConn {
             }
         }
 
-        if c.state == TcpState::SynReceived && dir == Dir::Original && ack {
-            c.state = TcpState::Established;
+        if self.state == TcpState::SynReceived && dir == Dir::Original && ack {
+            self.state = TcpState::Established;
         }
-        if matches!(
-            c.state,
-            TcpState::Established | TcpState::FinWait | TcpState::Closing
-        ) {
-            let [a, b] = c.sides;
-            c.state = if a.fin_acked && b.fin_acked {
+        let [a, b] = &self.sides;
+        // Without a FIN on either side (nor, then, an acked one) the state stays: the
+        // common established segment stops here.
+        if (a.fin || b.fin)
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait | TcpState::Closing
+            )
+        {
+            self.state = if a.fin_acked && b.fin_acked {
                 TcpState::Closed
             } else if a.fin && b.fin {
                 TcpState::Closing
-            } else if a.fin || b.fin {
-                TcpState::FinWait
             } else {
-                c.state
+                TcpState::FinWait
             };
         }
-        Ok(TcpStep::Valid(c))
+        Ok(())
+    }
+}
+
+/// The indices into [`TcpConn::sides`] of the sender and the receiver of a segment
+/// travelling in direction `dir`.
+fn sides(dir: Dir) -> (usize, usize) {
+    match dir {
+        Dir::Original => (0, 1),
+        Dir::Reply => (1, 0),
     }
 }
 

@@ -5,26 +5,56 @@ use std::net::Ipv4Addr;
 
 /// The ones' complement sum of `data` as 16-bit big-endian words (an odd last byte is
 /// padded with zero), folded to 16 bits but not complemented.
+#[inline]
 pub fn sum(data: &[u8]) -> u32 {
-    // 32-bit words into a 64-bit accumulator (ones' complement addition is the same in
-    // any word size once folded), then the 16-bit and 8-bit tails.
-    let mut acc: u64 = 0;
-    let mut words = data.chunks_exact(4);
-    for w in &mut words {
-        acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    add(0, data)
+}
+
+/// `acc`, an unfolded ones' complement sum of big-endian words, plus the sum of `data`
+/// ([`sum`]), folded to 16 bits.
+///
+/// RFC 1071 2(B): the ones' complement sum does not depend on byte order (the sum of
+/// byte-swapped words is the byte-swapped sum), so `data` is added as little-endian
+/// 64-bit words, which on x86 are plain loads with no swap per word, with an end-around
+/// carry; the sum is swapped once at the end. The tail (under 8 bytes) is added
+/// as a 32-bit, a 16-bit and a last byte, each starting at an even offset, so that an odd
+/// last byte lands where the big-endian sum pads it with zero.
+#[inline]
+fn add(acc: u64, data: &[u8]) -> u32 {
+    let mut le: u64 = 0;
+    let (words, rest) = data.as_chunks::<8>();
+    for w in words {
+        le = add_carry(le, u64::from_le_bytes(*w));
     }
-    let mut chunks = words.remainder().chunks_exact(2);
-    for c in &mut chunks {
-        acc += u64::from(u16::from_be_bytes([c[0], c[1]]));
+    let (quad, rest) = rest.as_chunks::<4>();
+    if let [q] = quad {
+        le = add_carry(le, u64::from(u32::from_le_bytes(*q)));
     }
-    if let [last] = chunks.remainder() {
-        acc += u64::from(*last) << 8;
+    let (pair, rest) = rest.as_chunks::<2>();
+    if let [p] = pair {
+        le = add_carry(le, u64::from(u16::from_le_bytes(*p)));
     }
-    // Folded to 16 bits, so that callers may add a few sums without overflow.
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
+    if let [last] = rest {
+        le = add_carry(le, u64::from(*last));
     }
-    acc as u32
+    // Swapping the bytes of the whole word swaps those of each 16-bit lane (and
+    // reverses the lanes, which the sum does not see: 2^16 = 1 modulo 2^16 - 1).
+    fold64(add_carry(acc, le.swap_bytes())).into()
+}
+
+/// `a + b` with the carry out of bit 63 added back in (ones' complement addition).
+#[inline(always)]
+fn add_carry(a: u64, b: u64) -> u64 {
+    let (s, carry) = a.overflowing_add(b);
+    s + u64::from(carry)
+}
+
+/// Folds a 64-bit ones' complement sum into 16 bits.
+fn fold64(mut sum: u64) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
 }
 
 /// Folds a 32-bit ones' complement sum into 16 bits.
@@ -46,21 +76,17 @@ pub fn verifies(data: &[u8]) -> bool {
     fold(sum(data)) == 0xffff
 }
 
-/// The unfolded sum of a TCP or UDP segment with its IPv4 pseudo header (RFC 793 3.1,
-/// RFC 768): source, destination, zero, protocol, segment length, then the segment.
+/// The sum of a TCP or UDP segment with its IPv4 pseudo header (RFC 793 3.1, RFC 768):
+/// source, destination, zero, protocol, segment length, then the segment; folded.
+/// The pseudo header is added as 32-bit words (ones' complement addition is the same in
+/// any word size once folded): the addresses whole, the zero byte and protocol with the
+/// length.
+#[inline]
 fn pseudo_sum(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, segment: &[u8]) -> u32 {
     let len = u32::try_from(segment.len()).unwrap_or(u32::MAX);
-    let parts = [
-        sum(&src.octets()),
-        sum(&dst.octets()),
-        u32::from(proto),
-        len,
-        sum(segment),
-    ];
-    // Each part is below 2^32; fold pairwise so the total cannot overflow.
-    parts
-        .iter()
-        .fold(0u32, |acc, &p| u32::from(fold(acc)) + u32::from(fold(p)))
+    let header =
+        u64::from(u32::from(src)) + u64::from(u32::from(dst)) + u64::from(proto) + u64::from(len);
+    add(header, segment)
 }
 
 /// The checksum to store in a TCP or UDP `segment` (whose checksum field is zero)
@@ -128,6 +154,21 @@ mod tests {
             let incremental = update(before, old, new);
             // 0x0000 and 0xffff are the same value in ones' complement.
             prop_assert!(incremental == after || (incremental ^ after) == 0xffff && (after == 0 || after == 0xffff));
+        }
+
+        /// The sum equals the sum of big-endian 16-bit words, an odd last byte padded
+        /// with zero, added one by one and folded (RFC 1071 as written), at every
+        /// length and alignment of the tail.
+        #[test]
+        fn sum_matches_the_word_by_word_definition(
+            data in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let mut reference: u32 = 0;
+            for pair in data.chunks(2) {
+                let word = u16::from_be_bytes([pair[0], pair.get(1).copied().unwrap_or(0)]);
+                reference = u32::from(fold(reference + u32::from(word)));
+            }
+            prop_assert_eq!(sum(&data), reference);
         }
 
         /// The pseudo-header checksum equals the checksum of the pseudo header and the
