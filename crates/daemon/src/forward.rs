@@ -1,13 +1,15 @@
 //! The forwarding threads: each owns one io_uring (`uring`) over one TUN queue of every
 //! port (an ENI, or a host of the emulated internet; a device has a queue per thread,
-//! and the kernel keeps each flow on one queue). A thread keeps many reads in flight on
-//! each queue; one system call submits a wake-up's writes and new reads and waits for
-//! the next completions, and every packet that completed is judged with one snapshot of
-//! the dataplane (no lock over it all: `vpc_dataplane::Engine`), then written back
-//! through the same ring. With offloads on, every read and write carries a virtio-net
-//! header (`vnet`): superpackets of up to 64 KiB are read, judged and written whole,
-//! and forwarded UDP datagrams of one flow are joined into superpackets. A read error
-//! (the device was deleted) marks the port down and ends reads on it; nothing spins. A
+//! and the kernel keeps each flow on one queue). Each queue has reads in flight, twice
+//! as many as its last wake-up brought packets (so a burst is read whole, and a quiet
+//! queue has few reads waiting: each packet wakes every read waiting on its queue). One
+//! system call submits a wake-up's writes and new reads and waits for the next
+//! completions; every packet that completed is judged with one snapshot of the
+//! dataplane (no lock over it all: `vpc_dataplane::Engine`), then written back through
+//! the same ring. With offloads on, every read and write carries a virtio-net header
+//! (`vnet`): superpackets of up to 64 KiB are read, judged and written whole, and
+//! forwarded UDP datagrams of one flow are joined into superpackets. A read error (the
+//! device was deleted) marks the port down and ends reads on it; nothing spins. A
 //! watchdog notices a namespace removed from under the daemon.
 
 use std::os::fd::AsRawFd;
@@ -26,8 +28,9 @@ use crate::vnet;
 /// Read buffer size: any IPv4 datagram fits, so nothing is ever truncated.
 const BUF: usize = PacketBuf::MAX_DATAGRAM + 1;
 
-/// Buffer slots per queue: the most a wake-up reads from one queue, fewer when there are
-/// many ports (each slot holds a 64 KiB buffer).
+/// Buffer slots per queue, and so the most reads in flight on it: the most a wake-up
+/// reads from one queue, fewer when there are many ports (each slot holds a 64 KiB
+/// buffer).
 fn depth(ports: usize) -> usize {
     (512 / ports.max(1)).clamp(4, 32)
 }
@@ -60,11 +63,9 @@ pub fn run_thread(
         queues: (0..ports.len())
             .map(|q| Queue {
                 free: (q * depth..(q + 1) * depth).rev().collect(),
-                // Every queue starts busy: its first reads find out.
                 state: QueueState::Busy,
-                want: 1,
-                issued: 0,
-                got: 0,
+                reading: 0,
+                last: 0,
             })
             .collect(),
         ports,
@@ -75,7 +76,7 @@ pub fn run_thread(
     let counters = shared.thread_counters();
     let mut done = Vec::with_capacity(ring.slots() * 2);
     loop {
-        fwd.read_busy(&mut ring);
+        fwd.read_more(&mut ring);
         if let Err(e) = ring.submit_and_wait(1) {
             for &port in &fwd.ports {
                 shared.mark_down(port, &format!("io_uring: {e}"));
@@ -87,7 +88,6 @@ pub fn run_thread(
         let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
         fwd.handle(&mut ring, &done, &mut counters);
         drop(counters);
-        fwd.adapt();
         if fwd.queues.iter().all(|q| q.state == QueueState::Down) {
             // The ring is dropped before `queues`, the descriptors it reads.
             return;
@@ -98,26 +98,25 @@ pub fn run_thread(
 /// What a forwarding thread knows about one of its queues.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum QueueState {
-    /// Its last read found a packet: read again at once.
+    /// Reads wait for its packets.
     Busy,
-    /// Its last read found it empty: a poll waits for the next packet.
+    /// A read found it empty and did not wait (`EAGAIN`): a poll waits for the next
+    /// packet.
     Idle,
     /// Its port is down: no more reads.
     Down,
 }
 
-/// One queue: its idle slots, its state, and how many reads to queue next.
+/// One queue: its idle slots, its state, and its reads.
 #[derive(Debug)]
 struct Queue {
     /// Its idle slots (a stack: the most recently used, cache-warm, first).
     free: Vec<usize>,
     state: QueueState,
-    /// Reads to queue at the next turn: doubled while every read finds a packet, else
-    /// a little more than last found (a read of an empty queue costs a little).
-    want: usize,
-    /// Reads queued at this turn, and how many found a packet.
-    issued: usize,
-    got: usize,
+    /// Reads in flight.
+    reading: usize,
+    /// Packets its reads brought in the last wake-up.
+    last: usize,
 }
 
 /// A forwarding thread's view of its ports.
@@ -134,34 +133,23 @@ struct Forwarder<'a> {
 }
 
 impl Forwarder<'_> {
-    /// Queues the reads of every busy queue.
-    fn read_busy(&mut self, ring: &mut Ring) {
+    /// Tops up the reads of every busy queue: twice as many in flight as the last
+    /// wake-up brought packets (at least one, at most its slots). A burst is then read
+    /// whole by the next wake-up, while a quiet queue has few reads waiting: every read
+    /// waiting on a queue is woken by each packet, and all but one go back to waiting.
+    fn read_more(&mut self, ring: &mut Ring) {
         for (q, queue) in self.queues.iter_mut().enumerate() {
-            queue.issued = 0;
-            queue.got = 0;
+            let target = (2 * queue.last).clamp(1, self.depth);
+            queue.last = 0;
             if queue.state != QueueState::Busy {
                 continue;
             }
-            while queue.issued < queue.want
+            while queue.reading < target
                 && let Some(slot) = queue.free.pop()
             {
                 ring.read(slot, q);
-                queue.issued += 1;
+                queue.reading += 1;
             }
-        }
-    }
-
-    /// Sets how many reads each queue gets at the next turn.
-    fn adapt(&mut self) {
-        for queue in &mut self.queues {
-            if queue.issued == 0 {
-                continue;
-            }
-            queue.want = if queue.got == queue.issued {
-                (queue.want * 2).min(self.depth)
-            } else {
-                (queue.got + 2).min(self.depth)
-            };
         }
     }
 
@@ -181,7 +169,6 @@ impl Forwarder<'_> {
                     let q = &mut self.queues[queue];
                     if q.state == QueueState::Idle {
                         q.state = QueueState::Busy;
-                        q.want = q.want.max(2);
                     }
                     continue;
                 }
@@ -201,6 +188,7 @@ impl Forwarder<'_> {
                     queue,
                     result: Err(errno),
                 } => {
+                    self.queues[queue].reading -= 1;
                     self.release(slot);
                     if errno == libc::EAGAIN {
                         self.idle(ring, queue);
@@ -215,7 +203,8 @@ impl Forwarder<'_> {
                     result: Ok(len),
                 } => (slot, queue, len),
             };
-            self.queues[queue].got += 1;
+            self.queues[queue].reading -= 1;
+            self.queues[queue].last += 1;
             let from = self.ports[queue];
             let Some(s) = ring.slot(slot) else { continue };
             land(&mut s.buf, &s.hdr, len, self.offload);

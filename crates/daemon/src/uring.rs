@@ -1,12 +1,12 @@
 //! Batched TUN I/O with io_uring for one forwarding thread: every read and write of
 //! the thread's TUN queues goes through one ring, so one system call submits a wake-up's
-//! writes, reads a burst from every busy queue and waits for the next completions. The
-//! queues are non-blocking: a read of an empty queue completes at once with `EAGAIN`
-//! (the queue is then idle, and a one-shot poll says when it is readable again), so no
-//! read ever waits in the kernel. (Blocking reads would: a TUN device does not promise
-//! non-blocking reads, so io_uring hands each read that finds the queue empty to a
-//! kernel worker thread that blocks in it, a thread per read in flight.) The
-//! descriptors are registered with the ring (no per-operation descriptor lookup).
+//! writes and reads and waits for the next completions. Reads that find a packet
+//! complete within that call; a read of an empty queue waits in the kernel (io_uring
+//! polls the queue for it; the queues are non-blocking, so no kernel worker thread ever
+//! blocks in one). Where a kernel completes such a read with `EAGAIN` instead, the
+//! caller marks the queue idle and queues a one-shot poll (`Ring::poll`) that says when
+//! it is readable again. The descriptors are registered with the ring (no per-operation
+//! descriptor lookup).
 //!
 //! This is the daemon's only `unsafe` code: the kernel reads and writes a slot's
 //! buffers while an operation on them is in flight, which the borrow checker cannot
