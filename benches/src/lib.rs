@@ -1,9 +1,10 @@
-//! The inputs of the criterion benchmarks in `benches/pipeline.rs` and of the memory
-//! measurement `src/bin/flows-rss.rs`, built before any timing starts: IPv4 packets
-//! (ICMP, UDP, TCP) with valid checksums, a small deterministic pseudo-random generator
-//! (no dependency, same numbers on every run), random route prefixes and addresses
-//! inside them, the demo topology grown to many routes, and a topology with security
-//! groups and network ACLs at AWS's maxima for the cold path.
+//! The inputs of the criterion benchmarks in `benches/pipeline.rs` and
+//! `benches/engine.rs` and of the memory measurement `src/bin/flows-rss.rs`, built
+//! before any timing starts: IPv4 packets (ICMP, UDP, TCP) with valid checksums, a
+//! small deterministic pseudo-random generator (no dependency, same numbers on every
+//! run), random route prefixes and addresses inside them, the demo topology grown to
+//! many routes, a topology with security groups and network ACLs at AWS's maxima for
+//! the cold path, and one subnet of many instances for the threads sharing an engine.
 //!
 //! The numbers the benchmarks produce are recorded in `docs/benchmarks.md`; nothing here
 //! or there is asserted by a test.
@@ -598,6 +599,51 @@ pub fn demo_open_udp() -> Topology {
     t
 }
 
+/// The destination port of the UDP flows of [`one_subnet_topology`].
+pub const ONE_SUBNET_PORT: u16 = 5201;
+
+/// The address of instance `i` of [`one_subnet_topology`]: 10.0.1.(10 + i).
+pub fn one_subnet_ip(i: usize) -> Ipv4Addr {
+    let last = u8::try_from(10 + i).expect("at most 245 instances");
+    Ipv4Addr::new(10, 0, 1, last)
+}
+
+/// A VPC `bench` (10.0.0.0/16) with one subnet `s` (10.0.1.0/24, az a) and `n`
+/// instances `i0`, `i1`, ... at [`one_subnet_ip`], all in security group `udp-sg`,
+/// which allows UDP to [`ONE_SUBNET_PORT`] from the VPC (and all outbound traffic, as
+/// every group): a datagram to that port between any two instances is forwarded and
+/// tracked by both ENIs (no rule is open to 0.0.0.0/0). The main route table (`local`
+/// only), the default network ACL, no flow log, no gateway.
+pub fn one_subnet_toml(n: usize) -> String {
+    let mut s = String::from(
+        "[[vpc]]\nname = \"bench\"\ncidr = \"10.0.0.0/16\"\n\n\
+         [[subnet]]\nname = \"s\"\nvpc = \"bench\"\ncidr = \"10.0.1.0/24\"\naz = \"a\"\n\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "[[instance]]\nname = \"i{i}\"\nsubnet = \"s\"\nprivate_ip = \"{}\"\n\
+             security_groups = [\"udp-sg\"]\n\n",
+            one_subnet_ip(i)
+        ));
+    }
+    s.push_str(&format!(
+        "[[security_group]]\nname = \"udp-sg\"\nvpc = \"bench\"\n\
+         ingress = [{{ protocol = \"udp\", port = {ONE_SUBNET_PORT}, cidr = \"10.0.0.0/16\" }}]\n"
+    ));
+    s
+}
+
+/// [`one_subnet_toml`] parsed, with ENI `i` checked to be instance `i`'s.
+pub fn one_subnet_topology(n: usize) -> Topology {
+    let t = vpc_config::parse(&one_subnet_toml(n), "one-subnet.toml")
+        .unwrap_or_else(|e| panic!("the generated topology is invalid: {e}"));
+    for i in 0..n {
+        let eni = EniId(u32::try_from(i).expect("few instances"));
+        assert_eq!(t.eni_name(eni).to_string(), format!("i{i}/eth0"));
+    }
+    t
+}
+
 /// `n` distinct UDP flows as a connection table sees them: a random client in
 /// 10.0.0.0/8 and source port 1024.., to a random public address (first octet 1..=223,
 /// not 10 or 127) on one of a few service ports. Distinct tuples, in a deterministic
@@ -802,6 +848,32 @@ mod tests {
         }
         assert_eq!(dp.conntrack_stats(APP).1, 4);
         assert_eq!(dp.conntrack_stats(WEB).1, 4);
+    }
+
+    #[test]
+    fn the_one_subnet_topology_forwards_and_tracks_udp_between_any_two() {
+        let t = one_subnet_topology(8);
+        let mut dp = Dataplane::new(&t);
+        for (from, to) in [(0, 1), (6, 7), (3, 2)] {
+            let (src, dst) = (one_subnet_ip(from), one_subnet_ip(to));
+            let p = udp_ports(src, 40000, dst, ONE_SUBNET_PORT, 84);
+            let mut pkt = PacketBuf::from_bytes(&p);
+            let (from, to) = (EniId(from as u32), EniId(to as u32));
+            assert_eq!(
+                dp.process(Time::from_secs(1), from, &mut pkt),
+                Verdict::Forward { to: Port::Eni(to) }
+            );
+            for eni in [from, to] {
+                assert_eq!(dp.flows(eni, Time::from_secs(1)).count(), 1);
+            }
+        }
+        // Another port: no rule allows it.
+        let p = udp_ports(one_subnet_ip(0), 40000, one_subnet_ip(1), 5202, 84);
+        let mut pkt = PacketBuf::from_bytes(&p);
+        assert!(matches!(
+            dp.process(Time::from_secs(1), EniId(0), &mut pkt),
+            Verdict::Drop(_)
+        ));
     }
 
     #[test]

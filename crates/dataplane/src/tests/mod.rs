@@ -9,7 +9,9 @@
 //! - `peering`: VPC peering connections.
 //! - `transit`: transit gateways (route tables, appliance mode, gateway peering).
 //! - `multicast`: transit gateway multicast domains and IGMP.
+//! - `engine`: the shared `Engine` under threads (opposite directions, applies, traces).
 
+mod engine;
 mod firewall;
 mod internet;
 mod multicast;
