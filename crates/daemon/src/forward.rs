@@ -28,6 +28,14 @@ use crate::vnet;
 /// Read buffer size: any IPv4 datagram fits, so nothing is ever truncated.
 const BUF: usize = PacketBuf::MAX_DATAGRAM + 1;
 
+/// Completions in one wake-up from which the thread, before it sleeps, spins a moment
+/// (up to [`SPIN`]) for the next: at that rate more are about to come, and catching
+/// them without a sleep and a wake-up is cheaper (benchmarks.md: udp64 +4 %, 20 % fewer
+/// client drops, TCP unchanged). A quiet thread never spins.
+const SPIN_AFTER: usize = 8;
+/// The longest spin.
+const SPIN: Duration = Duration::from_micros(20);
+
 /// Buffer slots per queue, and so the most reads in flight on it: the most a wake-up
 /// reads from one queue, fewer when there are many ports (each slot holds a 64 KiB
 /// buffer).
@@ -77,6 +85,14 @@ pub fn run_thread(
     let mut done = Vec::with_capacity(ring.slots() * 2);
     loop {
         fwd.read_more(&mut ring);
+        if done.len() >= SPIN_AFTER {
+            // Submit now, then look for completions until some come or the spin ends.
+            let _ = ring.submit_and_wait(0);
+            let until = std::time::Instant::now() + SPIN;
+            while !ring.ready() && std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
         if let Err(e) = ring.submit_and_wait(1) {
             for &port in &fwd.ports {
                 shared.mark_down(port, &format!("io_uring: {e}"));

@@ -257,6 +257,11 @@ impl Ring {
         }
     }
 
+    /// Whether completions wait to be taken.
+    pub fn ready(&mut self) -> bool {
+        !self.ring.completion().is_empty()
+    }
+
     /// Appends the completed operations to `out`; their slots are idle again.
     pub fn completions(&mut self, out: &mut Vec<Done>) {
         for cqe in self.ring.completion() {
