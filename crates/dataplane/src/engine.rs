@@ -5,13 +5,14 @@
 //! state inside has a lock per part (per ENI, per gateway: `state.rs`); each thread
 //! counts in its own [`Counters`], which the daemon merges when read.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::{ArcSwap, Guard};
 use vpc_config::Topology;
 
 use crate::flowlog::FlowRecord;
 use crate::pipeline::Snapshot;
+use crate::state::lock;
 use crate::time::Time;
 
 /// The shared dataplane.
@@ -49,7 +50,7 @@ impl Engine {
     /// ([`Snapshot::next`]): the next batch of every thread sees all of it. Returns
     /// `false`, changing nothing, if the ENIs or internet hosts differ.
     pub fn apply(&self, topology: &Topology, now: Time) -> bool {
-        let mut pending = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = lock(&self.control);
         match self.current.load().next(topology, now, &mut pending) {
             Some(next) => {
                 self.current.store(Arc::new(next));
@@ -68,7 +69,7 @@ impl Engine {
         now: Time,
         edit: impl FnOnce(&Topology) -> (R, Option<Topology>),
     ) -> (R, bool) {
-        let mut pending = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = lock(&self.control);
         let current = self.current.load_full();
         let (answer, changed) = edit(current.topology());
         let Some(changed) = changed else {
@@ -86,14 +87,14 @@ impl Engine {
     /// Appends the flow-log records of every aggregation interval that has ended by
     /// `now` (and records left by a configuration change).
     pub fn flush_flow_logs(&self, now: Time, out: &mut Vec<FlowRecord>) {
-        let mut pending = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = lock(&self.control);
         out.append(&mut pending);
         self.current.load().flush_flow_logs(now, out);
     }
 
     /// Appends every flow-log record accumulated so far (at shutdown).
     pub fn flush_all_flow_logs(&self, now: Time, out: &mut Vec<FlowRecord>) {
-        let mut pending = self.control.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pending = lock(&self.control);
         out.append(&mut pending);
         self.current.load().flush_all_flow_logs(now, out);
     }

@@ -198,15 +198,7 @@ impl Snapshot {
     /// the flow logs' first aggregation interval.
     pub fn new(topology: &Topology, limits: Limits, now: Time) -> Self {
         Snapshot {
-            net: Net {
-                tables: Tables::compile(topology),
-                sgs: SecurityGroups::compile(topology),
-                nacls: Nacls::compile(topology),
-                generation: 1,
-                topology: topology.clone(),
-                limits,
-                fabric: Fabric::compile(topology),
-            },
+            net: Net::compile(topology, limits, 1),
             state: State::new(topology, &limits, now),
         }
     }
@@ -263,15 +255,7 @@ impl Snapshot {
         let limits = self.net.limits;
         Some(Snapshot {
             state: self.state.next((old, topology), &limits, now, logs_changed),
-            net: Net {
-                tables: Tables::compile(topology),
-                sgs: SecurityGroups::compile(topology),
-                nacls: Nacls::compile(topology),
-                generation: self.net.generation.wrapping_add(1).max(1),
-                topology: topology.clone(),
-                limits,
-                fabric: Fabric::compile(topology),
-            },
+            net: Net::compile(topology, limits, self.net.generation.wrapping_add(1).max(1)),
         })
     }
 
@@ -641,6 +625,19 @@ impl Dataplane {
 }
 
 impl Net {
+    /// `topology` compiled, as configuration generation `generation`.
+    fn compile(topology: &Topology, limits: Limits, generation: u32) -> Net {
+        Net {
+            tables: Tables::compile(topology),
+            sgs: SecurityGroups::compile(topology),
+            nacls: Nacls::compile(topology),
+            generation,
+            topology: topology.clone(),
+            limits,
+            fabric: Fabric::compile(topology),
+        }
+    }
+
     /// The stages in order. `Err` carries an early verdict (a drop or a reply).
     ///
     /// A packet from an ENI is checked (stages 1-4) and routed (5-6); one from an

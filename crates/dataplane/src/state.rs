@@ -35,7 +35,7 @@ use crate::time::Time;
 
 /// Locks `m`, whatever a panicking holder left (every part stays consistent between
 /// statements).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
