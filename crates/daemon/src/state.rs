@@ -256,3 +256,37 @@ impl Shared {
             .clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+    use super::*;
+    use vpc_config::EniId;
+
+    /// `vpcctl counters` reads every forwarding thread's counters, added up.
+    #[test]
+    fn counters_add_up_every_threads() {
+        let topology = Topology::demo();
+        let ports = topology.enis.len() + topology.internet_hosts.len();
+        let writers = (0..ports)
+            .map(|_| OwnedFd::from(std::fs::File::open("/dev/null").unwrap()))
+            .collect();
+        let shared = Shared::new(
+            topology,
+            "demo".into(),
+            Vec::new(),
+            Vec::new(),
+            writers,
+            false,
+            false,
+        );
+        let (a, b) = (shared.thread_counters(), shared.thread_counters());
+        a.lock().unwrap().enis[0].rx_packets += 3;
+        b.lock().unwrap().enis[0].rx_packets += 4;
+        b.lock().unwrap().router.echo_replies += 1;
+        let sum = shared.counters();
+        assert_eq!(sum.eni(EniId(0)).rx_packets, 7);
+        assert_eq!(sum.router.echo_replies, 1);
+    }
+}
