@@ -215,6 +215,7 @@ pub fn counters(s: &Shared) -> CountersReport {
             c.router.trailing_bytes_trimmed,
         ),
         ("superpackets".to_owned(), c.router.superpackets),
+        ("arp-replies".to_owned(), c.router.arp_replies),
         ("udp-superpackets-written".to_owned(), s.udp_superpackets()),
     ]);
     CountersReport {

@@ -1,11 +1,13 @@
 //! Counters: per port, i.e. per ENI and per internet host (packets and bytes in and
 //! out, drops by reason, attributed to the port the packet came from), the VPC router's
-//! events, and each NAT gateway's CloudWatch metrics ([`NatMetrics`]). Plain integers updated by the
-//! pipeline on every verdict; read by the daemon for `vpcctl counters`. Tests assert
-//! exact deltas.
+//! events, and each NAT gateway's CloudWatch metrics ([`NatMetrics`]). Plain integers
+//! updated by the pipeline on every verdict, and on Ethernet (AF_XDP) ports by the
+//! daemon for what the link layer decided ([`Counters::record_link`]); read by the
+//! daemon for `vpcctl counters`. Tests assert exact deltas.
 
 use vpc_config::{EniId, HostId};
 
+use crate::link::Ingress;
 use crate::verdict::{DropReason, Port, Reply, Verdict};
 
 /// One ENI's counters.
@@ -66,6 +68,8 @@ pub struct RouterCounters {
     /// Superpackets read (offloads): packets that stood for more than one segment,
     /// judged once (their segments are what the ENI and host counters count).
     pub superpackets: u64,
+    /// ARP requests answered on Ethernet (AF_XDP) ports.
+    pub arp_replies: u64,
 }
 
 /// A NAT gateway's CloudWatch metrics (AWS: nat-gateway-cloudwatch), as totals since
@@ -162,6 +166,7 @@ impl Counters {
         a.icmp_errors_rate_limited += b.icmp_errors_rate_limited;
         a.trailing_bytes_trimmed += b.trailing_bytes_trimmed;
         a.superpackets += b.superpackets;
+        a.arp_replies += b.arp_replies;
     }
 
     /// Drops for `reason` summed over every port.
@@ -171,6 +176,30 @@ impl Counters {
             .chain(&self.hosts)
             .map(|e| e.dropped(reason))
             .sum()
+    }
+
+    /// Records a frame of `frame_len` bytes read from `from` (an AF_XDP port) and what
+    /// [`crate::link::ingress`] made of it: a dropped frame is counted on `from` with
+    /// its reason, an ARP request on `from` and its reply as written to `from`. An IPv4
+    /// frame is not counted here: the pipeline counts its packet, without the Ethernet
+    /// header, as on a TUN port.
+    pub fn record_link(&mut self, from: Port, frame_len: usize, outcome: &Ingress) {
+        let rx = self.port_mut(from);
+        match *outcome {
+            Ingress::Ipv4 => {}
+            Ingress::Drop(reason) => {
+                rx.rx_packets += 1;
+                rx.rx_bytes += frame_len as u64;
+                rx.drops[reason.index()] += 1;
+            }
+            Ingress::ArpReply { len } => {
+                rx.rx_packets += 1;
+                rx.rx_bytes += frame_len as u64;
+                rx.tx_packets += 1;
+                rx.tx_bytes += len as u64;
+                self.router.arp_replies += 1;
+            }
+        }
     }
 
     /// Records `(packets, bytes)` written to `to` (a multicast member's copy).
@@ -220,5 +249,55 @@ impl Counters {
             tx.tx_packets += out.0;
             tx.tx_bytes += out.1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_link_counts_each_outcome_exactly() {
+        let mut c = Counters::new(2, 1);
+        let from = Port::Eni(EniId(1));
+
+        c.record_link(from, 1514, &Ingress::Ipv4);
+        assert_eq!(
+            c,
+            Counters::new(2, 1),
+            "an IPv4 frame is the pipeline's to count"
+        );
+
+        let mut want = c.clone();
+        c.record_link(from, 60, &Ingress::ArpReply { len: 42 });
+        want.enis[1].rx_packets += 1;
+        want.enis[1].rx_bytes += 60;
+        want.enis[1].tx_packets += 1;
+        want.enis[1].tx_bytes += 42;
+        want.router.arp_replies += 1;
+        assert_eq!(c, want);
+
+        c.record_link(from, 60, &Ingress::Drop(DropReason::ArpIgnored));
+        want.enis[1].rx_packets += 1;
+        want.enis[1].rx_bytes += 60;
+        want.enis[1].drops[DropReason::ArpIgnored.index()] += 1;
+        assert_eq!(c, want);
+
+        let host = Port::Host(HostId(0));
+        c.record_link(host, 13, &Ingress::Drop(DropReason::FrameTruncated));
+        want.hosts[0].rx_packets += 1;
+        want.hosts[0].rx_bytes += 13;
+        want.hosts[0].drops[DropReason::FrameTruncated.index()] += 1;
+        assert_eq!(c, want);
+    }
+
+    #[test]
+    fn add_sums_arp_replies() {
+        let mut a = Counters::new(1, 0);
+        let mut b = Counters::new(1, 0);
+        a.router.arp_replies = 2;
+        b.router.arp_replies = 3;
+        a.add(&b);
+        assert_eq!(a.router.arp_replies, 5);
     }
 }

@@ -7,6 +7,8 @@
 //! [`DropReason`], counted in [`Counters`]. There are no sockets, threads or clocks in
 //! here, and no allocation per packet: the caller owns reusable [`PacketBuf`]s and does
 //! all I/O. The order of the stages is in `pipeline.rs`; each stage is its own module.
+//! On ports that carry Ethernet frames (AF_XDP), [`link`] comes first: it hands the
+//! pipeline the IPv4 packets, answers ARP, and gives the header of every frame written.
 
 mod antispoof;
 mod conntrack;
@@ -21,6 +23,7 @@ pub mod gro;
 mod hop;
 mod icmp_error;
 mod l4;
+pub mod link;
 mod lpm;
 pub mod nacl;
 mod nat;

@@ -7,7 +7,8 @@
 
 use vpc_config::{EniId, HostId};
 
-/// Where packets enter and leave the dataplane: a TUN device the daemon owns.
+/// Where packets enter and leave the dataplane: a device the daemon owns (a TUN device,
+/// or a veth it reads and writes through AF_XDP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Port {
     /// An ENI of an instance.
@@ -124,6 +125,12 @@ macro_rules! drop_reasons {
 }
 
 drop_reasons! {
+    /// A frame shorter than an Ethernet header (AF_XDP ports).
+    FrameTruncated = "frame-truncated",
+    /// A frame that is neither IPv4, IPv6 nor ARP (AF_XDP ports).
+    FrameNotIp = "frame-not-ip",
+    /// An ARP message vpcd does not answer: a reply, a probe, an announcement, or not Ethernet/IPv4 (AF_XDP ports).
+    ArpIgnored = "arp-ignored",
     /// Fewer bytes than an IPv4 header, or than the header's total length (RFC 1812 5.2.2).
     Truncated = "truncated",
     /// The IP version is neither 4 nor 6.

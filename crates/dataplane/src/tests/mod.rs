@@ -111,6 +111,7 @@ pub(crate) fn delta(t: &Topology, a: &Counters, b: &Counters) -> Vec<String> {
             x.trailing_bytes_trimmed,
             y.trailing_bytes_trimmed,
         ),
+        ("arp_replies", x.arp_replies, y.arp_replies),
     ] {
         if before != after {
             out.push(format!("router {field} +{}", after - before));
