@@ -22,7 +22,7 @@ use vpc_dataplane::{Gso, PacketBuf, Port, Verdict, gro};
 
 use crate::netns::{self, Identity};
 use crate::state::Shared;
-use crate::uring::{Done, Ring};
+use crate::sys::uring::{Done, Ring};
 use crate::vnet;
 
 /// Read buffer size: any IPv4 datagram fits, so nothing is ever truncated.

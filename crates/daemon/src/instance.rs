@@ -1,6 +1,8 @@
 //! One instance, or one host of the emulated internet, on the host: a network namespace
 //! named after it, and TUN devices created inside that namespace (so they never exist
-//! in the host's), each with its address and routes. An instance has one device `ethN`
+//! in the host's), each with its address and routes; or, with `--io xdp`, veth pairs
+//! whose instance end is the device and whose other end lives in the daemon's port
+//! namespace (see `xdp`). An instance has one device `ethN`
 //! per ENI, with the ENI's address, its subnet route and a default route via the subnet
 //! router; an internet host has one device `eth0` with its public address as a /32 and a
 //! default route on the device (no gateway: the daemon's internet router decides).
@@ -11,20 +13,30 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use futures::TryStreamExt;
 use rtnetlink::packet_route::route::RouteScope;
-use rtnetlink::{Handle as Netlink, LinkUnspec, RouteMessageBuilder};
+use std::os::fd::AsRawFd;
+
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
+use rtnetlink::{Handle as Netlink, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use tokio::runtime::Handle;
 use tun_rs::{DeviceBuilder, Layer, SyncDevice};
 use vpc_config::{HostId, InstanceId, Topology, addressing};
+use vpc_dataplane::{Port, link};
 
 use crate::error::SetupError;
 use crate::netns::{self, Identity};
 use crate::owner::Ownership;
+use crate::state::Shared;
 
 /// The MTU of every ENI: AWS's jumbo frame size inside a VPC.
 pub const ENI_MTU: u16 = 9001;
 
 /// The MTU of an internet host's device: the internet's (and the internet gateway's).
 pub const INTERNET_MTU: u16 = 1500;
+
+/// The MTU of an ENI that is a veth with an AF_XDP port: the largest a veth takes when
+/// its peer has an XDP program without multi-buffer support (a page, less the XDP
+/// headroom and the kernel's per-packet overhead: 3506), rounded down.
+pub const VETH_ENI_MTU: u16 = 3500;
 
 /// Route metric of the default route via `ethN`, N > 0 (eth0's is 0), as ec2-net-utils
 /// does, so eth0 stays the default.
@@ -39,10 +51,14 @@ enum DefaultRoute {
     OnLink,
 }
 
-/// What the kernel side of one TUN device needs.
+/// What the kernel side of one device needs.
 #[derive(Debug, Clone)]
 struct DevicePlan {
     device: String,
+    /// Its port (for a veth: the MAC address of its end) and the port's index in the
+    /// per-port tables (`Shared::slot`: the name of the other end).
+    port: Port,
+    slot: usize,
     mtu: u16,
     ip: Ipv4Addr,
     prefix_len: u8,
@@ -59,6 +75,8 @@ pub struct Plan {
     /// Queues per device: one per forwarding thread (`IFF_MULTI_QUEUE` if more than
     /// one; the kernel keeps each flow on one queue).
     queues: usize,
+    /// Veth pairs instead of TUN devices, the other end in this namespace.
+    veth: Option<String>,
 }
 
 impl Plan {
@@ -67,6 +85,35 @@ impl Plan {
         Plan {
             queues: queues.max(1),
             ..self
+        }
+    }
+
+    /// The same devices as veth pairs whose other ends go to namespace `ports` (named
+    /// by [`peer_name`]); an ENI's MTU is then [`VETH_ENI_MTU`].
+    pub fn with_veth(self, ports: &str) -> Plan {
+        let devices = self
+            .devices
+            .into_iter()
+            .map(|d| DevicePlan {
+                mtu: d.mtu.min(VETH_ENI_MTU),
+                ..d
+            })
+            .collect();
+        Plan {
+            devices,
+            veth: Some(ports.to_owned()),
+            offload: false,
+            ..self
+        }
+    }
+
+    /// A namespace with no device (the daemon's port namespace).
+    pub fn empty() -> Plan {
+        Plan {
+            devices: Vec::new(),
+            offload: false,
+            queues: 1,
+            veth: None,
         }
     }
 
@@ -84,6 +131,8 @@ impl Plan {
                     .then(|| SECONDARY_DEFAULT_METRIC + u32::from(eni.device_index));
                 DevicePlan {
                     device: eni.device().to_string(),
+                    port: Port::Eni(e),
+                    slot: Shared::slot(topology, Port::Eni(e)),
                     mtu: ENI_MTU,
                     ip: eni.private_ip,
                     prefix_len: cidr.prefix_len(),
@@ -95,6 +144,7 @@ impl Plan {
             devices,
             offload,
             queues: 1,
+            veth: None,
         }
     }
 
@@ -104,8 +154,11 @@ impl Plan {
         Plan {
             offload,
             queues: 1,
+            veth: None,
             devices: vec![DevicePlan {
                 device: "eth0".to_owned(),
+                port: Port::Host(id),
+                slot: Shared::slot(topology, Port::Host(id)),
                 mtu: INTERNET_MTU,
                 ip: topology.internet_host(id).address,
                 prefix_len: 32,
@@ -148,15 +201,82 @@ pub fn build(
     Ok(Built { identity, devices })
 }
 
-/// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices, addresses
-/// and routes.
+/// The name of port `port`'s end of its veth in the port namespace: `p` and its index
+/// in the per-port tables (`Shared::slot`).
+pub fn peer_name(slot: usize) -> String {
+    format!("p{slot}")
+}
+
+/// Runs inside the new namespace: ownership marker, IPv6 off, TUN devices (or veth
+/// pairs), addresses and routes.
 fn setup(plan: &Plan, marker: &str, rt: &Handle) -> Result<Vec<Vec<SyncDevice>>, SetupError> {
     netns::with_netlink(rt, async |netlink| {
         mark(netlink, marker).await?;
-        let devices = make_devices(&plan.devices, plan.offload, plan.queues)?;
+        let devices = match &plan.veth {
+            None => make_devices(&plan.devices, plan.offload, plan.queues)?,
+            Some(ports) => {
+                disable_ipv6()?;
+                make_veths(netlink, &plan.devices, plan.queues, ports).await?;
+                Vec::new()
+            }
+        };
         configure(netlink, &plan.devices).await?;
         Ok(devices)
     })
+}
+
+/// Turns IPv6 off in the calling thread's namespace: it is not part of the VPC (nor of
+/// the emulated internet) yet; without this the kernel sends router solicitations and
+/// MLD reports on every device. /proc/sys/net follows the thread's namespace. Must
+/// precede device creation.
+fn disable_ipv6() -> Result<(), SetupError> {
+    for conf in ["all", "default"] {
+        let path = format!("/proc/sys/net/ipv6/conf/{conf}/disable_ipv6");
+        std::fs::write(&path, "1").map_err(SetupError::io(format!("write {path}")))?;
+    }
+    Ok(())
+}
+
+/// Creates a veth pair per device of `plans`, `queues` queues each way: the device
+/// here, with the port's MAC address and transmit checksums complete (see
+/// `sys::netdev`), its peer ([`peer_name`]) created straight into namespace `ports`.
+async fn make_veths(
+    nl: &Netlink,
+    plans: &[DevicePlan],
+    queues: usize,
+    ports: &str,
+) -> Result<(), SetupError> {
+    let path = netns::path(ports);
+    let ns =
+        std::fs::File::open(&path).map_err(SetupError::io(format!("open {}", path.display())))?;
+    let queues = u32::try_from(queues).unwrap_or(1);
+    for p in plans {
+        let peer = LinkMessageBuilder::<LinkUnspec>::new()
+            .name(peer_name(p.slot))
+            .mtu(u32::from(p.mtu))
+            .append_extra_attribute(LinkAttribute::NumTxQueues(queues))
+            .append_extra_attribute(LinkAttribute::NumRxQueues(queues))
+            .setns_by_fd(ns.as_raw_fd())
+            .build();
+        let link = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+            .name(p.device.clone())
+            .mtu(u32::from(p.mtu))
+            .address(link::port_mac(p.port).to_vec())
+            .append_extra_attribute(LinkAttribute::NumTxQueues(queues))
+            .append_extra_attribute(LinkAttribute::NumRxQueues(queues))
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+            .build();
+        nl.link()
+            .add(link)
+            .execute()
+            .await
+            .map_err(SetupError::netlink(format!("create veth {}", p.device)))?;
+        crate::sys::netdev::tx_checksum_off(&p.device).map_err(SetupError::io(format!(
+            "turn transmit checksum offload off on {}",
+            p.device
+        )))?;
+    }
+    Ok(())
 }
 
 /// Marks the namespace as this daemon's (see `owner`) and brings up loopback.
@@ -181,13 +301,7 @@ fn make_devices(
     offload: bool,
     queues: usize,
 ) -> Result<Vec<Vec<SyncDevice>>, SetupError> {
-    // IPv6 is not part of the VPC (nor of the emulated internet) yet; without this the
-    // kernel sends router solicitations and MLD reports on every device.
-    // /proc/sys/net follows the thread's namespace. Must precede device creation.
-    for conf in ["all", "default"] {
-        let path = format!("/proc/sys/net/ipv6/conf/{conf}/disable_ipv6");
-        std::fs::write(&path, "1").map_err(SetupError::io(format!("write {path}")))?;
-    }
+    disable_ipv6()?;
     let mut devices = Vec::with_capacity(plans.len());
     for p in plans {
         let dev = DeviceBuilder::new()

@@ -15,8 +15,9 @@ mod netns;
 mod owner;
 mod report;
 mod state;
-mod uring;
+mod sys;
 mod vnet;
+mod xdp;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
@@ -52,6 +53,15 @@ struct Cli {
     command: Command,
 }
 
+/// How the daemon reads and writes its ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Io {
+    /// TUN devices (layer 3), io_uring.
+    Tun,
+    /// Veth pairs (Ethernet), AF_XDP.
+    Xdp,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Bring up the topology and forward its packets until SIGINT or SIGTERM (as root).
@@ -77,6 +87,12 @@ enum Command {
         /// TUN device through its own io_uring; the kernel keeps each flow on one queue.
         #[arg(long, value_name = "N", default_value_t = 1)]
         threads: usize,
+        /// The port type: `tun` (a TUN device per ENI, read and written through
+        /// io_uring) or `xdp` (a veth per ENI whose other end the daemon reads and
+        /// writes through AF_XDP; falls back to TUN where AF_XDP is unavailable). See
+        /// docs/architecture.md and docs/benchmarks.md.
+        #[arg(long, value_enum, default_value_t = Io::Tun)]
+        io: Io,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -106,6 +122,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
             flow_log_dir,
             no_offload,
             threads,
+            io,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -127,6 +144,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 flow_log_dir,
                 offload: !no_offload,
                 threads: threads.clamp(1, MAX_THREADS),
+                io,
             };
             runtime.block_on(run(config.as_deref(), &netns_prefix, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -198,6 +216,8 @@ struct Options {
     offload: bool,
     /// Forwarding threads (and queues per device).
     threads: usize,
+    /// The port type asked for.
+    io: Io,
 }
 
 /// The most forwarding threads (a TUN device has at most 256 queues).
@@ -294,22 +314,49 @@ async fn start(
         .iter()
         .map(|h| format!("{prefix}{}", h.name))
         .collect();
+    let io = match paths.io {
+        Io::Xdp => match xdp::available() {
+            Ok(()) => Io::Xdp,
+            Err(e) => {
+                println!("AF_XDP is unavailable ({e:#}): using TUN devices");
+                Io::Tun
+            }
+        },
+        Io::Tun => Io::Tun,
+    };
+    // With AF_XDP ports, the daemon's ends of the veths live in a namespace of its own
+    // ('+' is in no instance's or host's name).
+    let port_ns = (io == Io::Xdp).then(|| format!("{prefix}vpcd+ports"));
+    let offload = paths.offload && io == Io::Tun;
     let built = tokio::task::block_in_place(|| {
         build_all(
             &topology,
             (&names, &host_names),
-            (paths.offload, paths.threads),
+            (offload, paths.threads),
+            port_ns.as_deref(),
             owner,
             &Handle::current(),
         )
     })?;
+    let xdp_ports = match &port_ns {
+        Some(ns) => {
+            let n = topology.enis.len() + topology.internet_hosts.len();
+            let ports = tokio::task::block_in_place(|| xdp::attach(ns, n, paths.threads))?;
+            println!(
+                "AF_XDP ports: {n} veth pairs, their daemon ends in namespace {ns}, {} each",
+                count(paths.threads, "queue")
+            );
+            Some(ports)
+        }
+        None => None,
+    };
     let (shared, devices, watched) = start_dataplane(
         topology,
         config_name,
         names,
         host_names,
         built,
-        (paths.offload, paths.threads),
+        (offload, paths.threads, io == Io::Tun),
     )?;
     let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
     for (_, path) in writer.paths() {
@@ -320,6 +367,21 @@ async fn start(
         writer,
         WallClock::new(epoch, epoch_unix),
     ));
+    if let Some(ports) = xdp_ports {
+        for i in 0..paths.threads {
+            let (shared, ports) = (shared.clone(), ports.clone());
+            let (started, result) = std::sync::mpsc::sync_channel(1);
+            let queue = u32::try_from(i).unwrap_or(0);
+            std::thread::Builder::new()
+                .name(format!("vpcd-xdp-{i}"))
+                .spawn(move || xdp::run_thread(shared, ports, queue, started))
+                .context("start a forwarding thread")?;
+            result
+                .recv()
+                .context("a forwarding thread ended at once")?
+                .context("open the AF_XDP sockets of a forwarding thread")?;
+        }
+    }
     for (i, queues) in devices.into_iter().enumerate() {
         let shared = shared.clone();
         let (started, result) = std::sync::mpsc::sync_channel(1);
@@ -357,14 +419,23 @@ fn build_all(
     topology: &Topology,
     (names, host_names): (&[String], &[String]),
     (offload, queues): (bool, usize),
+    port_ns: Option<&str>,
     owner: &mut Ownership,
     rt: &Handle,
 ) -> anyhow::Result<Vec<BuiltNode>> {
     let mut nodes = Vec::new();
+    if let Some(ns) = port_ns {
+        instance::build(Plan::empty(), ns, owner, rt)
+            .with_context(|| format!("the port namespace {ns}"))?;
+    }
+    let veth = |plan: Plan| match port_ns {
+        Some(ns) => plan.with_veth(ns),
+        None => plan,
+    };
     for (i, name) in names.iter().enumerate() {
         let id = InstanceId(i as u32);
         let inst = topology.instance(id);
-        let plan = Plan::instance(topology, id, offload).with_queues(queues);
+        let plan = veth(Plan::instance(topology, id, offload).with_queues(queues));
         let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("instance {} (namespace {name})", inst.name))?;
         let enis: Vec<String> = inst
@@ -394,7 +465,7 @@ fn build_all(
     for (i, name) in host_names.iter().enumerate() {
         let id = HostId(i as u32);
         let host = topology.internet_host(id);
-        let plan = Plan::host(topology, id, offload).with_queues(queues);
+        let plan = veth(Plan::host(topology, id, offload).with_queues(queues));
         let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("internet host {} (namespace {name})", host.name))?;
         println!(
@@ -413,19 +484,24 @@ fn build_all(
 /// the watchdog checks.
 type Started = (Arc<Shared>, Vec<Vec<SyncDevice>>, Vec<forward::Watched>);
 
-/// Turns the built devices into the threads' queues and write descriptors, and the
-/// shared state.
+/// Turns the built devices into the threads' queues and write descriptors (TUN ports:
+/// `tun`), and the shared state.
 fn start_dataplane(
     topology: Topology,
     config_name: String,
     names: Vec<String>,
     host_names: Vec<String>,
     built: Vec<BuiltNode>,
-    (offload, threads): (bool, usize),
+    (offload, threads, tun): (bool, usize, bool),
 ) -> anyhow::Result<Started> {
-    let ports = topology.enis.len() + topology.internet_hosts.len();
+    let ports = if tun {
+        topology.enis.len() + topology.internet_hosts.len()
+    } else {
+        0
+    };
     let mut writers: Vec<Option<OwnedFd>> = (0..ports).map(|_| None).collect();
     let mut queues: Vec<Vec<Option<SyncDevice>>> = (0..threads)
+        .filter(|_| tun)
         .map(|_| (0..ports).map(|_| None).collect())
         .collect();
     let mut watched = Vec::new();

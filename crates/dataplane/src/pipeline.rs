@@ -522,6 +522,12 @@ impl Batch<'_> {
         self.snapshot.judge(&mut self.writer, now, from.into(), pkt)
     }
 
+    /// The batch's counters, for what a port's link layer handled before the pipeline
+    /// (`Counters::record_link`: an ARP request answered, a frame dropped).
+    pub fn counters(&mut self) -> &mut Counters {
+        self.writer.counters
+    }
+
     /// The members a [`Verdict::Multicast`] of this batch sends copies to.
     pub fn members(
         &self,

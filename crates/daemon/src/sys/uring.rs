@@ -8,14 +8,12 @@
 //! it is readable again. The descriptors are registered with the ring (no per-operation
 //! descriptor lookup).
 //!
-//! This is the daemon's only `unsafe` code: the kernel reads and writes a slot's
+//! Unsafe (see `sys`): the kernel reads and writes a slot's
 //! buffers while an operation on them is in flight, which the borrow checker cannot
 //! see. The invariant that makes it sound: a slot's packet buffer, header and iovecs
 //! live in their own heap allocations that never move or shrink, are handed out
 //! (`Ring::slot`) only while no operation on them is in flight, and are freed only
 //! after every operation has completed (or leaked if the kernel never says so).
-
-#![allow(unsafe_code)]
 
 use std::io;
 use std::os::fd::RawFd;
