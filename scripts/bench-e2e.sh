@@ -69,6 +69,7 @@
 #   DURATION=10 REPEAT=3 scripts/bench-e2e.sh
 #   VPCD=/path/to/vpcd [VPCCTL=/path/to/vpcctl] scripts/bench-e2e.sh   (no build)
 #   THREADS=2 scripts/bench-e2e.sh         (vpcd run --threads 2; default 1)
+#   IO=xdp scripts/bench-e2e.sh            (vpcd run --io xdp: AF_XDP ports; default tun)
 #   TESTS="udp64-pps" scripts/bench-e2e.sh (a subset of the tests)
 #   PERF=/some/dir scripts/bench-e2e.sh    (an extra, uncounted run of each test under
 #                                           perf record; a report per test in that dir)
@@ -83,6 +84,7 @@ REPEAT=${REPEAT:-5}
 PORT=5201
 read -r -a TESTS <<<"${TESTS:-tcp-1 tcp-4 udp64-pps}"
 THREADS=${THREADS:-1}
+IO=${IO:-tun}
 
 # Addresses, the same in both topologies.
 CLIENT_IP=10.0.2.10
@@ -346,9 +348,17 @@ verify_nat() {
 }
 
 # Packets the client's kernel dropped on eth0 of namespace $1 so far (TX: it could not
-# queue them; for a TUN device, vpcd did not read them in time).
+# queue them; for a TUN device, vpcd did not read them in time). With IO=xdp, plus the
+# frames the XDP program could not hand to vpcd's sockets (a full ring: counted as
+# receive drops on vpcd's end of the veth, in its port namespace).
 client_tx_dropped() {
-    ip -n "$1" -s -j link show dev eth0 | jq -r '.[0].stats64.tx.dropped'
+    local tx xdp=0
+    tx=$(ip -n "$1" -s -j link show dev eth0 | jq -r '.[0].stats64.tx.dropped')
+    if [ "$IO" = xdp ] && [ "$1" = "$V_CLIENT" ]; then
+        xdp=$(ip -n "${V_PREFIX}vpcd+ports" -s -j link show \
+            | jq '[.[] | select(.ifname != "lo") | .stats64.rx.dropped] | add // 0')
+    fi
+    echo $((tx + xdp))
 }
 
 # Packets vpcd has read from all its ports so far (ENIs and internet hosts).
@@ -513,10 +523,10 @@ run_kernel() {
 
 vpcd_start() {
     mkdir -p "$TMP/flow-logs"
-    log "vpcd: $VPCD run --config config/bench.toml --netns-prefix $V_PREFIX --threads $THREADS"
+    log "vpcd: $VPCD run --config config/bench.toml --netns-prefix $V_PREFIX --threads $THREADS --io $IO"
     "$VPCD" run --config "$REPO/config/bench.toml" --netns-prefix "$V_PREFIX" \
         --control-socket "$TMP/vpcd.sock" --flow-log-dir "$TMP/flow-logs" \
-        --threads "$THREADS" >"$TMP/vpcd.log" 2>&1 &
+        --threads "$THREADS" --io "$IO" >"$TMP/vpcd.log" 2>&1 &
     VPCD_PID=$!
     local rc
     for _ in $(seq 1 300); do

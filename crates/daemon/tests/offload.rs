@@ -106,23 +106,34 @@ fn bulk_tcp_through_the_nat_gateway_arrives_intact_with_and_without_offloads() {
     if !root_or_skip() {
         return;
     }
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 5] = [
         ("off1", &[]),
         ("off0", &["--no-offload"]),
         // Two forwarding threads, each with its own queue of every device: the counters
         // are both threads' added up.
         ("off2", &["--threads", "2"]),
+        // AF_XDP ports (veths, Ethernet, no superpackets), with one thread and with two
+        // (a queue per thread on every veth).
+        ("offx1", &["--io", "xdp"]),
+        ("offx2", &["--io", "xdp", "--threads", "2"]),
     ];
     for (tag, args) in cases {
         let mut vpcd = Vpcd::start_with(tag, None, args);
+        let xdp = args.contains(&"xdp");
+        assert_eq!(
+            vpcd.stdout().contains("AF_XDP ports"),
+            xdp,
+            "{}",
+            vpcd.stdout()
+        );
         assert_eq!(bulk_both_ways(&vpcd), "198.51.100.20", "nat-a's Elastic IP");
         let c = vpcd.counters();
         let superpackets = c.router["superpackets"];
         let app = c.enis.iter().find(|e| e.name == "app/eth0").unwrap();
-        if args != ["--no-offload"] {
+        if args != ["--no-offload"] && !xdp {
             assert!(superpackets > 0, "superpackets with offloads on");
         } else {
-            assert_eq!(superpackets, 0, "none with --no-offload");
+            assert_eq!(superpackets, 0, "none with --no-offload or AF_XDP ports");
         }
         // Counters count segments either way: at least one packet per 9001 bytes sent.
         assert!(app.rx_packets as usize >= BULK / 9001, "{app:?}");

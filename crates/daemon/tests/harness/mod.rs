@@ -74,12 +74,23 @@ impl Vpcd {
         Self::launch(tag, config, args)
     }
 
+    /// Like [`Vpcd::start_with`], with `vpcd` started by `wrapper` (a command that execs
+    /// its arguments, e.g. `setpriv --bounding-set -net_raw`; the process is then vpcd).
+    pub fn start_wrapped(tag: &str, wrapper: &[&str], args: &[&str]) -> Vpcd {
+        let _shared = STARTUP.read().unwrap_or_else(|p| p.into_inner());
+        Self::launch_wrapped(tag, None, wrapper, args)
+    }
+
     /// Like [`Vpcd::start`], for a test that holds [`exclusive_startup`].
     pub fn start_holding(tag: &str, config: Option<&str>) -> Vpcd {
         Self::launch(tag, config, &[])
     }
 
     fn launch(tag: &str, config: Option<&str>, args: &[&str]) -> Vpcd {
+        Self::launch_wrapped(tag, config, &[], args)
+    }
+
+    fn launch_wrapped(tag: &str, config: Option<&str>, wrapper: &[&str], args: &[&str]) -> Vpcd {
         let prefix = format!("e2e-{tag}-");
         let tmp = std::env::temp_dir();
         let socket = tmp.join(format!("vpcd-e2e-{tag}-{}.sock", std::process::id()));
@@ -90,7 +101,14 @@ impl Vpcd {
             std::fs::write(&path, text).expect("write the test config");
             path
         });
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcd"));
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_vpcd"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_vpcd")),
+        };
         cmd.args(["run", "--netns-prefix", &prefix, "--control-socket"])
             .arg(&socket)
             .arg("--flow-log-dir")
