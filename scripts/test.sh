@@ -12,11 +12,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 missing=()
-for tool in ip ping sysctl tcpdump; do
+for tool in ip ping sysctl tcpdump python3 setpriv; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "scripts/test.sh: missing ${missing[*]}: apt-get install iproute2 iputils-ping procps tcpdump" >&2
+    echo "scripts/test.sh: missing ${missing[*]}: apt-get install iproute2 iputils-ping procps tcpdump python3 util-linux" >&2
     exit 1
 fi
 

@@ -1,6 +1,7 @@
 //! `vpcd`: runs VPCs of network namespaces. For every instance of the topology it makes a
-//! network namespace named like the instance and, per ENI, a TUN device inside it, and
-//! for every host of the emulated internet a namespace with one TUN device; it forwards
+//! network namespace named like the instance and, per ENI, a TUN device inside it (or,
+//! with `--io xdp`, a veth whose other end it reads through AF_XDP), and for every host
+//! of the emulated internet a namespace with one such device; it forwards
 //! every packet those devices send through the sans-IO dataplane (`vpc-dataplane`), and
 //! answers `vpcctl` on a control socket. On SIGINT or SIGTERM it removes everything it
 //! made; at start it removes what a crashed vpcd left behind.

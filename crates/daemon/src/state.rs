@@ -1,7 +1,7 @@
 //! What the daemon's tasks share: the topology, the dataplane ([`Engine`]: no lock on the
 //! packet path) and every forwarding thread's counters, the write side of every port's
-//! TUN device (every ENI's and every internet host's), and per-port link state and write
-//! errors.
+//! TUN device (every ENI's and every internet host's; none with AF_XDP ports, whose
+//! threads write their own frames), and per-port link state and write errors.
 
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
@@ -37,7 +37,7 @@ pub struct Shared {
     /// Per port: failed writes.
     tx_errors: Vec<AtomicU64>,
     /// Per port: a duplicate of its TUN descriptor, written with plain non-blocking
-    /// writes.
+    /// writes (empty with AF_XDP ports).
     writers: Vec<OwnedFd>,
     /// Whether the devices were opened with virtio-net headers (offloads).
     offload: bool,
@@ -173,7 +173,11 @@ impl Shared {
     /// gathered from its new header and its slice of the packet (no copy).
     pub fn transmit(&self, to: Port, pkt: &PacketBuf) {
         let slot = Self::slot(&self.topology, to);
-        let fd = &self.writers[slot];
+        // AF_XDP ports have no descriptor here: their threads write their own frames.
+        let Some(fd) = self.writers.get(slot) else {
+            self.tx_errors[slot].fetch_add(1, Ordering::Relaxed);
+            return;
+        };
         let bytes = pkt.as_bytes();
         let fragments = pkt
             .fragment_mtu()

@@ -1,10 +1,10 @@
-//! End-to-end tests of offloads and of forwarding under load (issue 5): bulk TCP through
-//! the NAT gateway and the internet gateway arrives byte-exact both ways, in
+//! End-to-end tests of offloads and of forwarding under load (issue 5): bulk TCP
+//! through the NAT gateway and the internet gateway arrives byte-exact both ways, in
 //! superpackets with offloads on (the default) and in plain packets with
-//! `--no-offload`, and with two forwarding threads (`--threads 2`, a queue per thread on
-//! every device); a burst of small UDP datagrams (which the daemon coalesces into UDP
-//! superpackets on the way out) arrives as the same datagrams; a flood from one ENI
-//! does not stall the others.
+//! `--no-offload`, with two forwarding threads (`--threads 2`, a queue per thread on every
+//! device), and through AF_XDP ports (`--io xdp`, one and two threads); a burst of
+//! small UDP datagrams (which the daemon coalesces into UDP superpackets on the way
+//! out) arrives as the same datagrams; a flood from one ENI does not stall the others.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -100,7 +100,7 @@ fn bulk_both_ways(vpcd: &Vpcd) -> String {
 /// With offloads on (the default), bulk TCP crosses the NAT gateway in superpackets and
 /// arrives byte-exact: the partial checksums follow the translated addresses. With
 /// `--no-offload`, the same transfer goes in plain packets; with `--threads 2`, through two
-/// forwarding threads.
+/// forwarding threads; with `--io xdp`, through AF_XDP ports (Ethernet frames on veths).
 #[test]
 fn bulk_tcp_through_the_nat_gateway_arrives_intact_with_and_without_offloads() {
     if !root_or_skip() {

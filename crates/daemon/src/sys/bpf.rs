@@ -1,12 +1,13 @@
 //! The XDP program of an AF_XDP port: on the daemon's end of a veth, every frame goes
 //! to the AF_XDP socket bound to the queue it arrived on (an `XSKMAP` indexed by queue,
-//! `bpf_redirect_map(&map, ctx->rx_queue_index, XDP_DROP)`: a queue with no socket
-//! yet drops). It is the program libxdp loads by default for AF_XDP, five instructions,
-//! loaded here with the `bpf(2)` system call (as libbpf's own `xsk.c` once did) rather
-//! than from an object file: that needs neither a BPF compiler at build time nor a
-//! loader library (see docs/dependencies.md). Attached through a BPF link in native
-//! (driver) mode: it stays attached while the link's descriptor is open, so it goes
-//! away with the daemon.
+//! `bpf_redirect_map(&map, ctx->rx_queue_index, XDP_DROP)`). It is libxdp's default
+//! AF_XDP program but for that last argument: a queue with no socket yet drops its
+//! frames rather than passing them to the port namespace's stack, which has no use for
+//! them. Five instructions (one of them two slots long), loaded here with the `bpf(2)`
+//! system call (as libbpf's own `xsk.c` once did) rather than from an object file: that
+//! needs neither a BPF compiler at build time nor a loader library (see
+//! docs/dependencies.md). Attached through a BPF link in native (driver) mode: it stays
+//! attached while the link's descriptor is open, so it goes away with the daemon.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -244,8 +245,9 @@ fn fd_u32(fd: &OwnedFd) -> u32 {
 mod tests {
     use super::*;
 
-    /// The instructions, byte for byte, as `llvm-objdump -d` shows libxdp's default
-    /// program for map descriptor 7.
+    /// The instructions byte for byte, for map descriptor 7, as the eBPF instruction
+    /// set (RFC 9669) encodes them: opcode, destination and source registers (low and
+    /// high nibble), 16-bit offset, 32-bit immediate, little-endian.
     #[test]
     fn the_program_encodes_as_expected() {
         let p = program(7);

@@ -6,7 +6,8 @@
 //! completion ring), or the caller's (between [`Xsks::receive`] or [`Xsks::alloc`] and
 //! [`Xsks::release`] or [`Xsks::send`]). The sockets are bound in copy mode (a veth has
 //! no zero-copy), with need-wakeup: receiving needs no system call, and transmitting
-//! needs one `sendto` per 32 frames (the kernel's batch in copy mode).
+//! needs one `sendto` per 32 frames (the kernel's batch in copy mode), or per ring
+//! where the kernel lets a socket raise that (`XDP_MAX_TX_SKB_BUDGET`, Linux 6.17).
 //!
 //! Unsafe (see `sys`): the frames are memory the kernel writes; a frame is handed out
 //! as a slice only while the kernel has no claim on it, which the bookkeeping above
@@ -176,6 +177,8 @@ impl Xsks {
             umem.bind(&user)
                 .map_err(|e| errno(&format!("bind AF_XDP socket to queue {queue}"), e))?;
             let fd = rx.as_raw_fd();
+            // Fewer `sendto` calls where the kernel allows it; 32 frames a call where not.
+            let _ = raise_tx_budget(fd);
             ports.push(XPort {
                 device,
                 rx,
@@ -408,8 +411,37 @@ fn within(d: Desc, area: u64) -> bool {
     d.addr < area && start + u64::from(d.len) <= u64::from(FRAME)
 }
 
-/// Has the kernel send what is on socket `fd`'s transmit ring (up to 32 frames in copy
-/// mode). `EAGAIN` means more is left (or the device is busy): not an error.
+/// `XDP_MAX_TX_SKB_BUDGET` (Linux 6.17): frames one `sendto` sends in copy mode.
+const XDP_MAX_TX_SKB_BUDGET: libc::c_int = 9;
+/// The budget asked for: a whole transmit ring.
+const TX_BUDGET: u32 = RING;
+
+/// Asks the kernel to send up to a ring's worth of frames per `sendto` (instead of 32);
+/// a kernel without the option keeps 32.
+fn raise_tx_budget(fd: RawFd) -> io::Result<()> {
+    let budget = TX_BUDGET;
+    // SAFETY: `budget` is a live u32 of the size given.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            SOL_XDP,
+            XDP_MAX_TX_SKB_BUDGET,
+            std::ptr::from_ref(&budget).cast(),
+            std::mem::size_of::<u32>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `SOL_XDP`.
+const SOL_XDP: libc::c_int = 283;
+
+/// Has the kernel send what is on socket `fd`'s transmit ring (up to its budget, 32
+/// frames by default, in copy mode). `EAGAIN` means more is left (or the device is
+/// busy): not an error.
 fn kick(fd: RawFd) -> io::Result<()> {
     // SAFETY: a zero-length `sendto` without buffers or address.
     let r = unsafe {
