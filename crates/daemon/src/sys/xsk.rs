@@ -99,13 +99,10 @@ pub struct Xsks {
     ports: Vec<XPort>,
     _umem: Umem,
     free: Vec<u64>,
+    /// Per frame: whether the caller holds it (the only frames handed out as slices).
+    held: Vec<bool>,
     area: Area,
 }
-
-// SAFETY: the rings and the area are used only through `&mut self` (or `&self` for
-// reads of caller-held frames) by whichever one thread owns the value; nothing is
-// shared with another thread of this process.
-unsafe impl Send for Xsks {}
 
 impl std::fmt::Debug for Xsks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,6 +195,7 @@ impl Xsks {
             ports,
             _umem: umem,
             free,
+            held: vec![false; frames as usize],
             area,
         };
         x.refill();
@@ -258,6 +256,7 @@ impl Xsks {
                 len: d.len,
             };
             if within(desc, area) {
+                self.held[index(desc.addr)] = true;
                 out.push(desc);
             } else {
                 // Never from a sound kernel; the frame is still ours.
@@ -272,24 +271,35 @@ impl Xsks {
         self.ports.iter().any(|p| p.rx.available() > 0)
     }
 
-    /// A received frame's bytes.
+    /// Whether the caller holds the frame at `addr`.
+    fn holds(&self, addr: u64) -> bool {
+        addr < self.area.len as u64 && self.held.get(index(addr)).copied().unwrap_or(false)
+    }
+
+    /// A received frame's bytes (nothing if the caller does not hold it).
     pub fn frame(&self, d: Desc) -> &[u8] {
-        // SAFETY: `d` was handed out by `receive` (checked within the area, inside one
-        // frame) and is the caller's: the kernel has no claim on it until it is sent or
-        // released, and `&self` excludes our own writes.
+        if !self.holds(d.addr) || !within(d, self.area.len as u64) {
+            return &[];
+        }
+        // SAFETY: `d` lies inside one frame of the area (checked) that the caller holds
+        // (checked): the kernel has no claim on it until it is sent or released, and
+        // `&self` excludes our own writes.
         unsafe {
             std::slice::from_raw_parts(self.area.ptr.as_ptr().add(d.addr as usize), d.len as usize)
         }
     }
 
     /// A caller-held frame's bytes, to write: `len` bytes from `addr` (to the end of
-    /// its frame at most).
+    /// its frame at most; nothing if the caller does not hold it).
     pub fn frame_mut(&mut self, addr: u64, len: u32) -> &mut [u8] {
+        if !self.holds(addr) {
+            return &mut [];
+        }
         let end = (addr - addr % u64::from(FRAME)) + u64::from(FRAME);
         let len = u64::from(len).min(end.saturating_sub(addr));
-        // SAFETY: `addr` is a frame the caller holds (from `receive` or `alloc`), so the
-        // kernel does not touch it; the range stays inside that frame and the area;
-        // `&mut self` makes the slice unique.
+        // SAFETY: `addr` is in the area, in a frame the caller holds (checked), so the
+        // kernel does not touch it; the range stays inside that frame; `&mut self` makes
+        // the slice unique.
         unsafe {
             std::slice::from_raw_parts_mut(self.area.ptr.as_ptr().add(addr as usize), len as usize)
         }
@@ -297,12 +307,18 @@ impl Xsks {
 
     /// A free frame (its address), if there is one; the caller's until released or sent.
     pub fn alloc(&mut self) -> Option<u64> {
-        self.free.pop()
+        let addr = self.free.pop()?;
+        self.held[index(addr)] = true;
+        Some(addr)
     }
 
-    /// A caller-held frame goes back to the free list.
+    /// A caller-held frame goes back to the free list (a frame it does not hold is
+    /// left where it is).
     pub fn release(&mut self, addr: u64) {
-        self.free.push(addr - addr % u64::from(FRAME));
+        if self.holds(addr) {
+            self.held[index(addr)] = false;
+            self.free.push(addr - addr % u64::from(FRAME));
+        }
     }
 
     /// Queues caller-held frame `d` for sending on port `p` at the next flush; if the
@@ -313,6 +329,11 @@ impl Xsks {
             self.release(d.addr);
             return false;
         }
+        if !self.holds(d.addr) {
+            return false;
+        }
+        self.held[index(d.addr)] = false;
+        let port = &mut self.ports[p];
         port.staged.push(XdpDesc {
             addr: d.addr,
             len: d.len,
@@ -403,6 +424,11 @@ pub fn probe() -> io::Result<()> {
     // SAFETY: `fd` was just made and is owned by nothing else.
     unsafe { libc::close(fd) };
     Ok(())
+}
+
+/// The number of the frame at `addr`.
+fn index(addr: u64) -> usize {
+    (addr / u64::from(FRAME)) as usize
 }
 
 /// Whether `d` lies inside one frame of an area of `area` bytes.
@@ -581,6 +607,12 @@ mod tests {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
+            // A frame the caller no longer holds is neither handed out nor freed twice.
+            let a = x.alloc().unwrap();
+            x.release(a);
+            x.release(a);
+            assert!(x.frame_mut(a, 64).is_empty());
+            assert!(!x.send(0, Desc { addr: a, len: 64 }));
             (received, sent, x.accounted(), total)
         })
         .join()
