@@ -10,12 +10,11 @@
 //! gets no address and no route. The daemon keeps the TUN file descriptors.
 
 use std::net::{IpAddr, Ipv4Addr};
-
-use futures::TryStreamExt;
-use rtnetlink::packet_route::route::RouteScope;
 use std::os::fd::AsRawFd;
 
+use futures::TryStreamExt;
 use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
+use rtnetlink::packet_route::route::RouteScope;
 use rtnetlink::{Handle as Netlink, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use tokio::runtime::Handle;
 use tun_rs::{DeviceBuilder, Layer, SyncDevice};
@@ -201,8 +200,8 @@ pub fn build(
     Ok(Built { identity, devices })
 }
 
-/// The name of port `port`'s end of its veth in the port namespace: `p` and its index
-/// in the per-port tables (`Shared::slot`).
+/// The name of the daemon's end, in the port namespace, of the veth of the port with
+/// index `slot` in the per-port tables (`Shared::slot`): `p<slot>`.
 pub fn peer_name(slot: usize) -> String {
     format!("p{slot}")
 }
