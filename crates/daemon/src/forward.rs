@@ -31,10 +31,11 @@ const BUF: usize = PacketBuf::MAX_DATAGRAM + 1;
 /// Completions in one wake-up from which the thread, before it sleeps, spins a moment
 /// (up to [`SPIN`]) for the next: at that rate more are about to come, and catching
 /// them without a sleep and a wake-up is cheaper (benchmarks.md: udp64 +4 %, 20 % fewer
-/// client drops, TCP unchanged). A quiet thread never spins.
-const SPIN_AFTER: usize = 8;
+/// client drops, TCP unchanged). A quiet thread never spins. The AF_XDP threads (`xdp`)
+/// do the same.
+pub const SPIN_AFTER: usize = 8;
 /// The longest spin.
-const SPIN: Duration = Duration::from_micros(20);
+pub const SPIN: Duration = Duration::from_micros(20);
 
 /// Buffer slots per queue, and so the most reads in flight on it: the most a wake-up
 /// reads from one queue, fewer when there are many ports (each slot holds a 64 KiB

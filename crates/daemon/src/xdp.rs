@@ -17,7 +17,7 @@
 use std::io;
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nix::fcntl::{OFlag, open};
 use nix::sched::{CloneFlags, setns};
@@ -27,6 +27,7 @@ use vpc_dataplane::wire::ethernet::HEADER_LEN;
 use vpc_dataplane::wire::fragment::Fragments;
 use vpc_dataplane::{Batch, PacketBuf, Port, Verdict};
 
+use crate::forward::{SPIN, SPIN_AFTER};
 use crate::netns;
 use crate::state::Shared;
 use crate::sys::bpf::Redirect;
@@ -34,10 +35,6 @@ use crate::sys::xsk::{Desc, FRAME, Xsks};
 
 /// Frames read from one port per wake-up at most.
 const BATCH: u32 = 64;
-/// Frames in one wake-up from which the thread spins before it sleeps (as `forward`).
-const SPIN_AFTER: usize = 8;
-/// The longest spin.
-const SPIN: Duration = Duration::from_micros(20);
 /// The longest sleep: a thread looks at its ports' states at least this often.
 const SLEEP_MS: i32 = 200;
 
