@@ -450,7 +450,7 @@ fn raise_tx_budget(fd: RawFd) -> io::Result<()> {
     let r = unsafe {
         libc::setsockopt(
             fd,
-            SOL_XDP,
+            libc::SOL_XDP,
             XDP_MAX_TX_SKB_BUDGET,
             std::ptr::from_ref(&budget).cast(),
             std::mem::size_of::<u32>() as libc::socklen_t,
@@ -461,9 +461,6 @@ fn raise_tx_budget(fd: RawFd) -> io::Result<()> {
     }
     Ok(())
 }
-
-/// `SOL_XDP`.
-const SOL_XDP: libc::c_int = 283;
 
 /// Has the kernel send what is on socket `fd`'s transmit ring (up to its budget, 32
 /// frames by default, in copy mode). `EAGAIN` means more is left (or the device is
