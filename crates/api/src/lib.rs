@@ -53,6 +53,16 @@ pub enum Request {
     },
     /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
     Addresses {},
+    /// Apply a topology file over the running configuration (`vpcctl apply FILE`): the
+    /// difference, at once; with `dry_run`, only the plan. The daemon reads the file
+    /// (`path` is absolute).
+    Apply {
+        /// The file.
+        path: String,
+        /// Only say what would change.
+        #[serde(default)]
+        dry_run: bool,
+    },
     /// Delete a NAT gateway (`DeleteNatGateway`): routes to it turn `blackhole`.
     DeleteNatGateway {
         /// Its name.
@@ -285,6 +295,8 @@ pub enum Response {
     TransitGateways(TransitGatewaysReport),
     /// Answer to [`Request::MulticastDomains`].
     MulticastDomains(MulticastDomainsReport),
+    /// Answer to [`Request::Apply`].
+    Applied(ApplyReport),
     /// A change was made (answer to the requests that change the configuration).
     Done {
         /// What was done, in words.
@@ -295,6 +307,22 @@ pub enum Response {
         /// Why.
         message: String,
     },
+}
+
+/// What applying a topology file changed (or, in a dry run, would change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// The file.
+    pub path: String,
+    /// The plan: one line per resource added (`+ subnet private-c`), changed (`~
+    /// security_group web-sg`) or removed (`- instance db`); empty if the file
+    /// describes what is running.
+    pub changes: Vec<String>,
+    /// Whether the changes were applied (false for a dry run and for no changes).
+    pub applied: bool,
+    /// What else to know: a change that takes effect only at the next start.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// The daemon and its instances.
@@ -1028,6 +1056,10 @@ mod tests {
             Request::Addresses {},
         ];
         let changes = [
+            Request::Apply {
+                path: "/etc/vpcd/v2.toml".into(),
+                dry_run: true,
+            },
             Request::DeleteNatGateway {
                 name: "nat-a".into(),
             },

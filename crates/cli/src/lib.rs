@@ -127,6 +127,15 @@ enum Command {
     /// Transit gateway multicast domains: associated subnets, and each group's members
     /// and sources.
     DescribeTransitGatewayMulticastDomains,
+    /// Apply a topology file to the running daemon: print the plan (each resource
+    /// added, changed or removed) and apply it at once; an invalid file changes nothing.
+    Apply {
+        /// The topology file.
+        file: std::path::PathBuf,
+        /// Only print the plan.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Delete a NAT gateway: routes to it turn blackhole.
     DeleteNatGateway {
         /// The NAT gateway.
@@ -356,6 +365,14 @@ fn request(command: &Command) -> Request {
         Command::DescribeVpcPeeringConnections => Request::VpcPeeringConnections {},
         Command::DescribeTransitGateways => Request::TransitGateways {},
         Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
+        Command::Apply { file, dry_run } => Request::Apply {
+            // The daemon reads the file: give it the whole path.
+            path: std::path::absolute(file)
+                .unwrap_or_else(|_| file.clone())
+                .display()
+                .to_string(),
+            dry_run: *dry_run,
+        },
         Command::DeleteNatGateway { name } => Request::DeleteNatGateway { name: name.clone() },
         Command::DetachInternetGateway { name } => {
             Request::DetachInternetGateway { name: name.clone() }
@@ -522,6 +539,7 @@ where
         (Response::MulticastDomains(m), Command::DescribeTransitGatewayMulticastDomains) => {
             print_multicast_domains(out, &m)?
         }
+        (Response::Applied(a), Command::Apply { .. }) => print_applied(out, &a)?,
         (
             Response::Done { message },
             Command::DeleteNatGateway { .. }
@@ -551,6 +569,33 @@ where
             | Command::DeregisterTransitGatewayMulticastGroupSources(_),
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
+    }
+    Ok(())
+}
+
+/// `vpcctl apply`: the plan, then what became of it.
+fn print_applied(out: &mut impl Write, a: &vpc_api::ApplyReport) -> io::Result<()> {
+    if a.changes.is_empty() {
+        writeln!(out, "{}: no changes", a.path)?;
+    } else {
+        let n = a.changes.len();
+        writeln!(
+            out,
+            "{}: {n} change{}",
+            a.path,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for c in &a.changes {
+            writeln!(out, "  {c}")?;
+        }
+        if a.applied {
+            writeln!(out, "applied")?;
+        } else {
+            writeln!(out, "dry run: nothing applied")?;
+        }
+    }
+    for note in &a.notes {
+        writeln!(out, "note: {note}")?;
     }
     Ok(())
 }
@@ -1176,6 +1221,49 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("vpcctl").chain(args.iter().copied()))
             .unwrap_or_else(|e| panic!("{args:?}: {e}"));
         request(&cli.command)
+    }
+
+    #[test]
+    fn apply_sends_the_file_s_whole_path() {
+        assert_eq!(
+            parsed(&["apply", "/etc/vpcd/v2.toml"]),
+            Request::Apply {
+                path: "/etc/vpcd/v2.toml".into(),
+                dry_run: false
+            }
+        );
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            parsed(&["apply", "--dry-run", "v2.toml"]),
+            Request::Apply {
+                path: cwd.join("v2.toml").display().to_string(),
+                dry_run: true
+            }
+        );
+    }
+
+    #[test]
+    fn an_apply_report_prints_the_plan_and_its_outcome() {
+        let report = |changes: &[&str], applied| vpc_api::ApplyReport {
+            path: "/x/v2.toml".into(),
+            changes: changes.iter().map(|c| (*c).to_owned()).collect(),
+            applied,
+            notes: vec![],
+        };
+        let print = |a: &vpc_api::ApplyReport| {
+            let mut out = Vec::new();
+            print_applied(&mut out, a).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            print(&report(&["+ subnet extra"], true)),
+            "/x/v2.toml: 1 change\n  + subnet extra\napplied\n"
+        );
+        assert_eq!(
+            print(&report(&["+ subnet a", "- instance b"], false)),
+            "/x/v2.toml: 2 changes\n  + subnet a\n  - instance b\ndry run: nothing applied\n"
+        );
+        assert_eq!(print(&report(&[], false)), "/x/v2.toml: no changes\n");
     }
 
     #[test]

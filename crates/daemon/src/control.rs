@@ -161,6 +161,7 @@ fn answer(request: Request, shared: &Shared) -> Response {
         Request::MulticastDomains {} => {
             Response::MulticastDomains(report::multicast_domains(shared))
         }
+        Request::Apply { path, dry_run } => apply_file(Path::new(&path), dry_run, shared),
         Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
@@ -189,6 +190,105 @@ fn answer(request: Request, shared: &Shared) -> Response {
     }
 }
 
+/// Applies topology file `path` over the running configuration (`vpcctl apply`, and
+/// SIGHUP with `--config`): loads and validates it (a file that does not load is
+/// refused whole, with its file:line:col, and nothing changes), compares it with the
+/// running configuration resource by resource (`vpc_config::plan`), and applies it in
+/// one swap: no packet sees half of it. With `dry_run` only the plan. Tracked
+/// connections follow AWS's rule-change semantics (`Snapshot::next`). Not yet live:
+/// adding or removing instances, network interfaces or internet hosts (refused, with
+/// what differs), and `[limits]` (the tables keep their sizes until the next start;
+/// said in a note). Logged, made or refused.
+pub fn apply_file(path: &Path, dry_run: bool, shared: &Shared) -> Response {
+    let shown = path.display().to_string();
+    let new = match vpc_config::load(path) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::info!("apply {shown}: refused: {e}");
+            return Response::Error {
+                message: e.to_string(),
+            };
+        }
+    };
+    let now = shared.now();
+    let ((changes, notes, refused), applied) = shared.engine().edit(now, |before| {
+        let plan = vpc_config::plan(before, &new);
+        let changes: Vec<String> = plan.to_string().lines().map(str::to_owned).collect();
+        let mut notes = Vec::new();
+        if new.limits != before.limits {
+            notes.push(
+                "[limits] takes effect at the next start: the running tables keep their sizes"
+                    .to_owned(),
+            );
+        }
+        // What the namespaces' devices were made with: each interface's name, address
+        // and subnet block, each internet host's name and address.
+        let ports = |t: &Topology| {
+            let enis: Vec<(String, Ipv4Addr, Ipv4Net)> = t
+                .eni_ids()
+                .map(|e| {
+                    let eni = t.eni(e);
+                    (
+                        t.eni_name(e).to_string(),
+                        eni.private_ip,
+                        t.subnet(eni.subnet).cidr,
+                    )
+                })
+                .collect();
+            let hosts: Vec<(String, Ipv4Addr)> = t
+                .internet_hosts
+                .iter()
+                .map(|h| (h.name.clone(), h.address))
+                .collect();
+            (enis, hosts)
+        };
+        let refused = (ports(before) != ports(&new)).then(|| {
+            let what: Vec<&str> = changes
+                .iter()
+                .map(String::as_str)
+                .filter(|c| c.contains(" instance ") || c.contains(" internet_host "))
+                .collect();
+            format!(
+                "adding or removing instances, network interfaces or internet hosts, or \
+                 changing their addresses or subnets, needs a restart for now ({}); nothing \
+                 applied",
+                if what.is_empty() {
+                    "an interface's address or subnet differs".to_owned()
+                } else {
+                    what.join(", ")
+                }
+            )
+        });
+        // A file that describes what runs changes nothing: no new snapshot.
+        let apply = !dry_run && refused.is_none() && new != *before;
+        ((changes, notes, refused), apply.then(|| new.clone()))
+    });
+    if let Some(message) = refused {
+        tracing::info!("apply {shown}: refused: {message}");
+        return Response::Error { message };
+    }
+    let mut notes = notes;
+    if applied {
+        tracing::info!("apply {shown}: applied {}", changes.join(", "));
+        if let Err(e) = shared.save_state() {
+            tracing::warn!("{e}");
+            notes.push(e);
+        }
+    } else if !dry_run && !changes.is_empty() {
+        // Unreachable unless the engine refused: its interfaces differ after all.
+        return Response::Error {
+            message: "the file's network interfaces differ from the running ones; nothing applied"
+                .to_owned(),
+        };
+    }
+    Response::Applied(vpc_api::ApplyReport {
+        path: shown,
+        changes,
+        applied,
+        notes,
+    })
+}
+
 /// Makes a change: edits a copy of the running topology and applies it whole, so
 /// packets see the old configuration or the new one; one change at a time. Logs it.
 fn change(request: Request, shared: &Shared) -> Response {
@@ -207,8 +307,12 @@ fn change(request: Request, shared: &Shared) -> Response {
         }
     });
     match result {
-        Ok(message) => {
+        Ok(mut message) => {
             tracing::info!("vpcctl {what}: {message}");
+            if let Err(e) = shared.save_state() {
+                tracing::warn!("{e}");
+                message.push_str(&format!(" (but {e})"));
+            }
             Response::Done { message }
         }
         Err(message) => {

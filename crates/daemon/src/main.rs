@@ -16,6 +16,7 @@ mod netns;
 mod owner;
 mod report;
 mod state;
+mod statefile;
 mod sys;
 mod vnet;
 mod xdp;
@@ -39,6 +40,7 @@ use crate::housekeeping::FlowLogOutput;
 use crate::instance::{Built, Plan};
 use crate::owner::Ownership;
 use crate::state::Shared;
+use crate::statefile::StateFile;
 
 /// Where flow logs with a relative `log_destination` go unless told otherwise.
 const DEFAULT_FLOW_LOG_DIR: &str = "/var/log/vpcd";
@@ -94,6 +96,11 @@ enum Command {
         /// docs/architecture.md and docs/benchmarks.md.
         #[arg(long, value_enum, default_value_t = Io::Tun)]
         io: Io,
+        /// State file: the running configuration is written there after every change
+        /// made at run time (vpcctl, vpcctl apply, SIGHUP), in the format of --config;
+        /// if it exists at start, it is what runs (instead of --config).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -124,6 +131,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
             no_offload,
             threads,
             io,
+            state,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -146,6 +154,7 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 offload: !no_offload,
                 threads: threads.clamp(1, MAX_THREADS),
                 io,
+                state,
             };
             runtime.block_on(run(config.as_deref(), &netns_prefix, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -219,6 +228,8 @@ struct Options {
     threads: usize,
     /// The port type asked for.
     io: Io,
+    /// The state file, if any.
+    state: Option<PathBuf>,
 }
 
 /// The most forwarding threads (a TUN device has at most 256 queues).
@@ -236,9 +247,29 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
     {
         bail!("--netns-prefix {prefix:?}: use at most 16 letters, digits, '-', '_' or '.'");
     }
-    let (topology, config_name) = match config {
-        Some(path) => (vpc_config::load(path)?, path.display().to_string()),
-        None => (
+    let state = paths.state.as_deref().map(StateFile::new);
+    let restored = match &state {
+        Some(s) => s.load().with_context(|| {
+            format!(
+                "the state file {} (fix it, or remove it to start from --config)",
+                s.path().display()
+            )
+        })?,
+        None => None,
+    };
+    let (topology, config_name) = match (restored, config) {
+        (Some(t), _) => {
+            let name = paths
+                .state
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+                .to_string();
+            println!("state: restored from {name}");
+            (t, format!("state file {name}"))
+        }
+        (None, Some(path)) => (vpc_config::load(path)?, path.display().to_string()),
+        (None, None) => (
             Topology::demo(),
             "embedded demo (config/demo.toml)".to_owned(),
         ),
@@ -246,6 +277,7 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
     // Signals that arrive during start-up wait until it is over, then stop the daemon.
     let mut sigterm = signal(SignalKind::terminate()).context("install the SIGTERM handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("install the SIGINT handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("install the SIGHUP handler")?;
 
     netns::ensure_run_dir()?;
     let reaped = tokio::task::block_in_place(|| owner::reap_leftovers(&Handle::current()));
@@ -254,6 +286,13 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
             "removed namespaces left by an earlier vpcd: {}",
             reaped.join(", ")
         );
+    }
+    if let Some(state) = &state {
+        // Written before anything is made, so a path that cannot be written stops the
+        // start, not a later change.
+        state
+            .save(&topology)
+            .with_context(|| format!("write the state file {}", state.path().display()))?;
     }
     let mut owner = Ownership::claim()?;
     println!("topology {config_name}: {}", summary(&topology));
@@ -265,6 +304,13 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
             return Err(e);
         }
     };
+    if let Some(state) = state {
+        println!(
+            "state: changes made at run time are written to {}",
+            state.path().display()
+        );
+        shared.keep_state(state);
+    }
     let t = &shared.topology;
     println!(
         "ready: {}, {}, {}; control socket {}; stop with Ctrl-C or SIGTERM",
@@ -274,9 +320,12 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
         socket.display()
     );
 
-    let which = tokio::select! {
-        _ = sigterm.recv() => "SIGTERM",
-        _ = sigint.recv() => "SIGINT",
+    let which = loop {
+        tokio::select! {
+            _ = sigterm.recv() => break "SIGTERM",
+            _ = sigint.recv() => break "SIGINT",
+            _ = sighup.recv() => reload(config, &shared),
+        }
     };
     println!("{which}: removing namespaces and devices");
     for task in &tasks {
@@ -292,6 +341,31 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
     let _ = std::fs::remove_file(socket);
     println!("stopped");
     Ok(())
+}
+
+/// SIGHUP: applies the `--config` file again, as `vpcctl apply` does, and says what
+/// came of it.
+fn reload(config: Option<&Path>, shared: &Shared) {
+    let Some(path) = config else {
+        println!("SIGHUP: running the embedded demo, no --config file to read again");
+        return;
+    };
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    match control::apply_file(&path, false, shared) {
+        vpc_api::Response::Applied(a) if a.changes.is_empty() => {
+            println!("SIGHUP: {}: no changes", a.path);
+        }
+        vpc_api::Response::Applied(a) => {
+            println!("SIGHUP: applied {}: {}", a.path, a.changes.join(", "));
+            for note in a.notes {
+                println!("SIGHUP: note: {note}");
+            }
+        }
+        vpc_api::Response::Error { message } => {
+            println!("SIGHUP: {}: not applied: {message}", path.display());
+        }
+        _ => {}
+    }
 }
 
 /// Everything that can fail in start-up, in order: namespaces and devices (recorded in

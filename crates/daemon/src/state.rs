@@ -6,13 +6,14 @@
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime};
 
 use vpc_config::Topology;
 use vpc_dataplane::wire::fragment::Fragments;
 use vpc_dataplane::{Counters, Engine, PacketBuf, Port, Snapshot, Time};
 
+use crate::statefile::StateFile;
 use crate::vnet;
 
 /// State shared by the forwarding, watchdog and control tasks.
@@ -48,6 +49,8 @@ pub struct Shared {
     udp_superpackets: AtomicU64,
     /// The daemon is stopping: devices going away are not news.
     stopping: AtomicBool,
+    /// Where changes made at run time are written (`--state`), if anywhere.
+    state_file: OnceLock<StateFile>,
     epoch: Instant,
     epoch_unix: SystemTime,
 }
@@ -80,6 +83,7 @@ impl Shared {
             uso,
             udp_superpackets: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            state_file: OnceLock::new(),
             epoch: Instant::now(),
             epoch_unix: SystemTime::now(),
         }
@@ -223,6 +227,23 @@ impl Shared {
     /// Failed writes to port `port`.
     pub fn tx_errors(&self, port: Port) -> u64 {
         self.tx_errors[Self::slot(&self.topology, port)].load(Ordering::Relaxed)
+    }
+
+    /// From now on, writes the running configuration to `file` after every change.
+    pub fn keep_state(&self, file: StateFile) {
+        let _ = self.state_file.set(file);
+    }
+
+    /// After a change made at run time: writes the running configuration to the state
+    /// file, if there is one. `Err` says why it could not be written (the change stays
+    /// made).
+    pub fn save_state(&self) -> Result<(), String> {
+        match self.state_file.get() {
+            None => Ok(()),
+            Some(f) => f
+                .save(self.engine.snapshot().topology())
+                .map_err(|e| format!("could not write the state file {}: {e}", f.path().display())),
+        }
     }
 
     /// Says the daemon is stopping: from now on devices go away on purpose.

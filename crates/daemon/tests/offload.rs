@@ -139,7 +139,8 @@ fn bulk_tcp_through_the_nat_gateway_arrives_intact_with_and_without_offloads() {
         assert!(app.rx_packets as usize >= BULK / 9001, "{app:?}");
         assert!(app.rx_bytes as usize > BULK, "{app:?}");
         let dropped: u64 = c.drops.iter().map(|d| d.count).sum();
-        assert_eq!(dropped, 0, "no drops: {:?}", c.drops);
+        let drops: Vec<_> = c.drops.iter().filter(|d| d.count > 0).collect();
+        assert_eq!(dropped, 0, "{tag}: no drops: {drops:?}\n{}", vpcd.stderr());
         vpcd.stop();
         assert!(namespaces(&vpcd.prefix).is_empty());
     }

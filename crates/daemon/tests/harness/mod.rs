@@ -223,6 +223,11 @@ impl Vpcd {
             .unwrap_or_else(|e| panic!("vpcctl {args:?}: {e}"))
     }
 
+    /// The configuration file the daemon was started with (written by the harness).
+    pub fn config_path(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+
     /// Runs vpcctl against this daemon; returns what it printed, or its error.
     pub fn try_ctl(&self, args: &[&str]) -> Result<String, vpcctl::CtlError> {
         let socket = self.socket.to_string_lossy().into_owned();
@@ -733,4 +738,12 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The identity (device and inode) of namespace `ns`'s bind mount: the same while the
+/// namespace is the same one.
+pub fn namespace_identity(ns: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(format!("/run/netns/{ns}")).ok()?;
+    Some((m.dev(), m.ino()))
 }

@@ -1,0 +1,268 @@
+//! End-to-end tests of live apply (issue 14): `vpcctl apply FILE` prints the plan and
+//! applies the difference at once, without touching a running flow; `--dry-run` and a
+//! file that describes what runs change nothing; an invalid file is refused whole with
+//! its location; adding an instance is refused for now; SIGHUP applies the `--config`
+//! file again.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod harness;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use harness::{Vpcd, drop_deltas, in_netns, namespaces, root_or_skip};
+
+const DEMO: &str = include_str!("../../../config/demo.toml");
+
+/// db-sg's rules in the demo.
+const DB_SG: &str = r#"ingress = [{ protocol = "tcp", port = 5432, security_group = "app-sg" }]"#;
+
+/// The demo with one more subnet, and ICMP from private-a (app) allowed into db-sg.
+fn changed() -> String {
+    let opened = r#"ingress = [
+  { protocol = "tcp", port = 5432, security_group = "app-sg" },
+  { protocol = "icmp", cidr = "10.0.2.0/24" },
+]"#;
+    assert!(DEMO.contains(DB_SG));
+    DEMO.replace(DB_SG, opened)
+        + "\n[[subnet]]\nname = \"extra\"\nvpc = \"demo\"\ncidr = \"10.0.20.0/24\"\naz = \"a\"\n"
+}
+
+fn write(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("vpcd-e2e-{name}-{}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A TCP flow from web to app:8080 that sends 64 KiB every 10 ms for `for_` and
+/// returns (bytes sent, bytes the server read).
+fn flow(vpcd: &Vpcd, for_: Duration) -> std::thread::JoinHandle<(usize, usize)> {
+    let listener = in_netns(&vpcd.ns("app"), || {
+        TcpListener::bind(("0.0.0.0", 8080)).unwrap()
+    })
+    .join()
+    .unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut n = 0;
+        loop {
+            match c.read(&mut buf).unwrap() {
+                0 => return n,
+                k => n += k,
+            }
+        }
+    });
+    let web = vpcd.ns("web");
+    std::thread::spawn(move || {
+        let sent = in_netns(&web, move || {
+            let mut s = TcpStream::connect_timeout(
+                &"10.0.2.10:8080".parse().unwrap(),
+                Duration::from_secs(5),
+            )
+            .unwrap();
+            let chunk = vec![7u8; 1 << 16];
+            let (until, mut sent) = (Instant::now() + for_, 0);
+            while Instant::now() < until {
+                s.write_all(&chunk).unwrap();
+                sent += chunk.len();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+            sent
+        })
+        .join()
+        .unwrap();
+        (sent, server.join().unwrap())
+    })
+}
+
+#[test]
+fn apply_prints_the_plan_and_changes_only_what_differs_under_a_running_flow() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut vpcd = Vpcd::start("apply1", Some(DEMO));
+    let web_ns = harness::namespace_identity(&vpcd.ns("web"));
+    assert!(
+        !vpcd.ping("app", "10.0.12.10", 1, &[]),
+        "db-sg lets no ICMP in yet"
+    );
+    let before = vpcd.counters();
+    let running = flow(&vpcd, Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(500));
+
+    // A dry run prints the plan and changes nothing.
+    let file = write("apply1", &changed());
+    let f = file.display().to_string();
+    let out = vpcd.ctl(&["apply", "--dry-run", &f]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("{f}: 2 changes"), "{out}");
+    let mut plan: Vec<&str> = lines[1..3].iter().map(|l| l.trim()).collect();
+    plan.sort_unstable();
+    assert_eq!(plan, ["+ subnet extra", "~ security_group db-sg"], "{out}");
+    assert_eq!(lines[3], "dry run: nothing applied", "{out}");
+    assert!(
+        !vpcd.ping("app", "10.0.12.10", 1, &[]),
+        "nothing applied yet"
+    );
+
+    // Applied: at once, and only the difference.
+    let out = vpcd.ctl(&["apply", &f]);
+    assert!(out.ends_with("applied\n"), "{out}");
+    assert!(
+        vpcd.ping("app", "10.0.12.10", 2, &[]),
+        "db-sg now lets ICMP from app in"
+    );
+    assert!(
+        vpcd.ctl(&["routes"]).contains("extra"),
+        "the new subnet is associated"
+    );
+
+    // The same file again: no changes.
+    assert_eq!(vpcd.ctl(&["apply", &f]), format!("{f}: no changes\n"));
+
+    // An invalid file is refused whole, with its location; what runs stays.
+    let bad = write("apply1-bad", &(changed() + "\n[[subnet]]\nname = 5\n"));
+    let err = vpcd
+        .try_ctl(&["apply", &bad.display().to_string()])
+        .unwrap_err();
+    let err = err.to_string();
+    assert!(
+        err.contains(&bad.display().to_string()) && err.contains(':'),
+        "{err}"
+    );
+    assert!(vpcd.ping("app", "10.0.12.10", 1, &[]));
+
+    // A new instance needs a restart for now: refused, nothing applied.
+    let more = changed()
+        + "\n[[instance]]\nname = \"cache\"\nsubnet = \"extra\"\nprivate_ip = \"10.0.20.10\"\nsecurity_groups = [\"app-sg\"]\n";
+    let more = write("apply1-more", &more);
+    let err = vpcd
+        .try_ctl(&["apply", &more.display().to_string()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("+ instance cache") && err.contains("restart"),
+        "{err}"
+    );
+
+    // The flow ran through all of it: every byte arrived, nothing was dropped, and the
+    // namespaces were not touched.
+    let (sent, read) = running.join().unwrap();
+    assert_eq!(read, sent);
+    let after = vpcd.counters();
+    let deltas = drop_deltas(&before, &after);
+    // Only the echo request sent after the dry run (refused by db-sg).
+    assert_eq!(deltas, ["sg-ingress +1"], "{deltas:?}");
+    assert_eq!(harness::namespace_identity(&vpcd.ns("web")), web_ns);
+    vpcd.stop();
+    assert!(namespaces(&vpcd.prefix).is_empty());
+    for p in [file, bad, more] {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+#[test]
+fn sighup_applies_the_config_file_again() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut vpcd = Vpcd::start("apply2", Some(DEMO));
+    let config = vpcd.config_path().unwrap().to_owned();
+    let hup = |vpcd: &Vpcd, expect: &str| {
+        let seen = vpcd.stdout().matches("SIGHUP").count();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(vpcd.pid() as i32),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .unwrap();
+        let until = Instant::now() + Duration::from_secs(10);
+        while vpcd.stdout().matches("SIGHUP").count() == seen && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = vpcd.stdout();
+        let last = out
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("SIGHUP"))
+            .unwrap_or("");
+        assert!(last.contains(expect), "{last:?} lacks {expect:?}");
+    };
+    assert!(!vpcd.ping("app", "10.0.12.10", 1, &[]));
+    std::fs::write(&config, changed()).unwrap();
+    hup(&vpcd, "SIGHUP: applied");
+    assert!(vpcd.ping("app", "10.0.12.10", 2, &[]));
+    hup(&vpcd, "no changes");
+    std::fs::write(&config, "[[vpc]]\nname = 7\n").unwrap();
+    hup(&vpcd, "not applied");
+    assert!(
+        vpcd.ping("app", "10.0.12.10", 1, &[]),
+        "the running configuration stays"
+    );
+    vpcd.stop();
+    assert!(namespaces(&vpcd.prefix).is_empty());
+}
+
+/// `--state FILE`: every change made at run time is written there (mode 0600, the
+/// format of `--config`), and the next start runs what it holds.
+#[test]
+fn a_state_file_keeps_run_time_changes_across_a_restart() {
+    if !root_or_skip() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let state = std::env::temp_dir().join(format!("vpcd-e2e-state-{}.toml", std::process::id()));
+    let _ = std::fs::remove_file(&state);
+    let s = state.display().to_string();
+    let mut vpcd = Vpcd::start_with("state1", Some(DEMO), &["--state", &s]);
+    assert!(vpcd.stdout().contains(&format!(
+        "state: changes made at run time are written to {s}"
+    )));
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let written = || vpc_config::load(&state).unwrap();
+    assert_eq!(
+        written(),
+        vpc_config::parse(DEMO, "demo").unwrap(),
+        "at start: the config"
+    );
+    vpcd.ctl(&["delete-nat-gateway", "nat-b"]);
+    let file = write("state1", &changed());
+    vpcd.ctl(&["apply", &file.display().to_string()]);
+    let plan = vpc_config::plan(&vpc_config::parse(DEMO, "demo").unwrap(), &written());
+    let mut plan: Vec<String> = plan.to_string().lines().map(str::to_owned).collect();
+    plan.sort_unstable();
+    assert_eq!(
+        plan,
+        [
+            "+ subnet extra",
+            "~ nat_gateway nat-b",
+            "~ route_table private-b-rt",
+            "~ security_group db-sg"
+        ],
+        "the state file holds both changes"
+    );
+    vpcd.stop();
+
+    // The next start runs the state, not --config.
+    let mut again = Vpcd::start_with("state2", Some(DEMO), &["--state", &s]);
+    assert!(
+        again
+            .stdout()
+            .contains(&format!("state: restored from {s}")),
+        "{}",
+        again.stdout()
+    );
+    assert_eq!(
+        again.route_state("private-b-rt", "0.0.0.0/0"),
+        "nat-b blackhole"
+    );
+    assert!(again.ping("app", "10.0.12.10", 2, &[]), "db-sg as applied");
+    again.stop();
+    assert!(namespaces(&again.prefix).is_empty());
+    let _ = std::fs::remove_file(&state);
+    let _ = std::fs::remove_file(&file);
+}
