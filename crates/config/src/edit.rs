@@ -1344,7 +1344,7 @@ impl Role {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::net::Ipv4Addr;
 
     use super::EditError;
@@ -1357,7 +1357,7 @@ mod tests {
     /// private NAT gateway `hidden`, a gateway route table `edge-rt` of internet
     /// gateway `igw` (private-b's CIDR to `app`) and a table `egress-rt` whose only
     /// route, 0.0.0.0/0, goes to `app`.
-    fn topology() -> Topology {
+    pub(crate) fn topology() -> Topology {
         let src = crate::DEMO_TOML.replace(
             "private_ip = \"10.0.2.10\"",
             "private_ip = \"10.0.2.10\"\npublic_ip = \"203.0.113.5\"",
@@ -2018,7 +2018,7 @@ route = [{ destination = "0.0.0.0/0", instance = "app" }]
     /// them; route table `rt` of `tgw` (associates `att-a`, propagation from `att-b`, a
     /// blackhole route to 10.9.0.0/16), `tgw`'s implicit default table, `tgw2-rt`;
     /// multicast domain `md` with subnet `a-1` and member `pa`.
-    fn fabric() -> Topology {
+    pub(crate) fn fabric() -> Topology {
         let src = r#"
 [[vpc]]
 name = "a"

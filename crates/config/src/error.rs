@@ -688,6 +688,33 @@ pub enum Problem {
         "{0:?} is not a source port range: write \"FROM-TO\" with 1024 <= FROM <= TO <= 65535, or one port"
     )]
     BadSourcePorts(String),
+    /// A NAT gateway state other than available and deleted.
+    #[error("{0:?} is not a NAT gateway state (write \"available\" or \"deleted\")")]
+    BadNatGatewayState(String),
+    /// Elastic IPs on a deleted NAT gateway.
+    #[error(
+        "must be empty: a deleted NAT gateway has no Elastic IP (deleting it disassociated them)"
+    )]
+    ElasticIpsOnDeletedNat,
+    /// A deleted NAT gateway without addresses or with more than 8.
+    #[error(
+        "has {count} addresses; a deleted NAT gateway keeps 1 to 8 (omit the key to have one allocated)"
+    )]
+    DeletedNatAddressCount {
+        /// How many were written.
+        count: usize,
+    },
+    /// A route state other than active and blackhole.
+    #[error("{0:?} is not a route state (write \"active\" or \"blackhole\")")]
+    BadRouteState(String),
+    /// A written route state that is not the one its target gives the route.
+    #[error("is {written:?}, but {why}")]
+    RouteStateMismatch {
+        /// The state written.
+        written: &'static str,
+        /// Why the route has the other state, e.g. `NAT gateway "nat-a" is deleted`.
+        why: String,
+    },
     /// A reference to a VPC peering connection that does not exist.
     #[error("{0:?} is not a declared vpc_peering_connection")]
     UnknownVpcPeeringConnection(String),
@@ -722,7 +749,7 @@ pub enum Problem {
     },
     /// A peering connection's status that a configuration cannot give.
     #[error(
-        "{0:?} is not the status of a new peering connection (write \"active\" or \"pending-acceptance\")"
+        "{0:?} is not a peering connection status (write \"active\", \"pending-acceptance\" or \"deleted\")"
     )]
     BadPeeringStatus(String),
     /// A route to a peering connection that does not have the table's VPC on a side.
@@ -819,9 +846,24 @@ pub enum Problem {
     },
     /// An attachment's status that a configuration cannot give.
     #[error(
-        "{0:?} is not the status of a new attachment (write \"available\" or \"pending-acceptance\")"
+        "{0:?} is not an attachment status (write \"available\", \"pending-acceptance\" or \"deleted\")"
     )]
     BadAttachmentStatus(String),
+    /// A deleted attachment named by an association or a propagation.
+    #[error(
+        "transit gateway attachment {0:?} is deleted: a deleted attachment has no associations or propagations"
+    )]
+    DeletedAttachment(String),
+    /// An attachment's `"enable"` of a default its gateway has disabled.
+    #[error(
+        "is \"enable\", but transit gateway {tgw:?} has {key} disabled: an attachment can only decline its gateway's default (\"disable\")"
+    )]
+    AttachmentDefaultDisabled {
+        /// `default_route_table_association` or `default_route_table_propagation`.
+        key: &'static str,
+        /// The transit gateway.
+        tgw: String,
+    },
     /// A transit gateway peering attachment from a gateway to itself.
     #[error(
         "{0:?} is the requester transit gateway too: a transit gateway cannot be peered with itself"
@@ -891,6 +933,16 @@ pub enum Problem {
         name: String,
         /// The transit gateway whose default table it would be.
         tgw: String,
+    },
+    /// A declared route table with the name of a VPC's implicit main table.
+    #[error(
+        "{name:?} is the name of vpc {vpc:?}'s implicit main route table: declare that table with main = true, or choose another name"
+    )]
+    ImplicitMainTableNameTaken {
+        /// The name.
+        name: String,
+        /// The VPC whose main table it would be.
+        vpc: String,
     },
     /// An attachment associated with a second route table of one gateway.
     #[error(

@@ -71,7 +71,8 @@ pub enum PeeringStatus {
     PendingAcceptance,
     /// Accepted: carries traffic.
     Active,
-    /// Deleted (at run time); carries nothing, routes to it are `blackhole`.
+    /// Deleted (at run time; `status = "deleted"` in the file); carries nothing,
+    /// routes to it are `blackhole`.
     Deleted,
 }
 
@@ -330,7 +331,7 @@ pub enum AttachmentStatus {
     PendingAcceptance,
     /// Carries traffic.
     Available,
-    /// Deleted (at run time); carries nothing.
+    /// Deleted (at run time; `status = "deleted"` in the file); carries nothing.
     Deleted,
 }
 
@@ -380,11 +381,10 @@ pub struct TgwRouteTable {
     pub name: String,
     /// Its transit gateway.
     pub transit_gateway: TransitGatewayId,
-    /// Whether it is its gateway's default route table.
+    /// Whether it is its gateway's default route table. (Whether it was written in
+    /// the file or is the implicit default table is not kept, as for
+    /// [`RouteTable::main`].)
     pub default: bool,
-    /// Whether it was written in the configuration (false: the implicit default
-    /// table).
-    pub declared: bool,
     /// The attachments associated with it (whose incoming traffic it routes), in the
     /// order written, then those associated by default. Each is an attachment of its
     /// gateway, associated with no other table of that gateway.

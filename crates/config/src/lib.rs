@@ -7,6 +7,16 @@
 //! topology (the control socket's gateway, Elastic IP, route table, peering, transit
 //! gateway and multicast commands).
 //!
+//! [`to_toml`] writes a topology back as a file in the same format, one table per
+//! resource with references by name, which [`parse`] reads back into an equal
+//! topology, whatever changes at run time made it: vpcd's state file, written when
+//! the topology changes at run time and read at the next start. Every state those
+//! changes reach has keys in the file (a deleted NAT gateway, a deleted peering
+//! connection or attachment, a route left by a detached internet gateway, an
+//! attachment no longer taking its gateway's default route table). [`plan`] compares
+//! two topologies in that form, resource by resource (`+ subnet private-c`,
+//! `~ security_group web-sg`, `- instance db`).
+//!
 //! Errors name the file, line, column and field path, e.g.
 //! `config/x.toml:12:8: subnet[2].cidr 10.1.0.0/24 is outside vpc "main" (10.0.0.0/16)`.
 //! The syntax is documented in `docs/config.md`; the AWS rules each check enforces are
@@ -17,18 +27,22 @@ pub mod addressing;
 pub mod edit;
 mod error;
 mod fabric;
+mod plan;
 mod raw;
 mod security;
 mod topology;
 mod validate;
+mod write;
 
 pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use edit::EditError;
 pub use error::{ConfigError, Diagnostic, Problem};
 pub use fabric::*;
+pub use plan::{Action, Change, Plan, plan};
 pub use security::*;
 pub use topology::*;
 pub use validate::MAX_ENIS_PER_INSTANCE;
+pub use write::to_toml;
 
 use error::Reporter;
 

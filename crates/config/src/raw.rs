@@ -124,6 +124,11 @@ pub(crate) struct RawRoute {
     /// Target: a transit gateway (`TransitGatewayId`) the table's VPC is attached to.
     #[serde(default)]
     pub transit_gateway: Option<Spanned<String>>,
+    /// The route's `State`: `"active"` or `"blackhole"`; omitted: what its target makes
+    /// it. `"blackhole"` admits a route to an internet gateway not attached to the
+    /// table's VPC (what `DetachInternetGateway` leaves behind).
+    #[serde(default)]
+    pub state: Option<Spanned<String>>,
 }
 
 /// `[[instance]]`: the instance-level `subnet`, `private_ip` and `source_dest_check`
@@ -369,6 +374,10 @@ pub(crate) struct RawNatGateway {
     /// `"FROM-TO"` or one port, inside 1024-65535.
     #[serde(default)]
     pub source_ports: Option<Spanned<String>>,
+    /// AWS's `State`: `"available"` (the default) or `"deleted"` (`DeleteNatGateway`:
+    /// kept so that routes to it are `blackhole`; it has no Elastic IPs).
+    #[serde(default)]
+    pub state: Option<Spanned<String>>,
 }
 
 /// `[[internet_host]]`: a host of the emulated internet.
@@ -390,8 +399,8 @@ pub(crate) struct RawVpcPeeringConnection {
     /// The accepter (`PeerVpcId`; its owner and region are `PeerOwnerId` and
     /// `PeerRegion`).
     pub peer_vpc: Spanned<String>,
-    /// `"active"` or `"pending-acceptance"`; omitted: active between VPCs of one
-    /// owner, pending acceptance across accounts.
+    /// `"active"`, `"pending-acceptance"` or `"deleted"`; omitted: active between VPCs
+    /// of one owner, pending acceptance across accounts.
     #[serde(default)]
     pub status: Option<Spanned<String>>,
 }
@@ -437,9 +446,18 @@ pub(crate) struct RawTgwVpcAttachment {
     /// `"enable"` or `"disable"` (the default).
     #[serde(default)]
     pub appliance_mode_support: Option<Spanned<String>>,
-    /// `"available"` or `"pending-acceptance"`.
+    /// `"available"`, `"pending-acceptance"` or `"deleted"`.
     #[serde(default)]
     pub status: Option<Spanned<String>>,
+    /// `"disable"`: not associated with its gateway's default route table by default
+    /// (the gateway's `DefaultRouteTableAssociation`, declined for this attachment);
+    /// `"enable"`, the default, follows the gateway.
+    #[serde(default)]
+    pub default_route_table_association: Option<Spanned<String>>,
+    /// `"disable"`: not propagating into its gateway's default route table by default;
+    /// `"enable"`, the default, follows the gateway.
+    #[serde(default)]
+    pub default_route_table_propagation: Option<Spanned<String>>,
 }
 
 /// `[[transit_gateway_peering_attachment]]` (`CreateTransitGatewayPeeringAttachment`,
@@ -453,7 +471,7 @@ pub(crate) struct RawTgwPeeringAttachment {
     /// The accepter (`PeerTransitGatewayId`; its owner and region are `PeerAccountId`
     /// and `PeerRegion`).
     pub peer_transit_gateway: Spanned<String>,
-    /// `"available"` or `"pending-acceptance"`.
+    /// `"available"`, `"pending-acceptance"` or `"deleted"`.
     #[serde(default)]
     pub status: Option<Spanned<String>>,
 }

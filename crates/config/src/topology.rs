@@ -268,10 +268,11 @@ pub struct RouteTable {
     pub name: String,
     /// The VPC it belongs to.
     pub vpc: VpcId,
-    /// Whether it is its VPC's main route table.
+    /// Whether it is its VPC's main route table. (Whether it was written in the file
+    /// or is the implicit main table is not kept: a change at run time may make the
+    /// implicit table one that must be written, and it is written back as a declared
+    /// table; the two read back the same.)
     pub main: bool,
-    /// Whether it was written in the configuration (false: the implicit main table).
-    pub declared: bool,
     /// The `local` routes first, one per VPC CIDR in the VPC's order (origin
     /// [`RouteOrigin::Local`], target [`RouteTarget::Local`] or the network interface
     /// that replaced it), then the configured routes in the order written (origin
@@ -440,7 +441,8 @@ pub struct NatGateway {
     /// protocol): at most [`NAT_MAX_CONNECTIONS_PER_DESTINATION`] and the ports in
     /// `source_ports`.
     pub max_connections_per_destination: u32,
-    /// Whether it was deleted (at run time): routes to it are `blackhole`.
+    /// Whether it was deleted (at run time; `state = "deleted"` in the file): routes
+    /// to it are `blackhole`.
     pub deleted: bool,
 }
 

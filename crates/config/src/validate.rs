@@ -5,8 +5,9 @@
 //!   name (see [`crate::account`]); omitted, they are the defaults.
 //! - Subnet blocks /16../28, canonical, inside one of the VPC's blocks, not overlapping
 //!   another subnet of the VPC.
-//! - Route tables: one main table per VPC (an implicit one if none is declared), each
-//!   subnet explicitly associated with at most one table of its own VPC. Every table
+//! - Route tables: one main table per VPC (an implicit one named `<vpc>-main` if none
+//!   is declared; no declared table may take that name), each subnet explicitly
+//!   associated with at most one table of its own VPC. Every table
 //!   gets one `local` route per VPC block first. Routes (see [`routes`]): a route whose
 //!   destination is a VPC block replaces that local route's target, and only a network
 //!   interface may; a route may be more specific than a local route only for a whole
@@ -389,6 +390,22 @@ impl<'a> Checker<'_, 'a, '_> {
                 self.associate(Associated::RouteTable, i, Some(vpc), s, field);
             }
         }
+        // The implicit main tables' names are not the declared tables'.
+        for (v, vpc) in self.raw.vpc.iter().enumerate() {
+            if self.main_of.contains_key(&VpcId(v as u32)) {
+                continue;
+            }
+            let name = format!("{}-main", vpc.name.get_ref());
+            let taken = self.raw.route_table.iter().enumerate();
+            for (i, t) in taken.filter(|(_, t)| *t.name.get_ref() == name) {
+                let problem = Problem::ImplicitMainTableNameTaken {
+                    name: name.clone(),
+                    vpc: vpc.name.get_ref().clone(),
+                };
+                let field = format!("route_table[{i}].name");
+                self.r.report(t.name.span(), field, problem);
+            }
+        }
     }
 
     /// Checks the explicit association of subnet reference `s` (at `field`) with the
@@ -727,7 +744,6 @@ impl<'a> Checker<'_, 'a, '_> {
                 name: t.name.get_ref().clone(),
                 vpc,
                 main: self.main_of.get(&vpc) == Some(&i),
-                declared: true,
                 routes: self.routes[i].clone(),
                 gateways: self.table_gateways[i].clone(),
             });
@@ -742,7 +758,6 @@ impl<'a> Checker<'_, 'a, '_> {
                         name: format!("{}-main", v.name.get_ref()),
                         vpc,
                         main: true,
-                        declared: false,
                         routes: Vec::new(),
                         gateways: Vec::new(),
                     });
@@ -1068,7 +1083,7 @@ az = "x"
         let t = ok(&src);
         assert_eq!(t.vpcs[0].cidrs.len(), 2);
         let main = t.route_table(t.vpcs[0].main_route_table);
-        assert!(main.main && !main.declared);
+        assert!(main.main);
         assert_eq!(main.name, "main-main");
         let locals: Vec<String> = main
             .routes
@@ -1300,6 +1315,18 @@ az = "x"
                 "t.toml:19:12: route_table[0].subnets[0] subnet \"a\" is in vpc \"main\", the route table in vpc \"other\""
             ]
         );
+        // The implicit main table's name is its own.
+        assert_eq!(
+            errors(&format!(
+                "{VPC}\n[[route_table]]\nname = \"main-main\"\nvpc = \"main\"\n"
+            )),
+            [
+                "t.toml:13:8: route_table[0].name \"main-main\" is the name of vpc \"main\"'s implicit main route table: declare that table with main = true, or choose another name"
+            ]
+        );
+        ok(&format!(
+            "{VPC}\n[[route_table]]\nname = \"main-main\"\nvpc = \"main\"\nmain = true\n"
+        ));
         let t = ok(&format!(
             "{VPC}\n[[route_table]]\nname = \"r1\"\nvpc = \"main\"\nsubnets = [\"a\"]\n"
         ));

@@ -15,7 +15,11 @@
 //! - A NAT gateway is in an existing subnet. A public one (the default) names 1 to 8
 //!   Elastic IPs, each unassociated otherwise and named by no other NAT gateway, and has
 //!   exactly one private address per Elastic IP; a private one names none and has 1 to
-//!   8 private addresses. Written private addresses follow the interfaces' rules (in
+//!   8 private addresses. Its `state` is `available` (the default) or `deleted`
+//!   (`DeleteNatGateway`, as vpcd writes it back after a deletion at run time): a
+//!   deleted one names no Elastic IP (deleting it disassociated them), keeps 1 to 8
+//!   private addresses (one allocated if none is written), translates nothing, and
+//!   routes to it are `blackhole`. Written private addresses follow the interfaces' rules (in
 //!   the subnet, not reserved, unique in the VPC, NAT gateways included); missing ones
 //!   are allocated after every interface (see `Checker::addresses`). `source_ports` is
 //!   `FROM-TO` or one port inside 1024-65535.
@@ -68,6 +72,8 @@ pub(super) struct PendingNat<'a> {
     pub ips: Vec<Option<Ipv4Addr>>,
     /// The checked `source_ports` (`None`: broken).
     pub source_ports: Option<PortRange>,
+    /// Whether its `state` is `deleted` (`None`: broken).
+    pub deleted: Option<bool>,
     /// Whether anything else about it is broken.
     pub broken: bool,
 }
@@ -379,7 +385,20 @@ impl<'a> Checker<'_, 'a, '_> {
                     }
                 },
             };
-            let mut broken = connectivity.is_none();
+            let deleted = match &n.state {
+                None => Some(false),
+                Some(s) => match s.get_ref().as_str() {
+                    "available" => Some(false),
+                    "deleted" => Some(true),
+                    other => {
+                        let problem = Problem::BadNatGatewayState(other.to_owned());
+                        self.r.report(s.span(), format!("{path}.state"), problem);
+                        None
+                    }
+                },
+            };
+            let is_deleted = deleted == Some(true);
+            let mut broken = connectivity.is_none() || deleted.is_none();
             let written_eips = n.elastic_ips.as_ref().map_or(&[][..], |l| &l.get_ref()[..]);
             let eips_span = n
                 .elastic_ips
@@ -388,6 +407,12 @@ impl<'a> Checker<'_, 'a, '_> {
             let eips_field = format!("{path}.elastic_ips");
             let mut eips = Vec::new();
             match connectivity {
+                Some(_) if is_deleted && !written_eips.is_empty() => {
+                    self.r
+                        .report(eips_span, eips_field, Problem::ElasticIpsOnDeletedNat);
+                    broken = true;
+                }
+                Some(_) if is_deleted => {}
                 Some(NatConnectivity::Public) => {
                     let count = written_eips.len();
                     if !(1..=NAT_MAX_ADDRESSES).contains(&count) {
@@ -418,6 +443,8 @@ impl<'a> Checker<'_, 'a, '_> {
                     let count = list.get_ref().len();
                     let field = format!("{path}.private_ips");
                     let problem = match c {
+                        _ if is_deleted => (!(1..=NAT_MAX_ADDRESSES).contains(&count))
+                            .then_some(Problem::DeletedNatAddressCount { count }),
                         NatConnectivity::Public
                             if (1..=NAT_MAX_ADDRESSES).contains(&written_eips.len())
                                 && count != written_eips.len() =>
@@ -443,6 +470,7 @@ impl<'a> Checker<'_, 'a, '_> {
                         .map(|(j, ip)| (ip, format!("{field}[{j}]")))
                         .collect();
                 }
+                (None, Some(_)) if is_deleted => allocate = 1,
                 (None, Some(NatConnectivity::Public)) => {
                     if (1..=NAT_MAX_ADDRESSES).contains(&written_eips.len()) {
                         allocate = written_eips.len();
@@ -470,6 +498,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 allocate,
                 ips: Vec::new(),
                 source_ports,
+                deleted,
                 broken,
             });
         }
@@ -556,7 +585,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 private_ips: p.ips.iter().copied().collect::<Option<Vec<_>>>()?,
                 source_ports,
                 max_connections_per_destination: ports.min(NAT_MAX_CONNECTIONS_PER_DESTINATION),
-                deleted: false,
+                deleted: p.deleted?,
             });
         }
         let mut hosts = Vec::new();
@@ -1419,6 +1448,116 @@ private_ip = "10.1.1.10"
             [Problem::ConflictsWithLocal {
                 destination: "10.0.0.0/16".parse().unwrap()
             }]
+        );
+    }
+
+    #[test]
+    fn a_deleted_nat_gateway_is_kept_without_elastic_ips() {
+        // What DeleteNatGateway leaves: the gateway, its addresses, no Elastic IP.
+        let t = ok(&(eips(1)
+            + "[[nat_gateway]]\nname = \"gone\"\nsubnet = \"b\"\nstate = \"deleted\"\nprivate_ips = [\"10.0.2.9\"]\n\n[[nat_gateway]]\nname = \"also-gone\"\nsubnet = \"b\"\nstate = \"deleted\"\n\n[[nat_gateway]]\nname = \"live\"\nsubnet = \"b\"\nstate = \"available\"\nelastic_ips = [\"e1\"]\n"));
+        let nats: Vec<(&str, bool, NatConnectivity, Vec<Ipv4Addr>)> = t
+            .nat_gateways
+            .iter()
+            .map(|n| {
+                (
+                    n.name.as_str(),
+                    n.deleted,
+                    n.connectivity,
+                    n.private_ips.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            nats,
+            [
+                ("gone", true, NatConnectivity::Public, vec![ip("10.0.2.9")]),
+                (
+                    "also-gone",
+                    true,
+                    NatConnectivity::Public,
+                    vec![ip("10.0.2.4")]
+                ),
+                ("live", false, NatConnectivity::Public, vec![ip("10.0.2.5")]),
+            ]
+        );
+        assert_eq!(
+            t.elastic_ips[0].association,
+            Some(EipAssociation::NatGateway(NatGatewayId(2), 0))
+        );
+        assert_eq!(t.public_mappings().len(), 1);
+        assert_eq!(
+            errors(
+                &(eips(1)
+                    + "[[nat_gateway]]\nname = \"gone\"\nsubnet = \"b\"\nstate = \"deleted\"\nelastic_ips = [\"e1\"]\nprivate_ips = []\n\n[[nat_gateway]]\nname = \"odd\"\nsubnet = \"b\"\nconnectivity = \"private\"\nstate = \"deleting\"\n")
+            ),
+            [
+                format!(
+                    "{}nat_gateway[0].elastic_ips must be empty: a deleted NAT gateway has no Elastic IP (deleting it disassociated them)",
+                    at(9, 15)
+                ),
+                format!(
+                    "{}nat_gateway[0].private_ips has 0 addresses; a deleted NAT gateway keeps 1 to 8 (omit the key to have one allocated)",
+                    at(10, 15)
+                ),
+                format!(
+                    "{}nat_gateway[1].state \"deleting\" is not a NAT gateway state (write \"available\" or \"deleted\")",
+                    at(16, 9)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_route_state_is_what_its_target_makes_it() {
+        let deleted_nat = GATEWAYS.replace(
+            "name = \"nat\"\nsubnet = \"b\"\nconnectivity = \"private\"\n",
+            "name = \"nat\"\nsubnet = \"b\"\nconnectivity = \"private\"\nstate = \"deleted\"\n",
+        );
+        // A route left by a detachment (to a detached gateway or one attached to
+        // another VPC) is written blackhole; so may one to a deleted NAT gateway be.
+        let t = ok(&table(
+            "{ destination = \"0.0.0.0/0\", internet_gateway = \"spare\", state = \"blackhole\" }, { destination = \"1.0.0.0/8\", internet_gateway = \"far-igw\", state = \"blackhole\" }, { destination = \"2.0.0.0/8\", nat_gateway = \"nat\", state = \"blackhole\" }, { destination = \"3.0.0.0/8\", nat_gateway = \"nat\" }",
+            &deleted_nat,
+        ));
+        let targets: Vec<RouteTarget> = t.route_tables[0].routes.iter().map(|r| r.target).collect();
+        assert_eq!(
+            targets,
+            [
+                RouteTarget::Local,
+                RouteTarget::InternetGateway(InternetGatewayId(2)),
+                RouteTarget::InternetGateway(InternetGatewayId(1)),
+                RouteTarget::NatGateway(NatGatewayId(0)),
+                RouteTarget::NatGateway(NatGatewayId(0)),
+            ]
+        );
+        assert_eq!(
+            errors(&table(
+                "{ destination = \"0.0.0.0/0\", internet_gateway = \"igw\", state = \"blackhole\" }, { destination = \"1.0.0.0/8\", nat_gateway = \"nat\", state = \"active\" }, { destination = \"2.0.0.0/8\", internet_gateway = \"spare\", state = \"active\" }, { destination = \"5.0.0.0/8\", instance = \"app\", state = \"blackhole\" }, { destination = \"4.0.0.0/8\", nat_gateway = \"nat\", state = \"gone\" }",
+                &deleted_nat,
+            )),
+            [
+                format!(
+                    "{}route_table[0].route[0].state is \"blackhole\", but internet gateway \"igw\" is attached to vpc \"main\"",
+                    at(4, 73)
+                ),
+                format!(
+                    "{}route_table[0].route[1].state is \"active\", but NAT gateway \"nat\" is deleted",
+                    at(4, 146)
+                ),
+                format!(
+                    "{}route_table[0].route[2].internet_gateway internet gateway \"spare\" is not attached to vpc \"main\" (it is detached)",
+                    at(4, 206)
+                ),
+                format!(
+                    "{}route_table[0].route[3].state is \"blackhole\", but a route to a network interface is active",
+                    at(4, 290)
+                ),
+                format!(
+                    "{}route_table[0].route[4].state \"gone\" is not a route state (write \"active\" or \"blackhole\")",
+                    at(4, 363)
+                ),
+            ]
         );
     }
 

@@ -4,8 +4,8 @@
 //! - Names are valid and unique. A domain belongs to a declared transit gateway with
 //!   `multicast_support = "enable"`; `igmpv2_support` is `"enable"` or `"disable"`
 //!   (the default).
-//! - `associations` are VPC attachments of the domain's gateway, each with 1 or more of
-//!   its subnets, each once. A subnet is associated with one multicast domain at most
+//! - `associations` are VPC attachments of the domain's gateway (not deleted), each with
+//!   1 or more of its subnets, each once. A subnet is associated with one multicast domain at most
 //!   (AWS: "A subnet can only be in one multicast domain").
 //! - `group_members` and `group_sources` register network interfaces (`instance/ethN`)
 //!   statically in groups: the group is an IPv4 multicast address outside the local
@@ -77,6 +77,9 @@ impl<'a> Checker<'_, 'a, '_> {
                 let path = format!("{path}.associations[{j}]");
                 let field = format!("{path}.transit_gateway_attachment");
                 let att = self.attachment_on(tgw, &a.transit_gateway_attachment, field.clone());
+                let att = att.filter(|&att| {
+                    !self.deleted_attachment(att, &a.transit_gateway_attachment, &field)
+                });
                 let att_subnets = att.and_then(|att| match &self.tr.atts[att.index()].kind {
                     PendingKind::Vpc { subnets, .. } => {
                         Some(subnets.iter().map(|(s, _, _)| *s).collect::<Vec<_>>())

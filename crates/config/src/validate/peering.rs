@@ -6,15 +6,19 @@
 //! - No block of one VPC overlaps a block of the other, secondary blocks included
 //!   ("You cannot create a VPC peering connection between VPCs that have matching or
 //!   overlapping IPv4 CIDR blocks").
-//! - Two VPCs have at most one peering connection between them, whichever requested it.
-//! - `status` is `active` or `pending-acceptance`. Omitted, it is `active` when both
-//!   VPCs have one owner (the file's author requested and accepted it) and
-//!   `pending-acceptance` across accounts (the accepter's owner has not accepted yet);
-//!   AWS is silent on what a file means, this is vpcd's choice.
+//! - Two VPCs have at most one peering connection between them that is not deleted,
+//!   whichever requested it.
+//! - `status` is `active`, `pending-acceptance` or `deleted` (a connection deleted at
+//!   run time, as vpcd writes it back: it carries nothing, routes to it are
+//!   `blackhole`). Omitted, it is `active` when both VPCs have one owner (the file's
+//!   author requested and accepted it) and `pending-acceptance` across accounts (the
+//!   accepter's owner has not accepted yet); AWS is silent on what a file means, this
+//!   is vpcd's choice.
 //! - A security group rule's `vpc` (AWS's `UserIdGroupPair.VpcId`) is the rule's own
 //!   VPC or a VPC peered with it, in the same region: AWS lets a rule reference a
 //!   peer VPC's group only within one region (an inter-region peer is referenced by
-//!   its CIDR blocks).
+//!   its CIDR blocks). A deleted connection still admits the reference: AWS keeps such
+//!   a rule as a "stale" one.
 //! - A route's `vpc_peering_connection` target has the table's VPC on one side, with
 //!   any status (a route to a connection that is not active is `blackhole`); it is
 //!   checked with the routes ([`super::routes`]).
@@ -70,6 +74,7 @@ impl Checker<'_, '_, '_> {
                 Some(s) => match s.get_ref().as_str() {
                     "active" => Some(Some(PeeringStatus::Active)),
                     "pending-acceptance" => Some(Some(PeeringStatus::PendingAcceptance)),
+                    "deleted" => Some(Some(PeeringStatus::Deleted)),
                     other => {
                         let problem = Problem::BadPeeringStatus(other.to_owned());
                         self.r.report(s.span(), format!("{path}.status"), problem);
@@ -78,19 +83,23 @@ impl Checker<'_, '_, '_> {
                 },
             };
             let mut broken = matches!(written, Some(None));
+            // A deleted connection does not count: the VPCs may be peered again.
+            let deleted = written == Some(Some(PeeringStatus::Deleted));
             let vpc_name = |v: VpcId| raw.vpc[v.index()].name.get_ref().clone();
             let mut vpcs = None;
             if let (Some(a), Some(b)) = (requester, accepter) {
                 let problem = if a == b {
                     Some(Problem::PeeredWithItself(p.peer_vpc.get_ref().clone()))
-                } else if let Some(&other) = pairs.get(&(a.min(b), a.max(b))) {
+                } else if let Some(&other) = pairs.get(&(a.min(b), a.max(b))).filter(|_| !deleted) {
                     Some(Problem::SecondPeering {
                         vpc: vpc_name(a),
                         peer_vpc: vpc_name(b),
                         other: raw.vpc_peering_connection[other].name.get_ref().clone(),
                     })
                 } else {
-                    pairs.insert((a.min(b), a.max(b)), i);
+                    if !deleted {
+                        pairs.insert((a.min(b), a.max(b)), i);
+                    }
                     vpcs = Some((a, b));
                     self.peering_overlap(a, b)
                 };
@@ -123,8 +132,8 @@ impl Checker<'_, '_, '_> {
     }
 
     /// The VPC a security group rule of VPC `own` names with `vpc` (`reference`, at
-    /// `field`): `own` itself, or a VPC peered with it by a connection (not deleted: at
-    /// load time none is) in the same region. `None` (reported) otherwise; `None`
+    /// `field`): `own` itself, or a VPC peered with it by a connection (of any status:
+    /// a deleted one leaves AWS's stale rules) in the same region. `None` (reported) otherwise; `None`
     /// unreported when `own` is broken.
     pub(super) fn referenced_vpc(
         &mut self,
@@ -373,11 +382,11 @@ vpc = "a"
     }
 
     #[test]
-    fn a_status_is_active_or_pending_acceptance() {
+    fn a_status_is_active_pending_acceptance_or_deleted() {
         assert_eq!(
-            errors(&pcx("a-b", "a", "b", "status = \"deleted\"")),
+            errors(&pcx("a-b", "a", "b", "status = \"rejected\"")),
             [format!(
-                "{}vpc_peering_connection[0].status \"deleted\" is not the status of a new peering connection (write \"active\" or \"pending-acceptance\")",
+                "{}vpc_peering_connection[0].status \"rejected\" is not a peering connection status (write \"active\", \"pending-acceptance\" or \"deleted\")",
                 at(5, 10)
             )]
         );
@@ -390,6 +399,59 @@ vpc = "a"
         );
     }
 
+    #[test]
+    fn a_deleted_connection_is_kept_and_does_not_count() {
+        // What DeleteVpcPeeringConnection leaves: the connection, deleted, and a new
+        // one between the same VPCs, either way round.
+        let src = pcx("old", "a", "b", "status = \"deleted\"")
+            + &pcx("new", "b", "a", "")
+            + &pcx("older", "a", "b", "status = \"deleted\"");
+        let t = ok(&src);
+        let statuses: Vec<PeeringStatus> =
+            t.vpc_peering_connections.iter().map(|p| p.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                PeeringStatus::Deleted,
+                PeeringStatus::Active,
+                PeeringStatus::Deleted
+            ]
+        );
+        assert_eq!(
+            t.vpc_peering_between(VpcId(0), VpcId(1)),
+            Some(VpcPeeringConnectionId(1))
+        );
+        // Two that are not deleted are still refused; a deleted one still may not join
+        // overlapping VPCs.
+        assert!(matches!(
+            &problems(&(src + &pcx("again", "a", "b", "")))[..],
+            [Problem::SecondPeering { other, .. }] if other == "new"
+        ));
+        assert!(matches!(
+            &problems(&pcx("d-a", "d", "a", "status = \"deleted\""))[..],
+            [Problem::PeeringCidrOverlap { .. }]
+        ));
+        // Routes to it stay, blackhole.
+        let table = |state: &str| {
+            format!(
+                "[[route_table]]\nname = \"rt\"\nvpc = \"a\"\nroute = [{{ destination = \"10.2.0.0/16\", vpc_peering_connection = \"old\", state = \"{state}\" }}, {{ destination = \"10.20.0.0/16\", vpc_peering_connection = \"new\", state = \"active\" }}]\n"
+            )
+        };
+        ok(&(pcx("old", "a", "b", "status = \"deleted\"")
+            + &pcx("new", "b", "a", "")
+            + &table("blackhole")));
+        assert_eq!(
+            problems(
+                &(pcx("old", "a", "b", "status = \"deleted\"")
+                    + &pcx("new", "b", "a", "")
+                    + &table("active"))
+            ),
+            [Problem::RouteStateMismatch {
+                written: "active",
+                why: "VPC peering connection \"old\" is deleted".into()
+            }]
+        );
+    }
     /// The peering connections `a-b` and `b-c`, then route table `rt` of `table_vpc`
     /// with `keys` (whole lines) and `routes`; the `route` key is on line 14 of the
     /// snippet plus the lines of `keys`.
@@ -523,6 +585,21 @@ vpc = "a"
             ]
         );
         assert_eq!(t.security_group(sg("pb-sg")).vpc, VpcId(1));
+    }
+
+    #[test]
+    fn a_deleted_connection_leaves_stale_rules() {
+        // AWS keeps a rule referencing a group of a VPC no longer peered ("stale").
+        let src =
+            groups("{ protocol = \"tcp\", port = 22, security_group = \"pb-sg\", vpc = \"b\" }")
+                .replacen(
+                    "peer_vpc = \"b\"\n",
+                    "peer_vpc = \"b\"\nstatus = \"deleted\"\n",
+                    1,
+                );
+        let t = ok(&src);
+        assert_eq!(t.vpc_peering_connections[0].status, PeeringStatus::Deleted);
+        assert_eq!(t.security_groups[0].ingress.len(), 1);
     }
 
     #[test]

@@ -11,6 +11,13 @@
 //!   included (AWS allows it; the peer drops what is not for its own blocks). A
 //!   transit gateway target is a gateway the table's VPC has an attachment to (any
 //!   status), with the same freedom of destination.
+//! - A route's `state` (AWS's route `State`) is `active` or `blackhole`; omitted, it is
+//!   what the target makes it (`blackhole`: an internet gateway not attached to the
+//!   table's VPC, a deleted NAT gateway, a peering connection that is not active, a
+//!   transit gateway whose attachment to the VPC is not available). Written, it must
+//!   be that state. `blackhole` is the only way to write a route to an internet
+//!   gateway that is not attached to the table's VPC, the route a
+//!   `DetachInternetGateway` at run time leaves behind (AWS refuses to create one).
 //! - No destination is 169.254.168.0/22 or inside it, in any route table: AWS reserves
 //!   the block for the VPC's own services ([`addressing::VPC_SERVICES`]: the Route 53
 //!   Resolver 169.254.169.253, instance metadata 169.254.169.254, Amazon Time Sync
@@ -41,9 +48,11 @@ use std::collections::HashMap;
 use ipnet::Ipv4Net;
 use toml::Spanned;
 
+use super::transit::PendingKind;
 use super::{Checker, lookup, parse_cidr};
 use crate::addressing;
 use crate::error::Problem;
+use crate::fabric::*;
 use crate::raw::RawRoute;
 use crate::topology::*;
 
@@ -144,6 +153,18 @@ impl<'a> Checker<'_, 'a, '_> {
         .iter()
         .filter(|t| t.is_some())
         .count();
+        let written_state = match &raw.state {
+            None => None,
+            Some(w) => match w.get_ref().as_str() {
+                "active" => Some(true),
+                "blackhole" => Some(false),
+                other => {
+                    let problem = Problem::BadRouteState(other.to_owned());
+                    self.r.report(w.span(), format!("{path}.state"), problem);
+                    return None;
+                }
+            },
+        };
         if found != 1 {
             self.r
                 .report(route.span(), path, Problem::RouteTargetCount { found });
@@ -238,10 +259,14 @@ impl<'a> Checker<'_, 'a, '_> {
             RouteTarget::InternetGateway(id) => {
                 // A broken `vpc` of the internet gateway is reported already.
                 let attached = self.gw.igw_vpcs[id.index()]?;
-                (attached != Some(table_vpc)).then(|| Problem::InternetGatewayNotAttached {
-                    igw: reference.get_ref().clone(),
-                    vpc: vpc_name(table_vpc),
-                    attached: attached.map(vpc_name),
+                // Written `blackhole`: the route a detachment left behind.
+                let left = written_state == Some(false);
+                (attached != Some(table_vpc) && !left).then(|| {
+                    Problem::InternetGatewayNotAttached {
+                        igw: reference.get_ref().clone(),
+                        vpc: vpc_name(table_vpc),
+                        attached: attached.map(vpc_name),
+                    }
                 })
             }
             RouteTarget::VpcPeeringConnection(id) => {
@@ -274,6 +299,15 @@ impl<'a> Checker<'_, 'a, '_> {
         if let Some(problem) = problem {
             self.r.report(reference.span(), field, problem);
             return None;
+        }
+        if let (Some(w), Some(state)) = (&raw.state, written_state) {
+            let (active, why) = self.route_state(target, reference.get_ref(), table_vpc)?;
+            if active != state {
+                let written = if state { "active" } else { "blackhole" };
+                let problem = Problem::RouteStateMismatch { written, why };
+                self.r.report(w.span(), format!("{path}.state"), problem);
+                return None;
+            }
         }
         if blocks.contains(&destination) {
             // AWS: the target of a local route may be replaced by a network interface
@@ -311,6 +345,81 @@ impl<'a> Checker<'_, 'a, '_> {
             destination,
             target,
             origin: RouteOrigin::Static,
+        })
+    }
+
+    /// Whether a route to `target` (written `reference`) in a table of VPC `table_vpc`
+    /// is active (else `blackhole`), and why: `None` when what that depends on is
+    /// broken (reported already).
+    fn route_state(
+        &self,
+        target: RouteTarget,
+        reference: &str,
+        table_vpc: VpcId,
+    ) -> Option<(bool, String)> {
+        let vpc_name = |v: VpcId| self.raw.vpc[v.index()].name.get_ref().clone();
+        Some(match target {
+            RouteTarget::Local | RouteTarget::Eni(_) => {
+                (true, "a route to a network interface is active".to_owned())
+            }
+            RouteTarget::InternetGateway(id) => {
+                let attached = self.gw.igw_vpcs[id.index()]?;
+                let how = match attached {
+                    None => "is detached".to_owned(),
+                    Some(v) if v == table_vpc => format!("is attached to vpc {:?}", vpc_name(v)),
+                    Some(v) => format!(
+                        "is attached to vpc {:?}, not to vpc {:?} of the route table",
+                        vpc_name(v),
+                        vpc_name(table_vpc)
+                    ),
+                };
+                let active = attached == Some(table_vpc);
+                (active, format!("internet gateway {reference:?} {how}"))
+            }
+            RouteTarget::NatGateway(id) => {
+                let deleted = self.gw.nats[id.index()].deleted?;
+                let state = if deleted { "deleted" } else { "available" };
+                (!deleted, format!("NAT gateway {reference:?} is {state}"))
+            }
+            RouteTarget::VpcPeeringConnection(id) => {
+                let status = self.peerings[id.index()].status?;
+                let why = format!(
+                    "VPC peering connection {reference:?} is {}",
+                    status.aws_name()
+                );
+                (status == PeeringStatus::Active, why)
+            }
+            RouteTarget::TransitGateway(id) => {
+                let mut current = None;
+                for (a, att) in self.tr.atts.iter().enumerate() {
+                    let PendingKind::Vpc { vpc: Some(v), .. } = &att.kind else {
+                        continue;
+                    };
+                    if att.tgw == Some(id) && *v == table_vpc {
+                        let status = att.status?;
+                        if status != AttachmentStatus::Deleted {
+                            current = Some((a, status));
+                        }
+                    }
+                }
+                let vpc = vpc_name(table_vpc);
+                match current {
+                    Some((a, status)) => {
+                        let name = self.raw.transit_gateway_vpc_attachment[a].name.get_ref();
+                        let why = format!(
+                            "attachment {name:?} of vpc {vpc:?} to transit gateway {reference:?} is {}",
+                            status.aws_name()
+                        );
+                        (status == AttachmentStatus::Available, why)
+                    }
+                    None => (
+                        false,
+                        format!(
+                            "vpc {vpc:?}'s attachment to transit gateway {reference:?} is deleted"
+                        ),
+                    ),
+                }
+            }
         })
     }
 

@@ -5,9 +5,9 @@
 //!   per group. A rule has a protocol (`tcp`, `udp`, `icmp`, `all`/`-1` or a number
 //!   0..255), ports (TCP and UDP only) or an ICMP type and code (ICMP only), and
 //!   exactly one peer: a canonical CIDR or a group of the same VPC, or, with `vpc`
-//!   (`UserIdGroupPair.VpcId`), of a VPC peered with it by a connection that is not
-//!   deleted, in the same region (AWS: a peer VPC's group can be referenced only
-//!   within one region; see [`super::peering`]). An omitted `egress`
+//!   (`UserIdGroupPair.VpcId`), of a VPC peered with it in the same region (AWS: a
+//!   peer VPC's group can be referenced only within one region; a connection deleted
+//!   since leaves a "stale" rule; see [`super::peering`]). An omitted `egress`
 //!   is AWS's default, allow all to 0.0.0.0/0; an omitted `ingress` is empty, except
 //!   for the VPC's `default` group, where it allows all from the group's own members.
 //! - Every VPC has a group named `default`: the declared one, or an implicit one

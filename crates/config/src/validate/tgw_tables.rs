@@ -22,7 +22,13 @@
 //!   no table of the gateway associates explicitly is associated with it; with
 //!   propagation enabled every VPC attachment of the gateway propagates into it (as
 //!   well as where it propagates explicitly). Peering attachments are never
-//!   associated or propagated by default. This is done by `build`, after every check.
+//!   associated or propagated by default, nor are deleted attachments, nor a VPC
+//!   attachment that declines the default (`default_route_table_association` or
+//!   `default_route_table_propagation` = `"disable"`: what a disassociation or a
+//!   disabled propagation at run time leaves). This is done by `build`, after every
+//!   check.
+//! - A deleted attachment is in no table's `associations` or `propagations` (deleting
+//!   it removed them); static routes to it stay, `blackhole`.
 
 use std::collections::HashMap;
 
@@ -109,6 +115,10 @@ impl<'a> Checker<'_, 'a, '_> {
                     table.broken = true;
                     continue;
                 };
+                if self.deleted_attachment(att, a, &field) {
+                    table.broken = true;
+                    continue;
+                }
                 let Some(g) = tgw else { continue };
                 match associated.get(&(att, g)) {
                     Some(&other) => {
@@ -139,6 +149,10 @@ impl<'a> Checker<'_, 'a, '_> {
                     table.broken = true;
                     continue;
                 };
+                if self.deleted_attachment(att, a, &field) {
+                    table.broken = true;
+                    continue;
+                }
                 if let PendingKind::Peering { .. } = self.tr.atts[att.index()].kind {
                     let problem = Problem::PropagationFromPeering(a.get_ref().clone());
                     self.r.report(a.span(), field, problem);
@@ -225,6 +239,22 @@ impl<'a> Checker<'_, 'a, '_> {
         }
     }
 
+    /// Whether attachment `att` (named by `reference`, at `field`) is deleted, which an
+    /// association or propagation cannot name; reports it if so.
+    pub(super) fn deleted_attachment(
+        &mut self,
+        att: TgwAttachmentId,
+        reference: &Spanned<String>,
+        field: &str,
+    ) -> bool {
+        let deleted = self.tr.atts[att.index()].status == Some(AttachmentStatus::Deleted);
+        if deleted {
+            let problem = Problem::DeletedAttachment(reference.get_ref().clone());
+            self.r.report(reference.span(), field, problem);
+        }
+        deleted
+    }
+
     /// The attachment `reference` names (at `field`), which must be one of gateway
     /// `tgw` (a peering attachment is one of both its gateways). `None`, reported, if
     /// there is no such attachment or it is another gateway's; `None` unreported if
@@ -283,7 +313,6 @@ impl<'a> Checker<'_, 'a, '_> {
                 name: t.name.get_ref().clone(),
                 transit_gateway: p.tgw?,
                 default: p.default,
-                declared: true,
                 associations: p.associations.clone(),
                 propagations: p.propagations.clone(),
                 routes: p.routes.clone(),
@@ -305,7 +334,6 @@ impl<'a> Checker<'_, 'a, '_> {
                         name: format!("{}-default", gw.name),
                         transit_gateway: id,
                         default: true,
-                        declared: false,
                         associations: Vec::new(),
                         propagations: Vec::new(),
                         routes: Vec::new(),
@@ -315,9 +343,18 @@ impl<'a> Checker<'_, 'a, '_> {
             };
             gw.default_route_table = Some(TgwRouteTableId(d as u32));
             for (a, att) in atts.iter().enumerate() {
-                if att.transit_gateway != id || att.vpc().is_none() {
+                let PendingKind::Vpc {
+                    defaults: (Some(takes_association), Some(takes_propagation)),
+                    ..
+                } = self.tr.atts[a].kind
+                else {
+                    continue;
+                };
+                if att.transit_gateway != id || att.status == AttachmentStatus::Deleted {
                     continue;
                 }
+                let association = association && takes_association;
+                let propagation = propagation && takes_propagation;
                 let att = TgwAttachmentId(a as u32);
                 let explicit = tables
                     .iter()
@@ -493,7 +530,7 @@ peer_transit_gateway = "west"
         assert_eq!(t.tgw_route_tables.len(), 2);
         let d = &t.tgw_route_tables[0];
         assert_eq!(d.name, "tgw-default");
-        assert!(d.default && !d.declared);
+        assert!(d.default);
         let (a, b, e, tp) = (
             att(&t, "att-a"),
             att(&t, "att-b"),
@@ -538,7 +575,7 @@ peer_transit_gateway = "west"
         );
         let t = ok(&src);
         let spokes = &t.tgw_route_tables[0];
-        assert!(!spokes.default && spokes.declared);
+        assert!(!spokes.default);
         assert_eq!(spokes.associations, [att(&t, "att-a")]);
         assert_eq!(spokes.routes.len(), 3);
         // The default table takes what is not associated explicitly, and every
@@ -591,7 +628,7 @@ peer_transit_gateway = "west"
         ));
         assert_eq!(t.tgw_route_tables.len(), 2);
         let main = &t.tgw_route_tables[0];
-        assert!(main.default && main.declared);
+        assert!(main.default && main.name == "main");
         assert_eq!(
             t.transit_gateways[0].default_route_table,
             Some(TgwRouteTableId(0))

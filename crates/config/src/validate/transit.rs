@@ -14,17 +14,25 @@
 //!   gateway attaches VPCs of its own region"), and 1 or more subnets of that VPC, at
 //!   most one per availability zone, each once. A gateway has one attachment per VPC
 //!   (AWS: "A transit gateway cannot have more than one VPC attachment to the same
-//!   VPC"). Each listed subnet gets an interface of the attachment, whose address is
-//!   allocated after every interface and NAT gateway (see `Checker::addresses`).
+//!   VPC"; a deleted attachment aside). Each listed subnet gets an interface of the
+//!   attachment, whose address is allocated after every interface and NAT gateway
+//!   (see `Checker::addresses`). `default_route_table_association` and
+//!   `default_route_table_propagation` are `"enable"` (the default: the attachment
+//!   takes its gateway's defaults, see [`super::tgw_tables`]) or `"disable"` (it
+//!   declines them, as an attachment disassociated from or no longer propagating into
+//!   the default table at run time does); `"enable"` is an error when the gateway has
+//!   the option disabled.
 //! - A VPC whose owner is not the gateway's may be attached only if a resource share
 //!   shares the gateway with the VPC's owner. Its status, if omitted, is `available`
 //!   when the owners are one or the gateway accepts shared attachments automatically,
 //!   else `pending-acceptance` (the gateway's owner has not accepted it yet): vpcd's
-//!   reading of a file that AWS cannot have an opinion on.
+//!   reading of a file that AWS cannot have an opinion on. `deleted` is an attachment
+//!   deleted at run time, as vpcd writes it back: it carries nothing, has no
+//!   associations or propagations, and routes to it are `blackhole`.
 //! - A peering attachment joins two different gateways, of any owners and regions, one
 //!   attachment per pair (AWS's quota: "Peering attachments between two transit
-//!   gateways: 1"). Its status, if omitted, is `available` when the gateways have one
-//!   owner, else `pending-acceptance`.
+//!   gateways: 1"; a deleted attachment aside). Its status, if omitted, is `available`
+//!   when the gateways have one owner, else `pending-acceptance`.
 //! - A resource share names declared transit gateways and account IDs (12 digits),
 //!   each once.
 //! - A route's `transit_gateway` target is a gateway the table's VPC is attached to,
@@ -108,6 +116,10 @@ pub(super) enum PendingKind<'a> {
         ips: Vec<Option<Ipv4Addr>>,
         /// `None`: broken.
         appliance: Option<bool>,
+        /// Whether it takes its gateway's default association and propagation (its
+        /// `default_route_table_association` and `default_route_table_propagation`;
+        /// `None`: broken).
+        defaults: (Option<bool>, Option<bool>),
     },
     Peering {
         /// The accepter (`None`: unknown).
@@ -287,9 +299,26 @@ impl<'a> Checker<'_, 'a, '_> {
                 format!("{path}.appliance_mode_support"),
             );
             broken |= appliance.is_none();
+            let defaults = (
+                self.attachment_default(
+                    tgw,
+                    a.default_route_table_association.as_ref(),
+                    &path,
+                    "default_route_table_association",
+                ),
+                self.attachment_default(
+                    tgw,
+                    a.default_route_table_propagation.as_ref(),
+                    &path,
+                    "default_route_table_propagation",
+                ),
+            );
+            broken |= defaults.0.is_none() || defaults.1.is_none();
             let written = attachment_status(self.r, a.status.as_ref(), &path);
             broken |= matches!(written, Some(None));
             let mut status = written.flatten();
+            // A deleted attachment does not count: the VPC may be attached again.
+            let deleted = status == Some(AttachmentStatus::Deleted);
             if let (Some(t), Some(v)) = (tgw, vpc) {
                 let vpc_name = |v: VpcId| raw.vpc[v.index()].name.get_ref().clone();
                 let g = &self.tr.tgws[t.index()];
@@ -301,7 +330,7 @@ impl<'a> Checker<'_, 'a, '_> {
                         tgw: a.transit_gateway.get_ref().clone(),
                         tgw_region: gr.to_owned(),
                     }),
-                    _ => match attached.get(&(t, v)) {
+                    _ => match attached.get(&(t, v)).filter(|_| !deleted) {
                         Some(&other) => Some(Problem::SecondTgwVpcAttachment {
                             vpc: vpc_name(v),
                             tgw: a.transit_gateway.get_ref().clone(),
@@ -311,7 +340,9 @@ impl<'a> Checker<'_, 'a, '_> {
                                 .clone(),
                         }),
                         None => {
-                            attached.insert((t, v), i);
+                            if !deleted {
+                                attached.insert((t, v), i);
+                            }
                             None
                         }
                     },
@@ -353,6 +384,7 @@ impl<'a> Checker<'_, 'a, '_> {
                     subnets,
                     ips: Vec::new(),
                     appliance,
+                    defaults,
                 },
                 status,
                 broken,
@@ -476,13 +508,14 @@ impl<'a> Checker<'_, 'a, '_> {
             let written = attachment_status(self.r, a.status.as_ref(), &path);
             let mut broken = tgw.is_none() || peer.is_none() || matches!(written, Some(None));
             let mut status = written.flatten();
+            let deleted = status == Some(AttachmentStatus::Deleted);
             if let (Some(t), Some(p)) = (tgw, peer) {
                 let key = (t.min(p), t.max(p));
                 let problem = if t == p {
                     Some(Problem::TgwPeeredWithItself(
                         a.peer_transit_gateway.get_ref().clone(),
                     ))
-                } else if let Some(&other) = pairs.get(&key) {
+                } else if let Some(&other) = pairs.get(&key).filter(|_| !deleted) {
                     let name = |g: TransitGatewayId| raw.transit_gateway[g.index()].name.get_ref();
                     Some(Problem::SecondTgwPeering {
                         tgw: name(t).clone(),
@@ -493,7 +526,9 @@ impl<'a> Checker<'_, 'a, '_> {
                             .clone(),
                     })
                 } else {
-                    pairs.insert(key, j);
+                    if !deleted {
+                        pairs.insert(key, j);
+                    }
                     None
                 };
                 if let Some(problem) = problem {
@@ -517,6 +552,35 @@ impl<'a> Checker<'_, 'a, '_> {
                 broken,
             });
         }
+    }
+
+    /// A VPC attachment's `key` (`default_route_table_association` or
+    /// `default_route_table_propagation`) of the attachment at `path` to gateway `tgw`:
+    /// whether it takes the gateway's default, true if omitted. `"enable"` is an error
+    /// when the gateway has the option disabled (`None`, reported).
+    fn attachment_default(
+        &mut self,
+        tgw: Option<TransitGatewayId>,
+        written: Option<&Spanned<String>>,
+        path: &str,
+        key: &'static str,
+    ) -> Option<bool> {
+        let field = format!("{path}.{key}");
+        let value = enabled(self.r, written, true, field.clone())?;
+        let gateway = tgw.and_then(|g| {
+            let p = &self.tr.tgws[g.index()];
+            match key {
+                "default_route_table_association" => p.association,
+                _ => p.propagation,
+            }
+        });
+        if let (Some(w), true, Some(false), Some(g)) = (written, value, gateway, tgw) {
+            let tgw = self.raw.transit_gateway[g.index()].name.get_ref().clone();
+            let problem = Problem::AttachmentDefaultDisabled { key, tgw };
+            self.r.report(w.span(), field, problem);
+            return None;
+        }
+        Some(value)
     }
 
     /// Whether `vpc` has an attachment to transit gateway `tgw`: `None` when that
@@ -577,6 +641,7 @@ impl<'a> Checker<'_, 'a, '_> {
                     subnets,
                     ips,
                     appliance,
+                    ..
                 } => TgwAttachmentKind::Vpc {
                     vpc: (*vpc)?,
                     subnets: subnets.iter().map(|(s, _, _)| *s).collect(),
@@ -642,6 +707,7 @@ fn attachment_status(
     Some(match w.get_ref().as_str() {
         "available" => Some(AttachmentStatus::Available),
         "pending-acceptance" => Some(AttachmentStatus::PendingAcceptance),
+        "deleted" => Some(AttachmentStatus::Deleted),
         other => {
             let problem = Problem::BadAttachmentStatus(other.to_owned());
             r.report(w.span(), format!("{path}.status"), problem);
@@ -959,12 +1025,12 @@ region = "eu-west-1"
                 "nope",
                 "gone",
                 "\"hub-a\"",
-                "status = \"deleted\"\nappliance_mode_support = \"on\""
+                "status = \"rejected\"\nappliance_mode_support = \"on\""
             )),
             [
                 Problem::UnknownTransitGateway("nope".into()),
                 Problem::UnknownVpc("gone".into()),
-                Problem::BadAttachmentStatus("deleted".into()),
+                Problem::BadAttachmentStatus("rejected".into()),
                 Problem::BadEnableDisable("on".into()),
             ]
         );
@@ -1202,6 +1268,183 @@ region = "eu-west-1"
                 "{}transit_gateway_vpc_attachment[0].subnets[0] subnet \"tiny\" (10.10.9.0/28) has no free address left to allocate",
                 at(6 + 44 + 5, 12)
             )]
+        );
+    }
+
+    /// The names in a list of attachment ids.
+    fn names(t: &Topology, ids: &[TgwAttachmentId]) -> Vec<String> {
+        ids.iter()
+            .map(|&a| t.tgw_attachment(a).name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_deleted_attachment_is_kept_and_does_not_count() {
+        // What DeleteTransitGateway*Attachment leaves: the attachment, deleted, with
+        // no association or propagation; the VPC (or gateway) attached again.
+        let src = att("old", "tgw", "hub", "\"hub-a\"", "status = \"deleted\"")
+            + &att("new", "tgw", "hub", "\"hub-b\"", "")
+            + &att("older", "tgw", "hub", "\"hub-a\"", "status = \"deleted\"")
+            + &peering("p-old", "tgw", "tgw-west", "status = \"deleted\"")
+            + &peering("p-new", "tgw-west", "tgw", "")
+            + &peering("p-older", "tgw", "tgw-west", "status = \"deleted\"");
+        let t = ok(&src);
+        let statuses: Vec<AttachmentStatus> = t.tgw_attachments.iter().map(|a| a.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                AttachmentStatus::Deleted,
+                AttachmentStatus::Available,
+                AttachmentStatus::Deleted,
+                AttachmentStatus::Deleted,
+                AttachmentStatus::Available,
+                AttachmentStatus::Deleted
+            ]
+        );
+        assert_eq!(
+            t.tgw_attachment_of(VpcId(0), TransitGatewayId(0)),
+            Some(TgwAttachmentId(1))
+        );
+        let d = &t.tgw_route_tables[0];
+        assert_eq!(d.name, "tgw-default");
+        assert_eq!(names(&t, &d.associations), ["new"]);
+        assert_eq!(names(&t, &d.propagations), ["new"]);
+        // The deleted one kept its interface address (the new one comes after it).
+        let ips = |a: usize| match &t.tgw_attachments[a].kind {
+            TgwAttachmentKind::Vpc { private_ips, .. } => private_ips.clone(),
+            TgwAttachmentKind::Peering { .. } => Vec::new(),
+        };
+        assert_eq!(ips(0), [ip("10.10.1.5")]);
+        // Two that are not deleted are still refused.
+        assert!(matches!(
+            &problems(&(src.clone() + &att("again", "tgw", "hub", "\"hub-a\"", "")))[..],
+            [Problem::SecondTgwVpcAttachment { other, .. }] if other == "new"
+        ));
+        assert!(matches!(
+            &problems(&(src.clone() + &peering("p-again", "tgw", "tgw-west", "")))[..],
+            [Problem::SecondTgwPeering { other, .. }] if other == "p-new"
+        ));
+        // A deleted attachment is in no table's associations or propagations, and in
+        // no multicast domain; a static route to it stays (blackhole).
+        let rt = "[[transit_gateway_route_table]]\nname = \"rt\"\ntransit_gateway = \"tgw\"\nassociations = [\"old\"]\npropagations = [\"old\"]\nroute = [{ destination = \"10.99.0.0/16\", transit_gateway_attachment = \"old\" }]\n";
+        let deleted = "transit gateway attachment \"old\" is deleted: a deleted attachment has no associations or propagations";
+        let lines = src.lines().count();
+        assert_eq!(
+            errors(&(src.clone() + rt)),
+            [
+                format!(
+                    "{}transit_gateway_route_table[0].associations[0] {deleted}",
+                    at(lines + 4, 17)
+                ),
+                format!(
+                    "{}transit_gateway_route_table[0].propagations[0] {deleted}",
+                    at(lines + 5, 17)
+                ),
+            ]
+        );
+        let t = ok(&(src.clone()
+            + &rt.replace("associations = [\"old\"]\npropagations = [\"old\"]\n", "")));
+        let rt = t.find_tgw_route_table("rt").unwrap();
+        assert_eq!(t.tgw_routes(rt)[0].state, TgwRouteState::Blackhole);
+        let multicast = "[[transit_gateway]]\nname = \"mc\"\nmulticast_support = \"enable\"\n\n"
+            .to_owned()
+            + &att("gone", "mc", "hub", "\"hub-a\"", "status = \"deleted\"")
+            + "[[transit_gateway_multicast_domain]]\nname = \"md\"\ntransit_gateway = \"mc\"\nassociations = [{ transit_gateway_attachment = \"gone\", subnets = [\"hub-a\"] }]\n";
+        assert_eq!(
+            problems(&multicast),
+            [Problem::DeletedAttachment("gone".into())]
+        );
+        // A VPC's route to the gateway is blackhole once its attachment is deleted,
+        // and while it is pending.
+        let route = |state: &str| {
+            table(
+                "far",
+                "",
+                &format!(
+                    "{{ destination = \"10.0.0.0/8\", transit_gateway = \"tgw-west\", state = \"{state}\" }}"
+                ),
+            )
+        };
+        ok(
+            &(att("w", "tgw-west", "far", "\"far-a\"", "status = \"deleted\"")
+                + &route("blackhole")),
+        );
+        assert_eq!(
+            problems(
+                &(att("w", "tgw-west", "far", "\"far-a\"", "status = \"deleted\"")
+                    + &route("active"))
+            ),
+            [Problem::RouteStateMismatch {
+                written: "active",
+                why: "vpc \"far\"'s attachment to transit gateway \"tgw-west\" is deleted".into()
+            }]
+        );
+        assert_eq!(
+            problems(&(att("w", "tgw-west", "far", "\"far-a\"", "status = \"pending-acceptance\"") + &route("active"))),
+            [Problem::RouteStateMismatch {
+                written: "active",
+                why: "attachment \"w\" of vpc \"far\" to transit gateway \"tgw-west\" is pending-acceptance".into()
+            }]
+        );
+        ok(&(att("w", "tgw-west", "far", "\"far-a\"", "") + &route("active")));
+    }
+
+    #[test]
+    fn an_attachment_declines_its_gateways_defaults() {
+        let both = att(
+            "a1",
+            "tgw",
+            "hub",
+            "\"hub-a\"",
+            "default_route_table_association = \"disable\"\ndefault_route_table_propagation = \"disable\"",
+        ) + &att("a2", "tgw", "far", "\"far-a\"", "")
+            .replace("tgw", "tgw-west")
+            .replace(
+                "transit_gateway = \"tgw-west\"",
+                "transit_gateway = \"tgw-west\"\ndefault_route_table_association = \"disable\"",
+            );
+        let t = ok(&both);
+        let table = |name: &str| {
+            let d = t.tgw_route_table(t.find_tgw_route_table(name).unwrap());
+            (names(&t, &d.associations), names(&t, &d.propagations))
+        };
+        assert_eq!(table("tgw-default"), (vec![], vec![]));
+        assert_eq!(table("tgw-west-default"), (vec![], vec!["a2".to_string()]));
+        // "enable" follows the gateway; it cannot enable what the gateway disabled.
+        let t = ok(&att(
+            "a1",
+            "tgw",
+            "hub",
+            "\"hub-a\"",
+            "default_route_table_association = \"enable\"",
+        ));
+        assert_eq!(names(&t, &t.tgw_route_tables[0].associations), ["a1"]);
+        let bare = "[[transit_gateway]]\nname = \"bare\"\ndefault_route_table_propagation = \"disable\"\n\n";
+        assert_eq!(
+            errors(
+                &(bare.to_owned()
+                    + &att(
+                        "a1",
+                        "bare",
+                        "hub",
+                        "\"hub-a\"",
+                        "default_route_table_association = \"disable\"\ndefault_route_table_propagation = \"enable\""
+                    ))
+            ),
+            [format!(
+                "{}transit_gateway_vpc_attachment[0].default_route_table_propagation is \"enable\", but transit gateway \"bare\" has default_route_table_propagation disabled: an attachment can only decline its gateway's default (\"disable\")",
+                at(11, 35)
+            )]
+        );
+        assert_eq!(
+            problems(&att(
+                "a1",
+                "tgw",
+                "hub",
+                "\"hub-a\"",
+                "default_route_table_association = \"no\""
+            )),
+            [Problem::BadEnableDisable("no".into())]
         );
     }
 }
