@@ -2,7 +2,7 @@
 //! after every change made at run time (`vpcctl` changes, `vpcctl apply`, SIGHUP) in
 //! the format of `--config` (`vpc_config::to_toml`), so a person can read and edit it;
 //! at the next start, if it exists, it is what runs. Written atomically: a new file
-//! (mode 0600) is written and flushed to disk beside it, then renamed over it, then the
+//! (mode 0600; its directory is made if missing) is written and flushed to disk beside it, then renamed over it, then the
 //! directory is flushed, so a crash leaves the old state or the new one, never half.
 //!
 //! Only the configuration survives a restart. The namespaces are made anew, so what
@@ -67,6 +67,7 @@ impl StateFile {
             .unwrap_or_else(|| "state".to_owned());
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let written = (|| {
+            std::fs::create_dir_all(&dir)?;
             let mut f = OpenOptions::new()
                 .write(true)
                 .create(true)
