@@ -85,3 +85,30 @@ impl StateFile {
         written
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_is_written_whole_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("vpcd-statefile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // Its directory is made.
+        let f = StateFile::new(&dir.join("sub").join("state.toml"));
+        assert_eq!(f.load().unwrap(), None, "no file yet");
+        let demo = Topology::demo();
+        f.save(&demo).unwrap();
+        let mut changed = demo.clone();
+        changed.delete_nat_gateway("nat-a").unwrap();
+        f.save(&changed).unwrap();
+        assert_eq!(f.load().unwrap(), Some(changed));
+        // Nothing else is left beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["state.toml"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
