@@ -235,7 +235,7 @@ enum Probe {
 
 impl Probe {
     /// Where packet `f` is looked up.
-    #[inline]
+    #[inline(always)]
     fn of(f: &Facts) -> Probe {
         let t = &f.tuple;
         let ep = |addr, port| Endpoint { addr, port };
@@ -285,18 +285,27 @@ struct Entry {
 }
 
 impl Entry {
-    fn timeout(&self, t: &ConntrackTimeouts) -> Duration {
+    fn timeout(&self, t: &Idle) -> Duration {
+        Duration::from_nanos(self.timeout_nanos(t))
+    }
+
+    /// [`Entry::timeout`] in nanoseconds.
+    #[inline(always)]
+    fn timeout_nanos(&self, t: &Idle) -> u64 {
         match self.flow {
-            Flow::Tcp(c) => c.timeout(secs(t.tcp_established)),
-            Flow::Udp if self.stream => secs(t.udp_stream),
-            Flow::Udp => secs(t.udp),
-            Flow::Echo => ICMP_ECHO_TIMEOUT,
-            Flow::Other => OTHER_TIMEOUT,
+            Flow::Tcp(c) => c.timeout_nanos(t.tcp_established),
+            Flow::Udp if self.stream => t.udp_stream,
+            Flow::Udp => t.udp,
+            Flow::Echo => nanos(ICMP_ECHO_TIMEOUT),
+            Flow::Other => nanos(OTHER_TIMEOUT),
         }
     }
 
-    fn expired(&self, now: Time, t: &ConntrackTimeouts) -> bool {
-        now.saturating_since(self.last_seen) >= self.timeout(t)
+    /// Whether the flow has been idle for its timeout at `now`: compared in
+    /// nanoseconds, as [`Time`] counts them (no conversion per lookup).
+    #[inline(always)]
+    fn expired(&self, now: Time, t: &Idle) -> bool {
+        now.as_nanos().saturating_sub(self.last_seen.as_nanos()) >= self.timeout_nanos(t)
     }
 
     fn state(&self) -> &'static str {
@@ -311,6 +320,35 @@ impl Entry {
 
 fn secs(s: u32) -> Duration {
     Duration::from_secs(u64::from(s))
+}
+
+/// `d` in nanoseconds (saturating; every timeout here is far below 584 years).
+pub(crate) const fn nanos(d: Duration) -> u64 {
+    let n = d.as_nanos();
+    if n > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        n as u64
+    }
+}
+
+/// A table's idle timeouts that its configuration sets, in nanoseconds: what the expiry
+/// check of every lookup compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Idle {
+    tcp_established: u64,
+    udp_stream: u64,
+    udp: u64,
+}
+
+impl Idle {
+    fn of(t: &ConntrackTimeouts) -> Idle {
+        Idle {
+            tcp_established: nanos(secs(t.tcp_established)),
+            udp_stream: nanos(secs(t.udp_stream)),
+            udp: nanos(secs(t.udp)),
+        }
+    }
 }
 
 /// The decision for a packet of flow `entry` (`None`: no live flow) coming from the
@@ -353,7 +391,8 @@ fn judge(
 #[derive(Debug, Clone)]
 pub(crate) struct ConnTable {
     capacity: usize,
-    timeouts: ConntrackTimeouts,
+    /// The idle timeouts of the configuration (`ConntrackTimeouts`), in nanoseconds.
+    timeouts: Idle,
     flows: FxHashMap<Key, Entry>,
     /// When a full table may next scan itself for expired flows.
     next_gc: Time,
@@ -368,7 +407,7 @@ impl ConnTable {
         flows.reserve(reserve);
         ConnTable {
             capacity,
-            timeouts,
+            timeouts: Idle::of(&timeouts),
             flows,
             next_gc: Time::ZERO,
             stats: ConntrackStats::default(),
@@ -377,7 +416,7 @@ impl ConnTable {
 
     /// Replaces the timeouts; they apply to tracked flows at once.
     pub fn set_timeouts(&mut self, timeouts: ConntrackTimeouts) {
-        self.timeouts = timeouts;
+        self.timeouts = Idle::of(&timeouts);
     }
 
     /// Looks packet `f` up at `now`; a packet of a tracked flow advances its state and
@@ -390,6 +429,9 @@ impl ConnTable {
     /// [`lookup`](Self::lookup), and whether the flow cache knows that the network ACLs
     /// after this ENI allowed the flow's packets in this direction in configuration
     /// `generation` (see [`remember_nacls`](Self::remember_nacls); 0 is never known).
+    /// Always inlined into the security-group stage: a call cost about 30 instructions
+    /// a lookup (registers saved and restored, the result packed and unpacked).
+    #[inline(always)]
     pub fn lookup_cached(
         &mut self,
         now: Time,
@@ -400,10 +442,10 @@ impl ConnTable {
             Probe::Error(quoted) => (self.related(now, &quoted), false),
             Probe::Flow { key, from_lo } => {
                 let timeouts = self.timeouts;
-                let mut slot = self
-                    .flows
-                    .get_mut(&key)
-                    .filter(|e| !e.expired(now, &timeouts));
+                let mut slot = match self.flows.get_mut(&key) {
+                    Some(e) if !e.expired(now, &timeouts) => Some(e),
+                    _ => None,
+                };
                 let lookup = match judge(slot.as_deref_mut(), now, from_lo, f) {
                     Ok(lookup) => lookup,
                     Err(reason) => return (Err(reason), false),

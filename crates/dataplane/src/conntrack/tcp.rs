@@ -226,12 +226,20 @@ impl TcpConn {
     }
 
     /// The idle timeout in this state, `established` when established.
+    #[cfg(test)]
     pub(crate) fn timeout(&self, established: Duration) -> Duration {
+        Duration::from_nanos(self.timeout_nanos(super::nanos(established)))
+    }
+
+    /// [`TcpConn::timeout`] in nanoseconds.
+    #[inline(always)]
+    pub(crate) fn timeout_nanos(&self, established: u64) -> u64 {
+        use super::nanos;
         match self.state {
-            TcpState::SynSent | TcpState::SynReceived => HANDSHAKE_TIMEOUT,
+            TcpState::SynSent | TcpState::SynReceived => nanos(HANDSHAKE_TIMEOUT),
             TcpState::Established => established,
-            TcpState::FinWait => FIN_WAIT_TIMEOUT,
-            TcpState::Closing | TcpState::Closed => CLOSE_TIMEOUT,
+            TcpState::FinWait => nanos(FIN_WAIT_TIMEOUT),
+            TcpState::Closing | TcpState::Closed => nanos(CLOSE_TIMEOUT),
         }
     }
 
