@@ -126,11 +126,13 @@ impl PacketBuf {
     }
 
     /// The packet.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.data[..self.len]
     }
 
     /// The packet, mutable.
+    #[inline]
     pub fn as_bytes_mut(&mut self) -> &mut [u8] {
         &mut self.data[..self.len]
     }
@@ -141,6 +143,7 @@ impl PacketBuf {
     }
 
     /// The packet's length.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -156,11 +159,13 @@ impl PacketBuf {
     }
 
     /// Sets the packet's length (clamped to the capacity).
+    #[inline]
     pub fn set_len(&mut self, len: usize) {
         self.len = len.min(self.data.len());
     }
 
     /// The packet's offload metadata.
+    #[inline]
     pub fn offload(&self) -> Offload {
         self.offload
     }
