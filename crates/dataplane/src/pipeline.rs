@@ -1037,16 +1037,21 @@ impl Net {
         if let Mode::Live(state) = mode
             && state.has_flow_logs()
         {
-            self.record_log(now, places, direction, f, result, state);
+            // The places go by value, one by one: as a pair behind a reference they were
+            // written to memory for every packet, flow logs or not.
+            let (from, to) = places;
+            self.record_log(now, from, to, direction, f, result, state);
         }
     }
 
     /// [`Net::log`] with flow logs.
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn record_log(
         &self,
         now: Time,
-        (from, to): (Place, Place),
+        from: Place,
+        to: Place,
         direction: Direction,
         f: &Facts,
         result: &Result<(), DropReason>,
