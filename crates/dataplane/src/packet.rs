@@ -77,6 +77,7 @@ pub enum Gso {
 impl Gso {
     /// The packets and bytes a packet of `len` bytes whose headers (IP and transport)
     /// take `headers` bytes stands for on the wire.
+    #[inline]
     pub fn wire(self, len: usize, headers: usize) -> (u64, u64) {
         let seg = match self {
             Gso::None | Gso::Other(_) => return (1, len as u64),
