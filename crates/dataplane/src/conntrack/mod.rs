@@ -65,7 +65,7 @@ use vpc_config::ConntrackTimeouts;
 use crate::l4::{Facts, L4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, Tuple};
 use crate::time::Time;
 use crate::verdict::DropReason;
-use tcp::{TcpConn, TcpStep};
+use tcp::{TcpConn, TcpState, TcpStep};
 
 /// Idle timeout of an ICMP echo flow (as one-way UDP's default).
 pub(crate) const ICMP_ECHO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -293,7 +293,8 @@ impl Entry {
     #[inline(always)]
     fn timeout_nanos(&self, t: &Idle) -> u64 {
         match self.flow {
-            Flow::Tcp(c) => c.timeout_nanos(t.tcp_established),
+            // One load: a TCP connection's timeout by state is a table.
+            Flow::Tcp(c) => t.tcp[c.state().index()],
             Flow::Udp if self.stream => t.udp_stream,
             Flow::Udp => t.udp,
             Flow::Echo => nanos(ICMP_ECHO_TIMEOUT),
@@ -336,15 +337,17 @@ pub(crate) const fn nanos(d: Duration) -> u64 {
 /// check of every lookup compares with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Idle {
-    tcp_established: u64,
+    /// A TCP connection's, by [`TcpState::index`].
+    tcp: [u64; 6],
     udp_stream: u64,
     udp: u64,
 }
 
 impl Idle {
     fn of(t: &ConntrackTimeouts) -> Idle {
+        let established = nanos(secs(t.tcp_established));
         Idle {
-            tcp_established: nanos(secs(t.tcp_established)),
+            tcp: TcpState::ALL.map(|s| s.timeout_nanos(established)),
             udp_stream: nanos(secs(t.udp_stream)),
             udp: nanos(secs(t.udp)),
         }

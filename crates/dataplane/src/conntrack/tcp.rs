@@ -77,6 +77,32 @@ pub(crate) enum TcpState {
 }
 
 impl TcpState {
+    /// Every state, each at its index ([`TcpState::index`]).
+    pub(crate) const ALL: [TcpState; 6] = [
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::Established,
+        TcpState::FinWait,
+        TcpState::Closing,
+        TcpState::Closed,
+    ];
+
+    /// Its index in [`TcpState::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The idle timeout in this state in nanoseconds, `established` when established.
+    pub(crate) fn timeout_nanos(self, established: u64) -> u64 {
+        use super::nanos;
+        match self {
+            TcpState::SynSent | TcpState::SynReceived => nanos(HANDSHAKE_TIMEOUT),
+            TcpState::Established => established,
+            TcpState::FinWait => nanos(FIN_WAIT_TIMEOUT),
+            TcpState::Closing | TcpState::Closed => nanos(CLOSE_TIMEOUT),
+        }
+    }
+
     /// The name `vpcctl flows` shows.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -228,19 +254,7 @@ impl TcpConn {
     /// The idle timeout in this state, `established` when established.
     #[cfg(test)]
     pub(crate) fn timeout(&self, established: Duration) -> Duration {
-        Duration::from_nanos(self.timeout_nanos(super::nanos(established)))
-    }
-
-    /// [`TcpConn::timeout`] in nanoseconds.
-    #[inline(always)]
-    pub(crate) fn timeout_nanos(&self, established: u64) -> u64 {
-        use super::nanos;
-        match self.state {
-            TcpState::SynSent | TcpState::SynReceived => nanos(HANDSHAKE_TIMEOUT),
-            TcpState::Established => established,
-            TcpState::FinWait => nanos(FIN_WAIT_TIMEOUT),
-            TcpState::Closing | TcpState::Closed => nanos(CLOSE_TIMEOUT),
-        }
+        Duration::from_nanos(self.state.timeout_nanos(super::nanos(established)))
     }
 
     /// Whether a plain SYN may replace this connection with a new one.
@@ -449,6 +463,18 @@ mod tests {
         assert_eq!(seg_end(&facts(ACK, 10, 5)), 15);
         assert!(is_plain_syn(&facts(SYN, 0, 0)));
         assert!(!is_plain_syn(&facts(SYN | ACK, 0, 0)));
+    }
+
+    /// The table of timeouts by state (the connection table's `Idle`) is built from
+    /// [`TcpState::ALL`] and read by [`TcpState::index`]: each state must be at its
+    /// index, and all of them there.
+    #[test]
+    fn every_state_is_at_its_index() {
+        for (i, s) in TcpState::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i, "{}", s.name());
+        }
+        let names: std::collections::BTreeSet<_> = TcpState::ALL.map(TcpState::name).into();
+        assert_eq!(names.len(), TcpState::ALL.len());
     }
 
     #[test]
