@@ -444,9 +444,12 @@ impl ConnTable {
         match Probe::of(f) {
             Probe::Error(quoted) => (self.related(now, &quoted), false),
             Probe::Flow { key, from_lo } => {
-                let timeouts = self.timeouts;
-                let mut slot = match self.flows.get_mut(&key) {
-                    Some(e) if !e.expired(now, &timeouts) => Some(e),
+                // The timeouts borrowed beside the flows, not copied out (64 bytes).
+                let ConnTable {
+                    flows, timeouts, ..
+                } = self;
+                let mut slot = match flows.get_mut(&key) {
+                    Some(e) if !e.expired(now, timeouts) => Some(e),
                     _ => None,
                 };
                 let lookup = match judge(slot.as_deref_mut(), now, from_lo, f) {
