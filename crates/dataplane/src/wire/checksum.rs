@@ -88,8 +88,17 @@ pub fn internet(data: &[u8]) -> u16 {
 /// Whether `data`, checksum field included, verifies.
 #[inline]
 pub fn verifies(data: &[u8]) -> bool {
-    fold(sum(data)) == 0xffff
+    // An IPv4 header without options, the common case, is summed as 20 bytes known at
+    // compile time: two words and a half, no loop.
+    let sum = match <&[u8; IPV4_HEADER]>::try_from(data) {
+        Ok(header) => add(0, header),
+        Err(_) => sum(data),
+    };
+    fold(sum) == 0xffff
 }
+
+/// The length of an IPv4 header without options.
+const IPV4_HEADER: usize = 20;
 
 /// The sum of a TCP or UDP segment with its IPv4 pseudo header (RFC 793 3.1, RFC 768):
 /// source, destination, zero, protocol, segment length, then the segment; folded.
