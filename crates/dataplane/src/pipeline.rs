@@ -918,16 +918,19 @@ impl Net {
                 self.security_group(now, side, f, mode, &mut cache)
             }
             _ => Ok(()),
-        }
-        .and_then(|()| match src_subnet {
-            Some(_) if crossing && cache == NaclCache::Allowed => Ok(()),
-            Some(s) if crossing => self.nacl(s, Direction::Egress, f, mode),
-            Some(s) => {
+        };
+        // Matches, not `and_then`: its closure was a call, with its captures written to
+        // the stack first, for every packet.
+        let sent = match (sent, src_subnet) {
+            (Err(reason), _) => Err(reason),
+            (Ok(()), Some(_)) if crossing && cache == NaclCache::Allowed => Ok(()),
+            (Ok(()), Some(s)) if crossing => self.nacl(s, Direction::Egress, f, mode),
+            (Ok(()), Some(s)) => {
                 mode.step(Step::SameSubnet { subnet: s });
                 Ok(())
             }
-            None => Ok(()),
-        });
+            (Ok(()), None) => Ok(()),
+        };
         self.log(now, (from, to), Direction::Egress, f, &sent, mode);
         sent?;
         let received = match dst_subnet {
@@ -941,13 +944,14 @@ impl Net {
         {
             s.conntrack(e).remember_nacls(now, f, self.generation);
         }
-        let received = received.and_then(|()| match to {
-            Place::Eni(e) => {
+        let received = match (received, to) {
+            (Err(reason), _) => Err(reason),
+            (Ok(()), Place::Eni(e)) => {
                 let side = (e, Direction::Ingress, always_tracked);
                 self.security_group(now, side, f, mode, &mut NaclCache::None)
             }
-            _ => Ok(()),
-        });
+            (Ok(()), _) => Ok(()),
+        };
         self.log(now, (from, to), Direction::Ingress, f, &received, mode);
         received
     }
