@@ -835,6 +835,35 @@ mod tests {
         assert_eq!(t2.expire(at(10)), 1);
     }
 
+    /// A FIN the responder sends before the handshake ends (in `syn-received`) is
+    /// seen when the initiator's ACK establishes the connection: it goes on to
+    /// `fin-wait` at once (and an established connection has thus seen no FIN, which
+    /// the window check's shortcut relies on).
+    #[test]
+    fn a_fin_before_the_handshake_ends_takes_effect_when_it_does() {
+        let mut t = table();
+        let syn = seg(true, SYN, ISN_A, 0, 64240, 0);
+        t.insert(T0, &syn).unwrap();
+        let syn_ack = seg(false, SYN | ACK, ISN_B, ISN_A + 1, 65160, 0);
+        assert_eq!(t.lookup(T0, &syn_ack), Ok(Lookup::Tracked(Dir::Reply)));
+        let fin_b = seg(false, FIN | ACK, ISN_B + 1, ISN_A + 1, 509, 0);
+        assert_eq!(t.lookup(T0, &fin_b), Ok(Lookup::Tracked(Dir::Reply)));
+        assert_eq!(state(&t, T0), "syn-received");
+        let ack = seg(true, ACK, ISN_A + 1, ISN_B + 2, 502, 0);
+        assert_eq!(t.lookup(at(1), &ack), Ok(Lookup::Tracked(Dir::Original)));
+        assert_eq!(state(&t, at(1)), "fin-wait");
+        // Data from the initiator, then its FIN, which the responder acks: closed.
+        let data = seg(true, ACK | PSH, ISN_A + 1, ISN_B + 2, 502, 100);
+        assert_eq!(t.lookup(at(2), &data), Ok(Lookup::Tracked(Dir::Original)));
+        assert_eq!(state(&t, at(2)), "fin-wait");
+        let fin_a = seg(true, FIN | ACK, ISN_A + 101, ISN_B + 2, 502, 0);
+        assert_eq!(t.lookup(at(3), &fin_a), Ok(Lookup::Tracked(Dir::Original)));
+        assert_eq!(state(&t, at(3)), "closing");
+        let last_ack = seg(false, ACK, ISN_B + 2, ISN_A + 102, 509, 0);
+        assert_eq!(t.lookup(at(4), &last_ack), Ok(Lookup::Tracked(Dir::Reply)));
+        assert_eq!(state(&t, at(4)), "closed");
+    }
+
     #[test]
     fn simultaneous_close_closes_on_the_second_ack() {
         let mut t = established();

@@ -399,12 +399,21 @@ impl TcpConn {
             }
         }
 
+        // An established connection has seen no FIN: the segment that carries the first
+        // one moves it on, below. So one without FIN leaves its state as it is: the
+        // common segment stops at this test (which replaced reading both sides' FINs).
+        if self.state == TcpState::Established && t.flags & FIN == 0 {
+            debug_assert!(
+                !self.sides[0].fin && !self.sides[1].fin,
+                "an established connection has seen no FIN"
+            );
+            return Ok(());
+        }
         if self.state == TcpState::SynReceived && dir == Dir::Original && ack {
             self.state = TcpState::Established;
         }
         let [a, b] = &self.sides;
-        // Without a FIN on either side (nor, then, an acked one) the state stays: the
-        // common established segment stops here.
+        // Without a FIN on either side (nor, then, an acked one) the state stays.
         if (a.fin || b.fin)
             && matches!(
                 self.state,
