@@ -738,7 +738,7 @@ impl Net {
         shape: Shape,
         mode: &mut Mode<'_, '_>,
     ) -> Result<Verdict, Verdict> {
-        let (at, next) = match from {
+        let (mut at, mut next) = match from {
             Port::Eni(e) => {
                 let eni = self.tables.eni(e);
                 antispoof::check(eni, &ip)?;
@@ -781,12 +781,6 @@ impl Net {
             }
         };
         let f = self.transport(now, from, pkt, &ip, shape, mode)?;
-        if let Place::Eni(to) = next.to {
-            // Straight to an ENI (the common path): the first hop of `hops`, inline.
-            mode.step(Step::Deliver { to });
-            self.firewall(now, at, next.to, &f, mode)?;
-            return Ok(Verdict::Forward { to: Port::Eni(to) });
-        }
         let p = &mut InFlight {
             now,
             origin: from,
@@ -794,22 +788,6 @@ impl Net {
             ip,
             f,
         };
-        self.hops(mode, p, at, next)
-    }
-
-    /// The hops of packet `p` from place `at`, the first one `next`, until it reaches a
-    /// port. Out of line: a packet that goes through a gateway comes here, one sent
-    /// straight to an ENI does not (it takes its first hop in `walk`), and the stages
-    /// of that common path then need no walk's state (`InFlight`) built in memory.
-    #[inline(never)]
-    fn hops(
-        &self,
-        mode: &mut Mode<'_, '_>,
-        p: &mut InFlight<'_>,
-        mut at: Place,
-        mut next: Hop,
-    ) -> Result<Verdict, Verdict> {
-        let now = p.now;
         for _ in 0..MAX_HOPS {
             if let Place::Eni(to) = next.to {
                 mode.step(Step::Deliver { to });
