@@ -214,6 +214,7 @@ impl Counters {
     /// `from`; `out` (packets, bytes) went out if the verdict sends something: the
     /// forwarded packet's own (its segments, or the fragments it is cut into), or the
     /// reply.
+    #[inline]
     pub(crate) fn record(
         &mut self,
         from: Port,

@@ -50,6 +50,7 @@ pub(crate) fn check_public(dst: Ipv4Addr) -> Result<(), DropReason> {
     Ok(())
 }
 
+#[inline]
 pub(crate) fn classify(tables: &Tables, vpc: VpcId, dst: Ipv4Addr) -> Result<Dst, DropReason> {
     check_public(dst)?;
     if dst.is_link_local() {

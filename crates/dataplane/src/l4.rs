@@ -182,7 +182,7 @@ impl Facts {
 /// checked by `sanity`) and returns its facts, or the reason to drop it.
 /// `shape` is the packet's checked offload metadata: a partial TCP checksum is not
 /// verified (the sender's kernel has not computed it; the receiver's completes it).
-#[inline]
+#[inline(always)]
 pub(crate) fn parse(pkt: &[u8], ip: &Ipv4Header, shape: Shape) -> Result<Facts, DropReason> {
     if ip.frag_offset != 0 {
         return Err(DropReason::Fragment);
@@ -251,6 +251,7 @@ fn ports(seg: &[u8]) -> (u16, u16) {
 
 /// Checks a TCP segment; the checksum unless `unverifiable` (a first fragment's covers
 /// bytes not here; a partial one is not computed yet).
+#[inline(always)]
 fn tcp(seg: &[u8], ip: &Ipv4Header, unverifiable: bool) -> Result<TcpFacts, DropReason> {
     if seg.len() < TCP_MIN_HEADER {
         return Err(DropReason::L4Truncated);

@@ -41,6 +41,7 @@ impl Shape {
     };
 
     /// The packets and bytes a packet of `len` bytes stands for on the wire.
+    #[inline]
     pub fn wire(&self, len: usize) -> (u64, u64) {
         self.gso.wire(len, usize::from(self.headers))
     }
@@ -70,6 +71,7 @@ pub(crate) fn complete_checksum(pkt: &mut [u8], start: u16, offset: u16) {
 }
 
 /// Checks `o` against the packet `pkt` whose IPv4 header `ip` passed sanity.
+#[inline]
 pub(crate) fn check(o: Offload, pkt: &[u8], ip: &Ipv4Header) -> Result<Shape, DropReason> {
     if o == Offload::default() || (o.csum == Csum::Valid && o.gso == Gso::None) {
         return Ok(Shape::PLAIN);

@@ -77,6 +77,7 @@ pub enum Gso {
 impl Gso {
     /// The packets and bytes a packet of `len` bytes whose headers (IP and transport)
     /// take `headers` bytes stands for on the wire.
+    #[inline]
     pub fn wire(self, len: usize, headers: usize) -> (u64, u64) {
         let seg = match self {
             Gso::None | Gso::Other(_) => return (1, len as u64),
@@ -126,11 +127,13 @@ impl PacketBuf {
     }
 
     /// The packet.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.data[..self.len]
     }
 
     /// The packet, mutable.
+    #[inline]
     pub fn as_bytes_mut(&mut self) -> &mut [u8] {
         &mut self.data[..self.len]
     }
@@ -141,6 +144,7 @@ impl PacketBuf {
     }
 
     /// The packet's length.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -156,11 +160,13 @@ impl PacketBuf {
     }
 
     /// Sets the packet's length (clamped to the capacity).
+    #[inline]
     pub fn set_len(&mut self, len: usize) {
         self.len = len.min(self.data.len());
     }
 
     /// The packet's offload metadata.
+    #[inline]
     pub fn offload(&self) -> Offload {
         self.offload
     }

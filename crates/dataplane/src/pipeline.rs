@@ -896,16 +896,19 @@ impl Net {
                 self.security_group(now, side, f, mode, &mut cache)
             }
             _ => Ok(()),
-        }
-        .and_then(|()| match src_subnet {
-            Some(_) if crossing && cache == NaclCache::Allowed => Ok(()),
-            Some(s) if crossing => self.nacl(s, Direction::Egress, f, mode),
-            Some(s) => {
+        };
+        // Matches, not `and_then`: its closure was a call, with its captures written to
+        // the stack first, for every packet.
+        let sent = match (sent, src_subnet) {
+            (Err(reason), _) => Err(reason),
+            (Ok(()), Some(_)) if crossing && cache == NaclCache::Allowed => Ok(()),
+            (Ok(()), Some(s)) if crossing => self.nacl(s, Direction::Egress, f, mode),
+            (Ok(()), Some(s)) => {
                 mode.step(Step::SameSubnet { subnet: s });
                 Ok(())
             }
-            None => Ok(()),
-        });
+            (Ok(()), None) => Ok(()),
+        };
         self.log(now, (from, to), Direction::Egress, f, &sent, mode);
         sent?;
         let received = match dst_subnet {
@@ -919,13 +922,14 @@ impl Net {
         {
             s.conntrack(e).remember_nacls(now, f, self.generation);
         }
-        let received = received.and_then(|()| match to {
-            Place::Eni(e) => {
+        let received = match (received, to) {
+            (Err(reason), _) => Err(reason),
+            (Ok(()), Place::Eni(e)) => {
                 let side = (e, Direction::Ingress, always_tracked);
                 self.security_group(now, side, f, mode, &mut NaclCache::None)
             }
-            _ => Ok(()),
-        });
+            (Ok(()), _) => Ok(()),
+        };
         self.log(now, (from, to), Direction::Ingress, f, &received, mode);
         received
     }
@@ -1037,16 +1041,21 @@ impl Net {
         if let Mode::Live(state) = mode
             && state.has_flow_logs()
         {
-            self.record_log(now, places, direction, f, result, state);
+            // The places go by value, one by one: as a pair behind a reference they were
+            // written to memory for every packet, flow logs or not.
+            let (from, to) = places;
+            self.record_log(now, from, to, direction, f, result, state);
         }
     }
 
     /// [`Net::log`] with flow logs.
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn record_log(
         &self,
         now: Time,
-        (from, to): (Place, Place),
+        from: Place,
+        to: Place,
         direction: Direction,
         f: &Facts,
         result: &Result<(), DropReason>,

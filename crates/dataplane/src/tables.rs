@@ -154,6 +154,7 @@ impl Tables {
     }
 
     /// What `ip` is in `vpc`, if anything.
+    #[inline]
     pub fn classify(&self, vpc: VpcId, ip: Ipv4Addr) -> Option<AddrClass> {
         self.addrs.get(&(vpc, ip)).copied()
     }

@@ -77,6 +77,32 @@ pub(crate) enum TcpState {
 }
 
 impl TcpState {
+    /// Every state, each at its index ([`TcpState::index`]).
+    pub(crate) const ALL: [TcpState; 6] = [
+        TcpState::SynSent,
+        TcpState::SynReceived,
+        TcpState::Established,
+        TcpState::FinWait,
+        TcpState::Closing,
+        TcpState::Closed,
+    ];
+
+    /// Its index in [`TcpState::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The idle timeout in this state in nanoseconds, `established` when established.
+    pub(crate) fn timeout_nanos(self, established: u64) -> u64 {
+        use super::nanos;
+        match self {
+            TcpState::SynSent | TcpState::SynReceived => nanos(HANDSHAKE_TIMEOUT),
+            TcpState::Established => established,
+            TcpState::FinWait => nanos(FIN_WAIT_TIMEOUT),
+            TcpState::Closing | TcpState::Closed => nanos(CLOSE_TIMEOUT),
+        }
+    }
+
     /// The name `vpcctl flows` shows.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -226,13 +252,9 @@ impl TcpConn {
     }
 
     /// The idle timeout in this state, `established` when established.
+    #[cfg(test)]
     pub(crate) fn timeout(&self, established: Duration) -> Duration {
-        match self.state {
-            TcpState::SynSent | TcpState::SynReceived => HANDSHAKE_TIMEOUT,
-            TcpState::Established => established,
-            TcpState::FinWait => FIN_WAIT_TIMEOUT,
-            TcpState::Closing | TcpState::Closed => CLOSE_TIMEOUT,
-        }
+        Duration::from_nanos(self.state.timeout_nanos(super::nanos(established)))
     }
 
     /// Whether a plain SYN may replace this connection with a new one.
@@ -377,12 +399,21 @@ impl TcpConn {
             }
         }
 
+        // An established connection has seen no FIN: the segment that carries the first
+        // one moves it on, below. So one without FIN leaves its state as it is: the
+        // common segment stops at this test (which replaced reading both sides' FINs).
+        if self.state == TcpState::Established && t.flags & FIN == 0 {
+            debug_assert!(
+                !self.sides[0].fin && !self.sides[1].fin,
+                "an established connection has seen no FIN"
+            );
+            return Ok(());
+        }
         if self.state == TcpState::SynReceived && dir == Dir::Original && ack {
             self.state = TcpState::Established;
         }
         let [a, b] = &self.sides;
-        // Without a FIN on either side (nor, then, an acked one) the state stays: the
-        // common established segment stops here.
+        // Without a FIN on either side (nor, then, an acked one) the state stays.
         if (a.fin || b.fin)
             && matches!(
                 self.state,
@@ -441,6 +472,18 @@ mod tests {
         assert_eq!(seg_end(&facts(ACK, 10, 5)), 15);
         assert!(is_plain_syn(&facts(SYN, 0, 0)));
         assert!(!is_plain_syn(&facts(SYN | ACK, 0, 0)));
+    }
+
+    /// The table of timeouts by state (the connection table's `Idle`) is built from
+    /// [`TcpState::ALL`] and read by [`TcpState::index`]: each state must be at its
+    /// index, and all of them there.
+    #[test]
+    fn every_state_is_at_its_index() {
+        for (i, s) in TcpState::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i, "{}", s.name());
+        }
+        let names: std::collections::BTreeSet<_> = TcpState::ALL.map(TcpState::name).into();
+        assert_eq!(names.len(), TcpState::ALL.len());
     }
 
     #[test]
