@@ -442,7 +442,10 @@ async fn start(
         writer,
         WallClock::new(epoch, epoch_unix),
     ));
-    if let Some(ports) = xdp_ports {
+    // A topology without ports (an empty file, to be filled at run time) needs no
+    // forwarding thread (and io_uring refuses a ring over no descriptors).
+    let any_port = !shared.ports().is_empty();
+    if let Some(ports) = xdp_ports.filter(|_| any_port) {
         for i in 0..paths.threads {
             let (shared, ports) = (shared.clone(), ports.clone());
             let (started, result) = std::sync::mpsc::sync_channel(1);
@@ -457,7 +460,7 @@ async fn start(
                 .context("open the AF_XDP sockets of a forwarding thread")?;
         }
     }
-    for (i, queues) in devices.into_iter().enumerate() {
+    for (i, queues) in devices.into_iter().enumerate().filter(|_| any_port) {
         let shared = shared.clone();
         let (started, result) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()

@@ -267,3 +267,30 @@ fn a_state_file_keeps_run_time_changes_across_a_restart() {
     let _ = std::fs::remove_file(&state);
     let _ = std::fs::remove_file(&file);
 }
+
+/// An empty file is a topology with nothing in it: the daemon starts from nothing, and
+/// resources without instances are applied into it.
+#[test]
+fn an_empty_daemon_takes_a_vpc_by_apply() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut vpcd = Vpcd::start("apply3", Some(""));
+    let file = write(
+        "apply3",
+        "[[vpc]]\nname = \"v\"\ncidr = \"10.9.0.0/16\"\n\n\
+         [[subnet]]\nname = \"s\"\nvpc = \"v\"\ncidr = \"10.9.1.0/24\"\naz = \"a\"\n",
+    );
+    let f = file.display().to_string();
+    let out = vpcd.ctl(&["apply", &f]);
+    for line in ["+ vpc v", "+ subnet s", "+ route_table v-main", "applied"] {
+        assert!(out.lines().any(|l| l.trim() == line), "{line:?} in {out}");
+    }
+    assert!(
+        vpcd.ctl(&["routes"]).contains("10.9.0.0/16"),
+        "the VPC's local route"
+    );
+    assert_eq!(vpcd.ctl(&["apply", &f]), format!("{f}: no changes\n"));
+    vpcd.stop();
+    let _ = std::fs::remove_file(&file);
+}
