@@ -83,7 +83,7 @@ mod limits;
 mod multicast;
 mod peering;
 mod routes;
-mod security;
+pub(crate) mod security;
 mod tgw_tables;
 mod transit;
 

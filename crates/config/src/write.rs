@@ -41,6 +41,7 @@ use crate::account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 use crate::fabric::*;
 use crate::security::*;
 use crate::topology::*;
+use crate::validate::security::{nacl_allow_all, sg_allow_all};
 
 /// The topology as a configuration file that [`crate::parse`] reads back into an equal
 /// topology (`parse(&to_toml(&t), file) == Ok(t)`).
@@ -423,11 +424,11 @@ impl Writer<'_> {
             x.string("vpc", self.vpc_name(g.vpc));
             // AWS's rules of a new group, or of a VPC's default group, are omitted.
             let default_ingress = if g.default {
-                vec![allow_all(SgPeer::Group(own))]
+                vec![sg_allow_all(SgPeer::Group(own))]
             } else {
                 Vec::new()
             };
-            let default_egress = vec![allow_all(SgPeer::Cidr(Ipv4Net::default()))];
+            let default_egress = vec![sg_allow_all(SgPeer::Cidr(Ipv4Net::default()))];
             for (key, rules, default) in [
                 ("ingress", &g.ingress, default_ingress),
                 ("egress", &g.egress, default_egress),
@@ -940,28 +941,6 @@ impl Writer<'_> {
             text: x.0,
             written: l != d,
         });
-    }
-}
-
-/// A security group rule allowing every protocol from or to `peer` (AWS's default
-/// rules).
-fn allow_all(peer: SgPeer) -> SgRule {
-    SgRule {
-        protocol: Protocol::All,
-        l4: L4Match::Any,
-        peer,
-        description: None,
-    }
-}
-
-/// AWS's allow-all entry of a default network ACL: rule 100, all protocols, 0.0.0.0/0.
-fn nacl_allow_all() -> NaclRule {
-    NaclRule {
-        number: 100,
-        protocol: Protocol::All,
-        l4: L4Match::Any,
-        cidr: Ipv4Net::default(),
-        action: RuleAction::Allow,
     }
 }
 

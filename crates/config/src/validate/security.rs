@@ -513,8 +513,9 @@ impl<'a> Checker<'_, 'a, '_> {
     }
 }
 
-/// A rule allowing every protocol from or to `peer`.
-fn sg_allow_all(peer: SgPeer) -> SgRule {
+/// A rule allowing every protocol from or to `peer` (AWS's default rules; also what
+/// `write` leaves out).
+pub(crate) fn sg_allow_all(peer: SgPeer) -> SgRule {
     SgRule {
         protocol: Protocol::All,
         l4: L4Match::Any,
@@ -524,7 +525,7 @@ fn sg_allow_all(peer: SgPeer) -> SgRule {
 }
 
 /// AWS's allow-all entry of a default NACL: rule 100, all protocols, 0.0.0.0/0.
-fn nacl_allow_all() -> NaclRule {
+pub(crate) fn nacl_allow_all() -> NaclRule {
     NaclRule {
         number: 100,
         protocol: Protocol::All,
