@@ -30,10 +30,34 @@ fn changed() -> String {
         + "\n[[subnet]]\nname = \"extra\"\nvpc = \"demo\"\ncidr = \"10.0.20.0/24\"\naz = \"a\"\n"
 }
 
-fn write(name: &str, text: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("vpcd-e2e-{name}-{}.toml", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path
+/// A file the test wrote, removed when the test ends, also when it fails.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A temporary path for `name`; nothing is written yet (and what is there is removed).
+fn temp(name: &str) -> TempFile {
+    let f =
+        TempFile(std::env::temp_dir().join(format!("vpcd-e2e-{name}-{}.toml", std::process::id())));
+    let _ = std::fs::remove_file(&f.0);
+    f
+}
+
+/// `text` written to a temporary file named after `name`.
+fn write(name: &str, text: &str) -> TempFile {
+    let f = temp(name);
+    std::fs::write(&f.0, text).unwrap();
+    f
 }
 
 /// A TCP flow from web to app:8080 that sends 64 KiB every 10 ms for `for_` and
@@ -96,7 +120,7 @@ fn apply_prints_the_plan_and_changes_only_what_differs_under_a_running_flow() {
 
     // A dry run prints the plan and changes nothing.
     let file = write("apply1", &changed());
-    let f = file.display().to_string();
+    let f = file.path().display().to_string();
     let out = vpcd.ctl(&["apply", "--dry-run", &f]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], format!("{f}: 2 changes"), "{out}");
@@ -126,14 +150,9 @@ fn apply_prints_the_plan_and_changes_only_what_differs_under_a_running_flow() {
 
     // An invalid file is refused whole, with its location; what runs stays.
     let bad = write("apply1-bad", &(changed() + "\n[[subnet]]\nname = 5\n"));
-    let err = vpcd
-        .try_ctl(&["apply", &bad.display().to_string()])
-        .unwrap_err();
-    let err = err.to_string();
-    assert!(
-        err.contains(&bad.display().to_string()) && err.contains(':'),
-        "{err}"
-    );
+    let b = bad.path().display().to_string();
+    let err = vpcd.try_ctl(&["apply", &b]).unwrap_err().to_string();
+    assert!(err.contains(&b) && err.contains(':'), "{err}");
     assert!(vpcd.ping("app", "10.0.12.10", 1, &[]));
 
     // A new instance needs a restart for now: refused, nothing applied.
@@ -141,7 +160,7 @@ fn apply_prints_the_plan_and_changes_only_what_differs_under_a_running_flow() {
         + "\n[[instance]]\nname = \"cache\"\nsubnet = \"extra\"\nprivate_ip = \"10.0.20.10\"\nsecurity_groups = [\"app-sg\"]\n";
     let more = write("apply1-more", &more);
     let err = vpcd
-        .try_ctl(&["apply", &more.display().to_string()])
+        .try_ctl(&["apply", &more.path().display().to_string()])
         .unwrap_err()
         .to_string();
     assert!(
@@ -160,9 +179,6 @@ fn apply_prints_the_plan_and_changes_only_what_differs_under_a_running_flow() {
     assert_eq!(harness::namespace_identity(&vpcd.ns("web")), web_ns);
     vpcd.stop();
     assert!(namespaces(&vpcd.prefix).is_empty());
-    for p in [file, bad, more] {
-        let _ = std::fs::remove_file(p);
-    }
 }
 
 #[test]
@@ -214,16 +230,18 @@ fn a_state_file_keeps_run_time_changes_across_a_restart() {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
-    let state = std::env::temp_dir().join(format!("vpcd-e2e-state-{}.toml", std::process::id()));
-    let _ = std::fs::remove_file(&state);
-    let s = state.display().to_string();
+    let state = temp("state");
+    let s = state.path().display().to_string();
     let mut vpcd = Vpcd::start_with("state1", Some(DEMO), &["--state", &s]);
     assert!(vpcd.stdout().contains(&format!(
         "state: changes made at run time are written to {s}"
     )));
-    let mode = std::fs::metadata(&state).unwrap().permissions().mode();
+    let mode = std::fs::metadata(state.path())
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
-    let written = || vpc_config::load(&state).unwrap();
+    let written = || vpc_config::load(state.path()).unwrap();
     assert_eq!(
         written(),
         vpc_config::parse(DEMO, "demo").unwrap(),
@@ -232,7 +250,7 @@ fn a_state_file_keeps_run_time_changes_across_a_restart() {
     // A file applied, then a change on top (an apply sets the whole configuration, so
     // the other order would undo the deletion).
     let file = write("state1", &changed());
-    vpcd.ctl(&["apply", &file.display().to_string()]);
+    vpcd.ctl(&["apply", &file.path().display().to_string()]);
     vpcd.ctl(&["delete-nat-gateway", "nat-b"]);
     let plan = vpc_config::plan(&vpc_config::parse(DEMO, "demo").unwrap(), &written());
     let mut plan: Vec<String> = plan.to_string().lines().map(str::to_owned).collect();
@@ -264,8 +282,6 @@ fn a_state_file_keeps_run_time_changes_across_a_restart() {
     assert!(again.ping("app", "10.0.12.10", 2, &[]), "db-sg as applied");
     again.stop();
     assert!(namespaces(&again.prefix).is_empty());
-    let _ = std::fs::remove_file(&state);
-    let _ = std::fs::remove_file(&file);
 }
 
 /// An empty file is a topology with nothing in it: the daemon starts from nothing, and
@@ -281,7 +297,7 @@ fn an_empty_daemon_takes_a_vpc_by_apply() {
         "[[vpc]]\nname = \"v\"\ncidr = \"10.9.0.0/16\"\n\n\
          [[subnet]]\nname = \"s\"\nvpc = \"v\"\ncidr = \"10.9.1.0/24\"\naz = \"a\"\n",
     );
-    let f = file.display().to_string();
+    let f = file.path().display().to_string();
     let out = vpcd.ctl(&["apply", &f]);
     for line in ["+ vpc v", "+ subnet s", "+ route_table v-main", "applied"] {
         assert!(out.lines().any(|l| l.trim() == line), "{line:?} in {out}");
@@ -292,5 +308,4 @@ fn an_empty_daemon_takes_a_vpc_by_apply() {
     );
     assert_eq!(vpcd.ctl(&["apply", &f]), format!("{f}: no changes\n"));
     vpcd.stop();
-    let _ = std::fs::remove_file(&file);
 }
