@@ -13,7 +13,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use vpc_config::Topology;
+use vpc_config::{FlowLog, Topology};
 use vpc_dataplane::Time;
 use vpc_dataplane::flowlog::{FlowRecord, format_record, header_line};
 
@@ -65,8 +65,11 @@ struct LogFile {
 #[derive(Debug)]
 pub(crate) struct FlowLogWriter {
     files: Vec<LogFile>,
-    /// Per flow log: its name and its file (an index into `files`).
+    /// Per flow log of the topology it was opened for: its name and its file (an index
+    /// into `files`).
     logs: Vec<(String, usize)>,
+    /// The base of relative destinations.
+    dir: PathBuf,
 }
 
 impl FlowLogWriter {
@@ -74,43 +77,52 @@ impl FlowLogWriter {
     /// every flow log of `topology`: a relative destination is relative to `dir`. A new
     /// or empty file gets the header line of its first flow log's format.
     pub(crate) fn open(topology: &Topology, dir: &Path) -> Result<FlowLogWriter, SetupError> {
-        let mut files: Vec<LogFile> = Vec::new();
-        let mut logs = Vec::new();
+        let mut w = FlowLogWriter {
+            files: Vec::new(),
+            logs: Vec::new(),
+            dir: dir.to_owned(),
+        };
         for log in &topology.flow_logs {
-            let path = dir.join(&log.destination);
-            if let Some(i) = files.iter().position(|f| f.path == path) {
-                logs.push((log.name.clone(), i));
-                continue;
-            }
-            let what = |doing: &str| format!("flow log {}: {doing} {}", log.name, path.display());
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(SetupError::io(what("create the directory of")))?;
-            }
-            let file = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(MODE)
-                .open(&path)
-                .map_err(SetupError::io(what("open")))?;
-            let len = file.metadata().map_err(SetupError::io(what("stat")))?.len();
-            let mut out = BufWriter::new(file);
-            if len == 0 {
-                writeln!(out, "{}", header_line(log))
-                    .and_then(|()| out.flush())
-                    .map_err(SetupError::io(what("write the header of")))?;
-            }
-            logs.push((log.name.clone(), files.len()));
-            files.push(LogFile {
-                path,
-                out,
-                failing: false,
-            });
+            let i = w.file(log)?;
+            w.logs.push((log.name.clone(), i));
         }
-        Ok(FlowLogWriter { files, logs })
+        Ok(w)
     }
 
-    /// Each flow log's name and file, in topology order.
+    /// The index in `files` of flow log `log`'s file, opened (and given its header)
+    /// if no flow log has used it yet.
+    fn file(&mut self, log: &FlowLog) -> Result<usize, SetupError> {
+        let path = self.dir.join(&log.destination);
+        if let Some(i) = self.files.iter().position(|f| f.path == path) {
+            return Ok(i);
+        }
+        let what = |doing: &str| format!("flow log {}: {doing} {}", log.name, path.display());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(SetupError::io(what("create the directory of")))?;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(MODE)
+            .open(&path)
+            .map_err(SetupError::io(what("open")))?;
+        let len = file.metadata().map_err(SetupError::io(what("stat")))?.len();
+        let mut out = BufWriter::new(file);
+        if len == 0 {
+            writeln!(out, "{}", header_line(log))
+                .and_then(|()| out.flush())
+                .map_err(SetupError::io(what("write the header of")))?;
+        }
+        self.files.push(LogFile {
+            path,
+            out,
+            failing: false,
+        });
+        Ok(self.files.len() - 1)
+    }
+
+    /// Each flow log's name and file, in the order of the topology it was opened for.
     pub(crate) fn paths(&self) -> impl Iterator<Item = (&str, &Path)> {
         self.logs.iter().filter_map(|(name, i)| {
             self.files
@@ -119,15 +131,24 @@ impl FlowLogWriter {
         })
     }
 
-    /// Appends `records` to their flow logs' files, one line each, and flushes. A failure
-    /// is logged (once per file until it recovers) and otherwise ignored.
+    /// Appends `records` to their flow logs' files, one line each, and flushes. `t` is
+    /// the running topology, whose flow logs the records name: a flow log added at run
+    /// time (`vpcctl apply`) gets its file then. A failure is logged (once per file
+    /// until it recovers) and otherwise ignored.
     pub(crate) fn write(&mut self, t: &Topology, records: &[FlowRecord], clock: &WallClock) {
-        let mut errors: Vec<Option<std::io::Error>> = self.files.iter().map(|_| None).collect();
+        let mut errors: Vec<Option<std::io::Error>> = Vec::new();
         for r in records {
-            let i = r.log.index();
-            let (Some(log), Some(&(_, f))) = (t.flow_logs.get(i), self.logs.get(i)) else {
+            let Some(log) = t.flow_logs.get(r.log.index()) else {
                 continue;
             };
+            let f = match self.file(log) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    continue;
+                }
+            };
+            errors.resize_with(self.files.len(), || None);
             let (Some(file), Some(error)) = (self.files.get_mut(f), errors.get_mut(f)) else {
                 continue;
             };
@@ -138,6 +159,7 @@ impl FlowLogWriter {
                 *error = Some(e);
             }
         }
+        errors.resize_with(self.files.len(), || None);
         for (file, error) in self.files.iter_mut().zip(errors) {
             let result = file.out.flush();
             match error.or(result.err()) {
@@ -307,6 +329,27 @@ mod tests {
         assert_eq!(x_ports, ["srcport", "2", "3"]);
         let y_lines = std::fs::read_to_string(&y).unwrap();
         assert_eq!(y_lines.lines().count(), 2);
+    }
+
+    /// A flow log the running topology gained after the writer was opened (an apply)
+    /// gets its file, with its header, when its first records come.
+    #[test]
+    fn a_flow_log_added_at_run_time_gets_its_file() {
+        let tmp = TempDir::new("added");
+        let before = topology(&["x.log".to_owned()]);
+        let mut w = FlowLogWriter::open(&before, &tmp.0).unwrap();
+        let after = topology(&["x.log".to_owned(), "new/z.log".to_owned()]);
+        w.write(&after, &[record(1, 7), record(0, 8)], &clock());
+        let z = std::fs::read_to_string(tmp.0.join("new/z.log")).unwrap();
+        let z: Vec<&str> = z.lines().collect();
+        assert_eq!(z.len(), 2, "{z:?}");
+        assert_eq!(z[0], HEADER);
+        assert_eq!(z[1].split(' ').nth(5), Some("7"));
+        let x = std::fs::read_to_string(tmp.0.join("x.log")).unwrap();
+        assert_eq!(
+            x.lines().nth(1).and_then(|l| l.split(' ').nth(5)),
+            Some("8")
+        );
     }
 
     #[test]

@@ -30,8 +30,10 @@ impl FlowLogOutput {
         if records.is_empty() {
             return;
         }
+        // The running topology: the records name its flow logs.
+        let snapshot = shared.snapshot();
         self.writer.lock().unwrap_or_else(|p| p.into_inner()).write(
-            &shared.topology,
+            snapshot.topology(),
             records,
             &self.clock,
         );

@@ -26,7 +26,10 @@ use vpc_dataplane::{DropReason, EniCounters, NatMapping, NatMetrics, Port, TgwMe
 use crate::state::Shared;
 
 pub fn status(s: &Shared) -> Status {
-    let t = &s.topology;
+    // The running topology (an apply may have added subnets or changed an ENI's
+    // attributes); its instances and ENIs are the ones the daemon started with.
+    let snapshot = s.snapshot();
+    let t = snapshot.topology();
     let vpcs = t
         .vpcs
         .iter()

@@ -144,6 +144,10 @@ fn apply_prints_the_plan_and_changes_only_what_differs_under_a_running_flow() {
         vpcd.ctl(&["routes"]).contains("extra"),
         "the new subnet is associated"
     );
+    assert!(
+        vpcd.ctl(&["status"]).contains("10.0.20.0/24"),
+        "status shows the new subnet"
+    );
 
     // The same file again: no changes.
     assert_eq!(vpcd.ctl(&["apply", &f]), format!("{f}: no changes\n"));
