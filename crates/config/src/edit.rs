@@ -771,11 +771,7 @@ impl Topology {
                 pcx: self.vpc_peering_connection(p).name.clone(),
             });
         }
-        let status = if self.vpc(a).owner_id == self.vpc(b).owner_id {
-            PeeringStatus::Active
-        } else {
-            PeeringStatus::PendingAcceptance
-        };
+        let status = PeeringStatus::new_between(self.vpc(a).owner_id == self.vpc(b).owner_id);
         self.vpc_peering_connections.push(VpcPeeringConnection {
             name: name.to_owned(),
             requester: a,

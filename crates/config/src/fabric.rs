@@ -77,6 +77,16 @@ pub enum PeeringStatus {
 }
 
 impl PeeringStatus {
+    /// A new connection's status: active between VPCs of one owner, else waiting for
+    /// the accepter's owner (AWS: CreateVpcPeeringConnection).
+    pub fn new_between(same_owner: bool) -> PeeringStatus {
+        if same_owner {
+            PeeringStatus::Active
+        } else {
+            PeeringStatus::PendingAcceptance
+        }
+    }
+
     /// AWS's name: `pending-acceptance`, `active` or `deleted`.
     pub fn aws_name(self) -> &'static str {
         match self {
@@ -336,6 +346,16 @@ pub enum AttachmentStatus {
 }
 
 impl AttachmentStatus {
+    /// A new peering attachment's status: available between gateways of one owner,
+    /// else waiting for the accepter.
+    pub fn new_between(same_owner: bool) -> AttachmentStatus {
+        if same_owner {
+            AttachmentStatus::Available
+        } else {
+            AttachmentStatus::PendingAcceptance
+        }
+    }
+
     /// AWS's name: `pending-acceptance`, `available` or `deleted`.
     pub fn aws_name(self) -> &'static str {
         match self {

@@ -622,11 +622,9 @@ impl Writer<'_> {
             x.string("name", &p.name);
             x.string("vpc", self.vpc_name(p.requester));
             x.string("peer_vpc", self.vpc_name(p.accepter));
-            let default = if t.vpc(p.requester).owner_id == t.vpc(p.accepter).owner_id {
-                PeeringStatus::Active
-            } else {
-                PeeringStatus::PendingAcceptance
-            };
+            let default = PeeringStatus::new_between(
+                t.vpc(p.requester).owner_id == t.vpc(p.accepter).owner_id,
+            );
             if p.status != default {
                 x.string("status", p.status.aws_name());
             }
@@ -729,11 +727,7 @@ impl Writer<'_> {
                     x.string("transit_gateway", &gw.name);
                     let peer = t.transit_gateway(*peer);
                     x.string("peer_transit_gateway", &peer.name);
-                    let default = if peer.owner_id == gw.owner_id {
-                        AttachmentStatus::Available
-                    } else {
-                        AttachmentStatus::PendingAcceptance
-                    };
+                    let default = AttachmentStatus::new_between(peer.owner_id == gw.owner_id);
                     if a.status != default {
                         x.string("status", a.status.aws_name());
                     }

@@ -116,11 +116,7 @@ impl Checker<'_, '_, '_> {
                 None => vpcs.and_then(|(a, b)| {
                     let owner = |v: VpcId| self.vpc_accounts[v.index()].map(|(o, _)| o);
                     let (a, b) = (owner(a)?, owner(b)?);
-                    Some(if a == b {
-                        PeeringStatus::Active
-                    } else {
-                        PeeringStatus::PendingAcceptance
-                    })
+                    Some(PeeringStatus::new_between(a == b))
                 }),
             };
             self.peerings.push(PendingPeering {

@@ -539,8 +539,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 if written.is_none() {
                     let owner = |g: TransitGatewayId| self.tr.tgws[g.index()].owner;
                     status = match (owner(t), owner(p)) {
-                        (Some(a), Some(b)) if a == b => Some(AttachmentStatus::Available),
-                        (Some(_), Some(_)) => Some(AttachmentStatus::PendingAcceptance),
+                        (Some(a), Some(b)) => Some(AttachmentStatus::new_between(a == b)),
                         _ => None,
                     };
                 }
