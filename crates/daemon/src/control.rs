@@ -28,6 +28,7 @@ use vpc_api::{MAX_REQUEST_LEN, Request, Response};
 use vpc_config::{AttachmentStatus, PeeringStatus, TgwAttachmentKind, Topology};
 
 use crate::error::SetupError;
+use crate::live;
 use crate::report;
 use crate::state::Shared;
 
@@ -194,11 +195,11 @@ fn answer(request: Request, shared: &Shared) -> Response {
 /// SIGHUP with `--config`): loads and validates it (a file that does not load is
 /// refused whole, with its file:line:col, and nothing changes), compares it with the
 /// running configuration resource by resource (`vpc_config::plan`), and applies it in
-/// one swap: no packet sees half of it. With `dry_run` only the plan. Tracked
-/// connections follow AWS's rule-change semantics (`Snapshot::next`). Not yet live:
-/// adding or removing instances, network interfaces or internet hosts (refused, with
-/// what differs), and `[limits]` (the tables keep their sizes until the next start;
-/// said in a note). Logged, made or refused.
+/// one swap: no packet sees half of it. New instances and internet hosts get their
+/// namespaces before the swap, removed ones lose theirs after it (`live`); the others
+/// are not touched. With `dry_run` only the plan. Tracked connections follow AWS's
+/// rule-change semantics (`Snapshot::next`). `[limits]` is not live (the tables keep
+/// their sizes until the next start; said in a note). Logged, made or refused.
 pub fn apply_file(path: &Path, dry_run: bool, shared: &Shared) -> Response {
     let shown = path.display().to_string();
     let new = match vpc_config::load(path) {
@@ -210,102 +211,91 @@ pub fn apply_file(path: &Path, dry_run: bool, shared: &Shared) -> Response {
             };
         }
     };
+    let (changes, notes, result) = apply_topology(new, dry_run, shared);
+    match result {
+        Err(message) => {
+            tracing::info!("apply {shown}: refused: {message}");
+            Response::Error { message }
+        }
+        Ok(applied) => {
+            if applied {
+                tracing::info!("apply {shown}: applied {}", changes.join(", "));
+            }
+            Response::Applied(vpc_api::ApplyReport {
+                path: shown,
+                changes,
+                applied,
+                notes,
+            })
+        }
+    }
+}
+
+/// Applies topology `new` over the running one (see [`apply_file`]); returns the plan's
+/// lines, notes, and whether it was applied (`Err`: why not; nothing changed).
+pub fn apply_topology(
+    new: Topology,
+    dry_run: bool,
+    shared: &Shared,
+) -> (Vec<String>, Vec<String>, Result<bool, String>) {
     let now = shared.now();
-    let ((changes, notes, refused), applied) = shared.engine().edit(now, |before| {
-        let plan = vpc_config::plan(before, &new);
-        let changes: Vec<String> = plan.to_string().lines().map(str::to_owned).collect();
-        let mut notes = Vec::new();
-        if new.limits != before.limits {
-            notes.push(
-                "[limits] takes effect at the next start: the running tables keep their sizes"
-                    .to_owned(),
-            );
-        }
-        // What the namespaces' devices were made with: each interface's name, address
-        // and subnet block, each internet host's name and address.
-        let ports = |t: &Topology| {
-            let enis: Vec<(String, Ipv4Addr, Ipv4Net)> = t
-                .eni_ids()
-                .map(|e| {
-                    let eni = t.eni(e);
-                    (
-                        t.eni_name(e).to_string(),
-                        eni.private_ip,
-                        t.subnet(eni.subnet).cidr,
-                    )
-                })
-                .collect();
-            let hosts: Vec<(String, Ipv4Addr)> = t
-                .internet_hosts
-                .iter()
-                .map(|h| (h.name.clone(), h.address))
-                .collect();
-            (enis, hosts)
-        };
-        let refused = (ports(before) != ports(&new)).then(|| {
-            let what: Vec<&str> = changes
-                .iter()
-                .map(String::as_str)
-                .filter(|c| c.contains(" instance ") || c.contains(" internet_host "))
-                .collect();
-            format!(
-                "adding or removing instances, network interfaces or internet hosts, or \
-                 changing their addresses or subnets, needs a restart for now ({}); nothing \
-                 applied",
-                if what.is_empty() {
-                    "an interface's address or subnet differs".to_owned()
-                } else {
-                    what.join(", ")
-                }
-            )
-        });
-        // A file that describes what runs changes nothing: no new snapshot.
-        let apply = !dry_run && refused.is_none() && new != *before;
-        ((changes, notes, refused), apply.then(|| new.clone()))
-    });
-    if let Some(message) = refused {
-        tracing::info!("apply {shown}: refused: {message}");
-        return Response::Error { message };
+    let mut prepared = None;
+    let ((changes, mut notes), result) = shared.engine().edit_prepared(
+        now,
+        |before| {
+            let plan = vpc_config::plan(before, &new);
+            let changes: Vec<String> = plan.to_string().lines().map(str::to_owned).collect();
+            let mut notes = Vec::new();
+            if new.limits != before.limits {
+                notes.push(
+                    "[limits] takes effect at the next start: the running tables keep their \
+                     sizes"
+                        .to_owned(),
+                );
+            }
+            // A file that describes what runs changes nothing: no new snapshot.
+            let apply = !dry_run && new != *before;
+            ((changes, notes), apply.then(|| new.clone()))
+        },
+        |current, next| {
+            prepared = Some(live::prepare(shared, current, next)?);
+            Ok::<(), String>(())
+        },
+    );
+    if let Some(p) = prepared.filter(|_| result == Ok(true)) {
+        live::finish(shared, p);
     }
-    let mut notes = notes;
-    if applied {
-        tracing::info!("apply {shown}: applied {}", changes.join(", "));
-        if let Err(e) = shared.save_state() {
-            tracing::warn!("{e}");
-            notes.push(e);
-        }
-    } else if !dry_run && !changes.is_empty() {
-        // Unreachable unless the engine refused: its interfaces differ after all.
-        return Response::Error {
-            message: "the file's network interfaces differ from the running ones; nothing applied"
-                .to_owned(),
-        };
+    if result == Ok(true)
+        && let Err(e) = shared.save_state()
+    {
+        tracing::warn!("{e}");
+        notes.push(e);
     }
-    Response::Applied(vpc_api::ApplyReport {
-        path: shown,
-        changes,
-        applied,
-        notes,
-    })
+    (changes, notes, result)
 }
 
 /// Makes a change: edits a copy of the running topology and applies it whole, so
 /// packets see the old configuration or the new one; one change at a time. Logs it.
 fn change(request: Request, shared: &Shared) -> Response {
     let now = shared.now();
-    let ((what, result), applied) = shared.engine().edit(now, |before| {
-        let mut edited = before.clone();
-        let (what, result) = edit(&request, before, &mut edited);
-        let changed = result.is_ok().then_some(edited);
-        ((what, result), changed)
-    });
-    let result = result.and_then(|message| {
-        if applied {
-            Ok(message)
-        } else {
-            Err("the edited configuration has other network interfaces; not applied".into())
-        }
-    });
+    let mut prepared = None;
+    let ((what, result), applied) = shared.engine().edit_prepared(
+        now,
+        |before| {
+            let mut edited = before.clone();
+            let (what, result) = edit(&request, before, &mut edited);
+            let changed = result.is_ok().then_some(edited);
+            ((what, result), changed)
+        },
+        |current, next| {
+            prepared = Some(live::prepare(shared, current, next)?);
+            Ok::<(), String>(())
+        },
+    );
+    if let Some(p) = prepared.filter(|_| applied == Ok(true)) {
+        live::finish(shared, p);
+    }
+    let result = result.and_then(|message| applied.map(|_| message));
     match result {
         Ok(mut message) => {
             tracing::info!("vpcctl {what}: {message}");

@@ -10,17 +10,20 @@
 //! (`vnet`): superpackets of up to 64 KiB are read, judged and written whole, and
 //! forwarded UDP datagrams of one flow are joined into superpackets. A read error (the
 //! device was deleted) marks the port down and ends reads on it; nothing spins. A
-//! watchdog notices a namespace removed from under the daemon.
+//! watchdog notices a namespace removed from under the daemon. Ports come and go at
+//! run time (`live`): a thread's ring has a descriptor table indexed by port slot, and
+//! the thread reads its mailbox after every wake-up (it sleeps at most [`SLEEP`]),
+//! registering the queues of new ports and cancelling reads of removed ones.
 
 use std::os::fd::AsRawFd;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use tun_rs::SyncDevice;
-use vpc_dataplane::{Gso, PacketBuf, Port, Verdict, gro};
+use vpc_dataplane::{Gso, PacketBuf, Port, Ports, Verdict, gro};
 
-use crate::netns::{self, Identity};
+use crate::netns;
 use crate::state::Shared;
 use crate::sys::uring::{Done, Ring};
 use crate::vnet;
@@ -44,24 +47,56 @@ fn depth(ports: usize) -> usize {
     (512 / ports.max(1)).clamp(4, 32)
 }
 
-/// Forwards packets on `queues` (this thread's non-blocking queue of every port,
-/// indexed by [`Shared::slot`]) until every port is down. Says on `started` whether
-/// its ring could be set up (it is made here: a ring is used by the thread that made
-/// it).
+/// Ports a forwarding thread can have over the daemon's life (slots are never given
+/// twice: `vpc_dataplane::Ports`): the size of its ring's descriptor table.
+pub const MAX_SLOTS: usize = 1024;
+
+/// The longest sleep: a thread reads its mailbox at least this often.
+const SLEEP: Duration = Duration::from_millis(50);
+
+/// A change to a forwarding thread's ports, from the control plane (`live`).
+pub enum PortChange {
+    /// Read this thread's queue of the port in slot `slot` from now on.
+    Add {
+        /// The slot.
+        slot: usize,
+        /// The thread's queue of its device.
+        queue: SyncDevice,
+        /// Says when the queue is read (or why not).
+        done: SyncSender<Result<(), String>>,
+    },
+    /// Stop reading the port in slot `slot` and close its queue.
+    Remove {
+        /// The slot.
+        slot: usize,
+        /// Says when it is done.
+        done: SyncSender<Result<(), String>>,
+    },
+}
+
+impl std::fmt::Debug for PortChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortChange::Add { slot, .. } => write!(f, "Add({slot})"),
+            PortChange::Remove { slot, .. } => write!(f, "Remove({slot})"),
+        }
+    }
+}
+
+/// Forwards packets on `queues` (this thread's non-blocking queue of every port, with
+/// its slot) and on the ports its mailbox adds, until the daemon stops. Says on
+/// `started` whether its ring could be set up (it is made here: a ring is used by the
+/// thread that made it).
 pub fn run_thread(
     shared: Arc<Shared>,
-    queues: Vec<SyncDevice>,
+    queues: Vec<(usize, SyncDevice)>,
+    mailbox: Receiver<PortChange>,
     started: SyncSender<std::io::Result<()>>,
 ) {
-    let ports = shared.ports();
-    let depth = depth(ports.len());
+    let depth = depth(queues.len());
     let hdr_len = if shared.offload() { vnet::LEN } else { 0 };
-    let raw: Vec<_> = queues.iter().map(AsRawFd::as_raw_fd).collect();
-    let mut ring = match Ring::new(&raw, ports.len() * depth, BUF, hdr_len) {
-        Ok(ring) => {
-            let _ = started.send(Ok(()));
-            ring
-        }
+    let mut ring = match Ring::new(MAX_SLOTS, 0, BUF, hdr_len) {
+        Ok(ring) => ring,
         Err(e) => {
             let _ = started.send(Err(e));
             return;
@@ -69,34 +104,36 @@ pub fn run_thread(
     };
     let mut fwd = Forwarder {
         shared: &shared,
-        queues: (0..ports.len())
-            .map(|q| Queue {
-                free: (q * depth..(q + 1) * depth).rev().collect(),
-                state: QueueState::Busy,
-                reading: 0,
-                last: 0,
-            })
-            .collect(),
-        ports,
+        queues: Vec::new(),
+        owner: Vec::new(),
         depth,
         offload: shared.offload(),
         coalesce: shared.uso(),
     };
+    for (slot, dev) in queues {
+        if let Err(e) = fwd.add(&mut ring, slot, dev) {
+            let _ = started.send(Err(std::io::Error::other(e)));
+            return;
+        }
+    }
+    let _ = started.send(Ok(()));
     let counters = shared.thread_counters();
     let mut done = Vec::with_capacity(ring.slots() * 2);
-    loop {
+    while !shared.stopping() {
         fwd.read_more(&mut ring);
         if done.len() >= SPIN_AFTER {
             // Submit now, then look for completions until some come or the spin ends.
-            let _ = ring.submit_and_wait(0);
+            let _ = ring.submit_and_wait(0, SLEEP);
             let until = std::time::Instant::now() + SPIN;
             while !ring.ready() && std::time::Instant::now() < until {
                 std::hint::spin_loop();
             }
         }
-        if let Err(e) = ring.submit_and_wait(1) {
-            for &port in &fwd.ports {
-                shared.mark_down(port, &format!("io_uring: {e}"));
+        if let Err(e) = ring.submit_and_wait(1, SLEEP) {
+            for (slot, q) in fwd.queues.iter().enumerate() {
+                if q.is_some() {
+                    shared.mark_down_slot(slot, &format!("io_uring: {e}"));
+                }
             }
             return;
         }
@@ -105,11 +142,22 @@ pub fn run_thread(
         let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
         fwd.handle(&mut ring, &done, &mut counters);
         drop(counters);
-        if fwd.queues.iter().all(|q| q.state == QueueState::Down) {
-            // The ring is dropped before `queues`, the descriptors it reads.
-            return;
+        fwd.close_finished();
+        while let Ok(change) = mailbox.try_recv() {
+            match change {
+                PortChange::Add { slot, queue, done } => {
+                    let _ = done.send(fwd.add(&mut ring, slot, queue));
+                }
+                PortChange::Remove { slot, done } => {
+                    fwd.remove(&mut ring, slot);
+                    let _ = done.send(Ok(()));
+                }
+            }
         }
     }
+    // The ring is dropped (its operations cancelled) before `fwd`, which holds the
+    // descriptors it reads.
+    drop(ring);
 }
 
 /// What a forwarding thread knows about one of its queues.
@@ -122,11 +170,19 @@ enum QueueState {
     Idle,
     /// Its port is down: no more reads.
     Down,
+    /// Its port was removed: its operations are cancelled, and its descriptor is
+    /// closed once none is in flight.
+    Removed,
 }
 
 /// One queue: its idle slots, its state, and its reads.
-#[derive(Debug)]
 struct Queue {
+    /// Its descriptor, open while the ring reads it (by its slot).
+    _dev: SyncDevice,
+    /// Its buffer slots.
+    slots: std::ops::Range<usize>,
+    /// A poll is in flight on it.
+    polling: bool,
     /// Its idle slots (a stack: the most recently used, cache-warm, first).
     free: Vec<usize>,
     state: QueueState,
@@ -139,23 +195,76 @@ struct Queue {
 /// A forwarding thread's view of its ports.
 struct Forwarder<'a> {
     shared: &'a Shared,
-    /// Per port, by [`Shared::slot`] (which is also its queue's index in the ring).
-    queues: Vec<Queue>,
-    /// Every port, by [`Shared::slot`].
-    ports: Vec<Port>,
-    /// Slots per queue: slot `k` belongs to queue `k / depth`.
+    /// Per port slot (which is also its queue's index in the ring): its queue, if this
+    /// thread reads it.
+    queues: Vec<Option<Queue>>,
+    /// Per buffer slot: the queue (port slot) it belongs to.
+    owner: Vec<usize>,
+    /// Buffer slots per queue.
     depth: usize,
     offload: bool,
     coalesce: bool,
 }
 
 impl Forwarder<'_> {
+    /// Starts reading `dev` as the queue of the port in slot `slot`.
+    fn add(&mut self, ring: &mut Ring, slot: usize, dev: SyncDevice) -> Result<(), String> {
+        if slot >= MAX_SLOTS {
+            return Err(format!(
+                "the daemon has given out {MAX_SLOTS} port slots since it started: restart \
+                 it to add more instances or internet hosts"
+            ));
+        }
+        ring.set_queue(slot, dev.as_raw_fd())
+            .map_err(|e| format!("register a TUN queue with io_uring: {e}"))?;
+        let slots = ring.add_slots(self.depth);
+        self.owner.resize(slots.end, slot);
+        if self.queues.len() <= slot {
+            self.queues.resize_with(slot + 1, || None);
+        }
+        self.queues[slot] = Some(Queue {
+            _dev: dev,
+            free: slots.clone().rev().collect(),
+            slots,
+            polling: false,
+            state: QueueState::Busy,
+            reading: 0,
+            last: 0,
+        });
+        Ok(())
+    }
+
+    /// Stops reading the port in slot `slot`: cancels its operations; its descriptor
+    /// is closed once they all completed ([`Forwarder::close_finished`]).
+    fn remove(&mut self, ring: &mut Ring, slot: usize) {
+        if let Some(Some(q)) = self.queues.get_mut(slot) {
+            q.state = QueueState::Removed;
+            ring.clear_queue(slot);
+        }
+    }
+
+    /// Closes the queues of removed ports with nothing in flight. (Their buffer slots
+    /// are not reused: a port slot is never given twice.)
+    fn close_finished(&mut self) {
+        for q in &mut self.queues {
+            if q.as_ref().is_some_and(|q| {
+                q.state == QueueState::Removed
+                    && q.reading == 0
+                    && !q.polling
+                    && q.free.len() == q.slots.len()
+            }) {
+                *q = None;
+            }
+        }
+    }
+
     /// Tops up the reads of every busy queue: twice as many in flight as the last
     /// wake-up brought packets (at least one, at most its slots). A burst is then read
     /// whole by the next wake-up, while a quiet queue has few reads waiting: every read
     /// waiting on a queue is woken by each packet, and all but one go back to waiting.
     fn read_more(&mut self, ring: &mut Ring) {
         for (q, queue) in self.queues.iter_mut().enumerate() {
+            let Some(queue) = queue else { continue };
             let target = (2 * queue.last).clamp(1, self.depth);
             queue.last = 0;
             if queue.state != QueueState::Busy {
@@ -177,15 +286,18 @@ impl Forwarder<'_> {
         // The configuration of the moment for the whole wake-up; the state inside
         // locks per part, and the counters are this thread's.
         let snapshot = shared.engine().load();
+        let ports = snapshot.ports();
         let mut batch = snapshot.batch(counters);
         // The UDP superpacket being built: its port and its slot.
         let mut open: Option<(Port, usize)> = None;
         for &d in done {
             let (slot, queue, len) = match d {
                 Done::Ready { queue } => {
-                    let q = &mut self.queues[queue];
-                    if q.state == QueueState::Idle {
-                        q.state = QueueState::Busy;
+                    if let Some(Some(q)) = self.queues.get_mut(queue) {
+                        q.polling = false;
+                        if q.state == QueueState::Idle {
+                            q.state = QueueState::Busy;
+                        }
                     }
                     continue;
                 }
@@ -195,7 +307,7 @@ impl Forwarder<'_> {
                     result,
                 } => {
                     if result.is_err() {
-                        shared.count_tx_error(self.ports[queue]);
+                        shared.count_tx_error_slot(queue);
                     }
                     self.release(slot);
                     continue;
@@ -205,7 +317,9 @@ impl Forwarder<'_> {
                     queue,
                     result: Err(errno),
                 } => {
-                    self.queues[queue].reading -= 1;
+                    if let Some(Some(q)) = self.queues.get_mut(queue) {
+                        q.reading -= 1;
+                    }
                     self.release(slot);
                     if errno == libc::EAGAIN {
                         self.idle(ring, queue);
@@ -220,9 +334,15 @@ impl Forwarder<'_> {
                     result: Ok(len),
                 } => (slot, queue, len),
             };
-            self.queues[queue].reading -= 1;
-            self.queues[queue].last += 1;
-            let from = self.ports[queue];
+            if let Some(Some(q)) = self.queues.get_mut(queue) {
+                q.reading -= 1;
+                q.last += 1;
+            }
+            // A packet of a port removed since it was read goes nowhere.
+            let Some(from) = ports.port(queue) else {
+                self.release(slot);
+                continue;
+            };
             let Some(s) = ring.slot(slot) else { continue };
             land(&mut s.buf, &s.hdr, len, self.offload);
             let verdict = batch.process(now, from, &mut s.buf);
@@ -232,7 +352,7 @@ impl Forwarder<'_> {
                     continue;
                 }
                 Verdict::Multicast { group, members } => {
-                    self.flush(ring, open.take());
+                    self.flush(ring, open.take(), ports);
                     if let Some(s) = ring.slot(slot) {
                         for m in batch.members(group, members) {
                             shared.transmit(Port::Eni(m), &s.buf);
@@ -245,7 +365,7 @@ impl Forwarder<'_> {
             };
             if s.buf.fragment_mtu().is_some() {
                 // Cut into fragments: written at once, each from its own header.
-                self.flush(ring, open.take());
+                self.flush(ring, open.take(), ports);
                 if let Some(s) = ring.slot(slot) {
                     shared.transmit(to, &s.buf);
                 }
@@ -262,20 +382,20 @@ impl Forwarder<'_> {
                     self.release(slot);
                     continue;
                 }
-                self.flush(ring, open.take());
+                self.flush(ring, open.take(), ports);
             }
             let starts = ring.slot(slot).is_some_and(|s| gro::can_start(&s.buf));
             if forward && self.coalesce && starts {
                 open = Some((to, slot));
             } else {
-                self.write(ring, slot, to);
+                self.write(ring, slot, ports.slot(to));
             }
         }
-        self.flush(ring, open);
+        self.flush(ring, open, ports);
     }
 
     /// Writes the head of a superpacket that may or may not have grown.
-    fn flush(&mut self, ring: &mut Ring, open: Option<(Port, usize)>) {
+    fn flush(&mut self, ring: &mut Ring, open: Option<(Port, usize)>, ports: &Ports) {
         if let Some((port, head)) = open {
             if ring
                 .slot(head)
@@ -283,44 +403,52 @@ impl Forwarder<'_> {
             {
                 self.shared.count_udp_superpacket();
             }
-            self.write(ring, head, port);
+            self.write(ring, head, ports.slot(port));
         }
     }
 
-    /// Queues the write of slot `slot`'s packet to `to`; the slot is idle again once it
-    /// is written.
-    fn write(&mut self, ring: &mut Ring, slot: usize, to: Port) {
+    /// Queues the write of buffer slot `slot`'s packet to the port in slot `to`; the
+    /// buffer slot is idle again once it is written.
+    fn write(&mut self, ring: &mut Ring, slot: usize, to: usize) {
         let offload = self.offload;
         if let Some(s) = ring.slot(slot) {
             if offload {
                 *s.hdr = vnet::encode(s.buf.offload(), s.buf.as_bytes());
             }
-            ring.write(slot, Shared::slot(&self.shared.topology, to));
+            ring.write(slot, to);
         }
     }
 
-    /// Slot `slot` is idle: back to its queue's free slots.
+    /// Buffer slot `slot` is idle: back to its queue's free slots.
     fn release(&mut self, slot: usize) {
-        self.queues[slot / self.depth].free.push(slot);
+        if let Some(&q) = self.owner.get(slot)
+            && let Some(Some(q)) = self.queues.get_mut(q)
+        {
+            q.free.push(slot);
+        }
     }
 
     /// A read found queue `queue` empty: it is idle until a poll says otherwise.
     fn idle(&mut self, ring: &mut Ring, queue: usize) {
-        let q = &mut self.queues[queue];
-        if q.state == QueueState::Busy {
+        if let Some(Some(q)) = self.queues.get_mut(queue)
+            && q.state == QueueState::Busy
+        {
             q.state = QueueState::Idle;
+            q.polling = true;
             ring.poll(queue);
         }
     }
 
-    /// A read from `queue` failed with `errno`: the port is down, once.
+    /// A read from `queue` failed with `errno`: the port is down, once (a removed
+    /// port's cancelled reads are not news).
     fn fail(&mut self, queue: usize, errno: i32) {
-        let q = &mut self.queues[queue];
-        if q.state != QueueState::Down {
+        if let Some(Some(q)) = self.queues.get_mut(queue)
+            && !matches!(q.state, QueueState::Down | QueueState::Removed)
+        {
             q.state = QueueState::Down;
             let e = std::io::Error::from_raw_os_error(errno);
             self.shared
-                .mark_down(self.ports[queue], &format!("device error: {e}"));
+                .mark_down_slot(queue, &format!("device error: {e}"));
         }
     }
 }
@@ -337,27 +465,17 @@ fn land(buf: &mut PacketBuf, hdr: &[u8; vnet::LEN], len: usize, offload: bool) {
     }
 }
 
-/// A namespace the watchdog checks, and the ports that live in it.
-#[derive(Debug)]
-pub struct Watched {
-    /// Its name.
-    pub namespace: String,
-    /// Its identity when the daemon made it.
-    pub identity: Identity,
-    /// Its ports (an instance's ENIs, or an internet host).
-    pub ports: Vec<Port>,
-}
-
 /// Every second, checks that each namespace is still the one the daemon made; if it
 /// was deleted or replaced, its ports are marked down.
-pub async fn watch_namespaces(shared: Arc<Shared>, watched: Vec<Watched>) {
+pub async fn watch_namespaces(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
+        let watched = shared.watched().clone();
         for w in &watched {
             if netns::identity(&w.namespace) != Some(w.identity) {
-                for &port in &w.ports {
-                    shared.mark_down(port, &format!("namespace {} was removed", w.namespace));
+                for &slot in &w.slots {
+                    shared.mark_down_slot(slot, &format!("namespace {} was removed", w.namespace));
                 }
             }
         }

@@ -19,12 +19,11 @@ use rtnetlink::{Handle as Netlink, LinkMessageBuilder, LinkUnspec, LinkVeth, Rou
 use tokio::runtime::Handle;
 use tun_rs::{DeviceBuilder, Layer, SyncDevice};
 use vpc_config::{HostId, InstanceId, Topology, addressing};
-use vpc_dataplane::{Port, link};
+use vpc_dataplane::{Port, Ports, link};
 
 use crate::error::SetupError;
 use crate::netns::{self, Identity};
 use crate::owner::Ownership;
-use crate::state::Shared;
 
 /// The MTU of every ENI: AWS's jumbo frame size inside a VPC.
 pub const ENI_MTU: u16 = 9001;
@@ -55,7 +54,7 @@ enum DefaultRoute {
 struct DevicePlan {
     device: String,
     /// Its port (for a veth: the MAC address of its end) and the port's index in the
-    /// per-port tables (`Shared::slot`: the name of the other end).
+    /// per-port tables (`vpc_dataplane::Ports`: the name of the other end).
     port: Port,
     slot: usize,
     mtu: u16,
@@ -117,8 +116,8 @@ impl Plan {
     }
 
     /// Instance `id`: one device per ENI, MTU 9001, the subnet's prefix, a default
-    /// route via the subnet router; offloads if `offload`.
-    pub fn instance(topology: &Topology, id: InstanceId, offload: bool) -> Plan {
+    /// route via the subnet router; offloads if `offload`. `ports` numbers the slots.
+    pub fn instance(topology: &Topology, ports: &Ports, id: InstanceId, offload: bool) -> Plan {
         let devices = topology
             .instance(id)
             .enis
@@ -131,7 +130,7 @@ impl Plan {
                 DevicePlan {
                     device: eni.device().to_string(),
                     port: Port::Eni(e),
-                    slot: Shared::slot(topology, Port::Eni(e)),
+                    slot: ports.slot(Port::Eni(e)),
                     mtu: ENI_MTU,
                     ip: eni.private_ip,
                     prefix_len: cidr.prefix_len(),
@@ -148,8 +147,8 @@ impl Plan {
     }
 
     /// Internet host `id`: `eth0`, MTU 1500, its address as a /32, a default route on
-    /// the device; offloads if `offload`.
-    pub fn host(topology: &Topology, id: HostId, offload: bool) -> Plan {
+    /// the device; offloads if `offload`. `ports` numbers the slots.
+    pub fn host(topology: &Topology, ports: &Ports, id: HostId, offload: bool) -> Plan {
         Plan {
             offload,
             queues: 1,
@@ -157,7 +156,7 @@ impl Plan {
             devices: vec![DevicePlan {
                 device: "eth0".to_owned(),
                 port: Port::Host(id),
-                slot: Shared::slot(topology, Port::Host(id)),
+                slot: ports.slot(Port::Host(id)),
                 mtu: INTERNET_MTU,
                 ip: topology.internet_host(id).address,
                 prefix_len: 32,
@@ -201,7 +200,7 @@ pub fn build(
 }
 
 /// The name of the daemon's end, in the port namespace, of the veth of the port with
-/// index `slot` in the per-port tables (`Shared::slot`): `p<slot>`.
+/// index `slot` in the per-port tables (`vpc_dataplane::Ports`): `p<slot>`.
 pub fn peer_name(slot: usize) -> String {
     format!("p{slot}")
 }

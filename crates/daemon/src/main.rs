@@ -12,6 +12,7 @@ mod flowlog;
 mod forward;
 mod housekeeping;
 mod instance;
+mod live;
 mod netns;
 mod owner;
 mod report;
@@ -39,7 +40,7 @@ use crate::flowlog::{FlowLogWriter, WallClock};
 use crate::housekeeping::FlowLogOutput;
 use crate::instance::{Built, Plan};
 use crate::owner::Ownership;
-use crate::state::Shared;
+use crate::state::{IoOptions, Shared, Watched};
 use crate::statefile::StateFile;
 
 /// Where flow logs with a relative `log_destination` go unless told otherwise.
@@ -304,6 +305,8 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
             return Err(e);
         }
     };
+    // From now on namespaces come and go with the configuration (`live`).
+    shared.keep_owner(owner);
     if let Some(state) = state {
         println!(
             "state: changes made at run time are written to {}",
@@ -311,7 +314,8 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
         );
         shared.keep_state(state);
     }
-    let t = &shared.topology;
+    let snapshot = shared.snapshot();
+    let t = snapshot.topology();
     println!(
         "ready: {}, {}, {}; control socket {}; stop with Ctrl-C or SIGTERM",
         count(t.instances.len(), "instance"),
@@ -319,6 +323,7 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
         count(t.internet_hosts.len(), "internet host"),
         socket.display()
     );
+    drop(snapshot);
 
     let which = loop {
         tokio::select! {
@@ -336,8 +341,10 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
     }
     housekeeping::flush(&shared, &logs);
     shared.stop();
+    if let Some(owner) = shared.take_owner() {
+        owner.remove_all();
+    }
     drop(shared);
-    owner.remove_all();
     let _ = std::fs::remove_file(socket);
     println!("stopped");
     Ok(())
@@ -403,9 +410,11 @@ async fn start(
     // ('+' is in no instance's or host's name).
     let port_ns = (io == Io::Xdp).then(|| format!("{prefix}vpcd+ports"));
     let offload = paths.offload && io == Io::Tun;
+    let ports = vpc_dataplane::Ports::new(&topology);
     let built = tokio::task::block_in_place(|| {
         build_all(
             &topology,
+            &ports,
             (&names, &host_names),
             (offload, paths.threads),
             port_ns.as_deref(),
@@ -426,14 +435,14 @@ async fn start(
         None => None,
     };
     let (shared, devices, watched) = start_dataplane(
-        topology,
-        config_name,
-        names,
-        host_names,
+        &topology,
+        (config_name, prefix.to_owned()),
+        (&names, &host_names),
         built,
         (offload, paths.threads, io == Io::Tun),
     )?;
-    let writer = FlowLogWriter::open(&shared.topology, &paths.flow_log_dir)?;
+    shared.watch(watched);
+    let writer = FlowLogWriter::open(shared.snapshot().topology(), &paths.flow_log_dir)?;
     for (_, path) in writer.paths() {
         println!("flow log: {}", path.display());
     }
@@ -460,12 +469,15 @@ async fn start(
                 .context("open the AF_XDP sockets of a forwarding thread")?;
         }
     }
-    for (i, queues) in devices.into_iter().enumerate().filter(|_| any_port) {
+    // TUN threads start even without ports: ports may be added at run time.
+    for (i, queues) in devices.into_iter().enumerate() {
         let shared = shared.clone();
         let (started, result) = std::sync::mpsc::sync_channel(1);
+        let (mailbox, inbox) = std::sync::mpsc::channel();
+        shared.add_thread(mailbox);
         std::thread::Builder::new()
             .name(format!("vpcd-fwd-{i}"))
-            .spawn(move || forward::run_thread(shared, queues, started))
+            .spawn(move || forward::run_thread(shared, queues, inbox, started))
             .context("start a forwarding thread")?;
         result
             .recv()
@@ -477,7 +489,7 @@ async fn start(
     }
     let listener = control::bind(&paths.socket).await?;
     let tasks = vec![
-        tokio::spawn(forward::watch_namespaces(shared.clone(), watched)),
+        tokio::spawn(forward::watch_namespaces(shared.clone())),
         tokio::spawn(control::serve(listener, shared.clone())),
         tokio::spawn(housekeeping::run(shared.clone(), logs.clone())),
     ];
@@ -495,6 +507,7 @@ struct BuiltNode {
 /// each namespace in `owner`.
 fn build_all(
     topology: &Topology,
+    ports: &vpc_dataplane::Ports,
     (names, host_names): (&[String], &[String]),
     (offload, queues): (bool, usize),
     port_ns: Option<&str>,
@@ -513,7 +526,7 @@ fn build_all(
     for (i, name) in names.iter().enumerate() {
         let id = InstanceId(i as u32);
         let inst = topology.instance(id);
-        let plan = veth(Plan::instance(topology, id, offload).with_queues(queues));
+        let plan = veth(Plan::instance(topology, ports, id, offload).with_queues(queues));
         let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("instance {} (namespace {name})", inst.name))?;
         let enis: Vec<String> = inst
@@ -543,7 +556,7 @@ fn build_all(
     for (i, name) in host_names.iter().enumerate() {
         let id = HostId(i as u32);
         let host = topology.internet_host(id);
-        let plan = veth(Plan::host(topology, id, offload).with_queues(queues));
+        let plan = veth(Plan::host(topology, ports, id, offload).with_queues(queues));
         let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("internet host {} (namespace {name})", host.name))?;
         println!(
@@ -558,37 +571,31 @@ fn build_all(
     Ok(nodes)
 }
 
-/// The shared state, each forwarding thread's queues (by [`Shared::slot`]), and what
+/// The shared state, each TUN forwarding thread's queues (with their slots), and what
 /// the watchdog checks.
-type Started = (Arc<Shared>, Vec<Vec<SyncDevice>>, Vec<forward::Watched>);
+type Started = (Arc<Shared>, Vec<Vec<(usize, SyncDevice)>>, Vec<Watched>);
 
 /// Turns the built devices into the threads' queues and write descriptors (TUN ports:
 /// `tun`), and the shared state.
 fn start_dataplane(
-    topology: Topology,
-    config_name: String,
-    names: Vec<String>,
-    host_names: Vec<String>,
+    topology: &Topology,
+    names: (String, String),
+    (instances, hosts): (&[String], &[String]),
     built: Vec<BuiltNode>,
     (offload, threads, tun): (bool, usize, bool),
 ) -> anyhow::Result<Started> {
-    let ports = if tun {
-        topology.enis.len() + topology.internet_hosts.len()
-    } else {
-        0
-    };
-    let mut writers: Vec<Option<OwnedFd>> = (0..ports).map(|_| None).collect();
-    let mut queues: Vec<Vec<Option<SyncDevice>>> = (0..threads)
-        .filter(|_| tun)
-        .map(|_| (0..ports).map(|_| None).collect())
-        .collect();
+    let ports = vpc_dataplane::Ports::new(topology);
+    let n = if tun { ports.slots() } else { 0 };
+    let mut writers: Vec<Option<OwnedFd>> = (0..n).map(|_| None).collect();
+    let mut queues: Vec<Vec<(usize, SyncDevice)>> =
+        (0..threads).filter(|_| tun).map(|_| Vec::new()).collect();
     let mut watched = Vec::new();
     // UDP superpackets may be written only if every device takes them (USO, 6.2+).
     let mut uso = offload;
-    let namespaces = names.iter().chain(&host_names);
-    for (node, namespace) in built.into_iter().zip(namespaces) {
+    for (node, namespace) in built.into_iter().zip(instances.iter().chain(hosts)) {
+        let mut slots = Vec::new();
         for (&port, devs) in node.ports.iter().zip(node.built.devices) {
-            let slot = Shared::slot(&topology, port);
+            let slot = ports.slot(port);
             for (q, dev) in devs.into_iter().enumerate() {
                 uso &= dev.udp_gso();
                 if q == 0 {
@@ -602,33 +609,33 @@ fn start_dataplane(
                     // Reads that find the queue empty must not wait (see `uring`).
                     dev.set_nonblocking(true)
                         .context("make a TUN queue non-blocking")?;
-                    thread[slot] = Some(dev);
+                    thread.push((slot, dev));
                 }
             }
         }
-        watched.push(forward::Watched {
+        for &port in &node.ports {
+            slots.push(ports.slot(port));
+        }
+        watched.push(Watched {
             namespace: namespace.clone(),
             identity: node.built.identity,
-            ports: node.ports,
+            slots,
         });
     }
     let writers = writers
         .into_iter()
         .collect::<Option<Vec<OwnedFd>>>()
         .context("a port has no TUN device")?;
-    let queues = queues
-        .into_iter()
-        .map(|t| t.into_iter().collect::<Option<Vec<SyncDevice>>>())
-        .collect::<Option<Vec<_>>>()
-        .context("a port lacks a queue")?;
     let shared = Arc::new(Shared::new(
         topology,
-        config_name,
         names,
-        host_names,
         writers,
-        offload,
-        uso,
+        (offload, uso),
+        IoOptions {
+            threads,
+            xdp: !tun,
+            runtime: Some(Handle::current()),
+        },
     ));
     Ok((shared, queues, watched))
 }

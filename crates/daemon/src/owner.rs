@@ -83,6 +83,16 @@ impl Ownership {
         self.created.push(name.to_owned());
     }
 
+    /// Removes namespace `name`, which this daemon created (an instance or internet
+    /// host removed at run time). It stays in the record, which lists every namespace
+    /// the daemon ever meant to make; removing it again later does nothing.
+    pub fn remove(&mut self, name: &str) {
+        self.created.retain(|n| n != name);
+        if let Err(e) = netns::delete(name) {
+            tracing::warn!("{e}");
+        }
+    }
+
     /// Removes every namespace this daemon created, and the record.
     pub fn remove_all(self) {
         for name in &self.created {

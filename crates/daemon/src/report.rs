@@ -55,10 +55,9 @@ pub fn status(s: &Shared) -> Status {
     let instances = t
         .instances
         .iter()
-        .enumerate()
-        .map(|(i, inst)| InstanceStatus {
+        .map(|inst| InstanceStatus {
             name: inst.name.clone(),
-            namespace: s.namespaces[i].clone(),
+            namespace: s.namespace(&inst.name),
             enis: inst
                 .enis
                 .iter()
@@ -80,7 +79,7 @@ pub fn status(s: &Shared) -> Status {
         .host_ids()
         .map(|h| HostStatus {
             name: t.internet_host(h).name.clone(),
-            namespace: s.host_namespaces[h.index()].clone(),
+            namespace: s.namespace(&t.internet_host(h).name),
             device: "eth0".into(),
             address: t.internet_host(h).address.to_string(),
             link: link(s, Port::Host(h)),
@@ -178,8 +177,9 @@ fn tgw_route_tables(t: &Topology) -> Vec<TgwRouteTableReport> {
 }
 
 pub fn counters(s: &Shared) -> CountersReport {
-    let t = &s.topology;
-    let c = s.counters();
+    let dp = s.snapshot();
+    let t = dp.topology();
+    let c = s.counters_of(&dp);
     let port = |port: Port| {
         let e: &EniCounters = c.port(port);
         EniCountersReport {
@@ -231,7 +231,8 @@ pub fn counters(s: &Shared) -> CountersReport {
 
 /// The tracked connections of every ENI, or of one instance's ENIs, or of one ENI.
 pub fn flows(s: &Shared, instance: Option<&str>) -> Result<FlowsReport, String> {
-    let t = &s.topology;
+    let dp = s.snapshot();
+    let t = dp.topology();
     let enis: Vec<EniId> = match instance {
         None => t.eni_ids().collect(),
         Some(name) => {
@@ -253,7 +254,6 @@ pub fn flows(s: &Shared, instance: Option<&str>) -> Result<FlowsReport, String> 
         }
     };
     let now = s.now();
-    let dp = s.snapshot();
     let enis = enis
         .into_iter()
         .map(|id| {
@@ -299,7 +299,8 @@ pub fn trace(
     proto: &str,
     port: Option<u16>,
 ) -> Result<TraceReport, String> {
-    let t = &s.topology;
+    let dp = s.snapshot();
+    let t = dp.topology();
     let origin: Port = match t.find_eni(from) {
         Some(eni) => eni.into(),
         None => t
@@ -324,10 +325,8 @@ pub fn trace(
         _ => return Err(format!("--proto {proto:?}: use tcp, udp or icmp")),
     };
     let now = s.now();
-    let dp = s.snapshot();
     let walked = dp.trace(now, origin, dst, probe);
     let described = vpc_dataplane::trace::describe(dp.topology(), &walked);
-    drop(dp);
     Ok(TraceReport {
         probe: format!(
             "{} {} -> {dst} {}",
@@ -735,16 +734,16 @@ pub(crate) mod tests {
     /// The daemon's shared state for a configuration, without namespaces or devices.
     pub(crate) fn shared(toml: &str) -> Shared {
         let t = vpc_config::parse(toml, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-        let namespaces = t.instances.iter().map(|i| i.name.clone()).collect();
-        let hosts = t.internet_hosts.iter().map(|h| h.name.clone()).collect();
         Shared::new(
-            t,
-            "test.toml".into(),
-            namespaces,
-            hosts,
+            &t,
+            ("test.toml".into(), String::new()),
             vec![],
-            false,
-            false,
+            (false, false),
+            crate::state::IoOptions {
+                threads: 1,
+                xdp: false,
+                runtime: None,
+            },
         )
     }
 

@@ -6,40 +6,41 @@
 use std::io::IoSlice;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Instant, SystemTime};
 
 use vpc_config::Topology;
 use vpc_dataplane::wire::fragment::Fragments;
 use vpc_dataplane::{Counters, Engine, PacketBuf, Port, Snapshot, Time};
 
+use crate::netns::Identity;
+use crate::owner::Ownership;
 use crate::statefile::StateFile;
 use crate::vnet;
 
 /// State shared by the forwarding, watchdog and control tasks.
 #[derive(Debug)]
 pub struct Shared {
-    /// The topology the daemon started with. Its instances, ENIs and internet hosts
-    /// never change; routes, gateways and Elastic IPs do (at run time, through
-    /// `vpcctl`): read those from the current [`Snapshot::topology`].
-    pub topology: Topology,
-    /// Where it came from, for `vpcctl status`.
+    /// Where the topology came from, for `vpcctl status`.
     pub config_name: String,
-    /// Per instance: its namespace name.
-    pub namespaces: Vec<String>,
-    /// Per internet host: its namespace name.
-    pub host_namespaces: Vec<String>,
+    /// What namespaces are named with (`--netns-prefix`).
+    pub prefix: String,
     engine: Engine,
     /// Each forwarding thread's counters (locked by its thread once a batch, and by
     /// readers), merged when read.
     counters: Mutex<Vec<Arc<Mutex<Counters>>>>,
-    /// Per port ([`Shared::slot`]): why it is down, if it is.
-    down: Mutex<Vec<Option<String>>>,
-    /// Per port: failed writes.
-    tx_errors: Vec<AtomicU64>,
-    /// Per port: a duplicate of its TUN descriptor, written with plain non-blocking
-    /// writes (empty with AF_XDP ports).
-    writers: Vec<OwnedFd>,
+    /// Per port slot (`vpc_dataplane::Ports`): its write descriptor, why it is down,
+    /// its failed writes. Grows as ports are added; a removed port's entry is emptied.
+    ports: RwLock<Vec<PortIo>>,
+    /// How ports are made and read, for ports added at run time (`live`).
+    pub io: IoOptions,
+    /// Each TUN forwarding thread's mailbox (`live`).
+    threads: Mutex<Vec<std::sync::mpsc::Sender<crate::forward::PortChange>>>,
+    /// The namespaces the daemon made and watches (`forward::watch_namespaces`).
+    watched: Mutex<Vec<Watched>>,
+    /// The record of the namespaces the daemon made (taken at the end, to remove
+    /// them all).
+    owner: Mutex<Option<Ownership>>,
     /// Whether the devices were opened with virtio-net headers (offloads).
     offload: bool,
     /// Whether every device takes UDP superpackets (USO): forwarded datagrams of one
@@ -55,30 +56,72 @@ pub struct Shared {
     epoch_unix: SystemTime,
 }
 
+/// How the daemon makes and reads ports (for those added at run time).
+#[derive(Debug, Clone)]
+pub struct IoOptions {
+    /// Queues per device: one per forwarding thread.
+    pub threads: usize,
+    /// AF_XDP ports (`--io xdp`): these cannot be added at run time yet.
+    pub xdp: bool,
+    /// The tokio runtime, for netlink.
+    pub runtime: Option<tokio::runtime::Handle>,
+}
+
+/// What the daemon keeps per port slot.
+#[derive(Debug, Default)]
+pub struct PortIo {
+    /// A duplicate of its TUN descriptor, written with plain non-blocking writes (none
+    /// with AF_XDP ports, or once removed).
+    pub writer: Option<OwnedFd>,
+    /// Why it is down, if it is.
+    pub down: Option<String>,
+    /// Failed writes.
+    pub tx_errors: AtomicU64,
+}
+
+/// A namespace the watchdog checks, and the slots of the ports that live in it.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    /// Its name.
+    pub namespace: String,
+    /// Its identity when the daemon made it.
+    pub identity: Identity,
+    /// Its ports' slots (an instance's ENIs, or an internet host).
+    pub slots: Vec<usize>,
+}
+
 impl Shared {
-    /// Shared state for `topology`; `writers` is indexed by [`Shared::slot`] (every ENI,
-    /// then every internet host); `offload`: the devices carry virtio-net headers;
-    /// `uso`: they all take UDP superpackets.
+    /// Shared state for `topology`; `writers` is indexed by slot (every ENI, then
+    /// every internet host, as the first snapshot numbers them; empty with AF_XDP
+    /// ports); `offload`: the devices carry virtio-net headers; `uso`: they all take
+    /// UDP superpackets.
     pub fn new(
-        topology: Topology,
-        config_name: String,
-        namespaces: Vec<String>,
-        host_namespaces: Vec<String>,
+        topology: &Topology,
+        (config_name, prefix): (String, String),
         writers: Vec<OwnedFd>,
-        offload: bool,
-        uso: bool,
+        (offload, uso): (bool, bool),
+        io: IoOptions,
     ) -> Self {
-        let n = topology.enis.len() + topology.internet_hosts.len();
+        let engine = Engine::new(topology, Time::ZERO);
+        let n = engine.load().ports().slots();
+        let mut writers = writers.into_iter();
         Shared {
-            engine: Engine::new(&topology, Time::ZERO),
+            engine,
             counters: Mutex::new(Vec::new()),
-            topology,
             config_name,
-            namespaces,
-            host_namespaces,
-            down: Mutex::new(vec![None; n]),
-            tx_errors: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            writers,
+            prefix,
+            ports: RwLock::new(
+                (0..n)
+                    .map(|_| PortIo {
+                        writer: writers.next(),
+                        ..PortIo::default()
+                    })
+                    .collect(),
+            ),
+            io,
+            threads: Mutex::new(Vec::new()),
+            watched: Mutex::new(Vec::new()),
+            owner: Mutex::new(None),
             offload,
             uso,
             udp_superpackets: AtomicU64::new(0),
@@ -89,12 +132,63 @@ impl Shared {
         }
     }
 
-    /// The index of `port` in the per-port tables: ENIs first, then internet hosts.
-    pub fn slot(topology: &Topology, port: Port) -> usize {
-        match port {
-            Port::Eni(e) => e.index(),
-            Port::Host(h) => topology.enis.len() + h.index(),
-        }
+    /// The namespace of an instance or internet host named `name`.
+    pub fn namespace(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// Port `port`'s slot in the current snapshot.
+    pub fn slot(&self, port: Port) -> usize {
+        self.engine.load().ports().slot(port)
+    }
+
+    /// Keeps `owner`, the record of the namespaces made, until [`Shared::take_owner`].
+    pub fn keep_owner(&self, owner: Ownership) {
+        *lock(&self.owner) = Some(owner);
+    }
+
+    /// The record of the namespaces made, to remove them all (at the end).
+    pub fn take_owner(&self) -> Option<Ownership> {
+        lock(&self.owner).take()
+    }
+
+    /// Runs `f` with the record of the namespaces made.
+    pub fn with_owner<T>(&self, f: impl FnOnce(&mut Ownership) -> T) -> Option<T> {
+        lock(&self.owner).as_mut().map(f)
+    }
+
+    /// Sets what the watchdog checks.
+    pub fn watch(&self, watched: Vec<Watched>) {
+        *lock(&self.watched) = watched;
+    }
+
+    /// What the watchdog checks, to change.
+    pub fn watched(&self) -> MutexGuard<'_, Vec<Watched>> {
+        lock(&self.watched)
+    }
+
+    /// Registers a TUN forwarding thread's mailbox.
+    pub fn add_thread(&self, mailbox: std::sync::mpsc::Sender<crate::forward::PortChange>) {
+        lock(&self.threads).push(mailbox);
+    }
+
+    /// The TUN forwarding threads' mailboxes, in the order of their queues.
+    pub fn threads(&self) -> Vec<std::sync::mpsc::Sender<crate::forward::PortChange>> {
+        lock(&self.threads).clone()
+    }
+
+    /// The per-slot table, to change (ports added or removed at run time).
+    pub fn port_table(&self) -> std::sync::RwLockWriteGuard<'_, Vec<PortIo>> {
+        self.ports.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn port_io(&self) -> std::sync::RwLockReadGuard<'_, Vec<PortIo>> {
+        self.ports.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the daemon is stopping.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
     }
 
     /// The pipeline's clock: time since the daemon started.
@@ -132,9 +226,9 @@ impl Shared {
         c
     }
 
-    /// Every forwarding thread's counters, added up.
-    pub fn counters(&self) -> Counters {
-        let mut sum = self.engine.load().new_counters();
+    /// Every forwarding thread's counters, added up, for `snapshot`'s ports.
+    pub fn counters_of(&self, snapshot: &Snapshot) -> Counters {
+        let mut sum = snapshot.new_counters();
         for c in self
             .counters
             .lock()
@@ -148,7 +242,7 @@ impl Shared {
 
     /// A port as users name it: `web/eth0`, or an internet host's name.
     pub fn port_name(&self, port: Port) -> String {
-        vpc_dataplane::trace::port_name(&self.topology, port)
+        vpc_dataplane::trace::port_name(self.engine.load().topology(), port)
     }
 
     /// Whether the devices carry virtio-net headers (offloads on).
@@ -176,10 +270,14 @@ impl Shared {
     /// fragmentation (`PacketBuf::fragment_mtu`) is written as its fragments, each
     /// gathered from its new header and its slice of the packet (no copy).
     pub fn transmit(&self, to: Port, pkt: &PacketBuf) {
-        let slot = Self::slot(&self.topology, to);
+        let slot = self.slot(to);
+        let table = self.port_io();
+        let Some(entry) = table.get(slot) else {
+            return;
+        };
         // AF_XDP ports have no descriptor here: their threads write their own frames.
-        let Some(fd) = self.writers.get(slot) else {
-            self.tx_errors[slot].fetch_add(1, Ordering::Relaxed);
+        let Some(fd) = &entry.writer else {
+            entry.tx_errors.fetch_add(1, Ordering::Relaxed);
             return;
         };
         let bytes = pkt.as_bytes();
@@ -206,27 +304,33 @@ impl Shared {
             failed = nix::unistd::write(fd, bytes).is_err();
         }
         if failed {
-            self.tx_errors[slot].fetch_add(1, Ordering::Relaxed);
+            entry.tx_errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Counts a failed write to port `port`.
     pub fn count_tx_error(&self, port: Port) {
-        self.tx_errors[Self::slot(&self.topology, port)].fetch_add(1, Ordering::Relaxed);
+        self.count_tx_error_slot(self.slot(port));
     }
 
-    /// Every port, in the order of [`Shared::slot`].
+    /// Counts a failed write to the port in slot `slot`.
+    pub fn count_tx_error_slot(&self, slot: usize) {
+        if let Some(e) = self.port_io().get(slot) {
+            e.tx_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Every port of the current snapshot, in slot order.
     pub fn ports(&self) -> Vec<Port> {
-        let t = &self.topology;
-        t.eni_ids()
-            .map(Port::Eni)
-            .chain((0..t.internet_hosts.len()).map(|h| Port::Host(vpc_config::HostId(h as u32))))
-            .collect()
+        self.engine.load().ports().iter().map(|(_, p)| p).collect()
     }
 
     /// Failed writes to port `port`.
     pub fn tx_errors(&self, port: Port) -> u64 {
-        self.tx_errors[Self::slot(&self.topology, port)].load(Ordering::Relaxed)
+        let slot = self.slot(port);
+        self.port_io()
+            .get(slot)
+            .map_or(0, |e| e.tx_errors.load(Ordering::Relaxed))
     }
 
     /// From now on, writes the running configuration to `file` after every change.
@@ -254,20 +358,31 @@ impl Shared {
     /// Marks port `port` down for `reason` (once; later reasons are ignored). Not
     /// while the daemon stops.
     pub fn mark_down(&self, port: Port, reason: &str) {
-        if self.stopping.load(Ordering::Relaxed) {
+        self.mark_down_slot(self.slot(port), reason);
+    }
+
+    /// Marks the port in slot `slot` down for `reason` (once). Not while the daemon
+    /// stops, nor once the port was removed from the configuration.
+    pub fn mark_down_slot(&self, slot: usize, reason: &str) {
+        if self.stopping() {
             return;
         }
-        let slot = Self::slot(&self.topology, port);
-        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-        if down[slot].is_none() {
+        let snapshot = self.engine.load();
+        let Some(port) = snapshot.ports().port(slot) else {
+            return;
+        };
+        let mut table = self.port_table();
+        let Some(entry) = table.get_mut(slot) else {
+            return;
+        };
+        if entry.down.is_none() {
             let what = match port {
                 Port::Eni(_) => "ENI",
                 Port::Host(_) => "internet host",
             };
             tracing::warn!("{what} {} is down: {reason}", self.port_name(port));
-            down[slot] = Some(reason.to_owned());
-            drop(down);
-            let snapshot = self.engine.load();
+            entry.down = Some(reason.to_owned());
+            drop(table);
             match port {
                 Port::Eni(e) => snapshot.set_link(e, false),
                 Port::Host(h) => snapshot.set_host_link(h, false),
@@ -277,9 +392,13 @@ impl Shared {
 
     /// Why port `port` is down, or `None` if it is up.
     pub fn down_reason(&self, port: Port) -> Option<String> {
-        self.down.lock().unwrap_or_else(|p| p.into_inner())[Self::slot(&self.topology, port)]
-            .clone()
+        let slot = self.slot(port);
+        self.port_io().get(slot).and_then(|e| e.down.clone())
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -298,19 +417,21 @@ mod tests {
             .map(|_| OwnedFd::from(std::fs::File::open("/dev/null").unwrap()))
             .collect();
         let shared = Shared::new(
-            topology,
-            "demo".into(),
-            Vec::new(),
-            Vec::new(),
+            &topology,
+            ("demo".into(), String::new()),
             writers,
-            false,
-            false,
+            (false, false),
+            IoOptions {
+                threads: 1,
+                xdp: false,
+                runtime: None,
+            },
         );
         let (a, b) = (shared.thread_counters(), shared.thread_counters());
         a.lock().unwrap().enis[0].rx_packets += 3;
         b.lock().unwrap().enis[0].rx_packets += 4;
         b.lock().unwrap().router.echo_replies += 1;
-        let sum = shared.counters();
+        let sum = shared.counters_of(&shared.snapshot());
         assert_eq!(sum.eni(EniId(0)).rx_packets, 7);
         assert_eq!(sum.router.echo_replies, 1);
     }

@@ -234,7 +234,7 @@ fn frame_in(
 /// Writes `pkt` to port `to` behind an Ethernet header: as it is, or as its fragments if
 /// the pipeline said so. A frame that cannot be had or queued is a write error.
 fn emit(shared: &Shared, xsks: &mut Xsks, to: Port, pkt: &PacketBuf) {
-    let slot = Shared::slot(&shared.topology, to);
+    let slot = shared.slot(to);
     let bytes = pkt.as_bytes();
     let header = link::egress_header(to);
     let mut put = |parts: &[&[u8]]| {

@@ -5,9 +5,12 @@
 //! daemon for what the link layer decided ([`Counters::record_link`]); read by the
 //! daemon for `vpcctl counters`. Tests assert exact deltas.
 
+use std::sync::Arc;
+
 use vpc_config::{EniId, HostId};
 
 use crate::link::Ingress;
+use crate::ports::Ports;
 use crate::verdict::{DropReason, Port, Reply, Verdict};
 
 /// One ENI's counters.
@@ -107,7 +110,10 @@ pub struct NatMetrics {
     pub bytes_out_to_source: u64,
 }
 
-/// All counters of a dataplane.
+/// All counters of a dataplane. They are counted for the ports of one snapshot
+/// (indexed by its [`EniId`]s and [`HostId`]s) and follow the ports of the next ones
+/// by themselves ([`Counters::follow`]): a port that stays keeps its counters under its
+/// new index, a new one starts at zero, a removed one's are dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Per ENI, indexed by [`EniId`].
@@ -116,6 +122,9 @@ pub struct Counters {
     pub hosts: Vec<EniCounters>,
     /// The VPC router's events.
     pub router: RouterCounters,
+    /// The ports the per-port counters are indexed for (`None`: made without a
+    /// snapshot; they adopt the first one they follow).
+    ports: Option<Arc<Ports>>,
 }
 
 impl Counters {
@@ -124,7 +133,56 @@ impl Counters {
             enis: vec![EniCounters::default(); enis],
             hosts: vec![EniCounters::default(); hosts],
             router: RouterCounters::default(),
+            ports: None,
         }
+    }
+
+    /// Zero counters for `ports`.
+    pub(crate) fn for_ports(ports: &Arc<Ports>) -> Self {
+        let (enis, hosts) = ports.counts();
+        Counters {
+            ports: Some(Arc::clone(ports)),
+            ..Counters::new(enis, hosts)
+        }
+    }
+
+    /// Re-indexes the per-port counters for `ports` (a later snapshot's), by slot: a
+    /// pointer comparison when nothing changed, as on every batch.
+    #[inline]
+    pub fn follow(&mut self, ports: &Arc<Ports>) {
+        match &self.ports {
+            Some(mine) if Arc::ptr_eq(mine, ports) => {}
+            _ => self.remap(ports),
+        }
+    }
+
+    #[cold]
+    fn remap(&mut self, ports: &Arc<Ports>) {
+        let (enis, hosts) = match &self.ports {
+            Some(old) => (ports.eni_before(old), ports.host_before(old)),
+            // Counted for these ports already, as far as they go.
+            None => (
+                (0..ports.counts().0)
+                    .map(|e| Some(EniId(e as u32)))
+                    .collect(),
+                (0..ports.counts().1)
+                    .map(|h| Some(HostId(h as u32)))
+                    .collect(),
+            ),
+        };
+        let take = |v: &mut Vec<EniCounters>, i: Option<usize>| {
+            i.and_then(|i| v.get_mut(i).map(std::mem::take))
+                .unwrap_or_default()
+        };
+        self.enis = enis
+            .iter()
+            .map(|e| take(&mut self.enis, e.map(EniId::index)))
+            .collect();
+        self.hosts = hosts
+            .iter()
+            .map(|h| take(&mut self.hosts, h.map(HostId::index)))
+            .collect();
+        self.ports = Some(Arc::clone(ports));
     }
 
     /// One ENI's counters.
@@ -152,8 +210,16 @@ impl Counters {
         }
     }
 
-    /// Adds `other` (another thread's counters, for the same ports) to these.
+    /// Adds `other` (another thread's counters) to these, port by port (`other` is
+    /// first re-indexed for these counters' ports if it was counted for others).
     pub fn add(&mut self, other: &Counters) {
+        if let Some(mine) = &self.ports
+            && other.ports.as_ref().is_some_and(|o| !Arc::ptr_eq(o, mine))
+        {
+            let mut other = other.clone();
+            other.follow(&Arc::clone(mine));
+            return self.add(&other);
+        }
         for (a, b) in self.enis.iter_mut().zip(&other.enis) {
             a.add(b);
         }

@@ -46,42 +46,52 @@ impl Engine {
         self.current.load_full()
     }
 
-    /// Applies a changed configuration with the same instances and ENIs
-    /// ([`Snapshot::next`]): the next batch of every thread sees all of it. Returns
-    /// `false`, changing nothing, if the ENIs or internet hosts differ.
-    pub fn apply(&self, topology: &Topology, now: Time) -> bool {
+    /// Applies a changed configuration ([`Snapshot::next`]): the next batch of every
+    /// thread sees all of it.
+    pub fn apply(&self, topology: &Topology, now: Time) {
         let mut pending = lock(&self.control);
-        match self.current.load().next(topology, now, &mut pending) {
-            Some(next) => {
-                self.current.store(Arc::new(next));
-                true
-            }
-            None => false,
-        }
+        let next = self.current.load().next(topology, now, &mut pending);
+        self.current.store(Arc::new(next));
     }
 
     /// Edits the running configuration: `edit` gets it and returns what to answer and
     /// the changed configuration (`None`: no change), which is applied as by
     /// [`Engine::apply`]. Edits go one at a time, so none is lost. Returns `edit`'s
-    /// answer and whether a change was applied (`false` also if the ENIs differ).
+    /// answer and whether a change was applied.
     pub fn edit<R>(
         &self,
         now: Time,
         edit: impl FnOnce(&Topology) -> (R, Option<Topology>),
     ) -> (R, bool) {
+        let (answer, applied) = self.edit_prepared(now, edit, |_, _| Ok::<(), ()>(()));
+        (answer, applied == Ok(true))
+    }
+
+    /// [`Engine::edit`], with `prepare` called between the making of the next
+    /// snapshot and its publication, with the current one and the next: what must
+    /// exist before a packet sees the next one (the devices of new ports) is made
+    /// there. If `prepare` fails, nothing is applied and its error is returned; else
+    /// whether a change was applied.
+    pub fn edit_prepared<R, E>(
+        &self,
+        now: Time,
+        edit: impl FnOnce(&Topology) -> (R, Option<Topology>),
+        prepare: impl FnOnce(&Snapshot, &Snapshot) -> Result<(), E>,
+    ) -> (R, Result<bool, E>) {
         let mut pending = lock(&self.control);
         let current = self.current.load_full();
         let (answer, changed) = edit(current.topology());
         let Some(changed) = changed else {
-            return (answer, false);
+            return (answer, Ok(false));
         };
-        match current.next(&changed, now, &mut pending) {
-            Some(next) => {
-                self.current.store(Arc::new(next));
-                (answer, true)
-            }
-            None => (answer, false),
+        // Records the change flushed are kept even if `prepare` fails: they were taken
+        // out of accumulators that live on.
+        let next = current.next(&changed, now, &mut pending);
+        if let Err(e) = prepare(&current, &next) {
+            return (answer, Err(e));
         }
+        self.current.store(Arc::new(next));
+        (answer, Ok(true))
     }
 
     /// Appends the flow-log records of every aggregation interval that has ended by

@@ -30,6 +30,7 @@
 //! with it by shared reference (`Mode::Trace`), so a trace cannot change anything.
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use vpc_config::{
     EniId, HostId, NatGatewayId, RouteTableId, RuleAction, SubnetId, TableLimits, Topology,
@@ -40,7 +41,7 @@ use crate::conntrack::{ConntrackStats, FlowInfo, Lookup};
 use crate::counters::{Counters, NatMetrics};
 use crate::destination::Dst;
 use crate::direction::Direction;
-use crate::flowlog::{Action, FlowRecord, PacketRecord, TrafficPath};
+use crate::flowlog::{Action, FlowRecord, Interface, PacketRecord, TrafficPath};
 use crate::frag::DatagramKey;
 use crate::hop::transit_gateway::TgwMetrics;
 use crate::hop::{self, Fabric, Gateway, Hop, InFlight, Place};
@@ -51,6 +52,7 @@ use crate::nat::NatMapping;
 use crate::nat::rewrite::{self, End};
 use crate::offload::{self, Shape};
 use crate::packet::{Csum, Gso, Offload, PacketBuf};
+use crate::ports::Ports;
 use crate::route::{Route, RouteState};
 use crate::sanity::Trimmed;
 use crate::sg::{SecurityGroups, SgDecision};
@@ -191,6 +193,9 @@ impl<'a, 'w> Mode<'a, 'w> {
 pub struct Snapshot {
     net: Net,
     state: State,
+    /// Every port's slot (`ports.rs`): shared with the next snapshot while the ports
+    /// stay the same.
+    ports: Arc<Ports>,
 }
 
 impl Snapshot {
@@ -200,19 +205,24 @@ impl Snapshot {
         Snapshot {
             net: Net::compile(topology, limits, 1),
             state: State::new(topology, &limits, now),
+            ports: Arc::new(Ports::new(topology)),
         }
     }
 
-    /// Counters sized for this snapshot's ports, all zero: one set per forwarding thread.
+    /// Counters for this snapshot's ports, all zero: one set per forwarding thread.
+    /// They follow later snapshots' ports by themselves (see [`Counters`]).
     pub fn new_counters(&self) -> Counters {
-        Counters::new(
-            self.net.topology.enis.len(),
-            self.net.topology.internet_hosts.len(),
-        )
+        Counters::for_ports(&self.ports)
     }
 
-    /// The snapshot for a changed configuration `topology` with the same instances and
-    /// ENIs (the rule-change semantics of AWS): routes, network ACLs and security-group
+    /// Every port's slot: what the daemon keeps per port is found by it, and it stays
+    /// with the port across changes (`ports.rs`).
+    pub fn ports(&self) -> &Arc<Ports> {
+        &self.ports
+    }
+
+    /// The snapshot for a changed configuration `topology` (the rule-change semantics
+    /// of AWS): routes, network ACLs and security-group
     /// rules take effect with the next packet; tracked flows are kept (so removing a
     /// security-group rule leaves tracked flows running until they time out, while
     /// untracked flows, judged per packet, stop at once); changed connection-tracking
@@ -220,43 +230,61 @@ impl Snapshot {
     /// they had accumulated is appended to `flushed` (records of flow logs that were
     /// removed are dropped). Gateways keep their state where AWS does (a NAT gateway its
     /// translations unless deleted or changed); internet gateway attachments and
-    /// Elastic IP associations apply to the next packet.
-    /// Returns `None` if the ENIs or internet hosts differ.
-    pub fn next(
-        &self,
-        topology: &Topology,
-        now: Time,
-        flushed: &mut Vec<FlowRecord>,
-    ) -> Option<Snapshot> {
+    /// Elastic IP associations apply to the next packet. Instances and internet hosts
+    /// may come and go: a port that stays (`ports.rs`) keeps its connection table, link
+    /// state and counters; a new one starts with empty ones (and up); a removed one's
+    /// are dropped with it. When ports come or go, fragments of datagrams in flight
+    /// are judged again (as first fragments they are dropped) and the flow logs start
+    /// a new interval.
+    pub fn next(&self, topology: &Topology, now: Time, flushed: &mut Vec<FlowRecord>) -> Snapshot {
         let old = &self.net.topology;
-        let same_enis = topology.internet_hosts == old.internet_hosts
-            && topology.enis.len() == old.enis.len()
-            && topology
-                .eni_ids()
-                .all(|e| topology.eni_name(e).to_string() == old.eni_name(e).to_string());
-        if !same_enis {
-            return None;
-        }
-        // A deleted NAT gateway's interface is no longer covered.
-        let logs_changed =
-            topology.flow_logs != old.flow_logs || topology.nat_gateways != old.nat_gateways;
+        let ports = match self.ports.next(topology) {
+            None => Arc::clone(&self.ports),
+            Some(p) => Arc::new(p),
+        };
+        let moved = !Arc::ptr_eq(&ports, &self.ports);
+        // A deleted NAT gateway's interface is no longer covered; added or removed
+        // ports move the ENIs' indexes.
+        let logs_changed = moved
+            || topology.flow_logs != old.flow_logs
+            || topology.nat_gateways != old.nat_gateways;
         if logs_changed && let Some(mut logs) = self.state.flow_logs() {
-            // Records of the old accumulators name flow logs by their old index: keep
-            // those of flow logs that still exist (by name) under their new index.
+            // Records of the old accumulators name flow logs, ENIs and NAT gateways by
+            // their old index: keep those of flow logs and interfaces that still exist
+            // under their new index (an interface removed with its instance has no
+            // record left to write).
             let mut records = Vec::new();
             logs.flush_all(now, &mut records);
+            let eni_before = ports.eni_before(&self.ports);
             flushed.extend(records.into_iter().filter_map(|mut r| {
                 let name = &old.flow_logs.get(r.log.index())?.name;
                 let new = topology.flow_logs.iter().position(|l| &l.name == name)?;
                 r.log = vpc_config::FlowLogId(new as u32);
+                r.interface = match r.interface {
+                    Interface::Eni(e) => {
+                        Interface::Eni(EniId(eni_before.iter().position(|&b| b == Some(e))? as u32))
+                    }
+                    Interface::NatGateway(n) => {
+                        let name = &old.nat_gateways.get(n.index())?.name;
+                        let new = topology.nat_gateways.iter().position(|g| &g.name == name)?;
+                        Interface::NatGateway(vpc_config::NatGatewayId(new as u32))
+                    }
+                };
                 Some(r)
             }));
         }
         let limits = self.net.limits;
-        Some(Snapshot {
-            state: self.state.next((old, topology), &limits, now, logs_changed),
+        Snapshot {
+            state: self.state.next(
+                (old, topology),
+                (&self.ports, &ports),
+                &limits,
+                now,
+                logs_changed,
+            ),
             net: Net::compile(topology, limits, self.net.generation.wrapping_add(1).max(1)),
-        })
+            ports,
+        }
     }
 
     /// Processes one packet read from port `from` at time `now`, counting in
@@ -269,6 +297,7 @@ impl Snapshot {
         from: impl Into<Port>,
         pkt: &mut PacketBuf,
     ) -> Verdict {
+        counters.follow(&self.ports);
         let mut writer = Writer::new(&self.state, counters);
         self.judge(&mut writer, now, from.into(), pkt)
     }
@@ -287,6 +316,7 @@ impl Snapshot {
     ) {
         verdicts.clear();
         copies.clear();
+        counters.follow(&self.ports);
         let mut writer = Writer::new(&self.state, counters);
         for (i, p) in pkts.iter_mut().enumerate() {
             let v = self.judge(&mut writer, now, from.into(), p);
@@ -301,6 +331,7 @@ impl Snapshot {
     /// in `counters`, keeping the locks they take until the batch is dropped (see
     /// `state.rs`). What [`Snapshot::process_batch`] does for packets in one slice.
     pub fn batch<'s>(&'s self, counters: &'s mut Counters) -> Batch<'s> {
+        counters.follow(&self.ports);
         Batch {
             snapshot: self,
             writer: Writer::new(&self.state, counters),
@@ -543,7 +574,7 @@ impl Batch<'_> {
 /// Its reading methods are the snapshot's.
 #[derive(Debug)]
 pub struct Dataplane {
-    snapshot: Snapshot,
+    pub(crate) snapshot: Snapshot,
     counters: Counters,
     /// Flow-log records taken out of accumulators that a configuration change replaced,
     /// handed out by the next flush.
@@ -577,17 +608,9 @@ impl Dataplane {
         }
     }
 
-    /// Applies a changed configuration with the same instances and ENIs
-    /// ([`Snapshot::next`]). Returns `false`, changing nothing, if the ENIs or internet
-    /// hosts differ.
-    pub fn apply(&mut self, topology: &Topology, now: Time) -> bool {
-        match self.snapshot.next(topology, now, &mut self.pending_records) {
-            Some(next) => {
-                self.snapshot = next;
-                true
-            }
-            None => false,
-        }
+    /// Applies a changed configuration ([`Snapshot::next`]).
+    pub fn apply(&mut self, topology: &Topology, now: Time) {
+        self.snapshot = self.snapshot.next(topology, now, &mut self.pending_records);
     }
 
     /// Processes one packet read from port `from` at time `now`.

@@ -31,6 +31,7 @@ use crate::hop::transit_gateway::TgwMetrics;
 use crate::icmp_error::RateLimit;
 use crate::nat::NatTable;
 use crate::pipeline::Limits;
+use crate::ports::Ports;
 use crate::time::Time;
 
 /// Locks `m`, whatever a panicking holder left (every part stays consistent between
@@ -73,8 +74,9 @@ impl Links {
 /// What packets change (see the module's documentation).
 #[derive(Debug)]
 pub(crate) struct State {
-    /// Per ENI: its connection table.
-    conntrack: Arc<[Mutex<ConnTable>]>,
+    /// Per ENI: its connection table (each shared with the next state while its ENI
+    /// stays, whatever its index then).
+    conntrack: Arc<[Arc<Mutex<ConnTable>>]>,
     /// Per ENI: whether its device is up.
     link_up: Arc<Links>,
     /// Per internet host: whether its device is up.
@@ -102,7 +104,12 @@ impl State {
             conntrack: topology
                 .enis
                 .iter()
-                .map(|e| Mutex::new(ConnTable::new(limits.conntrack_per_eni, e.conntrack)))
+                .map(|e| {
+                    Arc::new(Mutex::new(ConnTable::new(
+                        limits.conntrack_per_eni,
+                        e.conntrack,
+                    )))
+                })
                 .collect(),
             link_up: Arc::new(Links::all_up(topology.enis.len())),
             host_up: Arc::new(Links::all_up(topology.internet_hosts.len())),
@@ -121,21 +128,62 @@ impl State {
         }
     }
 
-    /// The state for `new` after `old` (same ENIs and hosts): connection tables with
-    /// `new`'s timeouts; a NAT gateway keeps its translations while it keeps its name,
+    /// The state for `new` after `old`, whose ports are `ports` (`old`'s, then
+    /// `new`'s: the same `Arc` if they did not change): connection tables and link
+    /// states follow their ports (new ports start empty and up), with `new`'s timeouts;
+    /// fragments' verdicts start over if ports moved; a NAT gateway keeps its translations while it keeps its name,
     /// addresses and ports; a transit gateway its metrics while it keeps its name;
     /// IGMP members stay where they still may. The flow logs start over if
     /// `flow_logs_changed` (the caller has flushed the old ones).
     pub(crate) fn next(
         &self,
         (old, new): (&Topology, &Topology),
+        (old_ports, ports): (&Arc<Ports>, &Arc<Ports>),
         limits: &Limits,
         now: Time,
         flow_logs_changed: bool,
     ) -> State {
-        for (table, eni) in self.conntrack.iter().zip(&new.enis) {
+        let moved = !Arc::ptr_eq(old_ports, ports);
+        let eni_before = ports.eni_before(old_ports);
+        let host_before = ports.host_before(old_ports);
+        let conntrack: Arc<[Arc<Mutex<ConnTable>>]> = if moved {
+            new.enis
+                .iter()
+                .zip(&eni_before)
+                .map(|(eni, before)| match before {
+                    Some(b) => Arc::clone(&self.conntrack[b.index()]),
+                    None => Arc::new(Mutex::new(ConnTable::new(
+                        limits.conntrack_per_eni,
+                        eni.conntrack,
+                    ))),
+                })
+                .collect()
+        } else {
+            Arc::clone(&self.conntrack)
+        };
+        for (table, eni) in conntrack.iter().zip(&new.enis) {
             lock(table).set_timeouts(eni.conntrack);
         }
+        let links = |old: &Arc<Links>, before: Vec<Option<usize>>| {
+            if moved {
+                Arc::new(Links(
+                    before
+                        .into_iter()
+                        .map(|b| AtomicBool::new(b.is_none_or(|b| old.up(b))))
+                        .collect(),
+                ))
+            } else {
+                Arc::clone(old)
+            }
+        };
+        let link_up = links(
+            &self.link_up,
+            eni_before.iter().map(|b| b.map(EniId::index)).collect(),
+        );
+        let host_up = links(
+            &self.host_up,
+            host_before.iter().map(|b| b.map(HostId::index)).collect(),
+        );
         let nat = nat_gateway::compile(new, limits)
             .into_iter()
             .enumerate()
@@ -162,12 +210,21 @@ impl State {
                     .unwrap_or_default()
             })
             .collect();
-        let groups = self.multicast().apply(old, new);
+        let groups = self.multicast().apply(old, new, |e| {
+            eni_before
+                .iter()
+                .position(|&b| b == Some(e))
+                .map(|n| EniId(n as u32))
+        });
         State {
-            conntrack: Arc::clone(&self.conntrack),
-            link_up: Arc::clone(&self.link_up),
-            host_up: Arc::clone(&self.host_up),
-            fragments: Arc::clone(&self.fragments),
+            conntrack,
+            link_up,
+            host_up,
+            fragments: if moved {
+                Arc::new(Mutex::new(Fragments::new(limits.fragments)))
+            } else {
+                Arc::clone(&self.fragments)
+            },
             next_ident: Arc::clone(&self.next_ident),
             icmp_limit: Arc::clone(&self.icmp_limit),
             nat,

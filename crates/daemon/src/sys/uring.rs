@@ -77,6 +77,8 @@ pub struct Ring {
     hdr_len: usize,
     /// Operations prepared but not yet submitted (submission-queue room is ensured).
     queued: usize,
+    /// Bytes per packet buffer.
+    capacity: usize,
 }
 
 /// Tags of `user_data`: the slot in the low 32 bits, the queue above, the kind in the
@@ -92,25 +94,45 @@ fn tag(kind: u64, slot: usize, queue: usize) -> u64 {
 }
 
 impl Ring {
-    /// A ring over `queues` (non-blocking TUN queue descriptors, kept open by the
-    /// caller for the ring's life) with `slots` buffer slots of `capacity` bytes,
-    /// reading and writing `hdr_len` bytes of virtio-net header before each packet.
+    /// A ring with room for `max_queues` queues (descriptor indexes `0..max_queues`,
+    /// all empty: see [`Ring::set_queue`]) and `slots` buffer slots of `capacity` bytes
+    /// (more: [`Ring::add_slots`]), reading and writing `hdr_len` bytes of virtio-net
+    /// header before each packet.
     pub fn new(
-        queues: &[RawFd],
+        max_queues: usize,
         slots: usize,
         capacity: usize,
         hdr_len: usize,
     ) -> io::Result<Ring> {
-        let entries = u32::try_from((slots + queues.len()).next_power_of_two().max(8))
+        let entries = u32::try_from((slots + max_queues).next_power_of_two().clamp(8, 4096))
             .map_err(|_| io::Error::other("too many slots"))?;
         let ring = IoUring::builder()
             .setup_single_issuer()
             .setup_cqsize(entries * 2)
             .build(entries)?;
-        ring.submitter().register_files(queues)?;
-        let slots = (0..slots)
-            .map(|_| Slot {
-                buf: PacketBuf::new(capacity),
+        let max = u32::try_from(max_queues).map_err(|_| io::Error::other("too many queues"))?;
+        ring.submitter().register_files_sparse(max)?;
+        let mut ring = Ring {
+            ring,
+            busy: Vec::new(),
+            slots: Vec::new(),
+            in_flight: 0,
+            hdr_len,
+            queued: 0,
+            capacity,
+        };
+        ring.add_slots(slots);
+        Ok(ring)
+    }
+
+    /// Adds `n` buffer slots; returns their indexes. (Slots never move their buffers:
+    /// each lives in its own allocation, so growing the table moves no buffer the
+    /// kernel may be using.)
+    pub fn add_slots(&mut self, n: usize) -> std::ops::Range<usize> {
+        let start = self.slots.len();
+        for _ in 0..n {
+            self.slots.push(Slot {
+                buf: PacketBuf::new(self.capacity),
                 hdr: Box::new([0; crate::vnet::LEN]),
                 iov: Box::new(
                     [libc::iovec {
@@ -118,16 +140,36 @@ impl Ring {
                         iov_len: 0,
                     }; 2],
                 ),
-            })
-            .collect::<Vec<_>>();
-        Ok(Ring {
-            ring,
-            busy: vec![false; slots.len()],
-            slots,
-            in_flight: 0,
-            hdr_len,
-            queued: 0,
-        })
+            });
+            self.busy.push(false);
+        }
+        start..self.slots.len()
+    }
+
+    /// Registers `fd` (a non-blocking TUN queue, kept open by the caller until
+    /// [`Ring::clear_queue`] and every operation on it completed) as queue `queue`.
+    pub fn set_queue(&mut self, queue: usize, fd: RawFd) -> io::Result<()> {
+        let at = u32::try_from(queue).map_err(|_| io::Error::other("queue index"))?;
+        self.ring.submitter().register_files_update(at, &[fd])?;
+        Ok(())
+    }
+
+    /// Cancels every operation on queue `queue` (they complete with `ECANCELED`) and
+    /// unregisters it; the caller closes its descriptor once they completed.
+    pub fn clear_queue(&mut self, queue: usize) {
+        let cancel =
+            opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fixed(queue as u32)).all())
+                .build()
+                .user_data(CANCEL);
+        self.make_room();
+        // SAFETY: a cancellation refers to no buffer.
+        if unsafe { self.ring.submission().push(&cancel) }.is_ok() {
+            self.queued += 1;
+        }
+        let _ = self.ring.submit();
+        if let Ok(at) = u32::try_from(queue) {
+            let _ = self.ring.submitter().register_files_update(at, &[-1]);
+        }
     }
 
     /// How many slots there are.
@@ -242,15 +284,21 @@ impl Ring {
     }
 
     /// Submits everything queued and waits until at least `want` operations completed
-    /// (0: do not wait). Interrupted waits return early.
-    pub fn submit_and_wait(&mut self, want: usize) -> io::Result<()> {
-        match self.ring.submit_and_wait(want) {
+    /// (0: do not wait), or at most `timeout`. Interrupted waits return early.
+    pub fn submit_and_wait(&mut self, want: usize, timeout: Duration) -> io::Result<()> {
+        let ts = types::Timespec::from(timeout);
+        let args = types::SubmitArgs::new().timespec(&ts);
+        match self.ring.submitter().submit_with_args(want, &args) {
             Ok(_) => {
                 self.queued = 0;
                 Ok(())
             }
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ETIME) => {
+                self.queued = 0;
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }

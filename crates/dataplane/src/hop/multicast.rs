@@ -121,8 +121,13 @@ impl Groups {
 
     /// The groups of `new`: its registrations, and the members that joined with IGMP
     /// under `old` and still may (the domain of the same name has IGMPv2 support and
-    /// their subnet).
-    pub(crate) fn apply(&self, old: &Topology, new: &Topology) -> Groups {
+    /// their subnet); `moved` gives an ENI of `old` its index in `new` (`None`: gone).
+    pub(crate) fn apply(
+        &self,
+        old: &Topology,
+        new: &Topology,
+        moved: impl Fn(EniId) -> Option<EniId>,
+    ) -> Groups {
         let mut g = Groups::compile(new);
         for group in &self.groups {
             let name = &old.multicast_domain(group.domain).name;
@@ -130,7 +135,10 @@ impl Groups {
                 continue;
             };
             let domain = &new.multicast_domains[d];
-            for &eni in &group.members[group.registered..] {
+            for eni in group.members[group.registered..]
+                .iter()
+                .filter_map(|&e| moved(e))
+            {
                 let subnet = new.enis.get(eni.index()).map(|e| e.subnet);
                 if domain.igmpv2 && domain.associations.iter().any(|&(_, s)| Some(s) == subnet) {
                     g.join(MulticastDomainId(d as u32), group.address, eni);

@@ -261,7 +261,7 @@ fn configurations_swapped_in_while_packets_flow_are_seen_whole_by_each_batch() {
             let mut applied = 0;
             while !stop.load(Ordering::Relaxed) {
                 let next = if applied % 2 == 0 { &blocked } else { &open };
-                assert!(engine.apply(next, T0));
+                engine.apply(next, T0);
                 applied += 1;
             }
             assert!(applied > 0);

@@ -17,6 +17,7 @@ mod internet;
 mod multicast;
 mod offload;
 mod peering;
+mod ports;
 mod router;
 mod transit;
 

@@ -188,13 +188,13 @@ fn a_connection_not_active_is_a_blackhole() {
     // Accepted (a configuration change), it carries traffic.
     let mut accepted = t.clone();
     accepted.vpc_peering_connections[1].status = vpc_config::PeeringStatus::Active;
-    assert!(dp.apply(&accepted, T0));
+    dp.apply(&accepted, T0);
     let (v, _) = send(&mut dp, T0, PB, &echo(PB_IP, PC_IP, true, 1));
     assert_eq!(v, to_eni(PC));
     // Deleted, its routes turn blackhole again.
     let mut deleted = accepted.clone();
     deleted.vpc_peering_connections[1].status = vpc_config::PeeringStatus::Deleted;
-    assert!(dp.apply(&deleted, T0));
+    dp.apply(&deleted, T0);
     let (v, _) = send(&mut dp, T0, PC, &echo(PC_IP, PB_IP, true, 1));
     assert_eq!(v, drop(DropReason::RouteBlackhole));
 }
