@@ -238,69 +238,117 @@ pub fn apply_topology(
     dry_run: bool,
     shared: &Shared,
 ) -> (Vec<String>, Vec<String>, Result<bool, String>) {
+    let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    let result = apply_with(shared, |before| {
+        changes = vpc_config::plan(before, &new)
+            .to_string()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if new.limits != before.limits {
+            notes.push(
+                "[limits] takes effect at the next start: the running tables keep their sizes"
+                    .to_owned(),
+            );
+        }
+        // A file that describes what runs changes nothing: no new snapshot.
+        (!dry_run && new != *before).then(|| new.clone())
+    });
+    let result = result.map(|applied| match applied {
+        Applied::Changed { state_error, .. } => {
+            notes.extend(state_error);
+            true
+        }
+        Applied::Unchanged => false,
+    });
+    (changes, notes, result)
+}
+
+/// What [`apply_with`] did.
+#[derive(Debug)]
+pub enum Applied {
+    /// Nothing to apply.
+    Unchanged,
+    /// Applied: the plan's lines, and why the state file could not be written, if it
+    /// could not.
+    Changed {
+        /// The plan (`+ vpc x`, ...).
+        plan: Vec<String>,
+        /// The state file's failure.
+        state_error: Option<String>,
+    },
+}
+
+/// Changes the running configuration to what `edit` makes of it (`None`: nothing to
+/// change), in one swap: new instances' and internet hosts' namespaces are made before
+/// it, removed ones' removed after it (`live`), and the state file is written. `Err`
+/// says why nothing was applied.
+pub fn apply_with(
+    shared: &Shared,
+    edit: impl FnOnce(&Topology) -> Option<Topology>,
+) -> Result<Applied, String> {
     let now = shared.now();
     let mut prepared = None;
-    let ((changes, mut notes), result) = shared.engine().edit_prepared(
+    let (plan, result) = shared.engine().edit_prepared(
         now,
         |before| {
-            let plan = vpc_config::plan(before, &new);
-            let changes: Vec<String> = plan.to_string().lines().map(str::to_owned).collect();
-            let mut notes = Vec::new();
-            if new.limits != before.limits {
-                notes.push(
-                    "[limits] takes effect at the next start: the running tables keep their \
-                     sizes"
-                        .to_owned(),
-                );
-            }
-            // A file that describes what runs changes nothing: no new snapshot.
-            let apply = !dry_run && new != *before;
-            ((changes, notes), apply.then(|| new.clone()))
+            let changed = edit(before);
+            let plan: Vec<String> = changed
+                .as_ref()
+                .map(|new| {
+                    vpc_config::plan(before, new)
+                        .to_string()
+                        .lines()
+                        .map(|l| l.trim().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (plan, changed)
         },
         |current, next| {
             prepared = Some(live::prepare(shared, current, next)?);
             Ok::<(), String>(())
         },
     );
-    if let Some(p) = prepared.filter(|_| result == Ok(true)) {
+    if !result? {
+        return Ok(Applied::Unchanged);
+    }
+    if let Some(p) = prepared {
         live::finish(shared, p);
     }
-    if result == Ok(true)
-        && let Err(e) = shared.save_state()
-    {
+    let state_error = shared.save_state().err();
+    if let Some(e) = &state_error {
         tracing::warn!("{e}");
-        notes.push(e);
     }
-    (changes, notes, result)
+    Ok(Applied::Changed { plan, state_error })
 }
 
 /// Makes a change: edits a copy of the running topology and applies it whole, so
 /// packets see the old configuration or the new one; one change at a time. Logs it.
 fn change(request: Request, shared: &Shared) -> Response {
-    let now = shared.now();
-    let mut prepared = None;
-    let ((what, result), applied) = shared.engine().edit_prepared(
-        now,
-        |before| {
-            let mut edited = before.clone();
-            let (what, result) = edit(&request, before, &mut edited);
-            let changed = result.is_ok().then_some(edited);
-            ((what, result), changed)
-        },
-        |current, next| {
-            prepared = Some(live::prepare(shared, current, next)?);
-            Ok::<(), String>(())
-        },
-    );
-    if let Some(p) = prepared.filter(|_| applied == Ok(true)) {
-        live::finish(shared, p);
-    }
-    let result = result.and_then(|message| applied.map(|_| message));
+    let mut answer = None;
+    let applied = apply_with(shared, |before| {
+        let mut edited = before.clone();
+        let (what, result) = edit(&request, before, &mut edited);
+        let changed = result.is_ok().then_some(edited);
+        answer = Some((what, result));
+        changed
+    });
+    let Some((what, result)) = answer else {
+        return Response::Error {
+            message: "no answer".to_owned(),
+        };
+    };
+    let result = result.and_then(|message| applied.map(|a| (message, a)));
     match result {
-        Ok(mut message) => {
+        Ok((mut message, applied)) => {
             tracing::info!("vpcctl {what}: {message}");
-            if let Err(e) = shared.save_state() {
-                tracing::warn!("{e}");
+            if let Applied::Changed {
+                state_error: Some(e),
+                ..
+            } = applied
+            {
                 message.push_str(&format!(" (but {e})"));
             }
             Response::Done { message }
