@@ -85,6 +85,27 @@ pub enum Problem {
         max = crate::MAX_GROUP_MEMBERS
     )]
     TooManyGroupMembers(Ipv4Addr),
+    /// A `[tags]` entry with an empty resource ID.
+    #[error("the resource ID is empty")]
+    EmptyTagResource,
+    /// A resource with more tags than AWS allows.
+    #[error("has {count} tags; AWS allows at most {max}", max = crate::MAX_TAGS_PER_RESOURCE)]
+    TooManyTags {
+        /// How many were written.
+        count: usize,
+    },
+    /// A tag key that is empty or too long.
+    #[error("tag key {0:?} must be 1 to {max} characters", max = crate::MAX_TAG_KEY_LEN)]
+    BadTagKey(String),
+    /// A tag key with AWS's reserved prefix.
+    #[error("tag key {0:?} starts with \"aws:\", which AWS reserves for itself")]
+    ReservedTagKey(String),
+    /// A tag value that is too long.
+    #[error("tag value has {length} characters; AWS allows at most {max}", max = crate::MAX_TAG_VALUE_LEN)]
+    TagValueTooLong {
+        /// Its length in characters.
+        length: usize,
+    },
     /// Not TOML, an unknown key, a missing key or a value of the wrong type.
     #[error("{0}")]
     Syntax(String),

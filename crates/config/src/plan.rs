@@ -212,6 +212,28 @@ mod tests {
     }
 
     #[test]
+    fn tags_are_a_resource_of_their_own() {
+        let old = Topology::demo();
+        let mut new = old.clone();
+        let tags = new
+            .tags
+            .entry("vpc-0a1b2c3d4e5f67890".to_owned())
+            .or_default();
+        tags.insert("env".to_owned(), "dev".to_owned());
+        assert_eq!(lines(&old, &new), ["+ tags vpc-0a1b2c3d4e5f67890"]);
+        let mut changed = new.clone();
+        changed.tags.values_mut().for_each(|t| {
+            t.insert("env".to_owned(), "prod".to_owned());
+        });
+        assert_eq!(lines(&new, &changed), ["~ tags vpc-0a1b2c3d4e5f67890"]);
+        assert_eq!(lines(&new, &old), ["- tags vpc-0a1b2c3d4e5f67890"]);
+        let mut attribute = old.clone();
+        attribute.subnets[0].map_public_ip_on_launch = true;
+        let name = attribute.subnets[0].name.clone();
+        assert_eq!(lines(&old, &attribute), [format!("~ subnet {name}")]);
+    }
+
+    #[test]
     fn added_and_removed_resources() {
         let old = Topology::demo();
         let added = parse(

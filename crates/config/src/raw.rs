@@ -7,6 +7,8 @@
 //! like `CreateRoute` has `DestinationCidrBlock` and one of `InstanceId`,
 //! `NetworkInterfaceId`, `GatewayId`, `NatGatewayId`, ...).
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -53,6 +55,10 @@ pub(crate) struct RawConfig {
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
+    /// `[tags."<resource id>"]`: each resource's tags (`CreateTags`), by EC2 resource
+    /// ID, key to value.
+    #[serde(default)]
+    pub tags: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// `[[vpc]]`
@@ -69,6 +75,15 @@ pub(crate) struct RawVpc {
     /// Its region; omitted: [`crate::DEFAULT_REGION`].
     #[serde(default)]
     pub region: Option<Spanned<String>>,
+    /// `ModifyVpcAttribute EnableDnsSupport`; omitted: true.
+    #[serde(default)]
+    pub enable_dns_support: Option<bool>,
+    /// `ModifyVpcAttribute EnableDnsHostnames`; omitted: false.
+    #[serde(default)]
+    pub enable_dns_hostnames: Option<bool>,
+    /// `ModifyVpcAttribute EnableNetworkAddressUsageMetrics`; omitted: false.
+    #[serde(default)]
+    pub enable_network_address_usage_metrics: Option<bool>,
 }
 
 /// `[[subnet]]`
@@ -79,6 +94,9 @@ pub(crate) struct RawSubnet {
     pub vpc: Spanned<String>,
     pub cidr: Spanned<String>,
     pub az: Spanned<String>,
+    /// `ModifySubnetAttribute MapPublicIpOnLaunch`; omitted: false.
+    #[serde(default)]
+    pub map_public_ip_on_launch: Option<bool>,
 }
 
 /// `[[route_table]]`

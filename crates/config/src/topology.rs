@@ -27,6 +27,7 @@
 //! a transit gateway attachment's interfaces have unique addresses in their subnets
 //! like every other interface.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -178,7 +179,24 @@ pub struct Topology {
     pub multicast_domains: Vec<MulticastDomain>,
     /// The resource shares (AWS RAM), in file order.
     pub resource_shares: Vec<ResourceShare>,
+    /// Tags (`[tags."<id>"]`): resource ID (EC2's, like `vpc-0a1b2c3d4e5f67890`) to
+    /// key to value. Each key is 1 to [`MAX_TAG_KEY_LEN`] characters and does not
+    /// start with `aws:`, each value at most [`MAX_TAG_VALUE_LEN`], at most
+    /// [`MAX_TAGS_PER_RESOURCE`] per resource. Whether an ID names a resource is not
+    /// checked here (IDs are derived by the EC2 API, `vpc-ec2`); a resource without
+    /// tags has no entry.
+    pub tags: Tags,
 }
+
+/// Resource ID to tag key to tag value.
+pub type Tags = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The longest tag key, in characters (AWS's limit).
+pub const MAX_TAG_KEY_LEN: usize = 128;
+/// The longest tag value, in characters (AWS's limit).
+pub const MAX_TAG_VALUE_LEN: usize = 256;
+/// The most tags a resource has (AWS's limit).
+pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 
 /// The sizes of the dataplane's bounded tables (`[limits]`). The defaults are the
 /// dataplane's own; each value is at least 1 and at most its `*_RANGE`'s upper end.
@@ -240,6 +258,14 @@ pub struct Vpc {
     pub owner_id: String,
     /// Its region (default [`crate::DEFAULT_REGION`]).
     pub region: String,
+    /// Whether the VPC's DNS resolver answers (`enableDnsSupport`; default true). Kept
+    /// for the EC2 API; the dataplane does not use it.
+    pub enable_dns_support: bool,
+    /// Whether instances get DNS host names (`enableDnsHostnames`; default false).
+    /// Kept for the EC2 API.
+    pub enable_dns_hostnames: bool,
+    /// `enableNetworkAddressUsageMetrics` (default false). Kept for the EC2 API.
+    pub enable_network_address_usage_metrics: bool,
 }
 
 /// A subnet of a VPC in one availability zone.
@@ -259,6 +285,9 @@ pub struct Subnet {
     pub explicit_association: bool,
     /// The network ACL the subnet uses (its association, or the VPC's default NACL).
     pub network_acl: NetworkAclId,
+    /// Whether instances launched in it get a public address (`MapPublicIpOnLaunch`;
+    /// default false). Kept for the EC2 API.
+    pub map_public_ip_on_launch: bool,
 }
 
 /// A route table of a VPC.

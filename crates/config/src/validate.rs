@@ -152,6 +152,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         peerings: Vec::new(),
         tr: transit::Transit::default(),
         limits: TableLimits::default(),
+        tags: Tags::new(),
     };
     c.vpcs();
     c.subnets();
@@ -170,6 +171,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.tgw_route_tables();
     c.multicast_domains();
     c.table_limits();
+    c.tags();
     c.build()
 }
 
@@ -231,6 +233,8 @@ struct Checker<'c, 'a, 's> {
     tr: transit::Transit<'a>,
     /// The checked `[limits]` (defaults for what is omitted or broken).
     limits: TableLimits,
+    /// The checked `[tags]`.
+    tags: Tags,
 }
 
 /// Who holds a private address: an interface, a NAT gateway or a transit gateway VPC
@@ -304,6 +308,47 @@ impl<'a> Checker<'_, 'a, '_> {
             let owner = account(self.r, vpc.owner_id.as_ref(), format!("vpc[{i}].owner_id"));
             let region = region(self.r, vpc.region.as_ref(), format!("vpc[{i}].region"));
             self.vpc_accounts.push(owner.zip(region));
+        }
+    }
+
+    /// `[tags]`: keys 1 to 128 characters not starting with `aws:`, values at most
+    /// 256, at most 50 per resource (AWS's tag rules).
+    fn tags(&mut self) {
+        for (id, tags) in &self.raw.tags {
+            let field = format!("tags.{:?}", id.get_ref());
+            if id.get_ref().is_empty() {
+                self.r
+                    .report(id.span(), field.clone(), Problem::EmptyTagResource);
+            }
+            if tags.len() > MAX_TAGS_PER_RESOURCE {
+                let problem = Problem::TooManyTags { count: tags.len() };
+                self.r.report(id.span(), field.clone(), problem);
+            }
+            let mut checked = std::collections::BTreeMap::new();
+            for (key, value) in tags {
+                let field = format!("{field}.{:?}", key.get_ref());
+                let k = key.get_ref();
+                if k.is_empty() || k.chars().count() > MAX_TAG_KEY_LEN {
+                    self.r
+                        .report(key.span(), field.clone(), Problem::BadTagKey(k.clone()));
+                } else if k.to_ascii_lowercase().starts_with("aws:") {
+                    self.r.report(
+                        key.span(),
+                        field.clone(),
+                        Problem::ReservedTagKey(k.clone()),
+                    );
+                }
+                if value.get_ref().chars().count() > MAX_TAG_VALUE_LEN {
+                    let problem = Problem::TagValueTooLong {
+                        length: value.get_ref().chars().count(),
+                    };
+                    self.r.report(value.span(), field, problem);
+                }
+                checked.insert(k.clone(), value.get_ref().clone());
+            }
+            if !checked.is_empty() {
+                self.tags.insert(id.get_ref().clone(), checked);
+            }
         }
     }
 
@@ -773,6 +818,11 @@ impl<'a> Checker<'_, 'a, '_> {
                 default_network_acl: self.default_nacls[i],
                 owner_id: owner_id.to_owned(),
                 region: region.to_owned(),
+                enable_dns_support: v.enable_dns_support.unwrap_or(true),
+                enable_dns_hostnames: v.enable_dns_hostnames.unwrap_or(false),
+                enable_network_address_usage_metrics: v
+                    .enable_network_address_usage_metrics
+                    .unwrap_or(false),
             });
         }
         for t in &mut route_tables {
@@ -811,6 +861,7 @@ impl<'a> Checker<'_, 'a, '_> {
                     Some(&n) => NetworkAclId(n as u32),
                     None => vpcs[vpc.index()].default_network_acl,
                 },
+                map_public_ip_on_launch: s.map_public_ip_on_launch.unwrap_or(false),
             });
         }
         let mut instances: Vec<Instance> = raw
@@ -872,6 +923,7 @@ impl<'a> Checker<'_, 'a, '_> {
             tgw_route_tables,
             multicast_domains,
             resource_shares,
+            tags: self.tags,
         })
     }
 }
@@ -1053,6 +1105,37 @@ az = "x"
     }
 
     #[test]
+    fn tags_follow_aws_rules() {
+        let t = ok(&format!(
+            "{VPC}\n[tags.\"vpc-0a1b2c3d4e5f67890\"]\nName = \"x\"\nenv = \"dev\"\n"
+        ));
+        assert_eq!(t.tags.len(), 1);
+        assert_eq!(t.tags["vpc-0a1b2c3d4e5f67890"]["env"], "dev");
+        // Attributes the EC2 API keeps: their defaults.
+        assert!(t.vpcs[0].enable_dns_support && !t.vpcs[0].enable_dns_hostnames);
+        assert!(!t.subnets[0].map_public_ip_on_launch);
+        let long_key = "k".repeat(129);
+        let long_value = "v".repeat(257);
+        let src = format!(
+            "{VPC}\n[tags.x]\n\"aws:x\" = \"1\"\n\"\" = \"2\"\n{long_key} = \"3\"\nok = \"{long_value}\"\n"
+        );
+        assert_eq!(
+            errors(&src),
+            [
+                "t.toml:13:1: tags.\"x\".\"aws:x\" tag key \"aws:x\" starts with \"aws:\", which AWS reserves for itself".to_owned(),
+                "t.toml:14:1: tags.\"x\".\"\" tag key \"\" must be 1 to 128 characters".to_owned(),
+                format!("t.toml:15:1: tags.\"x\".{long_key:?} tag key {long_key:?} must be 1 to 128 characters"),
+                "t.toml:16:6: tags.\"x\".\"ok\" tag value has 257 characters; AWS allows at most 256".to_owned(),
+            ]
+        );
+        let many: String = (0..51).map(|i| format!("k{i} = \"v\"\n")).collect();
+        assert_eq!(
+            errors(&format!("{VPC}\n[tags.x]\n{many}")),
+            ["t.toml:12:7: tags.\"x\" has 51 tags; AWS allows at most 50"]
+        );
+    }
+
+    #[test]
     fn overlapping_subnet_names_file_line_column_and_field() {
         let src = format!(
             "{VPC}\n[[subnet]]\nname = \"b\"\nvpc = \"main\"\ncidr = \"10.0.1.128/25\"\naz = \"x\"\n"
@@ -1161,7 +1244,7 @@ az = "x"
         assert_eq!(
             errors("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\ncider = 1\n"),
             [
-                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`, `owner_id`, `region`"
+                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`, `owner_id`, `region`, `enable_dns_support`, `enable_dns_hostnames`, `enable_network_address_usage_metrics`"
             ]
         );
         assert_eq!(

@@ -95,6 +95,7 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.tgw_route_tables(&mut out);
     w.multicast_domains(&mut out);
     w.limits(&mut out);
+    w.tags(&mut out);
     out
 }
 
@@ -260,6 +261,15 @@ impl Writer<'_> {
             if v.region != DEFAULT_REGION {
                 x.string("region", &v.region);
             }
+            if !v.enable_dns_support {
+                x.key("enable_dns_support", false);
+            }
+            if v.enable_dns_hostnames {
+                x.key("enable_dns_hostnames", true);
+            }
+            if v.enable_network_address_usage_metrics {
+                x.key("enable_network_address_usage_metrics", true);
+            }
             out.push(self.table("vpc", &v.name, x));
         }
     }
@@ -271,6 +281,9 @@ impl Writer<'_> {
             x.string("vpc", self.vpc_name(s.vpc));
             x.string("cidr", s.cidr);
             x.string("az", &s.az);
+            if s.map_public_ip_on_launch {
+                x.key("map_public_ip_on_launch", true);
+            }
             out.push(self.table("subnet", &s.name, x));
         }
     }
@@ -910,6 +923,23 @@ impl Writer<'_> {
         }
     }
 
+    /// One `[tags."<id>"]` table per tagged resource, in ID order, keys in order.
+    fn tags(&self, out: &mut Vec<Table>) {
+        for (id, tags) in &self.t.tags {
+            let mut x = Text(format!("[tags.{}]\n", quote(id)));
+            for (key, value) in tags {
+                x.string(&quote(key), value);
+            }
+            out.push(Table {
+                kind: "tags",
+                name: id.clone(),
+                vpc: None,
+                text: x.0,
+                written: true,
+            });
+        }
+    }
+
     fn limits(&self, out: &mut Vec<Table>) {
         let l = self.t.limits;
         let d = TableLimits::default();
@@ -1076,12 +1106,16 @@ cidr = "10.0.0.0/16"
 secondary_cidrs = ["10.1.0.0/16"]
 owner_id = "111122223333"
 region = "eu-west-1"
+enable_dns_support = false
+enable_dns_hostnames = true
+enable_network_address_usage_metrics = true
 
 [[subnet]]
 name = "s"
 vpc = "v"
 cidr = "10.0.1.0/24"
 az = "zone \"a\" \\ é\t"
+map_public_ip_on_launch = true
 
 [[instance]]
 name = "i"
@@ -1165,6 +1199,14 @@ conntrack_per_eni = 1
 nat_per_gateway = 2
 fragments = 3
 flow_log_records = 4
+
+[tags."vpc-0123456789abcdef0"]
+Name = "main \"vpc\""
+"kubernetes.io/cluster/x" = "owned"
+empty = ""
+
+[tags.subnet-0123456789abcdef0]
+Tier = "private"
 "#;
 
     #[test]
@@ -1180,7 +1222,13 @@ flow_log_records = 4
             text.contains("elastic_ips = [\"198.51.100.5\"]\n"),
             "{text}"
         );
-        assert!(text.ends_with("[limits]\nconntrack_per_eni = 1\nnat_per_gateway = 2\nfragments = 3\nflow_log_records = 4\n"), "{text}");
+        assert!(text.contains("[limits]\nconntrack_per_eni = 1\nnat_per_gateway = 2\nfragments = 3\nflow_log_records = 4\n"), "{text}");
+        assert!(
+            text.ends_with(
+                "[tags.\"subnet-0123456789abcdef0\"]\n\"Tier\" = \"private\"\n\n[tags.\"vpc-0123456789abcdef0\"]\n\"Name\" = \"main \\\"vpc\\\"\"\n\"empty\" = \"\"\n\"kubernetes.io/cluster/x\" = \"owned\"\n"
+            ),
+            "{text}"
+        );
     }
 
     /// A change at run time, on the topology it applies to.

@@ -298,7 +298,7 @@ az = "x"
         assert_eq!(
             errors("limits = { fragments = 8 }\n"),
             [format!(
-                "{}subnet[0].limits unknown field `limits`, expected one of `name`, `vpc`, `cidr`, `az`",
+                "{}subnet[0].limits unknown field `limits`, expected one of `name`, `vpc`, `cidr`, `az`, `map_public_ip_on_launch`",
                 at(1, 1)
             )]
         );
