@@ -72,9 +72,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, api: Arc<vpc_ec2:
             let mut http = http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT);
-            let _ = http
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
             drop(permit);
         });
     }
@@ -90,7 +88,7 @@ async fn answer(
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return reply(vpc_ec2::Api::error_response(
+            return reply(api.error_response(
                 413,
                 "RequestEntityTooLarge",
                 &format!("The request is larger than {MAX_BODY} bytes"),
@@ -123,15 +121,18 @@ async fn answer(
     let response = match (response, result) {
         (_, Err(e)) => {
             tracing::warn!("api: not applied: {e}");
-            vpc_ec2::Api::error_response(503, "Unavailable", &e)
+            api.error_response(503, "Unavailable", &e)
         }
-        (Some(r), Ok(changes)) => {
-            if !changes.is_empty() {
-                tracing::info!("api: applied {}", changes.join(", "));
+        (Some(r), Ok(applied)) => {
+            if let control::Applied::Changed { plan, state_error } = applied {
+                tracing::info!("api: applied {}", plan.join(", "));
+                if let Some(e) = state_error {
+                    tracing::warn!("api: {e}");
+                }
             }
             r
         }
-        (None, Ok(_)) => vpc_ec2::Api::error_response(503, "Unavailable", "no answer"),
+        (None, Ok(_)) => api.error_response(503, "Unavailable", "no answer"),
     };
     reply(response)
 }

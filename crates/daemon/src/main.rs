@@ -7,6 +7,7 @@
 //! made; at start it removes what a crashed vpcd left behind.
 
 mod control;
+mod ec2;
 mod error;
 mod flowlog;
 mod forward;
@@ -102,6 +103,19 @@ enum Command {
         /// if it exists at start, it is what runs (instead of --config).
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Serve the EC2 Query API (and STS GetCallerIdentity) on ADDR, e.g.
+        /// 127.0.0.1:4566: the AWS CLI, SDKs and Terraform then build VPCs here. Requests
+        /// must be signed (SigV4) with a key of --api-credentials. See docs/api.md.
+        #[arg(long, value_name = "ADDR")]
+        api: Option<std::net::SocketAddr>,
+        /// Allow --api on an address that is not loopback (anyone who can reach it and
+        /// has a key can create namespaces as root).
+        #[arg(long)]
+        api_remote: bool,
+        /// The API's access keys, in the AWS CLI's shared-credentials format (root only,
+        /// mode 0600); created with a fresh key for each account on first start.
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_API_CREDENTIALS)]
+        api_credentials: PathBuf,
     },
     /// Validate a topology file: print its errors (exit 1) or a summary.
     Check {
@@ -133,6 +147,9 @@ fn main_result() -> anyhow::Result<ExitCode> {
             threads,
             io,
             state,
+            api,
+            api_remote,
+            api_credentials,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -156,6 +173,11 @@ fn main_result() -> anyhow::Result<ExitCode> {
                 threads: threads.clamp(1, MAX_THREADS),
                 io,
                 state,
+                api: api.map(|addr| ApiOptions {
+                    addr,
+                    remote: api_remote,
+                    credentials: api_credentials,
+                }),
             };
             runtime.block_on(run(config.as_deref(), &netns_prefix, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -231,6 +253,49 @@ struct Options {
     io: Io,
     /// The state file, if any.
     state: Option<PathBuf>,
+    /// The EC2 API, if served.
+    api: Option<ApiOptions>,
+}
+
+/// Where and how the EC2 API is served.
+#[derive(Debug)]
+struct ApiOptions {
+    addr: std::net::SocketAddr,
+    remote: bool,
+    credentials: PathBuf,
+}
+
+/// Where the API's credentials file is kept unless `--api-credentials` says.
+const DEFAULT_API_CREDENTIALS: &str = "/var/lib/vpcd/api-credentials";
+
+/// The API's keys (made on first start) and its bound listener: before anything is
+/// made, so a bad address or file stops the start.
+async fn open_api(
+    options: &ApiOptions,
+    topology: &Topology,
+) -> anyhow::Result<(tokio::net::TcpListener, Arc<vpc_ec2::Api>)> {
+    let mut accounts: Vec<&str> = vec![vpc_config::DEFAULT_ACCOUNT];
+    for owner in topology.vpcs.iter().map(|v| v.owner_id.as_str()).chain(
+        topology
+            .transit_gateways
+            .iter()
+            .map(|g| g.owner_id.as_str()),
+    ) {
+        if !accounts.contains(&owner) {
+            accounts.push(owner);
+        }
+    }
+    let listener = ec2::bind(options.addr, options.remote).await?;
+    if let Some(dir) = options.credentials.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    let credentials = vpc_ec2::Credentials::load_or_create(&options.credentials, &accounts)
+        .with_context(|| format!("the API credentials {}", options.credentials.display()))?;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id()) << 32;
+    Ok((listener, Arc::new(vpc_ec2::Api::new(credentials, seed))))
 }
 
 /// The most forwarding threads (a TUN device has at most 256 queues).
@@ -295,18 +360,30 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
             .save(&topology)
             .with_context(|| format!("write the state file {}", state.path().display()))?;
     }
+    let api = match &paths.api {
+        Some(options) => Some(open_api(options, &topology).await?),
+        None => None,
+    };
     let mut owner = Ownership::claim()?;
     println!("topology {config_name}: {}", summary(&topology));
-    let (shared, logs, tasks) = match start(&mut owner, topology, config_name, prefix, paths).await
-    {
-        Ok(running) => running,
-        Err(e) => {
-            owner.remove_all();
-            return Err(e);
-        }
-    };
+    let (shared, logs, mut tasks) =
+        match start(&mut owner, topology, config_name, prefix, paths).await {
+            Ok(running) => running,
+            Err(e) => {
+                owner.remove_all();
+                return Err(e);
+            }
+        };
     // From now on namespaces come and go with the configuration (`live`).
     shared.keep_owner(owner);
+    if let (Some((listener, api)), Some(options)) = (api, &paths.api) {
+        println!(
+            "api: EC2 Query API on http://{} (SigV4; docs/api.md)",
+            options.addr
+        );
+        println!("api credentials: {}", options.credentials.display());
+        tasks.push(tokio::spawn(ec2::serve(listener, shared.clone(), api)));
+    }
     if let Some(state) = state {
         println!(
             "state: changes made at run time are written to {}",

@@ -189,6 +189,14 @@ impl Api {
             Err(e) => (error_response(&e, &request_id, sts), None),
         }
     }
+
+    /// An EC2 error answer that is not the API's own (the server's: a body too large,
+    /// a change the daemon could not make): HTTP `status`, `code`, `message`.
+    pub fn error_response(&self, status: u16, code: &str, message: &str) -> Response {
+        let mut e = ApiError::new(code, message);
+        e.status = status;
+        error_response(&e, &self.request_id(), false)
+    }
 }
 
 /// The XML of an error: EC2's `<Response><Errors>...`, or STS's `<ErrorResponse>`.
