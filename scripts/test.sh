@@ -12,12 +12,19 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 missing=()
-for tool in ip ping sysctl tcpdump python3 setpriv; do
+for tool in ip ping sysctl tcpdump python3 setpriv iperf3 aws; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "scripts/test.sh: missing ${missing[*]}: apt-get install iproute2 iputils-ping procps tcpdump python3 util-linux" >&2
+    echo "scripts/test.sh: missing ${missing[*]}: apt-get install iproute2 iputils-ping procps tcpdump python3 util-linux iperf3; pip install awscli boto3" >&2
     exit 1
+fi
+# Terraform's acceptance test needs terraform and a filesystem mirror of the
+# hashicorp/aws provider (nothing is downloaded); without them it is skipped, loudly.
+if command -v terraform >/dev/null && [ -d "${VPCD_TF_MIRROR:-/opt/tf-plugins}/registry.terraform.io/hashicorp/aws" ]; then
+    echo "== terraform: $(terraform version | head -1), provider mirror ${VPCD_TF_MIRROR:-/opt/tf-plugins}"
+else
+    echo "!! terraform or its provider mirror (${VPCD_TF_MIRROR:-/opt/tf-plugins}) is missing: the Terraform acceptance test is SKIPPED on this machine !!"
 fi
 
 echo "== cargo fmt --check"

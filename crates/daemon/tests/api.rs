@@ -250,6 +250,23 @@ fn the_aws_cli_builds_a_vpc_that_vpcctl_shows() {
     );
     assert!(!vpcd.ctl(&["status"]).contains("10.30.0.0/16"));
 
+    // A body over 1 MiB is refused before it is read whole.
+    let status = {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let len = 2 << 20;
+        write!(
+            c,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\r\n"
+        )
+        .unwrap();
+        let _ = c.write_all(&vec![b'a'; len]);
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        answer.lines().next().unwrap_or_default().to_owned()
+    };
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+
     // The API listens in the host's namespace only: an instance cannot reach it.
     let probe = vpcd.exec(
         "probe",
@@ -302,4 +319,160 @@ fn a_non_loopback_api_address_needs_api_remote() {
         "nothing is made before the address is checked"
     );
     assert!(!std::path::Path::new("/tmp/vpcd-e2e-api2.sock").exists());
+}
+
+/// Only the emulated internet: the VPC comes through the API.
+const INTERNET: &str = r#"
+[[internet_host]]
+name = "internet"
+address = "203.0.113.10"
+"#;
+
+/// A process the test started, ended by its PID when the test ends.
+struct Started(std::process::Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP server on `port` in `node`'s namespace (python's http.server).
+fn http_server(vpcd: &Vpcd, node: &str, port: u16) -> Started {
+    let s = Started(
+        Command::new("ip")
+            .args(["netns", "exec", &vpcd.ns(node)])
+            .args(["python3", "-m", "http.server", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    s
+}
+
+/// Whether `node` gets an HTTP answer from `url` within 3 s.
+fn get(vpcd: &Vpcd, node: &str, url: &str) -> bool {
+    vpcd.exec(
+        node,
+        &[
+            "python3",
+            "-c",
+            &format!("import urllib.request; urllib.request.urlopen('{url}', timeout=3)"),
+        ],
+    )
+    .status
+    .success()
+}
+
+/// Runs one of the demo-building scripts against the API; returns web's public
+/// address from its last line (`vpc ...: web i-... (198.51.100.x), ...`).
+fn build_demo(script: &str, port: u16, creds: &std::path::Path) -> String {
+    let out = Command::new(script)
+        .env("ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", creds)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    line.split('(')
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("no public address in {line:?}"))
+        .to_owned()
+}
+
+/// The demo's behaviour (config/demo.toml), on what a script built.
+fn behaves_as_the_demo(vpcd: &Vpcd, web_public: &str) {
+    assert!(vpcd.ping("web", "10.0.2.10", 2, &[]), "web pings app");
+    assert!(vpcd.ping("app", "10.0.1.10", 1, &[]), "app pings web");
+    assert!(
+        !vpcd.ping("app", "10.0.12.10", 1, &[]),
+        "db answers no ping"
+    );
+    assert!(
+        !vpcd.ping("web", "10.0.12.10", 1, &[]),
+        "nor does web reach db"
+    );
+    assert!(
+        vpcd.ping("app", "203.0.113.10", 1, &[]),
+        "app reaches the internet (NAT)"
+    );
+    assert!(
+        vpcd.ping("db", "203.0.113.10", 1, &[]),
+        "db too, through its zone's NAT"
+    );
+    let _app = http_server(vpcd, "app", 8080);
+    assert!(
+        get(vpcd, "web", "http://10.0.2.10:8080/"),
+        "web reaches app:8080"
+    );
+    let _db = http_server(vpcd, "db", 5432);
+    assert!(
+        get(vpcd, "app", "http://10.0.12.10:5432/"),
+        "app reaches db:5432"
+    );
+    let _web = http_server(vpcd, "web", 80);
+    assert!(
+        get(vpcd, "internet", &format!("http://{web_public}/")),
+        "the internet reaches web on its Elastic IP"
+    );
+    assert!(
+        !get(vpcd, "internet", "http://10.0.2.10:8080/"),
+        "but not app"
+    );
+}
+
+/// The demo's shape from an empty VPC side, by `script`; then the demo's behaviour.
+fn demo_by(tag: &str, script: &str) {
+    let creds =
+        TempFile(std::env::temp_dir().join(format!("vpcd-e2e-{tag}-{}", std::process::id())));
+    let _ = std::fs::remove_file(&creds.0);
+    let port = free_port();
+    let mut vpcd = Vpcd::start_with(
+        tag,
+        Some(INTERNET),
+        &[
+            "--api",
+            &format!("127.0.0.1:{port}"),
+            "--api-credentials",
+            &creds.0.display().to_string(),
+        ],
+    );
+    let script = format!("{}/../../scripts/{script}", env!("CARGO_MANIFEST_DIR"));
+    let public = build_demo(&script, port, &creds.0);
+    for node in ["web", "app", "db"] {
+        assert!(namespaces(&vpcd.prefix).contains(&vpcd.ns(node)), "{node}");
+    }
+    behaves_as_the_demo(&vpcd, &public);
+    vpcd.stop();
+    assert!(namespaces(&vpcd.prefix).is_empty());
+}
+
+#[test]
+fn the_aws_cli_builds_the_demo_and_it_behaves_as_the_demo() {
+    if !root_or_skip() {
+        return;
+    }
+    demo_by("api3", "ec2-demo.sh");
+}
+
+#[test]
+fn boto3_with_waiters_builds_the_demo_and_it_behaves_as_the_demo() {
+    if !root_or_skip() {
+        return;
+    }
+    demo_by("api4", "ec2-demo.py");
 }

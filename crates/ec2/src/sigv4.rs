@@ -173,8 +173,14 @@ pub fn verify(
         })?;
         headers.push((name.to_string(), value));
     }
-    let payload =
-        header(req, "x-amz-content-sha256").unwrap_or_else(|| hex(&Sha256::digest(req.body)));
+    // The body's own hash, always: a client's `x-amz-content-sha256` must agree with
+    // it (else a signed request could carry another body).
+    let payload = hex(&Sha256::digest(req.body));
+    if header(req, "x-amz-content-sha256").is_some_and(|h| h != payload) {
+        return Err(ApiError::auth(
+            "The provided x-amz-content-sha256 header does not match what was computed.",
+        ));
+    }
     let canonical = canonical_request(req.method, req.path_and_query, &headers, &payload);
     let scope = format!(
         "{}/{}/{}/aws4_request",
@@ -512,6 +518,14 @@ mod tests {
             SECRET,
             now,
         ));
+        // A payload hash header that is not the body's.
+        let mut hashed = headers.clone();
+        hashed.push((
+            "X-Amz-Content-Sha256".to_owned(),
+            hex(&Sha256::digest(b"other")),
+        ));
+        let m = refused(check(&hashed, BOTO_BODY, SECRET, now));
+        assert!(m.contains("x-amz-content-sha256"), "{m}");
         // Changed signed header.
         let mut changed = headers.clone();
         changed[1].1 = "application/x-www-form-urlencoded".to_owned();
