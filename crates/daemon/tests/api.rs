@@ -476,3 +476,91 @@ fn boto3_with_waiters_builds_the_demo_and_it_behaves_as_the_demo() {
     }
     demo_by("api4", "ec2-demo.py");
 }
+
+#[test]
+fn what_the_api_made_survives_a_restart_with_its_ids() {
+    if !root_or_skip() {
+        return;
+    }
+    let creds =
+        TempFile(std::env::temp_dir().join(format!("vpcd-e2e-api5-{}", std::process::id())));
+    let state = TempFile(
+        std::env::temp_dir().join(format!("vpcd-e2e-api5-{}.state.toml", std::process::id())),
+    );
+    let _ = std::fs::remove_file(&creds.0);
+    let _ = std::fs::remove_file(&state.0);
+    let port = free_port();
+    let args = [
+        "--api".to_owned(),
+        format!("127.0.0.1:{port}"),
+        "--api-credentials".to_owned(),
+        creds.0.display().to_string(),
+        "--state".to_owned(),
+        state.0.display().to_string(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut vpcd = Vpcd::start_with("api5", Some(INTERNET), &args);
+    let vpc = ok(
+        port,
+        &creds.0,
+        &[
+            "ec2",
+            "create-vpc",
+            "--cidr-block",
+            "10.50.0.0/16",
+            "--query",
+            "Vpc.VpcId",
+        ],
+    );
+    let subnet = ok(
+        port,
+        &creds.0,
+        &[
+            "ec2",
+            "create-subnet",
+            "--vpc-id",
+            &vpc,
+            "--cidr-block",
+            "10.50.1.0/24",
+            "--query",
+            "Subnet.SubnetId",
+        ],
+    );
+    ok(
+        port,
+        &creds.0,
+        &[
+            "ec2",
+            "create-tags",
+            "--resources",
+            &subnet,
+            "--tags",
+            "Key=tier,Value=web",
+        ],
+    );
+    vpcd.stop();
+
+    let mut vpcd = Vpcd::start_with("api5", Some(INTERNET), &args);
+    assert!(
+        vpcd.stdout().contains("state: restored"),
+        "{}",
+        vpcd.stdout()
+    );
+    assert_eq!(
+        ok(
+            port,
+            &creds.0,
+            &[
+                "ec2",
+                "describe-subnets",
+                "--filters",
+                "Name=tag:tier,Values=web",
+                "--query",
+                "Subnets[].[VpcId,SubnetId]"
+            ]
+        ),
+        format!("{vpc}\t{subnet}"),
+        "the same IDs and tags after the restart"
+    );
+    vpcd.stop();
+}
