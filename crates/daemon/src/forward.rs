@@ -93,7 +93,7 @@ pub fn run_thread(
     mailbox: Receiver<PortChange>,
     started: SyncSender<std::io::Result<()>>,
 ) {
-    let depth = depth(queues.len());
+    let initial = queues.len();
     let hdr_len = if shared.offload() { vnet::LEN } else { 0 };
     let mut ring = match Ring::new(MAX_SLOTS, 0, BUF, hdr_len) {
         Ok(ring) => ring,
@@ -106,7 +106,8 @@ pub fn run_thread(
         shared: &shared,
         queues: Vec::new(),
         owner: Vec::new(),
-        depth,
+        spare: Vec::new(),
+        initial,
         offload: shared.offload(),
         coalesce: shared.uso(),
     };
@@ -180,7 +181,9 @@ struct Queue {
     /// Its descriptor, open while the ring reads it (by its slot).
     _dev: SyncDevice,
     /// Its buffer slots.
-    slots: std::ops::Range<usize>,
+    slots: Vec<usize>,
+    /// How many: the most reads in flight on it.
+    depth: usize,
     /// A poll is in flight on it.
     polling: bool,
     /// Its idle slots (a stack: the most recently used, cache-warm, first).
@@ -200,8 +203,10 @@ struct Forwarder<'a> {
     queues: Vec<Option<Queue>>,
     /// Per buffer slot: the queue (port slot) it belongs to.
     owner: Vec<usize>,
-    /// Buffer slots per queue.
-    depth: usize,
+    /// Buffer slots of closed queues, for the next queue added.
+    spare: Vec<usize>,
+    /// Queues the thread started with (their depth is sized for them all).
+    initial: usize,
     offload: bool,
     coalesce: bool,
 }
@@ -217,14 +222,30 @@ impl Forwarder<'_> {
         }
         ring.set_queue(slot, dev.as_raw_fd())
             .map_err(|e| format!("register a TUN queue with io_uring: {e}"))?;
-        let slots = ring.add_slots(self.depth);
-        self.owner.resize(slots.end, slot);
+        // Sized for the ports the thread will then have, so that many ports do not
+        // make many buffers: a queue keeps the depth it started with.
+        let live = self.queues.iter().flatten().count() + 1;
+        let depth = depth(live.max(self.initial));
+        let mut slots: Vec<usize> = Vec::with_capacity(depth);
+        while slots.len() < depth
+            && let Some(b) = self.spare.pop()
+        {
+            slots.push(b);
+        }
+        slots.extend(ring.add_slots(depth - slots.len()));
+        for &b in &slots {
+            if self.owner.len() <= b {
+                self.owner.resize(b + 1, usize::MAX);
+            }
+            self.owner[b] = slot;
+        }
         if self.queues.len() <= slot {
             self.queues.resize_with(slot + 1, || None);
         }
         self.queues[slot] = Some(Queue {
             _dev: dev,
-            free: slots.clone().rev().collect(),
+            free: slots.iter().rev().copied().collect(),
+            depth,
             slots,
             polling: false,
             state: QueueState::Busy,
@@ -243,8 +264,8 @@ impl Forwarder<'_> {
         }
     }
 
-    /// Closes the queues of removed ports with nothing in flight. (Their buffer slots
-    /// are not reused: a port slot is never given twice.)
+    /// Closes the queues of removed ports with nothing in flight; their buffer slots
+    /// (all idle) are kept for the next queue added.
     fn close_finished(&mut self) {
         for q in &mut self.queues {
             if q.as_ref().is_some_and(|q| {
@@ -252,8 +273,9 @@ impl Forwarder<'_> {
                     && q.reading == 0
                     && !q.polling
                     && q.free.len() == q.slots.len()
-            }) {
-                *q = None;
+            }) && let Some(q) = q.take()
+            {
+                self.spare.extend(q.slots);
             }
         }
     }
@@ -265,7 +287,7 @@ impl Forwarder<'_> {
     fn read_more(&mut self, ring: &mut Ring) {
         for (q, queue) in self.queues.iter_mut().enumerate() {
             let Some(queue) = queue else { continue };
-            let target = (2 * queue.last).clamp(1, self.depth);
+            let target = (2 * queue.last).clamp(1, queue.depth);
             queue.last = 0;
             if queue.state != QueueState::Busy {
                 continue;
