@@ -92,7 +92,7 @@ pub async fn serve(listener: UnixListener, shared: Arc<Shared>) {
     }
 }
 
-async fn client(stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
+async fn client(stream: UnixStream, shared: &Arc<Shared>) -> std::io::Result<()> {
     let allowed = stream
         .peer_cred()
         .map(|c| c.uid() == 0 || c.uid() == nix::unistd::geteuid().as_raw())
@@ -117,7 +117,16 @@ async fn client(stream: UnixStream, shared: &Shared) -> std::io::Result<()> {
             Ok(Ok(_)) => {}
         }
         let response = match vpc_api::decode_request(&line) {
-            Ok(request) => answer(request, shared),
+            // On a blocking thread: a change may wait for another one, and may make
+            // namespaces, whose netlink sockets the runtime's worker drives.
+            Ok(request) => {
+                let shared = Arc::clone(shared);
+                tokio::task::spawn_blocking(move || answer(request, &shared))
+                    .await
+                    .unwrap_or_else(|e| Response::Error {
+                        message: format!("the request failed: {e}"),
+                    })
+            }
             Err(e) => Response::Error {
                 message: e.to_string(),
             },

@@ -81,8 +81,8 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, api: Arc<vpc_ec2:
 /// One request: its body (bounded), then the API.
 async fn answer(
     req: hyper::Request<Incoming>,
-    shared: &Shared,
-    api: &vpc_ec2::Api,
+    shared: &Arc<Shared>,
+    api: &Arc<vpc_ec2::Api>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -105,20 +105,45 @@ async fn answer(
             )
         })
         .collect();
-    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let request = vpc_ec2::Request {
-        method: parts.method.as_str(),
-        path_and_query: target,
-        headers: &headers,
-        body: &body,
-    };
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let method = parts.method.as_str().to_owned();
+    // On a blocking thread: a change waits for the one before it, and may make
+    // namespaces, whose netlink sockets the runtime's worker drives.
+    let (shared, api) = (Arc::clone(shared), Arc::clone(api));
+    let response = tokio::task::spawn_blocking(move || {
+        let request = vpc_ec2::Request {
+            method: &method,
+            path_and_query: &target,
+            headers: &headers,
+            body: &body,
+        };
+        handle(&shared, &api, &request)
+    })
+    .await;
+    reply(response.unwrap_or_else(|e| vpc_ec2::Response {
+        status: 503,
+        content_type: vpc_ec2::CONTENT_TYPE,
+        body: format!("the request failed: {e}"),
+    }))
+}
+
+/// Runs one request against the running topology, and applies what it changed.
+fn handle(
+    shared: &Shared,
+    api: &vpc_ec2::Api,
+    request: &vpc_ec2::Request<'_>,
+) -> vpc_ec2::Response {
     let mut response = None;
     let result = control::apply_with(shared, |before| {
-        let (r, changed) = api.handle(&request, before, SystemTime::now());
+        let (r, changed) = api.handle(request, before, SystemTime::now());
         response = Some(r);
         changed
     });
-    let response = match (response, result) {
+    match (response, result) {
         (_, Err(e)) => {
             tracing::warn!("api: not applied: {e}");
             api.error_response(503, "Unavailable", &e)
@@ -133,8 +158,7 @@ async fn answer(
             r
         }
         (None, Ok(_)) => api.error_response(503, "Unavailable", "no answer"),
-    };
-    reply(response)
+    }
 }
 
 fn reply(r: vpc_ec2::Response) -> hyper::Response<Full<Bytes>> {
