@@ -214,7 +214,7 @@ pub(crate) struct RawConntrack {
 pub(crate) struct RawSecurityGroup {
     pub name: Spanned<String>,
     pub vpc: Spanned<String>,
-    /// Free text (`CreateSecurityGroup`'s `Description`); checked, not kept.
+    /// Free text (`CreateSecurityGroup`'s `GroupDescription`).
     #[serde(default)]
     pub description: Option<Spanned<String>>,
     #[serde(default)]

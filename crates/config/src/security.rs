@@ -168,6 +168,9 @@ pub struct SecurityGroup {
     pub default: bool,
     /// Whether it was written in the configuration (false: the implicit default group).
     pub declared: bool,
+    /// Free text (`CreateSecurityGroup`'s `GroupDescription`), at most 255 characters;
+    /// `None` if the file gives none.
+    pub description: Option<String>,
     /// Inbound rules, in file order.
     pub ingress: Vec<SgRule>,
     /// Outbound rules, in file order.

@@ -27,8 +27,8 @@
 //! association or propagation (`default_route_table_association = "disable"`,
 //! `default_route_table_propagation = "disable"`).
 //!
-//! Not kept, because the topology does not keep them: comments, a security group's
-//! `description` (a rule's is kept), and which of two equivalent spellings was used
+//! Not kept, because the topology does not keep them: comments, and which of two
+//! equivalent spellings was used
 //! (`network_interface = "web/eth0"` is written `instance = "web"`, an Elastic IP
 //! named by address in a NAT gateway is named by name).
 
@@ -435,6 +435,9 @@ impl Writer<'_> {
             let mut x = Text::new("security_group");
             x.string("name", &g.name);
             x.string("vpc", self.vpc_name(g.vpc));
+            if let Some(d) = &g.description {
+                x.string("description", d);
+            }
             // AWS's rules of a new group, or of a VPC's default group, are omitted.
             let default_ingress = if g.default {
                 vec![sg_allow_all(SgPeer::Group(own))]
@@ -1139,6 +1142,7 @@ ingress = []
 [[security_group]]
 name = "open"
 vpc = "v"
+description = "open \"to\" all"
 egress = []
 ingress = [{ protocol = "47", cidr = "10.0.0.0/8", description = "gre\nline two" }, { protocol = "icmp", icmp_type = 0, cidr = "0.0.0.0/0" }]
 

@@ -460,6 +460,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 vpc,
                 default: self.default_sgs[vpc.index()].index() == i,
                 declared: true,
+                description: g.description.as_ref().map(|d| d.get_ref().clone()),
                 ingress,
                 egress,
             });
@@ -472,6 +473,7 @@ impl<'a> Checker<'_, 'a, '_> {
                     vpc: VpcId(v as u32),
                     default: true,
                     declared: false,
+                    description: None,
                     ingress: vec![sg_allow_all(SgPeer::Group(id))],
                     egress: vec![sg_allow_all(SgPeer::Cidr(Ipv4Net::default()))],
                 });
@@ -1202,6 +1204,7 @@ az = "x"
                     vpc: VpcId(v as u32),
                     default: true,
                     declared: false,
+                    description: None,
                     ingress: vec![sg_rule(Protocol::All, L4Match::Any, SgPeer::Group(id))],
                     egress: vec![sg_rule(Protocol::All, L4Match::Any, SgPeer::Cidr(any))],
                 }

@@ -13,6 +13,8 @@
 
 mod igws;
 mod info;
+mod network_acls;
+mod security_groups;
 mod subnets;
 mod tags;
 mod vpcs;
@@ -91,6 +93,22 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DetachInternetGateway" => igws::detach(ctx),
         "DescribeInternetGateways" => igws::describe(ctx),
         "DeleteInternetGateway" => igws::delete(ctx),
+        "CreateSecurityGroup" => security_groups::create(ctx),
+        "DescribeSecurityGroups" => security_groups::describe(ctx),
+        "DeleteSecurityGroup" => security_groups::delete(ctx),
+        "AuthorizeSecurityGroupIngress" => security_groups::authorize_ingress(ctx),
+        "AuthorizeSecurityGroupEgress" => security_groups::authorize_egress(ctx),
+        "RevokeSecurityGroupIngress" => security_groups::revoke_ingress(ctx),
+        "RevokeSecurityGroupEgress" => security_groups::revoke_egress(ctx),
+        "DescribeSecurityGroupRules" => security_groups::describe_rules(ctx),
+        "ModifySecurityGroupRules" => security_groups::modify_rules(ctx),
+        "CreateNetworkAcl" => network_acls::create(ctx),
+        "DescribeNetworkAcls" => network_acls::describe(ctx),
+        "DeleteNetworkAcl" => network_acls::delete(ctx),
+        "CreateNetworkAclEntry" => network_acls::create_entry(ctx),
+        "ReplaceNetworkAclEntry" => network_acls::replace_entry(ctx),
+        "DeleteNetworkAclEntry" => network_acls::delete_entry(ctx),
+        "ReplaceNetworkAclAssociation" => network_acls::replace_association(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }
