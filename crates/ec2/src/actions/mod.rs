@@ -11,8 +11,11 @@
 //! unchanged. A check that fails there is `InvalidParameterValue` with vpc-config's
 //! message.
 
+mod addresses;
 mod igws;
 mod info;
+mod nat;
+mod route_tables;
 mod subnets;
 mod tags;
 mod vpcs;
@@ -91,6 +94,24 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DetachInternetGateway" => igws::detach(ctx),
         "DescribeInternetGateways" => igws::describe(ctx),
         "DeleteInternetGateway" => igws::delete(ctx),
+        "CreateRouteTable" => route_tables::create(ctx),
+        "DescribeRouteTables" => route_tables::describe(ctx),
+        "DeleteRouteTable" => route_tables::delete(ctx),
+        "CreateRoute" => route_tables::create_route(ctx),
+        "ReplaceRoute" => route_tables::replace_route(ctx),
+        "DeleteRoute" => route_tables::delete_route(ctx),
+        "AssociateRouteTable" => route_tables::associate(ctx),
+        "DisassociateRouteTable" => route_tables::disassociate(ctx),
+        "ReplaceRouteTableAssociation" => route_tables::replace_association(ctx),
+        "AllocateAddress" => addresses::allocate(ctx),
+        "DescribeAddresses" => addresses::describe(ctx),
+        "AssociateAddress" => addresses::associate(ctx),
+        "DisassociateAddress" => addresses::disassociate(ctx),
+        "ReleaseAddress" => addresses::release(ctx),
+        "DescribeAddressesAttribute" => addresses::describe_attribute(ctx),
+        "CreateNatGateway" => nat::create(ctx),
+        "DescribeNatGateways" => nat::describe(ctx),
+        "DeleteNatGateway" => nat::delete(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }
