@@ -566,3 +566,352 @@ fn associations() {
     ));
     assert!(s.t.route_tables.iter().all(|r| r.gateways.is_empty()));
 }
+
+#[test]
+fn elastic_ips() {
+    let mut s = Session::new(Topology::demo());
+    // The first free address of 198.51.100.0/24 (the demo uses .10, .20, .21).
+    let body = s.ok(&format!(
+        "Action=AllocateAddress&{V}&Domain=vpc&{}",
+        named("elastic-ip", "app-eip")
+    ));
+    let alloc = ids::id(Kind::ElasticIp, "app-eip");
+    assert!(body.ends_with(&format!("<publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>us-east-1</networkBorderGroup><domain>vpc</domain></AllocateAddressResponse>")), "{body}");
+    let body = s.ok(&format!("Action=AllocateAddress&{V}&Domain=vpc"));
+    assert_eq!(first(&body, "publicIp"), "198.51.100.2");
+    let other = first(&body, "allocationId").to_owned();
+    assert!(ids::is_id(Kind::ElasticIp, &other), "{other}");
+    s.err(
+        &format!("Action=AllocateAddress&{V}&Domain=standard"),
+        400,
+        "InvalidParameterValue",
+    );
+    s.err(
+        &format!("Action=AllocateAddress&{V}&Address=198.51.100.10"),
+        400,
+        "InvalidAddress.InUse",
+    );
+    let body = s.ok(&format!(
+        "Action=DescribeAddresses&{V}&AllocationId.1={alloc}"
+    ));
+    assert!(body.contains(&format!("<addressesSet><item><publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><domain>vpc</domain><tagSet><item><key>Name</key><value>app-eip</value></item></tagSet><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>us-east-1</networkBorderGroup></item></addressesSet>")), "{body}");
+    // Associate with app's interface.
+    let app = ids::id(Kind::Instance, "app");
+    let body = s.ok(&format!(
+        "Action=AssociateAddress&{V}&AllocationId={alloc}&InstanceId={app}"
+    ));
+    let a = ids::id(Kind::ElasticIpAssociation, "app-eip/app/eth0");
+    assert!(
+        body.ends_with(&format!(
+            "<associationId>{a}</associationId></AssociateAddressResponse>"
+        )),
+        "{body}"
+    );
+    let eni = ids::id(Kind::NetworkInterface, "app/eth0");
+    let body = s.ok(&format!(
+        "Action=DescribeAddresses&{V}&Filter.1.Name=instance-id&Filter.1.Value.1={app}"
+    ));
+    assert!(body.contains(&format!("<publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><domain>vpc</domain><instanceId>{app}</instanceId><associationId>{a}</associationId><networkInterfaceId>{eni}</networkInterfaceId><networkInterfaceOwnerId>123456789012</networkInterfaceOwnerId><privateIpAddress>10.0.2.10</privateIpAddress>")), "{body}");
+    assert_eq!(count(&body, "<publicIp>"), 1);
+    let body = s.ok(&format!("Action=DescribeAddresses&{V}&Filter.1.Name=association-id&Filter.1.Value.1={a}&Filter.2.Name=domain&Filter.2.Value.1=vpc"));
+    assert_eq!(first(&body, "allocationId"), alloc);
+    let body = s.ok(&format!(
+        "Action=DescribeAddresses&{V}&PublicIp.1=198.51.100.2"
+    ));
+    assert_eq!(first(&body, "allocationId"), other);
+    // The same address again: nothing changes; another one needs AllowReassociation.
+    s.ok(&format!(
+        "Action=AssociateAddress&{V}&AllocationId={alloc}&InstanceId={app}"
+    ));
+    let web = ids::id(Kind::Instance, "web");
+    s.err(
+        &format!("Action=AssociateAddress&{V}&AllocationId={alloc}&InstanceId={web}"),
+        400,
+        "Resource.AlreadyAssociated",
+    );
+    s.err(
+        &format!("Action=AssociateAddress&{V}&AllocationId={alloc}&InstanceId={app}&PrivateIpAddress=10.0.2.11"),
+        400,
+        "InvalidParameterValue",
+    );
+    // A NAT gateway's address is not moved or released by these.
+    let nat_eip = ids::id(Kind::ElasticIp, "nat-a-eip");
+    s.err(
+        &format!("Action=AssociateAddress&{V}&AllocationId={nat_eip}&InstanceId={app}&AllowReassociation=true"),
+        400,
+        "Resource.AlreadyAssociated",
+    );
+    s.err(
+        &format!("Action=ReleaseAddress&{V}&AllocationId={nat_eip}"),
+        400,
+        "InvalidIPAddress.InUse",
+    );
+    // Releasing an associated address is refused; disassociated, it goes.
+    s.err(
+        &format!("Action=ReleaseAddress&{V}&AllocationId={alloc}"),
+        400,
+        "InvalidIPAddress.InUse",
+    );
+    s.ok(&format!("Action=DisassociateAddress&{V}&AssociationId={a}"));
+    s.err(
+        &format!("Action=DisassociateAddress&{V}&AssociationId={a}"),
+        400,
+        "InvalidAssociationID.NotFound",
+    );
+    // web gives up its Elastic IP for another one.
+    s.ok(&format!(
+        "Action=AssociateAddress&{V}&AllocationId={other}&InstanceId={web}"
+    ));
+    let web_eni = vpc_config::EniId(0);
+    assert_eq!(
+        s.t.eni_public_ip(web_eni),
+        Some("198.51.100.2".parse().unwrap())
+    );
+    assert!(
+        s.t.elastic_ips
+            .iter()
+            .find(|e| e.name == "web-eip")
+            .unwrap()
+            .association
+            .is_none()
+    );
+    let body = s.ok(&format!(
+        "Action=DescribeAddressesAttribute&{V}&AllocationId.1={alloc}&Attribute=domain-name"
+    ));
+    assert!(
+        body.ends_with("<addressSet></addressSet></DescribeAddressesAttributeResponse>"),
+        "{body}"
+    );
+    s.err(
+        &format!("Action=DescribeAddressesAttribute&{V}&AllocationId.1=eipalloc-00000000000000000&Attribute=domain-name"),
+        400,
+        "InvalidAllocationID.NotFound",
+    );
+    s.ok(&format!("Action=ReleaseAddress&{V}&AllocationId={alloc}"));
+    assert!(!s.t.tags.contains_key(&alloc));
+    s.err(
+        &format!("Action=DescribeAddresses&{V}&AllocationId.1={alloc}"),
+        400,
+        "InvalidAllocationID.NotFound",
+    );
+    s.err(
+        &format!("Action=DescribeAddresses&{V}&PublicIp.1=198.51.100.1"),
+        400,
+        "InvalidAddress.NotFound",
+    );
+}
+
+#[test]
+fn an_elastic_ip_needs_an_internet_gateway() {
+    let text = "[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\n\n[[subnet]]\nname = \"a\"\nvpc = \"v\"\ncidr = \"10.0.1.0/24\"\naz = \"a\"\n\n[[instance]]\nname = \"box\"\nsubnet = \"a\"\n";
+    let mut s = Session::new(vpc_config::parse(text, "t").unwrap());
+    let body = s.ok(&format!("Action=AllocateAddress&{V}"));
+    let alloc = first(&body, "allocationId").to_owned();
+    s.err(
+        &format!(
+            "Action=AssociateAddress&{V}&AllocationId={alloc}&InstanceId={}",
+            ids::id(Kind::Instance, "box")
+        ),
+        400,
+        "Gateway.NotAttached",
+    );
+    let body = s.err(
+        &format!(
+            "Action=CreateNatGateway&{V}&SubnetId={}&AllocationId={alloc}",
+            ids::id(Kind::Subnet, "a")
+        ),
+        400,
+        "Gateway.NotAttached",
+    );
+    assert!(body.contains("has no Internet gateway attached"), "{body}");
+    // A private NAT gateway needs none.
+    let body = s.ok(&format!(
+        "Action=CreateNatGateway&{V}&SubnetId={}&ConnectivityType=private",
+        ids::id(Kind::Subnet, "a")
+    ));
+    assert!(body.contains("<privateIp>10.0.1.5</privateIp><isPrimary>true</isPrimary><status>succeeded</status></item></natGatewayAddressSet>"), "{body}");
+    assert!(
+        body.contains("<connectivityType>private</connectivityType>"),
+        "{body}"
+    );
+}
+
+#[test]
+fn nat_gateways() {
+    let mut s = Session::empty();
+    let (vpc, pub_id, priv_id, _) = network(&mut s);
+    let body = s.ok(&format!(
+        "Action=AllocateAddress&{V}&Domain=vpc&{}",
+        named("elastic-ip", "nat-eip")
+    ));
+    let alloc = first(&body, "allocationId").to_owned();
+    let create = format!(
+        "Action=CreateNatGateway&{V}&SubnetId={pub_id}&AllocationId={alloc}&ClientToken=abc&{}",
+        named("natgateway", "nat-1")
+    );
+    let body = s.ok(&create);
+    let nat = ids::id(Kind::NatGateway, "nat-1");
+    let eni = ids::id(Kind::NetworkInterface, "nat-1/nat");
+    let a = ids::id(Kind::ElasticIpAssociation, "nat-eip/nat-1");
+    let shape = |state: &str| {
+        format!(
+            "<natGatewayAddressSet><item><allocationId>{alloc}</allocationId><networkInterfaceId>{eni}</networkInterfaceId><privateIp>10.0.1.4</privateIp><publicIp>198.51.100.1</publicIp><associationId>{a}</associationId><isPrimary>true</isPrimary><status>succeeded</status></item></natGatewayAddressSet><natGatewayId>{nat}</natGatewayId><state>{state}</state><subnetId>{pub_id}</subnetId><vpcId>{vpc}</vpcId><tagSet><item><key>Name</key><value>nat-1</value></item></tagSet><connectivityType>public</connectivityType>"
+        )
+    };
+    assert!(
+        body.contains(&format!(
+            "<clientToken>abc</clientToken><natGateway>{}</natGateway>",
+            shape("pending")
+        )),
+        "{body}"
+    );
+    // The token again: the same NAT gateway, nothing changed.
+    let before = s.t.clone();
+    let again = s.ok(&create);
+    assert_eq!(first(&again, "natGateway"), first(&body, "natGateway"));
+    assert_eq!(s.t, before);
+    s.err(
+        &format!(
+            "Action=CreateNatGateway&{V}&SubnetId={priv_id}&AllocationId={alloc}&ClientToken=abc"
+        ),
+        400,
+        "IdempotentParameterMismatch",
+    );
+    // Its Elastic IP is taken.
+    s.err(
+        &format!("Action=CreateNatGateway&{V}&SubnetId={priv_id}&AllocationId={alloc}"),
+        400,
+        "Resource.AlreadyAssociated",
+    );
+    s.err(
+        &format!("Action=CreateNatGateway&{V}&SubnetId={priv_id}"),
+        400,
+        "MissingParameter",
+    );
+    let body = s.ok(&format!("Action=DescribeNatGateways&{V}&Filter.1.Name=vpc-id&Filter.1.Value.1={vpc}&Filter.2.Name=state&Filter.2.Value.1=available"));
+    assert!(
+        body.contains(&format!(
+            "<natGatewaySet><item>{}</item></natGatewaySet>",
+            shape("available")
+        )),
+        "{body}"
+    );
+    let body = s.ok(&format!(
+        "Action=DescribeAddresses&{V}&AllocationId.1={alloc}"
+    ));
+    assert!(body.contains(&format!("<associationId>{a}</associationId><networkInterfaceId>{eni}</networkInterfaceId><networkInterfaceOwnerId>123456789012</networkInterfaceOwnerId><privateIpAddress>10.0.1.4</privateIpAddress>")), "{body}");
+    s.err(
+        &format!("Action=DescribeNatGateways&{V}&NatGatewayId.1=nat-00000000000000000"),
+        400,
+        "NatGatewayNotFound",
+    );
+    // A route to it; deleted, the route turns blackhole and the address is free.
+    let main = ids::id(Kind::RouteTable, "net-main");
+    s.ok(&format!("Action=CreateRoute&{V}&RouteTableId={main}&DestinationCidrBlock=0.0.0.0%2F0&NatGatewayId={nat}"));
+    let body = s.ok(&format!("Action=DeleteNatGateway&{V}&NatGatewayId={nat}"));
+    assert!(
+        body.ends_with(&format!(
+            "<natGatewayId>{nat}</natGatewayId></DeleteNatGatewayResponse>"
+        )),
+        "{body}"
+    );
+    assert!(s.t.nat_gateways[0].deleted);
+    assert!(s.t.elastic_ips[0].association.is_none());
+    let body = s.ok(&format!(
+        "Action=DescribeNatGateways&{V}&NatGatewayId.1={nat}"
+    ));
+    assert!(body.contains(&format!("<item><networkInterfaceId>{eni}</networkInterfaceId><privateIp>10.0.1.4</privateIp><isPrimary>true</isPrimary><status>succeeded</status></item></natGatewayAddressSet><natGatewayId>{nat}</natGatewayId><state>deleted</state>")), "{body}");
+    let body = s.ok(&format!(
+        "Action=DescribeRouteTables&{V}&RouteTableId.1={main}"
+    ));
+    assert!(body.contains(&format!("<destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><natGatewayId>{nat}</natGatewayId><state>blackhole</state>")), "{body}");
+    // Deleting it again answers the same; a new route to it is refused.
+    s.ok(&format!("Action=DeleteNatGateway&{V}&NatGatewayId={nat}"));
+    s.err(
+        &format!("Action=CreateRoute&{V}&RouteTableId={main}&DestinationCidrBlock=10.9.0.0%2F16&NatGatewayId={nat}"),
+        400,
+        "InvalidNatGatewayID.NotFound",
+    );
+    // The subnet cannot go while the blackhole route names its deleted NAT gateway;
+    // once the route is gone, the NAT gateway goes with the subnet.
+    s.err(
+        &format!("Action=DeleteSubnet&{V}&SubnetId={pub_id}"),
+        400,
+        "DependencyViolation",
+    );
+    s.ok(&format!(
+        "Action=DeleteRoute&{V}&RouteTableId={main}&DestinationCidrBlock=0.0.0.0%2F0"
+    ));
+    s.ok(&format!("Action=DeleteSubnet&{V}&SubnetId={pub_id}"));
+    assert!(s.t.nat_gateways.is_empty());
+    assert!(!s.t.tags.contains_key(&nat));
+    s.ok(&format!("Action=ReleaseAddress&{V}&AllocationId={alloc}"));
+    assert!(s.t.elastic_ips.is_empty());
+}
+
+/// The calls Terraform makes for a public and a private subnet with an internet
+/// gateway, a NAT gateway and their route tables: the topology is the file a person
+/// would write, and reads back from it unchanged.
+#[test]
+fn a_public_and_private_network_round_trips_through_the_file() {
+    let mut s = Session::empty();
+    let (vpc, pub_id, priv_id, igw) = network(&mut s);
+    let body = s.ok(&format!(
+        "Action=CreateRouteTable&{V}&VpcId={vpc}&ClientToken=t1&{}",
+        named("route-table", "public-rt")
+    ));
+    let public_rt = first(&body, "routeTableId").to_owned();
+    s.ok(&format!("Action=CreateRoute&{V}&RouteTableId={public_rt}&DestinationCidrBlock=0.0.0.0%2F0&GatewayId={igw}"));
+    s.ok(&format!(
+        "Action=AssociateRouteTable&{V}&RouteTableId={public_rt}&SubnetId={pub_id}"
+    ));
+    let body = s.ok(&format!(
+        "Action=AllocateAddress&{V}&Domain=vpc&{}",
+        named("elastic-ip", "nat-eip")
+    ));
+    let alloc = first(&body, "allocationId").to_owned();
+    let body = s.ok(&format!(
+        "Action=CreateNatGateway&{V}&SubnetId={pub_id}&AllocationId={alloc}&ClientToken=t2&{}",
+        named("natgateway", "nat")
+    ));
+    let nat = first(&body, "natGatewayId").to_owned();
+    let body = s.ok(&format!(
+        "Action=CreateRouteTable&{V}&VpcId={vpc}&ClientToken=t3&{}",
+        named("route-table", "private-rt")
+    ));
+    let private_rt = first(&body, "routeTableId").to_owned();
+    s.ok(&format!("Action=CreateRoute&{V}&RouteTableId={private_rt}&DestinationCidrBlock=0.0.0.0%2F0&NatGatewayId={nat}"));
+    s.ok(&format!(
+        "Action=AssociateRouteTable&{V}&RouteTableId={private_rt}&SubnetId={priv_id}"
+    ));
+    let body = s.ok(&format!(
+        "Action=DescribeRouteTables&{V}&Filter.1.Name=vpc-id&Filter.1.Value.1={vpc}"
+    ));
+    assert_eq!(count(&body, "<routeTableAssociationId>"), 3, "{body}");
+    assert_eq!(count(&body, "<main>true</main>"), 1, "{body}");
+    assert!(body.contains(&format!("<routeTableId>{private_rt}</routeTableId><vpcId>{vpc}</vpcId><ownerId>123456789012</ownerId><routeSet><item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId><state>active</state><origin>CreateRouteTable</origin></item><item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><natGatewayId>{nat}</natGatewayId><state>active</state><origin>CreateRoute</origin></item></routeSet><associationSet><item><main>false</main><routeTableAssociationId>{}</routeTableAssociationId><routeTableId>{private_rt}</routeTableId><subnetId>{priv_id}</subnetId>", assoc("private-rt/priv"))), "{body}");
+    let text = vpc_config::to_toml(&s.t);
+    let back = vpc_config::parse(&text, "state").unwrap();
+    assert_eq!(back, s.t);
+    let tables = &text[text.find("[[route_table]]").unwrap()..text.find("[tags.").unwrap()];
+    assert_eq!(
+        tables,
+        "[[route_table]]\nname = \"public-rt\"\nvpc = \"net\"\nsubnets = [\"pub\"]\nroute = [{ destination = \"0.0.0.0/0\", internet_gateway = \"gw\" }]\n\n[[route_table]]\nname = \"private-rt\"\nvpc = \"net\"\nsubnets = [\"priv\"]\nroute = [{ destination = \"0.0.0.0/0\", nat_gateway = \"nat\" }]\n\n[[internet_gateway]]\nname = \"gw\"\nvpc = \"net\"\n\n[[elastic_ip]]\nname = \"nat-eip\"\naddress = \"198.51.100.1\"\n\n[[nat_gateway]]\nname = \"nat\"\nsubnet = \"pub\"\nelastic_ips = [\"nat-eip\"]\nprivate_ips = [\"10.0.1.4\"]\n\n"
+    );
+    // The topology means what the file says.
+    let public = &s.t.route_tables[0];
+    assert_eq!(public.name, "public-rt");
+    assert_eq!(
+        public.routes[1].target,
+        vpc_config::RouteTarget::InternetGateway(vpc_config::InternetGatewayId(0))
+    );
+    assert_eq!(s.t.subnets[1].route_table.index(), 1);
+    assert_eq!(
+        s.t.public_mappings(),
+        [(
+            vpc_config::VpcId(0),
+            "10.0.1.4".parse().unwrap(),
+            "198.51.100.1".parse().unwrap()
+        )]
+    );
+}
