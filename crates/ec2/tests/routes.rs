@@ -915,3 +915,57 @@ fn a_public_and_private_network_round_trips_through_the_file() {
         )]
     );
 }
+
+/// Another account sees no route table, association, NAT gateway or associated
+/// Elastic IP of the caller's VPCs, and changes none.
+#[test]
+fn another_account_sees_and_changes_nothing() {
+    let mut s = Session::new(Topology::demo());
+    let rt = ids::id(Kind::RouteTable, "public-rt");
+    let nat = ids::id(Kind::NatGateway, "nat-a");
+    let web_eip = ids::id(Kind::ElasticIp, "web-eip");
+    let mut other = |body: String| s.call_as(OTHER_KEY, "ec2", "us-east-1", &body);
+    let r = other(format!(
+        "Action=CreateRoute&{V}&RouteTableId={rt}&DestinationCidrBlock=10.9.0.0%2F16&NatGatewayId={nat}"
+    ));
+    assert!(
+        r.body.contains("<Code>InvalidRouteTableID.NotFound</Code>"),
+        "{}",
+        r.body
+    );
+    let r = other(format!("Action=DescribeNatGateways&{V}"));
+    assert!(
+        r.body.contains("<natGatewaySet></natGatewaySet>"),
+        "{}",
+        r.body
+    );
+    let r = other(format!("Action=DescribeAddresses&{V}"));
+    assert!(
+        r.body.contains("<addressesSet></addressesSet>"),
+        "{}",
+        r.body
+    );
+    let r = other(format!("Action=ReleaseAddress&{V}&AllocationId={web_eip}"));
+    assert!(
+        r.body.contains("<Code>InvalidAllocationID.NotFound</Code>"),
+        "{}",
+        r.body
+    );
+    let r = other(format!(
+        "Action=DisassociateRouteTable&{V}&AssociationId={}",
+        assoc("public-rt/public-a")
+    ));
+    assert!(
+        r.body
+            .contains("<Code>InvalidAssociationID.NotFound</Code>"),
+        "{}",
+        r.body
+    );
+    // The owner sees the association by its ID, and its NAT gateways' addresses.
+    let body = s.ok(&format!("Action=DescribeRouteTables&{V}&Filter.1.Name=association.route-table-association-id&Filter.1.Value.1={}", assoc("public-rt/public-a")));
+    assert_eq!(first(&body, "routeTableId"), rt);
+    let body = s.ok(&format!(
+        "Action=DescribeAddresses&{V}&Filter.1.Name=public-ip&Filter.1.Value.1=198.51.100.2*"
+    ));
+    assert_eq!(count(&body, "<publicIp>"), 2, "{body}");
+}
