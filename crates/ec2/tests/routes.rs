@@ -392,10 +392,19 @@ fn routes_and_their_errors() {
         "Action=AttachInternetGateway&{V}&InternetGatewayId={igw}&VpcId={vpc}"
     ));
     // ReplaceRoute, then DeleteRoute.
+    // A plain name works wherever an ID does.
     s.ok(&format!(
         "Action=CreateRoute&{V}&{}",
-        route("192.168.0.0%2F16", &format!("GatewayId={igw}"))
+        route("192.168.0.0%2F16", "GatewayId=gw")
     ));
+    s.err(
+        &format!(
+            "Action=CreateRoute&{V}&{}",
+            route("10.6.0.0%2F16", "GatewayId=vgw-00000000000000000")
+        ),
+        400,
+        "InvalidParameterValue",
+    );
     s.ok(&format!(
         "Action=DeleteRoute&{V}&{}",
         route("0.0.0.0%2F0", "")

@@ -487,9 +487,9 @@ fn requested_target(ctx: &Ctx<'_>) -> Result<RouteTarget, ApiError> {
     let t = ctx.t;
     Ok(match param {
         "GatewayId" if value == "local" => RouteTarget::Local,
-        "GatewayId" if !value.starts_with(Kind::InternetGateway.prefix()) => {
+        "GatewayId" if value.starts_with("vgw-") => {
             return Err(ApiError::invalid_value(format!(
-                "Value ({value}) for parameter gatewayId is invalid: vpcd routes only to internet gateways (igw-...)"
+                "Value ({value}) for parameter gatewayId is invalid: vpcd has no virtual private gateways, only internet gateways (igw-...)"
             )));
         }
         "GatewayId" => RouteTarget::InternetGateway(InternetGatewayId(
