@@ -23,6 +23,8 @@ pub mod params;
 pub mod sigv4;
 pub mod xml;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
@@ -70,6 +72,10 @@ pub struct Api {
     credentials: Credentials,
     seed: u64,
     counter: AtomicU64,
+    /// The `ClientToken`s of creating actions (key: account, region, action, token)
+    /// and the ID of the resource each made, for AWS's idempotency: the same token
+    /// answers the same resource. Kept in memory only (AWS keeps them for a while too).
+    client_tokens: Mutex<HashMap<String, String>>,
 }
 
 impl Api {
@@ -80,7 +86,20 @@ impl Api {
             credentials,
             seed,
             counter: AtomicU64::new(0),
+            client_tokens: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The resource ID a creating action made for client token `key`, if any.
+    pub(crate) fn client_token(&self, key: &str) -> Option<String> {
+        let tokens = self.client_tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.get(key).cloned()
+    }
+
+    /// Remembers that client token `key` made resource `id`.
+    pub(crate) fn remember_client_token(&self, key: String, id: String) {
+        let mut tokens = self.client_tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.insert(key, id);
     }
 
     /// The keys it accepts.

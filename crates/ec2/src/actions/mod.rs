@@ -11,9 +11,12 @@
 //! unchanged. A check that fails there is `InvalidParameterValue` with vpc-config's
 //! message.
 
+mod addresses;
 mod igws;
 mod info;
+mod nat;
 mod network_acls;
+mod route_tables;
 mod security_groups;
 mod subnets;
 mod tags;
@@ -109,6 +112,24 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "ReplaceNetworkAclEntry" => network_acls::replace_entry(ctx),
         "DeleteNetworkAclEntry" => network_acls::delete_entry(ctx),
         "ReplaceNetworkAclAssociation" => network_acls::replace_association(ctx),
+        "CreateRouteTable" => route_tables::create(ctx),
+        "DescribeRouteTables" => route_tables::describe(ctx),
+        "DeleteRouteTable" => route_tables::delete(ctx),
+        "CreateRoute" => route_tables::create_route(ctx),
+        "ReplaceRoute" => route_tables::replace_route(ctx),
+        "DeleteRoute" => route_tables::delete_route(ctx),
+        "AssociateRouteTable" => route_tables::associate(ctx),
+        "DisassociateRouteTable" => route_tables::disassociate(ctx),
+        "ReplaceRouteTableAssociation" => route_tables::replace_association(ctx),
+        "AllocateAddress" => addresses::allocate(ctx),
+        "DescribeAddresses" => addresses::describe(ctx),
+        "AssociateAddress" => addresses::associate(ctx),
+        "DisassociateAddress" => addresses::disassociate(ctx),
+        "ReleaseAddress" => addresses::release(ctx),
+        "DescribeAddressesAttribute" => addresses::describe_attribute(ctx),
+        "CreateNatGateway" => nat::create(ctx),
+        "DescribeNatGateways" => nat::describe(ctx),
+        "DeleteNatGateway" => nat::delete(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }

@@ -6,12 +6,13 @@
 //! `f`; none given: `a`). AWS's checks come first with AWS's codes: a block outside
 //! /16../28 or outside the VPC's blocks is `InvalidSubnet.Range`, one overlapping
 //! another subnet `InvalidSubnet.Conflict`. `DeleteSubnet` refuses
-//! (`DependencyViolation`) while instances, NAT gateways (deleted ones included: vpcd
-//! keeps them in the configuration), transit gateway attachments or multicast domains
-//! use the subnet; its route table and network ACL associations and its flow logs go
-//! with it, as in AWS.
+//! (`DependencyViolation`) while instances, NAT gateways (a deleted one too while a
+//! route still names it: vpcd keeps it in the configuration for that route), transit
+//! gateway attachments or multicast domains use the subnet; its route table and
+//! network ACL associations, its flow logs and its other deleted NAT gateways go with
+//! it, as in AWS.
 
-use vpc_config::{FlowLogResource, SubnetId, TgwAttachmentKind};
+use vpc_config::{FlowLogResource, NatGatewayId, RouteTarget, SubnetId, TgwAttachmentKind};
 
 use super::{
     AZ_LETTERS, Ctx, Outcome, array, az_id, az_name, commit, drop_document_tags, edit_document,
@@ -263,11 +264,25 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ));
         }
     }
-    for n in t.nat_gateways.iter().filter(|n| n.subnet == sid) {
-        deps.push(format!(
-            "NAT gateway {}",
-            ids::id(Kind::NatGateway, &n.name)
-        ));
+    // A deleted NAT gateway goes with its subnet, unless a (blackhole) route names it.
+    let mut deleted_nats = Vec::new();
+    for (k, n) in t.nat_gateways.iter().enumerate() {
+        if n.subnet != sid {
+            continue;
+        }
+        let target = RouteTarget::NatGateway(NatGatewayId(k as u32));
+        let routed = t
+            .route_tables
+            .iter()
+            .any(|r| r.routes.iter().any(|x| x.target == target));
+        if n.deleted && !routed {
+            deleted_nats.push(n.name.clone());
+        } else {
+            deps.push(format!(
+                "NAT gateway {}",
+                ids::id(Kind::NatGateway, &n.name)
+            ));
+        }
     }
     for a in &t.tgw_attachments {
         if matches!(&a.kind, TgwAttachmentKind::Vpc { subnets, .. } if subnets.contains(&sid)) {
@@ -290,6 +305,7 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     }
     let name = t.subnet(sid).name.clone();
     let mut gone = vec![subnet_id];
+    gone.extend(deleted_nats.iter().map(|n| ids::id(Kind::NatGateway, n)));
     for f in &t.flow_logs {
         if f.resource == FlowLogResource::Subnet(sid) {
             gone.push(ids::id(Kind::FlowLog, &f.name));
@@ -298,6 +314,8 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let new = edit_document(t, |doc| {
         array(doc, "subnet").retain(|x| key(x, "name") != Some(&name));
         array(doc, "flow_log").retain(|x| key(x, "subnet") != Some(&name));
+        array(doc, "nat_gateway")
+            .retain(|x| !key(x, "name").is_some_and(|n| deleted_nats.iter().any(|d| d == n)));
         for kind in ["route_table", "network_acl"] {
             for table in array(doc, kind) {
                 if let Some(toml::Value::Array(list)) = table.get_mut("subnets") {
