@@ -153,6 +153,7 @@ impl Api {
             p: &p,
             caller: &caller,
             api: self,
+            now,
         };
         let result = if sts {
             actions::sts(&ctx, &action)
