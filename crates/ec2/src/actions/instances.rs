@@ -474,6 +474,14 @@ impl Item<'_> {
         )
     }
 
+    /// One part of each of `eth0`'s groups (ID, name).
+    fn eth0_groups(&self, part: impl Fn((String, String)) -> String) -> Vec<String> {
+        self.enis()
+            .first()
+            .map(|&e| groups(self.ctx.t, e).into_iter().map(&part).collect())
+            .unwrap_or_default()
+    }
+
     fn eth0(&self, f: impl Fn(&Topology, EniId) -> String) -> Option<Vec<String>> {
         Some(
             self.enis()
@@ -526,32 +534,8 @@ impl Filterable for Item<'_> {
                 .per_eni(|t, e| t.eni_public_ip(e).iter().map(|i| i.to_string()).collect())
                 .map(|v| v.into_iter().take(1).collect()),
             "source-dest-check" => self.eth0(|t, e| t.eni(e).source_dest_check.to_string()),
-            "instance.group-id" | "group-id" => self
-                .eth0(|t, e| {
-                    groups(t, e)
-                        .into_iter()
-                        .map(|(id, _)| id)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .map(|v| {
-                    v.iter()
-                        .flat_map(|s| s.lines().map(str::to_owned))
-                        .collect()
-                }),
-            "instance.group-name" | "group-name" => self
-                .eth0(|t, e| {
-                    groups(t, e)
-                        .into_iter()
-                        .map(|(_, n)| n)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .map(|v| {
-                    v.iter()
-                        .flat_map(|s| s.lines().map(str::to_owned))
-                        .collect()
-                }),
+            "instance.group-id" | "group-id" => Some(self.eth0_groups(|(id, _)| id)),
+            "instance.group-name" | "group-name" => Some(self.eth0_groups(|(_, name)| name)),
             "network-interface.network-interface-id" => self.per_eni(|t, e| vec![eni_id(t, e)]),
             "network-interface.subnet-id" => {
                 self.per_eni(|t, e| vec![ids::id(Kind::Subnet, &t.subnet(t.eni(e).subnet).name)])
