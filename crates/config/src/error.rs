@@ -386,6 +386,15 @@ pub enum Problem {
         /// The primary interface's zone.
         primary_az: String,
     },
+    /// An instance's launch attribute (`image_id`, `instance_type`, `launch_time`, ...)
+    /// that is not what AWS accepts.
+    #[error("{value:?} is not {expected}")]
+    BadInstanceAttribute {
+        /// The value written.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// More interfaces than the daemon supports per instance.
     #[error("has {count} network interfaces; at most {max} are supported")]
     TooManyEnis {

@@ -25,6 +25,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub instance: Vec<RawInstance>,
     #[serde(default)]
+    pub terminated_instance: Vec<RawTerminatedInstance>,
+    #[serde(default)]
     pub security_group: Vec<RawSecurityGroup>,
     #[serde(default)]
     pub network_acl: Vec<RawNetworkAcl>,
@@ -172,6 +174,56 @@ pub(crate) struct RawInstance {
     pub connection_tracking: Option<RawConntrack>,
     #[serde(default)]
     pub eni: Vec<Spanned<RawEni>>,
+    /// `RunInstances`' `ImageId`.
+    #[serde(default)]
+    pub image_id: Option<Spanned<String>>,
+    /// `RunInstances`' `InstanceType`.
+    #[serde(default)]
+    pub instance_type: Option<Spanned<String>>,
+    /// `RunInstances`' `KeyName`.
+    #[serde(default)]
+    pub key_name: Option<Spanned<String>>,
+    /// `RunInstances`' `UserData` (base64, as sent).
+    #[serde(default)]
+    pub user_data: Option<Spanned<String>>,
+    /// When it was launched (RFC 3339, UTC).
+    #[serde(default)]
+    pub launch_time: Option<Spanned<String>>,
+    /// `RunInstances`' `ClientToken`.
+    #[serde(default)]
+    pub client_token: Option<Spanned<String>>,
+    /// `"stop"` or `"terminate"`.
+    #[serde(default)]
+    pub instance_initiated_shutdown_behavior: Option<Spanned<String>>,
+    #[serde(default)]
+    pub disable_api_termination: Option<bool>,
+    #[serde(default)]
+    pub disable_api_stop: Option<bool>,
+}
+
+/// `[[terminated_instance]]`: what the EC2 API still shows of a terminated instance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTerminatedInstance {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub owner_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub az: Option<Spanned<String>>,
+    #[serde(default)]
+    pub image_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub instance_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub key_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub launch_time: Option<Spanned<String>>,
+    #[serde(default)]
+    pub client_token: Option<Spanned<String>>,
+    #[serde(default)]
+    pub terminated_time: Option<Spanned<String>>,
 }
 
 /// `[[instance.eni]]`: a secondary network interface.

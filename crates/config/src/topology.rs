@@ -179,6 +179,8 @@ pub struct Topology {
     pub multicast_domains: Vec<MulticastDomain>,
     /// The resource shares (AWS RAM), in file order.
     pub resource_shares: Vec<ResourceShare>,
+    /// The instances terminated through the EC2 API that it still shows, in file order.
+    pub terminated_instances: Vec<TerminatedInstance>,
     /// Tags (`[tags."<id>"]`): resource ID (EC2's, like `vpc-0a1b2c3d4e5f67890`) to
     /// key to value. Each key is 1 to [`MAX_TAG_KEY_LEN`] characters and does not
     /// start with `aws:`, each value at most [`MAX_TAG_VALUE_LEN`], at most
@@ -393,6 +395,57 @@ pub struct Instance {
     pub name: String,
     /// Its ENIs; the first one is the primary interface `eth0`.
     pub enis: Vec<EniId>,
+    /// What `RunInstances` was given that only the EC2 API shows (image, type, key,
+    /// user data, launch time, ...); all empty for an instance written by hand.
+    pub launch: Launch,
+}
+
+/// What the EC2 API keeps of an instance's launch and attributes; the dataplane does
+/// not use any of it. Every field is optional in the file (`[[instance]]` keys of the
+/// same names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    /// `image_id`: the AMI it was launched from (`ami-` and 8 or 17 hex digits).
+    pub image_id: Option<String>,
+    /// `instance_type`: e.g. `t3.micro` (1 to 64 letters, digits, `.`, `-`).
+    pub instance_type: Option<String>,
+    /// `key_name`: the key pair named at launch (1 to 255 characters).
+    pub key_name: Option<String>,
+    /// `user_data`: the user data as sent, base64 (at most [`MAX_USER_DATA_LEN`]).
+    pub user_data: Option<String>,
+    /// `launch_time`: RFC 3339 UTC, `2025-12-06T05:46:40Z` or with milliseconds.
+    pub launch_time: Option<String>,
+    /// `client_token`: `RunInstances`' idempotency token (1 to 64 characters).
+    pub client_token: Option<String>,
+    /// `instance_initiated_shutdown_behavior`: `stop` or `terminate` (omitted: `stop`).
+    pub shutdown_behavior: Option<String>,
+    /// `disable_api_termination` (default false): `TerminateInstances` refuses.
+    pub disable_api_termination: bool,
+    /// `disable_api_stop` (default false).
+    pub disable_api_stop: bool,
+}
+
+/// The longest `user_data`, in characters of base64 (AWS: 16 KiB before encoding).
+pub const MAX_USER_DATA_LEN: usize = 21_848;
+
+/// An instance that was terminated (`[[terminated_instance]]`): no namespace, no
+/// interfaces, nothing the dataplane sees; the EC2 API shows it as `terminated` for an
+/// hour after `terminated_time`, as AWS does, and forgets it after that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminatedInstance {
+    /// Its name (the one it had while it ran, so that its ID stays the same). No
+    /// running instance has it.
+    pub name: String,
+    /// The account that owned it (default [`crate::DEFAULT_ACCOUNT`]).
+    pub owner_id: String,
+    /// Its region (default [`crate::DEFAULT_REGION`]).
+    pub region: String,
+    /// Its availability zone as subnets write it (`a`), if known.
+    pub az: Option<String>,
+    /// What it was launched with (`user_data` and the attributes are not kept).
+    pub launch: Launch,
+    /// When it was terminated, RFC 3339 UTC like `launch_time`.
+    pub terminated_time: Option<String>,
 }
 
 /// A network interface attached to an instance.

@@ -79,6 +79,7 @@ macro_rules! snippet_helpers {
 }
 
 mod gateways;
+mod launch;
 mod limits;
 mod multicast;
 mod peering;
@@ -152,6 +153,8 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         peerings: Vec::new(),
         tr: transit::Transit::default(),
         limits: TableLimits::default(),
+        launches: Vec::new(),
+        terminated: None,
         tags: Tags::new(),
     };
     c.vpcs();
@@ -160,6 +163,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.transit_gateways();
     c.route_tables();
     c.instances();
+    c.launches();
     c.gateways();
     c.gateway_associations();
     c.addresses();
@@ -233,6 +237,10 @@ struct Checker<'c, 'a, 's> {
     tr: transit::Transit<'a>,
     /// The checked `[limits]` (defaults for what is omitted or broken).
     limits: TableLimits,
+    /// Per instance: its checked launch keys.
+    launches: Vec<Launch>,
+    /// The checked `[[terminated_instance]]`s (`None`: one is broken).
+    terminated: Option<Vec<TerminatedInstance>>,
     /// The checked `[tags]`.
     tags: Tags,
 }
@@ -867,9 +875,11 @@ impl<'a> Checker<'_, 'a, '_> {
         let mut instances: Vec<Instance> = raw
             .instance
             .iter()
-            .map(|i| Instance {
+            .zip(&self.launches)
+            .map(|(i, launch)| Instance {
                 name: i.name.get_ref().clone(),
                 enis: Vec::new(),
+                launch: launch.clone(),
             })
             .collect();
         let mut enis = Vec::new();
@@ -923,6 +933,7 @@ impl<'a> Checker<'_, 'a, '_> {
             tgw_route_tables,
             multicast_domains,
             resource_shares,
+            terminated_instances: self.terminated.clone()?,
             tags: self.tags,
         })
     }

@@ -6,7 +6,7 @@
 //!
 //! The text is the file format of `docs/config.md`, as a person writes it: one table
 //! per resource, resources of a kind in topology order, kinds in a fixed order (VPCs,
-//! subnets, route tables, instances, security groups, network ACLs, flow logs,
+//! subnets, route tables, instances, terminated instances, security groups, network ACLs, flow logs,
 //! internet gateways, Elastic IPs, NAT gateways, internet hosts, VPC peering
 //! connections, transit gateways, their VPC and peering attachments, resource shares,
 //! transit gateway route tables, multicast domains, `[limits]`), references by name. A
@@ -81,6 +81,7 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.subnets(&mut out);
     w.route_tables(&mut out);
     w.instances(&mut out);
+    w.terminated_instances(&mut out);
     w.security_groups(&mut out);
     w.network_acls(&mut out);
     w.flow_logs(&mut out);
@@ -97,6 +98,29 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.limits(&mut out);
     w.tags(&mut out);
     out
+}
+
+/// The launch keys of an instance (those that are set).
+fn launch(x: &mut Text, l: &Launch) {
+    for (key, value) in [
+        ("image_id", &l.image_id),
+        ("instance_type", &l.instance_type),
+        ("key_name", &l.key_name),
+        ("user_data", &l.user_data),
+        ("launch_time", &l.launch_time),
+        ("client_token", &l.client_token),
+        ("instance_initiated_shutdown_behavior", &l.shutdown_behavior),
+    ] {
+        if let Some(v) = value {
+            x.string(key, v);
+        }
+    }
+    if l.disable_api_termination {
+        x.key("disable_api_termination", true);
+    }
+    if l.disable_api_stop {
+        x.key("disable_api_stop", true);
+    }
 }
 
 /// The text of one table, key by key.
@@ -381,12 +405,35 @@ impl Writer<'_> {
             x.string("name", &inst.name);
             if let Some((&eth0, others)) = inst.enis.split_first() {
                 self.interface(&mut x, eth0);
+                launch(&mut x, &inst.launch);
                 for &e in others {
                     x.0.push_str("\n[[instance.eni]]\n");
                     self.interface(&mut x, e);
                 }
             }
             out.push(self.table("instance", &inst.name, x));
+        }
+    }
+
+    /// `[[terminated_instance]]`s: what the EC2 API still shows of them.
+    fn terminated_instances(&self, out: &mut Vec<Table>) {
+        for inst in &self.t.terminated_instances {
+            let mut x = Text::new("terminated_instance");
+            x.string("name", &inst.name);
+            if inst.owner_id != DEFAULT_ACCOUNT {
+                x.string("owner_id", &inst.owner_id);
+            }
+            if inst.region != DEFAULT_REGION {
+                x.string("region", &inst.region);
+            }
+            if let Some(az) = &inst.az {
+                x.string("az", az);
+            }
+            launch(&mut x, &inst.launch);
+            if let Some(time) = &inst.terminated_time {
+                x.string("terminated_time", time);
+            }
+            out.push(self.table("terminated_instance", &inst.name, x));
         }
     }
 

@@ -172,6 +172,7 @@ impl Api {
             p: &p,
             caller: &caller,
             api: self,
+            now,
         };
         let result = if sts {
             actions::sts(&ctx, &action)

@@ -13,7 +13,10 @@
 
 mod addresses;
 mod igws;
+mod images;
 mod info;
+mod instances;
+mod interfaces;
 mod nat;
 mod network_acls;
 mod route_tables;
@@ -41,6 +44,8 @@ pub struct Ctx<'a> {
     pub caller: &'a Caller,
     /// The API (for fresh IDs).
     pub api: &'a Api,
+    /// The request's time (launch and termination times).
+    pub now: std::time::SystemTime,
 }
 
 /// What an action answers: the XML inside the response element, and the changed
@@ -130,6 +135,19 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "CreateNatGateway" => nat::create(ctx),
         "DescribeNatGateways" => nat::describe(ctx),
         "DeleteNatGateway" => nat::delete(ctx),
+        "DescribeImages" => images::describe_images(ctx),
+        "DescribeInstanceTypes" => images::describe_instance_types(ctx),
+        "GetInstanceUefiData" => images::get_instance_uefi_data(ctx),
+        "RunInstances" => instances::run(ctx),
+        "DescribeInstances" => instances::describe(ctx),
+        "DescribeInstanceStatus" => instances::describe_status(ctx),
+        "DescribeInstanceAttribute" => instances::describe_attribute(ctx),
+        "ModifyInstanceAttribute" => instances::modify_attribute(ctx),
+        "TerminateInstances" => instances::terminate(ctx),
+        "DescribeVolumes" => instances::describe_volumes(ctx),
+        "DescribeInstanceCreditSpecifications" => instances::describe_credit_specifications(ctx),
+        "DescribeNetworkInterfaces" => interfaces::describe(ctx),
+        "ModifyNetworkInterfaceAttribute" => interfaces::modify_attribute(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }
