@@ -349,7 +349,10 @@ fn http_server(vpcd: &Vpcd, node: &str, port: u16) -> Started {
             .spawn()
             .unwrap(),
     );
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(
+        vpcd.wait_listening(node, port),
+        "the server in {node} listens"
+    );
     s
 }
 

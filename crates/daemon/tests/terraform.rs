@@ -12,7 +12,6 @@ mod harness;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
 
 use harness::{Vpcd, namespaces, root_or_skip};
 
@@ -163,7 +162,10 @@ fn terraform_applies_a_two_tier_vpc_that_carries_packets_and_destroys_it() {
             .spawn()
             .unwrap(),
     );
-    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        vpcd.wait_listening("tt-app", 8080),
+        "the server in app listens"
+    );
     assert!(vpcd.ping("tt-web", "10.40.2.10", 2, &[]), "web pings app");
     let get = vpcd.exec(
         "tt-web",

@@ -198,6 +198,20 @@ impl Vpcd {
         format!("{}{instance}", self.prefix)
     }
 
+    /// Waits (at most 15 s) until something listens on TCP `port` in `node`'s
+    /// namespace; whether it does.
+    pub fn wait_listening(&self, node: &str, port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let out = self.exec(node, &["ss", "-Hltn", &format!("sport = :{port}")]);
+            if !String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
     /// Runs a command inside `instance`'s namespace.
     pub fn exec(&self, instance: &str, args: &[&str]) -> Output {
         Command::new("ip")

@@ -939,7 +939,10 @@ pub fn run(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             "All network interfaces of an instance must be in one availability zone",
         ));
     }
-    if let Some(az) = p.str("Placement.AvailabilityZone")
+    // Terraform sends an empty `Placement.AvailabilityZone`: no zone asked for.
+    if let Some(az) = p
+        .str("Placement.AvailabilityZone")
+        .filter(|az| !az.is_empty())
         && az != az_name(region, &primary.az)
     {
         return Err(ApiError::invalid_value(format!(
