@@ -602,6 +602,15 @@ pub enum Problem {
     /// An empty flow log destination.
     #[error("must name a file")]
     EmptyLogDestination,
+    /// A `log_destination_type` other than `cloud-watch-logs` or `s3`.
+    #[error("{0:?} is not a log destination type (write \"cloud-watch-logs\" or \"s3\")")]
+    BadLogDestinationType(String),
+    /// `log_destination_type` without `log_destination_arn`, or the other way round,
+    /// or `deliver_logs_permission_arn` without them.
+    #[error(
+        "log_destination_type and log_destination_arn go together (deliver_logs_permission_arn needs both)"
+    )]
+    LogDestinationTypeWithoutArn,
     /// An aggregation interval other than 60 or 600.
     #[error("{0} is not an aggregation interval (AWS allows 60 or 600 seconds)")]
     BadAggregationInterval(i64),

@@ -291,6 +291,9 @@ pub struct TransitGateway {
     /// Its default route table: `Some` exactly when default association or
     /// propagation is enabled.
     pub default_route_table: Option<TgwRouteTableId>,
+    /// `Description` (empty if none), at most [`crate::MAX_DESCRIPTION_LEN`]
+    /// characters. Kept for the EC2 API.
+    pub description: String,
 }
 
 /// A transit gateway attachment.

@@ -396,6 +396,16 @@ pub(crate) struct RawFlowLog {
     pub log_format: Option<Spanned<String>>,
     #[serde(default)]
     pub max_aggregation_interval: Option<Spanned<i64>>,
+    /// `"cloud-watch-logs"` or `"s3"`: where the EC2 API was asked to deliver it
+    /// (`LogDestinationType`); with `log_destination_arn`.
+    #[serde(default)]
+    pub log_destination_type: Option<Spanned<String>>,
+    /// The ARN the EC2 API was given (`LogDestination`, or the log group's).
+    #[serde(default)]
+    pub log_destination_arn: Option<Spanned<String>>,
+    /// `DeliverLogsPermissionArn`, as given to the EC2 API.
+    #[serde(default)]
+    pub deliver_logs_permission_arn: Option<Spanned<String>>,
 }
 
 /// `[[internet_gateway]]` (`CreateInternetGateway`, and `AttachInternetGateway` when
@@ -501,6 +511,9 @@ pub(crate) struct RawTransitGateway {
     /// `"enable"` or `"disable"` (the default).
     #[serde(default)]
     pub multicast_support: Option<Spanned<String>>,
+    /// `Description`, at most 255 characters.
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
 }
 
 /// `[[transit_gateway_vpc_attachment]]` (`CreateTransitGatewayVpcAttachment`, and

@@ -329,6 +329,49 @@ pub struct FlowLog {
     pub format: Vec<FlowLogField>,
     /// Aggregation interval in seconds: 60 or 600.
     pub max_aggregation_interval: u32,
+    /// Where the EC2 API was asked to deliver it (`LogDestinationType`,
+    /// `LogDestination`, `DeliverLogsPermissionArn`), shown back as given; `None`
+    /// for a flow log written to a file by name. vpcd writes every flow log to
+    /// `destination` whatever this says.
+    pub delivery: Option<FlowLogDelivery>,
+}
+
+/// The AWS destination a flow log was created with through the EC2 API: vpcd writes
+/// the records to the flow log's file, and shows this back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowLogDelivery {
+    /// `cloud-watch-logs` or `s3`.
+    pub destination_type: LogDestinationType,
+    /// The destination's ARN (a log group's, or an S3 bucket's with its prefix).
+    pub arn: String,
+    /// `DeliverLogsPermissionArn` (an IAM role's ARN), if given.
+    pub permission_arn: Option<String>,
+}
+
+/// AWS's `LogDestinationType` values vpcd accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogDestinationType {
+    /// `cloud-watch-logs`.
+    CloudWatchLogs,
+    /// `s3`.
+    S3,
+}
+
+impl LogDestinationType {
+    /// AWS's spelling: `cloud-watch-logs` or `s3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogDestinationType::CloudWatchLogs => "cloud-watch-logs",
+            LogDestinationType::S3 => "s3",
+        }
+    }
+
+    /// The type spelled `name`.
+    pub fn from_name(name: &str) -> Option<LogDestinationType> {
+        [LogDestinationType::CloudWatchLogs, LogDestinationType::S3]
+            .into_iter()
+            .find(|t| t.name() == name)
+    }
 }
 
 impl FlowLog {

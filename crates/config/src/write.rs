@@ -597,6 +597,13 @@ impl Writer<'_> {
             if f.max_aggregation_interval != FLOW_LOG_INTERVALS[1] {
                 x.key("max_aggregation_interval", f.max_aggregation_interval);
             }
+            if let Some(d) = &f.delivery {
+                x.string("log_destination_type", d.destination_type.name());
+                x.string("log_destination_arn", &d.arn);
+                if let Some(p) = &d.permission_arn {
+                    x.string("deliver_logs_permission_arn", p);
+                }
+            }
             out.push(self.table("flow_log", &f.name, x));
         }
     }
@@ -729,6 +736,9 @@ impl Writer<'_> {
                 if value != default {
                     x.string(key, enable(value));
                 }
+            }
+            if !g.description.is_empty() {
+                x.string("description", &g.description);
             }
             out.push(self.table("transit_gateway", &g.name, x));
         }
@@ -1220,6 +1230,7 @@ amazon_side_asn = 4200000000
 default_route_table_association = "disable"
 auto_accept_shared_attachments = "enable"
 multicast_support = "enable"
+description = "the \"shared\" hub"
 
 [[resource_share]]
 name = "share"
@@ -1244,6 +1255,9 @@ group_sources = [{ group_ip_address = "239.0.0.1", network_interface = "i/eth1" 
 name = "f"
 network_interface = "i/eth1"
 log_destination = "/var/log/\"f\".log"
+log_destination_type = "cloud-watch-logs"
+log_destination_arn = "arn:aws:logs:us-east-1:123456789012:log-group:g"
+deliver_logs_permission_arn = "arn:aws:iam::123456789012:role/r"
 
 [limits]
 conntrack_per_eni = 1

@@ -225,6 +225,7 @@ mod tests {
                 destination: d.clone(),
                 format: DEFAULT_FLOW_LOG_FORMAT.to_vec(),
                 max_aggregation_interval: 60,
+                delivery: None,
             })
             .collect();
         t

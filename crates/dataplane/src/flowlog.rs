@@ -758,6 +758,7 @@ mod tests {
             destination: format!("{name}.log"),
             format: DEFAULT_FLOW_LOG_FORMAT.to_vec(),
             max_aggregation_interval: 60,
+            delivery: None,
         }
     }
 

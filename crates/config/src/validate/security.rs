@@ -429,23 +429,74 @@ impl<'a> Checker<'_, 'a, '_> {
                     ok.then_some(value as u32)
                 }
             };
-            let checked = match (resource, traffic_type, format, interval) {
-                (Some(resource), Some(traffic_type), Some(format), Some(interval))
-                    if !destination.trim().is_empty() =>
-                {
-                    Some(FlowLog {
-                        name: f.name.get_ref().clone(),
-                        resource,
-                        traffic_type,
-                        destination: destination.clone(),
-                        format,
-                        max_aggregation_interval: interval,
-                    })
-                }
+            let delivery = self.flow_log_delivery(f, &path);
+            let checked = match (resource, traffic_type, format, interval, delivery) {
+                (
+                    Some(resource),
+                    Some(traffic_type),
+                    Some(format),
+                    Some(interval),
+                    Some(delivery),
+                ) if !destination.trim().is_empty() => Some(FlowLog {
+                    name: f.name.get_ref().clone(),
+                    resource,
+                    traffic_type,
+                    destination: destination.clone(),
+                    format,
+                    max_aggregation_interval: interval,
+                    delivery,
+                }),
                 _ => None,
             };
             self.flow_logs.push(checked);
         }
+    }
+
+    /// The AWS destination of flow log `f` (`Some(None)` if it has none; `None` if it
+    /// is wrong, which was reported).
+    fn flow_log_delivery(
+        &mut self,
+        f: &crate::raw::RawFlowLog,
+        path: &str,
+    ) -> Option<Option<FlowLogDelivery>> {
+        let (ty, arn) = match (&f.log_destination_type, &f.log_destination_arn) {
+            (None, None) => {
+                if let Some(p) = &f.deliver_logs_permission_arn {
+                    let field = format!("{path}.deliver_logs_permission_arn");
+                    self.r
+                        .report(p.span(), field, Problem::LogDestinationTypeWithoutArn);
+                    return None;
+                }
+                return Some(None);
+            }
+            (Some(t), Some(a)) => (t, a),
+            (Some(t), None) => {
+                let field = format!("{path}.log_destination_type");
+                self.r
+                    .report(t.span(), field, Problem::LogDestinationTypeWithoutArn);
+                return None;
+            }
+            (None, Some(a)) => {
+                let field = format!("{path}.log_destination_arn");
+                self.r
+                    .report(a.span(), field, Problem::LogDestinationTypeWithoutArn);
+                return None;
+            }
+        };
+        let Some(destination_type) = LogDestinationType::from_name(ty.get_ref()) else {
+            let field = format!("{path}.log_destination_type");
+            let problem = Problem::BadLogDestinationType(ty.get_ref().clone());
+            self.r.report(ty.span(), field, problem);
+            return None;
+        };
+        Some(Some(FlowLogDelivery {
+            destination_type,
+            arn: arn.get_ref().clone(),
+            permission_arn: f
+                .deliver_logs_permission_arn
+                .as_ref()
+                .map(|p| p.get_ref().clone()),
+        }))
     }
 
     /// The declared security groups in file order, then the implicit default groups
@@ -585,7 +636,7 @@ fn default_ids(names: &HashMap<(VpcId, &str), usize>, vpcs: usize, declared: usi
 }
 
 /// A description of at most 255 characters.
-fn description(r: &mut Reporter<'_>, d: &Spanned<String>, field: String) {
+pub(super) fn description(r: &mut Reporter<'_>, d: &Spanned<String>, field: String) {
     let len = d.get_ref().chars().count();
     if len > MAX_DESCRIPTION_LEN {
         let problem = Problem::DescriptionTooLong {
@@ -1834,6 +1885,7 @@ az = "x"
                 destination: "demo-flows.log".into(),
                 format: DEFAULT_FLOW_LOG_FORMAT.to_vec(),
                 max_aggregation_interval: 60,
+                delivery: None,
             }]
         );
         let names: Vec<&str> = t.flow_logs[0].format.iter().map(|f| f.name()).collect();

@@ -191,6 +191,9 @@ impl<'a> Checker<'_, 'a, '_> {
                 "auto_accept_shared_attachments",
             );
             let multicast = option(r, &g.multicast_support, false, "multicast_support");
+            if let Some(d) = &g.description {
+                super::security::description(r, d, format!("{path}.description"));
+            }
             self.tr.tgws.push(PendingTgw {
                 owner,
                 region,
@@ -618,6 +621,11 @@ impl<'a> Checker<'_, 'a, '_> {
                 auto_accept_shared_attachments: p.auto_accept?,
                 multicast_support: p.multicast?,
                 default_route_table: None,
+                description: g
+                    .description
+                    .as_ref()
+                    .map(|d| d.get_ref().clone())
+                    .unwrap_or_default(),
             });
         }
         let names = raw
@@ -863,6 +871,7 @@ region = "eu-west-1"
                 auto_accept_shared_attachments: false,
                 multicast_support: false,
                 default_route_table: Some(TgwRouteTableId(0)),
+                description: String::new(),
             }
         );
         assert_eq!(t.tgw_route_tables[0].name, "tgw-default");

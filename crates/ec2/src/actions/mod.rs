@@ -12,6 +12,7 @@
 //! message.
 
 mod addresses;
+mod flow_logs;
 mod igws;
 mod images;
 mod info;
@@ -19,10 +20,12 @@ mod instances;
 mod interfaces;
 mod nat;
 mod network_acls;
+mod peering;
 mod route_tables;
 mod security_groups;
 mod subnets;
 mod tags;
+mod transit;
 mod vpcs;
 
 use vpc_config::{Topology, VpcId};
@@ -148,6 +151,34 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DescribeInstanceCreditSpecifications" => instances::describe_credit_specifications(ctx),
         "DescribeNetworkInterfaces" => interfaces::describe(ctx),
         "ModifyNetworkInterfaceAttribute" => interfaces::modify_attribute(ctx),
+        "CreateVpcPeeringConnection" => peering::create(ctx),
+        "AcceptVpcPeeringConnection" => peering::accept(ctx),
+        "DescribeVpcPeeringConnections" => peering::describe(ctx),
+        "DeleteVpcPeeringConnection" => peering::delete(ctx),
+        "ModifyVpcPeeringConnectionOptions" => peering::modify_options(ctx),
+        "CreateTransitGateway" => transit::create_tgw(ctx),
+        "DescribeTransitGateways" => transit::describe_tgws(ctx),
+        "DeleteTransitGateway" => transit::delete_tgw(ctx),
+        "CreateTransitGatewayRouteTable" => transit::create_table(ctx),
+        "DescribeTransitGatewayRouteTables" => transit::describe_tables(ctx),
+        "DeleteTransitGatewayRouteTable" => transit::delete_table(ctx),
+        "CreateTransitGatewayVpcAttachment" => transit::create_attachment(ctx),
+        "DescribeTransitGatewayVpcAttachments" => transit::describe_attachments(ctx),
+        "DeleteTransitGatewayVpcAttachment" => transit::delete_attachment(ctx),
+        "AcceptTransitGatewayVpcAttachment" => transit::accept_attachment(ctx),
+        "ModifyTransitGatewayVpcAttachment" => transit::modify_attachment(ctx),
+        "AssociateTransitGatewayRouteTable" => transit::associate(ctx),
+        "DisassociateTransitGatewayRouteTable" => transit::disassociate(ctx),
+        "GetTransitGatewayRouteTableAssociations" => transit::get_associations(ctx),
+        "EnableTransitGatewayRouteTablePropagation" => transit::enable_propagation(ctx),
+        "DisableTransitGatewayRouteTablePropagation" => transit::disable_propagation(ctx),
+        "GetTransitGatewayRouteTablePropagations" => transit::get_propagations(ctx),
+        "CreateTransitGatewayRoute" => transit::create_route(ctx),
+        "DeleteTransitGatewayRoute" => transit::delete_route(ctx),
+        "SearchTransitGatewayRoutes" => transit::search_routes(ctx),
+        "CreateFlowLogs" => flow_logs::create(ctx),
+        "DescribeFlowLogs" => flow_logs::describe(ctx),
+        "DeleteFlowLogs" => flow_logs::delete(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }
