@@ -12,11 +12,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 missing=()
-for tool in ip ping sysctl tcpdump python3 setpriv iperf3 aws; do
+for tool in ip ping sysctl tcpdump python3 setpriv iperf3 curl aws; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "scripts/test.sh: missing ${missing[*]}: apt-get install iproute2 iputils-ping procps tcpdump python3 util-linux iperf3; pip install awscli boto3" >&2
+    echo "scripts/test.sh: missing ${missing[*]}: apt-get install iproute2 iputils-ping procps tcpdump python3 util-linux iperf3 curl; pip install awscli boto3" >&2
     exit 1
 fi
 # Terraform's acceptance test needs terraform and a filesystem mirror of the

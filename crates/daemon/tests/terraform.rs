@@ -170,9 +170,13 @@ fn terraform_applies_a_two_tier_vpc_that_carries_packets_and_destroys_it() {
     let get = vpcd.exec(
         "tt-web",
         &[
-            "python3",
-            "-c",
-            "import urllib.request; urllib.request.urlopen('http://10.40.2.10:8080/', timeout=5)",
+            "curl",
+            "-sf",
+            "-m",
+            "5",
+            "-o",
+            "/dev/null",
+            "http://10.40.2.10:8080/",
         ],
     );
     assert!(get.status.success(), "web gets app:8080: {get:?}");
