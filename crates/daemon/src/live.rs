@@ -107,6 +107,7 @@ pub fn prepare(shared: &Shared, current: &Snapshot, next: &Snapshot) -> Result<P
         }
     }));
     // An instance made again: its old namespace goes first (it has the same name).
+    let mut rebuilt = Vec::new();
     let again: Vec<String> = nodes
         .iter()
         .map(|n| n.namespace.clone())
@@ -127,15 +128,21 @@ pub fn prepare(shared: &Shared, current: &Snapshot, next: &Snapshot) -> Result<P
         remove(
             shared,
             &Prepared {
-                slots,
+                slots: slots.clone(),
                 namespaces: again,
             },
         );
+        rebuilt = slots;
     }
     let mut made = Prepared::default();
     for node in nodes {
         if let Err(e) = make(shared, &rt, node, new, &mut made) {
             remove(shared, &made);
+            // The instances being made again lost their namespaces already: their
+            // ports (still in the running configuration) are down.
+            for &slot in &rebuilt {
+                shared.mark_down_slot(slot, &format!("it was being made again and failed: {e}"));
+            }
             return Err(e);
         }
     }

@@ -439,3 +439,42 @@ fn an_apply_under_iperf3_load_drops_nothing_of_the_running_flow() {
     vpcd.stop();
     assert!(namespaces(&vpcd.prefix).is_empty());
 }
+
+#[test]
+fn an_instance_whose_address_changes_is_made_again_and_the_others_are_not_touched() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut vpcd = Vpcd::start("apply6", Some(DEMO));
+    let (web, app) = (
+        harness::namespace_identity(&vpcd.ns("web")),
+        harness::namespace_identity(&vpcd.ns("app")),
+    );
+    let moved = DEMO.replace("private_ip = \"10.0.2.10\"", "private_ip = \"10.0.2.11\"");
+    assert_ne!(moved, DEMO);
+    let file = write("apply6", &moved);
+    let out = vpcd.ctl(&["apply", &file.path().display().to_string()]);
+    assert!(
+        out.contains("~ instance app") && out.ends_with("applied\n"),
+        "{out}"
+    );
+    assert_ne!(
+        harness::namespace_identity(&vpcd.ns("app")),
+        app,
+        "app made again"
+    );
+    assert_eq!(
+        harness::namespace_identity(&vpcd.ns("web")),
+        web,
+        "web untouched"
+    );
+    let addr = vpcd.exec("app", &["ip", "-br", "addr", "show", "eth0"]);
+    assert!(
+        String::from_utf8_lossy(&addr.stdout).contains("10.0.2.11/24"),
+        "{addr:?}"
+    );
+    assert!(vpcd.ping("web", "10.0.2.11", 2, &[]));
+    assert!(!vpcd.ping("web", "10.0.2.10", 1, &[]));
+    vpcd.stop();
+    assert!(namespaces(&vpcd.prefix).is_empty());
+}
