@@ -626,3 +626,328 @@ fn flow_logs_lifecycle() {
     );
     round_trips(&s.t);
 }
+
+/// A `call_as` of the other account (444455556666) in us-east-1.
+fn other(s: &mut Session, body: &str) -> Response {
+    s.call_as(OTHER_KEY, "ec2", "us-east-1", body)
+}
+
+#[test]
+fn deleted_attachments_do_not_keep_subnets_or_vpcs() {
+    let mut s = three_vpcs();
+    s.ok(&format!(
+        "Action=CreateSubnet&{V}&VpcId={}&CidrBlock=10.2.2.0%2F24&AvailabilityZone=us-east-1b&TagSpecification.1.ResourceType=subnet&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=b-2",
+        vpc("b")
+    ));
+    s.ok(&format!(
+        "Action=CreateTransitGateway&{V}&Options.DefaultRouteTableAssociation=disable&Options.DefaultRouteTablePropagation=disable&TagSpecification.1.ResourceType=transit-gateway&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=hub"
+    ));
+    let tgw = ids::id(Kind::TransitGateway, "hub");
+    s.ok(&format!(
+        "Action=CreateTransitGatewayRouteTable&{V}&TransitGatewayId={tgw}&TagSpecifications.1.ResourceType=transit-gateway-route-table&TagSpecifications.1.Tag.1.Key=Name&TagSpecifications.1.Tag.1.Value=spokes"
+    ));
+    let rtb = ids::id(Kind::TgwRouteTable, "spokes");
+    s.ok(&format!(
+        "Action=CreateTransitGatewayVpcAttachment&{V}&TransitGatewayId={tgw}&VpcId={}&SubnetIds.1={}&SubnetIds.2={}&TagSpecifications.1.ResourceType=transit-gateway-attachment&TagSpecifications.1.Tag.1.Key=Name&TagSpecifications.1.Tag.1.Value=att-b",
+        vpc("b"),
+        subnet("b-1"),
+        subnet("b-2")
+    ));
+    let att = ids::id(Kind::TgwAttachment, "att-b");
+    s.ok(&format!(
+        "Action=CreateTransitGatewayRoute&{V}&TransitGatewayRouteTableId={rtb}&DestinationCidrBlock=10.99.0.0%2F16&TransitGatewayAttachmentId={att}"
+    ));
+    // A live attachment keeps its subnets and its VPC.
+    let refused = s.err(
+        &format!("Action=DeleteSubnet&{V}&SubnetId={}", subnet("b-1")),
+        400,
+        "DependencyViolation",
+    );
+    assert!(refused.contains(&att), "{refused}");
+    s.ok(&format!(
+        "Action=DeleteTransitGatewayVpcAttachment&{V}&TransitGatewayAttachmentId={att}"
+    ));
+
+    // Deleted: it no longer keeps the subnet, and stays listed as deleted without it.
+    let body = s.ok(&format!(
+        "Action=DeleteSubnet&{V}&SubnetId={}",
+        subnet("b-1")
+    ));
+    assert!(body.contains("<return>true</return>"), "{body}");
+    let listed = s.ok(&format!(
+        "Action=DescribeTransitGatewayVpcAttachments&{V}&TransitGatewayAttachmentIds.1={att}"
+    ));
+    assert!(
+        listed.contains(&format!(
+            "<state>deleted</state><subnetIds><item>{}</item></subnetIds>",
+            subnet("b-2")
+        )),
+        "{listed}"
+    );
+    round_trips(&s.t);
+
+    // Its last subnet goes: so does the attachment, and the static route to it.
+    s.ok(&format!(
+        "Action=DeleteSubnet&{V}&SubnetId={}",
+        subnet("b-2")
+    ));
+    s.err(
+        &format!(
+            "Action=DescribeTransitGatewayVpcAttachments&{V}&TransitGatewayAttachmentIds.1={att}"
+        ),
+        400,
+        "InvalidTransitGatewayAttachmentID.NotFound",
+    );
+    assert!(s.t.tgw_attachments.is_empty());
+    let routes = s.ok(&format!(
+        "Action=SearchTransitGatewayRoutes&{V}&TransitGatewayRouteTableId={rtb}&Filter.1.Name=type&Filter.1.Value.1=static"
+    ));
+    assert_eq!(count(&routes, "<destinationCidrBlock>"), 0, "{routes}");
+    round_trips(&s.t);
+    let body = s.ok(&format!("Action=DeleteVpc&{V}&VpcId={}", vpc("b")));
+    assert!(body.contains("<return>true</return>"), "{body}");
+    assert!(s.t.vpcs.iter().all(|v| v.name != "b"));
+    round_trips(&s.t);
+}
+
+#[test]
+fn deleted_peering_connections_do_not_keep_vpcs() {
+    let mut s = three_vpcs();
+    s.ok(&format!(
+        "Action=DeleteSubnet&{V}&SubnetId={}",
+        subnet("b-1")
+    ));
+    s.ok(&format!(
+        "Action=CreateVpcPeeringConnection&{V}&VpcId={}&PeerVpcId={}&TagSpecification.1.ResourceType=vpc-peering-connection&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=a-b",
+        vpc("a"),
+        vpc("b")
+    ));
+    let pcx = ids::id(Kind::PeeringConnection, "a-b");
+    s.ok(&format!(
+        "Action=AcceptVpcPeeringConnection&{V}&VpcPeeringConnectionId={pcx}"
+    ));
+    let main_a = ids::id(Kind::RouteTable, "a-main");
+    let main_b = ids::id(Kind::RouteTable, "b-main");
+    for (table, cidr) in [(&main_a, "10.2.0.0%2F16"), (&main_b, "10.1.0.0%2F16")] {
+        s.ok(&format!(
+            "Action=CreateRoute&{V}&RouteTableId={table}&DestinationCidrBlock={cidr}&VpcPeeringConnectionId={pcx}"
+        ));
+    }
+    // A live connection keeps its VPCs.
+    let refused = s.err(
+        &format!("Action=DeleteVpc&{V}&VpcId={}", vpc("b")),
+        400,
+        "DependencyViolation",
+    );
+    assert!(refused.contains(&pcx), "{refused}");
+    s.ok(&format!(
+        "Action=DeleteVpcPeeringConnection&{V}&VpcPeeringConnectionId={pcx}"
+    ));
+    // Deleted, it still keeps b while a's route names it (the route is a blackhole
+    // and the connection must stay listed for it).
+    let refused = s.err(
+        &format!("Action=DeleteVpc&{V}&VpcId={}", vpc("b")),
+        400,
+        "DependencyViolation",
+    );
+    assert!(
+        refused.contains(&format!(
+            "VPC peering connection {pcx} (deleted), the target of routes of route table {main_a}"
+        )),
+        "{refused}"
+    );
+    s.ok(&format!(
+        "Action=DeleteRoute&{V}&RouteTableId={main_a}&DestinationCidrBlock=10.2.0.0%2F16"
+    ));
+    // b's own main table still names it: that table goes with b, and so does the
+    // connection.
+    let body = s.ok(&format!("Action=DeleteVpc&{V}&VpcId={}", vpc("b")));
+    assert!(body.contains("<return>true</return>"), "{body}");
+    assert!(s.t.vpc_peering_connections.is_empty());
+    s.err(
+        &format!("Action=DescribeVpcPeeringConnections&{V}&VpcPeeringConnectionId.1={pcx}"),
+        400,
+        "InvalidVpcPeeringConnectionID.NotFound",
+    );
+    let tags = s.ok(&format!(
+        "Action=DescribeTags&{V}&Filter.1.Name=resource-id&Filter.1.Value.1={pcx}"
+    ));
+    assert!(!tags.contains("<item>"), "{tags}");
+    round_trips(&s.t);
+}
+
+#[test]
+fn tags_of_fabric_resources_are_their_owners_only() {
+    let mut s = three_vpcs();
+    s.ok(&format!(
+        "Action=CreateVpcPeeringConnection&{V}&VpcId={}&PeerVpcId={}&TagSpecification.1.ResourceType=vpc-peering-connection&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=a-b",
+        vpc("a"),
+        vpc("b")
+    ));
+    let pcx = ids::id(Kind::PeeringConnection, "a-b");
+    s.ok(&format!(
+        "Action=CreateTransitGateway&{V}&Options.DefaultRouteTableAssociation=disable&Options.DefaultRouteTablePropagation=disable&TagSpecification.1.ResourceType=transit-gateway&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=hub"
+    ));
+    let tgw = ids::id(Kind::TransitGateway, "hub");
+    s.ok(&format!(
+        "Action=CreateTransitGatewayRouteTable&{V}&TransitGatewayId={tgw}&TagSpecifications.1.ResourceType=transit-gateway-route-table&TagSpecifications.1.Tag.1.Key=Name&TagSpecifications.1.Tag.1.Value=spokes"
+    ));
+    let rtb = ids::id(Kind::TgwRouteTable, "spokes");
+    s.ok(&format!(
+        "Action=CreateTransitGatewayVpcAttachment&{V}&TransitGatewayId={tgw}&VpcId={}&SubnetIds.1={}&TagSpecifications.1.ResourceType=transit-gateway-attachment&TagSpecifications.1.Tag.1.Key=Name&TagSpecifications.1.Tag.1.Value=att-a",
+        vpc("a"),
+        subnet("a-1")
+    ));
+    let att = ids::id(Kind::TgwAttachment, "att-a");
+    s.ok(&format!(
+        "Action=CreateFlowLogs&{V}&ResourceType=VPC&ResourceId.1={}&TrafficType=ALL&LogDestinationType=s3&LogDestination=arn%3Aaws%3As3%3A%3A%3Abucket&TagSpecification.1.ResourceType=vpc-flow-log&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=a-flows",
+        vpc("a")
+    ));
+    let fl = ids::id(Kind::FlowLog, "a-flows");
+    // An Elastic IP associated with an instance of a.
+    let igw = first(
+        &s.ok(&format!("Action=CreateInternetGateway&{V}")),
+        "internetGatewayId",
+    )
+    .to_owned();
+    s.ok(&format!(
+        "Action=AttachInternetGateway&{V}&InternetGatewayId={igw}&VpcId={}",
+        vpc("a")
+    ));
+    let alloc = first(
+        &s.ok(&format!(
+            "Action=AllocateAddress&{V}&Domain=vpc&TagSpecification.1.ResourceType=elastic-ip&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=web-ip"
+        )),
+        "allocationId",
+    )
+    .to_owned();
+    s.ok(&format!(
+        "Action=AssociateAddress&{V}&AllocationId={alloc}&InstanceId={}",
+        ids::id(Kind::Instance, "web")
+    ));
+
+    for id in [&pcx, &rtb, &att, &fl, &alloc] {
+        // The owner sees each one's tags.
+        let mine = s.ok(&format!(
+            "Action=DescribeTags&{V}&Filter.1.Name=resource-id&Filter.1.Value.1={id}"
+        ));
+        assert_eq!(count(&mine, "<key>Name</key>"), 1, "{mine}");
+        // Another account sees none, and cannot tag them.
+        let theirs = other(
+            &mut s,
+            &format!("Action=DescribeTags&{V}&Filter.1.Name=resource-id&Filter.1.Value.1={id}"),
+        );
+        assert_eq!(theirs.status, 200, "{}", theirs.body);
+        assert!(
+            theirs.body.contains("<tagSet></tagSet>"),
+            "{id}: {}",
+            theirs.body
+        );
+        let r = other(
+            &mut s,
+            &format!("Action=CreateTags&{V}&ResourceId.1={id}&Tag.1.Key=k&Tag.1.Value=v"),
+        );
+        assert_eq!(r.status, 400, "{id}: {}", r.body);
+        assert!(r.body.contains(".NotFound</Code>"), "{id}: {}", r.body);
+    }
+    let r = other(
+        &mut s,
+        &format!("Action=CreateTags&{V}&ResourceId.1={pcx}&Tag.1.Key=k&Tag.1.Value=v"),
+    );
+    assert!(
+        r.body.contains(&format!("<Code>InvalidVpcPeeringConnectionID.NotFound</Code><Message>The vpcPeeringConnection ID &apos;{pcx}&apos; does not exist</Message>")),
+        "{}",
+        r.body
+    );
+    // The accepter's owner sees a connection to its VPC (and may tag it).
+    s.ok(&format!(
+        "Action=DeleteVpcPeeringConnection&{V}&VpcPeeringConnectionId={pcx}"
+    ));
+    s.ok(&format!(
+        "Action=CreateVpcPeeringConnection&{V}&VpcId={}&PeerVpcId={}&PeerOwnerId=444455556666&TagSpecification.1.ResourceType=vpc-peering-connection&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=a-c",
+        vpc("a"),
+        vpc("c")
+    ));
+    let shared = ids::id(Kind::PeeringConnection, "a-c");
+    let r = other(
+        &mut s,
+        &format!("Action=CreateTags&{V}&ResourceId.1={shared}&Tag.1.Key=side&Tag.1.Value=c"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let theirs = other(
+        &mut s,
+        &format!(
+            "Action=DescribeTags&{V}&Filter.1.Name=resource-type&Filter.1.Value.1=vpc-peering-connection"
+        ),
+    );
+    assert!(
+        theirs.body.contains(&format!("<tagSet><item><resourceId>{shared}</resourceId><resourceType>vpc-peering-connection</resourceType><key>Name</key><value>a-c</value></item><item><resourceId>{shared}</resourceId><resourceType>vpc-peering-connection</resourceType><key>side</key><value>c</value></item></tagSet>")),
+        "{}",
+        theirs.body
+    );
+}
+
+#[test]
+fn describe_tags_shows_what_each_describe_shows() {
+    let mut s = three_vpcs();
+    let sg = ids::id(Kind::SecurityGroup, "a/default");
+    let acl = ids::id(Kind::NetworkAcl, "a/default");
+    assert!(
+        s.t.network_acls
+            .iter()
+            .any(|n| n.default && n.name == "default")
+    );
+    // No made-up Name: neither DescribeSecurityGroups nor DescribeNetworkAcls shows one.
+    for (id, describe) in [
+        (
+            &sg,
+            format!("Action=DescribeSecurityGroups&{V}&GroupId.1={sg}"),
+        ),
+        (
+            &acl,
+            format!("Action=DescribeNetworkAcls&{V}&NetworkAclId.1={acl}"),
+        ),
+    ] {
+        let described = s.ok(&describe);
+        assert!(!described.contains("<tagSet>"), "{described}");
+        let tags = s.ok(&format!(
+            "Action=DescribeTags&{V}&Filter.1.Name=resource-id&Filter.1.Value.1={id}"
+        ));
+        assert!(tags.contains("<tagSet></tagSet>"), "{tags}");
+        // Tags as set, in both.
+        s.ok(&format!(
+            "Action=CreateTags&{V}&ResourceId.1={id}&Tag.1.Key=Name&Tag.1.Value=web-tier"
+        ));
+        let described = s.ok(&describe);
+        assert!(
+            described
+                .contains("<tagSet><item><key>Name</key><value>web-tier</value></item></tagSet>"),
+            "{described}"
+        );
+        let tags = s.ok(&format!(
+            "Action=DescribeTags&{V}&Filter.1.Name=resource-id&Filter.1.Value.1={id}"
+        ));
+        assert!(
+            tags.contains("<key>Name</key><value>web-tier</value></item></tagSet>"),
+            "{tags}"
+        );
+        assert_eq!(count(&tags, "<item>"), 1, "{tags}");
+    }
+    // A named VPC shows its name as Name in both.
+    let vpcs = s.ok(&format!("Action=DescribeVpcs&{V}&VpcId.1={}", vpc("a")));
+    assert!(
+        vpcs.contains("<tagSet><item><key>Name</key><value>a</value></item></tagSet>"),
+        "{vpcs}"
+    );
+    let tags = s.ok(&format!(
+        "Action=DescribeTags&{V}&Filter.1.Name=resource-id&Filter.1.Value.1={}",
+        vpc("a")
+    ));
+    assert!(
+        tags.contains(&format!(
+            "<tagSet><item><resourceId>{}</resourceId><resourceType>vpc</resourceType><key>Name</key><value>a</value></item></tagSet>",
+            vpc("a")
+        )),
+        "{tags}"
+    );
+}

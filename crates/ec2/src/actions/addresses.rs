@@ -44,7 +44,7 @@ fn eip_vpc(t: &Topology, i: usize) -> Option<VpcId> {
 }
 
 /// Whether the caller sees Elastic IP `i`: unassociated, or associated in its VPCs.
-fn sees(ctx: &Ctx<'_>, i: usize) -> bool {
+pub fn sees(ctx: &Ctx<'_>, i: usize) -> bool {
     eip_vpc(ctx.t, i).is_none_or(|v| ctx.sees_vpc(v))
 }
 

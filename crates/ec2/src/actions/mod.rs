@@ -206,8 +206,12 @@ impl Ctx<'_> {
         found.ok_or_else(|| not_found(kind, id))
     }
 
-    /// Whether the caller sees resource `i` of `kind` (by its VPC; resources outside
-    /// VPCs are seen by every caller, except transit gateways, by owner and region).
+    /// Whether the caller sees resource `i` of `kind`, by the rule its own `Describe*`
+    /// action applies: by its VPC; a peering connection by either VPC, a transit
+    /// gateway by owner and region, its route tables by the gateway, an attachment by
+    /// the gateway or the VPC, a flow log by its resource's VPC, an Elastic IP when
+    /// unassociated or associated in the caller's VPCs; other resources outside VPCs
+    /// (internet gateways not attached) by every caller.
     pub fn sees(&self, kind: Kind, i: usize) -> bool {
         let t = self.t;
         match kind {
@@ -227,6 +231,11 @@ impl Ctx<'_> {
                 let g = &t.transit_gateways[i];
                 g.owner_id == self.caller.account && g.region == self.caller.region
             }
+            Kind::PeeringConnection => peering::sees(self, i),
+            Kind::TgwRouteTable => transit::sees_table(self, i),
+            Kind::TgwAttachment => transit::sees_attachment(self, i),
+            Kind::FlowLog => flow_logs::sees(self, i),
+            Kind::ElasticIp => addresses::sees(self, i),
             _ => true,
         }
     }
@@ -289,8 +298,11 @@ impl Ctx<'_> {
     }
 }
 
-/// The tags of resource `ident` of `kind` as shown: its tags, with `Name` its
-/// configuration name if it has no `Name` tag and the name is not an ID.
+/// The tags of resource `ident` of `kind` as shown, by every `Describe*` and by
+/// `DescribeTags` alike: its tags, with `Name` its configuration name if it has no
+/// `Name` tag and the name is not an ID. Security groups, default network ACLs and
+/// network interfaces show their tags exactly as set (a group's name is its
+/// `GroupName`; Terraform adopts a default ACL and would see a made-up tag as a diff).
 pub fn shown_tags(t: &Topology, kind: Kind, ident: &str) -> Vec<(String, String)> {
     let id = ids::id(kind, ident);
     let mut tags: Vec<(String, String)> = t
@@ -299,13 +311,24 @@ pub fn shown_tags(t: &Topology, kind: Kind, ident: &str) -> Vec<(String, String)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     let name = ids::config_name(kind, ident);
-    if !tags.iter().any(|(k, _)| k == "Name")
-        && !ids::is_id(kind, name)
-        && kind != Kind::NetworkInterface
+    if !tags.iter().any(|(k, _)| k == "Name") && !ids::is_id(kind, name) && !as_set(t, kind, ident)
     {
         tags.insert(0, ("Name".to_owned(), name.to_owned()));
     }
     tags
+}
+
+/// Whether resource `ident` of `kind` shows its tags exactly as set.
+fn as_set(t: &Topology, kind: Kind, ident: &str) -> bool {
+    match kind {
+        Kind::NetworkInterface | Kind::SecurityGroup => true,
+        Kind::NetworkAcl => {
+            let names = ids::names(t, kind);
+            let i = names.iter().position(|n| n == ident);
+            i.is_some_and(|i| t.network_acls[i].default)
+        }
+        _ => false,
+    }
 }
 
 /// `Invalid<Kind>ID.NotFound`, or `.Malformed` for a string that cannot be an ID of

@@ -8,11 +8,14 @@
 //! another subnet `InvalidSubnet.Conflict`. `DeleteSubnet` refuses
 //! (`DependencyViolation`) while instances, NAT gateways (a deleted one too while a
 //! route still names it: vpcd keeps it in the configuration for that route), transit
-//! gateway attachments or multicast domains use the subnet; its route table and
-//! network ACL associations, its flow logs and its other deleted NAT gateways go with
-//! it, as in AWS.
+//! gateway attachments that are not deleted or multicast domains use the subnet; its
+//! route table and network ACL associations, its flow logs and its other deleted NAT
+//! gateways go with it, as in AWS. A deleted attachment stays listed (as `deleted`)
+//! without the subnet, and goes, with the static routes to it, with its last subnet.
 
-use vpc_config::{FlowLogResource, NatGatewayId, RouteTarget, SubnetId, TgwAttachmentKind};
+use vpc_config::{
+    AttachmentStatus, FlowLogResource, NatGatewayId, RouteTarget, SubnetId, TgwAttachmentKind,
+};
 
 use super::{
     AZ_LETTERS, Ctx, Outcome, array, az_id, az_name, commit, drop_document_tags, edit_document,
@@ -284,12 +287,26 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ));
         }
     }
+    // A deleted attachment lets its subnets go: the subnet leaves its list, and the
+    // attachment (with the static routes to it) goes with its last subnet.
+    let mut shrunk = Vec::new();
+    let mut dropped = Vec::new();
     for a in &t.tgw_attachments {
-        if matches!(&a.kind, TgwAttachmentKind::Vpc { subnets, .. } if subnets.contains(&sid)) {
+        let TgwAttachmentKind::Vpc { subnets, .. } = &a.kind else {
+            continue;
+        };
+        if !subnets.contains(&sid) {
+            continue;
+        }
+        if a.status != AttachmentStatus::Deleted {
             deps.push(format!(
                 "transit gateway attachment {}",
                 ids::id(Kind::TgwAttachment, &a.name)
             ));
+        } else if subnets.len() > 1 {
+            shrunk.push(a.name.clone());
+        } else {
+            dropped.push(a.name.clone());
         }
     }
     for d in &t.multicast_domains {
@@ -306,6 +323,7 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let name = t.subnet(sid).name.clone();
     let mut gone = vec![subnet_id];
     gone.extend(deleted_nats.iter().map(|n| ids::id(Kind::NatGateway, n)));
+    gone.extend(dropped.iter().map(|n| ids::id(Kind::TgwAttachment, n)));
     for f in &t.flow_logs {
         if f.resource == FlowLogResource::Subnet(sid) {
             gone.push(ids::id(Kind::FlowLog, &f.name));
@@ -323,6 +341,14 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
                 }
             }
         }
+        for a in array(doc, "transit_gateway_vpc_attachment") {
+            if key(a, "name").is_some_and(|n| shrunk.iter().any(|x| x == n))
+                && let Some(toml::Value::Array(list)) = a.get_mut("subnets")
+            {
+                list.retain(|s| s.as_str() != Some(&name));
+            }
+        }
+        super::transit::drop_attachments(doc, &dropped);
         drop_document_tags(doc, &gone);
     })?;
     Outcome::done(new)

@@ -502,6 +502,31 @@ pub fn delete_tgw(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     Outcome::changed(x.finish(), new)
 }
 
+/// Removes deleted attachments `names` from a document: their tables, the static
+/// routes to them and any association or propagation naming them.
+pub fn drop_attachments(doc: &mut toml::Table, names: &[String]) {
+    if names.is_empty() {
+        return;
+    }
+    let named = |v: Option<&str>| v.is_some_and(|n| names.iter().any(|x| x == n));
+    for kind in [
+        "transit_gateway_vpc_attachment",
+        "transit_gateway_peering_attachment",
+    ] {
+        array(doc, kind).retain(|x| !named(key(x, "name")));
+    }
+    for table in array(doc, "transit_gateway_route_table").iter_mut() {
+        if let Some(toml::Value::Array(routes)) = table.get_mut("route") {
+            routes.retain(|r| !named(key(r, "transit_gateway_attachment")));
+        }
+        for list in ["associations", "propagations"] {
+            if let Some(toml::Value::Array(l)) = table.get_mut(list) {
+                l.retain(|a| !named(a.as_str()));
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Route tables.
 

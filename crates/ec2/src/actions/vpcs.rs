@@ -6,13 +6,17 @@
 //! by the caller's account and lies in the request's region; `DeleteVpc` refuses
 //! (`DependencyViolation`) while the VPC has subnets, an attached internet gateway,
 //! route tables, security groups or network ACLs other than its main and default ones,
-//! peering connections or transit gateway attachments (deleted ones included: vpcd
-//! keeps them in the configuration, where they name the VPC), or flow logs, and
-//! removes the main and default ones with it.
+//! peering connections or transit gateway attachments that are not deleted, or flow
+//! logs, and removes the main and default ones with it. Its deleted attachments and
+//! deleted peering connections go with it too (AWS lists them as `deleted` for a
+//! while; vpcd's configuration cannot name a VPC that is gone), except a deleted
+//! connection still the target of another VPC's routes: vpcd keeps it, as `deleted`,
+//! for those blackhole routes, and refuses (`DependencyViolation`) until they go.
 
 use ipnet::Ipv4Net;
 use vpc_config::{
-    AttachmentStatus, DEFAULT_ACCOUNT, DEFAULT_REGION, FlowLogResource, TgwAttachmentKind, VpcId,
+    AttachmentStatus, DEFAULT_ACCOUNT, DEFAULT_REGION, FlowLogResource, PeeringStatus, RouteTarget,
+    TgwAttachmentKind, VpcId, VpcPeeringConnectionId,
 };
 
 use super::{
@@ -236,25 +240,46 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ));
         }
     }
-    for p in &t.vpc_peering_connections {
-        if p.requester == v || p.accepter == v {
+    // Deleted peering connections and attachments go with the VPC, unless a route of
+    // another VPC still names the connection (vpc-config keeps a deleted connection,
+    // and its VPCs, for that blackhole route).
+    let mut dropped_pcx = Vec::new();
+    for (k, p) in t.vpc_peering_connections.iter().enumerate() {
+        if p.requester != v && p.accepter != v {
+            continue;
+        }
+        let pcx_id = ids::id(Kind::PeeringConnection, &p.name);
+        if p.status != PeeringStatus::Deleted {
+            deps.push(format!("VPC peering connection {pcx_id}"));
+            continue;
+        }
+        let target = RouteTarget::VpcPeeringConnection(VpcPeeringConnectionId(k as u32));
+        let routed: Vec<String> = t
+            .route_tables
+            .iter()
+            .filter(|r| r.vpc != v && r.routes.iter().any(|x| x.target == target))
+            .map(|r| ids::id(Kind::RouteTable, &r.name))
+            .collect();
+        if routed.is_empty() {
+            dropped_pcx.push(p.name.clone());
+        } else {
             deps.push(format!(
-                "VPC peering connection {}",
-                ids::id(Kind::PeeringConnection, &p.name)
+                "VPC peering connection {pcx_id} (deleted), the target of routes of route table {}",
+                routed.join(", ")
             ));
         }
     }
+    let mut dropped_attachments = Vec::new();
     for a in &t.tgw_attachments {
         if matches!(&a.kind, TgwAttachmentKind::Vpc { vpc, .. } if *vpc == v) {
-            let deleted = if a.status == AttachmentStatus::Deleted {
-                " (deleted)"
+            if a.status == AttachmentStatus::Deleted {
+                dropped_attachments.push(a.name.clone());
             } else {
-                ""
-            };
-            deps.push(format!(
-                "transit gateway attachment {}{deleted}",
-                ids::id(Kind::TgwAttachment, &a.name)
-            ));
+                deps.push(format!(
+                    "transit gateway attachment {}",
+                    ids::id(Kind::TgwAttachment, &a.name)
+                ));
+            }
         }
     }
     for f in &t.flow_logs {
@@ -269,7 +294,7 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
         )));
     }
     let name = vpc.name.clone();
-    let gone = [
+    let mut gone = vec![
         vpc_id,
         ids::id(Kind::RouteTable, &t.route_table(vpc.main_route_table).name),
         ids::id(
@@ -284,8 +309,21 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             &format!("{name}/{}", t.network_acl(vpc.default_network_acl).name),
         ),
     ];
+    gone.extend(
+        dropped_pcx
+            .iter()
+            .map(|n| ids::id(Kind::PeeringConnection, n)),
+    );
+    gone.extend(
+        dropped_attachments
+            .iter()
+            .map(|n| ids::id(Kind::TgwAttachment, n)),
+    );
     let new = edit_document(t, |doc| {
         array(doc, "vpc").retain(|x| key(x, "name") != Some(&name));
+        array(doc, "vpc_peering_connection")
+            .retain(|x| !key(x, "name").is_some_and(|n| dropped_pcx.iter().any(|d| d == n)));
+        super::transit::drop_attachments(doc, &dropped_attachments);
         for kind in ["route_table", "security_group", "network_acl"] {
             array(doc, kind).retain(|x| key(x, "vpc") != Some(&name));
         }
