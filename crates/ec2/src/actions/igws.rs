@@ -150,21 +150,11 @@ pub fn detach(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 /// `DescribeInternetGateways`: `InternetGatewayId.N`, `Filter.N`, `MaxResults`,
 /// `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("InternetGatewayId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.internet_gateways.len())
-            .filter(|&i| ctx.sees(Kind::InternetGateway, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = ctx.find(Kind::InternetGateway, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(
+        Kind::InternetGateway,
+        "InternetGatewayId",
+        ctx.t.internet_gateways.len(),
+    )?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {

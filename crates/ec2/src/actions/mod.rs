@@ -199,6 +199,24 @@ impl Ctx<'_> {
         vpc.owner_id == self.caller.account && vpc.region == self.caller.region
     }
 
+    /// The resources of `kind` a `Describe*` answers: those named in list parameter
+    /// `param`, in order, once each (each one the caller sees, else its `.NotFound`);
+    /// without any, every one of the `count` the caller sees.
+    pub fn selected(&self, kind: Kind, param: &str, count: usize) -> Result<Vec<usize>, ApiError> {
+        let wanted = self.p.strings(param);
+        if wanted.is_empty() {
+            return Ok((0..count).filter(|&i| self.sees(kind, i)).collect());
+        }
+        let mut v = Vec::new();
+        for id in &wanted {
+            let i = self.find(kind, id)?;
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+        Ok(v)
+    }
+
     /// The index of the resource of `kind` that `id` names and the caller sees,
     /// or `Invalid<Kind>ID.NotFound` (`.Malformed` if it cannot be an ID of `kind`).
     pub fn find(&self, kind: Kind, id: &str) -> Result<usize, ApiError> {

@@ -240,21 +240,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 
 /// `DescribeNatGateways`: `NatGatewayId.N`, `Filter.N`, `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("NatGatewayId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.nat_gateways.len())
-            .filter(|&i| ctx.sees(Kind::NatGateway, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = ctx.find(Kind::NatGateway, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(Kind::NatGateway, "NatGatewayId", ctx.t.nat_gateways.len())?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {

@@ -264,21 +264,7 @@ impl Filterable for Item<'_> {
 /// `DescribeNetworkAcls`: `NetworkAclId.N`, `Filter.N`, `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let t = ctx.t;
-    let wanted = ctx.p.strings("NetworkAclId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..t.network_acls.len())
-            .filter(|&i| ctx.sees(Kind::NetworkAcl, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = ctx.find(Kind::NetworkAcl, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(Kind::NetworkAcl, "NetworkAclId", t.network_acls.len())?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {

@@ -361,21 +361,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 
 /// `DescribeRouteTables`: `RouteTableId.N`, `Filter.N`, `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("RouteTableId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.route_tables.len())
-            .filter(|&i| ctx.sees(Kind::RouteTable, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = ctx.find(Kind::RouteTable, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(Kind::RouteTable, "RouteTableId", ctx.t.route_tables.len())?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {

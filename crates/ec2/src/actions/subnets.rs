@@ -218,21 +218,7 @@ fn zone(region: &str, name: Option<&str>, id: Option<&str>) -> Result<String, Ap
 
 /// `DescribeSubnets`: `SubnetId.N`, `Filter.N`, `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("SubnetId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.subnets.len())
-            .filter(|&i| ctx.sees(Kind::Subnet, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = ctx.find(Kind::Subnet, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(Kind::Subnet, "SubnetId", ctx.t.subnets.len())?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {

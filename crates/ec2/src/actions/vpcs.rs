@@ -162,21 +162,7 @@ pub fn parse_block(text: &str, param: &str) -> Result<Ipv4Net, ApiError> {
 
 /// `DescribeVpcs`: `VpcId.N`, `Filter.N`, `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("VpcId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.vpcs.len())
-            .filter(|&i| ctx.sees_vpc(VpcId(i as u32)))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = ctx.find(Kind::Vpc, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(Kind::Vpc, "VpcId", ctx.t.vpcs.len())?;
     let items: Vec<(Item, &Ctx<'_>)> = indices
         .into_iter()
         .map(|i| {
