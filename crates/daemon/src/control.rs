@@ -315,8 +315,8 @@ pub fn apply_with(
                 .unwrap_or_default();
             (plan, changed)
         },
-        |current, next| {
-            prepared = Some(live::prepare(shared, current, next)?);
+        |current, next, ports| {
+            prepared = Some(live::prepare(shared, current, next, ports)?);
             Ok::<(), String>(())
         },
     );

@@ -42,11 +42,17 @@ struct Node {
     ports: Vec<Port>,
 }
 
-/// Makes the namespaces and devices of the ports `next` has and `current` has not, and
-/// has every forwarding thread read them; removes first the namespaces of instances
-/// made again. On failure, what it made is removed again and nothing else changed.
-pub fn prepare(shared: &Shared, current: &Snapshot, next: &Snapshot) -> Result<Prepared, String> {
-    let (old, new) = (current.ports(), next.ports());
+/// Makes the namespaces and devices of the ports `next` (whose ports are `new`) has and
+/// `current` has not, and has every forwarding thread read them; removes first the
+/// namespaces of instances made again. On failure, what it made is removed again and
+/// nothing else changed.
+pub fn prepare(
+    shared: &Shared,
+    current: &Snapshot,
+    next: &vpc_config::Topology,
+    new: &Arc<vpc_dataplane::Ports>,
+) -> Result<Prepared, String> {
+    let old = current.ports();
     if Arc::ptr_eq(old, new) {
         return Ok(Prepared::default());
     }
@@ -60,7 +66,7 @@ pub fn prepare(shared: &Shared, current: &Snapshot, next: &Snapshot) -> Result<P
     let Some(rt) = shared.io.runtime.clone() else {
         return Err("ports cannot be added here (no runtime)".to_owned());
     };
-    let (ot, nt) = (current.topology(), next.topology());
+    let (ot, nt) = (current.topology(), next);
     let node_name = |t: &vpc_config::Topology, port: Port| match port {
         Port::Eni(e) => t.instance(t.eni(e).instance).name.clone(),
         Port::Host(h) => t.internet_host(h).name.clone(),

@@ -478,3 +478,34 @@ fn an_instance_whose_address_changes_is_made_again_and_the_others_are_not_touche
     vpcd.stop();
     assert!(namespaces(&vpcd.prefix).is_empty());
 }
+
+/// Regression: making a namespace (netlink, driven by the runtime's worker) while the
+/// once-a-second flow-log flush ran on that worker deadlocked, when the change held the
+/// lock the flush takes. Many cycles, so the flush lands in some of them.
+#[test]
+fn instances_come_and_go_many_times_with_flow_logs_and_two_threads() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut vpcd = Vpcd::start_with("apply7", Some(DEMO), &["--threads", "2"]);
+    let more = write(
+        "apply7-more",
+        &(DEMO.to_owned()
+            + "\n[[instance]]\nname = \"cache\"\nsubnet = \"private-a\"\nprivate_ip = \"10.0.2.20\"\nsecurity_groups = [\"app-sg\"]\n"),
+    );
+    let demo = write("apply7-demo", DEMO);
+    let (more, demo) = (
+        more.path().display().to_string(),
+        demo.path().display().to_string(),
+    );
+    let started = Instant::now();
+    for _ in 0..12 {
+        assert!(vpcd.ctl(&["apply", &more]).ends_with("applied\n"));
+        assert!(vpcd.ping("web", "10.0.2.20", 1, &[]), "web reaches cache");
+        assert!(vpcd.ctl(&["apply", &demo]).ends_with("applied\n"));
+    }
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(!namespaces(&vpcd.prefix).contains(&vpcd.ns("cache")));
+    vpcd.stop();
+    assert!(namespaces(&vpcd.prefix).is_empty());
+}

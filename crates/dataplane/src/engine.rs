@@ -12,6 +12,7 @@ use vpc_config::Topology;
 
 use crate::flowlog::FlowRecord;
 use crate::pipeline::Snapshot;
+use crate::ports::Ports;
 use crate::state::lock;
 use crate::time::Time;
 
@@ -20,8 +21,11 @@ use crate::time::Time;
 pub struct Engine {
     current: ArcSwap<Snapshot>,
     /// Flow-log records taken out of accumulators a configuration change replaced,
-    /// handed out by the next flush; its lock also makes applies one at a time.
+    /// handed out by the next flush (held for moments only).
     control: Mutex<Vec<FlowRecord>>,
+    /// Makes changes one at a time; held through a change's `prepare`, which may take
+    /// a while (namespaces being made), so nothing else takes it.
+    edits: Mutex<()>,
 }
 
 impl Engine {
@@ -31,6 +35,7 @@ impl Engine {
         Engine {
             current: ArcSwap::from_pointee(Snapshot::new(topology, topology.limits, now)),
             control: Mutex::new(Vec::new()),
+            edits: Mutex::new(()),
         }
     }
 
@@ -49,6 +54,7 @@ impl Engine {
     /// Applies a changed configuration ([`Snapshot::next`]): the next batch of every
     /// thread sees all of it.
     pub fn apply(&self, topology: &Topology, now: Time) {
+        let _one = lock(&self.edits);
         let mut pending = lock(&self.control);
         let next = self.current.load().next(topology, now, &mut pending);
         self.current.store(Arc::new(next));
@@ -63,33 +69,33 @@ impl Engine {
         now: Time,
         edit: impl FnOnce(&Topology) -> (R, Option<Topology>),
     ) -> (R, bool) {
-        let (answer, applied) = self.edit_prepared(now, edit, |_, _| Ok::<(), ()>(()));
+        let (answer, applied) = self.edit_prepared(now, edit, |_, _, _| Ok::<(), ()>(()));
         (answer, applied == Ok(true))
     }
 
-    /// [`Engine::edit`], with `prepare` called between the making of the next
-    /// snapshot and its publication, with the current one and the next: what must
-    /// exist before a packet sees the next one (the devices of new ports) is made
-    /// there. If `prepare` fails, nothing is applied and its error is returned; else
-    /// whether a change was applied.
+    /// [`Engine::edit`], with `prepare` called before the change is made, with the
+    /// current snapshot, the changed configuration and its ports (`Ports::next`):
+    /// what must exist before a packet sees the change (the devices of new ports) is
+    /// made there. It runs without any lock that packets or flushes take. If it fails,
+    /// nothing is applied and its error is returned; else whether a change was applied.
     pub fn edit_prepared<R, E>(
         &self,
         now: Time,
         edit: impl FnOnce(&Topology) -> (R, Option<Topology>),
-        prepare: impl FnOnce(&Snapshot, &Snapshot) -> Result<(), E>,
+        prepare: impl FnOnce(&Snapshot, &Topology, &Arc<Ports>) -> Result<(), E>,
     ) -> (R, Result<bool, E>) {
-        let mut pending = lock(&self.control);
+        let _one = lock(&self.edits);
         let current = self.current.load_full();
         let (answer, changed) = edit(current.topology());
         let Some(changed) = changed else {
             return (answer, Ok(false));
         };
-        // Records the change flushed are kept even if `prepare` fails: they were taken
-        // out of accumulators that live on.
-        let next = current.next(&changed, now, &mut pending);
-        if let Err(e) = prepare(&current, &next) {
+        let ports = current.ports_after(&changed);
+        if let Err(e) = prepare(&current, &changed, &ports) {
             return (answer, Err(e));
         }
+        let mut pending = lock(&self.control);
+        let next = current.next_with(&changed, ports, now, &mut pending);
         self.current.store(Arc::new(next));
         (answer, Ok(true))
     }

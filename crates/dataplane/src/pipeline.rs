@@ -237,11 +237,28 @@ impl Snapshot {
     /// are judged again (as first fragments they are dropped) and the flow logs start
     /// a new interval.
     pub fn next(&self, topology: &Topology, now: Time, flushed: &mut Vec<FlowRecord>) -> Snapshot {
-        let old = &self.net.topology;
-        let ports = match self.ports.next(topology) {
+        self.next_with(topology, self.ports_after(topology), now, flushed)
+    }
+
+    /// The ports of `topology` after this snapshot's (`Ports::next`): this snapshot's
+    /// own `Arc` if they are the same.
+    pub fn ports_after(&self, topology: &Topology) -> Arc<Ports> {
+        match self.ports.next(topology) {
             None => Arc::clone(&self.ports),
             Some(p) => Arc::new(p),
-        };
+        }
+    }
+
+    /// [`Snapshot::next`] with `topology`'s ports already worked out
+    /// ([`Snapshot::ports_after`]).
+    pub fn next_with(
+        &self,
+        topology: &Topology,
+        ports: Arc<Ports>,
+        now: Time,
+        flushed: &mut Vec<FlowRecord>,
+    ) -> Snapshot {
+        let old = &self.net.topology;
         let moved = !Arc::ptr_eq(&ports, &self.ports);
         // A deleted NAT gateway's interface is no longer covered; added or removed
         // ports move the ENIs' indexes.

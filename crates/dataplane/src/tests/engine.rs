@@ -365,3 +365,36 @@ fn a_trace_beside_live_batches_changes_nothing() {
     assert_eq!(stats(WEB).0.inserted, before[0].0.inserted + 1);
     assert_eq!(stats(APP).0.inserted, before[1].0.inserted + 1);
 }
+
+/// A change's `prepare` may take long (the daemon makes namespaces there, through
+/// netlink driven by the task that also flushes the flow logs): flushes, packets and
+/// reads never wait for it. Regression: the change held the flushes' lock through it,
+/// and the daemon deadlocked.
+#[test]
+fn a_flush_does_not_wait_for_a_change_being_prepared() {
+    let t = Topology::demo();
+    let engine = Arc::new(Engine::new(&t, Time::ZERO));
+    let other = Arc::clone(&engine);
+    let (answer, result) = engine.edit_prepared(
+        Time::ZERO,
+        |t| ("edited", Some(t.clone())),
+        |current, _, _| {
+            let (done, flushed) = mpsc::channel();
+            let engine = Arc::clone(&other);
+            thread::spawn(move || {
+                let mut out = Vec::new();
+                engine.flush_flow_logs(Time::from_secs(120), &mut out);
+                let _ = done.send(());
+            });
+            // Packets go on with the current snapshot meanwhile.
+            let mut counters = current.new_counters();
+            let mut pkt = PacketBuf::from_bytes(&echo(WEB_IP, APP_IP, true, 1));
+            let verdict = current.process(&mut counters, Time::ZERO, WEB, &mut pkt);
+            assert_eq!(verdict, to_eni(APP));
+            flushed
+                .recv_timeout(Duration::from_secs(5))
+                .map_err(|_| "the flush waited for the change")
+        },
+    );
+    assert_eq!((answer, result), ("edited", Ok(true)));
+}
