@@ -208,6 +208,7 @@ pub fn counters(s: &Shared) -> CountersReport {
         .collect();
     let router = BTreeMap::from([
         ("echo-replies".to_owned(), c.router.echo_replies),
+        ("time-replies".to_owned(), c.router.time_replies),
         ("icmp-errors-sent".to_owned(), c.router.icmp_errors_sent),
         (
             "icmp-errors-rate-limited".to_owned(),

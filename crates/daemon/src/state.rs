@@ -102,7 +102,13 @@ impl Shared {
         (offload, uso): (bool, bool),
         io: IoOptions,
     ) -> Self {
-        let engine = Engine::new(topology, Time::ZERO);
+        // The pipeline's clock starts now; the time service answers with the wall
+        // clock, this moment plus the pipeline's time.
+        let (epoch, epoch_unix) = (Instant::now(), SystemTime::now());
+        let wall = epoch_unix
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let engine = Engine::with_wall_clock(topology, Time::ZERO, wall);
         let n = engine.load().ports().slots();
         let mut writers = writers.into_iter();
         Shared {
@@ -127,8 +133,8 @@ impl Shared {
             udp_superpackets: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             state_file: OnceLock::new(),
-            epoch: Instant::now(),
-            epoch_unix: SystemTime::now(),
+            epoch,
+            epoch_unix,
         }
     }
 

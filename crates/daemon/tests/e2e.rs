@@ -328,3 +328,30 @@ fn a_second_daemon_on_a_live_socket_fails_and_removes_only_its_own_namespaces() 
     assert_eq!(first.status().instances.len(), 3);
     assert!(first.ping("web", "10.0.2.10", 1, &[]));
 }
+
+/// The Amazon Time Sync Service: an NTP request from an instance to 169.254.169.123 is
+/// answered with the host's time, and counted.
+#[test]
+fn the_time_service_answers_ntp_with_the_hosts_time() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut vpcd = Vpcd::start("ntp", None);
+    let query = r#"
+import socket, struct, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"\x23" + bytes(47), ("169.254.169.123", 123))
+reply, peer = s.recvfrom(512)
+assert peer == ("169.254.169.123", 123), peer
+assert len(reply) == 48 and reply[0] & 7 == 4 and reply[1] == 3, reply
+secs, frac = struct.unpack("!II", reply[40:48])
+print(abs(secs - 2208988800 + frac / 2**32 - time.time()))
+"#;
+    let out = vpcd.exec("db", &["python3", "-c", query]);
+    assert!(out.status.success(), "{out:?}");
+    let off: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(off < 2.0, "the service's time is {off} s off the host's");
+    assert_eq!(vpcd.counters().router["time-replies"], 1);
+    vpcd.stop();
+}

@@ -73,6 +73,8 @@ pub struct RouterCounters {
     pub superpackets: u64,
     /// ARP requests answered on Ethernet (AF_XDP) ports.
     pub arp_replies: u64,
+    /// NTP requests answered by the time service (169.254.169.123).
+    pub time_replies: u64,
 }
 
 /// A NAT gateway's CloudWatch metrics (AWS: nat-gateway-cloudwatch), as totals since
@@ -233,6 +235,7 @@ impl Counters {
         a.trailing_bytes_trimmed += b.trailing_bytes_trimmed;
         a.superpackets += b.superpackets;
         a.arp_replies += b.arp_replies;
+        a.time_replies += b.time_replies;
     }
 
     /// Drops for `reason` summed over every port.
@@ -305,6 +308,10 @@ impl Counters {
                 reply: Reply::EchoReply,
                 ..
             } => self.router.echo_replies += 1,
+            Verdict::Reply {
+                reply: Reply::TimeReply,
+                ..
+            } => self.router.time_replies += 1,
             Verdict::Reply {
                 reply: Reply::TcpReset { cause },
                 ..

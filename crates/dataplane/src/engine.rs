@@ -32,8 +32,15 @@ impl Engine {
     /// An engine for `topology` with the table sizes of its `[limits]` section, every
     /// port up, time `now` the start of the flow logs' first aggregation interval.
     pub fn new(topology: &Topology, now: Time) -> Self {
+        Self::with_wall_clock(topology, now, 0)
+    }
+
+    /// [`Engine::new`], the time service answering with the wall clock: `unix_nanos`
+    /// nanoseconds after the Unix epoch at [`Time::ZERO`].
+    pub fn with_wall_clock(topology: &Topology, now: Time, unix_nanos: u64) -> Self {
+        let first = Snapshot::new(topology, topology.limits, now).with_wall_clock(unix_nanos);
         Engine {
-            current: ArcSwap::from_pointee(Snapshot::new(topology, topology.limits, now)),
+            current: ArcSwap::from_pointee(first),
             control: Mutex::new(Vec::new()),
             edits: Mutex::new(()),
         }

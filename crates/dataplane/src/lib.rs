@@ -43,6 +43,7 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 mod time;
+mod timesync;
 pub mod trace;
 mod ttl;
 mod verdict;

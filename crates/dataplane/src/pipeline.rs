@@ -63,7 +63,7 @@ use crate::trace::{self, Probe, Step, Trace, Tracking};
 use crate::verdict::{DropReason, Port, Reply, Verdict};
 use crate::wire::fragment;
 use crate::wire::ipv4::Ipv4Header;
-use crate::{antispoof, destination, l4, nacl, router, sanity, ttl};
+use crate::{antispoof, destination, l4, nacl, router, sanity, timesync, ttl};
 
 /// The most hops (between ENIs, gateways and the internet) a packet may take; no real
 /// path takes more than 11 (a transit gateway attachment, the gateway, a peer gateway,
@@ -104,6 +104,9 @@ pub(crate) struct Net {
     pub limits: Limits,
     /// The gateways' compiled configuration (transit gateways' route tables).
     pub fabric: Fabric,
+    /// Nanoseconds from the Unix epoch to [`Time::ZERO`]: the wall clock the time
+    /// service answers with is this plus the pipeline's time (0 unless set).
+    pub wall_epoch: u64,
 }
 
 /// The packets and bytes forwarded packet `pkt` (of offload shape `shape`), marked to
@@ -209,6 +212,14 @@ impl Snapshot {
         }
     }
 
+    /// The same snapshot answering the time service with the wall clock: `unix_nanos`
+    /// nanoseconds after the Unix epoch at [`Time::ZERO`] (kept by every next
+    /// snapshot).
+    pub fn with_wall_clock(mut self, unix_nanos: u64) -> Snapshot {
+        self.net.wall_epoch = unix_nanos;
+        self
+    }
+
     /// Counters for this snapshot's ports, all zero: one set per forwarding thread.
     /// They follow later snapshots' ports by themselves (see [`Counters`]).
     pub fn new_counters(&self) -> Counters {
@@ -299,7 +310,10 @@ impl Snapshot {
                 now,
                 logs_changed,
             ),
-            net: Net::compile(topology, limits, self.net.generation.wrapping_add(1).max(1)),
+            net: Net {
+                wall_epoch: self.net.wall_epoch,
+                ..Net::compile(topology, limits, self.net.generation.wrapping_add(1).max(1))
+            },
             ports,
         }
     }
@@ -625,6 +639,12 @@ impl Dataplane {
         }
     }
 
+    /// Sets the wall clock the time service answers with: `unix_nanos` nanoseconds
+    /// after the Unix epoch at [`Time::ZERO`].
+    pub fn set_wall_clock(&mut self, unix_nanos: u64) {
+        self.snapshot.net.wall_epoch = unix_nanos;
+    }
+
     /// Applies a changed configuration ([`Snapshot::next`]).
     pub fn apply(&mut self, topology: &Topology, now: Time) {
         self.snapshot = self.snapshot.next(topology, now, &mut self.pending_records);
@@ -681,6 +701,7 @@ impl Net {
             topology: topology.clone(),
             limits,
             fabric: Fabric::compile(topology),
+            wall_epoch: 0,
         }
     }
 
@@ -796,6 +817,15 @@ impl Net {
                         f,
                     };
                     return hop::multicast::send(self, mode, (e, eni.subnet), p);
+                }
+                if ip.dst == addressing::TIME_SYNC {
+                    let unix_nanos = self.wall_epoch.saturating_add(now.as_nanos());
+                    timesync::answer(pkt, &ip, unix_nanos, mode.ident())?;
+                    mode.step(Step::TimeSync);
+                    return Ok(Verdict::Reply {
+                        to: from,
+                        reply: Reply::TimeReply,
+                    });
                 }
                 let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
                 if dst == Dst::Router {

@@ -17,7 +17,7 @@ use crate::nacl::NaclDecision;
 use crate::packet::PacketBuf;
 use crate::sg::SgDecision;
 use crate::verdict::{DropReason, Port, Verdict};
-use crate::wire::checksum;
+use crate::wire::{checksum, ntp};
 
 /// The source port of TCP and UDP probes (the first of the IANA ephemeral range).
 pub const PROBE_SOURCE_PORT: u16 = 49152;
@@ -53,6 +53,8 @@ pub enum Tracking {
 pub enum Step {
     /// The VPC router answers the probe itself.
     Router,
+    /// The Amazon Time Sync Service (169.254.169.123) answers the NTP request.
+    TimeSync,
     /// The route that matched in the source subnet's table.
     Route {
         /// The table.
@@ -127,10 +129,20 @@ pub(crate) fn build(src: Ipv4Addr, dst: Ipv4Addr, probe: Probe) -> PacketBuf {
             (6, t)
         }
         Probe::Udp(port) => {
-            let mut u = vec![0u8; 8];
+            // To port 123 the probe is an NTP request (version 4, client mode), as a
+            // time client sends it; to any other port an empty datagram.
+            let payload = if port == ntp::PORT {
+                ntp::HEADER_LEN
+            } else {
+                0
+            };
+            let mut u = vec![0u8; 8 + payload];
             u[0..2].copy_from_slice(&PROBE_SOURCE_PORT.to_be_bytes());
             u[2..4].copy_from_slice(&port.to_be_bytes());
-            u[4..6].copy_from_slice(&8u16.to_be_bytes());
+            u[4..6].copy_from_slice(&((8 + payload) as u16).to_be_bytes());
+            if payload > 0 {
+                u[8] = 4 << 3 | ntp::MODE_CLIENT;
+            }
             (17, u)
         }
         Probe::Icmp => {
@@ -190,6 +202,12 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
             Step::Router => (
                 "router".to_owned(),
                 "the VPC router answers this echo request itself".to_owned(),
+            ),
+            Step::TimeSync => (
+                "time".to_owned(),
+                "the Amazon Time Sync Service answers this NTP request itself (no route, \
+                 security group or network ACL applies)"
+                    .to_owned(),
             ),
             Step::Route {
                 table,

@@ -74,6 +74,8 @@ impl From<DropReason> for Verdict {
 pub enum Reply {
     /// An ICMP echo reply from a subnet router address.
     EchoReply,
+    /// An NTP reply from the Amazon Time Sync Service (169.254.169.123).
+    TimeReply,
     /// An ICMP error reporting that the original packet was dropped for `cause`.
     IcmpError {
         /// Why the original packet was dropped (counted under this reason).
@@ -159,8 +161,10 @@ drop_reasons! {
     DstMulticast = "dst-multicast",
     /// A subnet's reserved base+2 or base+3 address.
     DstReserved = "dst-reserved",
-    /// To the VPC's instance metadata (169.254.169.254), time (169.254.169.123) or DNS (169.254.169.253) service, which vpcd does not answer yet; never filtered or logged.
+    /// To the VPC's instance metadata (169.254.169.254) or DNS (169.254.169.253) service, which vpcd does not answer yet, or to the time service (169.254.169.123) but not NTP (UDP port 123); never filtered or logged.
     LinkLocalService = "link-local-service",
+    /// An NTP request to the time service (169.254.169.123) shorter than NTP's 48-byte header, with a bad UDP length, or not in client mode.
+    TimeRequestMalformed = "time-request-malformed",
     /// Any other link-local destination (169.254.0.0/16): never forwarded (RFC 3927).
     DstLinkLocal = "dst-link-local",
     /// To a subnet router address, but not an ICMP echo request it can answer.

@@ -19,6 +19,7 @@ mod offload;
 mod peering;
 mod ports;
 mod router;
+mod timesync;
 mod transit;
 
 use std::net::Ipv4Addr;
