@@ -1,6 +1,7 @@
 //! The forwarding threads: each owns one io_uring (`uring`) over one TUN queue of every
 //! port (an ENI, or a host of the emulated internet; a device has a queue per thread,
-//! and the kernel keeps each flow on one queue). Each queue has reads in flight, twice
+//! and a steering program keeps both directions of each conversation on one queue:
+//! `sys::bpf::steer`). Each queue has reads in flight, twice
 //! as many as its last wake-up brought packets (so a burst is read whole, and a quiet
 //! queue has few reads waiting: each packet wakes every read waiting on its queue). One
 //! system call submits a wake-up's writes and new reads and waits for the next

@@ -71,7 +71,7 @@ pub struct Plan {
     /// the kernel has them).
     offload: bool,
     /// Queues per device: one per forwarding thread (`IFF_MULTI_QUEUE` if more than
-    /// one; the kernel keeps each flow on one queue).
+    /// one, each conversation kept on one queue by `sys::bpf::steer`).
     queues: usize,
     /// Veth pairs instead of TUN devices, the other end in this namespace.
     veth: Option<String>,
@@ -312,6 +312,13 @@ fn make_devices(
             .inherit_enable_state()
             .build_sync()
             .map_err(SetupError::io(format!("create TUN device {}", p.device)))?;
+        if queues > 1 {
+            // Each conversation on one queue, for good (`sys::bpf::steer`).
+            crate::sys::bpf::steer(dev.as_raw_fd()).map_err(SetupError::io(format!(
+                "give TUN device {} its steering program",
+                p.device
+            )))?;
+        }
         let mut all = Vec::with_capacity(queues);
         for q in 1..queues {
             all.push(

@@ -89,7 +89,8 @@ enum Command {
         #[arg(long)]
         no_offload: bool,
         /// Forwarding threads (default 1). Each reads and writes its own queue of every
-        /// TUN device through its own io_uring; the kernel keeps each flow on one queue.
+        /// TUN device through its own io_uring; both directions of a conversation are
+        /// read by one thread.
         #[arg(long, value_name = "N", default_value_t = 1)]
         threads: usize,
         /// The port type: `tun` (a TUN device per ENI, read and written through

@@ -8,6 +8,13 @@
 //! needs neither a BPF compiler at build time nor a loader library (see
 //! docs/dependencies.md). Attached through a BPF link in native (driver) mode: it stays
 //! attached while the link's descriptor is open, so it goes away with the daemon.
+//!
+//! Also the steering program of a multi-queue TUN device ([`steer`]): which queue (and
+//! so which forwarding thread) reads each packet an instance sends. It hashes the
+//! packet's source and destination addresses symmetrically (`src ^ dst`, folded), so
+//! both directions of every conversation between two addresses are read by one thread,
+//! and a flow never moves: without it the kernel steers a flow to the queue its last
+//! reply was written on, which moves flows between threads.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -21,6 +28,10 @@ const BPF_LINK_CREATE: libc::c_long = 28;
 const MAP_TYPE_XSKMAP: u32 = 17;
 /// `BPF_PROG_TYPE_XDP`.
 const PROG_TYPE_XDP: u32 = 6;
+/// `BPF_PROG_TYPE_SOCKET_FILTER`: what a TUN device's steering program is.
+const PROG_TYPE_SOCKET_FILTER: u32 = 1;
+/// `TUNSETSTEERINGEBPF` (`_IOR('T', 224, int)`).
+const TUNSETSTEERINGEBPF: libc::c_ulong = 0x8004_54e0;
 /// `BPF_XDP`, the attach type of an XDP link.
 const ATTACH_XDP: u32 = 37;
 /// `XDP_FLAGS_DRV_MODE`: native XDP (veth has it).
@@ -69,6 +80,70 @@ fn program(map: RawFd) -> [Insn; 6] {
         // return r0 (BPF_JMP | BPF_EXIT)
         insn(0x95, 0, 0, 0, 0),
     ]
+}
+
+/// The steering program: returns a symmetric hash of the IPv4 source and destination
+/// addresses (the TUN device takes it modulo its queues). `LD_ABS` reads the packet
+/// through the context in r6; a packet too short for the loads returns 0 (queue 0).
+fn steering_program() -> [Insn; 11] {
+    [
+        // r6 = r1 (the context, for LD_ABS)
+        insn(0xbf, 6, 1, 0, 0),
+        // r0 = source address (BPF_LD | BPF_W | BPF_ABS, offset 12)
+        insn(0x20, 0, 0, 0, 12),
+        // r7 = r0
+        insn(0xbf, 7, 0, 0, 0),
+        // r0 = destination address (offset 16)
+        insn(0x20, 0, 0, 0, 16),
+        // r0 ^= r7 (BPF_ALU64 | BPF_XOR | BPF_X): the same both ways
+        insn(0xaf, 0, 7, 0, 0),
+        // r7 = r0; r7 >>= 16; r0 ^= r7: fold the high half into the low
+        insn(0xbf, 7, 0, 0, 0),
+        insn(0x77, 7, 0, 0, 16),
+        insn(0xaf, 0, 7, 0, 0),
+        // r7 = r0; r7 >>= 8; r0 ^= r7: and the second byte into the first
+        insn(0xbf, 7, 0, 0, 0),
+        insn(0x77, 7, 0, 0, 8),
+        insn(0xaf, 0, 7, 0, 0),
+    ]
+}
+
+/// The steering program with its exit.
+fn steering_program_with_exit() -> [Insn; 12] {
+    let mut p = [insn(0x95, 0, 0, 0, 0); 12];
+    p[..11].copy_from_slice(&steering_program());
+    p
+}
+
+/// Loads the steering program; its descriptor.
+fn load_steering() -> io::Result<OwnedFd> {
+    let insns = steering_program_with_exit();
+    let license = c"GPL";
+    let mut attr = ProgLoad {
+        prog_type: PROG_TYPE_SOCKET_FILTER,
+        insn_cnt: insns.len() as u32,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        prog_name: name("vpcd_steer"),
+        ..ProgLoad::default()
+    };
+    owned(bpf(BPF_PROG_LOAD, &mut attr)?)
+}
+
+/// Gives the multi-queue TUN device whose queue descriptor is `tun` the steering
+/// program (the device keeps it until it goes; the program's descriptor is closed
+/// here).
+pub fn steer(tun: RawFd) -> io::Result<()> {
+    let prog = load_steering()?;
+    let fd: libc::c_int = prog.as_raw_fd();
+    // SAFETY: `TUNSETSTEERINGEBPF` reads one `int` (a program descriptor) from the
+    // pointer, which points at `fd`, alive for the call; `tun` is the caller's open
+    // TUN descriptor (a bad one fails with an error, nothing else).
+    let r = unsafe { libc::ioctl(tun, TUNSETSTEERINGEBPF, std::ptr::from_ref(&fd)) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// `union bpf_attr` for `BPF_MAP_CREATE` (the fields up to `map_name`).
@@ -272,5 +347,99 @@ mod tests {
             ]
         );
         assert_eq!(std::mem::size_of::<Insn>(), 8);
+    }
+
+    /// `union bpf_attr` for `BPF_PROG_TEST_RUN` (the fields up to `ctx_out`).
+    #[repr(C)]
+    #[derive(Default)]
+    struct TestRun {
+        prog_fd: u32,
+        retval: u32,
+        data_size_in: u32,
+        data_size_out: u32,
+        data_in: u64,
+        data_out: u64,
+        repeat: u32,
+        duration: u32,
+        ctx_size_in: u32,
+        ctx_size_out: u32,
+        ctx_in: u64,
+        ctx_out: u64,
+    }
+
+    /// What the loaded steering program returns for an IPv4 packet from `src` to `dst`
+    /// (run by the kernel, `BPF_PROG_TEST_RUN`, behind an Ethernet header, as the
+    /// kernel runs socket filters).
+    fn steer_of(prog: &OwnedFd, src: [u8; 4], dst: [u8; 4]) -> u32 {
+        let mut frame = [0u8; 14 + 28];
+        frame[12..14].copy_from_slice(&[0x08, 0x00]);
+        frame[14] = 0x45;
+        frame[16..18].copy_from_slice(&28u16.to_be_bytes());
+        frame[22] = 64;
+        frame[23] = 17;
+        frame[26..30].copy_from_slice(&src);
+        frame[30..34].copy_from_slice(&dst);
+        let mut attr = TestRun {
+            prog_fd: fd_u32(prog),
+            data_size_in: frame.len() as u32,
+            data_in: frame.as_ptr() as u64,
+            repeat: 1,
+            ..TestRun::default()
+        };
+        bpf(10, &mut attr).expect("BPF_PROG_TEST_RUN");
+        attr.retval
+    }
+
+    /// The kernel accepts the steering program, and it keeps both directions of a
+    /// conversation together while spreading conversations over two queues (as root).
+    #[test]
+    fn the_steering_program_keeps_both_directions_together() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: loading a BPF program needs root");
+            return;
+        }
+        let prog = load_steering().expect("the kernel loads the steering program");
+        let (web, app, db) = ([10, 0, 1, 10], [10, 0, 2, 10], [10, 0, 12, 10]);
+        let there = steer_of(&prog, web, app);
+        assert_eq!(there, steer_of(&prog, app, web), "both directions alike");
+        assert_eq!(steer_of(&prog, db, web), steer_of(&prog, web, db));
+        // 10.0.1.10 ^ 10.0.2.10 = 0x00000300; folded (>> 16, then >> 8): 0x0303.
+        assert_eq!(there, 0x0303);
+        // Conversations with different peers spread over the queues.
+        let queues: std::collections::BTreeSet<u32> = (1..=16u8)
+            .map(|h| steer_of(&prog, web, [10, 0, 2, h]) % 2)
+            .collect();
+        assert_eq!(queues.len(), 2, "conversations use both queues");
+    }
+
+    /// The steering program byte for byte (RFC 9669 encodings).
+    #[test]
+    fn the_steering_program_encodes_as_expected() {
+        let bytes: Vec<u8> = steering_program_with_exit()
+            .iter()
+            .flat_map(|i| {
+                let mut b = vec![i.code, i.regs];
+                b.extend_from_slice(&i.off.to_le_bytes());
+                b.extend_from_slice(&i.imm.to_le_bytes());
+                b
+            })
+            .collect();
+        assert_eq!(
+            bytes,
+            [
+                0xbf, 0x16, 0, 0, 0, 0, 0, 0, // r6 = r1
+                0x20, 0x00, 0, 0, 12, 0, 0, 0, // r0 = ntohl(*(u32 *)skb[12])
+                0xbf, 0x07, 0, 0, 0, 0, 0, 0, // r7 = r0
+                0x20, 0x00, 0, 0, 16, 0, 0, 0, // r0 = ntohl(*(u32 *)skb[16])
+                0xaf, 0x70, 0, 0, 0, 0, 0, 0, // r0 ^= r7
+                0xbf, 0x07, 0, 0, 0, 0, 0, 0, // r7 = r0
+                0x77, 0x07, 0, 0, 16, 0, 0, 0, // r7 >>= 16
+                0xaf, 0x70, 0, 0, 0, 0, 0, 0, // r0 ^= r7
+                0xbf, 0x07, 0, 0, 0, 0, 0, 0, // r7 = r0
+                0x77, 0x07, 0, 0, 8, 0, 0, 0, // r7 >>= 8
+                0xaf, 0x70, 0, 0, 0, 0, 0, 0, // r0 ^= r7
+                0x95, 0x00, 0, 0, 0, 0, 0, 0, // exit
+            ]
+        );
     }
 }
