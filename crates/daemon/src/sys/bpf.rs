@@ -11,8 +11,9 @@
 //!
 //! Also the steering program of a multi-queue TUN device ([`steer`]): which queue (and
 //! so which forwarding thread) reads each packet an instance sends. It hashes the
-//! packet's source and destination addresses symmetrically (`src ^ dst`, folded), so
-//! both directions of every conversation between two addresses are read by one thread,
+//! packet's source and destination addresses, and TCP and UDP ports, symmetrically
+//! (`src ^ dst ^ sport ^ dport`, folded), so both directions of every conversation are
+//! read by one thread,
 //! and a flow never moves: without it the kernel steers a flow to the queue its last
 //! reply was written on, which moves flows between threads.
 
@@ -83,41 +84,51 @@ fn program(map: RawFd) -> [Insn; 6] {
 }
 
 /// The steering program: returns a symmetric hash of the IPv4 source and destination
-/// addresses (the TUN device takes it modulo its queues). `LD_ABS` reads the packet
-/// through the context in r6; a packet too short for the loads returns 0 (queue 0).
-fn steering_program() -> [Insn; 11] {
+/// addresses, and for TCP and UDP of the two ports too (the TUN device takes it modulo
+/// its queues, 16 bits of it). `LD_ABS`/`LD_IND` read the packet through the context in
+/// r6; a packet too short for a load returns 0 (queue 0).
+fn steering_program() -> [Insn; 27] {
     [
         // r6 = r1 (the context, for LD_ABS)
         insn(0xbf, 6, 1, 0, 0),
-        // r0 = source address (BPF_LD | BPF_W | BPF_ABS, offset 12)
+        // r7 = source address ^ destination address (BPF_LD | BPF_W | BPF_ABS)
         insn(0x20, 0, 0, 0, 12),
-        // r7 = r0
         insn(0xbf, 7, 0, 0, 0),
-        // r0 = destination address (offset 16)
         insn(0x20, 0, 0, 0, 16),
-        // r0 ^= r7 (BPF_ALU64 | BPF_XOR | BPF_X): the same both ways
-        insn(0xaf, 0, 7, 0, 0),
-        // r7 = r0; r7 >>= 16; r0 ^= r7: fold the high half into the low
-        insn(0xbf, 7, 0, 0, 0),
-        insn(0x77, 7, 0, 0, 16),
-        insn(0xaf, 0, 7, 0, 0),
-        // r7 = r0; r7 >>= 8; r0 ^= r7: and the second byte into the first
-        insn(0xbf, 7, 0, 0, 0),
-        insn(0x77, 7, 0, 0, 8),
-        insn(0xaf, 0, 7, 0, 0),
+        insn(0xaf, 7, 0, 0, 0),
+        // r0 = protocol (BPF_LD | BPF_B | BPF_ABS); TCP or UDP: to 9, else to 19
+        insn(0x30, 0, 0, 0, 9),
+        insn(0x15, 0, 0, 2, 6),
+        insn(0x15, 0, 0, 1, 17),
+        insn(0x05, 0, 0, 10, 0),
+        // 9: r8 = the header's length (IHL * 4)
+        insn(0x30, 0, 0, 0, 0),
+        insn(0x57, 0, 0, 0, 0x0f),
+        insn(0x67, 0, 0, 0, 2),
+        insn(0xbf, 8, 0, 0, 0),
+        // r0 = both ports (BPF_LD | BPF_W | BPF_IND, at r8); r7 ^= sport ^ dport
+        insn(0x40, 0, 8, 0, 0),
+        insn(0xbf, 9, 0, 0, 0),
+        insn(0x77, 9, 0, 0, 16),
+        insn(0x57, 0, 0, 0, 0xffff),
+        insn(0xaf, 0, 9, 0, 0),
+        insn(0xaf, 7, 0, 0, 0),
+        // 19: r0 = r7, the high half folded into the low, the second byte into the first
+        insn(0xbf, 0, 7, 0, 0),
+        insn(0xbf, 9, 0, 0, 0),
+        insn(0x77, 9, 0, 0, 16),
+        insn(0xaf, 0, 9, 0, 0),
+        insn(0xbf, 9, 0, 0, 0),
+        insn(0x77, 9, 0, 0, 8),
+        insn(0xaf, 0, 9, 0, 0),
+        // return r0
+        insn(0x95, 0, 0, 0, 0),
     ]
-}
-
-/// The steering program with its exit.
-fn steering_program_with_exit() -> [Insn; 12] {
-    let mut p = [insn(0x95, 0, 0, 0, 0); 12];
-    p[..11].copy_from_slice(&steering_program());
-    p
 }
 
 /// Loads the steering program; its descriptor.
 fn load_steering() -> io::Result<OwnedFd> {
-    let insns = steering_program_with_exit();
+    let insns = steering_program();
     let license = c"GPL";
     let mut attr = ProgLoad {
         prog_type: PROG_TYPE_SOCKET_FILTER,
@@ -367,18 +378,26 @@ mod tests {
         ctx_out: u64,
     }
 
-    /// What the loaded steering program returns for an IPv4 packet from `src` to `dst`
-    /// (run by the kernel, `BPF_PROG_TEST_RUN`, behind an Ethernet header, as the
-    /// kernel runs socket filters).
-    fn steer_of(prog: &OwnedFd, src: [u8; 4], dst: [u8; 4]) -> u32 {
+    /// What the loaded steering program returns for an IPv4 packet of protocol
+    /// `proto` from `src`:`sport` to `dst`:`dport` (run by the kernel,
+    /// `BPF_PROG_TEST_RUN`, behind an Ethernet header, as the kernel runs socket
+    /// filters).
+    fn steer_of(
+        prog: &OwnedFd,
+        proto: u8,
+        (src, sport): ([u8; 4], u16),
+        (dst, dport): ([u8; 4], u16),
+    ) -> u32 {
         let mut frame = [0u8; 14 + 28];
         frame[12..14].copy_from_slice(&[0x08, 0x00]);
         frame[14] = 0x45;
         frame[16..18].copy_from_slice(&28u16.to_be_bytes());
         frame[22] = 64;
-        frame[23] = 17;
+        frame[23] = proto;
         frame[26..30].copy_from_slice(&src);
         frame[30..34].copy_from_slice(&dst);
+        frame[34..36].copy_from_slice(&sport.to_be_bytes());
+        frame[36..38].copy_from_slice(&dport.to_be_bytes());
         let mut attr = TestRun {
             prog_fd: fd_u32(prog),
             data_size_in: frame.len() as u32,
@@ -391,7 +410,8 @@ mod tests {
     }
 
     /// The kernel accepts the steering program, and it keeps both directions of a
-    /// conversation together while spreading conversations over two queues (as root).
+    /// conversation together while spreading conversations, even between the same two
+    /// addresses, over two queues (as root).
     #[test]
     fn the_steering_program_keeps_both_directions_together() {
         if !nix::unistd::geteuid().is_root() {
@@ -399,23 +419,26 @@ mod tests {
             return;
         }
         let prog = load_steering().expect("the kernel loads the steering program");
-        let (web, app, db) = ([10, 0, 1, 10], [10, 0, 2, 10], [10, 0, 12, 10]);
-        let there = steer_of(&prog, web, app);
-        assert_eq!(there, steer_of(&prog, app, web), "both directions alike");
-        assert_eq!(steer_of(&prog, db, web), steer_of(&prog, web, db));
-        // 10.0.1.10 ^ 10.0.2.10 = 0x00000300; folded (>> 16, then >> 8): 0x0303.
-        assert_eq!(there, 0x0303);
-        // Conversations with different peers spread over the queues.
-        let queues: std::collections::BTreeSet<u32> = (1..=16u8)
-            .map(|h| steer_of(&prog, web, [10, 0, 2, h]) % 2)
+        let (web, app) = ([10, 0, 1, 10], [10, 0, 2, 10]);
+        for proto in [6, 17] {
+            let there = steer_of(&prog, proto, (web, 40000), (app, 8080));
+            assert_eq!(there, steer_of(&prog, proto, (app, 8080), (web, 40000)));
+        }
+        // 10.0.1.10 ^ 10.0.2.10 = 0x0300, 40000 ^ 8080 = 0x9c40 ^ 0x1f90 = 0x83d0:
+        // 0x80d0, folded (>> 16: nothing; >> 8: 0x80) to 0x8050.
+        assert_eq!(steer_of(&prog, 6, (web, 40000), (app, 8080)), 0x8050);
+        // ICMP: the addresses only (0x0303), whatever follows the header.
+        assert_eq!(steer_of(&prog, 1, (web, 0x0800), (app, 1)), 0x0303);
+        let queues: std::collections::BTreeSet<u32> = (40000..40016)
+            .map(|p| steer_of(&prog, 6, (web, p), (app, 5201)) % 2)
             .collect();
-        assert_eq!(queues.len(), 2, "conversations use both queues");
+        assert_eq!(queues.len(), 2, "streams between two hosts use both queues");
     }
 
     /// The steering program byte for byte (RFC 9669 encodings).
     #[test]
     fn the_steering_program_encodes_as_expected() {
-        let bytes: Vec<u8> = steering_program_with_exit()
+        let bytes: Vec<u8> = steering_program()
             .iter()
             .flat_map(|i| {
                 let mut b = vec![i.code, i.regs];
@@ -424,22 +447,36 @@ mod tests {
                 b
             })
             .collect();
-        assert_eq!(
-            bytes,
-            [
-                0xbf, 0x16, 0, 0, 0, 0, 0, 0, // r6 = r1
-                0x20, 0x00, 0, 0, 12, 0, 0, 0, // r0 = ntohl(*(u32 *)skb[12])
-                0xbf, 0x07, 0, 0, 0, 0, 0, 0, // r7 = r0
-                0x20, 0x00, 0, 0, 16, 0, 0, 0, // r0 = ntohl(*(u32 *)skb[16])
-                0xaf, 0x70, 0, 0, 0, 0, 0, 0, // r0 ^= r7
-                0xbf, 0x07, 0, 0, 0, 0, 0, 0, // r7 = r0
-                0x77, 0x07, 0, 0, 16, 0, 0, 0, // r7 >>= 16
-                0xaf, 0x70, 0, 0, 0, 0, 0, 0, // r0 ^= r7
-                0xbf, 0x07, 0, 0, 0, 0, 0, 0, // r7 = r0
-                0x77, 0x07, 0, 0, 8, 0, 0, 0, // r7 >>= 8
-                0xaf, 0x70, 0, 0, 0, 0, 0, 0, // r0 ^= r7
-                0x95, 0x00, 0, 0, 0, 0, 0, 0, // exit
-            ]
-        );
+        #[rustfmt::skip]
+        let expected = [
+            0xbf, 0x16, 0, 0, 0, 0, 0, 0,       // r6 = r1
+            0x20, 0x00, 0, 0, 12, 0, 0, 0,      // r0 = ntohl(skb[12]) (source)
+            0xbf, 0x07, 0, 0, 0, 0, 0, 0,       // r7 = r0
+            0x20, 0x00, 0, 0, 16, 0, 0, 0,      // r0 = ntohl(skb[16]) (destination)
+            0xaf, 0x07, 0, 0, 0, 0, 0, 0,       // r7 ^= r0
+            0x30, 0x00, 0, 0, 9, 0, 0, 0,       // r0 = skb[9] (protocol)
+            0x15, 0x00, 2, 0, 6, 0, 0, 0,       // if r0 == 6 goto +2
+            0x15, 0x00, 1, 0, 17, 0, 0, 0,      // if r0 == 17 goto +1
+            0x05, 0x00, 10, 0, 0, 0, 0, 0,      // goto +10
+            0x30, 0x00, 0, 0, 0, 0, 0, 0,       // r0 = skb[0]
+            0x57, 0x00, 0, 0, 0x0f, 0, 0, 0,    // r0 &= 0xf
+            0x67, 0x00, 0, 0, 2, 0, 0, 0,       // r0 <<= 2
+            0xbf, 0x08, 0, 0, 0, 0, 0, 0,       // r8 = r0
+            0x40, 0x80, 0, 0, 0, 0, 0, 0,       // r0 = ntohl(skb[r8]) (ports)
+            0xbf, 0x09, 0, 0, 0, 0, 0, 0,       // r9 = r0
+            0x77, 0x09, 0, 0, 16, 0, 0, 0,      // r9 >>= 16
+            0x57, 0x00, 0, 0, 0xff, 0xff, 0, 0, // r0 &= 0xffff
+            0xaf, 0x90, 0, 0, 0, 0, 0, 0,       // r0 ^= r9
+            0xaf, 0x07, 0, 0, 0, 0, 0, 0,       // r7 ^= r0
+            0xbf, 0x70, 0, 0, 0, 0, 0, 0,       // r0 = r7
+            0xbf, 0x09, 0, 0, 0, 0, 0, 0,       // r9 = r0
+            0x77, 0x09, 0, 0, 16, 0, 0, 0,      // r9 >>= 16
+            0xaf, 0x90, 0, 0, 0, 0, 0, 0,       // r0 ^= r9
+            0xbf, 0x09, 0, 0, 0, 0, 0, 0,       // r9 = r0
+            0x77, 0x09, 0, 0, 8, 0, 0, 0,       // r9 >>= 8
+            0xaf, 0x90, 0, 0, 0, 0, 0, 0,       // r0 ^= r9
+            0x95, 0x00, 0, 0, 0, 0, 0, 0,       // exit
+        ];
+        assert_eq!(bytes, expected);
     }
 }
