@@ -17,7 +17,7 @@
 
 use super::{Ctx, Outcome};
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::Kind;
 use crate::xml::Xml;
 
@@ -388,11 +388,7 @@ pub fn describe_images(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             tags: Vec::new(),
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("imagesSet", &items, |x, i| image_xml(x, i.image));
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    super::described(ctx, "imagesSet", items, |x, i| image_xml(x, i.image))
 }
 
 struct TypeItem(&'static InstanceType);
@@ -501,11 +497,7 @@ pub fn describe_instance_types(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ));
         }
     }
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("instanceTypeSet", &items, |x, t| type_xml(x, t.0));
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    super::described(ctx, "instanceTypeSet", items, |x, t| type_xml(x, t.0))
 }
 
 /// `InvalidInstanceType`, AWS's answer for a type it does not offer.

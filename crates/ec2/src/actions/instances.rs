@@ -1309,9 +1309,7 @@ pub fn describe_status(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             }
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("instanceStatusSet", &items, |x, item| {
+    super::described(ctx, "instanceStatusSet", items, |x, item| {
         let w = item.which;
         let (region, az) = w.zone(t);
         x.leaf("instanceId", w.id(t));
@@ -1336,9 +1334,7 @@ pub fn describe_status(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             }
             x.close(name);
         }
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 // ---------------------------------------------------------------------------------
@@ -1680,11 +1676,7 @@ pub fn describe_credit_specifications(ctx: &Ctx<'_>) -> Result<Outcome, ApiError
             })
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("instanceCreditSpecificationSet", &items, |x, c| {
+    super::described(ctx, "instanceCreditSpecificationSet", items, |x, c| {
         x.leaf("instanceId", &c.id).leaf("cpuCredits", c.credits);
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }

@@ -21,7 +21,7 @@ use vpc_config::{EipAssociation, EniId, Topology};
 
 use super::{Ctx, Outcome, az_id, az_name, commit, tag_set};
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -317,11 +317,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("networkInterfaceSet", &items, |x, i| eni_xml(ctx, x, i.eni));
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    super::described(ctx, "networkInterfaceSet", items, |x, i| {
+        eni_xml(ctx, x, i.eni)
+    })
 }
 
 /// The security groups of `ids` (1 to 5, each in VPC `vpc`), as group indices.

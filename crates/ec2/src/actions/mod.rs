@@ -503,3 +503,18 @@ pub fn tag_set(x: &mut crate::xml::Xml, tags: &[(String, String)]) {
         x.tag_set(tags);
     }
 }
+
+/// A `Describe*` answer: `items` filtered and paged ([`crate::filter::page`]), each
+/// written as an `<item>` of list `set` by `write`, then `nextToken` if more are left.
+pub fn described<T: crate::filter::Filterable>(
+    ctx: &Ctx<'_>,
+    set: &str,
+    items: Vec<T>,
+    write: impl Fn(&mut crate::xml::Xml, &T),
+) -> Result<Outcome, ApiError> {
+    let (items, next) = crate::filter::page(ctx.p, items)?;
+    let mut x = crate::xml::Xml::new();
+    x.set(set, &items, write);
+    x.opt("nextToken", next);
+    Outcome::read(x.finish())
+}

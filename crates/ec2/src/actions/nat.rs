@@ -24,7 +24,7 @@ use super::addresses::{association_id, find_allocation, nat_interface_id};
 use super::route_tables::{client_token_key, token_mismatch};
 use super::{Ctx, Outcome, array, commit, edit_document, set_tags, tag_set};
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -249,13 +249,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("natGatewaySet", &items, |x, item| {
+    super::described(ctx, "natGatewaySet", items, |x, item| {
         nat_xml(ctx, x, item.index, state(ctx, item.index))
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteNatGateway`: `NatGatewayId`. Deleting a deleted one answers the same.

@@ -37,7 +37,7 @@ use super::{
     tag_set,
 };
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -273,11 +273,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("networkAclSet", &items, |x, item| acl_xml(t, x, item.index));
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    super::described(ctx, "networkAclSet", items, |x, item| {
+        acl_xml(t, x, item.index)
+    })
 }
 
 /// `DeleteNetworkAcl`: `NetworkAclId`.

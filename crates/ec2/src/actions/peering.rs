@@ -19,7 +19,7 @@ use vpc_config::{EditError, PeeringStatus, VpcId};
 
 use super::{Ctx, Outcome, commit, not_found, set_tags, tag_set};
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -262,13 +262,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("vpcPeeringConnectionSet", &items, |x, item| {
+    super::described(ctx, "vpcPeeringConnectionSet", items, |x, item| {
         pcx_xml(ctx, x, item.index)
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `ModifyVpcPeeringConnectionOptions`: `VpcPeeringConnectionId`,

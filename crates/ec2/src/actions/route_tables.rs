@@ -31,7 +31,7 @@ use super::{
     Ctx, Outcome, array, commit, drop_document_tags, edit_document, key, set_tags, tag_set,
 };
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -370,13 +370,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("routeTableSet", &items, |x, item| {
+    super::described(ctx, "routeTableSet", items, |x, item| {
         route_table_xml(ctx, x, item.index)
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteRouteTable`: `RouteTableId`.

@@ -37,7 +37,7 @@ use super::vpcs::parse_block;
 use super::{Ctx, Outcome, array, commit, drop_document_tags, drop_tags, edit_document, key};
 use super::{set_tags, tag_set, valid_name};
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::params::Params;
 use crate::xml::Xml;
@@ -678,13 +678,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("securityGroupInfo", &items, |x, item| {
+    super::described(ctx, "securityGroupInfo", items, |x, item| {
         group_xml(t, x, item.index)
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteSecurityGroup`: `GroupId` (or `GroupName`).
@@ -1004,14 +1000,10 @@ pub fn describe_rules(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
         }
         items.retain(|r| wanted.contains(&r.id));
     }
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("securityGroupRuleSet", &items, |x, r| {
+    super::described(ctx, "securityGroupRuleSet", items, |x, r| {
         let rule = &r.dir.rules(&t.security_groups[r.group])[r.n];
         rule_xml(t, x, r.group, r.dir, rule, &r.id);
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `ModifySecurityGroupRules`: `GroupId`, `SecurityGroupRule.N.SecurityGroupRuleId`

@@ -22,7 +22,7 @@ use super::{
     key, set_tags, tag_set,
 };
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -227,13 +227,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ctx,
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("subnetSet", &items, |x, item| {
+    super::described(ctx, "subnetSet", items, |x, item| {
         subnet_xml(ctx, x, item.index)
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteSubnet`: `SubnetId`.

@@ -12,9 +12,8 @@
 
 use super::{Ctx, Outcome, commit};
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind, RESOURCE_KINDS};
-use crate::xml::Xml;
 
 /// The resources of `ResourceId.N`: (kind, ID).
 fn resources(ctx: &Ctx<'_>) -> Result<Vec<(Kind, String)>, ApiError> {
@@ -151,14 +150,10 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             }
         }
     }
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("tagSet", &items, |x, t| {
+    super::described(ctx, "tagSet", items, |x, t| {
         x.leaf("resourceId", &t.id)
             .leaf("resourceType", t.kind.resource_type())
             .leaf("key", &t.key)
             .leaf("value", &t.value);
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }

@@ -402,13 +402,9 @@ pub fn describe_tgws(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             }
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("transitGatewaySet", &items, |x, item| {
+    super::described(ctx, "transitGatewaySet", items, |x, item| {
         tgw_xml(t, x, TransitGatewayId(item.index as u32), "available")
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteTransitGateway`: `TransitGatewayId`. Refused while attachments that are not
@@ -615,13 +611,9 @@ pub fn describe_tables(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             }
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("transitGatewayRouteTables", &items, |x, item| {
+    super::described(ctx, "transitGatewayRouteTables", items, |x, item| {
         table_xml(t, x, TgwRouteTableId(item.index as u32), "available")
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteTransitGatewayRouteTable`: `TransitGatewayRouteTableId`. Refused for the
@@ -835,13 +827,9 @@ pub fn describe_attachments(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             }
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("transitGatewayVpcAttachments", &items, |x, item| {
+    super::described(ctx, "transitGatewayVpcAttachments", items, |x, item| {
         attachment_xml(t, x, TgwAttachmentId(item.index as u32))
-    });
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    })
 }
 
 /// `DeleteTransitGatewayVpcAttachment`: `TransitGatewayAttachmentId`; the VPC's owner

@@ -23,7 +23,7 @@ use super::{
     Ctx, Outcome, array, commit, drop_document_tags, edit_document, key, set_tags, tag_set,
 };
 use crate::error::ApiError;
-use crate::filter::{Filterable, page};
+use crate::filter::Filterable;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
 
@@ -177,11 +177,9 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             )
         })
         .collect();
-    let (items, next) = page(ctx.p, items)?;
-    let mut x = Xml::new();
-    x.set("vpcSet", &items, |x, (item, _)| vpc_xml(ctx, x, item.index));
-    x.opt("nextToken", next);
-    Outcome::read(x.finish())
+    super::described(ctx, "vpcSet", items, |x, (item, _)| {
+        vpc_xml(ctx, x, item.index)
+    })
 }
 
 /// `DeleteVpc`: `VpcId`.
