@@ -53,6 +53,13 @@ pub enum Request {
     },
     /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
     Addresses {},
+    /// Tags (the EC2 API's, kept in the configuration's `[tags]`), of every resource
+    /// or of one resource ID.
+    Tags {
+        /// Only this resource ID.
+        #[serde(default)]
+        resource_id: Option<String>,
+    },
     /// Apply a topology file over the running configuration (`vpcctl apply FILE`): the
     /// difference, at once; with `dry_run`, only the plan. The daemon reads the file
     /// (`path` is absolute).
@@ -289,6 +296,8 @@ pub enum Response {
     NatGateways(NatGatewaysReport),
     /// Answer to [`Request::Addresses`].
     Addresses(AddressesReport),
+    /// Answer to [`Request::Tags`].
+    Tags(TagsReport),
     /// Answer to [`Request::VpcPeeringConnections`].
     VpcPeeringConnections(VpcPeeringConnectionsReport),
     /// Answer to [`Request::TransitGateways`].
@@ -711,6 +720,24 @@ pub struct NatMappingReport {
     pub expires_in_secs: u64,
 }
 
+/// Tags, by resource ID then key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagsReport {
+    /// One per tag.
+    pub tags: Vec<TagReport>,
+}
+
+/// One tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagReport {
+    /// The resource's EC2 ID (`vpc-...`).
+    pub resource_id: String,
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
 /// Public addresses and the internet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddressesReport {
@@ -1031,6 +1058,12 @@ mod tests {
         assert_eq!(
             decode_request(b"{\"command\":\"flows\"}").unwrap(),
             Request::Flows { instance: None }
+        );
+        assert_eq!(
+            decode_request(b"{\"command\":\"tags\",\"resource_id\":\"vpc-1\"}").unwrap(),
+            Request::Tags {
+                resource_id: Some("vpc-1".into())
+            }
         );
         assert!(matches!(
             decode_request(b"{\"command\":\"trace\",\"from\":\"web\",\"to\":\"x\",\"proto\":\"tcp\",\"port\":70000}"),
@@ -1447,6 +1480,13 @@ mod tests {
                 nat_gateways: vec![nat],
             }),
             Response::Addresses(addresses),
+            Response::Tags(TagsReport {
+                tags: vec![TagReport {
+                    resource_id: "vpc-0123456789abcdef0".into(),
+                    key: "env".into(),
+                    value: "dev".into(),
+                }],
+            }),
         ] {
             assert_eq!(decode_response(&encode(&r)).unwrap(), r);
         }

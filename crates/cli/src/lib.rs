@@ -22,8 +22,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use vpc_api::{
     AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
-    NatGatewaysReport, Request, Response, Routes, Status, TraceReport, TransitGatewaysReport,
-    VpcPeeringConnectionsReport,
+    NatGatewaysReport, Request, Response, Routes, Status, TagsReport, TraceReport,
+    TransitGatewaysReport, VpcPeeringConnectionsReport,
 };
 
 /// Why a vpcctl command failed.
@@ -117,6 +117,12 @@ enum Command {
     },
     /// Elastic IPs, public IPs of ENIs, internet gateways and internet hosts.
     Addresses,
+    /// Tags set through the EC2 API (the configuration's `[tags]`), by resource ID.
+    DescribeTags {
+        /// Only this resource ID (`vpc-...`).
+        #[arg(long, value_name = "ID")]
+        resource_id: Option<String>,
+    },
     /// VPC peering connections: requester and accepter (VPC, CIDR blocks, owner,
     /// region), status, whether inter-region, and MTU.
     DescribeVpcPeeringConnections,
@@ -362,6 +368,9 @@ fn request(command: &Command) -> Request {
             mappings: *mappings,
         },
         Command::Addresses => Request::Addresses {},
+        Command::DescribeTags { resource_id } => Request::Tags {
+            resource_id: resource_id.clone(),
+        },
         Command::DescribeVpcPeeringConnections => Request::VpcPeeringConnections {},
         Command::DescribeTransitGateways => Request::TransitGateways {},
         Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
@@ -530,6 +539,7 @@ where
         (Response::Trace(t), Command::Trace { .. }) => print_trace(out, &t)?,
         (Response::NatGateways(n), Command::NatGateways { .. }) => print_nat_gateways(out, &n)?,
         (Response::Addresses(a), Command::Addresses) => print_addresses(out, &a)?,
+        (Response::Tags(t), Command::DescribeTags { .. }) => print_tags(out, &t)?,
         (Response::VpcPeeringConnections(p), Command::DescribeVpcPeeringConnections) => {
             print_vpc_peering_connections(out, &p)?
         }
@@ -940,6 +950,18 @@ fn print_nat_gateways(out: &mut impl Write, r: &NatGatewaysReport) -> io::Result
     Ok(())
 }
 
+fn print_tags(out: &mut impl Write, t: &TagsReport) -> io::Result<()> {
+    if t.tags.is_empty() {
+        return writeln!(out, "no tags");
+    }
+    let rows: Vec<Vec<String>> = t
+        .tags
+        .iter()
+        .map(|t| vec![t.resource_id.clone(), t.key.clone(), t.value.clone()])
+        .collect();
+    table(out, &["RESOURCE ID", "KEY", "VALUE"], &rows)
+}
+
 fn print_addresses(out: &mut impl Write, a: &AddressesReport) -> io::Result<()> {
     let rows: Vec<Vec<String>> = a
         .elastic_ips
@@ -1283,6 +1305,28 @@ mod tests {
             }
         );
         assert_eq!(parsed(&["addresses"]), Request::Addresses {});
+        assert_eq!(
+            parsed(&["describe-tags", "--resource-id", "vpc-1"]),
+            Request::Tags {
+                resource_id: Some("vpc-1".into())
+            }
+        );
+        let mut out = Vec::new();
+        print_tags(
+            &mut out,
+            &TagsReport {
+                tags: vec![vpc_api::TagReport {
+                    resource_id: "vpc-0123456789abcdef0".into(),
+                    key: "env".into(),
+                    value: "dev".into(),
+                }],
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "RESOURCE ID            KEY  VALUE\nvpc-0123456789abcdef0  env  dev\n"
+        );
         assert_eq!(
             parsed(&["delete-nat-gateway", "nat-a"]),
             Request::DeleteNatGateway {

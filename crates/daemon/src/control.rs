@@ -164,6 +164,9 @@ fn answer(request: Request, shared: &Shared) -> Response {
             }
         }
         Request::Addresses {} => Response::Addresses(report::addresses(shared)),
+        Request::Tags { resource_id } => {
+            Response::Tags(report::tags(shared, resource_id.as_deref()))
+        }
         Request::VpcPeeringConnections {} => {
             Response::VpcPeeringConnections(report::vpc_peering_connections(shared))
         }

@@ -12,9 +12,10 @@ use vpc_api::{
     InternetHostReport, MulticastAssociationReport, MulticastDomainReport, MulticastDomainsReport,
     MulticastGroupReport, NatAddressReport, NatGatewayReport, NatGatewaysReport, NatMappingReport,
     NatMetricsReport, PeeringVpcReport, PublicIpReport, RouteReport, RouteTableReport, Routes,
-    Status, SubnetStatus, TgwAttachmentReport, TgwAttachmentSubnetReport, TgwMetricsReport,
-    TgwRouteReport, TgwRouteTableReport, TraceReport, TraceStep, TransitGatewayReport,
-    TransitGatewaysReport, VpcPeeringConnectionReport, VpcPeeringConnectionsReport, VpcStatus,
+    Status, SubnetStatus, TagReport, TagsReport, TgwAttachmentReport, TgwAttachmentSubnetReport,
+    TgwMetricsReport, TgwRouteReport, TgwRouteTableReport, TraceReport, TraceStep,
+    TransitGatewayReport, TransitGatewaysReport, VpcPeeringConnectionReport,
+    VpcPeeringConnectionsReport, VpcStatus,
 };
 use vpc_config::{
     EipAssociation, EniId, NatConnectivity, NatGatewayId, Protocol, RouteTableId, TgwAttachmentId,
@@ -442,6 +443,25 @@ fn mapping_report(m: &NatMapping) -> NatMappingReport {
 }
 
 /// Elastic IPs, the ENIs' public addresses, internet gateways and internet hosts.
+/// The tags of every resource, or of resource `resource_id`.
+pub fn tags(s: &Shared, resource_id: Option<&str>) -> TagsReport {
+    let dp = s.snapshot();
+    let tags = dp
+        .topology()
+        .tags
+        .iter()
+        .filter(|(id, _)| resource_id.is_none_or(|r| r == id.as_str()))
+        .flat_map(|(id, tags)| {
+            tags.iter().map(move |(key, value)| TagReport {
+                resource_id: id.clone(),
+                key: key.clone(),
+                value: value.clone(),
+            })
+        })
+        .collect();
+    TagsReport { tags }
+}
+
 pub fn addresses(s: &Shared) -> AddressesReport {
     let dp = s.snapshot();
     let t = dp.topology();

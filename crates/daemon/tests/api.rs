@@ -534,6 +534,15 @@ fn what_the_api_made_survives_a_restart_with_its_ids() {
             "Key=tier,Value=web",
         ],
     );
+    // vpcctl shows the tags too.
+    let tags = vpcd.ctl(&["describe-tags", "--resource-id", &subnet]);
+    let row: Vec<&str> = tags
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(row, [subnet.as_str(), "tier", "web"], "{tags}");
     vpcd.stop();
 
     let mut vpcd = Vpcd::start_with("api5", Some(INTERNET), &args);
