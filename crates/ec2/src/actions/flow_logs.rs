@@ -307,32 +307,11 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     Outcome::changed(x.finish(), new)
 }
 
-/// The index of flow log `id` that the caller sees.
-fn find(ctx: &Ctx<'_>, id: &str) -> Result<usize, ApiError> {
-    ids::resolve(ctx.t, Kind::FlowLog, id)
-        .filter(|&i| sees(ctx, i))
-        .ok_or_else(|| super::not_found(Kind::FlowLog, id))
-}
-
 /// `DescribeFlowLogs`: `FlowLogId.N`, `Filter.N` (`flow-log-id`, `resource-id`,
 /// `traffic-type`, `log-destination-type`, `log-group-name`, `deliver-log-status`,
 /// `tag:*`), `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("FlowLogId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.flow_logs.len())
-            .filter(|&i| sees(ctx, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = find(ctx, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(Kind::FlowLog, "FlowLogId", ctx.t.flow_logs.len())?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {
@@ -356,7 +335,7 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     }
     let mut names = Vec::new();
     for id in &wanted {
-        let i = find(ctx, id)?;
+        let i = ctx.find(Kind::FlowLog, id)?;
         names.push(ctx.t.flow_logs[i].name.clone());
     }
     let gone: Vec<String> = names.iter().map(|n| ids::id(Kind::FlowLog, n)).collect();

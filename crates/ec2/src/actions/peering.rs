@@ -30,13 +30,6 @@ pub fn sees(ctx: &Ctx<'_>, i: usize) -> bool {
     ctx.sees_vpc(p.requester) || ctx.sees_vpc(p.accepter)
 }
 
-/// The index of the connection `id` names that the caller sees.
-fn find(ctx: &Ctx<'_>, id: &str) -> Result<usize, ApiError> {
-    ids::resolve(ctx.t, Kind::PeeringConnection, id)
-        .filter(|&i| sees(ctx, i))
-        .ok_or_else(|| not_found(Kind::PeeringConnection, id))
-}
-
 /// The ID of connection `i`.
 fn pcx_id(ctx: &Ctx<'_>, i: usize) -> String {
     ids::id(
@@ -183,7 +176,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 /// accepter VPC.
 pub fn accept(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let id = ctx.p.required("VpcPeeringConnectionId")?;
-    let i = find(ctx, id)?;
+    let i = ctx.find(Kind::PeeringConnection, id)?;
     let t = ctx.t;
     let pcx = &t.vpc_peering_connections[i];
     if !ctx.sees_vpc(pcx.accepter) {
@@ -216,7 +209,7 @@ pub fn accept(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 /// `DeleteVpcPeeringConnection`: `VpcPeeringConnectionId`; either side may delete it.
 pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let id = ctx.p.required("VpcPeeringConnectionId")?;
-    let i = find(ctx, id)?;
+    let i = ctx.find(Kind::PeeringConnection, id)?;
     let t = ctx.t;
     let pcx = &t.vpc_peering_connections[i];
     if pcx.status == PeeringStatus::Deleted {
@@ -236,21 +229,11 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 /// `DescribeVpcPeeringConnections`: `VpcPeeringConnectionId.N`, `Filter.N`,
 /// `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let wanted = ctx.p.strings("VpcPeeringConnectionId");
-    let indices: Vec<usize> = if wanted.is_empty() {
-        (0..ctx.t.vpc_peering_connections.len())
-            .filter(|&i| sees(ctx, i))
-            .collect()
-    } else {
-        let mut v = Vec::new();
-        for id in &wanted {
-            let i = find(ctx, id)?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        v
-    };
+    let indices = ctx.selected(
+        Kind::PeeringConnection,
+        "VpcPeeringConnectionId",
+        ctx.t.vpc_peering_connections.len(),
+    )?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {
@@ -272,7 +255,7 @@ pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 /// vpcd models no option: the answer is the options as they are (all `false`).
 pub fn modify_options(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let id = ctx.p.required("VpcPeeringConnectionId")?;
-    find(ctx, id)?;
+    ctx.find(Kind::PeeringConnection, id)?;
     for side in [
         "RequesterPeeringConnectionOptions",
         "AccepterPeeringConnectionOptions",

@@ -76,17 +76,11 @@ fn find_tgw(ctx: &Ctx<'_>, id: &str) -> Result<TransitGatewayId, ApiError> {
 }
 
 fn find_table(ctx: &Ctx<'_>, id: &str) -> Result<TgwRouteTableId, ApiError> {
-    ids::resolve(ctx.t, Kind::TgwRouteTable, id)
-        .filter(|&i| sees_table(ctx, i))
-        .map(|i| TgwRouteTableId(i as u32))
-        .ok_or_else(|| not_found(Kind::TgwRouteTable, id))
+    Ok(TgwRouteTableId(ctx.find(Kind::TgwRouteTable, id)? as u32))
 }
 
 fn find_attachment(ctx: &Ctx<'_>, id: &str) -> Result<TgwAttachmentId, ApiError> {
-    ids::resolve(ctx.t, Kind::TgwAttachment, id)
-        .filter(|&i| sees_attachment(ctx, i))
-        .map(|i| TgwAttachmentId(i as u32))
-        .ok_or_else(|| not_found(Kind::TgwAttachment, id))
+    Ok(TgwAttachmentId(ctx.find(Kind::TgwAttachment, id)? as u32))
 }
 
 /// The VPC attachment `id` names (a peering attachment is not found).
