@@ -104,6 +104,24 @@ fn an_ntp_request_is_answered_from_the_wall_clock_whatever_the_rules() {
     assert_eq!(drop_delta(&before, after), Vec::<String>::new());
     assert_eq!(after.eni(DB).rx_packets - before.eni(DB).rx_packets, 1);
     assert_eq!(after.eni(DB).tx_packets - before.eni(DB).tx_packets, 1);
+    // The demo's flow log covers db: the exchange is in no record (nor a NODATA one
+    // would be, had packets been counted).
+    // (A datagram to app, refused by db's group, is logged: the log does cover db.)
+    let refused = udp(DB_IP, 40001, [10, 0, 2, 10], 9, &[0; 4]);
+    assert_eq!(
+        send(&mut dp, T, DB, &refused).0,
+        Verdict::Drop(DropReason::SgEgress)
+    );
+    let mut records = Vec::new();
+    dp.flush_all_flow_logs(T, &mut records);
+    assert!(records.iter().any(|r| r.dst_port == 9), "{records:?}");
+    assert!(
+        records
+            .iter()
+            .all(|r| r.dst != std::net::Ipv4Addr::from(TIME)
+                && r.src != std::net::Ipv4Addr::from(TIME)),
+        "{records:?}"
+    );
 }
 
 #[test]
