@@ -47,8 +47,15 @@ pub const METADATA: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 pub const TIME_SYNC: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 123);
 
 /// The Route 53 Resolver's link-local address, 169.254.169.253, inside
-/// [`VPC_SERVICES`]: the same resolver as base+2 of every subnet ([`Reserved::Dns`]).
+/// [`VPC_SERVICES`]: the same resolver as the VPC's base+2 ([`dns_resolver`]).
 pub const DNS_LINK_LOCAL: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
+
+/// The Amazon DNS resolver's address in a VPC whose primary CIDR block is `primary`:
+/// its base plus two (e.g. 10.0.0.2 in 10.0.0.0/16), as AWS places it. (Every subnet
+/// reserves its own base+2 too, but only the VPC's answers.)
+pub fn dns_resolver(primary: Ipv4Net) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(primary.network()) + 2)
+}
 
 /// CIDR blocks as messages list them: `10.0.0.0/16, 10.5.0.0/16`.
 pub fn cidr_list(cidrs: &[Ipv4Net]) -> String {

@@ -122,6 +122,8 @@ pub struct Counters {
     pub enis: Vec<EniCounters>,
     /// Per host of the emulated internet, indexed by [`HostId`].
     pub hosts: Vec<EniCounters>,
+    /// The services port's (vpcd's DNS resolver and metadata service).
+    pub services: EniCounters,
     /// The VPC router's events.
     pub router: RouterCounters,
     /// The ports the per-port counters are indexed for (`None`: made without a
@@ -134,6 +136,7 @@ impl Counters {
         Counters {
             enis: vec![EniCounters::default(); enis],
             hosts: vec![EniCounters::default(); hosts],
+            services: EniCounters::default(),
             router: RouterCounters::default(),
             ports: None,
         }
@@ -202,6 +205,7 @@ impl Counters {
         match port {
             Port::Eni(e) => self.eni(e),
             Port::Host(h) => self.host(h),
+            Port::Services => &self.services,
         }
     }
 
@@ -209,6 +213,7 @@ impl Counters {
         match port {
             Port::Eni(e) => &mut self.enis[e.index()],
             Port::Host(h) => &mut self.hosts[h.index()],
+            Port::Services => &mut self.services,
         }
     }
 
@@ -228,6 +233,7 @@ impl Counters {
         for (a, b) in self.hosts.iter_mut().zip(&other.hosts) {
             a.add(b);
         }
+        self.services.add(&other.services);
         let (a, b) = (&mut self.router, &other.router);
         a.echo_replies += b.echo_replies;
         a.icmp_errors_sent += b.icmp_errors_sent;
@@ -243,6 +249,7 @@ impl Counters {
         self.enis
             .iter()
             .chain(&self.hosts)
+            .chain([&self.services])
             .map(|e| e.dropped(reason))
             .sum()
     }

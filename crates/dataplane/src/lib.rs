@@ -35,6 +35,7 @@ pub mod route;
 mod router;
 mod rule;
 mod sanity;
+pub mod services;
 pub mod sg;
 mod state;
 mod tables;

@@ -36,6 +36,7 @@ pub fn port_mac(port: Port) -> Mac {
     let (kind, index) = match port {
         Port::Eni(e) => (0x00, e.index()),
         Port::Host(h) => (0x01, h.index()),
+        Port::Services => (0x02, 0),
     };
     let [hi, lo] = (index as u16).to_be_bytes();
     [0x02, 0x76, 0x70, kind, hi, lo]

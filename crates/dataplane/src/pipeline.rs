@@ -63,7 +63,7 @@ use crate::trace::{self, Probe, Step, Trace, Tracking};
 use crate::verdict::{DropReason, Port, Reply, Verdict};
 use crate::wire::fragment;
 use crate::wire::ipv4::Ipv4Header;
-use crate::{antispoof, destination, l4, nacl, router, sanity, timesync, ttl};
+use crate::{antispoof, destination, l4, nacl, router, sanity, services, ttl};
 
 /// The most hops (between ENIs, gateways and the internet) a packet may take; no real
 /// path takes more than 11 (a transit gateway attachment, the gateway, a peer gateway,
@@ -107,6 +107,8 @@ pub(crate) struct Net {
     /// Nanoseconds from the Unix epoch to [`Time::ZERO`]: the wall clock the time
     /// service answers with is this plus the pipeline's time (0 unless set).
     pub wall_epoch: u64,
+    /// Every port's slot: the services port's client addresses name them (`services`).
+    pub ports: Arc<Ports>,
 }
 
 /// The packets and bytes forwarded packet `pkt` (of offload shape `shape`), marked to
@@ -205,10 +207,11 @@ impl Snapshot {
     /// A snapshot for `topology` with `limits`, every port up, time `now` the start of
     /// the flow logs' first aggregation interval.
     pub fn new(topology: &Topology, limits: Limits, now: Time) -> Self {
+        let ports = Arc::new(Ports::new(topology));
         Snapshot {
-            net: Net::compile(topology, limits, 1),
+            net: Net::compile(topology, limits, 1, &ports),
             state: State::new(topology, &limits, now),
-            ports: Arc::new(Ports::new(topology)),
+            ports,
         }
     }
 
@@ -312,7 +315,12 @@ impl Snapshot {
             ),
             net: Net {
                 wall_epoch: self.net.wall_epoch,
-                ..Net::compile(topology, limits, self.net.generation.wrapping_add(1).max(1))
+                ..Net::compile(
+                    topology,
+                    limits,
+                    self.net.generation.wrapping_add(1).max(1),
+                    &ports,
+                )
             },
             ports,
         }
@@ -433,6 +441,7 @@ impl Snapshot {
         let src = match from {
             Port::Eni(e) => self.net.tables.eni(e).ip,
             Port::Host(h) => self.net.tables.host_addrs[h.index()],
+            Port::Services => addressing::DNS_LINK_LOCAL,
         };
         let mut pkt = trace::build(src, dst, probe);
         let mut steps = Vec::new();
@@ -692,7 +701,7 @@ impl Dataplane {
 
 impl Net {
     /// `topology` compiled, as configuration generation `generation`.
-    fn compile(topology: &Topology, limits: Limits, generation: u32) -> Net {
+    fn compile(topology: &Topology, limits: Limits, generation: u32, ports: &Arc<Ports>) -> Net {
         Net {
             tables: Tables::compile(topology),
             sgs: SecurityGroups::compile(topology),
@@ -702,6 +711,7 @@ impl Net {
             limits,
             fabric: Fabric::compile(topology),
             wall_epoch: 0,
+            ports: Arc::clone(ports),
         }
     }
 
@@ -773,6 +783,7 @@ impl Net {
         let up = match sent.to {
             Port::Eni(e) => state.link_up().up(e.index()),
             Port::Host(h) => state.host_up().up(h.index()),
+            Port::Services => true,
         };
         if !up {
             return Err(DropReason::EniDown.into());
@@ -818,14 +829,8 @@ impl Net {
                     };
                     return hop::multicast::send(self, mode, (e, eni.subnet), p);
                 }
-                if ip.dst == addressing::TIME_SYNC {
-                    let unix_nanos = self.wall_epoch.saturating_add(now.as_nanos());
-                    timesync::answer(pkt, &ip, unix_nanos, mode.ident())?;
-                    mode.step(Step::TimeSync);
-                    return Ok(Verdict::Reply {
-                        to: from,
-                        reply: Reply::TimeReply,
-                    });
+                if services::addressed(eni, ip.dst) {
+                    return services::request(self, now, (e, eni), pkt, &ip, shape, mode);
                 }
                 let dst = destination::classify(&self.tables, eni.vpc, ip.dst)?;
                 if dst == Dst::Router {
@@ -839,6 +844,7 @@ impl Net {
                 let at = Place::Eni(e);
                 (at, self.route(at, eni.route_table, dst, &ip, mode)?)
             }
+            Port::Services => return services::answer(self, pkt, &ip, shape, mode),
             Port::Host(h) => {
                 if ip.src != self.tables.host_addrs[h.index()] {
                     return Err(DropReason::SpoofedSource.into());
@@ -1194,6 +1200,7 @@ impl Net {
         let router = match origin {
             Port::Eni(e) => self.tables.eni(e).router,
             Port::Host(_) => addressing::INTERNET_ROUTER,
+            Port::Services => addressing::DNS_LINK_LOCAL,
         };
         let ident = mode.ident();
         icmp_error::build(pkt, ip, router, e, ident);

@@ -6,7 +6,8 @@
 //! to a port when it first appears and never given to another port while the engine
 //! runs. A port keeps its slot across a change as long as it keeps its key: for an
 //! ENI, its instance with every interface of the instance as it is built (device,
-//! address, subnet block); for an internet host, its name and address. A change to an
+//! address, subnet block); for an internet host, its name and address; the services
+//! port ([`Port::Services`]) is always there and keeps its slot. A change to an
 //! instance's interfaces so makes every port of the instance a new one: its namespace
 //! is made again.
 
@@ -23,6 +24,8 @@ pub struct Ports {
     enis: Vec<u32>,
     /// Per internet host (by [`HostId`]): its slot.
     hosts: Vec<u32>,
+    /// The services port's slot.
+    services: u32,
     /// Per slot: the port there, if it is still in this snapshot.
     by_slot: Vec<Option<Port>>,
     /// Per slot: the port's key (kept for slots whose port is gone, so a key never
@@ -47,7 +50,11 @@ fn instance_key(t: &Topology, i: InstanceId) -> String {
     key
 }
 
-/// Every port's key, ENIs first (in [`EniId`] order), then internet hosts.
+/// The services port's key.
+const SERVICES_KEY: &str = "services";
+
+/// Every port's key, ENIs first (in [`EniId`] order), then internet hosts, then the
+/// services port.
 fn keys(t: &Topology) -> Vec<String> {
     let instances: Vec<String> = (0..t.instances.len())
         .map(|i| instance_key(t, InstanceId(i as u32)))
@@ -62,21 +69,26 @@ fn keys(t: &Topology) -> Vec<String> {
                 .iter()
                 .map(|h| format!("host {} {}", h.name, h.address)),
         )
+        .chain(std::iter::once(SERVICES_KEY.to_owned()))
         .collect()
 }
 
 impl Ports {
-    /// The first snapshot's ports: ENIs take slots `0..enis`, internet hosts the next.
+    /// The first snapshot's ports: ENIs take slots `0..enis`, internet hosts the next,
+    /// the services port the last.
     pub fn new(t: &Topology) -> Ports {
         let keys = keys(t);
         let n = t.enis.len();
+        let services = keys.len() as u32 - 1;
         Ports {
             enis: (0..n as u32).collect(),
-            hosts: (n as u32..keys.len() as u32).collect(),
+            hosts: (n as u32..services).collect(),
+            services,
             by_slot: t
                 .eni_ids()
                 .map(Port::Eni)
                 .chain((0..t.internet_hosts.len()).map(|h| Port::Host(HostId(h as u32))))
+                .chain(std::iter::once(Port::Services))
                 .map(Some)
                 .collect(),
             keys,
@@ -94,10 +106,10 @@ impl Ports {
                 .position(|o| o == k)
                 .filter(|&s| self.by_slot[s].is_some())
         };
-        let unchanged = keys.len() == self.enis.len() + self.hosts.len()
+        let unchanged = keys.len() == self.enis.len() + self.hosts.len() + 1
             && keys
                 .iter()
-                .zip(self.enis.iter().chain(&self.hosts))
+                .zip(self.enis.iter().chain(&self.hosts).chain([&self.services]))
                 .all(|(k, &s)| self.keys[s as usize] == *k);
         if unchanged {
             return None;
@@ -105,15 +117,18 @@ impl Ports {
         let mut next = Ports {
             enis: Vec::with_capacity(new.enis.len()),
             hosts: Vec::with_capacity(new.internet_hosts.len()),
+            services: self.services,
             by_slot: vec![None; self.by_slot.len()],
             keys: self.keys.clone(),
         };
-        let n = new.enis.len();
+        let (n, h) = (new.enis.len(), new.internet_hosts.len());
         for (i, key) in keys.into_iter().enumerate() {
             let port = if i < n {
                 Port::Eni(EniId(i as u32))
-            } else {
+            } else if i < n + h {
                 Port::Host(HostId((i - n) as u32))
+            } else {
+                Port::Services
             };
             let slot = match live(&key) {
                 Some(s) => s,
@@ -127,6 +142,7 @@ impl Ports {
             match port {
                 Port::Eni(_) => next.enis.push(slot as u32),
                 Port::Host(_) => next.hosts.push(slot as u32),
+                Port::Services => next.services = slot as u32,
             }
         }
         Some(next)
@@ -138,6 +154,7 @@ impl Ports {
         match port {
             Port::Eni(e) => self.enis[e.index()] as usize,
             Port::Host(h) => self.hosts[h.index()] as usize,
+            Port::Services => self.services as usize,
         }
     }
 
@@ -244,7 +261,7 @@ address = "203.0.113.10"
         assert_eq!(p1.next(&one), None, "the same topology changes nothing");
 
         // An instance before `a`: `a` is now ENI 1 but keeps slot 0; the new one gets
-        // slot 2.
+        // slot 3 (2 is the services port's).
         let two =
             topology("\n[[instance]]\nname = \"b\"\nsubnet = \"s\"\nprivate_ip = \"10.0.1.11\"\n");
         let p2 = p1.next(&two).unwrap();
@@ -252,24 +269,26 @@ address = "203.0.113.10"
         let b_eni = two.instances[b].enis[0];
         let a_eni = two.instances[1 - b].enis[0];
         assert_eq!(p2.slot(Port::Eni(a_eni)), 0);
-        assert_eq!(p2.slot(Port::Eni(b_eni)), 2);
+        assert_eq!(p2.slot(Port::Eni(b_eni)), 3);
         assert_eq!(p2.slot(Port::Host(HostId(0))), 1);
+        assert_eq!(p2.slot(Port::Services), 2);
         assert_eq!(
             p2.added_since(&p1).collect::<Vec<_>>(),
-            [(2, Port::Eni(b_eni))]
+            [(3, Port::Eni(b_eni))]
         );
         assert_eq!(p2.removed_since(&p1).count(), 0);
         assert_eq!(p2.eni_before(&p1)[a_eni.index()], Some(EniId(0)));
         assert_eq!(p2.eni_before(&p1)[b_eni.index()], None);
 
-        // Back to one instance: slot 2 is gone and stays gone; adding `b` again gives
-        // it slot 3.
+        // Back to one instance: slot 3 is gone and stays gone; adding `b` again gives
+        // it slot 4.
         let p3 = p2.next(&one).unwrap();
-        assert_eq!(p3.removed_since(&p2).collect::<Vec<_>>(), [2]);
-        assert_eq!(p3.port(2), None);
+        assert_eq!(p3.removed_since(&p2).collect::<Vec<_>>(), [3]);
+        assert_eq!(p3.port(3), None);
         let p4 = p3.next(&two).unwrap();
-        assert_eq!(p4.slot(Port::Eni(b_eni)), 3);
-        assert_eq!(p4.slots(), 4);
+        assert_eq!(p4.slot(Port::Eni(b_eni)), 4);
+        assert_eq!(p4.slot(Port::Services), 2);
+        assert_eq!(p4.slots(), 5);
     }
 
     #[test]
@@ -282,7 +301,7 @@ address = "203.0.113.10"
             t
         };
         let p2 = p1.next(&moved).unwrap();
-        assert_eq!(p2.slot(Port::Eni(EniId(0))), 2);
+        assert_eq!(p2.slot(Port::Eni(EniId(0))), 3);
         assert_eq!(p2.removed_since(&p1).collect::<Vec<_>>(), [0]);
         assert_eq!(p2.slot(Port::Host(HostId(0))), 1);
     }

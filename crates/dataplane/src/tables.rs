@@ -28,6 +28,10 @@ pub(crate) struct EniEntry {
     pub source_dest_check: bool,
     /// The VPC router's address in its subnet (source of ICMP errors sent to it).
     pub router: Ipv4Addr,
+    /// Its VPC's DNS resolver address (the primary CIDR's base+2).
+    pub resolver: Ipv4Addr,
+    /// Whether its VPC answers DNS (`enable_dns_support`).
+    pub dns: bool,
 }
 
 /// What an address of a VPC is.
@@ -74,6 +78,8 @@ impl Tables {
                     route_table: subnet.route_table,
                     source_dest_check: e.source_dest_check,
                     router: addressing::router(subnet.cidr),
+                    resolver: addressing::dns_resolver(t.vpc(subnet.vpc).cidrs[0]),
+                    dns: t.vpc(subnet.vpc).enable_dns_support,
                 }
             })
             .collect();

@@ -55,6 +55,11 @@ pub enum Step {
     Router,
     /// The Amazon Time Sync Service (169.254.169.123) answers the NTP request.
     TimeSync,
+    /// The packet goes to vpcd's DNS resolver or metadata service (the services port).
+    Service {
+        /// Which.
+        service: crate::services::Service,
+    },
     /// The route that matched in the source subnet's table.
     Route {
         /// The table.
@@ -202,6 +207,17 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
             Step::Router => (
                 "router".to_owned(),
                 "the VPC router answers this echo request itself".to_owned(),
+            ),
+            Step::Service { service } => (
+                "service".to_owned(),
+                format!(
+                    "{} answers this itself (no route, security group, network ACL or \
+                     flow log applies)",
+                    match service {
+                        crate::services::Service::Dns => "the Amazon DNS resolver",
+                        crate::services::Service::Metadata => "the instance metadata service",
+                    }
+                ),
             ),
             Step::TimeSync => (
                 "time".to_owned(),
@@ -406,6 +422,7 @@ pub fn port_name(t: &Topology, port: Port) -> String {
     match port {
         Port::Eni(e) => t.eni_name(e).to_string(),
         Port::Host(h) => t.internet_host(h).name.clone(),
+        Port::Services => "services".to_owned(),
     }
 }
 

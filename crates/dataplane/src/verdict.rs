@@ -15,6 +15,9 @@ pub enum Port {
     Eni(EniId),
     /// A host of the emulated internet.
     Host(HostId),
+    /// The VPCs' own services (DNS resolver, instance metadata): one port for every
+    /// VPC, whose far end is the daemon's services namespace (`services.rs`).
+    Services,
 }
 
 impl From<EniId> for Port {
@@ -161,8 +164,14 @@ drop_reasons! {
     DstMulticast = "dst-multicast",
     /// A subnet's reserved base+2 or base+3 address.
     DstReserved = "dst-reserved",
-    /// To the VPC's instance metadata (169.254.169.254) or DNS (169.254.169.253) service, which vpcd does not answer yet, or to the time service (169.254.169.123) but not NTP (UDP port 123); never filtered or logged.
+    /// To one of the VPC's own services but not in its protocol and port (DNS at 169.254.169.253 or the VPC's base+2: UDP or TCP 53; instance metadata at 169.254.169.254: TCP 80; time at 169.254.169.123: UDP 123), or not from the interface's own address; never filtered or logged.
     LinkLocalService = "link-local-service",
+    /// To the Amazon DNS resolver of a VPC whose `enable_dns_support` is off: AWS's resolver does not answer there.
+    DnsSupportDisabled = "dns-support-disabled",
+    /// To the Amazon DNS resolver over AWS's limit of 1024 packets per second per network interface.
+    DnsRateLimited = "dns-rate-limited",
+    /// From the services port (vpcd's DNS and metadata servers) but not a TCP or UDP answer from a service address to an interface that still exists: its instance was removed while it asked.
+    ServicesNoClient = "services-no-client",
     /// An NTP request to the time service (169.254.169.123) shorter than NTP's 48-byte header, with a bad UDP length, or not in client mode.
     TimeRequestMalformed = "time-request-malformed",
     /// Any other link-local destination (169.254.0.0/16): never forwarded (RFC 3927).

@@ -1000,48 +1000,6 @@ fn a_replaced_local_route_sends_the_vpcs_traffic_to_the_appliance() {
 }
 
 #[test]
-fn the_link_local_services_are_neither_filtered_nor_logged_nor_forwarded() {
-    // The demo: web's subnet routes 0.0.0.0/0 to the internet gateway, and a flow log
-    // covers the VPC. Metadata, time and DNS at 169.254.169.x are dropped before the
-    // firewall under their own reason: no ACCEPT record, no internet-no-route.
-    let t = Topology::demo();
-    let mut dp = Dataplane::with_limits(&t, t.limits, T0);
-    let web = t.find_eni("web").unwrap();
-    let before = dp.counters().clone();
-    for (dst, reason) in [
-        ([169, 254, 169, 254], DropReason::LinkLocalService),
-        ([169, 254, 169, 123], DropReason::LinkLocalService),
-        ([169, 254, 169, 253], DropReason::LinkLocalService),
-        ([169, 254, 170, 2], DropReason::DstLinkLocal),
-        ([169, 254, 1, 1], DropReason::DstLinkLocal),
-    ] {
-        let syn = tcp(WEB_IP, 40000, dst, 80, SYN, 1, 0);
-        assert_eq!(
-            send(&mut dp, T0, web, &syn).0,
-            Verdict::Drop(reason),
-            "{dst:?}"
-        );
-    }
-    let e = (dp.counters().eni(web), before.eni(web));
-    assert_eq!(
-        (
-            e.0.dropped(DropReason::LinkLocalService) - e.1.dropped(DropReason::LinkLocalService),
-            e.0.dropped(DropReason::DstLinkLocal) - e.1.dropped(DropReason::DstLinkLocal),
-            e.0.dropped(DropReason::InternetNoRoute) - e.1.dropped(DropReason::InternetNoRoute),
-        ),
-        (3, 2, 0)
-    );
-    let mut records = Vec::new();
-    dp.flush_all_flow_logs(T0 + Duration::from_secs(1), &mut records);
-    assert!(
-        records
-            .iter()
-            .all(|r| r.status != crate::flowlog::LogStatus::Ok),
-        "{records:?}"
-    );
-}
-
-#[test]
 fn a_deleted_nat_gateways_interface_is_no_longer_logged() {
     let t = vpc_config::parse(
         &format!(

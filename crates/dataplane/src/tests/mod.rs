@@ -19,6 +19,7 @@ mod offload;
 mod peering;
 mod ports;
 mod router;
+mod services;
 mod timesync;
 mod transit;
 

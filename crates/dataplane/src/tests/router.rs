@@ -320,10 +320,15 @@ fn unknown_hosts_and_unrouted_destinations_are_dropped() {
         run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 2, 99])).0,
         Verdict::Drop(DropReason::NoSuchHost)
     );
-    // Inside the VPC CIDR but in no subnet (the VPC base+2 resolver is not built yet).
+    // Inside the VPC CIDR but in no subnet.
+    assert_eq!(
+        run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 0, 3])).0,
+        Verdict::Drop(DropReason::NoSuchHost)
+    );
+    // The VPC's base+2 is its DNS resolver, which takes DNS only.
     assert_eq!(
         run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [10, 0, 0, 2])).0,
-        Verdict::Drop(DropReason::NoSuchHost)
+        Verdict::Drop(DropReason::LinkLocalService)
     );
     // The demo has no route out of the VPC (the internet gateway comes later).
     let (v, _, d) = run(&mut dp, &t, WEB, &echo([10, 0, 1, 10], [192, 0, 2, 1]));
