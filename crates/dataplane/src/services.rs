@@ -21,7 +21,9 @@
 //! Questions are accepted only from the interface's own primary address (an appliance
 //! with the source/destination check off may send others: those are dropped as
 //! `link-local-service`), and only to the service's protocol and port. A VPC with
-//! `enable_dns_support` off has no resolver (`dns-support-disabled`).
+//! `enable_dns_support` off has no resolver (`dns-support-disabled`). Each interface
+//! may send the resolver 1024 packets per second, AWS's limit; more are dropped
+//! (`dns-rate-limited`; counted per second of the pipeline's clock).
 
 use std::net::Ipv4Addr;
 
@@ -145,8 +147,15 @@ pub(crate) fn request(
     if !fits || ip.src != eni.ip {
         return Err(DropReason::LinkLocalService.into());
     }
-    if service == Service::Dns && !eni.dns {
-        return Err(DropReason::DnsSupportDisabled.into());
+    if service == Service::Dns {
+        if !eni.dns {
+            return Err(DropReason::DnsSupportDisabled.into());
+        }
+        if let Some(w) = mode.live_state()
+            && !w.dns_allowed(e, now)
+        {
+            return Err(DropReason::DnsRateLimited.into());
+        }
     }
     let slot = net.ports.slot(Port::Eni(e));
     let client = client_address(asked, slot).ok_or(DropReason::LinkLocalService)?;

@@ -16,7 +16,7 @@
 //! the new one is swapped in use the old handles: at most one batch per thread.
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, TryLockError};
 
 use vpc_config::{EniId, HostId, NatGatewayId, Topology, TransitGatewayId};
@@ -71,6 +71,42 @@ impl Links {
     }
 }
 
+/// Per ENI: its packets to the DNS resolver in the current second, for AWS's limit of
+/// [`DNS_PACKETS_PER_SECOND`]. Each is `second << 32 | count`, changed atomically.
+#[derive(Debug)]
+pub(crate) struct DnsBudgets(Box<[AtomicU64]>);
+
+/// AWS's limit on packets to the Amazon DNS resolver, per network interface.
+pub(crate) const DNS_PACKETS_PER_SECOND: u32 = 1024;
+
+impl DnsBudgets {
+    fn new(n: usize) -> DnsBudgets {
+        DnsBudgets((0..n).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    /// Whether ENI `i` may send one more packet to the resolver at `now` (counting it).
+    fn take(&self, i: usize, now: Time) -> bool {
+        let second = now.as_nanos() / 1_000_000_000;
+        let cell = &self.0[i];
+        let mut cur = cell.load(Ordering::Relaxed);
+        loop {
+            let count = if cur >> 32 == second & 0xffff_ffff {
+                cur & 0xffff_ffff
+            } else {
+                0
+            };
+            if count >= u64::from(DNS_PACKETS_PER_SECOND) {
+                return false;
+            }
+            let next = (second & 0xffff_ffff) << 32 | (count + 1);
+            match cell.compare_exchange_weak(cur, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(seen) => cur = seen,
+            }
+        }
+    }
+}
+
 /// What packets change (see the module's documentation).
 #[derive(Debug)]
 pub(crate) struct State {
@@ -81,6 +117,8 @@ pub(crate) struct State {
     link_up: Arc<Links>,
     /// Per internet host: whether its device is up.
     host_up: Arc<Links>,
+    /// Per ENI: its packets to the DNS resolver this second.
+    dns: Arc<DnsBudgets>,
     /// The verdicts of fragmented datagrams, for their later fragments.
     fragments: Arc<Mutex<Fragments>>,
     /// Identification field for packets the router originates.
@@ -113,6 +151,7 @@ impl State {
                 .collect(),
             link_up: Arc::new(Links::all_up(topology.enis.len())),
             host_up: Arc::new(Links::all_up(topology.internet_hosts.len())),
+            dns: Arc::new(DnsBudgets::new(topology.enis.len())),
             fragments: Arc::new(Mutex::new(Fragments::new(limits.fragments))),
             next_ident: Arc::new(AtomicU16::new(1)),
             icmp_limit: Arc::new(Mutex::new(RateLimit::new(1000, 50))),
@@ -220,6 +259,13 @@ impl State {
             conntrack,
             link_up,
             host_up,
+            // A new budget for everyone when ports move: at most one extra second's
+            // worth.
+            dns: if moved {
+                Arc::new(DnsBudgets::new(new.enis.len()))
+            } else {
+                Arc::clone(&self.dns)
+            },
             fragments: if moved {
                 Arc::new(Mutex::new(Fragments::new(limits.fragments)))
             } else {
@@ -441,6 +487,12 @@ impl<'a> Writer<'a> {
     /// token).
     pub(crate) fn icmp_allowed(&self, now: Time) -> bool {
         lock(&self.state.icmp_limit).allow(now)
+    }
+
+    /// Whether ENI `eni` may send one more packet to the DNS resolver at `now` (and
+    /// counts it): AWS's limit per network interface.
+    pub(crate) fn dns_allowed(&self, eni: EniId, now: Time) -> bool {
+        self.state.dns.take(eni.index(), now)
     }
 
     /// The next identification field of a packet the router originates.

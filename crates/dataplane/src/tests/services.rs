@@ -226,3 +226,39 @@ fn trace_names_the_service() {
         }]
     );
 }
+
+#[test]
+fn an_interface_may_ask_1024_packets_a_second() {
+    let t = Topology::demo();
+    let mut dp = Dataplane::new(&t);
+    let before = dp.counters().clone();
+    let question = udp(WEB_IP, 40000, RESOLVER, 53);
+    for _ in 0..1024 {
+        assert_eq!(
+            send(&mut dp, T, WEB, &question).0,
+            Verdict::Forward { to: Port::Services }
+        );
+    }
+    assert_eq!(
+        send(&mut dp, T, WEB, &question).0,
+        Verdict::Drop(DropReason::DnsRateLimited)
+    );
+    // Another interface has its own budget; the next second brings a new one.
+    assert_eq!(
+        send(&mut dp, T, DB, &udp(DB_IP, 40000, DNS, 53)).0,
+        Verdict::Forward { to: Port::Services }
+    );
+    let next = Time::from_nanos(2_000_000_000);
+    assert_eq!(
+        send(&mut dp, next, WEB, &question).0,
+        Verdict::Forward { to: Port::Services }
+    );
+    assert_eq!(drop_delta(&before, dp.counters()), ["dns-rate-limited +1"]);
+    // The metadata service has no such limit here.
+    for _ in 0..1100 {
+        assert_eq!(
+            send(&mut dp, next, WEB, &tcp(WEB_IP, 40001, IMDS, 80, SYN, 1, 0)).0,
+            Verdict::Forward { to: Port::Services }
+        );
+    }
+}
