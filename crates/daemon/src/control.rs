@@ -329,6 +329,7 @@ pub fn apply_with(
     if let Some(p) = prepared {
         live::finish(shared, p);
     }
+    crate::services::sync_resolv_conf(shared);
     let state_error = shared.save_state().err();
     if let Some(e) = &state_error {
         tracing::warn!("{e}");

@@ -60,6 +60,8 @@ struct DevicePlan {
     mtu: u16,
     ip: Ipv4Addr,
     prefix_len: u8,
+    /// More addresses, each a /32.
+    also: Vec<Ipv4Addr>,
     default_route: DefaultRoute,
 }
 
@@ -134,6 +136,7 @@ impl Plan {
                     mtu: ENI_MTU,
                     ip: eni.private_ip,
                     prefix_len: cidr.prefix_len(),
+                    also: Vec::new(),
                     default_route: DefaultRoute::Via(addressing::router(cidr), metric),
                 }
             })
@@ -160,6 +163,28 @@ impl Plan {
                 mtu: INTERNET_MTU,
                 ip: topology.internet_host(id).address,
                 prefix_len: 32,
+                also: Vec::new(),
+                default_route: DefaultRoute::OnLink,
+            }],
+        }
+    }
+
+    /// The services namespace (`services`): `svc0`, MTU 9001 (an ENI's), the metadata
+    /// and DNS link-local addresses as /32s, a default route on the device (every
+    /// client address is behind it); offloads if `offload`.
+    pub fn services(ports: &Ports, offload: bool) -> Plan {
+        Plan {
+            offload,
+            queues: 1,
+            veth: None,
+            devices: vec![DevicePlan {
+                device: "svc0".to_owned(),
+                port: Port::Services,
+                slot: ports.slot(Port::Services),
+                mtu: ENI_MTU,
+                ip: addressing::METADATA,
+                prefix_len: 32,
+                also: vec![addressing::DNS_LINK_LOCAL],
                 default_route: DefaultRoute::OnLink,
             }],
         }
@@ -349,6 +374,13 @@ async fn configure(nl: &Netlink, plans: &[DevicePlan]) -> Result<(), SetupError>
                 "add {}/{} to {}",
                 p.ip, p.prefix_len, p.device
             )))?;
+        for &ip in &p.also {
+            nl.address()
+                .add(index, IpAddr::V4(ip), 32)
+                .execute()
+                .await
+                .map_err(SetupError::netlink(format!("add {ip}/32 to {}", p.device)))?;
+        }
         let route = RouteMessageBuilder::<Ipv4Addr>::new().output_interface(index);
         let (route, what) = match p.default_route {
             DefaultRoute::Via(router, metric) => {

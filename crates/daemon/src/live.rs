@@ -70,6 +70,7 @@ pub fn prepare(
     let node_name = |t: &vpc_config::Topology, port: Port| match port {
         Port::Eni(e) => t.instance(t.eni(e).instance).name.clone(),
         Port::Host(h) => t.internet_host(h).name.clone(),
+        Port::Services => crate::services::NAMESPACE.to_owned(),
     };
     let mut prepared = Prepared::default();
     for slot in new.removed_since(old) {
@@ -87,6 +88,8 @@ pub fn prepare(
         match port {
             Port::Eni(e) => instances.insert(nt.eni(e).instance),
             Port::Host(h) => hosts.insert(h),
+            // Always there, never added (`vpc_dataplane::Ports`).
+            Port::Services => false,
         };
     }
     let offload = shared.offload();

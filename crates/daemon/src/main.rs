@@ -17,6 +17,7 @@ mod live;
 mod netns;
 mod owner;
 mod report;
+mod services;
 mod state;
 mod statefile;
 mod sys;
@@ -469,11 +470,12 @@ async fn start(
         .iter()
         .map(|i| format!("{prefix}{}", i.name))
         .collect();
-    let host_names: Vec<String> = topology
+    let mut host_names: Vec<String> = topology
         .internet_hosts
         .iter()
         .map(|h| format!("{prefix}{}", h.name))
         .collect();
+    let services_ns = format!("{prefix}{}", services::NAMESPACE);
     let io = match paths.io {
         Io::Xdp => match xdp::available() {
             Ok(()) => Io::Xdp,
@@ -493,7 +495,7 @@ async fn start(
         build_all(
             &topology,
             &ports,
-            (&names, &host_names),
+            (&names, &host_names, &services_ns),
             (offload, paths.threads),
             port_ns.as_deref(),
             owner,
@@ -502,7 +504,7 @@ async fn start(
     })?;
     let xdp_ports = match &port_ns {
         Some(ns) => {
-            let n = topology.enis.len() + topology.internet_hosts.len();
+            let n = ports.slots();
             let ports = tokio::task::block_in_place(|| xdp::attach(ns, n, paths.threads))?;
             println!(
                 "AF_XDP ports: {n} veth pairs, their daemon ends in namespace {ns}, {} each",
@@ -512,6 +514,10 @@ async fn start(
         }
         None => None,
     };
+    let listeners = tokio::task::block_in_place(|| services::listen(&services_ns))
+        .context("the DNS resolver's and metadata service's sockets")?;
+    // The services namespace's node comes last, after the hosts'.
+    host_names.push(services_ns);
     let (shared, devices, watched) = start_dataplane(
         &topology,
         (config_name, prefix.to_owned()),
@@ -566,11 +572,13 @@ async fn start(
             )?;
     }
     let listener = control::bind(&paths.socket).await?;
-    let tasks = vec![
+    services::sync_resolv_conf(&shared);
+    let mut tasks = vec![
         tokio::spawn(forward::watch_namespaces(shared.clone())),
         tokio::spawn(control::serve(listener, shared.clone())),
         tokio::spawn(housekeeping::run(shared.clone(), logs.clone())),
     ];
+    tasks.extend(services::spawn(listeners, shared.clone())?);
     Ok((shared, logs, tasks))
 }
 
@@ -586,7 +594,7 @@ struct BuiltNode {
 fn build_all(
     topology: &Topology,
     ports: &vpc_dataplane::Ports,
-    (names, host_names): (&[String], &[String]),
+    (names, host_names, services_ns): (&[String], &[String], &str),
     (offload, queues): (bool, usize),
     port_ns: Option<&str>,
     owner: &mut Ownership,
@@ -646,6 +654,18 @@ fn build_all(
             ports: vec![Port::Host(id)],
         });
     }
+    let plan = veth(Plan::services(ports, offload));
+    let built = instance::build(plan, services_ns, owner, rt)
+        .with_context(|| format!("the services namespace {services_ns}"))?;
+    println!(
+        "services: namespace {services_ns}, DNS at each VPC's base+2 and {}, metadata at {}",
+        vpc_config::addressing::DNS_LINK_LOCAL,
+        vpc_config::addressing::METADATA
+    );
+    nodes.push(BuiltNode {
+        built,
+        ports: vec![Port::Services],
+    });
     Ok(nodes)
 }
 

@@ -172,6 +172,8 @@ pub fn delete(name: &str) -> Result<(), SetupError> {
         Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
         Err(e) => return Err(err(e)),
     }
+    // An instance's resolv.conf goes with its namespace.
+    crate::services::remove_resolv_conf(name);
     match unlink(&p) {
         Ok(()) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(err(e)),

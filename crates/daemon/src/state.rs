@@ -385,6 +385,7 @@ impl Shared {
             let what = match port {
                 Port::Eni(_) => "ENI",
                 Port::Host(_) => "internet host",
+                Port::Services => "services port",
             };
             tracing::warn!("{what} {} is down: {reason}", self.port_name(port));
             entry.down = Some(reason.to_owned());
@@ -392,6 +393,8 @@ impl Shared {
             match port {
                 Port::Eni(e) => snapshot.set_link(e, false),
                 Port::Host(h) => snapshot.set_host_link(h, false),
+                // Not a link of the VPC: its answers simply stop.
+                Port::Services => {}
             }
         }
     }

@@ -1,0 +1,362 @@
+//! The VPC's own services on kernel sockets: the Amazon DNS resolver (UDP and TCP on
+//! 169.254.169.253:53) and the instance metadata service (HTTP/1.1, hyper, on
+//! 169.254.169.254:80), listening in the daemon's services namespace
+//! (`<prefix>vpcd+services`), whose one device `svc0` is the dataplane's services port
+//! ([`vpc_dataplane::Port::Services`]). No instance reaches these sockets except
+//! through the pipeline, which hands them questions from a *client address* naming the
+//! asking interface's port slot (`vpc_dataplane::services`): each question is answered
+//! for that interface with the running configuration (`vpc_services`), so an answer
+//! follows every change at once. A client address whose interface is gone gets no
+//! answer.
+//!
+//! Limits: at most [`MAX_CONNECTIONS`] TCP connections per service at once, request
+//! headers within [`HEADER_TIMEOUT`], a DNS-over-TCP connection idle for
+//! [`TCP_IDLE`] is closed.
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, SocketAddrV4};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use vpc_config::addressing::{DNS_LINK_LOCAL, METADATA};
+use vpc_config::{EniId, Topology};
+use vpc_dataplane::Port;
+use vpc_dataplane::services::{DNS_PORT, METADATA_PORT, client};
+
+use crate::error::SetupError;
+use crate::netns;
+use crate::state::Shared;
+
+/// The services namespace's name, after the daemon's prefix ('+' is in no instance's
+/// or host's name).
+pub const NAMESPACE: &str = "vpcd+services";
+
+/// TCP connections served at once, per service; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// How long a metadata request may take to send its headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a DNS-over-TCP connection may stay idle.
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+/// The largest metadata request body read (requests have none).
+const MAX_BODY: usize = 4096;
+
+/// The services' sockets, bound inside the services namespace.
+#[derive(Debug)]
+pub struct Listeners {
+    dns_udp: std::net::UdpSocket,
+    dns_tcp: std::net::TcpListener,
+    metadata: std::net::TcpListener,
+}
+
+/// Binds the services' sockets inside namespace `namespace` (made with
+/// `instance::Plan::services`).
+pub fn listen(namespace: &str) -> Result<Listeners, SetupError> {
+    netns::enter(namespace, || {
+        let dns = SocketAddrV4::new(DNS_LINK_LOCAL, DNS_PORT);
+        let imds = SocketAddrV4::new(METADATA, METADATA_PORT);
+        let io = |what: String| SetupError::io(what);
+        let dns_udp = std::net::UdpSocket::bind(dns).map_err(io(format!("bind udp {dns}")))?;
+        let dns_tcp = std::net::TcpListener::bind(dns).map_err(io(format!("bind tcp {dns}")))?;
+        let metadata = std::net::TcpListener::bind(imds).map_err(io(format!("bind tcp {imds}")))?;
+        for nonblocking in [
+            dns_udp.set_nonblocking(true),
+            dns_tcp.set_nonblocking(true),
+            metadata.set_nonblocking(true),
+        ] {
+            nonblocking.map_err(io("make a service socket non-blocking".to_owned()))?;
+        }
+        Ok(Listeners {
+            dns_udp,
+            dns_tcp,
+            metadata,
+        })
+    })
+}
+
+/// Serves the services on `listeners` until the tasks are aborted.
+pub fn spawn(listeners: Listeners, shared: Arc<Shared>) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let udp = UdpSocket::from_std(listeners.dns_udp)?;
+    let tcp = TcpListener::from_std(listeners.dns_tcp)?;
+    let http = TcpListener::from_std(listeners.metadata)?;
+    let key = Arc::new(random_key()?);
+    Ok(vec![
+        tokio::spawn(dns_udp(udp, Arc::clone(&shared))),
+        tokio::spawn(dns_tcp(tcp, Arc::clone(&shared))),
+        tokio::spawn(metadata(http, shared, key)),
+    ])
+}
+
+/// A per-run secret for the metadata service's session tokens.
+fn random_key() -> anyhow::Result<[u8; 32]> {
+    use std::io::Read;
+    let mut key = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut key))
+        .map_err(|e| anyhow::anyhow!("read /dev/urandom for the metadata service's key: {e}"))?;
+    Ok(key)
+}
+
+/// The interface a client address names in the running configuration, with the
+/// configuration.
+fn asker(shared: &Shared, peer: SocketAddr) -> Option<(Arc<vpc_dataplane::Snapshot>, EniId)> {
+    let SocketAddr::V4(peer) = peer else {
+        return None;
+    };
+    let (_, slot) = client(*peer.ip())?;
+    let snapshot = shared.snapshot();
+    match snapshot.ports().port(slot)? {
+        Port::Eni(e) => Some((snapshot, e)),
+        _ => None,
+    }
+}
+
+/// The resolver's answer to `query` from interface `eni`.
+fn resolve(
+    t: &Topology,
+    eni: EniId,
+    query: &[u8],
+    transport: vpc_services::dns::Transport,
+) -> Option<Vec<u8>> {
+    let vpc = t.subnet(t.eni(eni).subnet).vpc;
+    vpc_services::dns::answer(t, vpc, query, transport)
+}
+
+async fn dns_udp(socket: UdpSocket, shared: Arc<Shared>) {
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let (n, peer) = match socket.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("dns: receive: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Some((snapshot, eni)) = asker(&shared, peer) else {
+            continue;
+        };
+        let answer = resolve(
+            snapshot.topology(),
+            eni,
+            &buf[..n],
+            vpc_services::dns::Transport::Udp,
+        );
+        if let Some(answer) = answer
+            && let Err(e) = socket.send_to(&answer, peer).await
+        {
+            tracing::debug!("dns: answer {peer}: {e}");
+        }
+    }
+}
+
+async fn dns_tcp(listener: TcpListener, shared: Arc<Shared>) {
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("dns: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let _ = dns_connection(stream, peer, &shared).await;
+            drop(permit);
+        });
+    }
+}
+
+/// One DNS-over-TCP connection (RFC 7766): length-prefixed messages, answered in
+/// order, until the client closes or stays idle.
+async fn dns_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    let mut query = vec![0u8; 65_535];
+    loop {
+        let mut len = [0u8; 2];
+        match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
+            Ok(r) => r?,
+            Err(_) => return Ok(()),
+        };
+        let len = usize::from(u16::from_be_bytes(len));
+        tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut query[..len]))
+            .await
+            .map_err(|_| std::io::ErrorKind::TimedOut)??;
+        let Some((snapshot, eni)) = asker(shared, peer) else {
+            return Ok(());
+        };
+        let Some(answer) = resolve(
+            snapshot.topology(),
+            eni,
+            &query[..len],
+            vpc_services::dns::Transport::Tcp,
+        ) else {
+            return Ok(());
+        };
+        let Ok(n) = u16::try_from(answer.len()) else {
+            return Ok(());
+        };
+        stream.write_all(&n.to_be_bytes()).await?;
+        stream.write_all(&answer).await?;
+    }
+}
+
+async fn metadata(listener: TcpListener, shared: Arc<Shared>, key: Arc<[u8; 32]>) {
+    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("metadata: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // The same socket, to set each response's IP TTL (a token's hop limit).
+        let Ok(fd) = stream.as_fd().try_clone_to_owned() else {
+            continue;
+        };
+        let fd = Arc::new(fd);
+        let (shared, key) = (Arc::clone(&shared), Arc::clone(&key));
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let (shared, key, fd) = (Arc::clone(&shared), Arc::clone(&key), Arc::clone(&fd));
+                async move { Ok::<_, Infallible>(metadata_answer(req, peer, &shared, &key, &fd).await) }
+            });
+            let mut http = http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+            drop(permit);
+        });
+    }
+}
+
+/// The IP TTL of the metadata service's responses other than a token's: Linux's
+/// default.
+const DEFAULT_TTL: u32 = 64;
+
+async fn metadata_answer(
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    shared: &Shared,
+    key: &[u8; 32],
+    fd: &OwnedFd,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    // Requests carry no body; one is read (bounded) and ignored.
+    let _ = Limited::new(body, MAX_BODY).collect().await;
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let Some((snapshot, eni)) = asker(shared, peer) else {
+        return plain(404, "text/plain", Vec::new(), Vec::new());
+    };
+    let request = vpc_services::imds::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        token: header("x-aws-ec2-metadata-token"),
+        token_ttl: header("x-aws-ec2-metadata-token-ttl-seconds"),
+        forwarded_for: parts.headers.contains_key("x-forwarded-for"),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let response = vpc_services::imds::respond(snapshot.topology(), eni, &request, now, key);
+    let ttl = response.ttl.map_or(DEFAULT_TTL, u32::from);
+    let _ = nix::sys::socket::setsockopt(fd, nix::sys::socket::sockopt::Ipv4Ttl, &(ttl as i32));
+    plain(
+        response.status,
+        response.content_type,
+        response.headers,
+        response.body,
+    )
+}
+
+fn plain(
+    status: u16,
+    content_type: &str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+) -> hyper::Response<Full<Bytes>> {
+    let mut b = hyper::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("server", "EC2ws");
+    for (name, value) in headers {
+        b = b.header(name, value);
+    }
+    b.body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+}
+
+/// Writes every instance's resolv.conf for the running configuration (its primary
+/// interface's DHCP options): at start and after every change, as an instance renews
+/// its DHCP lease.
+pub fn sync_resolv_conf(shared: &Shared) {
+    let snapshot = shared.snapshot();
+    let t = snapshot.topology();
+    for inst in &t.instances {
+        let Some(&eth0) = inst.enis.first() else {
+            continue;
+        };
+        let namespace = shared.namespace(&inst.name);
+        let content = vpc_services::dns::resolv_conf(t, eth0);
+        if let Err(e) = write_resolv_conf(&namespace, &content) {
+            tracing::warn!("write /etc/netns/{namespace}/resolv.conf: {e}");
+        }
+    }
+}
+
+/// Writes `/etc/netns/<namespace>/resolv.conf` (which `ip netns exec` mounts over
+/// `/etc/resolv.conf`) for instance namespace `namespace` with `content`; nothing is
+/// written when it already holds it.
+pub fn write_resolv_conf(namespace: &str, content: &str) -> std::io::Result<()> {
+    let dir = format!("/etc/netns/{namespace}");
+    let path = format!("{dir}/resolv.conf");
+    let content = format!("{RESOLV_MARK}{content}");
+    if std::fs::read_to_string(&path).is_ok_and(|c| c == content) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir)?;
+    let tmp = format!("{path}.vpcd");
+    std::fs::write(&tmp, content)?;
+    std::fs::rename(&tmp, &path)
+}
+
+/// The first line of every resolv.conf vpcd writes: only such a file is removed.
+const RESOLV_MARK: &str = "# written by vpcd for this instance's namespace; removed with it\n";
+
+/// Removes what [`write_resolv_conf`] wrote for `namespace` (a file vpcd did not
+/// write is left alone), and the directory if that leaves it empty.
+pub fn remove_resolv_conf(namespace: &str) {
+    let dir = format!("/etc/netns/{namespace}");
+    let path = format!("{dir}/resolv.conf");
+    if std::fs::read_to_string(&path).is_ok_and(|c| c.starts_with(RESOLV_MARK)) {
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir(&dir);
+        // And /etc/netns itself once nothing is left in it.
+        let _ = std::fs::remove_dir("/etc/netns");
+    }
+}
