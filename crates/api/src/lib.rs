@@ -507,6 +507,8 @@ pub struct CountersReport {
     pub enis: Vec<EniCountersReport>,
     /// Per host of the emulated internet (named by the host's name).
     pub hosts: Vec<EniCountersReport>,
+    /// The services port (named `services`): vpcd's DNS resolver and metadata service.
+    pub services: EniCountersReport,
     /// Every drop reason with its description and the total over all ports.
     pub drops: Vec<DropCount>,
     /// The VPC router's events (echo replies, ICMP errors sent, ...).

@@ -779,7 +779,7 @@ fn list_or_none(names: &[String]) -> String {
 }
 
 fn print_counters(out: &mut impl Write, c: &CountersReport, all: bool) -> io::Result<()> {
-    let ports = || c.enis.iter().chain(&c.hosts);
+    let ports = || c.enis.iter().chain(&c.hosts).chain([&c.services]);
     let rows: Vec<Vec<String>> = ports()
         .map(|e| {
             vec![

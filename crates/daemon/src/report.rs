@@ -226,6 +226,7 @@ pub fn counters(s: &Shared) -> CountersReport {
     CountersReport {
         enis,
         hosts,
+        services: port(Port::Services),
         drops,
         router,
     }
