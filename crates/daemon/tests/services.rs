@@ -25,7 +25,7 @@ name = \"vault\"
 subnet = \"private-b\"
 private_ip = \"10.0.12.20\"
 security_groups = [\"closed\"]
-metadata_options = {{ http_tokens = \"required\" }}
+metadata_options = {{ http_tokens = \"required\", http_put_response_hop_limit = 3 }}
 "
     )
 }
@@ -124,6 +124,9 @@ fn names_metadata_and_the_s3_endpoint_work_with_the_systems_tools() {
         curl(&vpcd, "vault", &all)
     };
     assert_eq!(code(&[&format!("{IMDS}/meta-data/local-ipv4")]), "401");
+    // The token's response leaves with vault's hop limit (3) as its IP TTL; other
+    // answers with the usual 64.
+    let capture = vpcd.capture("vault", "tcp and src host 169.254.169.254");
     let token = curl(
         &vpcd,
         "vault",
@@ -147,6 +150,15 @@ fn names_metadata_and_the_s3_endpoint_work_with_the_systems_tools() {
         ),
         "10.0.12.20"
     );
+    let ttls: Vec<(u8, usize)> = capture
+        .packets()
+        .iter()
+        .filter(|p| p.len() > 60)
+        .map(|p| (p[8], p.len()))
+        .collect();
+    assert!(ttls.len() >= 2, "{ttls:?}");
+    assert_eq!(ttls[0].0, 3, "the token's response: {ttls:?}");
+    assert_eq!(ttls[ttls.len() - 1].0, 64, "the metadata's: {ttls:?}");
 
     // The s3 service: app through the gateway endpoint (its own address), db through
     // nat-b.
