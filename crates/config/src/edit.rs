@@ -438,6 +438,12 @@ pub enum EditError {
         /// The domain.
         domain: String,
     },
+    /// No running instance has the name.
+    #[error("there is no instance {0:?}")]
+    UnknownInstance(String),
+    /// A metadata hop limit outside 1..=64.
+    #[error("http_put_response_hop_limit {0} is not 1 to 64")]
+    BadHopLimit(i64),
 }
 
 /// How an internet gateway is attached, for [`EditError::GatewayNotInTableVpc`].
