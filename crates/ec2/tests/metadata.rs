@@ -2,6 +2,8 @@
 //! kept in the instance's configuration, `DescribeInstances`' `metadataOptions`, and
 //! `ModifyInstanceMetadataOptions` (the answer, the change, the refusals).
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use common::*;

@@ -18,10 +18,10 @@ use vpc_config::{
     HttpEndpoint, HttpTokens, InstanceId, MetadataOptions, MetadataOptionsChange, Topology,
 };
 
-pub use super::az_name;
 pub use super::instances::{architecture, image_id, launch_time, type_name};
 pub use super::interfaces::{eni_id, groups, mac, private_dns, public_dns};
 use super::{Ctx, Outcome, commit};
+pub use super::{az_id, az_name};
 use crate::error::ApiError;
 use crate::ids::{self, Kind};
 use crate::params::Params;
