@@ -16,7 +16,9 @@
 //! `DeleteTransitGatewayRoute`, `AcceptTransitGatewayVpcAttachment` /
 //! `AcceptTransitGatewayPeeringAttachment`); and registering and deregistering
 //! multicast group members and sources
-//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest).
+//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest). An instance's metadata options
+//! (`ModifyInstanceMetadataOptions`) are changed in `metadata`
+//! ([`Topology::modify_instance_metadata_options`]).
 //!
 //! Each method checks everything first: it either returns an error and changes
 //! nothing, or applies the whole change. The topology's invariants hold after every
@@ -444,6 +446,17 @@ pub enum EditError {
     /// A metadata hop limit outside 1..=64.
     #[error("http_put_response_hop_limit {0} is not 1 to 64")]
     BadHopLimit(i64),
+    /// A metadata option's value that AWS does not have.
+    #[error(
+        "{key} {value:?} is not one of AWS's values ({})",
+        if *key == "http_tokens" { "optional, required" } else { "enabled, disabled" }
+    )]
+    BadMetadataOption {
+        /// `http_tokens` or `http_endpoint`.
+        key: &'static str,
+        /// The value given.
+        value: String,
+    },
 }
 
 /// How an internet gateway is attached, for [`EditError::GatewayNotInTableVpc`].

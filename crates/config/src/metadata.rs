@@ -128,6 +128,30 @@ pub struct MetadataOptionsChange {
     pub http_endpoint: Option<HttpEndpoint>,
 }
 
+impl MetadataOptionsChange {
+    /// The change AWS's names ask for (`"required"`, `2`, `"disabled"`), each checked
+    /// (the hop limit by [`Topology::modify_instance_metadata_options`]).
+    pub fn from_names(
+        http_tokens: Option<&str>,
+        http_put_response_hop_limit: Option<i64>,
+        http_endpoint: Option<&str>,
+    ) -> Result<MetadataOptionsChange, EditError> {
+        let bad = |key: &'static str, value: &str| EditError::BadMetadataOption {
+            key,
+            value: value.to_owned(),
+        };
+        Ok(MetadataOptionsChange {
+            http_tokens: http_tokens
+                .map(|v| HttpTokens::from_aws_name(v).ok_or_else(|| bad("http_tokens", v)))
+                .transpose()?,
+            http_put_response_hop_limit,
+            http_endpoint: http_endpoint
+                .map(|v| HttpEndpoint::from_aws_name(v).ok_or_else(|| bad("http_endpoint", v)))
+                .transpose()?,
+        })
+    }
+}
+
 impl Topology {
     /// The instance named `name`.
     pub fn find_instance(&self, name: &str) -> Option<InstanceId> {
@@ -195,6 +219,68 @@ pub(crate) fn inline_table(o: &MetadataOptions) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn demo_change(
+        t: &mut Topology,
+        change: MetadataOptionsChange,
+    ) -> Result<MetadataOptions, EditError> {
+        t.modify_instance_metadata_options("web", change)
+    }
+
+    #[test]
+    fn modify_changes_only_what_is_given() {
+        let mut t = crate::parse(
+            "[[vpc]]\nname = \"main\"\ncidr = \"10.0.0.0/16\"\n\n[[subnet]]\nname = \"a\"\nvpc = \"main\"\ncidr = \"10.0.1.0/24\"\naz = \"a\"\n\n[[instance]]\nname = \"web\"\nsubnet = \"a\"\n",
+            "t",
+        )
+        .unwrap();
+        let o = demo_change(
+            &mut t,
+            MetadataOptionsChange::from_names(Some("required"), Some(5), None).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                o.http_tokens,
+                o.http_put_response_hop_limit,
+                o.http_endpoint
+            ),
+            (HttpTokens::Required, 5, HttpEndpoint::Enabled)
+        );
+        let o = demo_change(
+            &mut t,
+            MetadataOptionsChange::from_names(None, None, Some("disabled")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                o.http_tokens,
+                o.http_put_response_hop_limit,
+                o.http_endpoint
+            ),
+            (HttpTokens::Required, 5, HttpEndpoint::Disabled)
+        );
+        assert_eq!(t.instances[0].launch.metadata_options, o);
+        let before = t.clone();
+        for bad in [0, 65, -1] {
+            let change = MetadataOptionsChange {
+                http_tokens: Some(HttpTokens::Optional),
+                http_put_response_hop_limit: Some(bad),
+                ..MetadataOptionsChange::default()
+            };
+            assert_eq!(
+                demo_change(&mut t, change),
+                Err(EditError::BadHopLimit(bad))
+            );
+        }
+        assert_eq!(t, before, "a refused change changes nothing");
+        assert_eq!(
+            t.modify_instance_metadata_options("ghost", MetadataOptionsChange::default()),
+            Err(EditError::UnknownInstance("ghost".into()))
+        );
+        // Written back and read again.
+        assert_eq!(crate::parse(&crate::to_toml(&t), "back").unwrap(), t);
+    }
+
     #[test]
     fn names_and_defaults() {
         assert_eq!(
@@ -207,6 +293,20 @@ mod tests {
             Some(HttpEndpoint::Disabled)
         );
         assert_eq!(HttpEndpoint::Disabled.aws_name(), "disabled");
+        assert_eq!(
+            MetadataOptionsChange::from_names(Some("required"), Some(3), None),
+            Ok(MetadataOptionsChange {
+                http_tokens: Some(HttpTokens::Required),
+                http_put_response_hop_limit: Some(3),
+                http_endpoint: None,
+            })
+        );
+        assert_eq!(
+            MetadataOptionsChange::from_names(None, None, Some("off"))
+                .unwrap_err()
+                .to_string(),
+            "http_endpoint \"off\" is not one of AWS's values (enabled, disabled)"
+        );
         let d = MetadataOptions::default();
         assert_eq!(
             (
