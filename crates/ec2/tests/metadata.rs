@@ -146,6 +146,53 @@ fn modify_instance_metadata_options() {
 }
 
 #[test]
+fn describe_instances_filters_by_metadata_options() {
+    let mut s = Session::new(
+        vpc_config::parse(
+            &format!(
+                "{BASE}\n[[instance]]\nname = \"db\"\nsubnet = \"app\"\nprivate_ip = \"10.0.1.20\"\nmetadata_options = {{ http_tokens = \"required\", http_put_response_hop_limit = 2 }}\n"
+            ),
+            "base",
+        )
+        .unwrap(),
+    );
+    let ids_of = |s: &mut Session, filter: &str, value: &str| {
+        let body = s.ok(&format!(
+            "Action=DescribeInstances&{V}&Filter.1.Name={filter}&Filter.1.Value.1={value}"
+        ));
+        count(&body, "<instanceId>")
+    };
+    assert_eq!(
+        ids_of(&mut s, "metadata-options.http-tokens", "required"),
+        1
+    );
+    assert_eq!(
+        ids_of(&mut s, "metadata-options.http-tokens", "optional"),
+        1
+    );
+    assert_eq!(
+        ids_of(&mut s, "metadata-options.http-put-response-hop-limit", "2"),
+        1
+    );
+    assert_eq!(
+        ids_of(&mut s, "metadata-options.http-put-response-hop-limit", "3"),
+        0
+    );
+    assert_eq!(
+        ids_of(&mut s, "metadata-options.http-endpoint", "enabled"),
+        2
+    );
+    assert_eq!(ids_of(&mut s, "metadata-options.state", "applied"), 2);
+    let body = s.ok(&format!(
+        "Action=DescribeInstances&{V}&Filter.1.Name=metadata-options.http-tokens&Filter.1.Value.1=required"
+    ));
+    assert!(body.contains(&format!(
+        "<instanceId>{}</instanceId>",
+        ids::id(Kind::Instance, "db")
+    )));
+}
+
+#[test]
 fn modify_refuses_bad_values_and_unknown_instances() {
     let mut s = session();
     let id = web_id();

@@ -2,7 +2,7 @@
 //! function: [`respond`] takes the topology, the network interface that asked (the
 //! daemon knows it from the packet, never from a header), the request, the time and
 //! the daemon's per-run token key, and returns the HTTP response. No state is kept:
-//! session tokens carry their own expiry and MAC ([`token`](self)), and every answer
+//! session tokens carry their own expiry and MAC (`imds/token.rs`), and every answer
 //! is computed from the topology passed in, so a change shows at once.
 //!
 //! AWS's behaviour implemented (docs/metadata.md lists every path and status):

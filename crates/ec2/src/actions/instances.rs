@@ -550,7 +550,7 @@ impl Filterable for Item<'_> {
             "network-interface.attachment.device-index" => {
                 self.per_eni(|t, e| vec![t.eni(e).device_index.to_string()])
             }
-            _ => None,
+            other => metadata::filter_values(&l.metadata_options, other),
         }
     }
 

@@ -150,3 +150,19 @@ pub fn options_table(c: &MetadataOptionsChange) -> Option<toml::Table> {
     }
     (!table.is_empty()).then_some(table)
 }
+
+/// The values of `DescribeInstances` filter `name` among the `metadata-options.*`
+/// filters (`http-tokens`, `http-put-response-hop-limit`, `http-endpoint`,
+/// `http-protocol-ipv6`, `instance-metadata-tags`, `state`) for options `o`; `None`
+/// for any other name.
+pub fn filter_values(o: &MetadataOptions, name: &str) -> Option<Vec<String>> {
+    let value = match name.strip_prefix("metadata-options.")? {
+        "http-tokens" => o.http_tokens.aws_name().to_owned(),
+        "http-put-response-hop-limit" => o.http_put_response_hop_limit.to_string(),
+        "http-endpoint" => o.http_endpoint.aws_name().to_owned(),
+        "http-protocol-ipv6" | "instance-metadata-tags" => "disabled".to_owned(),
+        "state" => "applied".to_owned(),
+        _ => return None,
+    };
+    Some(vec![value])
+}
