@@ -96,6 +96,35 @@ pub struct Request<'a> {
     pub forwarded_for: bool,
 }
 
+impl<'a> Request<'a> {
+    /// The request of `method` to `path` with `headers` (name, value) as received:
+    /// names are matched without regard to case; of a repeated header the first is
+    /// taken.
+    pub fn from_headers(
+        method: &'a str,
+        path: &'a str,
+        headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Request<'a> {
+        let mut r = Request {
+            method,
+            path,
+            token: None,
+            token_ttl: None,
+            forwarded_for: false,
+        };
+        for (name, value) in headers {
+            if name.eq_ignore_ascii_case(TOKEN_HEADER) {
+                r.token = r.token.or(Some(value));
+            } else if name.eq_ignore_ascii_case(TOKEN_TTL_HEADER) {
+                r.token_ttl = r.token_ttl.or(Some(value));
+            } else if name.eq_ignore_ascii_case("X-Forwarded-For") {
+                r.forwarded_for = true;
+            }
+        }
+        r
+    }
+}
+
 /// The HTTP response to write back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {

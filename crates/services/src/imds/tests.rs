@@ -561,3 +561,24 @@ fn unknown_paths_are_404() {
         assert_error(&get(&t, WEB, p), 404, "Not Found");
     }
 }
+
+#[test]
+fn request_from_headers() {
+    let r = Request::from_headers(
+        "PUT",
+        "/latest/api/token",
+        [
+            ("x-aws-ec2-metadata-token-ttl-seconds", "60"),
+            ("Host", "169.254.169.254"),
+            ("X-AWS-EC2-METADATA-TOKEN", "abc"),
+            ("x-forwarded-for", "10.0.0.1"),
+            ("X-aws-ec2-metadata-token-ttl-seconds", "120"),
+        ],
+    );
+    assert_eq!(
+        (r.method, r.path, r.token, r.token_ttl, r.forwarded_for),
+        ("PUT", "/latest/api/token", Some("abc"), Some("60"), true)
+    );
+    let r = Request::from_headers("GET", "/", [("Accept", "*/*")]);
+    assert_eq!((r.token, r.token_ttl, r.forwarded_for), (None, None, false));
+}
