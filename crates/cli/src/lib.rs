@@ -8,8 +8,8 @@
 //! accepting and deleting VPC peering connections, changing transit gateway route
 //! tables (propagations, associations, static routes), accepting transit gateway
 //! attachments, registering multicast group members and sources, and changing an
-//! instance's metadata options. Commands and
-//! options are spelled like the AWS CLI's, with vpcd's names as the IDs.
+//! instance's metadata options. Commands and options are spelled like the AWS CLI's,
+//! with vpcd's names as the IDs.
 //!
 //! The command logic lives in this library ([`run`]) so that the end-to-end tests drive
 //! exactly what the binary runs; `main.rs` only maps errors to an exit status.

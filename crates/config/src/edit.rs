@@ -16,8 +16,8 @@
 //! `DeleteTransitGatewayRoute`, `AcceptTransitGatewayVpcAttachment` /
 //! `AcceptTransitGatewayPeeringAttachment`); and registering and deregistering
 //! multicast group members and sources
-//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest). An instance's metadata options
-//! (`ModifyInstanceMetadataOptions`) are changed in `metadata`
+//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest). An instance's
+//! metadata options (`ModifyInstanceMetadataOptions`) are changed in `metadata`
 //! ([`Topology::modify_instance_metadata_options`]).
 //!
 //! Each method checks everything first: it either returns an error and changes
