@@ -276,6 +276,21 @@ pub enum Request {
         /// The interfaces, at least one.
         network_interfaces: Vec<String>,
     },
+    /// Change an instance's metadata options (`ModifyInstanceMetadataOptions`); each
+    /// option left out keeps its value.
+    ModifyInstanceMetadataOptions {
+        /// The instance's name.
+        instance: String,
+        /// `optional` or `required`.
+        #[serde(default)]
+        http_tokens: Option<String>,
+        /// 1 to 64.
+        #[serde(default)]
+        http_put_response_hop_limit: Option<i64>,
+        /// `enabled` or `disabled`.
+        #[serde(default)]
+        http_endpoint: Option<String>,
+    },
 }
 
 /// A response.
@@ -405,6 +420,32 @@ pub struct InstanceStatus {
     pub namespace: String,
     /// Its network interfaces.
     pub enis: Vec<EniStatus>,
+    /// How the instance metadata service answers it (absent from an older daemon's
+    /// answer: AWS's defaults).
+    #[serde(default)]
+    pub metadata_options: MetadataOptionsStatus,
+}
+
+/// An instance's metadata options, by AWS's names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataOptionsStatus {
+    /// `optional` or `required`.
+    pub http_tokens: String,
+    /// 1 to 64.
+    pub http_put_response_hop_limit: u8,
+    /// `enabled` or `disabled`.
+    pub http_endpoint: String,
+}
+
+impl Default for MetadataOptionsStatus {
+    /// AWS's defaults: `optional`, 1, `enabled`.
+    fn default() -> Self {
+        MetadataOptionsStatus {
+            http_tokens: "optional".to_owned(),
+            http_put_response_hop_limit: 1,
+            http_endpoint: "enabled".to_owned(),
+        }
+    }
 }
 
 /// A network interface.
@@ -1360,6 +1401,12 @@ mod tests {
                 group: "239.1.1.1".into(),
                 network_interfaces: vec!["recv".into()],
             },
+            Request::ModifyInstanceMetadataOptions {
+                instance: "web".into(),
+                http_tokens: Some("required".into()),
+                http_put_response_hop_limit: Some(2),
+                http_endpoint: None,
+            },
             Request::RegisterTransitGatewayMulticastGroupSources {
                 domain: "mcast".into(),
                 group: "239.1.1.1".into(),
@@ -1497,5 +1544,32 @@ mod tests {
         for (name, value) in metrics.named() {
             assert!(json.contains(&format!("\"{name}\":{value}")), "{json}");
         }
+    }
+
+    #[test]
+    fn metadata_options_request_and_status() {
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"modify-instance-metadata-options\",\"instance\":\"web\",\"http_tokens\":\"required\"}"
+            )
+            .unwrap(),
+            Request::ModifyInstanceMetadataOptions {
+                instance: "web".into(),
+                http_tokens: Some("required".into()),
+                http_put_response_hop_limit: None,
+                http_endpoint: None,
+            }
+        );
+        // An older daemon's instance, without the options: AWS's defaults.
+        let old: InstanceStatus =
+            serde_json::from_str(r#"{"name":"web","namespace":"vpcd-web","enis":[]}"#).unwrap();
+        assert_eq!(
+            old.metadata_options,
+            MetadataOptionsStatus {
+                http_tokens: "optional".into(),
+                http_put_response_hop_limit: 1,
+                http_endpoint: "enabled".into(),
+            }
+        );
     }
 }

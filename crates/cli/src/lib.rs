@@ -7,8 +7,9 @@
 //! disassociating Elastic IPs, edge associations and local route targets, creating,
 //! accepting and deleting VPC peering connections, changing transit gateway route
 //! tables (propagations, associations, static routes), accepting transit gateway
-//! attachments, and registering multicast group members and sources. Commands and
-//! options are spelled like the AWS CLI's, with vpcd's names as the IDs.
+//! attachments, registering multicast group members and sources, and changing an
+//! instance's metadata options. Commands and options are spelled like the AWS CLI's,
+//! with vpcd's names as the IDs.
 //!
 //! The command logic lives in this library ([`run`]) so that the end-to-end tests drive
 //! exactly what the binary runs; `main.rs` only maps errors to an exit status.
@@ -310,6 +311,22 @@ enum Command {
     RegisterTransitGatewayMulticastGroupSources(MulticastGroup),
     /// Deregister static sources of a multicast group.
     DeregisterTransitGatewayMulticastGroupSources(MulticastGroup),
+    /// Change an instance's metadata options (IMDS); the options left out keep their
+    /// value.
+    ModifyInstanceMetadataOptions {
+        /// The instance.
+        #[arg(long = "instance-id", value_name = "NAME")]
+        instance: String,
+        /// Whether a session token is needed (IMDSv2 only).
+        #[arg(long, value_parser = ["optional", "required"])]
+        http_tokens: Option<String>,
+        /// The IP TTL of the token's answer, 1 to 64.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=64))]
+        http_put_response_hop_limit: Option<i64>,
+        /// Whether the metadata service answers the instance at all.
+        #[arg(long, value_parser = ["enabled", "disabled"])]
+        http_endpoint: Option<String>,
+    },
 }
 
 /// The options of the commands that join a transit gateway route table and an
@@ -506,6 +523,17 @@ fn request(command: &Command) -> Request {
                 network_interfaces: g.network_interfaces.clone(),
             }
         }
+        Command::ModifyInstanceMetadataOptions {
+            instance,
+            http_tokens,
+            http_put_response_hop_limit,
+            http_endpoint,
+        } => Request::ModifyInstanceMetadataOptions {
+            instance: instance.clone(),
+            http_tokens: http_tokens.clone(),
+            http_put_response_hop_limit: *http_put_response_hop_limit,
+            http_endpoint: http_endpoint.clone(),
+        },
         Command::DeregisterTransitGatewayMulticastGroupSources(g) => {
             Request::DeregisterTransitGatewayMulticastGroupSources {
                 domain: g.domain.clone(),
@@ -576,7 +604,8 @@ where
             | Command::RegisterTransitGatewayMulticastGroupMembers(_)
             | Command::DeregisterTransitGatewayMulticastGroupMembers(_)
             | Command::RegisterTransitGatewayMulticastGroupSources(_)
-            | Command::DeregisterTransitGatewayMulticastGroupSources(_),
+            | Command::DeregisterTransitGatewayMulticastGroupSources(_)
+            | Command::ModifyInstanceMetadataOptions { .. },
         ) => writeln!(out, "{message}")?,
         _ => return Err(CtlError::Unexpected),
     }
@@ -683,6 +712,7 @@ fn print_status(out: &mut impl Write, s: &Status) -> io::Result<()> {
         "LINK",
     ];
     table(out, &header, &rows)?;
+    print_metadata_options(out, s)?;
     if s.internet_hosts.is_empty() {
         return Ok(());
     }
@@ -701,6 +731,29 @@ fn print_status(out: &mut impl Write, s: &Status) -> io::Result<()> {
         })
         .collect();
     let header = ["INTERNET HOST", "NAMESPACE", "DEVICE", "ADDRESS", "LINK"];
+    table(out, &header, &rows)
+}
+
+/// `vpcctl status`: each instance's metadata options (`metadataOptions`).
+fn print_metadata_options(out: &mut impl Write, s: &Status) -> io::Result<()> {
+    if s.instances.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let rows: Vec<Vec<String>> = s
+        .instances
+        .iter()
+        .map(|i| {
+            let o = &i.metadata_options;
+            vec![
+                i.name.clone(),
+                o.http_tokens.clone(),
+                o.http_put_response_hop_limit.to_string(),
+                o.http_endpoint.clone(),
+            ]
+        })
+        .collect();
+    let header = ["INSTANCE", "HTTP TOKENS", "HOP LIMIT", "HTTP ENDPOINT"];
     table(out, &header, &rows)
 }
 
@@ -1542,6 +1595,115 @@ DESTINATION   TARGET      TYPE        STATE
 transit gateway route table tgw-default (transit gateway tgw, default); associations: none; propagations: none
 no routes
 "
+        );
+    }
+
+    #[test]
+    fn modify_instance_metadata_options_is_parsed_and_checked() {
+        assert_eq!(
+            parsed(&[
+                "modify-instance-metadata-options",
+                "--instance-id",
+                "web",
+                "--http-tokens",
+                "required",
+                "--http-put-response-hop-limit",
+                "2",
+            ]),
+            Request::ModifyInstanceMetadataOptions {
+                instance: "web".into(),
+                http_tokens: Some("required".into()),
+                http_put_response_hop_limit: Some(2),
+                http_endpoint: None,
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "modify-instance-metadata-options",
+                "--instance-id",
+                "web",
+                "--http-endpoint",
+                "disabled",
+            ]),
+            Request::ModifyInstanceMetadataOptions {
+                instance: "web".into(),
+                http_tokens: None,
+                http_put_response_hop_limit: None,
+                http_endpoint: Some("disabled".into()),
+            }
+        );
+        let mut out = Vec::new();
+        let m = "modify-instance-metadata-options";
+        for args in [
+            &["vpcctl", m][..],
+            &[
+                "vpcctl",
+                m,
+                "--instance-id",
+                "web",
+                "--http-tokens",
+                "always",
+            ],
+            &[
+                "vpcctl",
+                m,
+                "--instance-id",
+                "web",
+                "--http-put-response-hop-limit",
+                "0",
+            ],
+            &[
+                "vpcctl",
+                m,
+                "--instance-id",
+                "web",
+                "--http-put-response-hop-limit",
+                "65",
+            ],
+            &["vpcctl", m, "--instance-id", "web", "--http-endpoint", "on"],
+        ] {
+            assert!(
+                matches!(run(args, &mut out), Err(CtlError::Usage(_))),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_prints_metadata_options() {
+        let instance = |name: &str, tokens: &str, hops: u8| vpc_api::InstanceStatus {
+            name: name.into(),
+            namespace: format!("vpcd-{name}"),
+            enis: vec![],
+            metadata_options: vpc_api::MetadataOptionsStatus {
+                http_tokens: tokens.into(),
+                http_put_response_hop_limit: hops,
+                http_endpoint: "enabled".into(),
+            },
+        };
+        let report = Status {
+            pid: 7,
+            uptime_secs: 3,
+            config: "x.toml".into(),
+            vpcs: vec![],
+            instances: vec![
+                instance("web", "required", 2),
+                instance("db", "optional", 1),
+            ],
+            internet_hosts: vec![],
+        };
+        let mut out = Vec::new();
+        print_status(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with(
+                "\
+INSTANCE  HTTP TOKENS  HOP LIMIT  HTTP ENDPOINT
+web       required     2          enabled
+db        optional     1          enabled
+"
+            ),
+            "{text}"
         );
     }
 

@@ -16,7 +16,9 @@
 //! `DeleteTransitGatewayRoute`, `AcceptTransitGatewayVpcAttachment` /
 //! `AcceptTransitGatewayPeeringAttachment`); and registering and deregistering
 //! multicast group members and sources
-//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest).
+//! (`RegisterTransitGatewayMulticastGroupMembers` and the rest). An instance's
+//! metadata options (`ModifyInstanceMetadataOptions`) are changed in `metadata`
+//! ([`Topology::modify_instance_metadata_options`]).
 //!
 //! Each method checks everything first: it either returns an error and changes
 //! nothing, or applies the whole change. The topology's invariants hold after every
@@ -437,6 +439,23 @@ pub enum EditError {
         group: Ipv4Addr,
         /// The domain.
         domain: String,
+    },
+    /// No running instance has the name.
+    #[error("there is no instance {0:?}")]
+    UnknownInstance(String),
+    /// A metadata hop limit outside 1..=64.
+    #[error("http_put_response_hop_limit {0} is not 1 to 64")]
+    BadHopLimit(i64),
+    /// A metadata option's value that AWS does not have.
+    #[error(
+        "{key} {value:?} is not one of AWS's values ({})",
+        if *key == "http_tokens" { "optional, required" } else { "enabled, disabled" }
+    )]
+    BadMetadataOption {
+        /// `http_tokens` or `http_endpoint`.
+        key: &'static str,
+        /// The value given.
+        value: String,
     },
 }
 

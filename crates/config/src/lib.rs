@@ -27,6 +27,7 @@ pub mod addressing;
 pub mod edit;
 mod error;
 mod fabric;
+mod metadata;
 mod plan;
 mod raw;
 mod security;
@@ -38,6 +39,10 @@ pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use edit::EditError;
 pub use error::{ConfigError, Diagnostic, Problem};
 pub use fabric::*;
+pub use metadata::{
+    DEFAULT_HOP_LIMIT, HttpEndpoint, HttpTokens, MAX_HOP_LIMIT, MIN_HOP_LIMIT, MetadataOptions,
+    MetadataOptionsChange,
+};
 pub use plan::{Action, Change, Plan, plan};
 pub use security::*;
 pub use topology::*;

@@ -199,6 +199,9 @@ pub(crate) struct RawInstance {
     pub disable_api_termination: Option<bool>,
     #[serde(default)]
     pub disable_api_stop: Option<bool>,
+    /// `RunInstances`' `MetadataOptions` (see `metadata.rs`).
+    #[serde(default)]
+    pub metadata_options: Option<Spanned<crate::metadata::RawMetadataOptions>>,
 }
 
 /// `[[terminated_instance]]`: what the EC2 API still shows of a terminated instance.

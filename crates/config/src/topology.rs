@@ -423,6 +423,8 @@ pub struct Launch {
     pub disable_api_termination: bool,
     /// `disable_api_stop` (default false).
     pub disable_api_stop: bool,
+    /// `metadata_options`: how the metadata service answers it (default: AWS's).
+    pub metadata_options: crate::metadata::MetadataOptions,
 }
 
 /// The longest `user_data`, in characters of base64 (AWS: 16 KiB before encoding).

@@ -81,6 +81,7 @@ macro_rules! snippet_helpers {
 mod gateways;
 mod launch;
 mod limits;
+mod metadata;
 mod multicast;
 mod peering;
 mod routes;

@@ -121,6 +121,9 @@ fn launch(x: &mut Text, l: &Launch) {
     if l.disable_api_stop {
         x.key("disable_api_stop", true);
     }
+    if let Some(options) = crate::metadata::inline_table(&l.metadata_options) {
+        x.key("metadata_options", options);
+    }
 }
 
 /// The text of one table, key by key.

@@ -199,7 +199,8 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::RegisterTransitGatewayMulticastGroupMembers { .. }
         | Request::DeregisterTransitGatewayMulticastGroupMembers { .. }
         | Request::RegisterTransitGatewayMulticastGroupSources { .. }
-        | Request::DeregisterTransitGatewayMulticastGroupSources { .. } => change(request, shared),
+        | Request::DeregisterTransitGatewayMulticastGroupSources { .. }
+        | Request::ModifyInstanceMetadataOptions { .. } => change(request, shared),
     }
 }
 
@@ -801,6 +802,29 @@ fn edit(
             before,
             edited,
         ),
+        Request::ModifyInstanceMetadataOptions {
+            instance,
+            http_tokens,
+            http_put_response_hop_limit,
+            http_endpoint,
+        } => (
+            format!("modify-instance-metadata-options --instance-id {instance}"),
+            vpc_config::MetadataOptionsChange::from_names(
+                http_tokens.as_deref(),
+                *http_put_response_hop_limit,
+                http_endpoint.as_deref(),
+            )
+            .and_then(|change| edited.modify_instance_metadata_options(instance, change))
+            .map_err(|e| e.to_string())
+            .map(|o| {
+                format!(
+                    "instance {instance}'s metadata options: http_tokens {}, http_put_response_hop_limit {}, http_endpoint {}",
+                    o.http_tokens.aws_name(),
+                    o.http_put_response_hop_limit,
+                    o.http_endpoint.aws_name()
+                )
+            }),
+        ),
         other => (format!("{other:?}"), Err("not a change request".to_owned())),
     }
 }
@@ -972,6 +996,59 @@ mod tests {
         let r = report::vpc_peering_connections(s);
         let p = r.vpc_peering_connections.iter().find(|p| p.name == name);
         p.unwrap().status.clone()
+    }
+
+    #[test]
+    fn instance_metadata_options_are_modified_and_shown() {
+        let s = shared(PEERING);
+        let web = report::status(&s).instances[0].clone();
+        let name = web.name.clone();
+        assert_eq!(
+            web.metadata_options,
+            vpc_api::MetadataOptionsStatus::default()
+        );
+        let modify = |tokens: Option<&str>, hops: Option<i64>, endpoint: Option<&str>| {
+            Request::ModifyInstanceMetadataOptions {
+                instance: name.clone(),
+                http_tokens: tokens.map(str::to_owned),
+                http_put_response_hop_limit: hops,
+                http_endpoint: endpoint.map(str::to_owned),
+            }
+        };
+        assert_eq!(
+            made(&s, modify(Some("required"), Some(2), None)),
+            Ok(format!(
+                "instance {name}'s metadata options: http_tokens required, http_put_response_hop_limit 2, http_endpoint enabled"
+            ))
+        );
+        assert_eq!(
+            report::status(&s).instances[0].metadata_options,
+            vpc_api::MetadataOptionsStatus {
+                http_tokens: "required".into(),
+                http_put_response_hop_limit: 2,
+                http_endpoint: "enabled".into(),
+            }
+        );
+        assert_eq!(
+            made(&s, modify(None, Some(65), None)),
+            Err("http_put_response_hop_limit 65 is not 1 to 64".into())
+        );
+        assert_eq!(
+            made(&s, modify(Some("always"), None, None)),
+            Err("http_tokens \"always\" is not one of AWS's values (optional, required)".into())
+        );
+        assert_eq!(
+            made(
+                &s,
+                Request::ModifyInstanceMetadataOptions {
+                    instance: "ghost".into(),
+                    http_tokens: None,
+                    http_put_response_hop_limit: None,
+                    http_endpoint: Some("disabled".into()),
+                }
+            ),
+            Err("there is no instance \"ghost\"".into())
+        );
     }
 
     #[test]

@@ -74,6 +74,14 @@ pub fn status(s: &Shared) -> Status {
                     }
                 })
                 .collect(),
+            metadata_options: {
+                let o = inst.launch.metadata_options;
+                vpc_api::MetadataOptionsStatus {
+                    http_tokens: o.http_tokens.aws_name().to_owned(),
+                    http_put_response_hop_limit: o.http_put_response_hop_limit,
+                    http_endpoint: o.http_endpoint.aws_name().to_owned(),
+                }
+            },
         })
         .collect();
     let internet_hosts = t

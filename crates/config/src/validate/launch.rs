@@ -52,6 +52,7 @@ impl Checker<'_, '_, '_> {
         };
         l.disable_api_termination = raw.disable_api_termination.unwrap_or(false);
         l.disable_api_stop = raw.disable_api_stop.unwrap_or(false);
+        l.metadata_options = self.metadata_options(&prefix, raw.metadata_options.as_ref());
         l
     }
 

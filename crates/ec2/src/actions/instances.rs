@@ -45,6 +45,7 @@ use vpc_config::{
 
 use super::images::{self, IMAGES, INSTANCE_TYPES, ROOT_DEVICE, ROOT_VOLUME_GIB};
 use super::interfaces::{self, derived, eni_id, group_set, groups, private_dns, public_dns};
+use super::metadata;
 use super::{
     Ctx, Outcome, array, az_id, az_name, commit, drop_document_tags, edit_document, key, not_found,
     set_tags, tag_set, valid_name,
@@ -126,16 +127,16 @@ pub fn launch_time(l: &Launch) -> String {
 // What every view shares
 
 /// The image shown for launch keys `l` (the catalog's first without one).
-fn image_id(l: &Launch) -> &str {
+pub fn image_id(l: &Launch) -> &str {
     l.image_id.as_deref().unwrap_or(IMAGES[0].id)
 }
 
 /// The instance type shown for launch keys `l` (the catalog's first without one).
-fn type_name(l: &Launch) -> &str {
+pub fn type_name(l: &Launch) -> &str {
     l.instance_type.as_deref().unwrap_or(INSTANCE_TYPES[0].name)
 }
 
-fn architecture(l: &Launch) -> &'static str {
+pub fn architecture(l: &Launch) -> &'static str {
     images::image(image_id(l))
         .map(|i| i.architecture)
         .unwrap_or("x86_64")
@@ -399,16 +400,9 @@ fn instance_xml(ctx: &Ctx<'_>, x: &mut Xml, w: Which, state: (u8, &str)) {
         .close("capacityReservationSpecification")
         .open("hibernationOptions")
         .leaf("configured", false)
-        .close("hibernationOptions")
-        .open("metadataOptions")
-        .leaf("state", "applied")
-        .leaf("httpTokens", "optional")
-        .leaf("httpPutResponseHopLimit", 1)
-        .leaf("httpEndpoint", "enabled")
-        .leaf("httpProtocolIpv6", "disabled")
-        .leaf("instanceMetadataTags", "disabled")
-        .close("metadataOptions")
-        .open("enclaveOptions")
+        .close("hibernationOptions");
+    metadata::options_xml(x, "metadataOptions", &l.metadata_options, "applied");
+    x.open("enclaveOptions")
         .leaf("enabled", false)
         .close("enclaveOptions")
         .leaf("bootMode", "uefi-preferred")
@@ -556,7 +550,7 @@ impl Filterable for Item<'_> {
             "network-interface.attachment.device-index" => {
                 self.per_eni(|t, e| vec![t.eni(e).device_index.to_string()])
             }
-            _ => None,
+            other => metadata::filter_values(&l.metadata_options, other),
         }
     }
 
@@ -849,8 +843,9 @@ fn forget_expired(doc: &mut toml::Table, t: &Topology, now: u64) {
 /// AssociatePublicIpAddress}`, `Placement.AvailabilityZone`, `KeyName`, `UserData`,
 /// `ClientToken`, `InstanceInitiatedShutdownBehavior`, `DisableApiTermination`,
 /// `DisableApiStop`, `TagSpecification.N` (`instance`, `volume`,
-/// `network-interface`). The rest (monitoring, credit specification, metadata
-/// options, block devices...) is accepted and not kept.
+/// `network-interface`), `MetadataOptions.{HttpTokens,HttpPutResponseHopLimit,
+/// HttpEndpoint}` (see `metadata`). The rest (monitoring, credit specification, block
+/// devices...) is accepted and not kept.
 pub fn run(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let p = ctx.p;
     let t = ctx.t;
@@ -928,6 +923,7 @@ pub fn run(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     }
     let disable_termination = p.bool("DisableApiTermination")?.unwrap_or(false);
     let disable_stop = p.bool("DisableApiStop")?.unwrap_or(false);
+    let metadata_options = metadata::requested(p, "MetadataOptions")?;
     let key_name = p.str("KeyName").filter(|s| !s.is_empty());
     let tags = launch_tags(ctx)?;
     let enis = requested_enis(ctx)?;
@@ -1090,6 +1086,9 @@ pub fn run(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
         }
         if disable_stop {
             table.insert("disable_api_stop".into(), true.into());
+        }
+        if let Some(options) = metadata::options_table(&metadata_options) {
+            table.insert("metadata_options".into(), options.into());
         }
         if !eni_tables.is_empty() {
             table.insert("eni".into(), toml::Value::Array(eni_tables));

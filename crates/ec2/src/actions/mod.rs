@@ -18,6 +18,7 @@ mod images;
 mod info;
 mod instances;
 mod interfaces;
+pub mod metadata;
 mod nat;
 mod network_acls;
 mod peering;
@@ -146,6 +147,7 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DescribeInstanceStatus" => instances::describe_status(ctx),
         "DescribeInstanceAttribute" => instances::describe_attribute(ctx),
         "ModifyInstanceAttribute" => instances::modify_attribute(ctx),
+        "ModifyInstanceMetadataOptions" => metadata::modify(ctx),
         "TerminateInstances" => instances::terminate(ctx),
         "DescribeVolumes" => instances::describe_volumes(ctx),
         "DescribeInstanceCreditSpecifications" => instances::describe_credit_specifications(ctx),
