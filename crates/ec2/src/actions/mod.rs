@@ -28,6 +28,8 @@ mod tags;
 mod transit;
 mod vpcs;
 
+pub use interfaces::{private_dns, public_dns};
+
 use vpc_config::{Topology, VpcId};
 
 use crate::Api;
