@@ -497,3 +497,22 @@ fn resolv_conf_from_the_default_and_a_custom_option_set() {
          nameserver 10.2.0.2\n"
     );
 }
+
+#[test]
+fn the_demo_resolves_its_hosted_zone_and_aws_names() {
+    let t = Topology::demo();
+    let demo = VpcId(0);
+    for (name, addr) in [
+        ("web.demo.internal.", "10.0.1.10"),
+        ("app.demo.internal.", "10.0.2.10"),
+        ("db.demo.internal.", "10.0.12.10"),
+        ("ip-10-0-12-10.ec2.internal.", "10.0.12.10"),
+        ("ec2-198-51-100-10.compute-1.amazonaws.com.", "10.0.1.10"),
+    ] {
+        assert_eq!(
+            addresses(&ask(&t, demo, name, RecordType::A)),
+            [ip(addr)],
+            "{name}"
+        );
+    }
+}
