@@ -12,6 +12,7 @@
 //! message.
 
 mod addresses;
+mod dhcp;
 mod flow_logs;
 mod igws;
 mod images;
@@ -181,6 +182,10 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "CreateFlowLogs" => flow_logs::create(ctx),
         "DescribeFlowLogs" => flow_logs::describe(ctx),
         "DeleteFlowLogs" => flow_logs::delete(ctx),
+        "CreateDhcpOptions" => dhcp::create(ctx),
+        "DescribeDhcpOptions" => dhcp::describe(ctx),
+        "DeleteDhcpOptions" => dhcp::delete(ctx),
+        "AssociateDhcpOptions" => dhcp::associate(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }
