@@ -100,9 +100,7 @@ impl DnsCommand {
             (Response::DhcpOptions(r), DnsCommand::DescribeDhcpOptions) => {
                 print_dhcp_options(out, &r)?
             }
-            (Response::HostedZones(r), DnsCommand::ListHostedZones) => {
-                print_hosted_zones(out, &r)?
-            }
+            (Response::HostedZones(r), DnsCommand::ListHostedZones) => print_hosted_zones(out, &r)?,
             (Response::HostedZones(r), DnsCommand::ListResourceRecordSets { hosted_zone }) => {
                 print_record_sets(out, &r, hosted_zone)?
             }
@@ -123,9 +121,9 @@ fn print_dhcp_options(out: &mut impl Write, r: &DhcpOptionsReport) -> io::Result
         .sets
         .iter()
         .flat_map(|s| {
-            s.options.iter().map(|(k, v)| {
-                vec![s.name.clone(), s.id.clone(), k.clone(), v.join(", ")]
-            })
+            s.options
+                .iter()
+                .map(|(k, v)| vec![s.name.clone(), s.id.clone(), k.clone(), v.join(", ")])
         })
         .collect();
     if rows.is_empty() {
@@ -150,7 +148,11 @@ fn print_dhcp_options(out: &mut impl Write, r: &DhcpOptionsReport) -> io::Result
             ]
         })
         .collect();
-    table(out, &["VPC", "DHCP OPTIONS", "SEARCH", "NAME SERVERS"], &rows)
+    table(
+        out,
+        &["VPC", "DHCP OPTIONS", "SEARCH", "NAME SERVERS"],
+        &rows,
+    )
 }
 
 fn print_hosted_zones(out: &mut impl Write, r: &HostedZonesReport) -> io::Result<()> {
@@ -198,9 +200,7 @@ fn print_record_sets(out: &mut impl Write, r: &HostedZonesReport, zone: &str) ->
 
 #[cfg(test)]
 mod tests {
-    use vpc_api::{
-        DhcpOptionsSetReport, HostedZoneReport, RecordSetReport, VpcDhcpReport,
-    };
+    use vpc_api::{DhcpOptionsSetReport, HostedZoneReport, RecordSetReport, VpcDhcpReport};
 
     use super::*;
 
@@ -225,6 +225,66 @@ mod tests {
         String::from_utf8(out).unwrap_or_default()
     }
 
+    /// The request a command line sends.
+    fn parsed(args: &[&str]) -> Request {
+        use clap::Parser;
+        let cli = crate::Cli::try_parse_from(std::iter::once("vpcctl").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        crate::request(&cli.command)
+    }
+
+    #[test]
+    fn commands_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&[
+                "create-dhcp-options",
+                "corp",
+                "--domain-name",
+                "corp.example",
+                "--domain-name-servers",
+                "AmazonProvidedDNS,10.0.0.53",
+                "--netbios-node-type",
+                "2",
+            ]),
+            Request::CreateDhcpOptions {
+                name: "corp".into(),
+                domain_name: Some("corp.example".into()),
+                domain_name_servers: vec!["AmazonProvidedDNS".into(), "10.0.0.53".into()],
+                ntp_servers: Vec::new(),
+                netbios_name_servers: Vec::new(),
+                netbios_node_type: Some(2),
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "associate-dhcp-options",
+                "--dhcp-options-id",
+                "default",
+                "--vpc-id",
+                "demo"
+            ]),
+            Request::AssociateDhcpOptions {
+                name: "default".into(),
+                vpc: "demo".into()
+            }
+        );
+        assert_eq!(
+            parsed(&["delete-dhcp-options", "--dhcp-options-id", "corp"]),
+            Request::DeleteDhcpOptions {
+                name: "corp".into()
+            }
+        );
+        assert_eq!(parsed(&["describe-dhcp-options"]), Request::DhcpOptions {});
+        assert_eq!(
+            parsed(&[
+                "list-resource-record-sets",
+                "--hosted-zone",
+                "demo.internal"
+            ]),
+            Request::HostedZones {}
+        );
+    }
+
     #[test]
     fn hosted_zones_and_record_sets_print_as_tables() {
         assert_eq!(
@@ -244,7 +304,10 @@ mod tests {
         let c = DnsCommand::ListResourceRecordSets {
             hosted_zone: "nope".into(),
         };
-        assert!(c.print(&mut Vec::new(), Response::HostedZones(zones())).is_err());
+        assert!(
+            c.print(&mut Vec::new(), Response::HostedZones(zones()))
+                .is_err()
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! `delete-dhcp-options` (vpc-config's edits, applied like every other change).
 
 use vpc_api::{
-    DhcpOptionsReport, DhcpOptionsSetReport, HostedZoneReport, HostedZonesReport,
-    RecordSetReport, Request, VpcDhcpReport,
+    DhcpOptionsReport, DhcpOptionsSetReport, HostedZoneReport, HostedZonesReport, RecordSetReport,
+    Request, VpcDhcpReport,
 };
 use vpc_config::edit::NewDhcpOptions;
 use vpc_config::{DnsServer, Topology, VpcId, private_domain};
@@ -30,14 +30,21 @@ fn dhcp_options_of(t: &Topology) -> DhcpOptionsReport {
                 options.push(("domain-name".into(), vec![d.clone()]));
             }
             if !o.domain_name_servers.is_empty() {
-                let servers = o.domain_name_servers.iter().map(|s| s.to_string()).collect();
+                let servers = o
+                    .domain_name_servers
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
                 options.push(("domain-name-servers".into(), servers));
             }
             if !o.ntp_servers.is_empty() {
                 options.push(("ntp-servers".into(), strings(&o.ntp_servers)));
             }
             if !o.netbios_name_servers.is_empty() {
-                options.push(("netbios-name-servers".into(), strings(&o.netbios_name_servers)));
+                options.push((
+                    "netbios-name-servers".into(),
+                    strings(&o.netbios_name_servers),
+                ));
             }
             if let Some(n) = o.netbios_node_type {
                 options.push(("netbios-node-type".into(), vec![n.to_string()]));
@@ -67,7 +74,9 @@ fn dhcp_options_of(t: &Topology) -> DhcpOptionsReport {
             let resolver = vpc_services::dns::dns_server(t, VpcId(i as u32));
             VpcDhcpReport {
                 vpc: v.name.clone(),
-                dhcp_options: v.dhcp_options.map(|o| t.dhcp_options[o.index()].name.clone()),
+                dhcp_options: v
+                    .dhcp_options
+                    .map(|o| t.dhcp_options[o.index()].name.clone()),
                 domain_name: domain,
                 name_servers: servers
                     .iter()
@@ -197,7 +206,10 @@ mod tests {
         };
         assert!(edit(&associate, &mut t).is_some_and(|(_, r)| r.is_ok()));
         let r = dhcp_options_of(&t);
-        assert_eq!(r.sets[0].options[0], ("domain-name".into(), vec!["corp.example".into()]));
+        assert_eq!(
+            r.sets[0].options[0],
+            ("domain-name".into(), vec!["corp.example".into()])
+        );
         assert_eq!(
             r.vpcs[0],
             VpcDhcpReport {
@@ -207,7 +219,9 @@ mod tests {
                 name_servers: vec!["10.0.0.2".into(), "10.0.0.53".into()],
             }
         );
-        let delete = Request::DeleteDhcpOptions { name: "corp".into() };
+        let delete = Request::DeleteDhcpOptions {
+            name: "corp".into(),
+        };
         assert!(edit(&delete, &mut t).is_some_and(|(_, r)| r.is_err()));
         assert!(edit(&Request::Status {}, &mut t).is_none());
     }

@@ -59,7 +59,11 @@ fn create_describe_associate_and_delete() {
         let body = s.ok(&format!(
             "Action=DescribeDhcpOptions&{V}&Filter.1.Name={filter}&Filter.1.Value.1={value}"
         ));
-        assert_eq!(count(&body, "<dhcpOptionsId>"), n, "{filter}={value}\n{body}");
+        assert_eq!(
+            count(&body, "<dhcpOptionsId>"),
+            n,
+            "{filter}={value}\n{body}"
+        );
     }
 
     // Associate: the VPC shows it, and the set cannot be deleted.
@@ -84,7 +88,9 @@ fn create_describe_associate_and_delete() {
         "Action=AssociateDhcpOptions&{V}&DhcpOptionsId=default&VpcId={vpc}"
     ));
     assert_eq!(s.t.vpcs[0].dhcp_options, None);
-    s.ok(&format!("Action=DeleteDhcpOptions&{V}&DhcpOptionsId={dopt}"));
+    s.ok(&format!(
+        "Action=DeleteDhcpOptions&{V}&DhcpOptionsId={dopt}"
+    ));
     assert_eq!(s.t.dhcp_options.len(), 1);
     assert!(!s.t.tags.contains_key(&dopt));
     s.err(
@@ -97,7 +103,11 @@ fn create_describe_associate_and_delete() {
 #[test]
 fn bad_option_sets_are_refused() {
     let mut s = Session::new(vpc_config::parse(NET, "net").unwrap());
-    s.err(&format!("Action=CreateDhcpOptions&{V}"), 400, "MissingParameter");
+    s.err(
+        &format!("Action=CreateDhcpOptions&{V}"),
+        400,
+        "MissingParameter",
+    );
     s.err(
         &format!(
             "Action=CreateDhcpOptions&{V}&DhcpConfiguration.1.Key=colour&DhcpConfiguration.1.Value.1=red"

@@ -203,8 +203,10 @@ domain_name = "two.example"
                 vpcs: "a".into()
             })
         );
-        t.associate_dhcp_options("default", "a").unwrap_or_else(|e| panic!("{e}"));
-        t.delete_dhcp_options("one").unwrap_or_else(|e| panic!("{e}"));
+        t.associate_dhcp_options("default", "a")
+            .unwrap_or_else(|e| panic!("{e}"));
+        t.delete_dhcp_options("one")
+            .unwrap_or_else(|e| panic!("{e}"));
         // b's set moved down one place and is still "two".
         assert_eq!(t.vpcs[1].dhcp_options, Some(DhcpOptionsId(0)));
         assert_eq!(t.dhcp_options[0].name, "two");

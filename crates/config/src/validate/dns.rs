@@ -103,8 +103,11 @@ impl Checker<'_, '_, '_> {
         let domain_name = match &o.domain_name {
             None => None,
             Some(d) => {
-                let parts: Option<Vec<String>> =
-                    d.get_ref().split_whitespace().map(canonical_domain).collect();
+                let parts: Option<Vec<String>> = d
+                    .get_ref()
+                    .split_whitespace()
+                    .map(canonical_domain)
+                    .collect();
                 match parts.filter(|p| !p.is_empty()) {
                     Some(p) => Some(p.join(" ")),
                     None => {
@@ -214,8 +217,11 @@ impl Checker<'_, '_, '_> {
         let mut ok = true;
         let mut vpcs = Vec::new();
         if z.vpcs.get_ref().is_empty() {
-            self.r
-                .report(z.vpcs.span(), format!("{path}.vpcs"), DnsProblem::NoVpc.into());
+            self.r.report(
+                z.vpcs.span(),
+                format!("{path}.vpcs"),
+                DnsProblem::NoVpc.into(),
+            );
             ok = false;
         }
         for (j, v) in z.vpcs.get_ref().iter().enumerate() {
@@ -298,8 +304,11 @@ impl Checker<'_, '_, '_> {
             .find(|t| t.name().eq_ignore_ascii_case(text))
         else {
             let problem = DnsProblem::BadRecordType(text.clone());
-            self.r
-                .report(r.record_type.span(), format!("{field}.type"), problem.into());
+            self.r.report(
+                r.record_type.span(),
+                format!("{field}.type"),
+                problem.into(),
+            );
             return None;
         };
         let ttl = match &r.ttl {
@@ -429,7 +438,10 @@ name = "empty"
 "#
             ),
             vec![
-                format!("{}vpc[1].dhcp_options no dhcp_options named \"nope\"", at(1, 16)),
+                format!(
+                    "{}vpc[1].dhcp_options no dhcp_options named \"nope\"",
+                    at(1, 16)
+                ),
                 format!(
                     "{}dhcp_options[0].domain_name_servers has 5 values; AWS takes at most 4",
                     at(4, 23)
@@ -515,7 +527,10 @@ vpcs = []
         assert_eq!(
             e,
             vec![
-                format!("{}private_hosted_zone[0].vpcs[0] \"nope\" is not a declared vpc", at(4, 9)),
+                format!(
+                    "{}private_hosted_zone[0].vpcs[0] \"nope\" is not a declared vpc",
+                    at(4, 9)
+                ),
                 format!(
                     "{}private_hosted_zone[0].records[0].name \"x.other.\" is not in zone \"z.internal\"",
                     at(6, 12)

@@ -41,7 +41,11 @@ fn configuration(ctx: &Ctx<'_>, i: usize) -> Vec<(&'static str, Vec<String>)> {
         out.push(("domain-name", vec![d.clone()]));
     }
     if !o.domain_name_servers.is_empty() {
-        let servers = o.domain_name_servers.iter().map(|s| s.to_string()).collect();
+        let servers = o
+            .domain_name_servers
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         out.push(("domain-name-servers", servers));
     }
     if !o.ntp_servers.is_empty() {
@@ -83,12 +87,16 @@ impl Filterable for Item<'_> {
 fn dhcp_xml(ctx: &Ctx<'_>, x: &mut Xml, i: usize) {
     let name = &ctx.t.dhcp_options[i].name;
     x.leaf("dhcpOptionsId", ids::id(Kind::DhcpOptions, name));
-    x.set("dhcpConfigurationSet", &configuration(ctx, i), |x, (k, values)| {
-        x.leaf("key", k);
-        x.set("valueSet", values, |x, v| {
-            x.leaf("value", v);
-        });
-    });
+    x.set(
+        "dhcpConfigurationSet",
+        &configuration(ctx, i),
+        |x, (k, values)| {
+            x.leaf("key", k);
+            x.set("valueSet", values, |x, v| {
+                x.leaf("value", v);
+            });
+        },
+    );
     x.leaf("ownerId", &ctx.caller.account);
     tag_set(x, &ctx.shown_tags(Kind::DhcpOptions, name));
 }
@@ -161,11 +169,7 @@ pub fn create(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
 /// `DescribeDhcpOptions`: `DhcpOptionsId.N`, `Filter.N` (`dhcp-options-id`, `key`,
 /// `value`, `owner-id`, `tag:*`), `MaxResults`, `NextToken`.
 pub fn describe(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-    let indices = ctx.selected(
-        Kind::DhcpOptions,
-        "DhcpOptionsId",
-        ctx.t.dhcp_options.len(),
-    )?;
+    let indices = ctx.selected(Kind::DhcpOptions, "DhcpOptionsId", ctx.t.dhcp_options.len())?;
     let items: Vec<Item<'_>> = indices
         .into_iter()
         .map(|i| Item {
@@ -210,7 +214,11 @@ pub fn associate(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let v = ctx.find(Kind::Vpc, ctx.p.required("VpcId")?)?;
     let set = match wanted {
         "default" => None,
-        id => Some(ctx.t.dhcp_options[ctx.find(Kind::DhcpOptions, id)?].name.clone()),
+        id => Some(
+            ctx.t.dhcp_options[ctx.find(Kind::DhcpOptions, id)?]
+                .name
+                .clone(),
+        ),
     };
     let vpc = ctx.t.vpcs[v].name.clone();
     let new = edit_document(ctx.t, |doc| {

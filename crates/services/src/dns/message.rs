@@ -39,10 +39,18 @@ pub(super) fn answer(
     let opcode = (query[2] >> 3) & 0x0f;
     let rd = query[2] & 0x01 != 0;
     if opcode != 0 {
-        return encode(&bare(id, OpCode::from_u8(opcode), rd, ResponseCode::NotImp), None, transport);
+        return encode(
+            &bare(id, OpCode::from_u8(opcode), rd, ResponseCode::NotImp),
+            None,
+            transport,
+        );
     }
     let Ok(q) = Message::from_vec(query) else {
-        return encode(&bare(id, OpCode::Query, rd, ResponseCode::FormErr), None, transport);
+        return encode(
+            &bare(id, OpCode::Query, rd, ResponseCode::FormErr),
+            None,
+            transport,
+        );
     };
     let mut out = bare(id, OpCode::Query, rd, ResponseCode::NoError);
     out.metadata.checking_disabled = q.metadata.checking_disabled;

@@ -19,8 +19,8 @@ use std::net::Ipv4Addr;
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, SOA, TXT};
 use hickory_proto::rr::{Name, RData, RecordType};
 use vpc_config::{
-    DnsRecordType, PrivateHostedZone, RecordSet, RecordValue, VpcId, canonical_domain,
-    in_domain, private_domain,
+    DnsRecordType, PrivateHostedZone, RecordSet, RecordValue, VpcId, canonical_domain, in_domain,
+    private_domain,
 };
 use vpc_ec2::actions::{private_dns, public_dns};
 
@@ -95,7 +95,9 @@ impl<'t> Zone<'t> {
         let (mname, rname, serial, refresh, retry, expire, minimum, ttl) = ROUTE53_SOA;
         let (owner, minimum, ttl) = match self {
             Zone::Hosted(z) => (name(&z.name), minimum, ttl),
-            Zone::Synthetic(apex) if apex.is_empty() => (Name::root(), AWS_NAMES_TTL, AWS_NAMES_TTL),
+            Zone::Synthetic(apex) if apex.is_empty() => {
+                (Name::root(), AWS_NAMES_TTL, AWS_NAMES_TTL)
+            }
             Zone::Synthetic(apex) => (name(apex), AWS_NAMES_TTL, AWS_NAMES_TTL),
         };
         let soa = SOA::new(

@@ -212,10 +212,7 @@ fn ptr_of_private_and_public_addresses() {
     }
     let m = ask(&t, B, "10.100.51.198.in-addr.arpa.", RecordType::PTR);
     match &m.answers[0].data {
-        RData::PTR(p) => assert_eq!(
-            p.0.to_ascii(),
-            "ec2-198-51-100-10.compute-1.amazonaws.com."
-        ),
+        RData::PTR(p) => assert_eq!(p.0.to_ascii(), "ec2-198-51-100-10.compute-1.amazonaws.com."),
         other => panic!("{other:?}"),
     }
     let m = ask(&t, A, "99.1.0.10.in-addr.arpa.", RecordType::PTR);
@@ -227,13 +224,21 @@ fn ptr_of_private_and_public_addresses() {
 fn public_names_give_the_private_address_inside_and_the_public_one_outside() {
     let t = net();
     let name = "ec2-198-51-100-10.compute-1.amazonaws.com.";
-    assert_eq!(addresses(&ask(&t, A, name, RecordType::A)), [ip("10.0.1.10")]);
+    assert_eq!(
+        addresses(&ask(&t, A, name, RecordType::A)),
+        [ip("10.0.1.10")]
+    );
     assert_eq!(
         addresses(&ask(&t, B, name, RecordType::A)),
         [ip("198.51.100.10")]
     );
     // VPC b has no enable_dns_hostnames: its instance gets no public name.
-    let m = ask(&t, A, "ec2-198-51-100-30.compute-1.amazonaws.com.", RecordType::A);
+    let m = ask(
+        &t,
+        A,
+        "ec2-198-51-100-30.compute-1.amazonaws.com.",
+        RecordType::A,
+    );
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     assert_eq!(soa_of(&m).0, ".");
 }
@@ -270,7 +275,10 @@ fn hosted_zone_records_nxdomain_and_the_most_specific_zone() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(ask(&t, A, "demo.internal.", RecordType::NS).answers.len(), 4);
+    assert_eq!(
+        ask(&t, A, "demo.internal.", RecordType::NS).answers.len(),
+        4
+    );
 }
 
 #[test]
@@ -330,7 +338,10 @@ fn internet_hosts_and_added_names_resolve_everywhere() {
         );
     }
     let r = Resolver::new(&t)
-        .with_names(None, [("S3.us-east-1.amazonaws.com".to_owned(), ip("192.0.2.50"))])
+        .with_names(
+            None,
+            [("S3.us-east-1.amazonaws.com".to_owned(), ip("192.0.2.50"))],
+        )
         .unwrap()
         .with_names(Some(B), [("only-b.example".to_owned(), ip("10.1.0.99"))])
         .unwrap();
@@ -370,7 +381,12 @@ fn the_dns_attributes_gate_what_is_answered() {
         [ip("10.0.1.10")]
     );
     // With enableDnsHostnames on, b's instance gets its public name.
-    let m = ask(&t, A, "ec2-198-51-100-30.compute-1.amazonaws.com.", RecordType::A);
+    let m = ask(
+        &t,
+        A,
+        "ec2-198-51-100-30.compute-1.amazonaws.com.",
+        RecordType::A,
+    );
     assert_eq!(addresses(&m), [ip("198.51.100.30")]);
     // Private names need only enableDnsSupport.
     t.vpcs[0].enable_dns_hostnames = false;
