@@ -7,8 +7,7 @@
 //! - A class other than IN: REFUSED; AXFR, IXFR and the other meta types but ANY:
 //!   NOTIMP. An EDNS version other than 0: BADVERS (RFC 6891).
 //! - Flags: QR, RA, RD copied, AA clear (the resolver is recursive: it relays Route
-//!   53's answers, it is not a name server of the zones; dig shows `qr rd ra` from
-//!   the Amazon resolver). CD copied, AD clear.
+//!   53's answers, it is not a name server of the zones). CD copied, AD clear.
 //! - A CNAME is followed within what the resolver knows, up to [`MAX_CNAME_CHAIN`]
 //!   records; a loop or a longer chain is SERVFAIL. The answer's RCODE is that of the
 //!   chain's last name (RFC 6604).
