@@ -564,6 +564,24 @@ vpcs = []
     }
 
     #[test]
+    fn a_cname_is_never_at_the_apex() {
+        assert_eq!(
+            errors(
+                r#"
+[[private_hosted_zone]]
+name = "z.internal"
+vpcs = ["main"]
+records = [{ name = "@", type = "CNAME", values = ["x.example"] }]
+"#
+            ),
+            vec![format!(
+                "{}private_hosted_zone[0].records[0] a CNAME record is alone at its name and never at the zone's apex (z.internal)",
+                at(5, 12)
+            )]
+        );
+    }
+
+    #[test]
     fn internet_hosts_have_dns_names() {
         let t = ok(r#"
 [[internet_host]]

@@ -278,7 +278,25 @@ fn hosted_zone_records_nxdomain_and_the_most_specific_zone() {
     assert_eq!(
         ask(&t, A, "demo.internal.", RecordType::NS).answers.len(),
         4
+    ); // TXT, and the SOA at the apex.
+    let m = ask(&t, A, "x.deep.demo.internal.", RecordType::TXT);
+    match &m.answers[0].data {
+        RData::TXT(txt) => assert_eq!(txt.to_string(), "under an empty non-terminal"),
+        other => panic!("{other:?}"),
+    }
+    let m = ask(&t, A, "demo.internal.", RecordType::SOA);
+    assert_eq!(m.answers[0].record_type(), RecordType::SOA);
+    // ANY: every record of the name (MX and the apex's SOA and NS).
+    assert_eq!(
+        ask(&t, A, "demo.internal.", RecordType::ANY).answers.len(),
+        6
     );
+    // The PTR of an internet host's address is its first name.
+    let m = ask(&t, A, "10.113.0.203.in-addr.arpa.", RecordType::PTR);
+    match &m.answers[0].data {
+        RData::PTR(p) => assert_eq!(p.0.to_ascii(), "www.example.com."),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
