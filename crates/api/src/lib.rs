@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod dns;
+pub use dns::*;
+
 /// The socket `vpcd run` listens on unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/vpcd/vpcd.sock";
 
@@ -69,6 +72,43 @@ pub enum Request {
         /// Only say what would change.
         #[serde(default)]
         dry_run: bool,
+    },
+    /// DHCP option sets and the VPCs' sets (`describe-dhcp-options`).
+    DhcpOptions {},
+    /// Private hosted zones and their record sets (`list-hosted-zones`).
+    HostedZones {},
+    /// Create a DHCP option set (`CreateDhcpOptions`); at least one option.
+    CreateDhcpOptions {
+        /// Its name.
+        name: String,
+        /// `domain-name`.
+        #[serde(default)]
+        domain_name: Option<String>,
+        /// `domain-name-servers`: addresses or `AmazonProvidedDNS`.
+        #[serde(default)]
+        domain_name_servers: Vec<String>,
+        /// `ntp-servers`.
+        #[serde(default)]
+        ntp_servers: Vec<String>,
+        /// `netbios-name-servers`.
+        #[serde(default)]
+        netbios_name_servers: Vec<String>,
+        /// `netbios-node-type`.
+        #[serde(default)]
+        netbios_node_type: Option<u8>,
+    },
+    /// Associate a DHCP option set with a VPC (`AssociateDhcpOptions`); `default`: no
+    /// set (AWS's defaults).
+    AssociateDhcpOptions {
+        /// The set's name, or `default`.
+        name: String,
+        /// The VPC.
+        vpc: String,
+    },
+    /// Delete a DHCP option set no VPC uses (`DeleteDhcpOptions`).
+    DeleteDhcpOptions {
+        /// Its name.
+        name: String,
     },
     /// Delete a NAT gateway (`DeleteNatGateway`): routes to it turn `blackhole`.
     DeleteNatGateway {
@@ -319,6 +359,10 @@ pub enum Response {
     TransitGateways(TransitGatewaysReport),
     /// Answer to [`Request::MulticastDomains`].
     MulticastDomains(MulticastDomainsReport),
+    /// Answer to [`Request::DhcpOptions`].
+    DhcpOptions(DhcpOptionsReport),
+    /// Answer to [`Request::HostedZones`].
+    HostedZones(HostedZonesReport),
     /// Answer to [`Request::Apply`].
     Applied(ApplyReport),
     /// A change was made (answer to the requests that change the configuration).

@@ -20,6 +20,8 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod dns;
+
 use clap::{Parser, Subcommand};
 use vpc_api::{
     AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
@@ -134,6 +136,8 @@ enum Command {
     /// Transit gateway multicast domains: associated subnets, and each group's members
     /// and sources.
     DescribeTransitGatewayMulticastDomains,
+    #[command(flatten)]
+    Dns(dns::DnsCommand),
     /// Apply a topology file to the running daemon: print the plan (each resource
     /// added, changed or removed) and apply it at once; an invalid file changes nothing.
     Apply {
@@ -391,6 +395,7 @@ fn request(command: &Command) -> Request {
         Command::DescribeVpcPeeringConnections => Request::VpcPeeringConnections {},
         Command::DescribeTransitGateways => Request::TransitGateways {},
         Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
+        Command::Dns(c) => c.request(),
         Command::Apply { file, dry_run } => Request::Apply {
             // The daemon reads the file: give it the whole path.
             path: std::path::absolute(file)
@@ -578,6 +583,7 @@ where
             print_multicast_domains(out, &m)?
         }
         (Response::Applied(a), Command::Apply { .. }) => print_applied(out, &a)?,
+        (r, Command::Dns(c)) => c.print(out, r)?,
         (
             Response::Done { message },
             Command::DeleteNatGateway { .. }

@@ -50,6 +50,9 @@ use crate::addressing;
 use crate::fabric::*;
 use crate::topology::*;
 
+mod dns;
+pub use dns::{DnsEditError, NewDhcpOptions};
+
 /// Why a change to the topology was refused. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {

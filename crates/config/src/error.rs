@@ -79,6 +79,9 @@ impl fmt::Display for Diagnostic {
 /// What is wrong with one field. Messages continue the field path as a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// A DHCP option set, private hosted zone or DNS name (see `validate/dns.rs`).
+    #[error(transparent)]
+    Dns(#[from] crate::DnsProblem),
     /// A multicast group with more members than the dataplane carries.
     #[error(
         "group {0} has more than {max} members: vpcd carries a group to at most {max} interfaces",

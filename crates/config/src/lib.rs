@@ -24,6 +24,7 @@
 
 pub mod account;
 pub mod addressing;
+mod dns;
 pub mod edit;
 mod error;
 mod fabric;
@@ -36,6 +37,7 @@ mod validate;
 mod write;
 
 pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
+pub use dns::*;
 pub use edit::EditError;
 pub use error::{ConfigError, Diagnostic, Problem};
 pub use fabric::*;

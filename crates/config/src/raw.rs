@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod dns;
+pub(crate) use dns::*;
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +57,10 @@ pub(crate) struct RawConfig {
     pub transit_gateway_route_table: Vec<RawTgwRouteTable>,
     #[serde(default)]
     pub transit_gateway_multicast_domain: Vec<RawMulticastDomain>,
+    #[serde(default)]
+    pub dhcp_options: Vec<RawDhcpOptions>,
+    #[serde(default)]
+    pub private_hosted_zone: Vec<RawHostedZone>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -86,6 +93,10 @@ pub(crate) struct RawVpc {
     /// `ModifyVpcAttribute EnableNetworkAddressUsageMetrics`; omitted: false.
     #[serde(default)]
     pub enable_network_address_usage_metrics: Option<bool>,
+    /// `AssociateDhcpOptions`: a `[[dhcp_options]]` by name; omitted: AWS's default
+    /// set.
+    #[serde(default)]
+    pub dhcp_options: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`
@@ -469,6 +480,9 @@ pub(crate) struct RawNatGateway {
 pub(crate) struct RawInternetHost {
     pub name: Spanned<String>,
     pub address: Spanned<String>,
+    /// Domain names the VPCs' resolver answers with its address.
+    #[serde(default)]
+    pub dns_names: Vec<Spanned<String>>,
 }
 
 /// `[[vpc_peering_connection]]` (`CreateVpcPeeringConnection`, and

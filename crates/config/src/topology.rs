@@ -33,6 +33,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+use crate::dns::*;
 use crate::fabric::*;
 use crate::security::*;
 
@@ -188,6 +189,10 @@ pub struct Topology {
     /// checked here (IDs are derived by the EC2 API, `vpc-ec2`); a resource without
     /// tags has no entry.
     pub tags: Tags,
+    /// The DHCP option sets, in file order.
+    pub dhcp_options: Vec<DhcpOptions>,
+    /// The Route 53 private hosted zones, in file order.
+    pub private_hosted_zones: Vec<PrivateHostedZone>,
 }
 
 /// Resource ID to tag key to tag value.
@@ -268,6 +273,9 @@ pub struct Vpc {
     pub enable_dns_hostnames: bool,
     /// `enableNetworkAddressUsageMetrics` (default false). Kept for the EC2 API.
     pub enable_network_address_usage_metrics: bool,
+    /// Its DHCP option set (`AssociateDhcpOptions`); `None`: AWS's default set (the
+    /// EC2 API shows `default`).
+    pub dhcp_options: Option<DhcpOptionsId>,
 }
 
 /// A subnet of a VPC in one availability zone.
@@ -557,6 +565,9 @@ pub struct InternetHost {
     pub name: String,
     /// Its address, in a documentation range.
     pub address: Ipv4Addr,
+    /// `dns_names`: domain names (canonical) the VPCs' resolver answers with its
+    /// address.
+    pub dns_names: Vec<String>,
 }
 
 impl Topology {

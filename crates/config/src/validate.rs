@@ -78,6 +78,7 @@ macro_rules! snippet_helpers {
     };
 }
 
+mod dns;
 mod gateways;
 mod launch;
 mod limits;
@@ -157,6 +158,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         launches: Vec::new(),
         terminated: None,
         tags: Tags::new(),
+        dns: dns::Dns::default(),
     };
     c.vpcs();
     c.subnets();
@@ -177,6 +179,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.multicast_domains();
     c.table_limits();
     c.tags();
+    c.dns();
     c.build()
 }
 
@@ -244,6 +247,8 @@ struct Checker<'c, 'a, 's> {
     terminated: Option<Vec<TerminatedInstance>>,
     /// The checked `[tags]`.
     tags: Tags,
+    /// DHCP option sets, private hosted zones, VPCs' option sets.
+    dns: dns::Dns,
 }
 
 /// Who holds a private address: an interface, a NAT gateway or a transit gateway VPC
@@ -832,6 +837,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 enable_network_address_usage_metrics: v
                     .enable_network_address_usage_metrics
                     .unwrap_or(false),
+                dhcp_options: self.dns.vpc_options.get(i).copied().flatten(),
             });
         }
         for t in &mut route_tables {
@@ -936,6 +942,8 @@ impl<'a> Checker<'_, 'a, '_> {
             resource_shares,
             terminated_instances: self.terminated.clone()?,
             tags: self.tags,
+            dhcp_options: self.dns.options,
+            private_hosted_zones: self.dns.zones,
         })
     }
 }
@@ -1256,7 +1264,7 @@ az = "x"
         assert_eq!(
             errors("[[vpc]]\nname = \"v\"\ncidr = \"10.0.0.0/16\"\ncider = 1\n"),
             [
-                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`, `owner_id`, `region`, `enable_dns_support`, `enable_dns_hostnames`, `enable_network_address_usage_metrics`"
+                "t.toml:4:1: vpc[0].cider unknown field `cider`, expected one of `name`, `cidr`, `secondary_cidrs`, `owner_id`, `region`, `enable_dns_support`, `enable_dns_hostnames`, `enable_network_address_usage_metrics`, `dhcp_options`"
             ]
         );
         assert_eq!(

@@ -43,6 +43,8 @@ use crate::security::*;
 use crate::topology::*;
 use crate::validate::security::{nacl_allow_all, sg_allow_all};
 
+mod dns;
+
 /// The topology as a configuration file that [`crate::parse`] reads back into an equal
 /// topology (`parse(&to_toml(&t), file) == Ok(t)`).
 pub fn to_toml(t: &Topology) -> String {
@@ -95,6 +97,8 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.resource_shares(&mut out);
     w.tgw_route_tables(&mut out);
     w.multicast_domains(&mut out);
+    w.dhcp_options(&mut out);
+    w.hosted_zones(&mut out);
     w.limits(&mut out);
     w.tags(&mut out);
     out
@@ -296,6 +300,9 @@ impl Writer<'_> {
             }
             if v.enable_network_address_usage_metrics {
                 x.key("enable_network_address_usage_metrics", true);
+            }
+            if let Some(o) = v.dhcp_options {
+                x.string("dhcp_options", &self.t.dhcp_options[o.index()].name);
             }
             out.push(self.table("vpc", &v.name, x));
         }
@@ -684,6 +691,7 @@ impl Writer<'_> {
             let mut x = Text::new("internet_host");
             x.string("name", &h.name);
             x.string("address", h.address);
+            x.strings("dns_names", &h.dns_names);
             out.push(self.table("internet_host", &h.name, x));
         }
     }

@@ -174,8 +174,13 @@ fn answer(request: Request, shared: &Shared) -> Response {
         Request::MulticastDomains {} => {
             Response::MulticastDomains(report::multicast_domains(shared))
         }
+        Request::DhcpOptions {} => Response::DhcpOptions(crate::dns_report::dhcp_options(shared)),
+        Request::HostedZones {} => Response::HostedZones(crate::dns_report::hosted_zones(shared)),
         Request::Apply { path, dry_run } => apply_file(Path::new(&path), dry_run, shared),
-        Request::DeleteNatGateway { .. }
+        Request::CreateDhcpOptions { .. }
+        | Request::AssociateDhcpOptions { .. }
+        | Request::DeleteDhcpOptions { .. }
+        | Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
         | Request::AllocateAddress { .. }
@@ -825,7 +830,8 @@ fn edit(
                 )
             }),
         ),
-        other => (format!("{other:?}"), Err("not a change request".to_owned())),
+        other => crate::dns_report::edit(other, edited)
+            .unwrap_or_else(|| (format!("{other:?}"), Err("not a change request".to_owned()))),
     }
 }
 

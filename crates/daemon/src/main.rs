@@ -7,6 +7,7 @@
 //! made; at start it removes what a crashed vpcd left behind.
 
 mod control;
+mod dns_report;
 mod ec2;
 mod error;
 mod flowlog;

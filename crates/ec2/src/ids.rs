@@ -57,11 +57,13 @@ pub enum Kind {
     FlowLog,
     /// `vpc-cidr-assoc-`
     VpcCidrAssociation,
+    /// `dopt-`
+    DhcpOptions,
 }
 
 /// The kinds [`resolve`] and [`names`] know (those with a list in the topology), in
 /// the order `DescribeTags` lists them.
-pub const RESOURCE_KINDS: [Kind; 15] = [
+pub const RESOURCE_KINDS: [Kind; 16] = [
     Kind::Vpc,
     Kind::Subnet,
     Kind::RouteTable,
@@ -77,6 +79,7 @@ pub const RESOURCE_KINDS: [Kind; 15] = [
     Kind::TgwAttachment,
     Kind::TgwRouteTable,
     Kind::FlowLog,
+    Kind::DhcpOptions,
 ];
 
 impl Kind {
@@ -103,6 +106,7 @@ impl Kind {
             Kind::TgwRouteTable => "tgw-rtb-",
             Kind::FlowLog => "fl-",
             Kind::VpcCidrAssociation => "vpc-cidr-assoc-",
+            Kind::DhcpOptions => "dopt-",
         }
     }
 
@@ -132,6 +136,7 @@ impl Kind {
             Kind::TgwAttachment => "transit-gateway-attachment",
             Kind::TgwRouteTable => "transit-gateway-route-table",
             Kind::FlowLog => "vpc-flow-log",
+            Kind::DhcpOptions => "dhcp-options",
             Kind::RouteTableAssociation
             | Kind::ElasticIpAssociation
             | Kind::NetworkAclAssociation
@@ -163,6 +168,7 @@ impl Kind {
             Kind::TgwRouteTable => "InvalidRouteTableID",
             Kind::FlowLog => "InvalidFlowLogId",
             Kind::VpcCidrAssociation => "InvalidVpcCidrBlockAssociationID",
+            Kind::DhcpOptions => "InvalidDhcpOptionID",
         }
     }
 
@@ -184,6 +190,7 @@ impl Kind {
             Kind::TgwAttachment => "transitGatewayAttachment",
             Kind::TgwRouteTable => "transitGatewayRouteTable",
             Kind::FlowLog => "flowLog",
+            Kind::DhcpOptions => "dhcpOption",
             _ => "association",
         }
     }
@@ -191,7 +198,7 @@ impl Kind {
     /// The kind whose IDs have the longest prefix `id` starts with (`tgw-attach-...` is
     /// a transit gateway attachment, not a transit gateway).
     pub fn of_id(id: &str) -> Option<Kind> {
-        const ALL: [Kind; 20] = [
+        const ALL: [Kind; 21] = [
             Kind::Vpc,
             Kind::Subnet,
             Kind::RouteTable,
@@ -212,6 +219,7 @@ impl Kind {
             Kind::TgwRouteTable,
             Kind::FlowLog,
             Kind::VpcCidrAssociation,
+            Kind::DhcpOptions,
         ];
         ALL.into_iter()
             .filter(|k| id.starts_with(k.prefix()))
@@ -282,6 +290,7 @@ pub fn names(t: &Topology, kind: Kind) -> Vec<String> {
         Kind::TgwAttachment => t.tgw_attachments.iter().map(|a| a.name.clone()).collect(),
         Kind::TgwRouteTable => t.tgw_route_tables.iter().map(|r| r.name.clone()).collect(),
         Kind::FlowLog => t.flow_logs.iter().map(|f| f.name.clone()).collect(),
+        Kind::DhcpOptions => t.dhcp_options.iter().map(|o| o.name.clone()).collect(),
         _ => Vec::new(),
     }
 }

@@ -103,6 +103,10 @@ const ACTIONS: &[&str] = &[
     "CreateFlowLogs",
     "DescribeFlowLogs",
     "DeleteFlowLogs",
+    "CreateDhcpOptions",
+    "DescribeDhcpOptions",
+    "DeleteDhcpOptions",
+    "AssociateDhcpOptions",
     "StopInstances",
     "",
 ];
@@ -184,6 +188,11 @@ const NAMES: &[&str] = &[
     "NetworkInterface.1.SecurityGroupId.1",
     "UserData",
     "Filter.99999999999.Name",
+    "DhcpOptionsId",
+    "DhcpOptionsId.1",
+    "DhcpConfiguration.1.Key",
+    "DhcpConfiguration.1.Value.1",
+    "DhcpConfiguration.1.Value.2",
     "",
 ];
 
@@ -231,6 +240,11 @@ fn values() -> Vec<String> {
         "arn:aws:s3:::bucket",
         "ALL",
         "VPC",
+        "domain-name",
+        "domain-name-servers",
+        "netbios-node-type",
+        "AmazonProvidedDNS",
+        "default",
     ]
     .iter()
     .map(|s| s.to_string())

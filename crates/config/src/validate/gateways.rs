@@ -593,6 +593,11 @@ impl<'a> Checker<'_, 'a, '_> {
             hosts.push(InternetHost {
                 name: h.name.get_ref().clone(),
                 address: self.gw.hosts[i]?,
+                dns_names: h
+                    .dns_names
+                    .iter()
+                    .filter_map(|n| crate::dns::canonical_domain(n.get_ref()))
+                    .collect(),
             });
         }
         Some(Built {
@@ -776,11 +781,13 @@ private_ip = "10.1.1.10"
             [
                 InternetHost {
                     name: "internet".into(),
-                    address: ip("203.0.113.10")
+                    address: ip("203.0.113.10"),
+                    dns_names: Vec::new(),
                 },
                 InternetHost {
                     name: "other-site".into(),
-                    address: ip("192.0.2.77")
+                    address: ip("192.0.2.77"),
+                    dns_names: Vec::new(),
                 },
             ]
         );
@@ -1665,7 +1672,8 @@ private_ip = "10.1.1.10"
             t.internet_hosts,
             [InternetHost {
                 name: "internet".into(),
-                address: ip("203.0.113.10")
+                address: ip("203.0.113.10"),
+                dns_names: Vec::new(),
             }]
         );
         assert_eq!(

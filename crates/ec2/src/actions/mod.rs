@@ -12,6 +12,7 @@
 //! message.
 
 mod addresses;
+mod dhcp;
 mod flow_logs;
 mod igws;
 mod images;
@@ -28,6 +29,8 @@ mod subnets;
 mod tags;
 mod transit;
 mod vpcs;
+
+pub use interfaces::{private_dns, public_dns};
 
 use vpc_config::{Topology, VpcId};
 
@@ -181,6 +184,10 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "CreateFlowLogs" => flow_logs::create(ctx),
         "DescribeFlowLogs" => flow_logs::describe(ctx),
         "DeleteFlowLogs" => flow_logs::delete(ctx),
+        "CreateDhcpOptions" => dhcp::create(ctx),
+        "DescribeDhcpOptions" => dhcp::describe(ctx),
+        "DeleteDhcpOptions" => dhcp::delete(ctx),
+        "AssociateDhcpOptions" => dhcp::associate(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }

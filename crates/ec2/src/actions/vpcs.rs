@@ -56,7 +56,7 @@ impl Filterable for (Item, &Ctx<'_>) {
             "is-default" | "isDefault" => one("false".to_owned()),
             "state" => one("available".to_owned()),
             "owner-id" => one(vpc.owner_id.clone()),
-            "dhcp-options-id" => one("default".to_owned()),
+            "dhcp-options-id" => one(super::dhcp::vpc_dhcp_options_id(self.1, self.0.index)),
             _ => None,
         }
     }
@@ -85,7 +85,7 @@ fn vpc_xml(ctx: &Ctx<'_>, x: &mut Xml, i: usize) {
             .leaf("state", "associated")
             .close("cidrBlockState");
     });
-    x.leaf("dhcpOptionsId", "default")
+    x.leaf("dhcpOptionsId", super::dhcp::vpc_dhcp_options_id(ctx, i))
         .leaf("instanceTenancy", "default")
         .leaf("isDefault", false);
     tag_set(x, &ctx.shown_tags(Kind::Vpc, &vpc.name));
