@@ -79,6 +79,10 @@ impl fmt::Display for Diagnostic {
 /// What is wrong with one field. Messages continue the field path as a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// A problem with an emulated AWS service, a VPC endpoint or a prefix list
+    /// reference (`endpoints.rs`).
+    #[error(transparent)]
+    Endpoint(#[from] crate::EndpointProblem),
     /// A multicast group with more members than the dataplane carries.
     #[error(
         "group {0} has more than {max} members: vpcd carries a group to at most {max} interfaces",

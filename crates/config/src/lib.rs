@@ -25,6 +25,7 @@
 pub mod account;
 pub mod addressing;
 pub mod edit;
+mod endpoints;
 mod error;
 mod fabric;
 mod plan;
@@ -36,6 +37,7 @@ mod write;
 
 pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use edit::EditError;
+pub use endpoints::*;
 pub use error::{ConfigError, Diagnostic, Problem};
 pub use fabric::*;
 pub use plan::{Action, Change, Plan, plan};

@@ -54,6 +54,12 @@ pub(crate) struct RawConfig {
     pub transit_gateway_route_table: Vec<RawTgwRouteTable>,
     #[serde(default)]
     pub transit_gateway_multicast_domain: Vec<RawMulticastDomain>,
+    /// `[[aws_service]]`: an emulated AWS service and its managed prefix list.
+    #[serde(default)]
+    pub aws_service: Vec<RawAwsService>,
+    /// `[[vpc_endpoint]]` (`CreateVpcEndpoint`).
+    #[serde(default)]
+    pub vpc_endpoint: Vec<RawVpcEndpoint>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -660,4 +666,31 @@ pub(crate) struct RawLimits {
     /// Distinct records per flow log per aggregation interval.
     #[serde(default)]
     pub flow_log_records: Option<Spanned<i64>>,
+}
+
+/// `[[aws_service]]`: an emulated AWS service (`com.amazonaws.<region>.<name>`), whose
+/// servers are internet hosts inside `cidrs`, its AWS-managed prefix list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAwsService {
+    pub name: Spanned<String>,
+    pub cidrs: Vec<Spanned<String>>,
+    /// Default: the default region.
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+}
+
+/// `[[vpc_endpoint]]` (`CreateVpcEndpoint`): a gateway endpoint of `vpc` to
+/// `service_name`, routed to from `route_tables`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpcEndpoint {
+    pub name: Spanned<String>,
+    pub vpc: Spanned<String>,
+    pub service_name: Spanned<String>,
+    /// `Gateway` (the default) or `Interface` (refused: not built).
+    #[serde(default)]
+    pub vpc_endpoint_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub route_tables: Vec<Spanned<String>>,
 }

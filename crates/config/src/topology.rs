@@ -188,6 +188,10 @@ pub struct Topology {
     /// checked here (IDs are derived by the EC2 API, `vpc-ec2`); a resource without
     /// tags has no entry.
     pub tags: Tags,
+    /// The emulated AWS services (`[[aws_service]]`), in file order (`endpoints.rs`).
+    pub aws_services: Vec<crate::AwsService>,
+    /// The gateway VPC endpoints (`[[vpc_endpoint]]`), in file order.
+    pub vpc_endpoints: Vec<crate::VpcEndpoint>,
 }
 
 /// Resource ID to tag key to tag value.
@@ -342,6 +346,10 @@ pub enum RouteOrigin {
     /// AWS's `CreateRoute`: a route written in the configuration. (Later issues add
     /// propagated routes.)
     Static,
+    /// A gateway endpoint's route to its service's prefix list (one per block of the
+    /// list): after a static route of the same prefix, as AWS ranks them. Not in
+    /// [`RouteTable::routes`]: see [`Topology::endpoint_routes`].
+    PrefixList,
 }
 
 impl RouteOrigin {
@@ -351,6 +359,9 @@ impl RouteOrigin {
         match self {
             RouteOrigin::Local => "CreateRouteTable",
             RouteOrigin::Static => "CreateRoute",
+            // vpcd's choice: AWS adds the route when the endpoint is created or
+            // modified; it is shown as created by a call, like a static one.
+            RouteOrigin::PrefixList => "CreateRoute",
         }
     }
 }
@@ -378,6 +389,9 @@ pub enum RouteTarget {
     /// associated with it decides where it goes. `blackhole` while the attachment is
     /// not available.
     TransitGateway(TransitGatewayId),
+    /// A gateway VPC endpoint (`vpce-...`): only in a route to its service's prefix
+    /// list, which the endpoint adds (never written as a route).
+    VpcEndpoint(crate::VpcEndpointId),
 }
 
 impl RouteTarget {
@@ -642,6 +656,7 @@ impl Topology {
             RouteTarget::NatGateway(n) => self.nat_gateway(n).name.clone(),
             RouteTarget::VpcPeeringConnection(p) => self.vpc_peering_connection(p).name.clone(),
             RouteTarget::TransitGateway(g) => self.transit_gateway(g).name.clone(),
+            RouteTarget::VpcEndpoint(e) => self.vpc_endpoint(e).name.clone(),
         }
     }
 

@@ -78,6 +78,7 @@ macro_rules! snippet_helpers {
     };
 }
 
+mod endpoints;
 mod gateways;
 mod launch;
 mod limits;
@@ -156,6 +157,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         launches: Vec::new(),
         terminated: None,
         tags: Tags::new(),
+        ep: endpoints::Pending::default(),
     };
     c.vpcs();
     c.subnets();
@@ -174,6 +176,8 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.flow_logs();
     c.tgw_route_tables();
     c.multicast_domains();
+    c.aws_services();
+    c.vpc_endpoints();
     c.table_limits();
     c.tags();
     c.build()
@@ -243,6 +247,8 @@ struct Checker<'c, 'a, 's> {
     terminated: Option<Vec<TerminatedInstance>>,
     /// The checked `[tags]`.
     tags: Tags,
+    /// The checked AWS services and VPC endpoints.
+    ep: endpoints::Pending,
 }
 
 /// Who holds a private address: an interface, a NAT gateway or a transit gateway VPC
@@ -935,6 +941,8 @@ impl<'a> Checker<'_, 'a, '_> {
             resource_shares,
             terminated_instances: self.terminated.clone()?,
             tags: self.tags,
+            aws_services: self.ep.services?,
+            vpc_endpoints: self.ep.endpoints?,
         })
     }
 }

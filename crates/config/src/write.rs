@@ -43,6 +43,8 @@ use crate::security::*;
 use crate::topology::*;
 use crate::validate::security::{nacl_allow_all, sg_allow_all};
 
+mod endpoints;
+
 /// The topology as a configuration file that [`crate::parse`] reads back into an equal
 /// topology (`parse(&to_toml(&t), file) == Ok(t)`).
 pub fn to_toml(t: &Topology) -> String {
@@ -89,6 +91,8 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.elastic_ips(&mut out);
     w.nat_gateways(&mut out);
     w.internet_hosts(&mut out);
+    w.aws_services(&mut out);
+    w.vpc_endpoints(&mut out);
     w.peering_connections(&mut out);
     w.transit_gateways(&mut out);
     w.tgw_attachments(&mut out);
@@ -394,6 +398,9 @@ impl Writer<'_> {
             RouteTarget::TransitGateway(g) => {
                 e.string("transit_gateway", &t.transit_gateway(g).name);
             }
+            // Never a route of `rt.routes`: an endpoint's routes are its own
+            // (`route_tables` of its `[[vpc_endpoint]]`).
+            RouteTarget::VpcEndpoint(_) => {}
         }
         e
     }

@@ -1663,10 +1663,17 @@ private_ip = "10.1.1.10"
         );
         assert_eq!(
             t.internet_hosts,
-            [InternetHost {
-                name: "internet".into(),
-                address: ip("203.0.113.10")
-            }]
+            [
+                InternetHost {
+                    name: "internet".into(),
+                    address: ip("203.0.113.10")
+                },
+                // The emulated Amazon S3 (docs/endpoints.md).
+                InternetHost {
+                    name: "s3".into(),
+                    address: ip("192.0.2.80")
+                }
+            ]
         );
         assert_eq!(
             t.public_mappings(),

@@ -1,0 +1,35 @@
+//! Writes `[[aws_service]]` and `[[vpc_endpoint]]` (see `crate::endpoints`): a
+//! service's region only if it is not the default, an endpoint's type never (only
+//! `Gateway` exists), its route tables by name.
+
+use super::{Table, Text, Writer};
+use crate::account::DEFAULT_REGION;
+
+impl Writer<'_> {
+    pub(super) fn aws_services(&self, out: &mut Vec<Table>) {
+        for s in &self.t.aws_services {
+            let mut x = Text::new("aws_service");
+            x.string("name", &s.name);
+            x.strings("cidrs", &s.cidrs);
+            if s.region != DEFAULT_REGION {
+                x.string("region", &s.region);
+            }
+            out.push(self.table("aws_service", &s.service_name(), x));
+        }
+    }
+
+    pub(super) fn vpc_endpoints(&self, out: &mut Vec<Table>) {
+        let t = self.t;
+        for e in &t.vpc_endpoints {
+            let mut x = Text::new("vpc_endpoint");
+            x.string("name", &e.name);
+            x.string("vpc", self.vpc_name(e.vpc));
+            x.string("service_name", t.aws_service(e.service).service_name());
+            x.strings(
+                "route_tables",
+                e.route_tables.iter().map(|&r| &t.route_table(r).name),
+            );
+            out.push(self.table("vpc_endpoint", &e.name, x));
+        }
+    }
+}
