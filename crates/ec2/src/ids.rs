@@ -57,11 +57,15 @@ pub enum Kind {
     FlowLog,
     /// `vpc-cidr-assoc-`
     VpcCidrAssociation,
+    /// `vpce-` (a gateway VPC endpoint, by name)
+    VpcEndpoint,
+    /// `pl-` (an AWS-managed prefix list, by its name `com.amazonaws.<region>.<service>`)
+    PrefixList,
 }
 
 /// The kinds [`resolve`] and [`names`] know (those with a list in the topology), in
 /// the order `DescribeTags` lists them.
-pub const RESOURCE_KINDS: [Kind; 15] = [
+pub const RESOURCE_KINDS: [Kind; 16] = [
     Kind::Vpc,
     Kind::Subnet,
     Kind::RouteTable,
@@ -77,6 +81,7 @@ pub const RESOURCE_KINDS: [Kind; 15] = [
     Kind::TgwAttachment,
     Kind::TgwRouteTable,
     Kind::FlowLog,
+    Kind::VpcEndpoint,
 ];
 
 impl Kind {
@@ -103,6 +108,8 @@ impl Kind {
             Kind::TgwRouteTable => "tgw-rtb-",
             Kind::FlowLog => "fl-",
             Kind::VpcCidrAssociation => "vpc-cidr-assoc-",
+            Kind::VpcEndpoint => "vpce-",
+            Kind::PrefixList => "pl-",
         }
     }
 
@@ -132,6 +139,8 @@ impl Kind {
             Kind::TgwAttachment => "transit-gateway-attachment",
             Kind::TgwRouteTable => "transit-gateway-route-table",
             Kind::FlowLog => "vpc-flow-log",
+            Kind::VpcEndpoint => "vpc-endpoint",
+            Kind::PrefixList => "prefix-list",
             Kind::RouteTableAssociation
             | Kind::ElasticIpAssociation
             | Kind::NetworkAclAssociation
@@ -163,6 +172,8 @@ impl Kind {
             Kind::TgwRouteTable => "InvalidRouteTableID",
             Kind::FlowLog => "InvalidFlowLogId",
             Kind::VpcCidrAssociation => "InvalidVpcCidrBlockAssociationID",
+            Kind::VpcEndpoint => "InvalidVpcEndpointId",
+            Kind::PrefixList => "InvalidPrefixListID",
         }
     }
 
@@ -184,6 +195,8 @@ impl Kind {
             Kind::TgwAttachment => "transitGatewayAttachment",
             Kind::TgwRouteTable => "transitGatewayRouteTable",
             Kind::FlowLog => "flowLog",
+            Kind::VpcEndpoint => "vpcEndpoint",
+            Kind::PrefixList => "prefixList",
             _ => "association",
         }
     }
@@ -191,7 +204,7 @@ impl Kind {
     /// The kind whose IDs have the longest prefix `id` starts with (`tgw-attach-...` is
     /// a transit gateway attachment, not a transit gateway).
     pub fn of_id(id: &str) -> Option<Kind> {
-        const ALL: [Kind; 20] = [
+        const ALL: [Kind; 22] = [
             Kind::Vpc,
             Kind::Subnet,
             Kind::RouteTable,
@@ -212,6 +225,8 @@ impl Kind {
             Kind::TgwRouteTable,
             Kind::FlowLog,
             Kind::VpcCidrAssociation,
+            Kind::VpcEndpoint,
+            Kind::PrefixList,
         ];
         ALL.into_iter()
             .filter(|k| id.starts_with(k.prefix()))
@@ -282,6 +297,8 @@ pub fn names(t: &Topology, kind: Kind) -> Vec<String> {
         Kind::TgwAttachment => t.tgw_attachments.iter().map(|a| a.name.clone()).collect(),
         Kind::TgwRouteTable => t.tgw_route_tables.iter().map(|r| r.name.clone()).collect(),
         Kind::FlowLog => t.flow_logs.iter().map(|f| f.name.clone()).collect(),
+        Kind::VpcEndpoint => t.vpc_endpoints.iter().map(|e| e.name.clone()).collect(),
+        Kind::PrefixList => t.aws_services.iter().map(|s| s.service_name()).collect(),
         _ => Vec::new(),
     }
 }

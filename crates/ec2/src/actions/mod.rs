@@ -12,6 +12,7 @@
 //! message.
 
 mod addresses;
+mod endpoints;
 mod flow_logs;
 mod igws;
 mod images;

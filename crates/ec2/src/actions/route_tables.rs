@@ -95,7 +95,7 @@ fn find_association(ctx: &Ctx<'_>, id: &str) -> Result<(usize, Assoc), ApiError>
 /// A route's state: `blackhole` while its target cannot carry traffic.
 pub fn route_state(t: &Topology, rt: &RouteTable, target: RouteTarget) -> &'static str {
     let up = match target {
-        RouteTarget::Local | RouteTarget::Eni(_) => true,
+        RouteTarget::Local | RouteTarget::Eni(_) | RouteTarget::VpcEndpoint(_) => true,
         RouteTarget::InternetGateway(g) => t.internet_gateway(g).vpc == Some(rt.vpc),
         RouteTarget::NatGateway(n) => !t.nat_gateway(n).deleted,
         RouteTarget::VpcPeeringConnection(p) => {
@@ -140,6 +140,10 @@ fn target_elements(t: &Topology, target: RouteTarget) -> Vec<(&'static str, Stri
         RouteTarget::TransitGateway(g) => vec![(
             "transitGatewayId",
             ids::id(Kind::TransitGateway, &t.transit_gateway(g).name),
+        )],
+        RouteTarget::VpcEndpoint(e) => vec![(
+            "gatewayId",
+            ids::id(Kind::VpcEndpoint, &t.vpc_endpoint(e).name),
         )],
     }
 }
@@ -256,14 +260,19 @@ fn route_table_xml(ctx: &Ctx<'_>, x: &mut Xml, i: usize) {
     x.leaf("routeTableId", &rtb_id)
         .leaf("vpcId", ids::id(Kind::Vpc, &vpc.name))
         .leaf("ownerId", &vpc.owner_id);
-    x.set("routeSet", &rt.routes, |x, r| {
-        x.leaf("destinationCidrBlock", r.destination);
+    x.open("routeSet");
+    for r in &rt.routes {
+        x.open("item").leaf("destinationCidrBlock", r.destination);
         for (element, value) in target_elements(t, r.target) {
             x.leaf(element, value);
         }
         x.leaf("state", route_state(t, rt, r.target))
-            .leaf("origin", r.origin.aws_name());
-    });
+            .leaf("origin", r.origin.aws_name())
+            .close("item");
+    }
+    // Gateway endpoints' routes, to their prefix lists.
+    super::endpoints::endpoint_routes_xml(t, x, vpc_config::RouteTableId(i as u32));
+    x.close("routeSet");
     x.set("associationSet", &associations(t, i), |x, &a| {
         x.leaf("main", a == Assoc::Main)
             .leaf("routeTableAssociationId", association_id(t, &rt.name, a))
