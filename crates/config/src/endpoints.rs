@@ -197,7 +197,9 @@ pub enum EndpointProblem {
     #[error("route table {0:?} is named twice")]
     DuplicateRouteTable(String),
     /// A prefix list reference (`pl-...` or a list's name) that names no list.
-    #[error("{0:?} names no prefix list (write its pl- ID or its name com.amazonaws.<region>.<service>)")]
+    #[error(
+        "{0:?} names no prefix list (write its pl- ID or its name com.amazonaws.<region>.<service>)"
+    )]
     UnknownPrefixList(String),
     /// A network ACL entry naming a prefix list.
     #[error(

@@ -36,7 +36,8 @@ impl Checker<'_, '_, '_> {
             let path = format!("aws_service[{i}]");
             if !super::valid_name(s.name.get_ref()) {
                 let problem = Problem::BadName(s.name.get_ref().clone());
-                self.r.report(s.name.span(), format!("{path}.name"), problem);
+                self.r
+                    .report(s.name.span(), format!("{path}.name"), problem);
                 broken = true;
             }
             let region = region(self.r, s.region.as_ref(), format!("{path}.region"));
@@ -52,12 +53,14 @@ impl Checker<'_, '_, '_> {
             let full = service.service_name();
             if seen.insert(full.clone(), i).is_some() {
                 let problem = EndpointProblem::DuplicateService(full).into();
-                self.r.report(s.name.span(), format!("{path}.name"), problem);
+                self.r
+                    .report(s.name.span(), format!("{path}.name"), problem);
                 broken = true;
             }
             if s.cidrs.is_empty() {
                 let problem = EndpointProblem::NoServiceCidrs.into();
-                self.r.report(s.name.span(), format!("{path}.cidrs"), problem);
+                self.r
+                    .report(s.name.span(), format!("{path}.cidrs"), problem);
                 broken = true;
             }
             let mut cidrs = Vec::new();
@@ -91,7 +94,11 @@ impl Checker<'_, '_, '_> {
     /// Endpoints: names, type, VPC, service, route tables.
     pub(super) fn vpc_endpoints(&mut self) {
         let raw = self.raw;
-        names(self.r, "vpc_endpoint", raw.vpc_endpoint.iter().map(|e| &e.name));
+        names(
+            self.r,
+            "vpc_endpoint",
+            raw.vpc_endpoint.iter().map(|e| &e.name),
+        );
         // Route table name -> index in the topology (declared ones, then the implicit
         // main tables of VPCs that declared none, in VPC order, as `build` makes them).
         let mut tables: HashMap<String, usize> = HashMap::new();
@@ -237,7 +244,10 @@ mod tests {
     fn the_demo_has_an_s3_endpoint_on_private_a_only() {
         let t = ok("");
         assert_eq!(t.aws_services.len(), 1);
-        assert_eq!(t.aws_services[0].service_name(), "com.amazonaws.us-east-1.s3");
+        assert_eq!(
+            t.aws_services[0].service_name(),
+            "com.amazonaws.us-east-1.s3"
+        );
         assert_eq!(
             t.aws_services[0].cidrs,
             vec!["192.0.2.64/26".parse::<ipnet::Ipv4Net>().unwrap()]
@@ -277,13 +287,33 @@ cidrs = ["10.9.0.0/24", "192.0.2.96/27"]
 "#,
         );
         assert_eq!(e.len(), 2, "{e:?}");
-        assert!(e[0].contains("aws_service[1].cidrs[0] 10.9.0.0/24 is not inside the emulated internet"), "{e:?}");
-        assert!(e[1].contains("aws_service[1].cidrs[1] 192.0.2.96/27 overlaps 192.0.2.64/26 of service \"s3\""), "{e:?}");
+        assert!(
+            e[0].contains(
+                "aws_service[1].cidrs[0] 10.9.0.0/24 is not inside the emulated internet"
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e[1].contains(
+                "aws_service[1].cidrs[1] 192.0.2.96/27 overlaps 192.0.2.64/26 of service \"s3\""
+            ),
+            "{e:?}"
+        );
         let e = errors("[[aws_service]]\nname = \"s3\"\ncidrs = [\"203.0.113.128/25\"]\n");
-        assert!(e[0].contains("aws_service[1].name service \"com.amazonaws.us-east-1.s3\" is declared twice"), "{e:?}");
+        assert!(
+            e[0].contains(
+                "aws_service[1].name service \"com.amazonaws.us-east-1.s3\" is declared twice"
+            ),
+            "{e:?}"
+        );
         // Another region may have its own s3.
-        let t = ok("[[aws_service]]\nname = \"s3\"\nregion = \"eu-west-1\"\ncidrs = [\"203.0.113.128/25\"]\n");
-        assert_eq!(t.aws_services[1].service_name(), "com.amazonaws.eu-west-1.s3");
+        let t = ok(
+            "[[aws_service]]\nname = \"s3\"\nregion = \"eu-west-1\"\ncidrs = [\"203.0.113.128/25\"]\n",
+        );
+        assert_eq!(
+            t.aws_services[1].service_name(),
+            "com.amazonaws.eu-west-1.s3"
+        );
     }
 
     #[test]
@@ -366,7 +396,12 @@ route_tables = ["private-b-rt", "other-main"]
 
     #[test]
     fn errors_name_file_line_and_column() {
-        let e = errors("[[vpc_endpoint]]\nname = \"x\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.us-east-1.nope\"\n");
-        assert!(e[0].starts_with(&format!("{}vpc_endpoint[1].service_name", at(4, 16))), "{e:?}");
+        let e = errors(
+            "[[vpc_endpoint]]\nname = \"x\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.us-east-1.nope\"\n",
+        );
+        assert!(
+            e[0].starts_with(&format!("{}vpc_endpoint[1].service_name", at(4, 16))),
+            "{e:?}"
+        );
     }
 }

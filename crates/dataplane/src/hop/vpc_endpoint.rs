@@ -306,8 +306,7 @@ fn outbound(
     if !matches!(p.f.l4, L4::IcmpError { .. })
         && let Some(w) = mode.live_state()
     {
-        w.endpoint_flows()
-            .learn(p.now, e, answer_of(&p.f.tuple))?;
+        w.endpoint_flows().learn(p.now, e, answer_of(&p.f.tuple))?;
     }
     Ok(Hop {
         to: Place::Host(host),
@@ -354,7 +353,11 @@ fn inbound(
 /// VPC's public address: an answer of a flow an endpoint learned goes back through
 /// it; another from a service's address is `endpoint-no-flow`; anything else
 /// `internet-no-route`.
-pub(crate) fn returning(net: &Net, mode: &Mode<'_, '_>, p: &InFlight<'_>) -> Result<Hop, DropReason> {
+pub(crate) fn returning(
+    net: &Net,
+    mode: &Mode<'_, '_>,
+    p: &InFlight<'_>,
+) -> Result<Hop, DropReason> {
     let t = &net.topology;
     if t.vpc_endpoints.is_empty() {
         return Err(DropReason::InternetNoRoute);
@@ -431,7 +434,10 @@ mod tests {
         f.learn(t0, a, answer).unwrap();
         assert_eq!(f.peek(t0, &answer), Some(a));
         // The same tuple out of another endpoint while the first lives: refused.
-        assert_eq!(f.learn(t0, b, answer), Err(DropReason::EndpointFlowConflict));
+        assert_eq!(
+            f.learn(t0, b, answer),
+            Err(DropReason::EndpointFlowConflict)
+        );
         // Another port of the same address (an overlapping VPC): its own flow.
         let other = answer_of(&tuple("10.0.2.10", "192.0.2.80", 40001, 80));
         f.learn(t0, b, other).unwrap();
