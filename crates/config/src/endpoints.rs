@@ -16,6 +16,7 @@
 //!   ([`RouteOrigin::PrefixList`] sorts after [`RouteOrigin::Static`]).
 
 use ipnet::Ipv4Net;
+use sha2::{Digest, Sha256};
 
 use crate::topology::*;
 
@@ -91,7 +92,29 @@ pub struct VpcEndpoint {
     pub route_tables: Vec<RouteTableId>,
 }
 
+/// The ID of the managed prefix list named `name` (`com.amazonaws.<region>.<service>`):
+/// `pl-` and the first 17 hex digits of SHA-256(`pl/<name>`), as the EC2 API derives
+/// every ID from a name (`vpc_ec2::ids`).
+pub fn prefix_list_id(name: &str) -> String {
+    let digest = Sha256::digest(format!("pl/{name}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("pl-{}", &hex[..17])
+}
+
 impl Topology {
+    /// The service whose prefix list `reference` names (its `pl-` ID or its name),
+    /// among the services of `region`.
+    pub fn find_prefix_list(&self, reference: &str, region: &str) -> Option<AwsServiceId> {
+        self.aws_services
+            .iter()
+            .position(|s| {
+                s.region == region
+                    && (s.service_name() == reference
+                        || prefix_list_id(&s.service_name()) == reference)
+            })
+            .map(|i| AwsServiceId(i as u32))
+    }
+
     /// The AWS service with id `id`.
     pub fn aws_service(&self, id: AwsServiceId) -> &AwsService {
         &self.aws_services[id.index()]

@@ -463,7 +463,7 @@ pub enum Problem {
     #[error("needs a specific icmp_type (a code only means something within one type)")]
     IcmpCodeWithoutType,
     /// A security group rule with no peer or with both.
-    #[error("must have exactly one peer: cidr or security_group (found {found})")]
+    #[error("must have exactly one peer: cidr, security_group or prefix_list_id (found {found})")]
     SgPeerCount {
         /// How many peer keys were given.
         found: usize,

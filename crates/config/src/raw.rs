@@ -301,6 +301,9 @@ pub(crate) struct RawSgRule {
     pub cidr: Option<Spanned<String>>,
     #[serde(default)]
     pub security_group: Option<Spanned<String>>,
+    /// A managed prefix list, by `pl-` ID or name (`PrefixListIds.PrefixListId`).
+    #[serde(default)]
+    pub prefix_list_id: Option<Spanned<String>>,
     /// The VPC of `security_group` (`UserIdGroupPair.VpcId`): the rule's own VPC
     /// (omitted), or a VPC peered with it in the same region.
     #[serde(default)]
@@ -332,7 +335,12 @@ pub(crate) struct RawNaclRule {
     pub rule_number: Spanned<i64>,
     pub protocol: Spanned<String>,
     pub action: Spanned<String>,
-    pub cidr: Spanned<String>,
+    /// Required (an `Option` so that a `prefix_list_id` instead is refused clearly).
+    #[serde(default)]
+    pub cidr: Option<Spanned<String>>,
+    /// Refused: AWS network ACL entries take only a CIDR block.
+    #[serde(default)]
+    pub prefix_list_id: Option<Spanned<String>>,
     #[serde(default)]
     pub port: Option<Spanned<i64>>,
     #[serde(default)]

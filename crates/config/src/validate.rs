@@ -160,6 +160,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         ep: endpoints::Pending::default(),
     };
     c.vpcs();
+    c.aws_services();
     c.subnets();
     c.peering_connections();
     c.transit_gateways();
@@ -176,7 +177,6 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.flow_logs();
     c.tgw_route_tables();
     c.multicast_domains();
-    c.aws_services();
     c.vpc_endpoints();
     c.table_limits();
     c.tags();

@@ -531,6 +531,12 @@ impl Writer<'_> {
             SgPeer::Cidr(c) => {
                 e.string("cidr", c);
             }
+            SgPeer::PrefixList(s) => {
+                e.string(
+                    "prefix_list_id",
+                    crate::prefix_list_id(&self.t.aws_service(s).service_name()),
+                );
+            }
             SgPeer::Group(id) => {
                 let peer = self.t.security_group(id);
                 e.string("security_group", &peer.name);

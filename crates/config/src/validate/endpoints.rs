@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use ipnet::Ipv4Net;
+use toml::Spanned;
 
 use super::{Checker, names, overlaps, parse_cidr, region};
 use crate::addressing::PUBLIC_RANGES;
@@ -89,6 +90,28 @@ impl Checker<'_, '_, '_> {
             services.push(AwsService { cidrs, ..service });
         }
         self.ep.services = (!broken).then_some(services);
+    }
+
+    /// The service whose prefix list `reference` (a `pl-` ID or a list's name) names,
+    /// in the region of `vpc` (`None`: broken, reported already).
+    pub(super) fn prefix_list_ref(
+        &mut self,
+        vpc: Option<VpcId>,
+        reference: &Spanned<String>,
+        field: String,
+    ) -> Option<AwsServiceId> {
+        let (_, region) = self.vpc_accounts.get(vpc?.index()).copied().flatten()?;
+        let services = self.ep.services.as_ref()?;
+        let wanted = reference.get_ref();
+        let found = services.iter().position(|s| {
+            s.region == region
+                && (&s.service_name() == wanted || &prefix_list_id(&s.service_name()) == wanted)
+        });
+        if found.is_none() {
+            let problem = EndpointProblem::UnknownPrefixList(wanted.clone()).into();
+            self.r.report(reference.span(), field, problem);
+        }
+        found.map(|k| AwsServiceId(k as u32))
     }
 
     /// Endpoints: names, type, VPC, service, route tables.
@@ -403,5 +426,59 @@ route_tables = ["private-b-rt", "other-main"]
             e[0].starts_with(&format!("{}vpc_endpoint[1].service_name", at(4, 16))),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn a_security_group_rule_names_a_prefix_list_a_network_acl_entry_cannot() {
+        let id = crate::prefix_list_id("com.amazonaws.us-east-1.s3");
+        assert!(id.starts_with("pl-") && id.len() == 20, "{id}");
+        let extra = format!(
+            r#"
+[[security_group]]
+name = "to-s3"
+vpc = "demo"
+egress = [
+  {{ protocol = "tcp", port = 443, prefix_list_id = "com.amazonaws.us-east-1.s3" }},
+  {{ protocol = "tcp", port = 80, prefix_list_id = "{id}" }},
+]
+"#
+        );
+        let t = ok(&extra);
+        let g = t
+            .security_groups
+            .iter()
+            .find(|g| g.name == "to-s3")
+            .unwrap();
+        let s3 = crate::SgPeer::PrefixList(crate::AwsServiceId(0));
+        assert_eq!(g.egress[0].peer, s3);
+        assert_eq!(g.egress[1].peer, s3);
+        // Written back by ID, read back equal.
+        let text = crate::to_toml(&t);
+        assert!(
+            text.contains(&format!("prefix_list_id = \"{id}\"")),
+            "{text}"
+        );
+        assert_eq!(crate::parse(&text, "back.toml").unwrap(), t);
+
+        let e = errors(
+            r#"
+[[security_group]]
+name = "bad"
+vpc = "demo"
+egress = [
+  { protocol = "tcp", port = 443, prefix_list_id = "pl-0123456789abcdef0" },
+  { protocol = "tcp", port = 443, prefix_list_id = "com.amazonaws.us-east-1.s3", cidr = "10.0.0.0/8" },
+]
+
+[[network_acl]]
+name = "no-lists"
+vpc = "demo"
+egress = [{ rule_number = 100, protocol = "all", action = "allow", prefix_list_id = "com.amazonaws.us-east-1.s3" }]
+"#,
+        );
+        assert_eq!(e.len(), 3, "{e:#?}");
+        assert!(e[0].contains("security_group[3].egress[0].prefix_list_id \"pl-0123456789abcdef0\" names no prefix list"), "{e:?}");
+        assert!(e[1].contains("security_group[3].egress[1]"), "{e:?}");
+        assert!(e[2].contains("network_acl[1].egress[0].prefix_list_id a network ACL entry cannot name a prefix list: AWS network ACL entries take only a CIDR block"), "{e:?}");
     }
 }

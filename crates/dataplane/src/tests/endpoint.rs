@@ -398,3 +398,72 @@ fn trace_shows_the_endpoint_and_changes_nothing() {
     assert_eq!((m.packets_out, m.active_flows), (0, 0));
     assert_eq!(dp.counters().host(S3).tx_packets, 0);
 }
+
+/// `config/endpoints.toml`: app-sg allows tcp 443 out only to s3's and dynamodb's
+/// prefix lists.
+#[test]
+fn a_security_group_rule_naming_a_prefix_list_matches_its_blocks() {
+    let t = parse(include_str!("../../../../config/endpoints.toml"));
+    let mut dp = Dataplane::new(&t);
+    let app = t.find_eni("app").unwrap();
+    let (s3, dynamodb) = (HostId(0), HostId(1));
+    let app_ip = [10, 0, 2, 10];
+    let before = dp.counters().clone();
+    let (v, out) = send(&mut dp, T0, app, &tcp(app_ip, 40000, S3_IP, 443, SYN, 1, 0));
+    assert_eq!(v, Verdict::Forward { to: Port::Host(s3) });
+    assert_eq!(addr(&out, 12), app_ip);
+    let ddb_ip = [198, 51, 100, 80];
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        app,
+        &tcp(app_ip, 40001, ddb_ip, 443, SYN, 1, 0),
+    );
+    assert_eq!(
+        v,
+        Verdict::Forward {
+            to: Port::Host(dynamodb)
+        }
+    );
+    // Another port: no rule allows it (and outside the lists there is no route).
+    let (v, _) = send(&mut dp, T0, app, &tcp(app_ip, 40002, S3_IP, 80, SYN, 1, 0));
+    assert_eq!(v, drop(DropReason::SgEgress));
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        app,
+        &tcp(app_ip, 40003, [203, 0, 113, 9], 443, SYN, 1, 0),
+    );
+    assert_eq!(v, drop(DropReason::NoRoute));
+    // The answers come back through the endpoint each flow left by.
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        dynamodb,
+        &tcp(ddb_ip, 443, app_ip, 40001, SYN_ACK, 9, 2),
+    );
+    assert_eq!(v, to_eni(app));
+    assert_eq!(
+        delta(&t, &before, dp.counters()),
+        [
+            "app/eth0 rx_packets +4",
+            "app/eth0 rx_bytes +160",
+            "app/eth0 tx_packets +1",
+            "app/eth0 tx_bytes +40",
+            "app/eth0 drop no-route +1",
+            "app/eth0 drop sg-egress +1",
+        ]
+    );
+    let walked = dp.trace(T0, app, Ipv4Addr::from(S3_IP), Probe::Tcp(443));
+    let d = trace::describe(&t, &walked);
+    let sg = d
+        .steps
+        .iter()
+        .find(|(s, _)| s == "sg egress app/eth0")
+        .unwrap();
+    assert!(
+        sg.1.contains("to prefix list com.amazonaws.us-east-1.s3"),
+        "{}",
+        sg.1
+    );
+}

@@ -7,10 +7,40 @@
 //! endpoint (`gatewayId`, `vpce-...`), state `active`, origin `CreateRoute` (vpcd's
 //! choice: AWS adds the route with the endpoint and documents no other origin for it).
 
-use vpc_config::{RouteTableId, Topology};
+use vpc_config::{AwsServiceId, RouteTableId, SgPeer, Topology, VpcId};
 
+use super::Ctx;
+use crate::error::ApiError;
 use crate::ids::{self, Kind};
 use crate::xml::Xml;
+
+/// The `pl-` ID of service `s`'s prefix list.
+pub(super) fn prefix_list_id_of(t: &Topology, s: AwsServiceId) -> String {
+    ids::id(Kind::PrefixList, &t.aws_service(s).service_name())
+}
+
+/// A security group rule's peer `PrefixListId` (a `pl-` ID, or a list's name), of the
+/// region of `vpc`: `InvalidPrefixListID.NotFound` for another.
+pub(super) fn prefix_list_peer(
+    ctx: &Ctx<'_>,
+    vpc: VpcId,
+    id: Option<&str>,
+) -> Result<SgPeer, ApiError> {
+    let id = id.ok_or_else(|| {
+        ApiError::missing(
+            "The request must contain the parameter IpPermissions.N.PrefixListIds.N.PrefixListId",
+        )
+    })?;
+    let region = &ctx.t.vpc(vpc).region;
+    let i = ctx.find(Kind::PrefixList, id)?;
+    if &ctx.t.aws_services[i].region != region {
+        return Err(ApiError::new(
+            "InvalidPrefixListID.NotFound",
+            format!("The prefix list ID '{id}' does not exist"),
+        ));
+    }
+    Ok(SgPeer::PrefixList(AwsServiceId(i as u32)))
+}
 
 /// The `item`s of `routeSet` for the gateway endpoints associated with `table`.
 pub(super) fn endpoint_routes_xml(t: &Topology, x: &mut Xml, table: RouteTableId) {

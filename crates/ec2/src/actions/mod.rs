@@ -255,6 +255,8 @@ impl Ctx<'_> {
             Kind::TgwAttachment => transit::sees_attachment(self, i),
             Kind::FlowLog => flow_logs::sees(self, i),
             Kind::ElasticIp => addresses::sees(self, i),
+            Kind::VpcEndpoint => self.sees_vpc(t.vpc_endpoints[i].vpc),
+            Kind::PrefixList => t.aws_services[i].region == self.caller.region,
             _ => true,
         }
     }
