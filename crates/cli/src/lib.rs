@@ -20,6 +20,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+mod endpoints;
 use vpc_api::{
     AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
     NatGatewaysReport, Request, Response, Routes, Status, TagsReport, TraceReport,
@@ -142,6 +144,16 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Gateway VPC endpoints: VPC, service, prefix list, route tables and metrics.
+    DescribeVpcEndpoints,
+    /// AWS-managed prefix lists (the emulated services'): ID, name, blocks.
+    DescribePrefixLists,
+    /// Create a gateway VPC endpoint to s3 or dynamodb.
+    CreateVpcEndpoint(endpoints::CreateVpcEndpoint),
+    /// Add or remove a gateway endpoint's route tables.
+    ModifyVpcEndpoint(endpoints::ModifyVpcEndpoint),
+    /// Delete gateway VPC endpoints, with their routes.
+    DeleteVpcEndpoints(endpoints::DeleteVpcEndpoints),
     /// Delete a NAT gateway: routes to it turn blackhole.
     DeleteNatGateway {
         /// The NAT gateway.
@@ -382,6 +394,11 @@ fn request(command: &Command) -> Request {
                 .to_string(),
             dry_run: *dry_run,
         },
+        Command::DescribeVpcEndpoints => Request::VpcEndpoints {},
+        Command::DescribePrefixLists => Request::PrefixLists {},
+        Command::CreateVpcEndpoint(c) => c.request(),
+        Command::ModifyVpcEndpoint(m) => m.request(),
+        Command::DeleteVpcEndpoints(d) => d.request(),
         Command::DeleteNatGateway { name } => Request::DeleteNatGateway { name: name.clone() },
         Command::DetachInternetGateway { name } => {
             Request::DetachInternetGateway { name: name.clone() }
@@ -550,9 +567,18 @@ where
             print_multicast_domains(out, &m)?
         }
         (Response::Applied(a), Command::Apply { .. }) => print_applied(out, &a)?,
+        (Response::VpcEndpoints(e), Command::DescribeVpcEndpoints) => {
+            endpoints::print_vpc_endpoints(out, &e)?
+        }
+        (Response::PrefixLists(p), Command::DescribePrefixLists) => {
+            endpoints::print_prefix_lists(out, &p)?
+        }
         (
             Response::Done { message },
-            Command::DeleteNatGateway { .. }
+            Command::CreateVpcEndpoint(_)
+            | Command::ModifyVpcEndpoint(_)
+            | Command::DeleteVpcEndpoints(_)
+            | Command::DeleteNatGateway { .. }
             | Command::DetachInternetGateway { .. }
             | Command::AttachInternetGateway { .. }
             | Command::AllocateAddress { .. }

@@ -8,6 +8,7 @@
 
 mod control;
 mod ec2;
+mod endpoints;
 mod error;
 mod flowlog;
 mod forward;
