@@ -7,7 +7,7 @@
 //! The text is the file format of `docs/config.md`, as a person writes it: one table
 //! per resource, resources of a kind in topology order, kinds in a fixed order (VPCs,
 //! subnets, route tables, instances, terminated instances, security groups, network ACLs, flow logs,
-//! internet gateways, Elastic IPs, NAT gateways, internet hosts, VPC peering
+//! internet gateways, Elastic IPs, NAT gateways, internet hosts, AWS services, VPC endpoints, VPC peering
 //! connections, transit gateways, their VPC and peering attachments, resource shares,
 //! transit gateway route tables, multicast domains, `[limits]`), references by name. A
 //! key whose value is what the parser supplies when it is omitted is left out (an
