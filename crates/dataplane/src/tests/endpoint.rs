@@ -467,3 +467,94 @@ fn a_security_group_rule_naming_a_prefix_list_matches_its_blocks() {
         sg.1
     );
 }
+
+/// A spoke VPC attached with demo to a transit gateway that routes s3's block to
+/// demo's attachment (in private-a, whose table routes it to the endpoint).
+const SPOKE: &str = r#"
+[[transit_gateway]]
+name = "tgw"
+default_route_table_association = "disable"
+default_route_table_propagation = "disable"
+
+[[transit_gateway_vpc_attachment]]
+name = "att-demo"
+transit_gateway = "tgw"
+vpc = "demo"
+subnets = ["private-a"]
+
+[[vpc]]
+name = "spoke"
+cidr = "10.20.0.0/16"
+
+[[subnet]]
+name = "spoke-1"
+vpc = "spoke"
+cidr = "10.20.1.0/24"
+az = "a"
+
+[[route_table]]
+name = "spoke-rt"
+vpc = "spoke"
+subnets = ["spoke-1"]
+route = [{ destination = "192.0.2.64/26", transit_gateway = "tgw" }]
+
+[[instance]]
+name = "sp"
+subnet = "spoke-1"
+private_ip = "10.20.1.10"
+
+[[transit_gateway_vpc_attachment]]
+name = "att-spoke"
+transit_gateway = "tgw"
+vpc = "spoke"
+subnets = ["spoke-1"]
+
+[[transit_gateway_route_table]]
+name = "tgw-rt"
+transit_gateway = "tgw"
+associations = ["att-demo", "att-spoke"]
+route = [{ destination = "192.0.2.64/26", transit_gateway_attachment = "att-demo" }]
+"#;
+
+#[test]
+fn traffic_arriving_through_a_transit_gateway_does_not_use_the_endpoint() {
+    let (t, mut dp) = demo_with(SPOKE);
+    let sp = t.find_eni("sp").unwrap();
+    let before = dp.counters().clone();
+    let (v, _) = send(&mut dp, T0, sp, &udp([10, 20, 1, 10], 5000, S3_IP, 53));
+    assert_eq!(v, drop(DropReason::EndpointEdgeToEdge));
+    assert_eq!(
+        delta(&t, &before, dp.counters()),
+        [
+            "sp/eth0 rx_packets +1",
+            "sp/eth0 rx_bytes +32",
+            "sp/eth0 drop endpoint-edge-to-edge +1",
+        ]
+    );
+    assert_eq!(dp.counters().host(S3).tx_packets, 0);
+    assert_eq!(dp.endpoint_metrics(EP, T0).packets_drop, 1);
+}
+
+#[test]
+fn flow_logs_say_the_path_was_a_gateway_endpoint() {
+    use crate::direction::Direction;
+    use crate::flowlog::{LogStatus, TrafficPath};
+    let (_, mut dp) = demo_with("");
+    let _ = send(&mut dp, T0, APP, &udp(APP_IP, 5000, S3_IP, 53));
+    let _ = send(&mut dp, T0, S3, &udp(S3_IP, 53, APP_IP, 5000));
+    let mut out = Vec::new();
+    dp.flush_all_flow_logs(T0 + std::time::Duration::from_secs(1), &mut out);
+    let ok: Vec<_> = out
+        .iter()
+        .filter(|r| r.status == LogStatus::Ok)
+        .map(|r| (r.direction, r.traffic_path, r.packets))
+        .collect();
+    assert_eq!(
+        ok,
+        [
+            (Direction::Egress, Some(TrafficPath::GatewayEndpoint), 1),
+            (Direction::Ingress, None, 1),
+        ]
+    );
+    assert_eq!(TrafficPath::GatewayEndpoint.code(), 7);
+}
