@@ -33,3 +33,50 @@ impl Writer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn services_and_endpoints_read_back() {
+        let src = r#"
+[[vpc]]
+name = "eu"
+cidr = "10.5.0.0/16"
+region = "eu-west-1"
+
+[[aws_service]]
+name = "dynamodb"
+region = "eu-west-1"
+cidrs = ["198.51.100.64/27", "198.51.100.96/27"]
+
+[[aws_service]]
+name = "s3"
+cidrs = ["192.0.2.64/26"]
+
+[[vpc_endpoint]]
+name = "ddb"
+vpc = "eu"
+service_name = "com.amazonaws.eu-west-1.dynamodb"
+route_tables = ["eu-main"]
+"#;
+        let t = crate::parse(src, "t.toml").unwrap();
+        let text = crate::to_toml(&t);
+        assert!(
+            text.contains(
+                "[[aws_service]]\nname = \"dynamodb\"\ncidrs = [\"198.51.100.64/27\", \"198.51.100.96/27\"]\nregion = \"eu-west-1\"\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("[[aws_service]]\nname = \"s3\"\ncidrs = [\"192.0.2.64/26\"]\n\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "[[vpc_endpoint]]\nname = \"ddb\"\nvpc = \"eu\"\nservice_name = \"com.amazonaws.eu-west-1.dynamodb\"\nroute_tables = [\"eu-main\"]\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(crate::parse(&text, "back.toml").unwrap(), t);
+    }
+}
