@@ -269,3 +269,33 @@ fn security_group_rules_name_prefix_lists() {
             .all(|r| !matches!(r.peer, vpc_config::SgPeer::PrefixList(_)))
     );
 }
+
+#[test]
+fn a_vpc_with_an_endpoint_is_not_deleted_a_route_table_is() {
+    let mut s = session();
+    let vpc = ids::id(Kind::Vpc, "demo");
+    let body = s.err(
+        &format!("Action=DeleteVpc&{V}&VpcId={vpc}"),
+        400,
+        "DependencyViolation",
+    );
+    assert!(
+        body.contains(&ids::id(Kind::VpcEndpoint, "s3-endpoint")),
+        "{body}"
+    );
+    // A table of the endpoint's, no longer associated with a subnet, is deleted and
+    // leaves the endpoint.
+    let body = s.ok(&format!(
+        "Action=DescribeRouteTables&{V}&RouteTableId.1={}",
+        rtb("private-a-rt")
+    ));
+    let assoc = first(&body, "routeTableAssociationId").to_owned();
+    s.ok(&format!(
+        "Action=DisassociateRouteTable&{V}&AssociationId={assoc}"
+    ));
+    s.ok(&format!(
+        "Action=DeleteRouteTable&{V}&RouteTableId={}",
+        rtb("private-a-rt")
+    ));
+    assert!(s.t.vpc_endpoints[0].route_tables.is_empty());
+}

@@ -80,6 +80,16 @@ pub(super) fn endpoint_routes_xml(t: &Topology, x: &mut Xml, table: RouteTableId
     }
 }
 
+/// Removes route table `name` from every endpoint of document `doc` (the table is
+/// deleted: vpcd's choice, the endpoint stays without it).
+pub(super) fn forget_route_table(doc: &mut toml::Table, name: &str) {
+    for x in array(doc, "vpc_endpoint").iter_mut() {
+        if let Some(toml::Value::Array(list)) = x.get_mut("route_tables") {
+            list.retain(|r| r.as_str() != Some(name));
+        }
+    }
+}
+
 /// A list of strings as AWS writes one: `<name><item>a</item>...</name>`.
 fn strings(x: &mut Xml, name: &str, items: &[String]) {
     x.set(name, items, |x, s| {

@@ -408,6 +408,8 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let new = edit_document(t, |doc| {
         array(doc, "route_table").retain(|x| key(x, "name") != Some(&name));
         drop_document_tags(doc, std::slice::from_ref(&rtb_id));
+        // Gateway endpoints lose the table (and their route in it).
+        super::endpoints::forget_route_table(doc, &name);
     })?;
     Outcome::done(new)
 }
