@@ -248,6 +248,14 @@ fn security_group_rules_name_prefix_lists() {
         "Action=DescribeSecurityGroups&{V}&Filter.1.Name=egress.ip-permission.prefix-list-id&Filter.1.Value.1={pl}"
     ));
     assert_eq!(count(&body, "<groupName>"), 1, "{body}");
+    let body = s.ok(&format!(
+        "Action=DescribeSecurityGroupRules&{V}&Filter.1.Name=group-id&Filter.1.Value.1={sg}"
+    ));
+    assert_eq!(count(&body, &format!("<prefixListId>{pl}</prefixListId>")), 1, "{body}");
+    // By the list's name too.
+    s.ok(&format!(
+        "Action=AuthorizeSecurityGroupIngress&{V}&GroupId={sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.PrefixListIds.1.PrefixListId={S3}"
+    ));
     s.err(
         &format!(
             "Action=AuthorizeSecurityGroupIngress&{V}&GroupId={sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=1&IpPermissions.1.ToPort=1&IpPermissions.1.PrefixListIds.1.PrefixListId=pl-0123456789abcdef0"
