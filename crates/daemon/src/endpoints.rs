@@ -64,3 +64,56 @@ pub fn prefix_lists(s: &Shared) -> PrefixListsReport {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use vpc_config::EniId;
+    use vpc_dataplane::{PacketBuf, Port, Verdict};
+
+    use super::*;
+    use crate::report::tests::shared;
+
+    /// A UDP datagram (no UDP checksum) from `src` port 5000 to `dst` port 53.
+    fn udp(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
+        let mut p = vec![0x45, 0, 0, 32, 0, 1, 0x40, 0, 64, 17, 0, 0];
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        let sum: u32 = p
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        let folded = (sum & 0xffff) + (sum >> 16);
+        let c = !(((folded & 0xffff) + (folded >> 16)) as u16);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        p.extend_from_slice(&[0x13, 0x88, 0, 53, 0, 12, 0, 0, 1, 2, 3, 4]);
+        p
+    }
+
+    #[test]
+    fn the_demo_endpoint_and_prefix_list_are_reported_with_metrics() {
+        let s = shared(vpc_config::DEMO_TOML);
+        let r = vpc_endpoints(&s);
+        assert_eq!(r.vpc_endpoints.len(), 1);
+        let e = &r.vpc_endpoints[0];
+        assert_eq!(
+            (e.name.as_str(), e.vpc.as_str(), e.service_name.as_str()),
+            ("s3-endpoint", "demo", "com.amazonaws.us-east-1.s3")
+        );
+        assert_eq!(e.route_tables, ["private-a-rt"]);
+        assert_eq!(e.id, ids::id(Kind::VpcEndpoint, "s3-endpoint"));
+        assert_eq!(e.prefix_list_id, ids::id(Kind::PrefixList, &e.service_name));
+        assert_eq!((e.packets_out, e.active_flows), (0, 0));
+
+        let snap = s.snapshot();
+        let mut counters = snap.new_counters();
+        let mut pkt = PacketBuf::from_bytes(&udp([10, 0, 2, 10], [192, 0, 2, 80]));
+        let v = snap.process(&mut counters, s.now(), Port::Eni(EniId(1)), &mut pkt);
+        assert!(matches!(v, Verdict::Forward { to: Port::Host(_) }), "{v:?}");
+        let e = &vpc_endpoints(&s).vpc_endpoints[0];
+        assert_eq!((e.packets_out, e.bytes_out, e.active_flows), (1, 32, 1));
+
+        let lists = prefix_lists(&s);
+        assert_eq!(lists.prefix_lists.len(), 1);
+        assert_eq!(lists.prefix_lists[0].cidrs, ["192.0.2.64/26"]);
+    }
+}

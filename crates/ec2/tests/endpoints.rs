@@ -251,7 +251,11 @@ fn security_group_rules_name_prefix_lists() {
     let body = s.ok(&format!(
         "Action=DescribeSecurityGroupRules&{V}&Filter.1.Name=group-id&Filter.1.Value.1={sg}"
     ));
-    assert_eq!(count(&body, &format!("<prefixListId>{pl}</prefixListId>")), 1, "{body}");
+    assert_eq!(
+        count(&body, &format!("<prefixListId>{pl}</prefixListId>")),
+        1,
+        "{body}"
+    );
     // By the list's name too.
     s.ok(&format!(
         "Action=AuthorizeSecurityGroupIngress&{V}&GroupId={sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.PrefixListIds.1.PrefixListId={S3}"
