@@ -215,6 +215,8 @@ fn summary(t: &Topology) -> String {
         (t.tgw_route_tables.len(), "transit gateway route table"),
         (t.multicast_domains.len(), "multicast domain"),
         (t.resource_shares.len(), "resource share"),
+        (t.aws_services.len(), "AWS service"),
+        (t.vpc_endpoints.len(), "VPC endpoint"),
     ];
     let fabric = fabric
         .into_iter()
