@@ -216,6 +216,11 @@ pub enum EndpointProblem {
         /// The endpoint that has the route.
         other: String,
     },
+    /// A gateway route table (edge-associated with an internet gateway).
+    #[error(
+        "route table {0:?} is a gateway route table (associated with an internet gateway): its routes may only target local or a network interface"
+    )]
+    GatewayRouteTable(String),
     /// A route table named twice in one endpoint.
     #[error("route table {0:?} is named twice")]
     DuplicateRouteTable(String),

@@ -3,7 +3,8 @@
 //! and overlap no other service's; a service name is unique per region. An endpoint is
 //! of type `Gateway` (`Interface` is refused: not built), names a service of its VPC's
 //! region that has gateway endpoints in AWS (`s3`, `dynamodb`), and route tables of its
-//! VPC, each at most once; a route table has at most one gateway endpoint per service
+//! VPC, each at most once and none a gateway route table (whose routes target only
+//! `local` or an interface); a route table has at most one gateway endpoint per service
 //! (AWS refuses a second route to the same prefix list).
 
 use std::collections::HashMap;
@@ -208,6 +209,9 @@ impl Checker<'_, '_, '_> {
                     None => Some(EndpointProblem::UnknownRouteTable(name.clone())),
                     Some(&k) if table_vpc(k).is_some_and(|tv| tv != vpc) => {
                         Some(EndpointProblem::RouteTableInOtherVpc(name.clone()))
+                    }
+                    Some(&k) if self.table_gateways.get(k).is_some_and(|g| !g.is_empty()) => {
+                        Some(EndpointProblem::GatewayRouteTable(name.clone()))
                     }
                     Some(&k) if route_tables.contains(&RouteTableId(k as u32)) => {
                         Some(EndpointProblem::DuplicateRouteTable(name.clone()))
@@ -415,6 +419,31 @@ route_tables = ["private-b-rt", "other-main"]
         let main = t.vpc(t.vpc_endpoints[1].vpc).main_route_table;
         assert_eq!(t.vpc_endpoints[1].route_tables, vec![main]);
         assert_eq!(t.route_table(main).name, "other-main");
+    }
+
+    #[test]
+    fn a_gateway_route_table_takes_no_endpoint() {
+        let e = errors(
+            r#"
+[[route_table]]
+name = "edge"
+vpc = "demo"
+gateways = ["igw"]
+
+[[vpc_endpoint]]
+name = "at-the-edge"
+vpc = "demo"
+service_name = "com.amazonaws.us-east-1.s3"
+route_tables = ["edge"]
+"#,
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains(
+                "vpc_endpoint[1].route_tables[0] route table \"edge\" is a gateway route table"
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]
