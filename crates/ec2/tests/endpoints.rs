@@ -311,3 +311,35 @@ fn a_vpc_with_an_endpoint_is_not_deleted_a_route_table_is() {
     ));
     assert!(s.t.vpc_endpoints[0].route_tables.is_empty());
 }
+
+#[test]
+fn a_rule_is_modified_to_name_a_prefix_list() {
+    let mut s = session();
+    let sg = ids::id(Kind::SecurityGroup, "demo/db-sg");
+    let pl = ids::id(Kind::PrefixList, DDB);
+    let body = s.ok(&format!(
+        "Action=DescribeSecurityGroupRules&{V}&Filter.1.Name=group-id&Filter.1.Value.1={sg}"
+    ));
+    // db-sg: its inbound rule first, then the default outbound one.
+    let rule = first(&body, "securityGroupRuleId").to_owned();
+    // A prefix list and a block at once: refused.
+    s.err(
+        &format!(
+            "Action=ModifySecurityGroupRules&{V}&GroupId={sg}&SecurityGroupRule.1.SecurityGroupRuleId={rule}&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=tcp&SecurityGroupRule.1.SecurityGroupRule.PrefixListId={pl}&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=10.0.0.0%2F8"
+        ),
+        400,
+        "InvalidParameterValue",
+    );
+    s.ok(&format!(
+        "Action=ModifySecurityGroupRules&{V}&GroupId={sg}&SecurityGroupRule.1.SecurityGroupRuleId={rule}&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=tcp&SecurityGroupRule.1.SecurityGroupRule.FromPort=5432&SecurityGroupRule.1.SecurityGroupRule.ToPort=5432&SecurityGroupRule.1.SecurityGroupRule.PrefixListId={pl}"
+    ));
+    let g =
+        s.t.security_groups
+            .iter()
+            .find(|g| g.name == "db-sg")
+            .unwrap();
+    assert_eq!(
+        g.ingress[0].peer,
+        vpc_config::SgPeer::PrefixList(vpc_config::AwsServiceId(1))
+    );
+}
