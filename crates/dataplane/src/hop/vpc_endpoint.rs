@@ -359,7 +359,7 @@ pub(crate) fn returning(
     p: &InFlight<'_>,
 ) -> Result<Hop, DropReason> {
     let t = &net.topology;
-    if t.vpc_endpoints.is_empty() {
+    if t.aws_services.is_empty() {
         return Err(DropReason::InternetNoRoute);
     }
     let answer = match p.f.l4 {

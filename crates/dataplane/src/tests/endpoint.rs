@@ -558,3 +558,39 @@ fn flow_logs_say_the_path_was_a_gateway_endpoint() {
     );
     assert_eq!(TrafficPath::GatewayEndpoint.code(), 7);
 }
+
+#[test]
+fn an_endpoint_keeps_its_flows_across_a_change_and_loses_them_when_deleted() {
+    let (_, mut dp) = demo_with("");
+    assert_eq!(
+        send(&mut dp, T0, APP, &udp(APP_IP, 5000, S3_IP, 53)).0,
+        to_s3()
+    );
+    // The endpoint changes (a second route table, a second endpoint before it): its
+    // flow and metrics follow it by name.
+    let changed = parse(&format!(
+        "{}\n[[aws_service]]\nname = \"dynamodb\"\ncidrs = [\"203.0.113.128/26\"]\n\n\
+         [[vpc_endpoint]]\nname = \"ddb\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.us-east-1.dynamodb\"\n",
+        vpc_config::DEMO_TOML.replace(
+            "route_tables = [\"private-a-rt\"]",
+            "route_tables = [\"private-a-rt\", \"private-b-rt\"]"
+        )
+    ));
+    assert_eq!(changed.vpc_endpoints[0].name, "s3-endpoint");
+    dp.apply(&changed, T0);
+    let (v, _) = send(&mut dp, T0, S3, &udp(S3_IP, 53, APP_IP, 5000));
+    assert_eq!(v, to_eni(APP));
+    let m = dp.endpoint_metrics(EP, T0);
+    assert_eq!((m.packets_out, m.packets_in, m.active_flows), (1, 1, 1));
+    assert_eq!(dp.endpoint_metrics(VpcEndpointId(1), T0).active_flows, 0);
+    // Deleted: its route and flows go; s3's answer has no flow, app's next packet goes
+    // through nat-a.
+    let mut gone = changed.clone();
+    gone.delete_vpc_endpoints(&["s3-endpoint".into()]).unwrap();
+    dp.apply(&gone, T0);
+    let (v, _) = send(&mut dp, T0, S3, &udp(S3_IP, 53, APP_IP, 5000));
+    assert_eq!(v, drop(DropReason::EndpointNoFlow));
+    let (v, out) = send(&mut dp, T0, APP, &udp(APP_IP, 5000, S3_IP, 53));
+    assert_eq!(v, to_s3());
+    assert_eq!(addr(&out, 12), [198, 51, 100, 20], "through nat-a");
+}
