@@ -73,6 +73,21 @@ fn the_demo_endpoint_is_described_and_routed_by_its_prefix_list() {
         rtb("private-b-rt")
     ));
     assert_eq!(count(&body, "destinationPrefixListId"), 0);
+    // Filters find the table by its endpoint route.
+    for (filter, value) in [
+        ("route.gateway-id", vpce.as_str()),
+        ("route.destination-prefix-list-id", pl.as_str()),
+    ] {
+        let body = s.ok(&format!(
+            "Action=DescribeRouteTables&{V}&Filter.1.Name={filter}&Filter.1.Value.1={value}"
+        ));
+        assert_eq!(
+            count(&body, "<routeTableId>"),
+            count(&body, &rtb("private-a-rt"))
+        );
+        assert!(body.contains(&rtb("private-a-rt")), "{filter}: {body}");
+        assert!(!body.contains(&rtb("private-b-rt")), "{filter}: {body}");
+    }
 }
 
 #[test]

@@ -63,6 +63,20 @@ pub(super) fn prefix_list_peer(
     Ok(SgPeer::PrefixList(AwsServiceId(i as u32)))
 }
 
+/// The IDs of the gateway endpoints `table` routes to (`route.gateway-id`).
+pub(super) fn endpoint_ids(t: &Topology, table: RouteTableId) -> Vec<String> {
+    t.endpoints_of(table)
+        .map(|e| ids::id(Kind::VpcEndpoint, &t.vpc_endpoint(e).name))
+        .collect()
+}
+
+/// The prefix lists `table` routes (`route.destination-prefix-list-id`).
+pub(super) fn prefix_list_ids(t: &Topology, table: RouteTableId) -> Vec<String> {
+    t.endpoints_of(table)
+        .map(|e| prefix_list_id_of(t, t.vpc_endpoint(e).service))
+        .collect()
+}
+
 /// The `item`s of `routeSet` for the gateway endpoints associated with `table`.
 pub(super) fn endpoint_routes_xml(t: &Topology, x: &mut Xml, table: RouteTableId) {
     for e in t.endpoints_of(table) {

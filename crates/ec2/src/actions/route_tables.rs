@@ -230,7 +230,18 @@ impl Filterable for Item<'_> {
                     .map(|r| route_state(t, rt, r.target).to_owned())
                     .collect(),
             ),
-            "route.gateway-id" => Some(route_target("gatewayId")),
+            "route.gateway-id" => {
+                let mut ids = route_target("gatewayId");
+                ids.extend(super::endpoints::endpoint_ids(
+                    t,
+                    RouteTableId(self.index as u32),
+                ));
+                Some(ids)
+            }
+            "route.destination-prefix-list-id" => Some(super::endpoints::prefix_list_ids(
+                t,
+                RouteTableId(self.index as u32),
+            )),
             "route.nat-gateway-id" => Some(route_target("natGatewayId")),
             "route.instance-id" => Some(route_target("instanceId")),
             "route.vpc-peering-connection-id" => Some(route_target("vpcPeeringConnectionId")),
