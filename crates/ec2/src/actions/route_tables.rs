@@ -170,6 +170,8 @@ impl Filterable for Item<'_> {
                 .collect()
         };
         let one = |s: String| Some(vec![s]);
+        // Gateway endpoints' routes (one per endpoint, to its prefix list).
+        let endpoint_routes = || t.endpoints_of(RouteTableId(self.index as u32));
         match name {
             "route-table-id" => one(ids::id(Kind::RouteTable, &rt.name)),
             "vpc-id" => one(ids::id(Kind::Vpc, &vpc.name)),
@@ -222,12 +224,14 @@ impl Filterable for Item<'_> {
                 rt.routes
                     .iter()
                     .map(|r| r.origin.aws_name().to_owned())
+                    .chain(endpoint_routes().map(|_| RouteOrigin::PrefixList.aws_name().into()))
                     .collect(),
             ),
             "route.state" => Some(
                 rt.routes
                     .iter()
                     .map(|r| route_state(t, rt, r.target).to_owned())
+                    .chain(endpoint_routes().map(|_| "active".to_owned()))
                     .collect(),
             ),
             "route.gateway-id" => {
