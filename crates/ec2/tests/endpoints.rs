@@ -162,9 +162,17 @@ fn create_modify_and_delete_an_endpoint() {
     ));
     let vpce = ids::id(Kind::VpcEndpoint, "ddb");
     assert_eq!(first(&body, "vpcEndpointId"), vpce);
-    let e = &s.t.vpc_endpoints[1];
+    let e = s.t.vpc_endpoints[1].clone();
     assert_eq!(e.name, "ddb");
     assert_eq!(s.t.route_table(e.route_tables[0]).name, "private-b-rt");
+    s.ok(&format!(
+        "Action=CreateTags&{V}&ResourceId.1={vpce}&Tag.1.Key=team&Tag.1.Value=data"
+    ));
+    let body = s.ok(&format!(
+        "Action=DescribeVpcEndpoints&{V}&Filter.1.Name=tag:team&Filter.1.Value.1=data"
+    ));
+    assert_eq!(count(&body, "<vpcEndpointId>"), 1, "{body}");
+    assert!(body.contains("<key>Name</key><value>ddb</value>"), "{body}");
 
     // A second gateway endpoint to dynamodb in private-b-rt: refused.
     s.err(
@@ -226,6 +234,7 @@ fn create_modify_and_delete_an_endpoint() {
         "<item><error><code>InvalidVpcEndpoint.NotFound</code><message>The VpcEndpoint Id &apos;vpce-0123456789abcdef0&apos; does not exist</message></error><resourceId>vpce-0123456789abcdef0</resourceId></item>"
     );
     assert_eq!(s.t.vpc_endpoints.len(), 1);
+    assert!(!s.t.tags.contains_key(&vpce), "its tags went with it");
     let body = s.ok(&format!("Action=DescribeVpcEndpoints&{V}"));
     assert_eq!(count(&body, "<vpcEndpointId>"), 1);
 }
