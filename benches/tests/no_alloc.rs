@@ -1,4 +1,5 @@
-//! The warm paths allocate nothing per packet: within one VPC, through a NAT gateway,
+//! The warm paths allocate nothing per packet: within one VPC, through a NAT gateway or
+//! a gateway VPC endpoint,
 //! across a peering connection, through a transit gateway, and to a multicast group.
 //! Each path's first packets (which insert flows and translations) are sent first;
 //! then 1,000 more are counted with a counting global allocator (`allocation-counter`,
@@ -49,7 +50,7 @@ fn no_warm_path_allocates() {
     assert_eq!(boxed.count_total, 1);
     let demo = Topology::demo();
     let echo = |s: [u8; 4], d: [u8; 4]| icmp_echo(s.into(), d.into(), 84);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             "within a VPC (with the demo's flow log)",
             demo.clone(),
@@ -65,6 +66,17 @@ fn no_warm_path_allocates() {
             |v| {
                 *v == Verdict::Forward {
                     to: Port::Host(HostId(0)),
+                }
+            },
+        ),
+        (
+            "through a gateway VPC endpoint (its flow refreshed)",
+            demo.clone(),
+            Port::Eni(EniId(1)),
+            udp([10, 0, 2, 10].into(), [192, 0, 2, 80].into(), 100),
+            |v| {
+                *v == Verdict::Forward {
+                    to: Port::Host(HostId(1)),
                 }
             },
         ),

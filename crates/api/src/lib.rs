@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 mod dns;
 pub use dns::*;
+mod endpoints;
+
+pub use endpoints::*;
 
 /// The socket `vpcd run` listens on unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/vpcd/vpcd.sock";
@@ -109,6 +112,38 @@ pub enum Request {
     DeleteDhcpOptions {
         /// Its name.
         name: String,
+    },
+    /// Gateway VPC endpoints, with their metrics.
+    VpcEndpoints {},
+    /// AWS-managed prefix lists.
+    PrefixLists {},
+    /// Create a gateway VPC endpoint (`CreateVpcEndpoint`).
+    CreateVpcEndpoint {
+        /// Its name.
+        name: String,
+        /// The VPC's name.
+        vpc: String,
+        /// `com.amazonaws.<region>.<service>`.
+        service_name: String,
+        /// The route tables (names) that route the service's prefix list to it.
+        #[serde(default)]
+        route_tables: Vec<String>,
+    },
+    /// Add and remove an endpoint's route tables (`ModifyVpcEndpoint`).
+    ModifyVpcEndpoint {
+        /// Its name.
+        name: String,
+        /// Route tables to add.
+        #[serde(default)]
+        add_route_tables: Vec<String>,
+        /// Route tables to remove.
+        #[serde(default)]
+        remove_route_tables: Vec<String>,
+    },
+    /// Delete gateway VPC endpoints with their routes (`DeleteVpcEndpoints`).
+    DeleteVpcEndpoints {
+        /// Their names.
+        names: Vec<String>,
     },
     /// Delete a NAT gateway (`DeleteNatGateway`): routes to it turn `blackhole`.
     DeleteNatGateway {
@@ -365,6 +400,10 @@ pub enum Response {
     HostedZones(HostedZonesReport),
     /// Answer to [`Request::Apply`].
     Applied(ApplyReport),
+    /// Answer to [`Request::VpcEndpoints`].
+    VpcEndpoints(VpcEndpointsReport),
+    /// Answer to [`Request::PrefixLists`].
+    PrefixLists(PrefixListsReport),
     /// A change was made (answer to the requests that change the configuration).
     Done {
         /// What was done, in words.

@@ -23,6 +23,8 @@ use std::time::Duration;
 mod dns;
 
 use clap::{Parser, Subcommand};
+
+mod endpoints;
 use vpc_api::{
     AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
     NatGatewaysReport, Request, Response, Routes, Status, TagsReport, TraceReport,
@@ -147,6 +149,16 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Gateway VPC endpoints: VPC, service, prefix list, route tables and metrics.
+    DescribeVpcEndpoints,
+    /// AWS-managed prefix lists (the emulated services'): ID, name, blocks.
+    DescribePrefixLists,
+    /// Create a gateway VPC endpoint to s3 or dynamodb.
+    CreateVpcEndpoint(endpoints::CreateVpcEndpoint),
+    /// Add or remove a gateway endpoint's route tables.
+    ModifyVpcEndpoint(endpoints::ModifyVpcEndpoint),
+    /// Delete gateway VPC endpoints, with their routes.
+    DeleteVpcEndpoints(endpoints::DeleteVpcEndpoints),
     /// Delete a NAT gateway: routes to it turn blackhole.
     DeleteNatGateway {
         /// The NAT gateway.
@@ -404,6 +416,11 @@ fn request(command: &Command) -> Request {
                 .to_string(),
             dry_run: *dry_run,
         },
+        Command::DescribeVpcEndpoints => Request::VpcEndpoints {},
+        Command::DescribePrefixLists => Request::PrefixLists {},
+        Command::CreateVpcEndpoint(c) => c.request(),
+        Command::ModifyVpcEndpoint(m) => m.request(),
+        Command::DeleteVpcEndpoints(d) => d.request(),
         Command::DeleteNatGateway { name } => Request::DeleteNatGateway { name: name.clone() },
         Command::DetachInternetGateway { name } => {
             Request::DetachInternetGateway { name: name.clone() }
@@ -584,9 +601,18 @@ where
         }
         (Response::Applied(a), Command::Apply { .. }) => print_applied(out, &a)?,
         (r, Command::Dns(c)) => c.print(out, r)?,
+        (Response::VpcEndpoints(e), Command::DescribeVpcEndpoints) => {
+            endpoints::print_vpc_endpoints(out, &e)?
+        }
+        (Response::PrefixLists(p), Command::DescribePrefixLists) => {
+            endpoints::print_prefix_lists(out, &p)?
+        }
         (
             Response::Done { message },
-            Command::DeleteNatGateway { .. }
+            Command::CreateVpcEndpoint(_)
+            | Command::ModifyVpcEndpoint(_)
+            | Command::DeleteVpcEndpoints(_)
+            | Command::DeleteNatGateway { .. }
             | Command::DetachInternetGateway { .. }
             | Command::AttachInternetGateway { .. }
             | Command::AllocateAddress { .. }

@@ -42,6 +42,10 @@
 //! gateway, a deleted NAT gateway or a deleted peering connection stay in their tables
 //! (their state is `blackhole`), as in AWS.
 
+mod endpoints;
+
+pub use endpoints::EndpointEditError;
+
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;

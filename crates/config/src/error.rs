@@ -82,6 +82,10 @@ pub enum Problem {
     /// A DHCP option set, private hosted zone or DNS name (see `validate/dns.rs`).
     #[error(transparent)]
     Dns(#[from] crate::DnsProblem),
+    /// A problem with an emulated AWS service, a VPC endpoint or a prefix list
+    /// reference (`endpoints.rs`).
+    #[error(transparent)]
+    Endpoint(#[from] crate::EndpointProblem),
     /// A multicast group with more members than the dataplane carries.
     #[error(
         "group {0} has more than {max} members: vpcd carries a group to at most {max} interfaces",
@@ -462,7 +466,7 @@ pub enum Problem {
     #[error("needs a specific icmp_type (a code only means something within one type)")]
     IcmpCodeWithoutType,
     /// A security group rule with no peer or with both.
-    #[error("must have exactly one peer: cidr or security_group (found {found})")]
+    #[error("must have exactly one peer: cidr, security_group or prefix_list_id (found {found})")]
     SgPeerCount {
         /// How many peer keys were given.
         found: usize,

@@ -26,6 +26,7 @@ pub mod account;
 pub mod addressing;
 mod dns;
 pub mod edit;
+mod endpoints;
 mod error;
 mod fabric;
 mod metadata;
@@ -39,6 +40,7 @@ mod write;
 pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use dns::*;
 pub use edit::EditError;
+pub use endpoints::*;
 pub use error::{ConfigError, Diagnostic, Problem};
 pub use fabric::*;
 pub use metadata::{

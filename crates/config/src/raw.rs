@@ -61,6 +61,12 @@ pub(crate) struct RawConfig {
     pub dhcp_options: Vec<RawDhcpOptions>,
     #[serde(default)]
     pub private_hosted_zone: Vec<RawHostedZone>,
+    /// `[[aws_service]]`: an emulated AWS service and its managed prefix list.
+    #[serde(default)]
+    pub aws_service: Vec<RawAwsService>,
+    /// `[[vpc_endpoint]]` (`CreateVpcEndpoint`).
+    #[serde(default)]
+    pub vpc_endpoint: Vec<RawVpcEndpoint>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -309,6 +315,9 @@ pub(crate) struct RawSgRule {
     pub cidr: Option<Spanned<String>>,
     #[serde(default)]
     pub security_group: Option<Spanned<String>>,
+    /// A managed prefix list, by `pl-` ID or name (`PrefixListIds.PrefixListId`).
+    #[serde(default)]
+    pub prefix_list_id: Option<Spanned<String>>,
     /// The VPC of `security_group` (`UserIdGroupPair.VpcId`): the rule's own VPC
     /// (omitted), or a VPC peered with it in the same region.
     #[serde(default)]
@@ -340,7 +349,12 @@ pub(crate) struct RawNaclRule {
     pub rule_number: Spanned<i64>,
     pub protocol: Spanned<String>,
     pub action: Spanned<String>,
-    pub cidr: Spanned<String>,
+    /// Required (an `Option` so that a `prefix_list_id` instead is refused clearly).
+    #[serde(default)]
+    pub cidr: Option<Spanned<String>>,
+    /// Refused: AWS network ACL entries take only a CIDR block.
+    #[serde(default)]
+    pub prefix_list_id: Option<Spanned<String>>,
     #[serde(default)]
     pub port: Option<Spanned<i64>>,
     #[serde(default)]
@@ -677,4 +691,31 @@ pub(crate) struct RawLimits {
     /// Distinct records per flow log per aggregation interval.
     #[serde(default)]
     pub flow_log_records: Option<Spanned<i64>>,
+}
+
+/// `[[aws_service]]`: an emulated AWS service (`com.amazonaws.<region>.<name>`), whose
+/// servers are internet hosts inside `cidrs`, its AWS-managed prefix list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAwsService {
+    pub name: Spanned<String>,
+    pub cidrs: Vec<Spanned<String>>,
+    /// Default: the default region.
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+}
+
+/// `[[vpc_endpoint]]` (`CreateVpcEndpoint`): a gateway endpoint of `vpc` to
+/// `service_name`, routed to from `route_tables`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpcEndpoint {
+    pub name: Spanned<String>,
+    pub vpc: Spanned<String>,
+    pub service_name: Spanned<String>,
+    /// `Gateway` (the default) or `Interface` (refused: not built).
+    #[serde(default)]
+    pub vpc_endpoint_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub route_tables: Vec<Spanned<String>>,
 }

@@ -155,6 +155,9 @@ pub enum SgPeer {
     /// `UserIdGroupPair` with the peer's `VpcId`; whether the connection is active is
     /// the dataplane's to check).
     Group(SecurityGroupId),
+    /// The blocks of an AWS-managed prefix list (AWS's `PrefixListId`): its service's
+    /// (`endpoints.rs`), of the rule's region.
+    PrefixList(crate::AwsServiceId),
 }
 
 /// A security group.

@@ -193,6 +193,10 @@ pub struct Topology {
     pub dhcp_options: Vec<DhcpOptions>,
     /// The Route 53 private hosted zones, in file order.
     pub private_hosted_zones: Vec<PrivateHostedZone>,
+    /// The emulated AWS services (`[[aws_service]]`), in file order (`endpoints.rs`).
+    pub aws_services: Vec<crate::AwsService>,
+    /// The gateway VPC endpoints (`[[vpc_endpoint]]`), in file order.
+    pub vpc_endpoints: Vec<crate::VpcEndpoint>,
 }
 
 /// Resource ID to tag key to tag value.
@@ -350,6 +354,10 @@ pub enum RouteOrigin {
     /// AWS's `CreateRoute`: a route written in the configuration. (Later issues add
     /// propagated routes.)
     Static,
+    /// A gateway endpoint's route to its service's prefix list (one per block of the
+    /// list): after a static route of the same prefix, as AWS ranks them. Not in
+    /// [`RouteTable::routes`]: see [`Topology::endpoint_routes`].
+    PrefixList,
 }
 
 impl RouteOrigin {
@@ -359,6 +367,9 @@ impl RouteOrigin {
         match self {
             RouteOrigin::Local => "CreateRouteTable",
             RouteOrigin::Static => "CreateRoute",
+            // vpcd's choice: AWS adds the route when the endpoint is created or
+            // modified; it is shown as created by a call, like a static one.
+            RouteOrigin::PrefixList => "CreateRoute",
         }
     }
 }
@@ -386,6 +397,9 @@ pub enum RouteTarget {
     /// associated with it decides where it goes. `blackhole` while the attachment is
     /// not available.
     TransitGateway(TransitGatewayId),
+    /// A gateway VPC endpoint (`vpce-...`): only in a route to its service's prefix
+    /// list, which the endpoint adds (never written as a route).
+    VpcEndpoint(crate::VpcEndpointId),
 }
 
 impl RouteTarget {
@@ -655,6 +669,7 @@ impl Topology {
             RouteTarget::NatGateway(n) => self.nat_gateway(n).name.clone(),
             RouteTarget::VpcPeeringConnection(p) => self.vpc_peering_connection(p).name.clone(),
             RouteTarget::TransitGateway(g) => self.transit_gateway(g).name.clone(),
+            RouteTarget::VpcEndpoint(e) => self.vpc_endpoint(e).name.clone(),
         }
     }
 

@@ -79,6 +79,7 @@ macro_rules! snippet_helpers {
 }
 
 mod dns;
+mod endpoints;
 mod gateways;
 mod launch;
 mod limits;
@@ -159,8 +160,10 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         terminated: None,
         tags: Tags::new(),
         dns: dns::Dns::default(),
+        ep: endpoints::Pending::default(),
     };
     c.vpcs();
+    c.aws_services();
     c.subnets();
     c.peering_connections();
     c.transit_gateways();
@@ -177,6 +180,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.flow_logs();
     c.tgw_route_tables();
     c.multicast_domains();
+    c.vpc_endpoints();
     c.table_limits();
     c.tags();
     c.dns();
@@ -249,6 +253,8 @@ struct Checker<'c, 'a, 's> {
     tags: Tags,
     /// DHCP option sets, private hosted zones, VPCs' option sets.
     dns: dns::Dns,
+    /// The checked AWS services and VPC endpoints.
+    ep: endpoints::Pending,
 }
 
 /// Who holds a private address: an interface, a NAT gateway or a transit gateway VPC
@@ -944,6 +950,8 @@ impl<'a> Checker<'_, 'a, '_> {
             tags: self.tags,
             dhcp_options: self.dns.options,
             private_hosted_zones: self.dns.zones,
+            aws_services: self.ep.services?,
+            vpc_endpoints: self.ep.endpoints?,
         })
     }
 }

@@ -7,7 +7,7 @@
 //! The text is the file format of `docs/config.md`, as a person writes it: one table
 //! per resource, resources of a kind in topology order, kinds in a fixed order (VPCs,
 //! subnets, route tables, instances, terminated instances, security groups, network ACLs, flow logs,
-//! internet gateways, Elastic IPs, NAT gateways, internet hosts, VPC peering
+//! internet gateways, Elastic IPs, NAT gateways, internet hosts, AWS services, VPC endpoints, VPC peering
 //! connections, transit gateways, their VPC and peering attachments, resource shares,
 //! transit gateway route tables, multicast domains, `[limits]`), references by name. A
 //! key whose value is what the parser supplies when it is omitted is left out (an
@@ -44,6 +44,7 @@ use crate::topology::*;
 use crate::validate::security::{nacl_allow_all, sg_allow_all};
 
 mod dns;
+mod endpoints;
 
 /// The topology as a configuration file that [`crate::parse`] reads back into an equal
 /// topology (`parse(&to_toml(&t), file) == Ok(t)`).
@@ -91,6 +92,8 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.elastic_ips(&mut out);
     w.nat_gateways(&mut out);
     w.internet_hosts(&mut out);
+    w.aws_services(&mut out);
+    w.vpc_endpoints(&mut out);
     w.peering_connections(&mut out);
     w.transit_gateways(&mut out);
     w.tgw_attachments(&mut out);
@@ -404,6 +407,9 @@ impl Writer<'_> {
             RouteTarget::TransitGateway(g) => {
                 e.string("transit_gateway", &t.transit_gateway(g).name);
             }
+            // Never a route of `rt.routes`: an endpoint's routes are its own
+            // (`route_tables` of its `[[vpc_endpoint]]`).
+            RouteTarget::VpcEndpoint(_) => {}
         }
         e
     }
@@ -533,6 +539,12 @@ impl Writer<'_> {
         match r.peer {
             SgPeer::Cidr(c) => {
                 e.string("cidr", c);
+            }
+            SgPeer::PrefixList(s) => {
+                e.string(
+                    "prefix_list_id",
+                    crate::prefix_list_id(&self.t.aws_service(s).service_name()),
+                );
             }
             SgPeer::Group(id) => {
                 let peer = self.t.security_group(id);

@@ -177,9 +177,14 @@ fn answer(request: Request, shared: &Shared) -> Response {
         Request::DhcpOptions {} => Response::DhcpOptions(crate::dns_report::dhcp_options(shared)),
         Request::HostedZones {} => Response::HostedZones(crate::dns_report::hosted_zones(shared)),
         Request::Apply { path, dry_run } => apply_file(Path::new(&path), dry_run, shared),
+        Request::VpcEndpoints {} => Response::VpcEndpoints(crate::endpoints::vpc_endpoints(shared)),
+        Request::PrefixLists {} => Response::PrefixLists(crate::endpoints::prefix_lists(shared)),
         Request::CreateDhcpOptions { .. }
         | Request::AssociateDhcpOptions { .. }
         | Request::DeleteDhcpOptions { .. }
+        | Request::CreateVpcEndpoint { .. }
+        | Request::ModifyVpcEndpoint { .. }
+        | Request::DeleteVpcEndpoints { .. }
         | Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
@@ -391,6 +396,36 @@ fn edit(
             .map_err(|_| format!("{a:?} is not an IPv4 address"))
     };
     match request {
+        Request::CreateVpcEndpoint {
+            name,
+            vpc,
+            service_name,
+            route_tables,
+        } => (
+            format!("create-vpc-endpoint {name}"),
+            edited
+                .create_vpc_endpoint(name, vpc, service_name, route_tables)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("created gateway VPC endpoint {name} of vpc {vpc} to {service_name}")),
+        ),
+        Request::ModifyVpcEndpoint {
+            name,
+            add_route_tables,
+            remove_route_tables,
+        } => (
+            format!("modify-vpc-endpoint {name}"),
+            edited
+                .modify_vpc_endpoint(name, add_route_tables, remove_route_tables)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("modified VPC endpoint {name}")),
+        ),
+        Request::DeleteVpcEndpoints { names } => (
+            format!("delete-vpc-endpoints {}", names.join(" ")),
+            edited
+                .delete_vpc_endpoints(names)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("deleted VPC endpoints {}; their routes are gone", names.join(", "))),
+        ),
         Request::DeleteNatGateway { name } => (
             format!("delete-nat-gateway {name}"),
             edited

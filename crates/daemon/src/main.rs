@@ -9,6 +9,7 @@
 mod control;
 mod dns_report;
 mod ec2;
+mod endpoints;
 mod error;
 mod flowlog;
 mod forward;
@@ -216,6 +217,8 @@ fn summary(t: &Topology) -> String {
         (t.tgw_route_tables.len(), "transit gateway route table"),
         (t.multicast_domains.len(), "multicast domain"),
         (t.resource_shares.len(), "resource share"),
+        (t.aws_services.len(), "AWS service"),
+        (t.vpc_endpoints.len(), "VPC endpoint"),
     ];
     let fabric = fabric
         .into_iter()

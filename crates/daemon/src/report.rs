@@ -139,7 +139,15 @@ pub fn routes(s: &Shared) -> Routes {
                 routes: dp
                     .routes(id)
                     .map(|(r, state)| RouteReport {
-                        destination: r.destination.to_string(),
+                        destination: match r.target {
+                            // A block of a gateway endpoint's prefix list: named.
+                            vpc_config::RouteTarget::VpcEndpoint(e) => format!(
+                                "{} ({})",
+                                r.destination,
+                                t.aws_service(t.vpc_endpoint(e).service).service_name()
+                            ),
+                            _ => r.destination.to_string(),
+                        },
                         target: t.route_target_name(r.target),
                         state: state.name().into(),
                         origin: r.origin.aws_name().into(),

@@ -32,7 +32,7 @@ fn the_demo_checks_with_a_summary() {
     assert_eq!(
         stdout,
         format!(
-            "{file}: ok: 1 vpc, 4 subnets, 4 route tables, 3 instances, 3 network interfaces, 4 security groups, 2 network ACLs, 1 flow log, 1 internet gateway, 2 NAT gateways, 3 Elastic IPs, 1 internet host\n"
+            "{file}: ok: 1 vpc, 4 subnets, 4 route tables, 3 instances, 3 network interfaces, 4 security groups, 2 network ACLs, 1 flow log, 1 internet gateway, 2 NAT gateways, 3 Elastic IPs, 2 internet hosts, 1 AWS service, 1 VPC endpoint\n"
         )
     );
 }

@@ -38,6 +38,7 @@ fn demo_forwards_between_subnets_and_drops_reserved_destinations() {
             "e2e-demo-app",
             "e2e-demo-db",
             "e2e-demo-internet",
+            "e2e-demo-s3",
             "e2e-demo-web"
         ]
     );
@@ -111,13 +112,13 @@ fn a_crashed_daemons_namespaces_are_removed_by_the_next_one() {
     first.crash();
     assert_eq!(
         namespaces(&first.prefix).len(),
-        4,
+        5,
         "a killed daemon cannot clean up"
     );
     let mut second = Vpcd::start_holding("crash", None);
     assert!(
         second.stdout().contains(
-            "removed namespaces left by an earlier vpcd: e2e-crash-web, e2e-crash-app, e2e-crash-db, e2e-crash-internet"
+            "removed namespaces left by an earlier vpcd: e2e-crash-web, e2e-crash-app, e2e-crash-db, e2e-crash-internet, e2e-crash-s3"
         ),
         "{}",
         second.stdout()

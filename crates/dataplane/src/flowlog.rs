@@ -85,6 +85,8 @@ pub enum TrafficPath {
     InterRegionPeering,
     /// 8: through an internet gateway, from a Nitro instance (every vpcd instance).
     InternetGateway,
+    /// 7: through a gateway VPC endpoint, from a Nitro instance.
+    GatewayEndpoint,
 }
 
 impl TrafficPath {
@@ -96,6 +98,7 @@ impl TrafficPath {
             TrafficPath::IntraRegionPeering => 4,
             TrafficPath::InterRegionPeering => 5,
             TrafficPath::InternetGateway => 8,
+            TrafficPath::GatewayEndpoint => 7,
         }
     }
 }

@@ -56,6 +56,7 @@ pub use counters::{Counters, EniCounters, NatMetrics, RouterCounters};
 pub use direction::Direction;
 pub use engine::Engine;
 pub use hop::transit_gateway::TgwMetrics;
+pub use hop::vpc_endpoint::EndpointMetrics;
 pub use nat::NatMapping;
 pub use packet::{Csum, Gso, Offload, PacketBuf};
 pub use pipeline::{Batch, Dataplane, Limits, Snapshot};

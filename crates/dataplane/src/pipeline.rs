@@ -556,6 +556,15 @@ impl Snapshot {
         self.state.tgw(tgw)
     }
 
+    /// Gateway endpoint `e`'s metrics, its active flows at `now` counted.
+    pub fn endpoint_metrics(
+        &self,
+        e: vpc_config::VpcEndpointId,
+        now: Time,
+    ) -> hop::vpc_endpoint::EndpointMetrics {
+        self.state.endpoint_flows().metrics(e, now)
+    }
+
     /// Whether ENI `eni` is up.
     pub fn link_up(&self, eni: EniId) -> bool {
         self.state.link_up().up(eni.index())

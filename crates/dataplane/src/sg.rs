@@ -138,15 +138,29 @@ impl SecurityGroups {
                         let side = &mut sides[side_index(d)];
                         for (index, r) in rules.iter().enumerate() {
                             let everywhere = r.peer == SgPeer::Cidr(Ipv4Net::default());
+                            let origin = RuleRef { group: g, index };
                             let (cidr, group) = match r.peer {
                                 SgPeer::Cidr(net) => (net, None),
                                 SgPeer::Group(peer) => (Ipv4Net::default(), Some(peer)),
+                                // A prefix list: one compiled rule per block.
+                                SgPeer::PrefixList(s) => {
+                                    for &net in &t.aws_service(s).cidrs {
+                                        let rule = Compiled {
+                                            matcher: Matcher::new(net, r.protocol, r.l4),
+                                            group: None,
+                                            everywhere: false,
+                                            origin,
+                                        };
+                                        side.push(r.protocol, rule);
+                                    }
+                                    continue;
+                                }
                             };
                             let rule = Compiled {
                                 matcher: Matcher::new(cidr, r.protocol, r.l4),
                                 group,
                                 everywhere,
-                                origin: RuleRef { group: g, index },
+                                origin,
                             };
                             side.push(r.protocol, rule);
                             let all_ports = matches!(r.l4, L4Match::Any)
@@ -407,6 +421,9 @@ mod tests {
                         .enis
                         .iter()
                         .any(|e| e.private_ip == peer && e.security_groups.contains(&m)),
+                    SgPeer::PrefixList(s) => {
+                        t.aws_service(s).cidrs.iter().any(|c| c.contains(&peer))
+                    }
                 };
                 let proto_ok = match r.protocol {
                     Protocol::All => true,

@@ -28,6 +28,7 @@ use crate::frag::Fragments;
 use crate::hop::multicast::Groups;
 use crate::hop::nat_gateway;
 use crate::hop::transit_gateway::TgwMetrics;
+use crate::hop::vpc_endpoint;
 use crate::icmp_error::RateLimit;
 use crate::nat::NatTable;
 use crate::pipeline::Limits;
@@ -132,6 +133,8 @@ pub(crate) struct State {
     multicast: Arc<RwLock<Groups>>,
     /// The flow logs' accumulators; `None` without flow logs (no lock to take).
     flow_logs: Option<Arc<Mutex<FlowLogs>>>,
+    /// The gateway endpoints' flows and metrics.
+    endpoints: Arc<Mutex<vpc_endpoint::Flows>>,
 }
 
 impl State {
@@ -164,6 +167,7 @@ impl State {
                 .collect(),
             multicast: Arc::new(RwLock::new(Groups::compile(topology))),
             flow_logs: flow_logs(topology, limits, now),
+            endpoints: Arc::new(Mutex::new(vpc_endpoint::Flows::new(topology))),
         }
     }
 
@@ -281,6 +285,13 @@ impl State {
             } else {
                 self.flow_logs.clone()
             },
+            endpoints: if old.vpc_endpoints == new.vpc_endpoints
+                && old.aws_services == new.aws_services
+            {
+                Arc::clone(&self.endpoints)
+            } else {
+                Arc::new(Mutex::new(lock(&self.endpoints).next(old, new)))
+            },
         }
     }
 
@@ -331,6 +342,11 @@ impl State {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The gateway endpoints' flows, to read.
+    pub(crate) fn endpoint_flows(&self) -> Ro<MutexGuard<'_, vpc_endpoint::Flows>> {
+        Ro(lock(&self.endpoints))
+    }
+
     /// The flow logs' accumulators, if there are flow logs: for the daemon's flushes.
     pub(crate) fn flow_logs(&self) -> Option<MutexGuard<'_, FlowLogs>> {
         self.flow_logs.as_deref().map(lock)
@@ -342,7 +358,8 @@ impl State {
         let flows: usize = self.conntrack.iter().map(|t| lock(t).expire(now)).sum();
         let nat: usize = self.nat.iter().flatten().map(|t| lock(t).expire(now)).sum();
         lock(&self.fragments).expire(now);
-        flows + nat
+        let endpoints = lock(&self.endpoints).expire(now);
+        flows + nat + endpoints
     }
 }
 
@@ -503,6 +520,11 @@ impl<'a> Writer<'a> {
     /// NAT gateway `n`'s translations (`None` once deleted).
     pub(crate) fn nat(&self, n: NatGatewayId) -> Option<MutexGuard<'a, NatTable>> {
         self.state.nat.get(n.index())?.as_deref().map(lock)
+    }
+
+    /// The gateway endpoints' flows and metrics.
+    pub(crate) fn endpoint_flows(&self) -> MutexGuard<'a, vpc_endpoint::Flows> {
+        lock(&self.state.endpoints)
     }
 
     /// Transit gateway `tgw`'s metrics.

@@ -86,10 +86,16 @@ impl Tables {
         let route_tables = t
             .route_tables
             .iter()
-            .map(|rt| {
+            .enumerate()
+            .map(|(i, rt)| {
                 let mut table = RouteTable::new();
                 for r in &rt.routes {
                     table.insert(*r);
+                }
+                // After the static routes: at an equal prefix they win (AWS).
+                let id = RouteTableId(i as u32);
+                for r in t.endpoint_routes(id) {
+                    table.insert(r);
                 }
                 table.prepare();
                 table

@@ -354,6 +354,9 @@ pub fn describe(t: &Topology, trace: &Trace) -> Described {
                             };
                             let peer = match r.peer {
                                 SgPeer::Cidr(c) => c.to_string(),
+                                SgPeer::PrefixList(s) => {
+                                    format!("prefix list {}", t.aws_service(s).service_name())
+                                }
                                 SgPeer::Group(g) => {
                                     format!("members of {}", t.security_group(g).name)
                                 }

@@ -256,6 +256,14 @@ drop_reasons! {
     PeeringTransitive = "peering-transitive",
     /// Over a VPC peering connection to an address outside every VPC, or from an address outside the sending VPC: no edge-to-edge routing.
     PeeringEdgeToEdge = "peering-edge-to-edge",
+    /// To a gateway VPC endpoint from outside its VPC (over a peering connection, a transit gateway, or from an address that is not the VPC's): no edge-to-edge routing.
+    EndpointEdgeToEdge = "endpoint-edge-to-edge",
+    /// From an emulated AWS service to a private address with no flow a gateway endpoint learned on the way out.
+    EndpointNoFlow = "endpoint-no-flow",
+    /// Out of a gateway endpoint with the 5-tuple of a live flow of another endpoint (overlapping VPC blocks): its answers could not be told apart.
+    EndpointFlowConflict = "endpoint-flow-conflict",
+    /// Out of a gateway endpoint when the endpoints' flow table is full.
+    EndpointTableFull = "endpoint-table-full",
     /// Routed to a transit gateway from an availability zone where the VPC's attachment has no subnet: such a zone cannot reach the gateway.
     TgwZoneNotAttached = "tgw-zone-not-attached",
     /// Into a transit gateway through an attachment associated with none of its route tables.

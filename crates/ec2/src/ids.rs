@@ -59,11 +59,15 @@ pub enum Kind {
     VpcCidrAssociation,
     /// `dopt-`
     DhcpOptions,
+    /// `vpce-` (a gateway VPC endpoint, by name)
+    VpcEndpoint,
+    /// `pl-` (an AWS-managed prefix list, by its name `com.amazonaws.<region>.<service>`)
+    PrefixList,
 }
 
 /// The kinds [`resolve`] and [`names`] know (those with a list in the topology), in
 /// the order `DescribeTags` lists them.
-pub const RESOURCE_KINDS: [Kind; 16] = [
+pub const RESOURCE_KINDS: [Kind; 17] = [
     Kind::Vpc,
     Kind::Subnet,
     Kind::RouteTable,
@@ -80,6 +84,7 @@ pub const RESOURCE_KINDS: [Kind; 16] = [
     Kind::TgwRouteTable,
     Kind::FlowLog,
     Kind::DhcpOptions,
+    Kind::VpcEndpoint,
 ];
 
 impl Kind {
@@ -107,6 +112,8 @@ impl Kind {
             Kind::FlowLog => "fl-",
             Kind::VpcCidrAssociation => "vpc-cidr-assoc-",
             Kind::DhcpOptions => "dopt-",
+            Kind::VpcEndpoint => "vpce-",
+            Kind::PrefixList => "pl-",
         }
     }
 
@@ -137,6 +144,8 @@ impl Kind {
             Kind::TgwRouteTable => "transit-gateway-route-table",
             Kind::FlowLog => "vpc-flow-log",
             Kind::DhcpOptions => "dhcp-options",
+            Kind::VpcEndpoint => "vpc-endpoint",
+            Kind::PrefixList => "prefix-list",
             Kind::RouteTableAssociation
             | Kind::ElasticIpAssociation
             | Kind::NetworkAclAssociation
@@ -169,6 +178,8 @@ impl Kind {
             Kind::FlowLog => "InvalidFlowLogId",
             Kind::VpcCidrAssociation => "InvalidVpcCidrBlockAssociationID",
             Kind::DhcpOptions => "InvalidDhcpOptionID",
+            Kind::VpcEndpoint => "InvalidVpcEndpointId",
+            Kind::PrefixList => "InvalidPrefixListID",
         }
     }
 
@@ -191,6 +202,8 @@ impl Kind {
             Kind::TgwRouteTable => "transitGatewayRouteTable",
             Kind::FlowLog => "flowLog",
             Kind::DhcpOptions => "dhcpOption",
+            Kind::VpcEndpoint => "vpcEndpoint",
+            Kind::PrefixList => "prefixList",
             _ => "association",
         }
     }
@@ -198,7 +211,7 @@ impl Kind {
     /// The kind whose IDs have the longest prefix `id` starts with (`tgw-attach-...` is
     /// a transit gateway attachment, not a transit gateway).
     pub fn of_id(id: &str) -> Option<Kind> {
-        const ALL: [Kind; 21] = [
+        const ALL: [Kind; 23] = [
             Kind::Vpc,
             Kind::Subnet,
             Kind::RouteTable,
@@ -220,6 +233,8 @@ impl Kind {
             Kind::FlowLog,
             Kind::VpcCidrAssociation,
             Kind::DhcpOptions,
+            Kind::VpcEndpoint,
+            Kind::PrefixList,
         ];
         ALL.into_iter()
             .filter(|k| id.starts_with(k.prefix()))
@@ -291,6 +306,8 @@ pub fn names(t: &Topology, kind: Kind) -> Vec<String> {
         Kind::TgwRouteTable => t.tgw_route_tables.iter().map(|r| r.name.clone()).collect(),
         Kind::FlowLog => t.flow_logs.iter().map(|f| f.name.clone()).collect(),
         Kind::DhcpOptions => t.dhcp_options.iter().map(|o| o.name.clone()).collect(),
+        Kind::VpcEndpoint => t.vpc_endpoints.iter().map(|e| e.name.clone()).collect(),
+        Kind::PrefixList => t.aws_services.iter().map(|s| s.service_name()).collect(),
         _ => Vec::new(),
     }
 }

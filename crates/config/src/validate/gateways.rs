@@ -1670,11 +1670,19 @@ private_ip = "10.1.1.10"
         );
         assert_eq!(
             t.internet_hosts,
-            [InternetHost {
-                name: "internet".into(),
-                address: ip("203.0.113.10"),
-                dns_names: Vec::new(),
-            }]
+            [
+                InternetHost {
+                    name: "internet".into(),
+                    address: ip("203.0.113.10"),
+                    dns_names: Vec::new(),
+                },
+                // The emulated Amazon S3 (docs/endpoints.md).
+                InternetHost {
+                    name: "s3".into(),
+                    address: ip("192.0.2.80"),
+                    dns_names: Vec::new(),
+                }
+            ]
         );
         assert_eq!(
             t.public_mappings(),

@@ -362,6 +362,8 @@ impl<'a> Checker<'_, 'a, '_> {
             RouteTarget::Local | RouteTarget::Eni(_) => {
                 (true, "a route to a network interface is active".to_owned())
             }
+            // Never written as a route.
+            RouteTarget::VpcEndpoint(_) => (true, "an endpoint's route is active".to_owned()),
             RouteTarget::InternetGateway(id) => {
                 let attached = self.gw.igw_vpcs[id.index()]?;
                 let how = match attached {

@@ -121,7 +121,9 @@ impl<'a> Checker<'_, 'a, '_> {
         if let Some(d) = &raw.description {
             description(self.r, d, format!("{path}.description"));
         }
-        let found = raw.cidr.is_some() as usize + raw.security_group.is_some() as usize;
+        let found = raw.cidr.is_some() as usize
+            + raw.security_group.is_some() as usize
+            + raw.prefix_list_id.is_some() as usize;
         let peer = match (&raw.cidr, &raw.security_group) {
             _ if found != 1 => {
                 let problem = Problem::SgPeerCount { found };
@@ -140,7 +142,11 @@ impl<'a> Checker<'_, 'a, '_> {
                 vpc.and_then(|vpc| self.group_ref(vpc, group, field))
                     .map(SgPeer::Group)
             }
-            (None, None) => None,
+            (None, None) => raw.prefix_list_id.as_ref().and_then(|pl| {
+                let field = format!("{path}.prefix_list_id");
+                self.prefix_list_ref(self.sg_vpcs[i], pl, field)
+                    .map(SgPeer::PrefixList)
+            }),
         };
         if let (Some(v), None) = (&raw.vpc, &raw.security_group) {
             self.r
@@ -278,7 +284,20 @@ impl<'a> Checker<'_, 'a, '_> {
                     None
                 }
             };
-            let cidr = parse_cidr(self.r, &raw.cidr, format!("{path}.cidr"));
+            let cidr = match (&raw.cidr, &raw.prefix_list_id) {
+                (_, Some(pl)) => {
+                    let problem = crate::EndpointProblem::PrefixListInNacl.into();
+                    self.r
+                        .report(pl.span(), format!("{path}.prefix_list_id"), problem);
+                    None
+                }
+                (Some(c), None) => parse_cidr(self.r, c, format!("{path}.cidr")),
+                (None, None) => {
+                    let problem = Problem::Syntax("missing field `cidr`".to_owned());
+                    self.r.report(rule.span(), path.clone(), problem);
+                    None
+                }
+            };
             let l4 = protocol_and_l4(self.r, raw.l4(), &path);
             if let (Some(number), Some(action), Some(cidr), Some((protocol, l4))) =
                 (number, action, cidr, l4)
@@ -1169,11 +1188,11 @@ az = "x"
             e,
             [
                 format!(
-                    "{}security_group[0].ingress[0] must have exactly one peer: cidr or security_group (found 0)",
+                    "{}security_group[0].ingress[0] must have exactly one peer: cidr, security_group or prefix_list_id (found 0)",
                     at(5, 3)
                 ),
                 format!(
-                    "{}security_group[0].ingress[1] must have exactly one peer: cidr or security_group (found 2)",
+                    "{}security_group[0].ingress[1] must have exactly one peer: cidr, security_group or prefix_list_id (found 2)",
                     at(6, 3)
                 ),
                 format!(

@@ -121,10 +121,10 @@ pub(crate) fn internet(
             direction: Direction::Ingress,
         });
     }
-    let (vpc, _) = net
-        .tables
-        .private_of(p.ip.dst)
-        .ok_or(DropReason::InternetNoRoute)?;
+    let Some((vpc, _)) = net.tables.private_of(p.ip.dst) else {
+        // An AWS service's answer through a gateway endpoint, or nowhere.
+        return Ok(super::vpc_endpoint::returning(net, mode, p)?);
+    };
     Ok(Hop::gateway(Gateway::Igw(vpc), Direction::Ingress))
 }
 

@@ -27,10 +27,11 @@ pub(crate) mod multicast;
 pub(crate) mod nat_gateway;
 pub(crate) mod peering;
 pub(crate) mod transit_gateway;
+pub(crate) mod vpc_endpoint;
 
 use vpc_config::{
     EniId, HostId, NatGatewayId, RouteTableId, RouteTarget, SubnetId, TgwAttachmentId, Topology,
-    TransitGatewayId, VpcId, VpcPeeringConnectionId,
+    TransitGatewayId, VpcEndpointId, VpcId, VpcPeeringConnectionId,
 };
 
 use crate::destination::Dst;
@@ -81,6 +82,8 @@ pub(crate) enum Gateway {
         /// The zone of the attachment interface it came in through.
         az: Option<u16>,
     },
+    /// A gateway VPC endpoint (outside every subnet).
+    Endpoint(VpcEndpointId),
 }
 
 /// Where a packet goes next: a place, entered in a direction.
@@ -147,7 +150,7 @@ impl Place {
             }
             Place::Host(_) => None,
             Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
-            Place::Gateway(Gateway::Tgw { .. }) => None,
+            Place::Gateway(Gateway::Tgw { .. } | Gateway::Endpoint(_)) => None,
         }
     }
 }
@@ -181,6 +184,7 @@ pub(crate) fn gone(t: &Topology, link_up: &Links, vpc: VpcId, target: RouteTarge
         RouteTarget::NatGateway(n) => nat_gateway::gone(t, n),
         RouteTarget::VpcPeeringConnection(pcx) => peering::gone(t, pcx),
         RouteTarget::TransitGateway(tgw) => transit_gateway::gone(t, tgw, vpc),
+        RouteTarget::VpcEndpoint(e) => vpc_endpoint::gone(t, e),
     }
 }
 
@@ -224,6 +228,7 @@ pub(crate) fn enter(
             Hop::gateway(Gateway::Peering(pcx, vpc()), Direction::Egress)
         }
         RouteTarget::TransitGateway(tgw) => transit_gateway::enter(net, at, tgw, vpc())?,
+        RouteTarget::VpcEndpoint(e) => Hop::gateway(Gateway::Endpoint(e), Direction::Egress),
     })
 }
 
@@ -245,6 +250,7 @@ pub(crate) fn handle(
             transit_gateway::attachment(net, mode, (att, k), direction, p)
         }
         Gateway::Tgw { tgw, from, az } => transit_gateway::router(net, mode, (tgw, from, az), p),
+        Gateway::Endpoint(e) => vpc_endpoint::handle(net, mode, e, direction, p),
     }
 }
 
@@ -263,6 +269,8 @@ pub enum GatewayStep {
     Multicast(multicast::Step),
     /// A multicast domain reading an IGMP membership message.
     Igmp(multicast::IgmpStep),
+    /// A gateway VPC endpoint's crossing.
+    Endpoint(vpc_endpoint::Step),
 }
 
 /// A gateway step in words: the stage, the decision, and (if the packet is dropped
@@ -275,6 +283,7 @@ pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Opt
         GatewayStep::Transit(s) => transit_gateway::describe(t, s),
         GatewayStep::Multicast(s) => multicast::describe(t, s),
         GatewayStep::Igmp(s) => multicast::describe_igmp(t, s),
+        GatewayStep::Endpoint(s) => vpc_endpoint::describe(t, s),
     }
 }
 
@@ -290,6 +299,8 @@ pub(crate) fn traffic_path(net: &Net, from: Place, to: Gateway) -> TrafficPath {
             TrafficPath::IntraRegionPeering
         }
         Gateway::Peering(..) => TrafficPath::InterRegionPeering,
+        Gateway::Endpoint(_) if matches!(from, Place::Eni(_)) => TrafficPath::GatewayEndpoint,
+        Gateway::Endpoint(_) => TrafficPath::InternetGatewayOrEndpoint,
         Gateway::Nat(_) | Gateway::Internet | Gateway::TgwAttachment(..) | Gateway::Tgw { .. } => {
             TrafficPath::SameVpc
         }

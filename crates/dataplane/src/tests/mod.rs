@@ -11,6 +11,7 @@
 //! - `multicast`: transit gateway multicast domains and IGMP.
 //! - `engine`: the shared `Engine` under threads (opposite directions, applies, traces).
 
+mod endpoint;
 mod engine;
 mod firewall;
 mod internet;

@@ -50,14 +50,15 @@ fn ports_that_stay_keep_their_flows_and_counters_when_instances_come_and_go() {
     dp.apply(&t, T0);
     let (web2, app2, cache) = (eni(&t, "web"), eni(&t, "app"), eni(&t, "cache"));
     assert_eq!((web2, app2, cache), (EniId(1), EniId(2), EniId(0)));
-    // Slots: web and app keep 0 and 1, the internet host keeps 3 and the services
-    // port 4, db's 2 is gone and cache takes 5.
+    // Slots: web and app keep 0 and 1, the internet hosts (internet, s3) keep 3 and 4
+    // and the services port 5, db's 2 is gone and cache takes 6.
     let ports = dp.snapshot.ports().clone();
     assert_eq!(ports.slot(Port::Eni(web2)), 0);
     assert_eq!(ports.slot(Port::Eni(app2)), 1);
     assert_eq!(ports.slot(Port::Host(HostId(0))), 3);
-    assert_eq!(ports.slot(Port::Eni(cache)), 5);
-    assert_eq!(ports.slot(Port::Services), 4);
+    assert_eq!(ports.slot(Port::Host(HostId(1))), 4);
+    assert_eq!(ports.slot(Port::Services), 5);
+    assert_eq!(ports.slot(Port::Eni(cache)), 6);
     assert_eq!(ports.port(2), None);
 
     // The reply direction passes only because the connection is tracked (web-sg

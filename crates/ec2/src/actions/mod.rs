@@ -13,6 +13,7 @@
 
 mod addresses;
 mod dhcp;
+mod endpoints;
 mod flow_logs;
 mod igws;
 mod images;
@@ -139,6 +140,14 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DisassociateAddress" => addresses::disassociate(ctx),
         "ReleaseAddress" => addresses::release(ctx),
         "DescribeAddressesAttribute" => addresses::describe_attribute(ctx),
+        "CreateVpcEndpoint" => endpoints::create(ctx),
+        "DescribeVpcEndpoints" => endpoints::describe(ctx),
+        "ModifyVpcEndpoint" => endpoints::modify(ctx),
+        "DeleteVpcEndpoints" => endpoints::delete(ctx),
+        "DescribeVpcEndpointServices" => endpoints::describe_services(ctx),
+        "DescribePrefixLists" => endpoints::describe_prefix_lists(ctx),
+        "DescribeManagedPrefixLists" => endpoints::describe_managed_prefix_lists(ctx),
+        "GetManagedPrefixListEntries" => endpoints::get_managed_prefix_list_entries(ctx),
         "CreateNatGateway" => nat::create(ctx),
         "DescribeNatGateways" => nat::describe(ctx),
         "DeleteNatGateway" => nat::delete(ctx),
@@ -263,6 +272,8 @@ impl Ctx<'_> {
             Kind::TgwAttachment => transit::sees_attachment(self, i),
             Kind::FlowLog => flow_logs::sees(self, i),
             Kind::ElasticIp => addresses::sees(self, i),
+            Kind::VpcEndpoint => self.sees_vpc(t.vpc_endpoints[i].vpc),
+            Kind::PrefixList => t.aws_services[i].region == self.caller.region,
             _ => true,
         }
     }

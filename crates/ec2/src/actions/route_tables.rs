@@ -95,7 +95,7 @@ fn find_association(ctx: &Ctx<'_>, id: &str) -> Result<(usize, Assoc), ApiError>
 /// A route's state: `blackhole` while its target cannot carry traffic.
 pub fn route_state(t: &Topology, rt: &RouteTable, target: RouteTarget) -> &'static str {
     let up = match target {
-        RouteTarget::Local | RouteTarget::Eni(_) => true,
+        RouteTarget::Local | RouteTarget::Eni(_) | RouteTarget::VpcEndpoint(_) => true,
         RouteTarget::InternetGateway(g) => t.internet_gateway(g).vpc == Some(rt.vpc),
         RouteTarget::NatGateway(n) => !t.nat_gateway(n).deleted,
         RouteTarget::VpcPeeringConnection(p) => {
@@ -141,6 +141,10 @@ fn target_elements(t: &Topology, target: RouteTarget) -> Vec<(&'static str, Stri
             "transitGatewayId",
             ids::id(Kind::TransitGateway, &t.transit_gateway(g).name),
         )],
+        RouteTarget::VpcEndpoint(e) => vec![(
+            "gatewayId",
+            ids::id(Kind::VpcEndpoint, &t.vpc_endpoint(e).name),
+        )],
     }
 }
 
@@ -166,6 +170,8 @@ impl Filterable for Item<'_> {
                 .collect()
         };
         let one = |s: String| Some(vec![s]);
+        // Gateway endpoints' routes (one per endpoint, to its prefix list).
+        let endpoint_routes = || t.endpoints_of(RouteTableId(self.index as u32));
         match name {
             "route-table-id" => one(ids::id(Kind::RouteTable, &rt.name)),
             "vpc-id" => one(ids::id(Kind::Vpc, &vpc.name)),
@@ -218,15 +224,28 @@ impl Filterable for Item<'_> {
                 rt.routes
                     .iter()
                     .map(|r| r.origin.aws_name().to_owned())
+                    .chain(endpoint_routes().map(|_| RouteOrigin::PrefixList.aws_name().into()))
                     .collect(),
             ),
             "route.state" => Some(
                 rt.routes
                     .iter()
                     .map(|r| route_state(t, rt, r.target).to_owned())
+                    .chain(endpoint_routes().map(|_| "active".to_owned()))
                     .collect(),
             ),
-            "route.gateway-id" => Some(route_target("gatewayId")),
+            "route.gateway-id" => {
+                let mut ids = route_target("gatewayId");
+                ids.extend(super::endpoints::endpoint_ids(
+                    t,
+                    RouteTableId(self.index as u32),
+                ));
+                Some(ids)
+            }
+            "route.destination-prefix-list-id" => Some(super::endpoints::prefix_list_ids(
+                t,
+                RouteTableId(self.index as u32),
+            )),
             "route.nat-gateway-id" => Some(route_target("natGatewayId")),
             "route.instance-id" => Some(route_target("instanceId")),
             "route.vpc-peering-connection-id" => Some(route_target("vpcPeeringConnectionId")),
@@ -256,14 +275,19 @@ fn route_table_xml(ctx: &Ctx<'_>, x: &mut Xml, i: usize) {
     x.leaf("routeTableId", &rtb_id)
         .leaf("vpcId", ids::id(Kind::Vpc, &vpc.name))
         .leaf("ownerId", &vpc.owner_id);
-    x.set("routeSet", &rt.routes, |x, r| {
-        x.leaf("destinationCidrBlock", r.destination);
+    x.open("routeSet");
+    for r in &rt.routes {
+        x.open("item").leaf("destinationCidrBlock", r.destination);
         for (element, value) in target_elements(t, r.target) {
             x.leaf(element, value);
         }
         x.leaf("state", route_state(t, rt, r.target))
-            .leaf("origin", r.origin.aws_name());
-    });
+            .leaf("origin", r.origin.aws_name())
+            .close("item");
+    }
+    // Gateway endpoints' routes, to their prefix lists.
+    super::endpoints::endpoint_routes_xml(t, x, vpc_config::RouteTableId(i as u32));
+    x.close("routeSet");
     x.set("associationSet", &associations(t, i), |x, &a| {
         x.leaf("main", a == Assoc::Main)
             .leaf("routeTableAssociationId", association_id(t, &rt.name, a))
@@ -399,6 +423,8 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
     let new = edit_document(t, |doc| {
         array(doc, "route_table").retain(|x| key(x, "name") != Some(&name));
         drop_document_tags(doc, std::slice::from_ref(&rtb_id));
+        // Gateway endpoints lose the table (and their route in it).
+        super::endpoints::forget_route_table(doc, &name);
     })?;
     Outcome::done(new)
 }

@@ -115,6 +115,7 @@ fn canonical(t: &Topology, r: &SgRule) -> String {
     let peer = match r.peer {
         SgPeer::Cidr(c) => c.to_string(),
         SgPeer::Group(g) => group_id(t, g.index()),
+        SgPeer::PrefixList(s) => super::endpoints::prefix_list_id_of(t, s),
     };
     format!("{}/{l4}/{peer}", r.protocol)
 }
@@ -313,10 +314,13 @@ fn permissions(ctx: &Ctx<'_>, own: usize) -> Result<Vec<Permission>, ApiError> {
             let peer = peer_group(ctx, own, pair.str("GroupId"), pair.str("GroupName"))?;
             peers.push((peer, description(pair, "Description")?));
         }
+        for pl in perm.list("PrefixListIds") {
+            let vpc = ctx.t.security_groups[own].vpc;
+            let peer = super::endpoints::prefix_list_peer(ctx, vpc, pl.str("PrefixListId"))?;
+            peers.push((peer, description(pl, "Description")?));
+        }
         let unsupported = if !perm.list("Ipv6Ranges").is_empty() {
             Some("IPv6 ranges")
-        } else if !perm.list("PrefixListIds").is_empty() {
-            Some("prefix lists")
         } else {
             None
         };
@@ -383,6 +387,7 @@ fn rule_text(t: &Topology, r: &SgRule) -> String {
     let peer = match r.peer {
         SgPeer::Cidr(c) => c.to_string(),
         SgPeer::Group(g) => group_id(t, g.index()),
+        SgPeer::PrefixList(s) => super::endpoints::prefix_list_id_of(t, s),
     };
     let ports = match ports(r.protocol, r.l4) {
         Some((f, to)) => format!(", from port: {f}, to port: {to}"),
@@ -407,6 +412,9 @@ fn rule_xml(t: &Topology, x: &mut Xml, i: usize, d: Dir, r: &SgRule, id: &str) {
     match r.peer {
         SgPeer::Cidr(c) => {
             x.leaf("cidrIpv4", c);
+        }
+        SgPeer::PrefixList(s) => {
+            x.leaf("prefixListId", super::endpoints::prefix_list_id_of(t, s));
         }
         SgPeer::Group(g) => {
             x.open("referencedGroupInfo")
@@ -452,7 +460,7 @@ fn permissions_xml(t: &Topology, x: &mut Xml, name: &str, own_vpc: VpcId, rules:
             .iter()
             .filter_map(|r| match r.peer {
                 SgPeer::Group(g) => Some((g, r.description.as_ref())),
-                SgPeer::Cidr(_) => None,
+                SgPeer::Cidr(_) | SgPeer::PrefixList(_) => None,
             })
             .collect();
         x.set("groups", &groups, |x, &(g, d)| {
@@ -468,14 +476,24 @@ fn permissions_xml(t: &Topology, x: &mut Xml, name: &str, own_vpc: VpcId, rules:
             .iter()
             .filter_map(|r| match r.peer {
                 SgPeer::Cidr(c) => Some((c, r.description.as_ref())),
-                SgPeer::Group(_) => None,
+                SgPeer::Group(_) | SgPeer::PrefixList(_) => None,
             })
             .collect();
         x.set("ipRanges", &ranges, |x, (c, d)| {
             x.leaf("cidrIp", c).opt("description", *d);
         });
         x.set("ipv6Ranges", &[] as &[()], |_, _| {});
-        x.set("prefixListIds", &[] as &[()], |_, _| {});
+        let lists: Vec<_> = members
+            .iter()
+            .filter_map(|r| match r.peer {
+                SgPeer::PrefixList(s) => Some((s, r.description.as_ref())),
+                _ => None,
+            })
+            .collect();
+        x.set("prefixListIds", &lists, |x, &(s, d)| {
+            x.opt("description", d)
+                .leaf("prefixListId", super::endpoints::prefix_list_id_of(t, s));
+        });
     });
 }
 
@@ -614,21 +632,25 @@ impl Filterable for Item<'_> {
             "ip-permission.to-port" => each(&|r| ports(r.protocol, r.l4).map(|p| p.1.to_string())),
             "ip-permission.cidr" => each(&|r| match r.peer {
                 SgPeer::Cidr(c) => Some(c.to_string()),
-                SgPeer::Group(_) => None,
+                SgPeer::Group(_) | SgPeer::PrefixList(_) => None,
             }),
             "ip-permission.group-id" => each(&|r| match r.peer {
                 SgPeer::Group(p) => Some(group_id(t, p.index())),
-                SgPeer::Cidr(_) => None,
+                SgPeer::Cidr(_) | SgPeer::PrefixList(_) => None,
             }),
             "ip-permission.group-name" => each(&|r| match r.peer {
                 SgPeer::Group(p) => Some(t.security_group(p).name.clone()),
-                SgPeer::Cidr(_) => None,
+                SgPeer::Cidr(_) | SgPeer::PrefixList(_) => None,
             }),
             "ip-permission.user-id" => each(&|r| match r.peer {
                 SgPeer::Group(p) => Some(owner(t, p.index()).to_owned()),
-                SgPeer::Cidr(_) => None,
+                SgPeer::Cidr(_) | SgPeer::PrefixList(_) => None,
             }),
-            "ip-permission.ipv6-cidr" | "ip-permission.prefix-list-id" => Some(Vec::new()),
+            "ip-permission.prefix-list-id" => each(&|r| match r.peer {
+                SgPeer::PrefixList(s) => Some(super::endpoints::prefix_list_id_of(t, s)),
+                _ => None,
+            }),
+            "ip-permission.ipv6-cidr" => Some(Vec::new()),
             _ => None,
         }
     }
@@ -899,6 +921,9 @@ fn revoke(ctx: &Ctx<'_>, d: Dir) -> Result<Outcome, ApiError> {
         match r.peer {
             SgPeer::Cidr(c) => x.leaf("cidrIpv4", c),
             SgPeer::Group(g) => x.leaf("referencedGroupId", group_id(t, g.index())),
+            SgPeer::PrefixList(s) => {
+                x.leaf("prefixListId", super::endpoints::prefix_list_id_of(t, s))
+            }
         };
         x.opt("description", r.description.as_ref());
     });
@@ -1037,19 +1062,27 @@ pub fn modify_rules(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
                 "The request must contain the parameter SecurityGroupRule.N.SecurityGroupRule",
             )
         })?;
-        if req.str("CidrIpv6").is_some() || req.str("PrefixListId").is_some() {
+        if req.str("CidrIpv6").is_some() {
             return Err(ApiError::invalid_value(
-                "vpcd does not support IPv6 ranges or prefix lists in security group rules",
+                "vpcd does not support IPv6 ranges in security group rules",
             ));
         }
         let proto = req.required("IpProtocol")?;
         let (protocol, l4) = parse_l4(proto, req.int("FromPort")?, req.int("ToPort")?)?;
-        let peer = match (req.str("CidrIpv4"), req.str("ReferencedGroupId")) {
-            (Some(c), None) => SgPeer::Cidr(parse_block(c, "cidrIpv4")?),
-            (None, Some(g)) => peer_group(ctx, i, Some(g), None)?,
+        let peer = match (
+            req.str("CidrIpv4"),
+            req.str("ReferencedGroupId"),
+            req.str("PrefixListId"),
+        ) {
+            (Some(c), None, None) => SgPeer::Cidr(parse_block(c, "cidrIpv4")?),
+            (None, Some(g), None) => peer_group(ctx, i, Some(g), None)?,
+            (None, None, Some(pl)) => {
+                let vpc = ctx.t.security_groups[i].vpc;
+                super::endpoints::prefix_list_peer(ctx, vpc, Some(pl))?
+            }
             _ => {
                 return Err(ApiError::invalid_value(
-                    "exactly one of CidrIpv4 and ReferencedGroupId must be given",
+                    "exactly one of CidrIpv4, ReferencedGroupId and PrefixListId must be given",
                 ));
             }
         };

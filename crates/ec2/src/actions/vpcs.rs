@@ -6,8 +6,8 @@
 //! by the caller's account and lies in the request's region; `DeleteVpc` refuses
 //! (`DependencyViolation`) while the VPC has subnets, an attached internet gateway,
 //! route tables, security groups or network ACLs other than its main and default ones,
-//! peering connections or transit gateway attachments that are not deleted, or flow
-//! logs, and removes the main and default ones with it. Its deleted attachments and
+//! peering connections or transit gateway attachments that are not deleted, VPC
+//! endpoints, or flow logs, and removes the main and default ones with it. Its deleted attachments and
 //! deleted peering connections go with it too (AWS lists them as `deleted` for a
 //! while; vpcd's configuration cannot name a VPC that is gone), except a deleted
 //! connection still the target of another VPC's routes: vpcd keeps it, as `deleted`,
@@ -223,6 +223,12 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
                 ids::id(Kind::NetworkAcl, &format!("{}/{}", vpc.name, n.name))
             ));
         }
+    }
+    for e in t.vpc_endpoints.iter().filter(|e| e.vpc == v) {
+        deps.push(format!(
+            "VPC endpoint {}",
+            ids::id(Kind::VpcEndpoint, &e.name)
+        ));
     }
     // Deleted peering connections and attachments go with the VPC, unless a route of
     // another VPC still names the connection (vpc-config keeps a deleted connection,
