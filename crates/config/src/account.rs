@@ -23,8 +23,14 @@ pub fn is_account_id(s: &str) -> bool {
 /// dashes, the first of two letters (the area: `us`, `eu`, `ap`, ...), then one or more
 /// of letters (`gov`, `east`, `southeast`, ...), and a number last: `us-east-1`,
 /// `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`. Whether AWS has that region is not
-/// checked.
+/// checked. Besides, vpcd's own regions `local-1`, `local-2`, ...: regions no AWS
+/// account has, for topologies that should not pass for one of AWS's (the demo's is
+/// `local-1`); they behave like any region but `us-east-1` (e.g. DNS names
+/// `ip-10-0-1-10.local-1.compute.internal`).
 pub fn is_region_name(s: &str) -> bool {
+    if let Some(n) = s.strip_prefix("local-") {
+        return !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit());
+    }
     let parts: Vec<&str> = s.split('-').collect();
     let letters = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
     let [area, middle @ .., number] = &parts[..] else {
@@ -67,6 +73,8 @@ mod tests {
             "ap-southeast-2",
             "cn-northwest-1",
             "eu-isoe-west-1",
+            "local-1",
+            "local-12",
         ] {
             assert!(is_region_name(good), "{good:?}");
         }
@@ -84,6 +92,10 @@ mod tests {
             "us-east-123",
             "us-1",
             "us-east-1 ",
+            "local-",
+            "local-123",
+            "local-1a",
+            "local",
         ] {
             assert!(!is_region_name(bad), "{bad:?}");
         }

@@ -175,7 +175,7 @@ pub enum Problem {
     BadAccountId(String),
     /// A `region` that does not look like an AWS region name.
     #[error(
-        "{0:?} is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\")"
+        "{0:?} is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\", or vpcd's own \"local-1\", \"local-2\", ...)"
     )]
     BadRegion(String),
     /// A reference to a VPC that does not exist.
