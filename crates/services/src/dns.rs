@@ -114,7 +114,35 @@ impl<'t> Resolver<'t> {
 }
 
 /// The answer of VPC `vpc`'s resolver in topology `t` to `query` (see
-/// [`Resolver::answer`]).
+/// [`Resolver::answer`]), the emulated AWS services' names included
+/// ([`service_names`]).
 pub fn answer(t: &Topology, vpc: VpcId, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
-    Resolver::new(t).answer(vpc, query, transport)
+    let resolver = Resolver::new(t);
+    // Service and region names are checked by the configuration: never a bad name.
+    let resolver = resolver
+        .clone()
+        .with_names(None, service_names(t))
+        .unwrap_or(resolver);
+    resolver.answer(vpc, query, transport)
+}
+
+/// The public names of the emulated AWS services (`[[aws_service]]`), from every VPC:
+/// `<service>.<region>.amazonaws.com` (and, for S3 in us-east-1, AWS's legacy global
+/// `s3.amazonaws.com`) gives the address of every internet host inside the
+/// service's blocks, as AWS's regional service endpoints do.
+pub fn service_names(t: &Topology) -> Vec<(String, Ipv4Addr)> {
+    let mut names = Vec::new();
+    for s in &t.aws_services {
+        let hosts = t
+            .internet_hosts
+            .iter()
+            .filter(|h| s.cidrs.iter().any(|c| c.contains(&h.address)));
+        for h in hosts {
+            names.push((format!("{}.{}.amazonaws.com", s.name, s.region), h.address));
+            if s.name == "s3" && s.region == "us-east-1" {
+                names.push(("s3.amazonaws.com".to_owned(), h.address));
+            }
+        }
+    }
+    names
 }

@@ -595,3 +595,22 @@ fn the_dns_example_answers_as_its_header_says() {
          nameserver 10.31.0.2\n"
     );
 }
+
+#[test]
+fn the_emulated_services_have_their_regional_names() {
+    let t = Topology::demo();
+    let region = &t.vpcs[0].region;
+    let name = format!("s3.{region}.amazonaws.com.");
+    assert_eq!(
+        addresses(&ask(&t, VpcId(0), &name, RecordType::A)),
+        [ip("192.0.2.80")]
+    );
+    assert_eq!(
+        service_names(&t),
+        [(format!("s3.{region}.amazonaws.com"), ip("192.0.2.80"))]
+    );
+    // Another service's name is not known.
+    let other = format!("dynamodb.{region}.amazonaws.com.");
+    let m = ask(&t, VpcId(0), &other, RecordType::A);
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+}
