@@ -92,6 +92,30 @@ fn names_metadata_and_the_s3_endpoint_work_with_the_systems_tools() {
         curl(&vpcd, "web", &[&format!("{IMDS}/meta-data/public-ipv4")]),
         "198.51.100.10"
     );
+    // Answers follow the configuration: web's Elastic IP moved to app at run time.
+    vpcd.ctl(&["disassociate-address", "198.51.100.10"]);
+    vpcd.ctl(&["associate-address", "198.51.100.10", "app"]);
+    let status = |node: &str| {
+        curl(
+            &vpcd,
+            node,
+            &[
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                &format!("{IMDS}/meta-data/public-ipv4"),
+            ],
+        )
+    };
+    assert_eq!(status("web"), "404");
+    assert_eq!(
+        curl(&vpcd, "app", &[&format!("{IMDS}/meta-data/public-ipv4")]),
+        "198.51.100.10"
+    );
+    vpcd.ctl(&["disassociate-address", "198.51.100.10"]);
+    vpcd.ctl(&["associate-address", "198.51.100.10", "web"]);
+    assert_eq!(status("app"), "404");
     // IMDSv2: a token, then a request with it.
     let token = curl(
         &vpcd,
