@@ -19,27 +19,7 @@ use ipnet::Ipv4Net;
 use sha2::{Digest, Sha256};
 
 use crate::topology::*;
-
-macro_rules! id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub u32);
-
-        impl From<u32> for $name {
-            fn from(i: u32) -> Self {
-                $name(i)
-            }
-        }
-
-        impl $name {
-            /// The index into the topology's list of this kind.
-            pub fn index(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
+use crate::topology::id;
 
 id!(
     /// Index of an emulated AWS service in [`Topology::aws_services`].

@@ -58,6 +58,9 @@ macro_rules! id {
     };
 }
 
+/// The index types of the topology's lists (also used by `endpoints.rs`).
+pub(crate) use id;
+
 id!(
     /// Index of a VPC in [`Topology::vpcs`].
     VpcId
