@@ -1254,7 +1254,7 @@ az = "x"
             errors(&bad),
             [
                 "t.toml:5:12: vpc[0].owner_id \"4444-5555-6666\" is not an AWS account ID (12 digits, like \"123456789012\")",
-                "t.toml:6:10: vpc[0].region \"Frankfurt\" is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\")",
+                "t.toml:6:10: vpc[0].region \"Frankfurt\" is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\", or vpcd's own \"local-1\", \"local-2\", ...)",
             ]
         );
         assert_eq!(

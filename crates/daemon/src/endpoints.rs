@@ -97,7 +97,7 @@ mod tests {
         let e = &r.vpc_endpoints[0];
         assert_eq!(
             (e.name.as_str(), e.vpc.as_str(), e.service_name.as_str()),
-            ("s3-endpoint", "demo", "com.amazonaws.us-east-1.s3")
+            ("s3-endpoint", "demo", "com.amazonaws.local-1.s3")
         );
         assert_eq!(e.route_tables, ["private-a-rt"]);
         assert_eq!(e.id, ids::id(Kind::VpcEndpoint, "s3-endpoint"));

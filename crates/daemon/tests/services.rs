@@ -187,8 +187,10 @@ fn names_metadata_and_the_s3_endpoint_work_with_the_systems_tools() {
     // The s3 service: app through the gateway endpoint (its own address), db through
     // nat-b.
     let server = vpcd.http_server("s3", 80);
-    vpcd.http_get("app", "192.0.2.80", 80).expect("app reaches s3");
-    vpcd.http_get("db", "192.0.2.80", 80).expect("db reaches s3");
+    vpcd.http_get("app", "192.0.2.80", 80)
+        .expect("app reaches s3");
+    vpcd.http_get("db", "192.0.2.80", 80)
+        .expect("db reaches s3");
     assert_eq!(server.clients(), ["10.0.2.10", "198.51.100.21"]);
     drop(server);
 

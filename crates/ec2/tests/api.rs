@@ -89,7 +89,7 @@ fn a_vpc_of_another_account_and_region_is_theirs() {
 
 #[test]
 fn vpc_errors() {
-    let mut s = Session::new(Topology::demo());
+    let mut s = Session::demo();
     let demo = ids::id(Kind::Vpc, &s.t.vpcs[0].name);
     let body = s.err(
         &format!("Action=DeleteVpc&{V}&VpcId={demo}"),
@@ -226,7 +226,7 @@ fn unknown_actions_bad_signatures_and_sts() {
 
 #[test]
 fn get_with_a_query_string() {
-    let s = Session::new(Topology::demo());
+    let s = Session::demo();
     let query = format!(
         "/?Action=DescribeAvailabilityZones&{V}&Filter.1.Name=state&Filter.1.Value.1=available"
     );
@@ -418,7 +418,7 @@ fn subnets() {
 
 #[test]
 fn tags() {
-    let mut s = Session::new(Topology::demo());
+    let mut s = Session::demo();
     let vpc_name = s.t.vpcs[0].name.clone();
     let vpc = ids::id(Kind::Vpc, &vpc_name);
     let subnet = ids::id(Kind::Subnet, &s.t.subnets[0].name);

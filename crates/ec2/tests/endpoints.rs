@@ -9,17 +9,17 @@ mod common;
 
 use common::*;
 
-const S3: &str = "com.amazonaws.us-east-1.s3";
-const DDB: &str = "com.amazonaws.us-east-1.dynamodb";
+const S3: &str = "com.amazonaws.local-1.s3";
+const DDB: &str = "com.amazonaws.local-1.dynamodb";
 
 /// The demo with a dynamodb service (192.0.2.128/26) and an sqs one (no gateway
-/// endpoints).
+/// endpoints), both in the demo's region; signing for it.
 fn session() -> Session {
     let text = format!(
-        "{}\n[[aws_service]]\nname = \"dynamodb\"\ncidrs = [\"192.0.2.128/26\"]\n\n[[aws_service]]\nname = \"sqs\"\ncidrs = [\"203.0.113.128/26\"]\n",
+        "{}\n[[aws_service]]\nname = \"dynamodb\"\nregion = \"local-1\"\ncidrs = [\"192.0.2.128/26\"]\n\n[[aws_service]]\nname = \"sqs\"\nregion = \"local-1\"\ncidrs = [\"203.0.113.128/26\"]\n",
         vpc_config::DEMO_TOML
     );
-    Session::new(vpc_config::parse(&text, "t.toml").unwrap())
+    Session::new(vpc_config::parse(&text, "t.toml").unwrap()).with_region(DEMO_REGION)
 }
 
 fn rtb(name: &str) -> String {
@@ -107,7 +107,7 @@ fn prefix_lists_and_services_are_described() {
     assert_eq!(count(&body, "<prefixListId>"), 3);
     assert!(body.contains("<ownerId>AWS</ownerId>"));
     assert!(body.contains(&format!(
-        "<prefixListArn>arn:aws:ec2:us-east-1:aws:prefix-list/{pl}</prefixListArn>"
+        "<prefixListArn>arn:aws:ec2:local-1:aws:prefix-list/{pl}</prefixListArn>"
     )));
     let body = s.ok(&format!(
         "Action=DescribeManagedPrefixLists&{V}&Filter.1.Name=prefix-list-name&Filter.1.Value.1=*dynamodb"
@@ -137,16 +137,14 @@ fn prefix_lists_and_services_are_described() {
     let body = s.ok(&format!("Action=DescribeVpcEndpointServices&{V}"));
     assert_eq!(
         first(&body, "serviceNameSet"),
-        format!("<item>{S3}</item><item>{DDB}</item><item>com.amazonaws.us-east-1.sqs</item>")
+        format!("<item>{S3}</item><item>{DDB}</item><item>com.amazonaws.local-1.sqs</item>")
     );
     let body = s.ok(&format!(
         "Action=DescribeVpcEndpointServices&{V}&Filter.1.Name=service-type&Filter.1.Value.1=Gateway"
     ));
     assert_eq!(count(&body, "<serviceName>"), 2);
     s.err(
-        &format!(
-            "Action=DescribeVpcEndpointServices&{V}&ServiceName.1=com.amazonaws.us-east-1.ec2"
-        ),
+        &format!("Action=DescribeVpcEndpointServices&{V}&ServiceName.1=com.amazonaws.local-1.ec2"),
         400,
         "InvalidServiceName",
     );
@@ -185,9 +183,7 @@ fn create_modify_and_delete_an_endpoint() {
     );
     // Only s3 and dynamodb; only gateways; only services that exist.
     s.err(
-        &format!(
-            "Action=CreateVpcEndpoint&{V}&VpcId={vpc}&ServiceName=com.amazonaws.us-east-1.sqs"
-        ),
+        &format!("Action=CreateVpcEndpoint&{V}&VpcId={vpc}&ServiceName=com.amazonaws.local-1.sqs"),
         400,
         "InvalidParameter",
     );

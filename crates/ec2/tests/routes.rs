@@ -461,14 +461,14 @@ fn associations() {
 
 #[test]
 fn elastic_ips() {
-    let mut s = Session::new(Topology::demo());
+    let mut s = Session::demo();
     // The first free address of 198.51.100.0/24 (the demo uses .10, .20, .21).
     let body = s.ok(&format!(
         "Action=AllocateAddress&{V}&Domain=vpc&{}",
         named("elastic-ip", "app-eip")
     ));
     let alloc = ids::id(Kind::ElasticIp, "app-eip");
-    assert!(body.ends_with(&format!("<publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>us-east-1</networkBorderGroup><domain>vpc</domain></AllocateAddressResponse>")), "{body}");
+    assert!(body.ends_with(&format!("<publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>local-1</networkBorderGroup><domain>vpc</domain></AllocateAddressResponse>")), "{body}");
     let body = s.ok(&format!("Action=AllocateAddress&{V}&Domain=vpc"));
     assert_eq!(first(&body, "publicIp"), "198.51.100.2");
     let other = first(&body, "allocationId").to_owned();
@@ -486,7 +486,7 @@ fn elastic_ips() {
     let body = s.ok(&format!(
         "Action=DescribeAddresses&{V}&AllocationId.1={alloc}"
     ));
-    assert!(body.contains(&format!("<addressesSet><item><publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><domain>vpc</domain><tagSet><item><key>Name</key><value>app-eip</value></item></tagSet><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>us-east-1</networkBorderGroup></item></addressesSet>")), "{body}");
+    assert!(body.contains(&format!("<addressesSet><item><publicIp>198.51.100.1</publicIp><allocationId>{alloc}</allocationId><domain>vpc</domain><tagSet><item><key>Name</key><value>app-eip</value></item></tagSet><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>local-1</networkBorderGroup></item></addressesSet>")), "{body}");
     // Associate with app's interface.
     let app = ids::id(Kind::Instance, "app");
     let body = s.ok(&format!(
@@ -812,11 +812,11 @@ fn a_public_and_private_network_round_trips_through_the_file() {
 /// Elastic IP of the caller's VPCs, and changes none.
 #[test]
 fn another_account_sees_and_changes_nothing() {
-    let mut s = Session::new(Topology::demo());
+    let mut s = Session::demo();
     let rt = ids::id(Kind::RouteTable, "public-rt");
     let nat = ids::id(Kind::NatGateway, "nat-a");
     let web_eip = ids::id(Kind::ElasticIp, "web-eip");
-    let mut other = |body: String| s.call_as(OTHER_KEY, "ec2", "us-east-1", &body);
+    let mut other = |body: String| s.call_as(OTHER_KEY, "ec2", DEMO_REGION, &body);
     let r = other(format!(
         "Action=CreateRoute&{V}&RouteTableId={rt}&DestinationCidrBlock=10.9.0.0%2F16&NatGatewayId={nat}"
     ));

@@ -314,8 +314,7 @@ fn rule_ids_survive_a_restart_and_a_description_change() {
 
 #[test]
 fn a_group_used_by_an_instance_cannot_be_deleted() {
-    let t = Topology::demo();
-    let mut s = Session::new(t);
+    let mut s = Session::demo();
     let (i, g) =
         s.t.security_groups
             .iter()

@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn endpoints_are_created_modified_and_deleted_by_aws_rules() {
         let mut t = Topology::demo();
-        let s3 = "com.amazonaws.us-east-1.s3";
+        let s3 = "com.amazonaws.local-1.s3";
         let e = t
             .create_vpc_endpoint("again", "demo", s3, &["private-a-rt".into()])
             .unwrap_err();

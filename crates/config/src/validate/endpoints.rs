@@ -271,10 +271,8 @@ mod tests {
     fn the_demo_has_an_s3_endpoint_on_private_a_only() {
         let t = ok("");
         assert_eq!(t.aws_services.len(), 1);
-        assert_eq!(
-            t.aws_services[0].service_name(),
-            "com.amazonaws.us-east-1.s3"
-        );
+        assert_eq!(t.aws_services[0].region, "local-1");
+        assert_eq!(t.aws_services[0].service_name(), "com.amazonaws.local-1.s3");
         assert_eq!(
             t.aws_services[0].cidrs,
             vec!["192.0.2.64/26".parse::<ipnet::Ipv4Net>().unwrap()]
@@ -326,10 +324,12 @@ cidrs = ["10.9.0.0/24", "192.0.2.96/27"]
             ),
             "{e:?}"
         );
-        let e = errors("[[aws_service]]\nname = \"s3\"\ncidrs = [\"203.0.113.128/25\"]\n");
+        let e = errors(
+            "[[aws_service]]\nname = \"s3\"\nregion = \"local-1\"\ncidrs = [\"203.0.113.128/25\"]\n",
+        );
         assert!(
             e[0].contains(
-                "aws_service[1].name service \"com.amazonaws.us-east-1.s3\" is declared twice"
+                "aws_service[1].name service \"com.amazonaws.local-1.s3\" is declared twice"
             ),
             "{e:?}"
         );
@@ -348,6 +348,7 @@ cidrs = ["10.9.0.0/24", "192.0.2.96/27"]
         let extra = r#"
 [[aws_service]]
 name = "sqs"
+region = "local-1"
 cidrs = ["198.51.100.128/26"]
 
 [[aws_service]]
@@ -358,13 +359,13 @@ cidrs = ["198.51.100.192/26"]
 [[vpc_endpoint]]
 name = "sqs-endpoint"
 vpc = "demo"
-service_name = "com.amazonaws.us-east-1.sqs"
+service_name = "com.amazonaws.local-1.sqs"
 route_tables = ["private-b-rt"]
 
 [[vpc_endpoint]]
 name = "second"
 vpc = "demo"
-service_name = "com.amazonaws.us-east-1.s3"
+service_name = "com.amazonaws.local-1.s3"
 route_tables = ["private-b-rt", "private-a-rt", "nope", "private-b-rt"]
 
 [[vpc_endpoint]]
@@ -376,22 +377,22 @@ service_name = "com.amazonaws.eu-west-1.dynamodb"
 name = "iface"
 vpc = "demo"
 vpc_endpoint_type = "Interface"
-service_name = "com.amazonaws.us-east-1.s3"
+service_name = "com.amazonaws.local-1.s3"
 
 [[vpc_endpoint]]
 name = "missing"
 vpc = "demo"
-service_name = "com.amazonaws.us-east-1.ec2"
+service_name = "com.amazonaws.local-1.ec2"
 "#;
         let e = errors(extra);
         let want = [
-            "vpc_endpoint[1].service_name the service com.amazonaws.us-east-1.sqs does not support gateway endpoints: AWS offers gateway endpoints only for Amazon S3 and DynamoDB",
-            "vpc_endpoint[2].route_tables[1] route table \"private-a-rt\" already has a route to the prefix list of com.amazonaws.us-east-1.s3 (endpoint \"s3-endpoint\")",
+            "vpc_endpoint[1].service_name the service com.amazonaws.local-1.sqs does not support gateway endpoints: AWS offers gateway endpoints only for Amazon S3 and DynamoDB",
+            "vpc_endpoint[2].route_tables[1] route table \"private-a-rt\" already has a route to the prefix list of com.amazonaws.local-1.s3 (endpoint \"s3-endpoint\")",
             "vpc_endpoint[2].route_tables[2] names no route table: \"nope\"",
             "vpc_endpoint[2].route_tables[3] route table \"private-b-rt\" is named twice",
-            "vpc_endpoint[3].service_name service \"com.amazonaws.eu-west-1.dynamodb\" is not in the VPC's region us-east-1",
+            "vpc_endpoint[3].service_name service \"com.amazonaws.eu-west-1.dynamodb\" is not in the VPC's region local-1",
             "vpc_endpoint[4].vpc_endpoint_type \"Interface\": vpcd builds only gateway endpoints",
-            "vpc_endpoint[5].service_name \"com.amazonaws.us-east-1.ec2\" names no [[aws_service]]",
+            "vpc_endpoint[5].service_name \"com.amazonaws.local-1.ec2\" names no [[aws_service]]",
         ];
         assert_eq!(e.len(), want.len(), "{e:#?}");
         for (got, want) in e.iter().zip(want) {
@@ -405,11 +406,12 @@ service_name = "com.amazonaws.us-east-1.ec2"
 [[vpc]]
 name = "other"
 cidr = "10.1.0.0/16"
+region = "local-1"
 
 [[vpc_endpoint]]
 name = "s3-other"
 vpc = "other"
-service_name = "com.amazonaws.us-east-1.s3"
+service_name = "com.amazonaws.local-1.s3"
 route_tables = ["private-b-rt", "other-main"]
 "#;
         let e = errors(extra);
@@ -433,7 +435,7 @@ gateways = ["igw"]
 [[vpc_endpoint]]
 name = "at-the-edge"
 vpc = "demo"
-service_name = "com.amazonaws.us-east-1.s3"
+service_name = "com.amazonaws.local-1.s3"
 route_tables = ["edge"]
 "#,
         );
@@ -449,7 +451,7 @@ route_tables = ["edge"]
     #[test]
     fn errors_name_file_line_and_column() {
         let e = errors(
-            "[[vpc_endpoint]]\nname = \"x\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.us-east-1.nope\"\n",
+            "[[vpc_endpoint]]\nname = \"x\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.local-1.nope\"\n",
         );
         assert!(
             e[0].starts_with(&format!("{}vpc_endpoint[1].service_name", at(4, 16))),
@@ -459,7 +461,7 @@ route_tables = ["edge"]
 
     #[test]
     fn a_security_group_rule_names_a_prefix_list_a_network_acl_entry_cannot() {
-        let id = crate::prefix_list_id("com.amazonaws.us-east-1.s3");
+        let id = crate::prefix_list_id("com.amazonaws.local-1.s3");
         assert!(id.starts_with("pl-") && id.len() == 20, "{id}");
         let extra = format!(
             r#"
@@ -467,7 +469,7 @@ route_tables = ["edge"]
 name = "to-s3"
 vpc = "demo"
 egress = [
-  {{ protocol = "tcp", port = 443, prefix_list_id = "com.amazonaws.us-east-1.s3" }},
+  {{ protocol = "tcp", port = 443, prefix_list_id = "com.amazonaws.local-1.s3" }},
   {{ protocol = "tcp", port = 80, prefix_list_id = "{id}" }},
 ]
 "#
@@ -496,13 +498,13 @@ name = "bad"
 vpc = "demo"
 egress = [
   { protocol = "tcp", port = 443, prefix_list_id = "pl-0123456789abcdef0" },
-  { protocol = "tcp", port = 443, prefix_list_id = "com.amazonaws.us-east-1.s3", cidr = "10.0.0.0/8" },
+  { protocol = "tcp", port = 443, prefix_list_id = "com.amazonaws.local-1.s3", cidr = "10.0.0.0/8" },
 ]
 
 [[network_acl]]
 name = "no-lists"
 vpc = "demo"
-egress = [{ rule_number = 100, protocol = "all", action = "allow", prefix_list_id = "com.amazonaws.us-east-1.s3" }]
+egress = [{ rule_number = 100, protocol = "all", action = "allow", prefix_list_id = "com.amazonaws.local-1.s3" }]
 "#,
         );
         assert_eq!(e.len(), 3, "{e:#?}");

@@ -898,7 +898,7 @@ region = "eu-west-1"
                     at(3, 12)
                 ),
                 format!(
-                    "{}transit_gateway[2].region \"mars\" is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\")",
+                    "{}transit_gateway[2].region \"mars\" is not an AWS region name (lowercase words and a number joined by dashes, like \"us-east-1\", \"eu-west-1\" or \"us-gov-west-1\", or vpcd's own \"local-1\", \"local-2\", ...)",
                     at(4, 10)
                 ),
                 format!(

@@ -191,6 +191,7 @@ const PEER: &str = r#"
 [[vpc]]
 name = "peer"
 cidr = "10.1.0.0/16"
+region = "local-1"
 
 [[subnet]]
 name = "peer-a"
@@ -270,6 +271,7 @@ fn overlapping_vpcs_with_endpoints_to_s3_get_their_own_answers() {
 [[vpc]]
 name = "twin"
 cidr = "10.0.0.0/16"
+region = "local-1"
 
 [[subnet]]
 name = "twin-a"
@@ -290,7 +292,7 @@ subnets = ["twin-a"]
 [[vpc_endpoint]]
 name = "twin-s3"
 vpc = "twin"
-service_name = "com.amazonaws.us-east-1.s3"
+service_name = "com.amazonaws.local-1.s3"
 route_tables = ["twin-rt"]
 "#;
     let (t, mut dp) = demo_with(twin);
@@ -392,7 +394,7 @@ fn trace_shows_the_endpoint_and_changes_nothing() {
         .unwrap_or_else(|| panic!("{:?}", d.steps));
     assert_eq!(
         step.1,
-        "to com.amazonaws.us-east-1.s3 at 192.0.2.80, source 10.0.2.10 kept (no translation)"
+        "to com.amazonaws.local-1.s3 at 192.0.2.80, source 10.0.2.10 kept (no translation)"
     );
     let m = dp.endpoint_metrics(EP, T0);
     assert_eq!((m.packets_out, m.active_flows), (0, 0));
@@ -473,6 +475,7 @@ fn a_security_group_rule_naming_a_prefix_list_matches_its_blocks() {
 const SPOKE: &str = r#"
 [[transit_gateway]]
 name = "tgw"
+region = "local-1"
 default_route_table_association = "disable"
 default_route_table_propagation = "disable"
 
@@ -485,6 +488,7 @@ subnets = ["private-a"]
 [[vpc]]
 name = "spoke"
 cidr = "10.20.0.0/16"
+region = "local-1"
 
 [[subnet]]
 name = "spoke-1"
@@ -569,8 +573,8 @@ fn an_endpoint_keeps_its_flows_across_a_change_and_loses_them_when_deleted() {
     // The endpoint changes (a second route table, a second endpoint before it): its
     // flow and metrics follow it by name.
     let changed = parse(&format!(
-        "{}\n[[aws_service]]\nname = \"dynamodb\"\ncidrs = [\"203.0.113.128/26\"]\n\n\
-         [[vpc_endpoint]]\nname = \"ddb\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.us-east-1.dynamodb\"\n",
+        "{}\n[[aws_service]]\nname = \"dynamodb\"\nregion = \"local-1\"\ncidrs = [\"203.0.113.128/26\"]\n\n\
+         [[vpc_endpoint]]\nname = \"ddb\"\nvpc = \"demo\"\nservice_name = \"com.amazonaws.local-1.dynamodb\"\n",
         vpc_config::DEMO_TOML.replace(
             "route_tables = [\"private-a-rt\"]",
             "route_tables = [\"private-a-rt\", \"private-b-rt\"]"

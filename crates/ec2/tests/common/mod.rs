@@ -1,7 +1,7 @@
 //! What the API's integration tests share: keys of two accounts, a fixed clock, a
-//! session that signs each request (SigV4, as botocore does), applies the topology a
-//! change returns after checking it reads back from its own file unchanged, and small
-//! XML helpers.
+//! session that signs each request (SigV4, as botocore does) for its region, applies
+//! the topology a change returns after checking it reads back from its own file
+//! unchanged, and small XML helpers.
 
 #![allow(dead_code, unused_imports)] // each test file uses its own part
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
@@ -27,15 +27,36 @@ pub fn api() -> Api {
     Api::new(c, 7)
 }
 
-/// A test session: the API and the topology it changes.
+/// The region of the demo's VPC (config/demo.toml): a session on it signs for it.
+pub const DEMO_REGION: &str = "local-1";
+
+/// A test session: the API, the topology it changes, and the region its calls are
+/// signed for (the EC2 API answers about that region's resources only).
 pub struct Session {
     pub api: Api,
     pub t: Topology,
+    pub region: String,
 }
 
 impl Session {
+    /// A session on `t`, signing for us-east-1 (where a VPC without `region` is).
     pub fn new(t: Topology) -> Session {
-        Session { api: api(), t }
+        Session {
+            api: api(),
+            t,
+            region: "us-east-1".to_owned(),
+        }
+    }
+
+    /// A session on the demo, signing for its region ([`DEMO_REGION`]).
+    pub fn demo() -> Session {
+        Session::new(Topology::demo()).with_region(DEMO_REGION)
+    }
+
+    /// The same session, signing for `region`.
+    pub fn with_region(mut self, region: &str) -> Session {
+        self.region = region.to_owned();
+        self
     }
 
     pub fn empty() -> Session {
@@ -63,8 +84,10 @@ impl Session {
         resp
     }
 
+    /// POSTs `body` signed by the first account's key for the session's region.
     pub fn call(&mut self, body: &str) -> Response {
-        self.call_as(KEY, "ec2", "us-east-1", body)
+        let region = self.region.clone();
+        self.call_as(KEY, "ec2", &region, body)
     }
 
     /// Calls and expects success: the body.

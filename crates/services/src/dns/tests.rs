@@ -540,8 +540,11 @@ fn the_demo_resolves_its_hosted_zone_and_aws_names() {
         ("web.demo.internal.", "10.0.1.10"),
         ("app.demo.internal.", "10.0.2.10"),
         ("db.demo.internal.", "10.0.12.10"),
-        ("ip-10-0-12-10.ec2.internal.", "10.0.12.10"),
-        ("ec2-198-51-100-10.compute-1.amazonaws.com.", "10.0.1.10"),
+        ("ip-10-0-12-10.local-1.compute.internal.", "10.0.12.10"),
+        (
+            "ec2-198-51-100-10.local-1.compute.amazonaws.com.",
+            "10.0.1.10",
+        ),
     ] {
         assert_eq!(
             addresses(&ask(&t, demo, name, RecordType::A)),
