@@ -252,8 +252,10 @@ fn values() -> Vec<String> {
     for s in &t.subnets {
         v.push(ids::id(Kind::Subnet, &s.name));
     }
+    // A group's ID hashes `<vpc>/<name>` (names are unique per VPC).
     for g in &t.security_groups {
-        v.push(ids::id(Kind::SecurityGroup, &g.name));
+        let vpc = &t.vpc(g.vpc).name;
+        v.push(ids::id(Kind::SecurityGroup, &format!("{vpc}/{}", g.name)));
     }
     for r in &t.route_tables {
         v.push(ids::id(Kind::RouteTable, &r.name));
