@@ -18,8 +18,8 @@
 use ipnet::Ipv4Net;
 use sha2::{Digest, Sha256};
 
-use crate::topology::*;
 use crate::topology::id;
+use crate::topology::*;
 
 id!(
     /// Index of an emulated AWS service in [`Topology::aws_services`].
