@@ -344,8 +344,10 @@ fn an_empty_daemon_takes_a_vpc_by_apply() {
     );
     let empty = write("apply3-empty", "");
     vpcd.ctl(&["apply", &empty.path().display().to_string()]);
-    assert!(namespaces(&vpcd.prefix).is_empty());
+    // Only the services namespace stays while the daemon runs.
+    assert_eq!(namespaces(&vpcd.prefix), [vpcd.ns("vpcd+services")]);
     vpcd.stop();
+    assert!(namespaces(&vpcd.prefix).is_empty());
 }
 
 /// A process the test started, ended by its PID when the test ends (also on failure).

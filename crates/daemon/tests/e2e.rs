@@ -39,6 +39,7 @@ fn demo_forwards_between_subnets_and_drops_reserved_destinations() {
             "e2e-demo-db",
             "e2e-demo-internet",
             "e2e-demo-s3",
+            "e2e-demo-vpcd+services",
             "e2e-demo-web"
         ]
     );
@@ -112,7 +113,7 @@ fn a_crashed_daemons_namespaces_are_removed_by_the_next_one() {
     first.crash();
     assert_eq!(
         namespaces(&first.prefix).len(),
-        5,
+        6,
         "a killed daemon cannot clean up"
     );
     let mut second = Vpcd::start_holding("crash", None);

@@ -167,7 +167,7 @@ impl Run {
         let vpcd = &mut self.vpcd;
         let left: Vec<String> = namespaces(&vpcd.prefix)
             .into_iter()
-            .filter(|n| *n != vpcd.ns("internet"))
+            .filter(|n| *n != vpcd.ns("internet") && *n != vpcd.ns("vpcd+services"))
             .collect();
         assert_eq!(left, Vec::<String>::new(), "no instance namespace is left");
         let status = vpcd.ctl(&["status"]);
