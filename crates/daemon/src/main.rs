@@ -658,7 +658,7 @@ fn build_all(
             ports: vec![Port::Host(id)],
         });
     }
-    let plan = veth(Plan::services(ports, offload));
+    let plan = veth(Plan::services(ports, offload).with_queues(queues));
     let built = instance::build(plan, services_ns, owner, rt)
         .with_context(|| format!("the services namespace {services_ns}"))?;
     println!(

@@ -62,7 +62,7 @@ fn an_af_xdp_port_is_a_veth_that_answers_arp_as_the_router() {
     }
     let mut vpcd = Vpcd::start_with("xdpa", None, &["--io", "xdp"]);
     assert!(
-        vpcd.stdout().contains("AF_XDP ports: 4 veth pairs"),
+        vpcd.stdout().contains("AF_XDP ports: 6 veth pairs"),
         "{}",
         vpcd.stdout()
     );
