@@ -382,6 +382,7 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
         };
     // From now on namespaces come and go with the configuration (`live`).
     shared.keep_owner(owner);
+    services::sync_resolv_conf(&shared);
     if let (Some((listener, api)), Some(options)) = (api, &paths.api) {
         println!(
             "api: EC2 Query API on http://{} (SigV4; docs/api.md)",
@@ -576,7 +577,6 @@ async fn start(
             )?;
     }
     let listener = control::bind(&paths.socket).await?;
-    services::sync_resolv_conf(&shared);
     let mut tasks = vec![
         tokio::spawn(forward::watch_namespaces(shared.clone())),
         tokio::spawn(control::serve(listener, shared.clone())),

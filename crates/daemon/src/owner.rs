@@ -78,6 +78,11 @@ impl Ownership {
             .map_err(SetupError::io(format!("write {}", self.path.display())))
     }
 
+    /// Whether this daemon created namespace `name` (and has not removed it).
+    pub fn made(&self, name: &str) -> bool {
+        self.created.iter().any(|n| n == name)
+    }
+
     /// Notes that namespace `name` was created by this daemon.
     pub fn created(&mut self, name: &str) {
         self.created.push(name.to_owned());

@@ -313,7 +313,8 @@ fn plain(
 
 /// Writes every instance's resolv.conf for the running configuration (its primary
 /// interface's DHCP options): at start and after every change, as an instance renews
-/// its DHCP lease.
+/// its DHCP lease. Only for namespaces this daemon made (none without a record of
+/// them, as in the control module's tests).
 pub fn sync_resolv_conf(shared: &Shared) {
     let snapshot = shared.snapshot();
     let t = snapshot.topology();
@@ -322,6 +323,9 @@ pub fn sync_resolv_conf(shared: &Shared) {
             continue;
         };
         let namespace = shared.namespace(&inst.name);
+        if shared.with_owner(|o| o.made(&namespace)) != Some(true) {
+            continue;
+        }
         let content = vpc_services::dns::resolv_conf(t, eth0);
         if let Err(e) = write_resolv_conf(&namespace, &content) {
             tracing::warn!("write /etc/netns/{namespace}/resolv.conf: {e}");
