@@ -262,3 +262,28 @@ fn an_interface_may_ask_1024_packets_a_second() {
         );
     }
 }
+
+#[test]
+fn short_transport_headers_to_the_services_do_not_break_anything() {
+    let t = Topology::demo();
+    let mut dp = Dataplane::new(&t);
+    // 8 bytes of a TCP header (ports only) to the metadata service, and to DNS: the
+    // ports are read, the rewrite leaves what it cannot reach; the services' kernel
+    // drops them.
+    for (dst, port) in [(IMDS, 80u16), (RESOLVER, 53)] {
+        let mut l4 = vec![0u8; 8];
+        l4[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        l4[2..4].copy_from_slice(&port.to_be_bytes());
+        let pkt = crate::testkit::ipv4(WEB_IP, dst, 64, 6, &l4);
+        assert_eq!(
+            send(&mut dp, T, WEB, &pkt).0,
+            Verdict::Forward { to: Port::Services }
+        );
+    }
+    // Fewer than 8 bytes: no ports to read.
+    let pkt = crate::testkit::ipv4(WEB_IP, IMDS, 64, 6, &[0x9c, 0x40, 0, 80]);
+    assert_eq!(
+        send(&mut dp, T, WEB, &pkt).0,
+        Verdict::Drop(DropReason::LinkLocalService)
+    );
+}
