@@ -62,6 +62,35 @@ fn names_metadata_and_the_s3_endpoint_work_with_the_systems_tools() {
     assert!(text.contains("nameserver 10.0.0.2"), "{text}");
     assert!(text.contains("search local-1.compute.internal"), "{text}");
 
+    // A DHCP option set associated at run time reaches resolv.conf at once (as a lease
+    // renewal would), and `default` brings AWS's back.
+    vpcd.ctl(&[
+        "create-dhcp-options",
+        "corp",
+        "--domain-name",
+        "corp.example",
+        "--domain-name-servers",
+        "AmazonProvidedDNS",
+    ]);
+    vpcd.ctl(&[
+        "associate-dhcp-options",
+        "--dhcp-options-id",
+        "corp",
+        "--vpc-id",
+        "demo",
+    ]);
+    let text = std::fs::read_to_string(&resolv).unwrap();
+    assert!(text.contains("search corp.example"), "{text}");
+    vpcd.ctl(&[
+        "associate-dhcp-options",
+        "--dhcp-options-id",
+        "default",
+        "--vpc-id",
+        "demo",
+    ]);
+    let text = std::fs::read_to_string(&resolv).unwrap();
+    assert!(text.contains("search local-1.compute.internal"), "{text}");
+
     // Names: the private hosted zone, private DNS names, web's public name (its private
     // address inside the VPC), the short name through the search domain.
     assert_eq!(getent(&vpcd, "app", "db.demo.internal"), "10.0.12.10");
