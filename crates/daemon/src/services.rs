@@ -9,9 +9,11 @@
 //! follows every change at once. A client address whose interface is gone gets no
 //! answer.
 //!
-//! Limits: at most [`MAX_CONNECTIONS`] TCP connections per service at once, request
-//! headers within [`HEADER_TIMEOUT`], a DNS-over-TCP connection idle for
-//! [`TCP_IDLE`] is closed.
+//! Limits: at most [`MAX_CONNECTIONS`] TCP connections per service at once and
+//! [`MAX_PER_CLIENT`] from one interface (so one instance cannot hold them all; more
+//! are closed at once), request headers within [`HEADER_TIMEOUT`], a DNS-over-TCP
+//! connection idle for [`TCP_IDLE`] is closed, a metadata connection lasts at most
+//! [`METADATA_LIFETIME`].
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, SocketAddrV4};
@@ -43,6 +45,12 @@ pub const NAMESPACE: &str = "vpcd+services";
 
 /// TCP connections served at once, per service; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 256;
+
+/// TCP connections per service from one interface (one client address).
+pub const MAX_PER_CLIENT: usize = 16;
+
+/// The longest a metadata connection is kept (clients open a new one).
+const METADATA_LIFETIME: Duration = Duration::from_secs(60);
 
 /// How long a metadata request may take to send its headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -162,8 +170,49 @@ async fn dns_udp(socket: UdpSocket, shared: Arc<Shared>) {
     }
 }
 
+/// Connections per client address, each counted while its [`Held`] lives.
+#[derive(Debug, Default)]
+struct PerClient(std::sync::Mutex<std::collections::HashMap<SocketAddr, usize>>);
+
+/// One connection counted in [`PerClient`].
+#[derive(Debug)]
+struct Held(Arc<PerClient>, SocketAddr);
+
+impl PerClient {
+    /// Counts a connection from `peer`'s address, unless it has [`MAX_PER_CLIENT`].
+    fn take(self: &Arc<Self>, peer: SocketAddr) -> Option<Held> {
+        let key = SocketAddr::new(peer.ip(), 0);
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = counts.entry(key).or_default();
+        if *n >= MAX_PER_CLIENT {
+            return None;
+        }
+        *n += 1;
+        Some(Held(Arc::clone(self), key))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut counts = (self.0)
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.1);
+            }
+        }
+    }
+}
+
 async fn dns_tcp(listener: TcpListener, shared: Arc<Shared>) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let clients = Arc::new(PerClient::default());
     loop {
         let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
             return;
@@ -176,10 +225,13 @@ async fn dns_tcp(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        let Some(held) = clients.take(peer) else {
+            continue;
+        };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let _ = dns_connection(stream, peer, &shared).await;
-            drop(permit);
+            drop((permit, held));
         });
     }
 }
@@ -223,6 +275,7 @@ async fn dns_connection(
 
 async fn metadata(listener: TcpListener, shared: Arc<Shared>, key: Arc<[u8; 32]>) {
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let clients = Arc::new(PerClient::default());
     loop {
         let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
             return;
@@ -234,6 +287,9 @@ async fn metadata(listener: TcpListener, shared: Arc<Shared>, key: Arc<[u8; 32]>
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
+        };
+        let Some(held) = clients.take(peer) else {
+            continue;
         };
         // The same socket, to set each response's IP TTL (a token's hop limit).
         let Ok(fd) = stream.as_fd().try_clone_to_owned() else {
@@ -249,8 +305,9 @@ async fn metadata(listener: TcpListener, shared: Arc<Shared>, key: Arc<[u8; 32]>
             let mut http = http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT);
-            let _ = http.serve_connection(TokioIo::new(stream), service).await;
-            drop(permit);
+            let served = http.serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(METADATA_LIFETIME, served).await;
+            drop((permit, held));
         });
     }
 }
@@ -362,5 +419,31 @@ pub fn remove_resolv_conf(namespace: &str) {
         let _ = std::fs::remove_dir(&dir);
         // And /etc/netns itself once nothing is left in it.
         let _ = std::fs::remove_dir("/etc/netns");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+    use super::*;
+
+    #[test]
+    fn one_client_holds_at_most_its_share_of_connections() {
+        let clients = Arc::new(PerClient::default());
+        let a: SocketAddr = "100.64.0.3:40000".parse().unwrap();
+        let b: SocketAddr = "100.64.0.4:40000".parse().unwrap();
+        let held: Vec<Held> = (0..MAX_PER_CLIENT)
+            .map(|i| {
+                let port = SocketAddr::new(a.ip(), 40000 + i as u16);
+                clients.take(port).unwrap()
+            })
+            .collect();
+        assert!(clients.take(a).is_none(), "a 17th from the same address");
+        assert!(clients.take(b).is_some(), "another address has its own");
+        drop(held);
+        assert!(clients.take(a).is_some());
+        // Counts go away with their connections.
+        assert!(clients.0.lock().unwrap().is_empty());
     }
 }
