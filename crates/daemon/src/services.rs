@@ -30,8 +30,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+use vpc_config::Topology;
 use vpc_config::addressing::{DNS_LINK_LOCAL, METADATA};
-use vpc_config::{EniId, Topology};
 use vpc_dataplane::Port;
 use vpc_dataplane::services::{DNS_PORT, METADATA_PORT, client};
 
@@ -117,29 +117,36 @@ fn random_key() -> anyhow::Result<[u8; 32]> {
     Ok(key)
 }
 
-/// The interface a client address names in the running configuration, with the
-/// configuration.
-fn asker(shared: &Shared, peer: SocketAddr) -> Option<(Arc<vpc_dataplane::Snapshot>, EniId)> {
+/// The port (an interface, or an internet host asking the internet's resolver) a
+/// client address names in the running configuration, with the configuration.
+fn asker(shared: &Shared, peer: SocketAddr) -> Option<(Arc<vpc_dataplane::Snapshot>, Port)> {
     let SocketAddr::V4(peer) = peer else {
         return None;
     };
     let (_, slot) = client(*peer.ip())?;
     let snapshot = shared.snapshot();
     match snapshot.ports().port(slot)? {
-        Port::Eni(e) => Some((snapshot, e)),
-        _ => None,
+        port @ (Port::Eni(_) | Port::Host(_)) => Some((snapshot, port)),
+        Port::Services => None,
     }
 }
 
-/// The resolver's answer to `query` from interface `eni`.
+/// The resolver's answer to `query` from `port`: its VPC's resolver for an interface,
+/// the emulated internet's for an internet host.
 fn resolve(
     t: &Topology,
-    eni: EniId,
+    port: Port,
     query: &[u8],
     transport: vpc_services::dns::Transport,
 ) -> Option<Vec<u8>> {
-    let vpc = t.subnet(t.eni(eni).subnet).vpc;
-    vpc_services::dns::answer(t, vpc, query, transport)
+    match port {
+        Port::Eni(e) => {
+            let vpc = t.subnet(t.eni(e).subnet).vpc;
+            vpc_services::dns::answer(t, vpc, query, transport)
+        }
+        Port::Host(_) => vpc_services::dns::answer_public(t, query, transport),
+        Port::Services => None,
+    }
 }
 
 async fn dns_udp(socket: UdpSocket, shared: Arc<Shared>) {
@@ -153,12 +160,12 @@ async fn dns_udp(socket: UdpSocket, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let Some((snapshot, eni)) = asker(&shared, peer) else {
+        let Some((snapshot, port)) = asker(&shared, peer) else {
             continue;
         };
         let answer = resolve(
             snapshot.topology(),
-            eni,
+            port,
             &buf[..n],
             vpc_services::dns::Transport::Udp,
         );
@@ -254,12 +261,12 @@ async fn dns_connection(
         tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut query[..len]))
             .await
             .map_err(|_| std::io::ErrorKind::TimedOut)??;
-        let Some((snapshot, eni)) = asker(shared, peer) else {
+        let Some((snapshot, port)) = asker(shared, peer) else {
             return Ok(());
         };
         let Some(answer) = resolve(
             snapshot.topology(),
-            eni,
+            port,
             &query[..len],
             vpc_services::dns::Transport::Tcp,
         ) else {
@@ -327,7 +334,8 @@ async fn metadata_answer(
     // Requests carry no body; one is read (bounded) and ignored.
     let _ = Limited::new(body, MAX_BODY).collect().await;
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let Some((snapshot, eni)) = asker(shared, peer) else {
+    // Only interfaces reach the metadata service (the pipeline lets nothing else in).
+    let Some((snapshot, Port::Eni(eni))) = asker(shared, peer) else {
         return plain(404, "text/plain", Vec::new(), Vec::new());
     };
     let request = vpc_services::imds::Request {
@@ -370,7 +378,7 @@ fn plain(
 
 /// Writes every instance's resolv.conf for the running configuration (its primary
 /// interface's DHCP options): at start and after every change, as an instance renews
-/// its DHCP lease. Only for namespaces this daemon made (none without a record of
+/// its DHCP lease; and every internet host's, naming the emulated internet's resolver. Only for namespaces this daemon made (none without a record of
 /// them, as in the control module's tests).
 pub fn sync_resolv_conf(shared: &Shared) {
     let snapshot = shared.snapshot();
@@ -384,6 +392,20 @@ pub fn sync_resolv_conf(shared: &Shared) {
             continue;
         }
         let content = vpc_services::dns::resolv_conf(t, eth0);
+        if let Err(e) = write_resolv_conf(&namespace, &content) {
+            tracing::warn!("write /etc/netns/{namespace}/resolv.conf: {e}");
+        }
+    }
+    // Internet hosts ask the emulated internet's resolver (public names only).
+    for host in &t.internet_hosts {
+        let namespace = shared.namespace(&host.name);
+        if shared.with_owner(|o| o.made(&namespace)) != Some(true) {
+            continue;
+        }
+        let content = format!(
+            "; the emulated internet's resolver (vpcd): public names only\nnameserver {}\n",
+            vpc_config::addressing::DNS_LINK_LOCAL
+        );
         if let Err(e) = write_resolv_conf(&namespace, &content) {
             tracing::warn!("write /etc/netns/{namespace}/resolv.conf: {e}");
         }

@@ -109,6 +109,18 @@ fn names_metadata_and_the_s3_endpoint_work_with_the_systems_tools() {
     assert_eq!(getent(&vpcd, "web", "ip-10-0-12-10"), "10.0.12.10");
     // A group that allows nothing out does not stop it.
     assert_eq!(getent(&vpcd, "vault", "web.demo.internal"), "10.0.1.10");
+    // From the internet, web's public name gives its public address, and private
+    // names are not known (the emulated internet's resolver).
+    assert_eq!(
+        getent(
+            &vpcd,
+            "internet",
+            "ec2-198-51-100-10.local-1.compute.amazonaws.com"
+        ),
+        "198.51.100.10"
+    );
+    let private = vpcd.exec("internet", &["getent", "hosts", "db.demo.internal"]);
+    assert_eq!(private.status.code(), Some(2), "{private:?}");
     let missing = vpcd.exec("app", &["getent", "hosts", "nobody.demo.internal"]);
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
 

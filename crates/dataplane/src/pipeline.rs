@@ -858,6 +858,9 @@ impl Net {
                 if ip.src != self.tables.host_addrs[h.index()] {
                     return Err(DropReason::SpoofedSource.into());
                 }
+                if ip.dst.is_link_local() {
+                    return services::host_request(self, h, pkt, &ip, shape, mode);
+                }
                 destination::check_public(ip.dst)?;
                 (
                     Place::Host(h),

@@ -27,8 +27,8 @@
 
 use std::net::Ipv4Addr;
 
-use vpc_config::EniId;
 use vpc_config::addressing::{DNS_LINK_LOCAL, METADATA, TIME_SYNC};
+use vpc_config::{EniId, HostId};
 
 use crate::l4::{PROTO_TCP, PROTO_UDP};
 use crate::nat::rewrite::{self, End};
@@ -184,6 +184,43 @@ pub(crate) fn request(
     Ok(Verdict::Forward { to: Port::Services })
 }
 
+/// A packet from internet host `h` to a link-local address: a DNS question to
+/// 169.254.169.253 (UDP or TCP 53) from the host's own address goes to the services
+/// port, where the emulated internet's resolver answers it (public names only);
+/// anything else is dropped. AWS has no such thing: the internet has resolvers of its
+/// own, and this one stands for them (docs/dns.md).
+#[cold]
+#[inline(never)]
+pub(crate) fn host_request(
+    net: &Net,
+    h: HostId,
+    pkt: &mut PacketBuf,
+    ip: &Ipv4Header,
+    shape: Shape,
+    mode: &mut Mode<'_, '_>,
+) -> Result<Verdict, Verdict> {
+    if ip.dst != DNS_LINK_LOCAL {
+        return Err(DropReason::DstLinkLocal.into());
+    }
+    if dst_port(pkt, ip) != Some(DNS_PORT) || ip.src != net.tables.host_addrs[h.index()] {
+        return Err(DropReason::LinkLocalService.into());
+    }
+    let slot = net.ports.slot(Port::Host(h));
+    let client = client_address(Asked::LinkLocal, slot).ok_or(DropReason::LinkLocalService)?;
+    mode.step(Step::Service {
+        service: Service::Dns,
+    });
+    rewrite::rewrite(
+        pkt.as_bytes_mut(),
+        ip,
+        End::Src,
+        client,
+        None,
+        shape.partial,
+    );
+    Ok(Verdict::Forward { to: Port::Services })
+}
+
 /// A packet from the services port: an answer to the interface its client address
 /// names, turned around, or a drop.
 #[cold]
@@ -202,8 +239,17 @@ pub(crate) fn answer(
         return Err(no_client());
     }
     let (asked, slot) = client(ip.dst).ok_or_else(no_client)?;
-    let Some(Port::Eni(e)) = net.ports.port(slot) else {
-        return Err(no_client());
+    let e = match net.ports.port(slot) {
+        Some(Port::Eni(e)) => e,
+        Some(Port::Host(h)) if asked == Asked::LinkLocal && ip.src == DNS_LINK_LOCAL => {
+            if !mode.state().host_up().up(h.index()) {
+                return Err(DropReason::EniDown.into());
+            }
+            let addr = net.tables.host_addrs[h.index()];
+            rewrite::rewrite(pkt.as_bytes_mut(), ip, End::Dst, addr, None, shape.partial);
+            return Ok(Verdict::Forward { to: Port::Host(h) });
+        }
+        _ => return Err(no_client()),
     };
     if !mode.state().link_up().up(e.index()) {
         return Err(DropReason::EniDown.into());

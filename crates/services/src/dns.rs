@@ -109,7 +109,15 @@ impl<'t> Resolver<'t> {
         if !self.t.vpc(vpc).enable_dns_support {
             return None;
         }
-        message::answer(self, vpc, query, transport)
+        message::answer(self, Some(vpc), query, transport)
+    }
+
+    /// The answer of the emulated internet's resolver (vpcd's, at 169.254.169.253 for
+    /// internet hosts) to `query`: public names only (instances' public DNS names give
+    /// their public addresses, the internet hosts' and the services' names), no private
+    /// name, no hosted zone.
+    pub fn answer_public(&self, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+        message::answer(self, None, query, transport)
     }
 }
 
@@ -124,6 +132,17 @@ pub fn answer(t: &Topology, vpc: VpcId, query: &[u8], transport: Transport) -> O
         .with_names(None, service_names(t))
         .unwrap_or(resolver);
     resolver.answer(vpc, query, transport)
+}
+
+/// The answer of the emulated internet's resolver in topology `t` to `query` (see
+/// [`Resolver::answer_public`]), the emulated AWS services' names included.
+pub fn answer_public(t: &Topology, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    let resolver = Resolver::new(t);
+    let resolver = resolver
+        .clone()
+        .with_names(None, service_names(t))
+        .unwrap_or(resolver);
+    resolver.answer_public(query, transport)
 }
 
 /// The public names of the emulated AWS services (`[[aws_service]]`), from every VPC:

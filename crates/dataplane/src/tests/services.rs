@@ -287,3 +287,37 @@ fn short_transport_headers_to_the_services_do_not_break_anything() {
         Verdict::Drop(DropReason::LinkLocalService)
     );
 }
+
+#[test]
+fn an_internet_host_asks_the_internets_resolver_at_the_link_local_address() {
+    let t = Topology::demo();
+    let mut dp = Dataplane::new(&t);
+    let host = vpc_config::HostId(0);
+    let addr = [203, 0, 113, 10];
+    let slot = dp.snapshot.ports().slot(Port::Host(host));
+    let client = [100, 64, 0, slot as u8];
+    let (v, out) = send(&mut dp, T, host, &udp(addr, 40000, DNS, 53));
+    assert_eq!(v, Verdict::Forward { to: Port::Services });
+    assert_eq!(shape(&out), (client, 40000, DNS, 53, true));
+    let (v, back) = send(&mut dp, T, Port::Services, &udp(DNS, 53, client, 40000));
+    assert_eq!(
+        v,
+        Verdict::Forward {
+            to: Port::Host(host)
+        }
+    );
+    assert_eq!(shape(&back), (DNS, 53, addr, 40000, true));
+    // Nothing else link-local: no metadata, no other address, no other port.
+    let before = dp.counters().clone();
+    for pkt in [
+        tcp(addr, 40000, IMDS, 80, SYN, 1, 0),
+        udp(addr, 40000, DNS, 5353),
+        udp(addr, 40000, [169, 254, 1, 1], 53),
+    ] {
+        assert!(matches!(send(&mut dp, T, host, &pkt).0, Verdict::Drop(_)));
+    }
+    assert_eq!(
+        drop_delta(&before, dp.counters()),
+        ["link-local-service +1", "dst-link-local +2"]
+    );
+}

@@ -27,7 +27,7 @@ const HEADER_LEN: usize = 12;
 
 pub(super) fn answer(
     r: &Resolver<'_>,
-    vpc: VpcId,
+    vpc: Option<VpcId>,
     query: &[u8],
     transport: Transport,
 ) -> Option<Vec<u8>> {
@@ -93,7 +93,7 @@ fn bare(id: u16, op_code: OpCode, rd: bool, code: ResponseCode) -> Message {
 }
 
 /// Fills the answer to `question` in: answers, the SOA of a negative answer, RCODE.
-fn resolve(r: &Resolver<'_>, vpc: VpcId, question: &Query, out: &mut Message) {
+fn resolve(r: &Resolver<'_>, vpc: Option<VpcId>, question: &Query, out: &mut Message) {
     let qtype = question.query_type();
     let mut owner: Name = question.name().clone();
     let mut seen: Vec<String> = Vec::new();

@@ -178,18 +178,19 @@ impl<'t> Resolver<'t> {
             .max_by_key(|z| z.name.len())
     }
 
-    /// What VPC `vpc`'s resolver knows of canonical name `qname`.
-    pub(crate) fn node(&self, vpc: VpcId, qname: &str) -> Node<'t> {
-        if let Some(z) = self.hosted_zone(vpc, qname) {
+    /// What VPC `vpc`'s resolver knows of canonical name `qname`; with `None`, what
+    /// the emulated internet's resolver knows (public names only).
+    pub(crate) fn node(&self, vpc: Option<VpcId>, qname: &str) -> Node<'t> {
+        if let Some(z) = vpc.and_then(|v| self.hosted_zone(v, qname)) {
             return hosted_node(z, qname);
         }
         let t = self.t;
-        let region = &t.vpc(vpc).region;
+        let region = vpc.map(|v| t.vpc(v).region.as_str());
         let mut records = Vec::new();
         for e in t.eni_ids() {
             let eni = t.eni(e);
             let home = t.eni_vpc(e);
-            if home == vpc {
+            if let Some(region) = region.filter(|_| Some(home) == vpc) {
                 let private = private_dns(region, eni.private_ip);
                 if private == qname {
                     records.push(a(eni.private_ip));
@@ -204,7 +205,11 @@ impl<'t> Resolver<'t> {
             };
             let public_name = public_dns(&owner.region, public);
             if public_name == qname {
-                records.push(a(if home == vpc { eni.private_ip } else { public }));
+                records.push(a(if Some(home) == vpc {
+                    eni.private_ip
+                } else {
+                    public
+                }));
             }
             if reverse_name(public) == qname {
                 records.push(ptr(&public_name));
@@ -223,12 +228,12 @@ impl<'t> Resolver<'t> {
             }
         }
         for x in &self.extra {
-            if x.name == qname && x.seen_from.is_none_or(|v| v == vpc) {
+            if x.name == qname && x.seen_from.is_none_or(|v| Some(v) == vpc) {
                 records.push(a(x.address));
             }
         }
-        let domain = private_domain(region);
-        let apex = if in_domain(qname, &domain) {
+        let domain = region.map(private_domain);
+        let apex = if let Some(domain) = domain.filter(|d| in_domain(qname, d)) {
             domain
         } else if in_domain(qname, "in-addr.arpa") {
             "in-addr.arpa".to_owned()

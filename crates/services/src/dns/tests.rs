@@ -617,3 +617,35 @@ fn the_emulated_services_have_their_regional_names() {
     let m = ask(&t, VpcId(0), &other, RecordType::A);
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
 }
+
+#[test]
+fn the_internets_resolver_knows_public_names_only() {
+    let t = Topology::demo();
+    let ask_public = |name: &str, qtype: RecordType| {
+        let bytes = answer_public(&t, &query(name, qtype), Transport::Udp).unwrap();
+        Message::from_vec(&bytes).unwrap()
+    };
+    let public = "ec2-198-51-100-10.local-1.compute.amazonaws.com.";
+    assert_eq!(
+        addresses(&ask_public(public, RecordType::A)),
+        [ip("198.51.100.10")]
+    );
+    assert_eq!(
+        addresses(&ask_public("s3.local-1.amazonaws.com.", RecordType::A)),
+        [ip("192.0.2.80")]
+    );
+    let ptr = ask_public("10.100.51.198.in-addr.arpa.", RecordType::PTR);
+    assert_eq!(ptr.answers.len(), 1, "{ptr:?}");
+    for private in [
+        "ip-10-0-1-10.local-1.compute.internal.",
+        "db.demo.internal.",
+        "10.1.0.10.in-addr.arpa.",
+    ] {
+        let m = ask_public(private, RecordType::A);
+        assert_eq!(
+            m.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{private}"
+        );
+    }
+}
