@@ -45,6 +45,7 @@ use crate::validate::security::{nacl_allow_all, sg_allow_all};
 
 mod dns;
 mod endpoints;
+mod vpn;
 
 /// The topology as a configuration file that [`crate::parse`] reads back into an equal
 /// topology (`parse(&to_toml(&t), file) == Ok(t)`).
@@ -94,6 +95,8 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.internet_hosts(&mut out);
     w.aws_services(&mut out);
     w.vpc_endpoints(&mut out);
+    w.vpn_gateways(&mut out);
+    w.customer_gateways(&mut out);
     w.peering_connections(&mut out);
     w.transit_gateways(&mut out);
     w.tgw_attachments(&mut out);
@@ -335,6 +338,7 @@ impl Writer<'_> {
         let plain = rt.main
             && rt.name == format!("{}-main", vpc.name)
             && rt.gateways.is_empty()
+            && rt.propagating_vgws.is_empty()
             && rt.routes.len() == vpc.cidrs.len()
             && rt
                 .routes
@@ -364,6 +368,8 @@ impl Writer<'_> {
             x.strings("subnets", subnets.map(|s| &s.name));
             let gateways = rt.gateways.iter().map(|&g| &t.internet_gateway(g).name);
             x.strings("gateways", gateways);
+            let vgws = rt.propagating_vgws.iter().map(|&g| &t.vpn_gateway(g).name);
+            x.strings("propagating_vgws", vgws);
             // Local routes only where their target was replaced; then the others.
             let routes = rt
                 .routes
@@ -410,6 +416,13 @@ impl Writer<'_> {
             // Never a route of `rt.routes`: an endpoint's routes are its own
             // (`route_tables` of its `[[vpc_endpoint]]`).
             RouteTarget::VpcEndpoint(_) => {}
+            RouteTarget::VpnGateway(g) => {
+                let vgw = t.vpn_gateway(g);
+                e.string("vpn_gateway", &vgw.name);
+                if vgw.vpc != Some(rt.vpc) {
+                    e.string("state", "blackhole");
+                }
+            }
         }
         e
     }

@@ -274,6 +274,7 @@ impl Ctx<'_> {
             Kind::ElasticIp => addresses::sees(self, i),
             Kind::VpcEndpoint => self.sees_vpc(t.vpc_endpoints[i].vpc),
             Kind::PrefixList => t.aws_services[i].region == self.caller.region,
+            Kind::VpnGateway => t.vpn_gateways[i].vpc.is_none_or(|v| self.sees_vpc(v)),
             _ => true,
         }
     }
