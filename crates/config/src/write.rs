@@ -1295,6 +1295,26 @@ log_destination_type = "cloud-watch-logs"
 log_destination_arn = "arn:aws:logs:us-east-1:123456789012:log-group:g"
 deliver_logs_permission_arn = "arn:aws:iam::123456789012:role/r"
 
+[[route_table]]
+name = "vpn-rt"
+vpc = "v"
+propagating_vgws = ["vgw"]
+route = [{ destination = "172.16.0.0/12", vpn_gateway = "vgw" }]
+
+[[vpn_gateway]]
+name = "vgw"
+type = "ipsec.1"
+amazon_side_asn = 65010
+vpc = "v"
+availability_zone = "zone-a"
+
+[[customer_gateway]]
+name = "cgw"
+ip_address = "203.0.113.99"
+bgp_asn = 4200000000
+type = "ipsec.1"
+device_name = "edge \"1\""
+
 [limits]
 conntrack_per_eni = 1
 nat_per_gateway = 2

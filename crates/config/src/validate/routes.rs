@@ -839,7 +839,7 @@ connectivity = "private"
         assert_eq!(
             errors(&table("gateway = [\"igw\"]\n", "")),
             [format!(
-                "{}route_table[0].gateway unknown field `gateway`, expected one of `name`, `vpc`, `main`, `subnets`, `gateways`, `route`",
+                "{}route_table[0].gateway unknown field `gateway`, expected one of `name`, `vpc`, `main`, `subnets`, `gateways`, `propagating_vgws`, `route`",
                 at(4, 1)
             )]
         );

@@ -189,3 +189,141 @@ impl<'a> Checker<'_, 'a, '_> {
         Some((vgws, cgws))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::VpnGatewayId;
+    use crate::topology::*;
+
+    /// VPCs `corp` and `lab`, a table of each, a VPN gateway `vgw` attached to `corp`
+    /// and a detached one `spare`, an internet host at 203.0.113.10.
+    const BASE: &str = r#"[[vpc]]
+name = "corp"
+cidr = "10.20.0.0/16"
+
+[[vpc]]
+name = "lab"
+cidr = "10.30.0.0/16"
+
+[[vpn_gateway]]
+name = "vgw"
+vpc = "corp"
+
+[[vpn_gateway]]
+name = "spare"
+
+[[internet_host]]
+name = "web"
+address = "203.0.113.10"
+"#;
+    const BASE_LINES: usize = 18;
+    snippet_helpers!();
+
+    #[test]
+    fn base_line_count() {
+        assert_eq!(BASE.lines().count(), BASE_LINES);
+    }
+
+    #[test]
+    fn gateways_have_defaults_and_awss_asns() {
+        let t = ok("");
+        let g = &t.vpn_gateways[0];
+        assert_eq!(
+            (g.amazon_side_asn, g.vpc, g.region(&t)),
+            (64512, Some(VpcId(0)), "us-east-1")
+        );
+        assert_eq!(t.vpn_gateways[1].vpc, None);
+        assert_eq!(
+            errors(
+                "[[vpn_gateway]]\nname = \"x\"\ntype = \"ipsec.2\"\namazon_side_asn = 65535\nvpc = \"corp\"\n"
+            ),
+            [
+                format!(
+                    "{}vpn_gateway[2].type type \"ipsec.2\" is not supported; the only type is \"ipsec.1\"",
+                    at(3, 8)
+                ),
+                format!(
+                    "{}vpn_gateway[2].amazon_side_asn 65535 is not a valid Amazon side ASN: use a private ASN (64512-65534 or 4200000000-4294967294) or a public one that is not reserved",
+                    at(4, 19)
+                ),
+                format!(
+                    "{}vpn_gateway[2].vpc vpc \"corp\" already has VPN gateway \"vgw\" attached; AWS allows one",
+                    at(5, 7)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn customer_gateways_have_a_public_unused_address_and_a_valid_asn() {
+        let t = ok(
+            "[[customer_gateway]]\nname = \"hq\"\nip_address = \"203.0.113.60\"\ndevice_name = \"fw\"\n",
+        );
+        let c = &t.customer_gateways[0];
+        assert_eq!(
+            (c.ip_address.to_string(), c.bgp_asn, c.device_name.as_deref()),
+            ("203.0.113.60".to_owned(), 65000, Some("fw"))
+        );
+        assert_eq!(
+            errors(
+                "[[customer_gateway]]\nname = \"a\"\nip_address = \"203.0.113.10\"\nbgp_asn = 7224\n\n[[customer_gateway]]\nname = \"b\"\nip_address = \"10.0.0.1\"\nbgp_asn = 0\n"
+            ),
+            [
+                format!(
+                    "{}customer_gateway[0].ip_address 203.0.113.10 is already used by internet_host \"web\"",
+                    at(3, 14)
+                ),
+                format!(
+                    "{}customer_gateway[0].bgp_asn 7224 is not a valid BGP ASN: use 1-4294967294, except 7224, 9059, 10124 and 17943, which AWS reserves",
+                    at(4, 11)
+                ),
+                format!(
+                    "{}customer_gateway[1].ip_address 10.0.0.1 cannot be a public address: vpcd's public addresses are 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24 (RFC 5737), without each range's first and last address and without 192.0.2.1 (the internet's router)",
+                    at(8, 14)
+                ),
+                format!(
+                    "{}customer_gateway[1].bgp_asn 0 is not a valid BGP ASN: use 1-4294967294, except 7224, 9059, 10124 and 17943, which AWS reserves",
+                    at(9, 11)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn routes_and_propagation_need_the_gateway_attached_to_the_tables_vpc() {
+        let t = ok(
+            "[[route_table]]\nname = \"rt\"\nvpc = \"corp\"\npropagating_vgws = [\"vgw\"]\nroute = [{ destination = \"172.16.0.0/12\", vpn_gateway = \"vgw\" }, { destination = \"192.168.0.0/16\", vpn_gateway = \"spare\", state = \"blackhole\" }]\n",
+        );
+        let rt = &t.route_tables[0];
+        assert_eq!(rt.propagating_vgws, [VpnGatewayId(0)]);
+        assert_eq!(rt.routes[1].target, RouteTarget::VpnGateway(VpnGatewayId(0)));
+        assert_eq!(rt.routes[2].target, RouteTarget::VpnGateway(VpnGatewayId(1)));
+        assert_eq!(
+            errors(
+                "[[route_table]]\nname = \"rt\"\nvpc = \"lab\"\npropagating_vgws = [\"vgw\", \"nope\"]\nroute = [{ destination = \"172.16.0.0/12\", vpn_gateway = \"spare\" }, { destination = \"172.17.0.0/16\", vpn_gateway = \"vgw\", state = \"active\" }]\n\n[[route_table]]\nname = \"rt2\"\nvpc = \"corp\"\npropagating_vgws = [\"vgw\", \"vgw\"]\n"
+            ),
+            [
+                format!(
+                    "{}route_table[0].propagating_vgws[0] VPN gateway \"vgw\" is not attached to vpc \"lab\" (it is attached to vpc \"corp\")",
+                    at(4, 21)
+                ),
+                format!(
+                    "{}route_table[0].propagating_vgws[1] \"nope\" is not a declared vpn_gateway",
+                    at(4, 28)
+                ),
+                format!(
+                    "{}route_table[0].route[0].vpn_gateway VPN gateway \"spare\" is not attached to vpc \"lab\" (it is detached)",
+                    at(5, 57)
+                ),
+                format!(
+                    "{}route_table[0].route[1].vpn_gateway VPN gateway \"vgw\" is not attached to vpc \"lab\" (it is attached to vpc \"corp\")",
+                    at(5, 115)
+                ),
+                format!(
+                    "{}route_table[1].propagating_vgws[1] VPN gateway \"vgw\" is already propagating_vgws[0]",
+                    at(10, 28)
+                ),
+            ]
+        );
+    }
+}
