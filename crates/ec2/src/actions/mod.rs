@@ -30,6 +30,7 @@ mod subnets;
 mod tags;
 mod transit;
 mod vpcs;
+mod vpn;
 
 pub use interfaces::{private_dns, public_dns};
 
@@ -140,6 +141,16 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DisassociateAddress" => addresses::disassociate(ctx),
         "ReleaseAddress" => addresses::release(ctx),
         "DescribeAddressesAttribute" => addresses::describe_attribute(ctx),
+        "CreateVpnGateway" => vpn::create_vpn_gateway(ctx),
+        "DescribeVpnGateways" => vpn::describe_vpn_gateways(ctx),
+        "AttachVpnGateway" => vpn::attach_vpn_gateway(ctx),
+        "DetachVpnGateway" => vpn::detach_vpn_gateway(ctx),
+        "DeleteVpnGateway" => vpn::delete_vpn_gateway(ctx),
+        "CreateCustomerGateway" => vpn::create_customer_gateway(ctx),
+        "DescribeCustomerGateways" => vpn::describe_customer_gateways(ctx),
+        "DeleteCustomerGateway" => vpn::delete_customer_gateway(ctx),
+        "EnableVgwRoutePropagation" => vpn::enable_propagation(ctx),
+        "DisableVgwRoutePropagation" => vpn::disable_propagation(ctx),
         "CreateVpcEndpoint" => endpoints::create(ctx),
         "DescribeVpcEndpoints" => endpoints::describe(ctx),
         "ModifyVpcEndpoint" => endpoints::modify(ctx),
