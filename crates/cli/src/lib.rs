@@ -25,6 +25,7 @@ mod dns;
 use clap::{Parser, Subcommand};
 
 mod endpoints;
+mod vpn;
 use vpc_api::{
     AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
     NatGatewaysReport, Request, Response, Routes, Status, TagsReport, TraceReport,
@@ -140,6 +141,8 @@ enum Command {
     DescribeTransitGatewayMulticastDomains,
     #[command(flatten)]
     Dns(dns::DnsCommand),
+    #[command(flatten)]
+    Vpn(vpn::VpnCommand),
     /// Apply a topology file to the running daemon: print the plan (each resource
     /// added, changed or removed) and apply it at once; an invalid file changes nothing.
     Apply {
@@ -408,6 +411,7 @@ fn request(command: &Command) -> Request {
         Command::DescribeTransitGateways => Request::TransitGateways {},
         Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
         Command::Dns(c) => c.request(),
+        Command::Vpn(c) => c.request(),
         Command::Apply { file, dry_run } => Request::Apply {
             // The daemon reads the file: give it the whole path.
             path: std::path::absolute(file)
@@ -601,6 +605,7 @@ where
         }
         (Response::Applied(a), Command::Apply { .. }) => print_applied(out, &a)?,
         (r, Command::Dns(c)) => c.print(out, r)?,
+        (r, Command::Vpn(c)) => c.print(out, r)?,
         (Response::VpcEndpoints(e), Command::DescribeVpcEndpoints) => {
             endpoints::print_vpc_endpoints(out, &e)?
         }

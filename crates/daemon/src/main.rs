@@ -10,6 +10,7 @@ mod control;
 mod dns_report;
 mod ec2;
 mod endpoints;
+mod vpn;
 mod error;
 mod flowlog;
 mod forward;
