@@ -220,6 +220,8 @@ fn summary(t: &Topology) -> String {
         (t.resource_shares.len(), "resource share"),
         (t.aws_services.len(), "AWS service"),
         (t.vpc_endpoints.len(), "VPC endpoint"),
+        (t.vpn_gateways.len(), "VPN gateway"),
+        (t.customer_gateways.len(), "customer gateway"),
     ];
     let fabric = fabric
         .into_iter()
