@@ -295,19 +295,38 @@ mod tests {
             }
         );
         assert!(
-            crate::Cli::try_parse_from(["vpcctl", "create-vpn-gateway", "--name", "x", "--type", "ipsec.2"])
-                .is_err(),
+            crate::Cli::try_parse_from([
+                "vpcctl",
+                "create-vpn-gateway",
+                "--name",
+                "x",
+                "--type",
+                "ipsec.2"
+            ])
+            .is_err(),
             "only ipsec.1"
         );
         assert_eq!(
-            parsed(&["attach-vpn-gateway", "--vpn-gateway-id", "vgw", "--vpc-id", "corp"]),
+            parsed(&[
+                "attach-vpn-gateway",
+                "--vpn-gateway-id",
+                "vgw",
+                "--vpc-id",
+                "corp"
+            ]),
             Request::AttachVpnGateway {
                 name: "vgw".into(),
                 vpc: "corp".into()
             }
         );
         assert_eq!(
-            parsed(&["detach-vpn-gateway", "--vpn-gateway-id", "vgw", "--vpc-id", "corp"]),
+            parsed(&[
+                "detach-vpn-gateway",
+                "--vpn-gateway-id",
+                "vgw",
+                "--vpc-id",
+                "corp"
+            ]),
             Request::DetachVpnGateway {
                 name: "vgw".into(),
                 vpc: "corp".into()
@@ -406,7 +425,13 @@ hq    cgw-0123456789abcdef0  available  ipsec.1  203.0.113.60  65001    -
 "
         );
         let mut out = Vec::new();
-        print_vpn_gateways(&mut out, &VpnGatewaysReport { vpn_gateways: vec![] }).unwrap();
+        print_vpn_gateways(
+            &mut out,
+            &VpnGatewaysReport {
+                vpn_gateways: vec![],
+            },
+        )
+        .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "no VPN gateways\n");
     }
 }

@@ -80,7 +80,6 @@ macro_rules! snippet_helpers {
 
 mod dns;
 mod endpoints;
-mod vpn;
 mod gateways;
 mod launch;
 mod limits;
@@ -91,6 +90,7 @@ mod routes;
 pub(crate) mod security;
 mod tgw_tables;
 mod transit;
+mod vpn;
 
 /// AWS's size range for VPC and subnet blocks.
 const MIN_PREFIX: u8 = 16;

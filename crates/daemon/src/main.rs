@@ -10,7 +10,6 @@ mod control;
 mod dns_report;
 mod ec2;
 mod endpoints;
-mod vpn;
 mod error;
 mod flowlog;
 mod forward;
@@ -25,6 +24,7 @@ mod state;
 mod statefile;
 mod sys;
 mod vnet;
+mod vpn;
 mod xdp;
 
 use std::os::fd::{AsFd, OwnedFd};

@@ -103,8 +103,14 @@ mod tests {
             .collect();
         assert_eq!(
             rows,
-            [("hq", "203.0.113.60", 65001), ("branch", "203.0.113.61", 65002)]
+            [
+                ("hq", "203.0.113.60", 65001),
+                ("branch", "203.0.113.61", 65002)
+            ]
         );
-        assert_eq!(c.customer_gateways[0].device_name.as_deref(), Some("hq-firewall"));
+        assert_eq!(
+            c.customer_gateways[0].device_name.as_deref(),
+            Some("hq-firewall")
+        );
     }
 }

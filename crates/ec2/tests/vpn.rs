@@ -246,7 +246,11 @@ fn customer_gateways_are_created_described_and_deleted() {
         let body = s.ok(&format!(
             "Action=DescribeCustomerGateways&{V}&Filter.1.Name={filter}&Filter.1.Value.1={value}"
         ));
-        assert_eq!(count(&body, "<customerGatewayId>"), hits, "{filter}={value}");
+        assert_eq!(
+            count(&body, "<customerGatewayId>"),
+            hits,
+            "{filter}={value}"
+        );
     }
     let body = s.ok(&format!(
         "Action=CreateCustomerGateway&{V}&Type=ipsec.1&PublicIp=198.51.100.70&TagSpecification.1.ResourceType=customer-gateway&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=dc"

@@ -139,12 +139,19 @@ impl Topology {
             why,
         };
         if let Some(v) = self.vpn_gateway(g).vpc {
-            return Err(in_use(format!("it is attached to vpc {:?}", self.vpc(v).name)));
+            return Err(in_use(format!(
+                "it is attached to vpc {:?}",
+                self.vpc(v).name
+            )));
         }
         let routed: Vec<&str> = self
             .route_tables
             .iter()
-            .filter(|t| t.routes.iter().any(|r| r.target == RouteTarget::VpnGateway(g)))
+            .filter(|t| {
+                t.routes
+                    .iter()
+                    .any(|r| r.target == RouteTarget::VpnGateway(g))
+            })
             .map(|t| t.name.as_str())
             .collect();
         if !routed.is_empty() {
@@ -157,11 +164,7 @@ impl Topology {
         edited.vpn_gateways.remove(g.index());
         // Later gateways' indices move down by one.
         let shift = |x: VpnGatewayId| {
-            if x > g {
-                VpnGatewayId(x.0 - 1)
-            } else {
-                x
-            }
+            if x > g { VpnGatewayId(x.0 - 1) } else { x }
         };
         for t in &mut edited.route_tables {
             for r in &mut t.routes {

@@ -622,7 +622,11 @@ impl<'a> Checker<'_, 'a, '_> {
 
 /// Parses a public address: an IPv4 address for which
 /// [`addressing::is_public_address`] holds.
-pub(super) fn public_address(r: &mut Reporter<'_>, s: &Spanned<String>, field: String) -> Option<Ipv4Addr> {
+pub(super) fn public_address(
+    r: &mut Reporter<'_>,
+    s: &Spanned<String>,
+    field: String,
+) -> Option<Ipv4Addr> {
     let text = s.get_ref();
     let Ok(ip) = text.parse::<Ipv4Addr>() else {
         r.report(s.span(), field, Problem::BadAddress(text.clone()));

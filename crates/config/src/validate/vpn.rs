@@ -62,7 +62,10 @@ impl<'a> Checker<'_, 'a, '_> {
             let mut ok = true;
             let asn = match &g.amazon_side_asn {
                 None => DEFAULT_AMAZON_SIDE_ASN,
-                Some(a) => match u32::try_from(*a.get_ref()).ok().filter(|&n| amazon_side_asn_ok(n)) {
+                Some(a) => match u32::try_from(*a.get_ref())
+                    .ok()
+                    .filter(|&n| amazon_side_asn_ok(n))
+                {
                     Some(n) => n,
                     None => {
                         let field = format!("vpn_gateway[{i}].amazon_side_asn");
@@ -77,8 +80,13 @@ impl<'a> Checker<'_, 'a, '_> {
                 None => Some(None),
                 Some(v) => {
                     let field = format!("vpn_gateway[{i}].vpc");
-                    let vpc: Option<VpcId> =
-                        lookup(self.r, &self.vpc_names, v, field.clone(), Problem::UnknownVpc);
+                    let vpc: Option<VpcId> = lookup(
+                        self.r,
+                        &self.vpc_names,
+                        v,
+                        field.clone(),
+                        Problem::UnknownVpc,
+                    );
                     match vpc {
                         Some(vpc) => match attached.get(&vpc) {
                             Some(&other) => {
@@ -122,17 +130,20 @@ impl<'a> Checker<'_, 'a, '_> {
                     let asn = u32::try_from(*a.get_ref()).ok().filter(|&n| bgp_asn_ok(n));
                     if asn.is_none() {
                         let field = format!("customer_gateway[{i}].bgp_asn");
-                        self.r.report(a.span(), field, Problem::BadBgpAsn(*a.get_ref()));
+                        self.r
+                            .report(a.span(), field, Problem::BadBgpAsn(*a.get_ref()));
                     }
                     asn
                 }
             };
-            self.vpn.cgws.push(ip.zip(asn).map(|(ip_address, bgp_asn)| CustomerGateway {
-                name: g.name.get_ref().clone(),
-                ip_address,
-                bgp_asn,
-                device_name: g.device_name.as_ref().map(|d| d.get_ref().clone()),
-            }));
+            self.vpn
+                .cgws
+                .push(ip.zip(asn).map(|(ip_address, bgp_asn)| CustomerGateway {
+                    name: g.name.get_ref().clone(),
+                    ip_address,
+                    bgp_asn,
+                    device_name: g.device_name.as_ref().map(|d| d.get_ref().clone()),
+                }));
         }
     }
 
@@ -261,7 +272,11 @@ address = "203.0.113.10"
         );
         let c = &t.customer_gateways[0];
         assert_eq!(
-            (c.ip_address.to_string(), c.bgp_asn, c.device_name.as_deref()),
+            (
+                c.ip_address.to_string(),
+                c.bgp_asn,
+                c.device_name.as_deref()
+            ),
             ("203.0.113.60".to_owned(), 65000, Some("fw"))
         );
         assert_eq!(
@@ -296,8 +311,14 @@ address = "203.0.113.10"
         );
         let rt = &t.route_tables[0];
         assert_eq!(rt.propagating_vgws, [VpnGatewayId(0)]);
-        assert_eq!(rt.routes[1].target, RouteTarget::VpnGateway(VpnGatewayId(0)));
-        assert_eq!(rt.routes[2].target, RouteTarget::VpnGateway(VpnGatewayId(1)));
+        assert_eq!(
+            rt.routes[1].target,
+            RouteTarget::VpnGateway(VpnGatewayId(0))
+        );
+        assert_eq!(
+            rt.routes[2].target,
+            RouteTarget::VpnGateway(VpnGatewayId(1))
+        );
         assert_eq!(
             errors(
                 "[[route_table]]\nname = \"rt\"\nvpc = \"lab\"\npropagating_vgws = [\"vgw\", \"nope\"]\nroute = [{ destination = \"172.16.0.0/12\", vpn_gateway = \"spare\" }, { destination = \"172.17.0.0/16\", vpn_gateway = \"vgw\", state = \"active\" }]\n\n[[route_table]]\nname = \"rt2\"\nvpc = \"corp\"\npropagating_vgws = [\"vgw\", \"vgw\"]\n"

@@ -29,7 +29,12 @@ fn a_vpn_gateway_without_a_connection_drops_what_is_routed_to_it() {
     let before = dp.counters().clone();
     let (v, _) = send(&mut dp, T0, ERP, &echo(ERP_IP, HQ_HOST, true, 1));
     assert_eq!(v, drop(DropReason::VpnNoConnection));
-    let (v, _) = send(&mut dp, T0, ERP, &tcp(ERP_IP, 40000, HQ_HOST, 443, SYN, 1, 0));
+    let (v, _) = send(
+        &mut dp,
+        T0,
+        ERP,
+        &tcp(ERP_IP, 40000, HQ_HOST, 443, SYN, 1, 0),
+    );
     assert_eq!(v, drop(DropReason::VpnNoConnection));
     assert_eq!(
         delta(&t, &before, dp.counters()),
@@ -44,7 +49,12 @@ fn a_vpn_gateway_without_a_connection_drops_what_is_routed_to_it() {
     let stages: Vec<&str> = text.steps.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(
         stages,
-        ["route", "sg egress erp/eth0", "nacl outbound app", "vpn-gateway vgw"]
+        [
+            "route",
+            "sg egress erp/eth0",
+            "nacl outbound app",
+            "vpn-gateway vgw"
+        ]
     );
     assert_eq!(
         text.steps[3].1,
