@@ -649,6 +649,9 @@ pub struct RouteTableReport {
     /// table).
     #[serde(default)]
     pub gateways: Vec<String>,
+    /// VPN gateways whose routes it propagates (`EnableVgwRoutePropagation`).
+    #[serde(default)]
+    pub propagating_vgws: Vec<String>,
     /// Routes by prefix.
     pub routes: Vec<RouteReport>,
 }

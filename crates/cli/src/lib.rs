@@ -806,9 +806,14 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
         } else {
             format!("; gateways: {}", t.gateways.join(", "))
         };
+        let vgws = if t.propagating_vgws.is_empty() {
+            String::new()
+        } else {
+            format!("; propagating: {}", t.propagating_vgws.join(", "))
+        };
         writeln!(
             out,
-            "route table {} (vpc {}{main}); subnets: {subnets}{gateways}",
+            "route table {} (vpc {}{main}); subnets: {subnets}{gateways}{vgws}",
             t.name, t.vpc
         )?;
         let rows: Vec<Vec<String>> = t
@@ -1539,6 +1544,7 @@ mod tests {
                 main: false,
                 subnets: vec![],
                 gateways: vec!["igw".into()],
+                propagating_vgws: vec!["vgw".into()],
                 routes: vec![
                     route("10.0.0.0/16", "fw/eth0", "CreateRouteTable"),
                     route("10.0.1.0/24", "fw/eth0", "CreateRoute"),
@@ -1551,7 +1557,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\
-route table ingress-rt (vpc ingress); subnets: none; gateways: igw
+route table ingress-rt (vpc ingress); subnets: none; gateways: igw; propagating: vgw
 DESTINATION  TARGET   STATE   ORIGIN
 10.0.0.0/16  fw/eth0  active  CreateRouteTable
 10.0.1.0/24  fw/eth0  active  CreateRoute
@@ -1583,6 +1589,7 @@ DESTINATION  TARGET   STATE   ORIGIN
                 main: false,
                 subnets: vec!["spoke1-1".into()],
                 gateways: vec![],
+                propagating_vgws: vec![],
                 routes: vec![
                     vpc_api::RouteReport {
                         destination: "10.0.0.0/8".into(),

@@ -113,4 +113,21 @@ mod tests {
             Some("hq-firewall")
         );
     }
+
+    #[test]
+    fn routes_show_the_route_to_the_gateway_and_its_propagation() {
+        let s = crate::report::tests::shared(include_str!("../../../config/vpn.toml"));
+        let r = crate::report::routes(&s);
+        let rt = r.tables.iter().find(|t| t.name == "app-rt").unwrap();
+        assert_eq!(rt.propagating_vgws, ["vgw"]);
+        let to_vgw: Vec<(&str, &str, &str)> = rt
+            .routes
+            .iter()
+            .filter(|x| x.target == "vgw")
+            .map(|x| (x.destination.as_str(), x.state.as_str(), x.origin.as_str()))
+            .collect();
+        assert_eq!(to_vgw, [("172.16.0.0/16", "active", "CreateRoute")]);
+        assert_eq!(vpn_gateways(&s).vpn_gateways.len(), 1);
+        assert_eq!(customer_gateways(&s).customer_gateways.len(), 2);
+    }
 }
