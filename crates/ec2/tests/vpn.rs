@@ -114,6 +114,12 @@ fn a_vpn_gateway_is_created_attached_detached_and_deleted() {
         400,
         "IncorrectState",
     );
+    let msg = s.err(
+        &format!("Action=DeleteVpc&{V}&VpcId={}", vpc("corp")),
+        400,
+        "DependencyViolation",
+    );
+    assert!(msg.contains(&vgw("vgw")), "{msg}");
     let detach = format!(
         "Action=DetachVpnGateway&{V}&VpnGatewayId={}&VpcId={}",
         vgw("vgw"),
@@ -262,7 +268,14 @@ fn customer_gateways_are_created_described_and_deleted() {
     ));
     assert_eq!(first(&body, "bgpAsn"), "4200000000");
     assert_eq!(first(&body, "deviceName"), "edge");
-    // Taken, private, reserved ASN, wrong type.
+    // The same address and ASN answer the existing gateway, unchanged.
+    let before = s.t.clone();
+    let body = s.ok(&format!(
+        "Action=CreateCustomerGateway&{V}&Type=ipsec.1&IpAddress=203.0.113.61&BgpAsn=65002"
+    ));
+    assert_eq!(first(&body, "customerGatewayId"), cgw("branch"));
+    assert_eq!(s.t, before);
+    // Taken (another ASN), private, reserved ASN, wrong type.
     for bad in [
         "Type=ipsec.1&IpAddress=203.0.113.61",
         "Type=ipsec.1&IpAddress=10.0.0.1",

@@ -13,7 +13,9 @@
 //! to the table's VPC is `Gateway.NotAttached`. A gateway is `available` from its
 //! creation (AWS passes through `pending` in seconds), its attachment `attached`. A
 //! detached VPN gateway belongs to no VPC, so every caller sees it, like a customer
-//! gateway.
+//! gateway. `CreateCustomerGateway` with the address and ASN of an existing customer
+//! gateway answers that gateway, as AWS does; another ASN at a used address is
+//! refused (vpcd keeps each public address to one owner).
 
 use std::net::Ipv4Addr;
 
@@ -91,7 +93,7 @@ fn edit_error(e: VpnEditError) -> ApiError {
             ApiError::new("InvalidVpnGatewayAttachment.NotFound", e.to_string())
         }
         VpnEditError::InUse { why, .. } if why.starts_with("it is attached") => {
-            ApiError::new("IncorrectState", e.to_string())
+            ApiError::new("IncorrectState", format!("The VPN gateway is in use: {e}"))
         }
         VpnEditError::InUse { .. } => ApiError::dependency(e.to_string()),
         _ => ApiError::invalid_value(e.to_string()),
@@ -251,6 +253,17 @@ pub fn create_customer_gateway(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
         ApiError::invalid_value(format!("Value ({text}) for parameter ipAddress is invalid"))
     })?;
     let asn = asn(ctx, "BgpAsn")?;
+    // AWS: the same address, ASN and type as an existing gateway answer that gateway.
+    let same = ctx.t.customer_gateways.iter().position(|g| {
+        g.ip_address == ip && g.bgp_asn == asn.unwrap_or(vpc_config::DEFAULT_BGP_ASN)
+    });
+    if let Some(i) = same {
+        let mut x = Xml::new();
+        x.open("customerGateway");
+        cgw_xml(ctx, &mut x, i);
+        x.close("customerGateway");
+        return Outcome::read(x.finish());
+    }
     let tags = ctx.tag_specifications(Kind::CustomerGateway)?;
     let name = ctx.new_name(Kind::CustomerGateway, &tags, |_| false);
     let mut new = ctx.t.clone();
