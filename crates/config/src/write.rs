@@ -1552,7 +1552,30 @@ Tier = "private"
             t.deregister_multicast_group_members("md", ip("239.1.1.1"), "pa")
                 .unwrap();
         }),
+        ("detach a VPN gateway: its route is blackhole", vpn, |t| {
+            t.detach_vpn_gateway("vgw", "corp").unwrap();
+        }),
+        ("create, attach, propagate", vpn, |t| {
+            t.detach_vpn_gateway("vgw", "corp").unwrap();
+            t.create_vpn_gateway("new", Some(4_200_000_000), Some("a"))
+                .unwrap();
+            t.attach_vpn_gateway("new", "corp").unwrap();
+            t.enable_vgw_route_propagation("app-rt", "new").unwrap();
+        }),
+        ("delete a customer gateway, create one", vpn, |t| {
+            t.delete_customer_gateway("hq").unwrap();
+            t.create_customer_gateway("dc", ip("198.51.100.90"), None, None)
+                .unwrap();
+        }),
+        ("disable propagation", vpn, |t| {
+            t.disable_vgw_route_propagation("app-rt", "vgw").unwrap();
+        }),
     ];
+
+    /// config/vpn.toml.
+    fn vpn() -> Topology {
+        parse(include_str!("../../../config/vpn.toml"), "vpn.toml").unwrap()
+    }
 
     #[test]
     fn every_change_at_run_time_reads_back() {
