@@ -258,7 +258,7 @@ impl Ctx<'_> {
     /// gateway by owner and region, its route tables by the gateway, an attachment by
     /// the gateway or the VPC, a flow log by its resource's VPC, an Elastic IP when
     /// unassociated or associated in the caller's VPCs; other resources outside VPCs
-    /// (internet gateways not attached) by every caller.
+    /// (internet and VPN gateways not attached, customer gateways) by every caller.
     pub fn sees(&self, kind: Kind, i: usize) -> bool {
         let t = self.t;
         match kind {
