@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 mod dns;
 pub use dns::*;
 mod endpoints;
+mod vpn;
 
 pub use endpoints::*;
+pub use vpn::*;
 
 /// The socket `vpcd run` listens on unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/vpcd/vpcd.sock";
@@ -144,6 +146,75 @@ pub enum Request {
     DeleteVpcEndpoints {
         /// Their names.
         names: Vec<String>,
+    },
+    /// Virtual private gateways.
+    VpnGateways {},
+    /// Customer gateways.
+    CustomerGateways {},
+    /// Create a detached virtual private gateway (`CreateVpnGateway`).
+    CreateVpnGateway {
+        /// Its name.
+        name: String,
+        /// Its Amazon side ASN (default 64512).
+        #[serde(default)]
+        amazon_side_asn: Option<u32>,
+        /// Its availability zone (kept, shown).
+        #[serde(default)]
+        availability_zone: Option<String>,
+    },
+    /// Attach a VPN gateway to a VPC (`AttachVpnGateway`).
+    AttachVpnGateway {
+        /// Its name.
+        name: String,
+        /// The VPC's name.
+        vpc: String,
+    },
+    /// Detach a VPN gateway from its VPC (`DetachVpnGateway`): routes to it turn
+    /// `blackhole`.
+    DetachVpnGateway {
+        /// Its name.
+        name: String,
+        /// The VPC's name.
+        vpc: String,
+    },
+    /// Delete a detached VPN gateway no route names (`DeleteVpnGateway`).
+    DeleteVpnGateway {
+        /// Its name.
+        name: String,
+    },
+    /// Create a customer gateway (`CreateCustomerGateway`).
+    CreateCustomerGateway {
+        /// Its name.
+        name: String,
+        /// The device's public address.
+        ip_address: String,
+        /// Its BGP ASN (default 65000).
+        #[serde(default)]
+        bgp_asn: Option<u32>,
+        /// The device's name.
+        #[serde(default)]
+        device_name: Option<String>,
+    },
+    /// Delete a customer gateway (`DeleteCustomerGateway`).
+    DeleteCustomerGateway {
+        /// Its name.
+        name: String,
+    },
+    /// Make a route table propagate a VPN gateway's routes
+    /// (`EnableVgwRoutePropagation`).
+    EnableVgwRoutePropagation {
+        /// The route table's name.
+        route_table: String,
+        /// The VPN gateway's name.
+        gateway: String,
+    },
+    /// Stop a route table propagating a VPN gateway's routes
+    /// (`DisableVgwRoutePropagation`).
+    DisableVgwRoutePropagation {
+        /// The route table's name.
+        route_table: String,
+        /// The VPN gateway's name.
+        gateway: String,
     },
     /// Delete a NAT gateway (`DeleteNatGateway`): routes to it turn `blackhole`.
     DeleteNatGateway {
@@ -404,6 +475,10 @@ pub enum Response {
     VpcEndpoints(VpcEndpointsReport),
     /// Answer to [`Request::PrefixLists`].
     PrefixLists(PrefixListsReport),
+    /// Answer to [`Request::VpnGateways`].
+    VpnGateways(VpnGatewaysReport),
+    /// Answer to [`Request::CustomerGateways`].
+    CustomerGateways(CustomerGatewaysReport),
     /// A change was made (answer to the requests that change the configuration).
     Done {
         /// What was done, in words.
@@ -574,6 +649,9 @@ pub struct RouteTableReport {
     /// table).
     #[serde(default)]
     pub gateways: Vec<String>,
+    /// VPN gateways whose routes it propagates (`EnableVgwRoutePropagation`).
+    #[serde(default)]
+    pub propagating_vgws: Vec<String>,
     /// Routes by prefix.
     pub routes: Vec<RouteReport>,
 }

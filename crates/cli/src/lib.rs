@@ -25,6 +25,7 @@ mod dns;
 use clap::{Parser, Subcommand};
 
 mod endpoints;
+mod vpn;
 use vpc_api::{
     AddressesReport, ApiError, CountersReport, FlowsReport, MulticastDomainsReport,
     NatGatewaysReport, Request, Response, Routes, Status, TagsReport, TraceReport,
@@ -140,6 +141,8 @@ enum Command {
     DescribeTransitGatewayMulticastDomains,
     #[command(flatten)]
     Dns(dns::DnsCommand),
+    #[command(flatten)]
+    Vpn(vpn::VpnCommand),
     /// Apply a topology file to the running daemon: print the plan (each resource
     /// added, changed or removed) and apply it at once; an invalid file changes nothing.
     Apply {
@@ -408,6 +411,7 @@ fn request(command: &Command) -> Request {
         Command::DescribeTransitGateways => Request::TransitGateways {},
         Command::DescribeTransitGatewayMulticastDomains => Request::MulticastDomains {},
         Command::Dns(c) => c.request(),
+        Command::Vpn(c) => c.request(),
         Command::Apply { file, dry_run } => Request::Apply {
             // The daemon reads the file: give it the whole path.
             path: std::path::absolute(file)
@@ -601,6 +605,7 @@ where
         }
         (Response::Applied(a), Command::Apply { .. }) => print_applied(out, &a)?,
         (r, Command::Dns(c)) => c.print(out, r)?,
+        (r, Command::Vpn(c)) => c.print(out, r)?,
         (Response::VpcEndpoints(e), Command::DescribeVpcEndpoints) => {
             endpoints::print_vpc_endpoints(out, &e)?
         }
@@ -801,9 +806,14 @@ fn print_routes(out: &mut impl Write, r: &Routes) -> io::Result<()> {
         } else {
             format!("; gateways: {}", t.gateways.join(", "))
         };
+        let vgws = if t.propagating_vgws.is_empty() {
+            String::new()
+        } else {
+            format!("; propagating: {}", t.propagating_vgws.join(", "))
+        };
         writeln!(
             out,
-            "route table {} (vpc {}{main}); subnets: {subnets}{gateways}",
+            "route table {} (vpc {}{main}); subnets: {subnets}{gateways}{vgws}",
             t.name, t.vpc
         )?;
         let rows: Vec<Vec<String>> = t
@@ -1534,6 +1544,7 @@ mod tests {
                 main: false,
                 subnets: vec![],
                 gateways: vec!["igw".into()],
+                propagating_vgws: vec!["vgw".into()],
                 routes: vec![
                     route("10.0.0.0/16", "fw/eth0", "CreateRouteTable"),
                     route("10.0.1.0/24", "fw/eth0", "CreateRoute"),
@@ -1546,7 +1557,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\
-route table ingress-rt (vpc ingress); subnets: none; gateways: igw
+route table ingress-rt (vpc ingress); subnets: none; gateways: igw; propagating: vgw
 DESTINATION  TARGET   STATE   ORIGIN
 10.0.0.0/16  fw/eth0  active  CreateRouteTable
 10.0.1.0/24  fw/eth0  active  CreateRoute
@@ -1578,6 +1589,7 @@ DESTINATION  TARGET   STATE   ORIGIN
                 main: false,
                 subnets: vec!["spoke1-1".into()],
                 gateways: vec![],
+                propagating_vgws: vec![],
                 routes: vec![
                     vpc_api::RouteReport {
                         destination: "10.0.0.0/8".into(),

@@ -45,6 +45,8 @@
 mod endpoints;
 
 pub use endpoints::EndpointEditError;
+mod vpn;
+pub use vpn::VpnEditError;
 
 use std::net::Ipv4Addr;
 
@@ -1322,6 +1324,13 @@ impl Topology {
             .find(|&k| self.eni(k).public_ip == Some(address))
         {
             return Some(format!("{} (public_ip)", self.eni_name(k)));
+        }
+        if let Some(g) = self
+            .customer_gateways
+            .iter()
+            .find(|g| g.ip_address == address)
+        {
+            return Some(format!("customer gateway {:?}", g.name));
         }
         self.internet_hosts
             .iter()

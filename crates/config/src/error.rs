@@ -1085,6 +1085,49 @@ pub enum Problem {
         /// The instance's index.
         index: usize,
     },
+    /// A reference to a VPN gateway that does not exist.
+    #[error("{0:?} is not a declared vpn_gateway")]
+    UnknownVpnGateway(String),
+    /// A second VPN gateway attached to one VPC.
+    #[error("vpc {vpc:?} already has VPN gateway {other:?} attached; AWS allows one")]
+    SecondVpnGateway {
+        /// The VPC.
+        vpc: String,
+        /// The VPN gateway attached first.
+        other: String,
+    },
+    /// A route to, or a propagation from, a VPN gateway that is not attached to the
+    /// route table's VPC.
+    #[error("VPN gateway {vgw:?} is not attached to vpc {vpc:?} ({})", attachment(.attached))]
+    VpnGatewayNotAttached {
+        /// The VPN gateway.
+        vgw: String,
+        /// The route table's VPC.
+        vpc: String,
+        /// The VPC it is attached to, if any.
+        attached: Option<String>,
+    },
+    /// A VPN gateway named twice in one table's `propagating_vgws`.
+    #[error("VPN gateway {vgw:?} is already propagating_vgws[{index}]")]
+    DuplicatePropagation {
+        /// The VPN gateway.
+        vgw: String,
+        /// The earlier entry.
+        index: usize,
+    },
+    /// A VPN or customer gateway type other than `ipsec.1`.
+    #[error("type {0:?} is not supported; the only type is \"ipsec.1\"")]
+    BadVpnType(String),
+    /// An Amazon side ASN AWS refuses.
+    #[error(
+        "{0} is not a valid Amazon side ASN: use a private ASN (64512-65534 or 4200000000-4294967294) or a public one that is not reserved"
+    )]
+    BadAmazonSideAsn(i64),
+    /// A customer gateway BGP ASN AWS refuses.
+    #[error(
+        "{0} is not a valid BGP ASN: use 1-4294967294, except 7224, 9059, 10124 and 17943, which AWS reserves"
+    )]
+    BadBgpAsn(i64),
 }
 
 /// How an internet gateway is attached, for [`Problem::InternetGatewayNotAttached`].

@@ -35,6 +35,7 @@ mod raw;
 mod security;
 mod topology;
 mod validate;
+mod vpn;
 mod write;
 
 pub use account::{DEFAULT_ACCOUNT, DEFAULT_REGION};
@@ -51,6 +52,7 @@ pub use plan::{Action, Change, Plan, plan};
 pub use security::*;
 pub use topology::*;
 pub use validate::MAX_ENIS_PER_INSTANCE;
+pub use vpn::*;
 pub use write::to_toml;
 
 use error::Reporter;

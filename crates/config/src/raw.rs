@@ -13,7 +13,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod dns;
+mod vpn;
 pub(crate) use dns::*;
+pub(crate) use vpn::*;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -67,6 +69,12 @@ pub(crate) struct RawConfig {
     /// `[[vpc_endpoint]]` (`CreateVpcEndpoint`).
     #[serde(default)]
     pub vpc_endpoint: Vec<RawVpcEndpoint>,
+    /// `[[vpn_gateway]]` (`CreateVpnGateway`).
+    #[serde(default)]
+    pub vpn_gateway: Vec<RawVpnGateway>,
+    /// `[[customer_gateway]]` (`CreateCustomerGateway`).
+    #[serde(default)]
+    pub customer_gateway: Vec<RawCustomerGateway>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,
@@ -133,6 +141,9 @@ pub(crate) struct RawRouteTable {
     /// (`AssociateRouteTable` with `GatewayId`), which makes it a gateway route table.
     #[serde(default)]
     pub gateways: Vec<Spanned<String>>,
+    /// VPN gateways whose routes the table propagates (`EnableVgwRoutePropagation`).
+    #[serde(default)]
+    pub propagating_vgws: Vec<Spanned<String>>,
     #[serde(default)]
     pub route: Vec<Spanned<RawRoute>>,
 }
@@ -161,6 +172,10 @@ pub(crate) struct RawRoute {
     /// Target: a transit gateway (`TransitGatewayId`) the table's VPC is attached to.
     #[serde(default)]
     pub transit_gateway: Option<Spanned<String>>,
+    /// Target: a virtual private gateway (`GatewayId`, `vgw-...`) attached to the
+    /// table's VPC.
+    #[serde(default)]
+    pub vpn_gateway: Option<Spanned<String>>,
     /// The route's `State`: `"active"` or `"blackhole"`; omitted: what its target makes
     /// it. `"blackhole"` admits a route to an internet gateway not attached to the
     /// table's VPC (what `DetachInternetGateway` leaves behind).

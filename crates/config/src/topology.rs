@@ -200,6 +200,10 @@ pub struct Topology {
     pub aws_services: Vec<crate::AwsService>,
     /// The gateway VPC endpoints (`[[vpc_endpoint]]`), in file order.
     pub vpc_endpoints: Vec<crate::VpcEndpoint>,
+    /// The virtual private gateways (`[[vpn_gateway]]`), in file order (`vpn.rs`).
+    pub vpn_gateways: Vec<crate::VpnGateway>,
+    /// The customer gateways (`[[customer_gateway]]`), in file order.
+    pub customer_gateways: Vec<crate::CustomerGateway>,
 }
 
 /// Resource ID to tag key to tag value.
@@ -332,6 +336,10 @@ pub struct RouteTable {
     /// every non-`local` target is a network interface. Each gateway is attached to the
     /// table's VPC and in at most one table's list ([`Topology::gateway_route_table`]).
     pub gateways: Vec<InternetGatewayId>,
+    /// The VPN gateways whose routes it propagates (`propagating_vgws`, AWS's
+    /// `EnableVgwRoutePropagation`), in the order written: each attached to the
+    /// table's VPC. Propagated routes come with VPN connections; none exist yet.
+    pub propagating_vgws: Vec<crate::VpnGatewayId>,
 }
 
 /// One route: a destination prefix and where matching packets go.
@@ -403,6 +411,10 @@ pub enum RouteTarget {
     /// A gateway VPC endpoint (`vpce-...`): only in a route to its service's prefix
     /// list, which the endpoint adds (never written as a route).
     VpcEndpoint(crate::VpcEndpointId),
+    /// A virtual private gateway (`vpn_gateway`) attached to the table's VPC: the
+    /// packet goes to the VPN connections of the gateway. `blackhole` while it is not
+    /// attached to the table's VPC.
+    VpnGateway(crate::VpnGatewayId),
 }
 
 impl RouteTarget {
@@ -673,6 +685,7 @@ impl Topology {
             RouteTarget::VpcPeeringConnection(p) => self.vpc_peering_connection(p).name.clone(),
             RouteTarget::TransitGateway(g) => self.transit_gateway(g).name.clone(),
             RouteTarget::VpcEndpoint(e) => self.vpc_endpoint(e).name.clone(),
+            RouteTarget::VpnGateway(g) => self.vpn_gateway(g).name.clone(),
         }
     }
 

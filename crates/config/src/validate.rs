@@ -90,6 +90,7 @@ mod routes;
 pub(crate) mod security;
 mod tgw_tables;
 mod transit;
+mod vpn;
 
 /// AWS's size range for VPC and subnet blocks.
 const MIN_PREFIX: u8 = 16;
@@ -161,6 +162,7 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
         tags: Tags::new(),
         dns: dns::Dns::default(),
         ep: endpoints::Pending::default(),
+        vpn: vpn::Vpn::default(),
     };
     c.vpcs();
     c.aws_services();
@@ -170,9 +172,11 @@ pub(crate) fn validate(raw: &RawConfig, r: &mut Reporter<'_>) -> Option<Topology
     c.route_tables();
     c.instances();
     c.launches();
+    c.vpn_gateways();
     c.gateways();
     c.gateway_associations();
     c.addresses();
+    c.propagations();
     c.routes();
     c.security_groups();
     c.network_acls();
@@ -255,6 +259,8 @@ struct Checker<'c, 'a, 's> {
     dns: dns::Dns,
     /// The checked AWS services and VPC endpoints.
     ep: endpoints::Pending,
+    /// The checked VPN and customer gateways and tables' `propagating_vgws`.
+    vpn: vpn::Vpn<'a>,
 }
 
 /// Who holds a private address: an interface, a NAT gateway or a transit gateway VPC
@@ -811,6 +817,7 @@ impl<'a> Checker<'_, 'a, '_> {
                 main: self.main_of.get(&vpc) == Some(&i),
                 routes: self.routes[i].clone(),
                 gateways: self.table_gateways[i].clone(),
+                propagating_vgws: self.vpn.table_vgws[i].clone(),
             });
         }
         for (i, v) in raw.vpc.iter().enumerate() {
@@ -825,6 +832,7 @@ impl<'a> Checker<'_, 'a, '_> {
                         main: true,
                         routes: Vec::new(),
                         gateways: Vec::new(),
+                        propagating_vgws: Vec::new(),
                     });
                     RouteTableId(route_tables.len() as u32 - 1)
                 }
@@ -926,6 +934,7 @@ impl<'a> Checker<'_, 'a, '_> {
         } = self.build_transit()?;
         let tgw_route_tables = self.build_tgw_tables(&mut transit_gateways, &tgw_attachments)?;
         let multicast_domains = self.build_multicast_domains()?;
+        let (vpn_gateways, customer_gateways) = self.build_vpn()?;
         Some(Topology {
             vpcs,
             subnets,
@@ -952,6 +961,8 @@ impl<'a> Checker<'_, 'a, '_> {
             private_hosted_zones: self.dns.zones,
             aws_services: self.ep.services?,
             vpc_endpoints: self.ep.endpoints?,
+            vpn_gateways,
+            customer_gateways,
         })
     }
 }

@@ -45,6 +45,7 @@ use crate::validate::security::{nacl_allow_all, sg_allow_all};
 
 mod dns;
 mod endpoints;
+mod vpn;
 
 /// The topology as a configuration file that [`crate::parse`] reads back into an equal
 /// topology (`parse(&to_toml(&t), file) == Ok(t)`).
@@ -94,6 +95,8 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.internet_hosts(&mut out);
     w.aws_services(&mut out);
     w.vpc_endpoints(&mut out);
+    w.vpn_gateways(&mut out);
+    w.customer_gateways(&mut out);
     w.peering_connections(&mut out);
     w.transit_gateways(&mut out);
     w.tgw_attachments(&mut out);
@@ -335,6 +338,7 @@ impl Writer<'_> {
         let plain = rt.main
             && rt.name == format!("{}-main", vpc.name)
             && rt.gateways.is_empty()
+            && rt.propagating_vgws.is_empty()
             && rt.routes.len() == vpc.cidrs.len()
             && rt
                 .routes
@@ -364,6 +368,8 @@ impl Writer<'_> {
             x.strings("subnets", subnets.map(|s| &s.name));
             let gateways = rt.gateways.iter().map(|&g| &t.internet_gateway(g).name);
             x.strings("gateways", gateways);
+            let vgws = rt.propagating_vgws.iter().map(|&g| &t.vpn_gateway(g).name);
+            x.strings("propagating_vgws", vgws);
             // Local routes only where their target was replaced; then the others.
             let routes = rt
                 .routes
@@ -410,6 +416,13 @@ impl Writer<'_> {
             // Never a route of `rt.routes`: an endpoint's routes are its own
             // (`route_tables` of its `[[vpc_endpoint]]`).
             RouteTarget::VpcEndpoint(_) => {}
+            RouteTarget::VpnGateway(g) => {
+                let vgw = t.vpn_gateway(g);
+                e.string("vpn_gateway", &vgw.name);
+                if vgw.vpc != Some(rt.vpc) {
+                    e.string("state", "blackhole");
+                }
+            }
         }
         e
     }
@@ -1282,6 +1295,26 @@ log_destination_type = "cloud-watch-logs"
 log_destination_arn = "arn:aws:logs:us-east-1:123456789012:log-group:g"
 deliver_logs_permission_arn = "arn:aws:iam::123456789012:role/r"
 
+[[route_table]]
+name = "vpn-rt"
+vpc = "v"
+propagating_vgws = ["vgw"]
+route = [{ destination = "172.16.0.0/12", vpn_gateway = "vgw" }]
+
+[[vpn_gateway]]
+name = "vgw"
+type = "ipsec.1"
+amazon_side_asn = 65010
+vpc = "v"
+availability_zone = "zone-a"
+
+[[customer_gateway]]
+name = "cgw"
+ip_address = "203.0.113.99"
+bgp_asn = 4200000000
+type = "ipsec.1"
+device_name = "edge \"1\""
+
 [limits]
 conntrack_per_eni = 1
 nat_per_gateway = 2
@@ -1519,7 +1552,30 @@ Tier = "private"
             t.deregister_multicast_group_members("md", ip("239.1.1.1"), "pa")
                 .unwrap();
         }),
+        ("detach a VPN gateway: its route is blackhole", vpn, |t| {
+            t.detach_vpn_gateway("vgw", "corp").unwrap();
+        }),
+        ("create, attach, propagate", vpn, |t| {
+            t.detach_vpn_gateway("vgw", "corp").unwrap();
+            t.create_vpn_gateway("new", Some(4_200_000_000), Some("a"))
+                .unwrap();
+            t.attach_vpn_gateway("new", "corp").unwrap();
+            t.enable_vgw_route_propagation("app-rt", "new").unwrap();
+        }),
+        ("delete a customer gateway, create one", vpn, |t| {
+            t.delete_customer_gateway("hq").unwrap();
+            t.create_customer_gateway("dc", ip("198.51.100.90"), None, None)
+                .unwrap();
+        }),
+        ("disable propagation", vpn, |t| {
+            t.disable_vgw_route_propagation("app-rt", "vgw").unwrap();
+        }),
     ];
+
+    /// config/vpn.toml.
+    fn vpn() -> Topology {
+        parse(include_str!("../../../config/vpn.toml"), "vpn.toml").unwrap()
+    }
 
     #[test]
     fn every_change_at_run_time_reads_back() {

@@ -179,12 +179,24 @@ fn answer(request: Request, shared: &Shared) -> Response {
         Request::Apply { path, dry_run } => apply_file(Path::new(&path), dry_run, shared),
         Request::VpcEndpoints {} => Response::VpcEndpoints(crate::endpoints::vpc_endpoints(shared)),
         Request::PrefixLists {} => Response::PrefixLists(crate::endpoints::prefix_lists(shared)),
+        Request::VpnGateways {} => Response::VpnGateways(crate::vpn::vpn_gateways(shared)),
+        Request::CustomerGateways {} => {
+            Response::CustomerGateways(crate::vpn::customer_gateways(shared))
+        }
         Request::CreateDhcpOptions { .. }
         | Request::AssociateDhcpOptions { .. }
         | Request::DeleteDhcpOptions { .. }
         | Request::CreateVpcEndpoint { .. }
         | Request::ModifyVpcEndpoint { .. }
         | Request::DeleteVpcEndpoints { .. }
+        | Request::CreateVpnGateway { .. }
+        | Request::AttachVpnGateway { .. }
+        | Request::DetachVpnGateway { .. }
+        | Request::DeleteVpnGateway { .. }
+        | Request::CreateCustomerGateway { .. }
+        | Request::DeleteCustomerGateway { .. }
+        | Request::EnableVgwRoutePropagation { .. }
+        | Request::DisableVgwRoutePropagation { .. }
         | Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
@@ -425,6 +437,89 @@ fn edit(
                 .delete_vpc_endpoints(names)
                 .map_err(|e| e.to_string())
                 .map(|_| format!("deleted VPC endpoints {}; their routes are gone", names.join(", "))),
+        ),
+        Request::CreateVpnGateway {
+            name,
+            amazon_side_asn,
+            availability_zone,
+        } => (
+            format!("create-vpn-gateway {name}"),
+            edited
+                .create_vpn_gateway(name, *amazon_side_asn, availability_zone.as_deref())
+                .map_err(|e| e.to_string())
+                .map(|_| format!("created VPN gateway {name} (detached)")),
+        ),
+        Request::AttachVpnGateway { name, vpc } => (
+            format!("attach-vpn-gateway {name} {vpc}"),
+            edited
+                .attach_vpn_gateway(name, vpc)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("attached VPN gateway {name} to vpc {vpc}")),
+        ),
+        Request::DetachVpnGateway { name, vpc } => (
+            format!("detach-vpn-gateway {name} {vpc}"),
+            edited
+                .detach_vpn_gateway(name, vpc)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "detached VPN gateway {name} from vpc {vpc}; routes to it are blackhole, and its routes are no longer propagated"
+                    )
+                }),
+        ),
+        Request::DeleteVpnGateway { name } => (
+            format!("delete-vpn-gateway {name}"),
+            edited
+                .delete_vpn_gateway(name)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("deleted VPN gateway {name}")),
+        ),
+        Request::CreateCustomerGateway {
+            name,
+            ip_address,
+            bgp_asn,
+            device_name,
+        } => (
+            format!("create-customer-gateway {name}"),
+            address(ip_address).and_then(|ip| {
+                edited
+                    .create_customer_gateway(name, ip, *bgp_asn, device_name.as_deref())
+                    .map_err(|e| e.to_string())
+                    .map(|_| format!("created customer gateway {name} at {ip}"))
+            }),
+        ),
+        Request::DeleteCustomerGateway { name } => (
+            format!("delete-customer-gateway {name}"),
+            edited
+                .delete_customer_gateway(name)
+                .map_err(|e| e.to_string())
+                .map(|_| format!("deleted customer gateway {name}")),
+        ),
+        Request::EnableVgwRoutePropagation {
+            route_table,
+            gateway,
+        } => (
+            format!("enable-vgw-route-propagation {route_table} {gateway}"),
+            edited
+                .enable_vgw_route_propagation(route_table, gateway)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!("route table {route_table} propagates the routes of VPN gateway {gateway}")
+                }),
+        ),
+        Request::DisableVgwRoutePropagation {
+            route_table,
+            gateway,
+        } => (
+            format!("disable-vgw-route-propagation {route_table} {gateway}"),
+            edited
+                .disable_vgw_route_propagation(route_table, gateway)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!(
+                        "route table {route_table} no longer propagates the routes of VPN gateway {gateway}"
+                    )
+                }),
         ),
         Request::DeleteNatGateway { name } => (
             format!("delete-nat-gateway {name}"),

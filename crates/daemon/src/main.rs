@@ -24,6 +24,7 @@ mod state;
 mod statefile;
 mod sys;
 mod vnet;
+mod vpn;
 mod xdp;
 
 use std::os::fd::{AsFd, OwnedFd};
@@ -219,6 +220,8 @@ fn summary(t: &Topology) -> String {
         (t.resource_shares.len(), "resource share"),
         (t.aws_services.len(), "AWS service"),
         (t.vpc_endpoints.len(), "VPC endpoint"),
+        (t.vpn_gateways.len(), "VPN gateway"),
+        (t.customer_gateways.len(), "customer gateway"),
     ];
     let fabric = fabric
         .into_iter()

@@ -136,6 +136,11 @@ pub fn routes(s: &Shared) -> Routes {
                     .iter()
                     .map(|&g| t.internet_gateway(g).name.clone())
                     .collect(),
+                propagating_vgws: rt
+                    .propagating_vgws
+                    .iter()
+                    .map(|&g| t.vpn_gateway(g).name.clone())
+                    .collect(),
                 routes: dp
                     .routes(id)
                     .map(|(r, state)| RouteReport {

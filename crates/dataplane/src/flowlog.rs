@@ -79,6 +79,8 @@ pub enum TrafficPath {
     /// 2: through an internet gateway or a gateway endpoint (from an interface that is
     /// not a Nitro instance's: a NAT gateway's).
     InternetGatewayOrEndpoint,
+    /// 3: through a virtual private gateway.
+    VirtualPrivateGateway,
     /// 4: through an intra-region VPC peering connection.
     IntraRegionPeering,
     /// 5: through an inter-region VPC peering connection.
@@ -95,6 +97,7 @@ impl TrafficPath {
         match self {
             TrafficPath::SameVpc => 1,
             TrafficPath::InternetGatewayOrEndpoint => 2,
+            TrafficPath::VirtualPrivateGateway => 3,
             TrafficPath::IntraRegionPeering => 4,
             TrafficPath::InterRegionPeering => 5,
             TrafficPath::InternetGateway => 8,

@@ -264,6 +264,8 @@ drop_reasons! {
     EndpointFlowConflict = "endpoint-flow-conflict",
     /// Out of a gateway endpoint when the endpoints' flow table is full.
     EndpointTableFull = "endpoint-table-full",
+    /// Into a virtual private gateway that has no VPN connection with a tunnel up (AWS drops it).
+    VpnNoConnection = "vpn-no-connection",
     /// Routed to a transit gateway from an availability zone where the VPC's attachment has no subnet: such a zone cannot reach the gateway.
     TgwZoneNotAttached = "tgw-zone-not-attached",
     /// Into a transit gateway through an attachment associated with none of its route tables.

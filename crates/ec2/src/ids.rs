@@ -63,11 +63,15 @@ pub enum Kind {
     VpcEndpoint,
     /// `pl-` (an AWS-managed prefix list, by its name `com.amazonaws.<region>.<service>`)
     PrefixList,
+    /// `vgw-` (a virtual private gateway)
+    VpnGateway,
+    /// `cgw-` (a customer gateway)
+    CustomerGateway,
 }
 
 /// The kinds [`resolve`] and [`names`] know (those with a list in the topology), in
 /// the order `DescribeTags` lists them.
-pub const RESOURCE_KINDS: [Kind; 17] = [
+pub const RESOURCE_KINDS: [Kind; 19] = [
     Kind::Vpc,
     Kind::Subnet,
     Kind::RouteTable,
@@ -85,6 +89,8 @@ pub const RESOURCE_KINDS: [Kind; 17] = [
     Kind::FlowLog,
     Kind::DhcpOptions,
     Kind::VpcEndpoint,
+    Kind::VpnGateway,
+    Kind::CustomerGateway,
 ];
 
 impl Kind {
@@ -114,6 +120,8 @@ impl Kind {
             Kind::DhcpOptions => "dopt-",
             Kind::VpcEndpoint => "vpce-",
             Kind::PrefixList => "pl-",
+            Kind::VpnGateway => "vgw-",
+            Kind::CustomerGateway => "cgw-",
         }
     }
 
@@ -146,6 +154,8 @@ impl Kind {
             Kind::DhcpOptions => "dhcp-options",
             Kind::VpcEndpoint => "vpc-endpoint",
             Kind::PrefixList => "prefix-list",
+            Kind::VpnGateway => "vpn-gateway",
+            Kind::CustomerGateway => "customer-gateway",
             Kind::RouteTableAssociation
             | Kind::ElasticIpAssociation
             | Kind::NetworkAclAssociation
@@ -180,6 +190,8 @@ impl Kind {
             Kind::DhcpOptions => "InvalidDhcpOptionID",
             Kind::VpcEndpoint => "InvalidVpcEndpointId",
             Kind::PrefixList => "InvalidPrefixListID",
+            Kind::VpnGateway => "InvalidVpnGatewayID",
+            Kind::CustomerGateway => "InvalidCustomerGatewayID",
         }
     }
 
@@ -204,6 +216,8 @@ impl Kind {
             Kind::DhcpOptions => "dhcpOption",
             Kind::VpcEndpoint => "vpcEndpoint",
             Kind::PrefixList => "prefixList",
+            Kind::VpnGateway => "vpnGateway",
+            Kind::CustomerGateway => "customerGateway",
             _ => "association",
         }
     }
@@ -211,7 +225,7 @@ impl Kind {
     /// The kind whose IDs have the longest prefix `id` starts with (`tgw-attach-...` is
     /// a transit gateway attachment, not a transit gateway).
     pub fn of_id(id: &str) -> Option<Kind> {
-        const ALL: [Kind; 23] = [
+        const ALL: [Kind; 25] = [
             Kind::Vpc,
             Kind::Subnet,
             Kind::RouteTable,
@@ -235,6 +249,8 @@ impl Kind {
             Kind::DhcpOptions,
             Kind::VpcEndpoint,
             Kind::PrefixList,
+            Kind::VpnGateway,
+            Kind::CustomerGateway,
         ];
         ALL.into_iter()
             .filter(|k| id.starts_with(k.prefix()))
@@ -308,6 +324,8 @@ pub fn names(t: &Topology, kind: Kind) -> Vec<String> {
         Kind::DhcpOptions => t.dhcp_options.iter().map(|o| o.name.clone()).collect(),
         Kind::VpcEndpoint => t.vpc_endpoints.iter().map(|e| e.name.clone()).collect(),
         Kind::PrefixList => t.aws_services.iter().map(|s| s.service_name()).collect(),
+        Kind::VpnGateway => t.vpn_gateways.iter().map(|g| g.name.clone()).collect(),
+        Kind::CustomerGateway => t.customer_gateways.iter().map(|g| g.name.clone()).collect(),
         _ => Vec::new(),
     }
 }

@@ -286,7 +286,7 @@ fn routes_and_their_errors() {
             route("10.6.0.0%2F16", "GatewayId=vgw-00000000000000000")
         ),
         400,
-        "InvalidParameterValue",
+        "InvalidVpnGatewayID.NotFound",
     );
     s.ok(&format!(
         "Action=DeleteRoute&{V}&{}",

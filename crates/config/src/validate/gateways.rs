@@ -6,7 +6,8 @@
 //!   called `eip-` and its address with dashes (`eip-198-51-100-10`).
 //! - An internet gateway is attached to at most one VPC (`vpc`, omitted: detached), and
 //!   a VPC has at most one attached internet gateway.
-//! - Every public address (Elastic IPs, interfaces' `public_ip`, internet hosts) is in a
+//! - Every public address (Elastic IPs, interfaces' `public_ip`, internet hosts,
+//!   customer gateways) is in a
 //!   documentation range ([`addressing::is_public_address`]) and unique among them all.
 //! - An Elastic IP is associated with at most one thing: an instance's `eth0`
 //!   (`instance`), a network interface (`network_interface`) or a NAT gateway (which
@@ -332,6 +333,16 @@ impl<'a> Checker<'_, 'a, '_> {
                 });
             }
         }
+        for (i, g) in raw.customer_gateway.iter().enumerate() {
+            if let Some(ip) = self.vpn.cgw_ips[i] {
+                uses.push(PublicUse {
+                    ip,
+                    span: g.ip_address.span(),
+                    field: format!("customer_gateway[{i}].ip_address"),
+                    owner: format!("customer_gateway {:?}", g.name.get_ref()),
+                });
+            }
+        }
         uses.sort_by_key(|u| u.span.start);
         let mut first: HashMap<Ipv4Addr, usize> = HashMap::new();
         for (u, public) in uses.iter().enumerate() {
@@ -611,7 +622,11 @@ impl<'a> Checker<'_, 'a, '_> {
 
 /// Parses a public address: an IPv4 address for which
 /// [`addressing::is_public_address`] holds.
-fn public_address(r: &mut Reporter<'_>, s: &Spanned<String>, field: String) -> Option<Ipv4Addr> {
+pub(super) fn public_address(
+    r: &mut Reporter<'_>,
+    s: &Spanned<String>,
+    field: String,
+) -> Option<Ipv4Addr> {
     let text = s.get_ref();
     let Ok(ip) = text.parse::<Ipv4Addr>() else {
         r.report(s.span(), field, Problem::BadAddress(text.clone()));

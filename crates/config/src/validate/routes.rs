@@ -11,6 +11,9 @@
 //!   included (AWS allows it; the peer drops what is not for its own blocks). A
 //!   transit gateway target is a gateway the table's VPC has an attachment to (any
 //!   status), with the same freedom of destination.
+//! - A virtual private gateway target (`vpn_gateway`) is attached to the table's VPC,
+//!   like an internet gateway; written `blackhole`, it may be detached (what
+//!   `DetachVpnGateway` leaves behind).
 //! - A route's `state` (AWS's route `State`) is `active` or `blackhole`; omitted, it is
 //!   what the target makes it (`blackhole`: an internet gateway not attached to the
 //!   table's VPC, a deleted NAT gateway, a peering connection that is not active, a
@@ -149,6 +152,7 @@ impl<'a> Checker<'_, 'a, '_> {
             &raw.nat_gateway,
             &raw.vpc_peering_connection,
             &raw.transit_gateway,
+            &raw.vpn_gateway,
         ]
         .iter()
         .filter(|t| t.is_some())
@@ -214,6 +218,16 @@ impl<'a> Checker<'_, 'a, '_> {
                 Problem::UnknownVpcPeeringConnection,
             )?;
             (RouteTarget::VpcPeeringConnection(id), None, pcx, field)
+        } else if let Some(vgw) = &raw.vpn_gateway {
+            let field = format!("{path}.vpn_gateway");
+            let id: crate::VpnGatewayId = lookup(
+                self.r,
+                &self.vpn.vgw_names,
+                vgw,
+                field.clone(),
+                Problem::UnknownVpnGateway,
+            )?;
+            (RouteTarget::VpnGateway(id), None, vgw, field)
         } else {
             let tgw = raw.transit_gateway.as_ref()?;
             let field = format!("{path}.transit_gateway");
@@ -267,6 +281,17 @@ impl<'a> Checker<'_, 'a, '_> {
                         vpc: vpc_name(table_vpc),
                         attached: attached.map(vpc_name),
                     }
+                })
+            }
+            RouteTarget::VpnGateway(id) => {
+                // A broken `vpc` of the VPN gateway is reported already.
+                let attached = self.vpn.vgw_vpcs[id.index()]?;
+                // Written `blackhole`: the route a detachment left behind.
+                let left = written_state == Some(false);
+                (attached != Some(table_vpc) && !left).then(|| Problem::VpnGatewayNotAttached {
+                    vgw: reference.get_ref().clone(),
+                    vpc: vpc_name(table_vpc),
+                    attached: attached.map(vpc_name),
                 })
             }
             RouteTarget::VpcPeeringConnection(id) => {
@@ -377,6 +402,20 @@ impl<'a> Checker<'_, 'a, '_> {
                 };
                 let active = attached == Some(table_vpc);
                 (active, format!("internet gateway {reference:?} {how}"))
+            }
+            RouteTarget::VpnGateway(id) => {
+                let attached = self.vpn.vgw_vpcs[id.index()]?;
+                let how = match attached {
+                    None => "is detached".to_owned(),
+                    Some(v) if v == table_vpc => format!("is attached to vpc {:?}", vpc_name(v)),
+                    Some(v) => format!(
+                        "is attached to vpc {:?}, not to vpc {:?} of the route table",
+                        vpc_name(v),
+                        vpc_name(table_vpc)
+                    ),
+                };
+                let active = attached == Some(table_vpc);
+                (active, format!("VPN gateway {reference:?} {how}"))
             }
             RouteTarget::NatGateway(id) => {
                 let deleted = self.gw.nats[id.index()].deleted?;
@@ -800,7 +839,7 @@ connectivity = "private"
         assert_eq!(
             errors(&table("gateway = [\"igw\"]\n", "")),
             [format!(
-                "{}route_table[0].gateway unknown field `gateway`, expected one of `name`, `vpc`, `main`, `subnets`, `gateways`, `route`",
+                "{}route_table[0].gateway unknown field `gateway`, expected one of `name`, `vpc`, `main`, `subnets`, `gateways`, `propagating_vgws`, `route`",
                 at(4, 1)
             )]
         );

@@ -28,10 +28,11 @@ pub(crate) mod nat_gateway;
 pub(crate) mod peering;
 pub(crate) mod transit_gateway;
 pub(crate) mod vpc_endpoint;
+pub(crate) mod vpn_gateway;
 
 use vpc_config::{
     EniId, HostId, NatGatewayId, RouteTableId, RouteTarget, SubnetId, TgwAttachmentId, Topology,
-    TransitGatewayId, VpcEndpointId, VpcId, VpcPeeringConnectionId,
+    TransitGatewayId, VpcEndpointId, VpcId, VpcPeeringConnectionId, VpnGatewayId,
 };
 
 use crate::destination::Dst;
@@ -84,6 +85,8 @@ pub(crate) enum Gateway {
     },
     /// A gateway VPC endpoint (outside every subnet).
     Endpoint(VpcEndpointId),
+    /// A virtual private gateway (outside every subnet).
+    Vpn(VpnGatewayId),
 }
 
 /// Where a packet goes next: a place, entered in a direction.
@@ -150,7 +153,7 @@ impl Place {
             }
             Place::Host(_) => None,
             Place::Gateway(Gateway::Igw(_) | Gateway::Internet | Gateway::Peering(..)) => None,
-            Place::Gateway(Gateway::Tgw { .. } | Gateway::Endpoint(_)) => None,
+            Place::Gateway(Gateway::Tgw { .. } | Gateway::Endpoint(_) | Gateway::Vpn(_)) => None,
         }
     }
 }
@@ -185,6 +188,7 @@ pub(crate) fn gone(t: &Topology, link_up: &Links, vpc: VpcId, target: RouteTarge
         RouteTarget::VpcPeeringConnection(pcx) => peering::gone(t, pcx),
         RouteTarget::TransitGateway(tgw) => transit_gateway::gone(t, tgw, vpc),
         RouteTarget::VpcEndpoint(e) => vpc_endpoint::gone(t, e),
+        RouteTarget::VpnGateway(g) => vpn_gateway::gone(t, g, vpc),
     }
 }
 
@@ -229,6 +233,7 @@ pub(crate) fn enter(
         }
         RouteTarget::TransitGateway(tgw) => transit_gateway::enter(net, at, tgw, vpc())?,
         RouteTarget::VpcEndpoint(e) => Hop::gateway(Gateway::Endpoint(e), Direction::Egress),
+        RouteTarget::VpnGateway(g) => Hop::gateway(Gateway::Vpn(g), Direction::Egress),
     })
 }
 
@@ -251,6 +256,7 @@ pub(crate) fn handle(
         }
         Gateway::Tgw { tgw, from, az } => transit_gateway::router(net, mode, (tgw, from, az), p),
         Gateway::Endpoint(e) => vpc_endpoint::handle(net, mode, e, direction, p),
+        Gateway::Vpn(g) => vpn_gateway::handle(net, mode, g, p),
     }
 }
 
@@ -271,6 +277,8 @@ pub enum GatewayStep {
     Igmp(multicast::IgmpStep),
     /// A gateway VPC endpoint's crossing.
     Endpoint(vpc_endpoint::Step),
+    /// A virtual private gateway's decision.
+    Vpn(vpn_gateway::Step),
 }
 
 /// A gateway step in words: the stage, the decision, and (if the packet is dropped
@@ -284,6 +292,7 @@ pub(crate) fn describe(t: &Topology, step: &GatewayStep) -> (String, String, Opt
         GatewayStep::Multicast(s) => multicast::describe(t, s),
         GatewayStep::Igmp(s) => multicast::describe_igmp(t, s),
         GatewayStep::Endpoint(s) => vpc_endpoint::describe(t, s),
+        GatewayStep::Vpn(s) => vpn_gateway::describe(t, s),
     }
 }
 
@@ -301,6 +310,7 @@ pub(crate) fn traffic_path(net: &Net, from: Place, to: Gateway) -> TrafficPath {
         Gateway::Peering(..) => TrafficPath::InterRegionPeering,
         Gateway::Endpoint(_) if matches!(from, Place::Eni(_)) => TrafficPath::GatewayEndpoint,
         Gateway::Endpoint(_) => TrafficPath::InternetGatewayOrEndpoint,
+        Gateway::Vpn(_) => TrafficPath::VirtualPrivateGateway,
         Gateway::Nat(_) | Gateway::Internet | Gateway::TgwAttachment(..) | Gateway::Tgw { .. } => {
             TrafficPath::SameVpc
         }

@@ -9,6 +9,7 @@
 //! - `peering`: VPC peering connections.
 //! - `transit`: transit gateways (route tables, appliance mode, gateway peering).
 //! - `multicast`: transit gateway multicast domains and IGMP.
+//! - `vpn`: virtual private gateways (no VPN connections yet).
 //! - `engine`: the shared `Engine` under threads (opposite directions, applies, traces).
 
 mod endpoint;
@@ -23,6 +24,7 @@ mod router;
 mod services;
 mod timesync;
 mod transit;
+mod vpn;
 
 use std::net::Ipv4Addr;
 

@@ -30,6 +30,7 @@ mod subnets;
 mod tags;
 mod transit;
 mod vpcs;
+mod vpn;
 
 pub use interfaces::{private_dns, public_dns};
 
@@ -140,6 +141,16 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DisassociateAddress" => addresses::disassociate(ctx),
         "ReleaseAddress" => addresses::release(ctx),
         "DescribeAddressesAttribute" => addresses::describe_attribute(ctx),
+        "CreateVpnGateway" => vpn::create_vpn_gateway(ctx),
+        "DescribeVpnGateways" => vpn::describe_vpn_gateways(ctx),
+        "AttachVpnGateway" => vpn::attach_vpn_gateway(ctx),
+        "DetachVpnGateway" => vpn::detach_vpn_gateway(ctx),
+        "DeleteVpnGateway" => vpn::delete_vpn_gateway(ctx),
+        "CreateCustomerGateway" => vpn::create_customer_gateway(ctx),
+        "DescribeCustomerGateways" => vpn::describe_customer_gateways(ctx),
+        "DeleteCustomerGateway" => vpn::delete_customer_gateway(ctx),
+        "EnableVgwRoutePropagation" => vpn::enable_propagation(ctx),
+        "DisableVgwRoutePropagation" => vpn::disable_propagation(ctx),
         "CreateVpcEndpoint" => endpoints::create(ctx),
         "DescribeVpcEndpoints" => endpoints::describe(ctx),
         "ModifyVpcEndpoint" => endpoints::modify(ctx),
@@ -247,7 +258,7 @@ impl Ctx<'_> {
     /// gateway by owner and region, its route tables by the gateway, an attachment by
     /// the gateway or the VPC, a flow log by its resource's VPC, an Elastic IP when
     /// unassociated or associated in the caller's VPCs; other resources outside VPCs
-    /// (internet gateways not attached) by every caller.
+    /// (internet and VPN gateways not attached, customer gateways) by every caller.
     pub fn sees(&self, kind: Kind, i: usize) -> bool {
         let t = self.t;
         match kind {
@@ -274,6 +285,7 @@ impl Ctx<'_> {
             Kind::ElasticIp => addresses::sees(self, i),
             Kind::VpcEndpoint => self.sees_vpc(t.vpc_endpoints[i].vpc),
             Kind::PrefixList => t.aws_services[i].region == self.caller.region,
+            Kind::VpnGateway => t.vpn_gateways[i].vpc.is_none_or(|v| self.sees_vpc(v)),
             _ => true,
         }
     }

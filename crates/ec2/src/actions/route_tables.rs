@@ -97,6 +97,7 @@ pub fn route_state(t: &Topology, rt: &RouteTable, target: RouteTarget) -> &'stat
     let up = match target {
         RouteTarget::Local | RouteTarget::Eni(_) | RouteTarget::VpcEndpoint(_) => true,
         RouteTarget::InternetGateway(g) => t.internet_gateway(g).vpc == Some(rt.vpc),
+        RouteTarget::VpnGateway(g) => t.vpn_gateway(g).vpc == Some(rt.vpc),
         RouteTarget::NatGateway(n) => !t.nat_gateway(n).deleted,
         RouteTarget::VpcPeeringConnection(p) => {
             t.vpc_peering_connection(p).status == PeeringStatus::Active
@@ -144,6 +145,10 @@ fn target_elements(t: &Topology, target: RouteTarget) -> Vec<(&'static str, Stri
         RouteTarget::VpcEndpoint(e) => vec![(
             "gatewayId",
             ids::id(Kind::VpcEndpoint, &t.vpc_endpoint(e).name),
+        )],
+        RouteTarget::VpnGateway(g) => vec![(
+            "gatewayId",
+            ids::id(Kind::VpnGateway, &t.vpn_gateway(g).name),
         )],
     }
 }
@@ -306,7 +311,14 @@ fn route_table_xml(ctx: &Ctx<'_>, x: &mut Xml, i: usize) {
         }
         associated(x);
     });
-    x.open("propagatingVgwSet").close("propagatingVgwSet");
+    let vgws: Vec<String> = rt
+        .propagating_vgws
+        .iter()
+        .map(|&g| ids::id(Kind::VpnGateway, &t.vpn_gateway(g).name))
+        .collect();
+    x.set("propagatingVgwSet", &vgws, |x, g| {
+        x.leaf("gatewayId", g);
+    });
     tag_set(x, &ctx.shown_tags(Kind::RouteTable, &rt.name));
 }
 
@@ -495,11 +507,9 @@ fn requested_target(ctx: &Ctx<'_>) -> Result<RouteTarget, ApiError> {
     let t = ctx.t;
     Ok(match param {
         "GatewayId" if value == "local" => RouteTarget::Local,
-        "GatewayId" if value.starts_with("vgw-") => {
-            return Err(ApiError::invalid_value(format!(
-                "Value ({value}) for parameter gatewayId is invalid: vpcd has no virtual private gateways, only internet gateways (igw-...)"
-            )));
-        }
+        "GatewayId" if value.starts_with("vgw-") => RouteTarget::VpnGateway(
+            vpc_config::VpnGatewayId(ctx.find(Kind::VpnGateway, value)? as u32),
+        ),
         "GatewayId" => RouteTarget::InternetGateway(InternetGatewayId(
             ctx.find(Kind::InternetGateway, value)? as u32,
         )),
@@ -542,6 +552,7 @@ fn other_network(ctx: &Ctx<'_>, i: usize, target: RouteTarget) -> Result<(), Api
     let rt = &t.route_tables[i];
     let target_vpc = match target {
         RouteTarget::InternetGateway(g) => Some(t.internet_gateway(g).vpc),
+        RouteTarget::VpnGateway(g) => Some(t.vpn_gateway(g).vpc),
         RouteTarget::NatGateway(n) => Some(Some(t.subnet(t.nat_gateway(n).subnet).vpc)),
         RouteTarget::Eni(e) => Some(Some(t.eni_vpc(e))),
         _ => None,

@@ -200,6 +200,12 @@ pub fn delete(ctx: &Ctx<'_>) -> Result<Outcome, ApiError> {
             ids::id(Kind::InternetGateway, &t.internet_gateway(g).name)
         ));
     }
+    if let Some(g) = t.vpc_vpn_gateway(v) {
+        deps.push(format!(
+            "VPN gateway {}",
+            ids::id(Kind::VpnGateway, &t.vpn_gateway(g).name)
+        ));
+    }
     for (k, r) in t.route_tables.iter().enumerate() {
         if r.vpc == v && k != vpc.main_route_table.index() {
             deps.push(format!(
