@@ -86,6 +86,9 @@ pub enum Problem {
     /// reference (`endpoints.rs`).
     #[error(transparent)]
     Endpoint(#[from] crate::EndpointProblem),
+    /// A problem with a VPN connection or a customer gateway's site (`vpn.rs`).
+    #[error(transparent)]
+    Vpn(#[from] crate::VpnProblem),
     /// A multicast group with more members than the dataplane carries.
     #[error(
         "group {0} has more than {max} members: vpcd carries a group to at most {max} interfaces",
@@ -1088,6 +1091,9 @@ pub enum Problem {
     /// A reference to a VPN gateway that does not exist.
     #[error("{0:?} is not a declared vpn_gateway")]
     UnknownVpnGateway(String),
+    /// A reference to a customer gateway that does not exist.
+    #[error("{0:?} is not a declared customer_gateway")]
+    UnknownCustomerGateway(String),
     /// A second VPN gateway attached to one VPC.
     #[error("vpc {vpc:?} already has VPN gateway {other:?} attached; AWS allows one")]
     SecondVpnGateway {

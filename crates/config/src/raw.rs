@@ -75,6 +75,9 @@ pub(crate) struct RawConfig {
     /// `[[customer_gateway]]` (`CreateCustomerGateway`).
     #[serde(default)]
     pub customer_gateway: Vec<RawCustomerGateway>,
+    /// `[[vpn_connection]]` (`CreateVpnConnection`).
+    #[serde(default)]
+    pub vpn_connection: Vec<RawVpnConnection>,
     /// `[limits]`: the sizes of the dataplane's tables.
     #[serde(default)]
     pub limits: Option<RawLimits>,

@@ -204,6 +204,8 @@ pub struct Topology {
     pub vpn_gateways: Vec<crate::VpnGateway>,
     /// The customer gateways (`[[customer_gateway]]`), in file order.
     pub customer_gateways: Vec<crate::CustomerGateway>,
+    /// The VPN connections (`[[vpn_connection]]`), in file order.
+    pub vpn_connections: Vec<crate::VpnConnection>,
 }
 
 /// Resource ID to tag key to tag value.
@@ -369,6 +371,11 @@ pub enum RouteOrigin {
     /// list): after a static route of the same prefix, as AWS ranks them. Not in
     /// [`RouteTable::routes`]: see [`Topology::endpoint_routes`].
     PrefixList,
+    /// AWS's `EnableVgwRoutePropagation`: a route a VPN gateway propagates (a VPN
+    /// connection's static route or one learned over BGP): after every other route of
+    /// the same prefix. Not in [`RouteTable::routes`]: see
+    /// [`Topology::propagated_routes`].
+    Propagated,
 }
 
 impl RouteOrigin {
@@ -381,6 +388,7 @@ impl RouteOrigin {
             // vpcd's choice: AWS adds the route when the endpoint is created or
             // modified; it is shown as created by a call, like a static one.
             RouteOrigin::PrefixList => "CreateRoute",
+            RouteOrigin::Propagated => "EnableVgwRoutePropagation",
         }
     }
 }
@@ -597,6 +605,20 @@ pub struct InternetHost {
     /// `dns_names`: domain names (canonical) the VPCs' resolver answers with its
     /// address.
     pub dns_names: Vec<String>,
+    /// Declared (`[[internet_host]]`), or made for site-to-site VPN
+    /// ([`Topology::derive_vpn_hosts`]).
+    pub role: HostRole,
+}
+
+/// Why an internet host exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostRole {
+    /// Declared in the configuration.
+    Declared,
+    /// The site of a customer gateway (its device's namespace).
+    Site(crate::CustomerGatewayId),
+    /// The AWS end of tunnel `.1` (0 or 1) of a VPN connection.
+    Tunnel(crate::VpnConnectionId, u8),
 }
 
 impl Topology {

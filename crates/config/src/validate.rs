@@ -934,8 +934,8 @@ impl<'a> Checker<'_, 'a, '_> {
         } = self.build_transit()?;
         let tgw_route_tables = self.build_tgw_tables(&mut transit_gateways, &tgw_attachments)?;
         let multicast_domains = self.build_multicast_domains()?;
-        let (vpn_gateways, customer_gateways) = self.build_vpn()?;
-        Some(Topology {
+        let (vpn_gateways, customer_gateways, vpn_connections) = self.build_vpn()?;
+        let mut t = Topology {
             vpcs,
             subnets,
             route_tables,
@@ -963,7 +963,13 @@ impl<'a> Checker<'_, 'a, '_> {
             vpc_endpoints: self.ep.endpoints?,
             vpn_gateways,
             customer_gateways,
-        })
+            vpn_connections,
+        };
+        if !t.assign_outside_addresses() {
+            return None;
+        }
+        t.derive_vpn_hosts();
+        Some(t)
     }
 }
 

@@ -18,8 +18,26 @@
 //!   (`propagating_vgws`, only gateways attached to its VPC). There are no VPN
 //!   connections yet, so nothing is propagated and a packet routed to the gateway is
 //!   dropped, as AWS drops traffic to a gateway without a tunnel up.
+//! - A [`VpnConnection`] (`[[vpn_connection]]`, `vpn-...`) joins one VPN gateway and
+//!   one customer gateway (at most one connection per pair, as AWS allows) with two
+//!   [`VpnTunnel`]s: an outside address each on the emulated internet (vpcd assigns
+//!   them, from 192.0.2.254 downwards, unless given), an inside /30 in 169.254.0.0/16
+//!   (not one AWS reserves; unique per VPN gateway), a pre-shared key (8-64 letters,
+//!   digits, `.` and `_`, not starting with `0`), IKE versions, dead-peer timeout
+//!   (at least 30 s) and phase 1/2 lifetimes (900-28800 s, 900-3600 s, phase 2 shorter).
+//!   With `static_routes_only` its `routes` are the customer's prefixes; otherwise BGP.
+//! - What the daemon observes of a connection at run time (tunnels up, routes learned
+//!   over BGP) is [`VpnLive`]: never written to a file; the routes of connections with
+//!   a tunnel up are propagated into the route tables that propagate from the gateway
+//!   ([`Topology::propagated_routes`]).
+//! - Every customer gateway is a *site*: an internet host of its own (namespace named
+//!   after it, at its address), and every tunnel's AWS end is an internet host of the
+//!   daemon's (`vpcd+<connection>-<n>`); [`Topology::derive_vpn_hosts`] keeps them after
+//!   the declared hosts.
 
 use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
 
 use crate::topology::id;
 use crate::topology::*;
@@ -31,6 +49,11 @@ id!(
 id!(
     /// Index of a customer gateway in [`Topology::customer_gateways`].
     CustomerGatewayId
+);
+
+id!(
+    /// Index of a VPN connection in [`Topology::vpn_connections`].
+    VpnConnectionId
 );
 
 /// The only VPN type AWS has (`ipsec.1`).
@@ -68,6 +91,131 @@ pub struct CustomerGateway {
     pub bgp_asn: u32,
     /// The device's name, if given.
     pub device_name: Option<String>,
+    /// vpcd's own: the networks behind the device (the site's LAN), which the site's
+    /// BGP speaker advertises (`vpcctl vpn-config`).
+    pub site_cidrs: Vec<Ipv4Net>,
+    /// vpcd's own: addresses vpcd puts on the site namespace's loopback (the site's
+    /// hosts), each inside one of `site_cidrs`.
+    pub site_addresses: Vec<Ipv4Addr>,
+}
+
+/// A VPN connection (`CreateVpnConnection`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpnConnection {
+    /// Unique name.
+    pub name: String,
+    /// Its customer gateway.
+    pub customer_gateway: CustomerGatewayId,
+    /// Its virtual private gateway.
+    pub vpn_gateway: VpnGatewayId,
+    /// Static routing instead of BGP (`Options.StaticRoutesOnly`).
+    pub static_routes_only: bool,
+    /// With static routing: the customer's prefixes (`CreateVpnConnectionRoute`).
+    pub routes: Vec<Ipv4Net>,
+    /// Its two tunnels.
+    pub tunnels: [VpnTunnel; 2],
+    /// What the daemon observes at run time (not configuration).
+    pub live: VpnLive,
+}
+
+/// One tunnel of a VPN connection (`Options.TunnelOptions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpnTunnel {
+    /// The AWS side's outside address.
+    pub outside_ip_address: Ipv4Addr,
+    /// The inside /30 (`TunnelInsideCidr`).
+    pub tunnel_inside_cidr: Ipv4Net,
+    /// The pre-shared key (`PreSharedKey`).
+    pub pre_shared_key: String,
+    /// IKE versions allowed (`IKEVersions`): `ikev1`, `ikev2`.
+    pub ike_versions: Vec<String>,
+    /// Dead-peer detection timeout (`DPDTimeoutSeconds`, default 30).
+    pub dpd_timeout_seconds: u32,
+    /// Phase 1 lifetime (`Phase1LifetimeSeconds`, default 28800).
+    pub phase1_lifetime_seconds: u32,
+    /// Phase 2 lifetime (`Phase2LifetimeSeconds`, default 3600).
+    pub phase2_lifetime_seconds: u32,
+}
+
+/// What the daemon observes of a VPN connection at run time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VpnLive {
+    /// Per tunnel: whether its IPsec SA is up (and, with BGP, its session established).
+    pub up: [bool; 2],
+    /// The prefixes learned over BGP (either tunnel), in order, each once.
+    pub learned: Vec<Ipv4Net>,
+}
+
+impl VpnConnection {
+    /// Whether a tunnel is up.
+    pub fn any_up(&self) -> bool {
+        self.live.up.iter().any(|&u| u)
+    }
+}
+
+/// AWS's defaults and limits for tunnel options.
+pub mod tunnel_defaults {
+    /// `DPDTimeoutSeconds` default (and minimum).
+    pub const DPD_TIMEOUT: u32 = 30;
+    /// `Phase1LifetimeSeconds` default (and maximum).
+    pub const PHASE1_LIFETIME: u32 = 28_800;
+    /// `Phase2LifetimeSeconds` default (and maximum).
+    pub const PHASE2_LIFETIME: u32 = 3_600;
+    /// The shortest phase 1 or phase 2 lifetime.
+    pub const MIN_LIFETIME: u32 = 900;
+}
+
+/// The /30s of 169.254.0.0/16 AWS refuses as tunnel inside CIDRs.
+pub const RESERVED_INSIDE_CIDRS: [&str; 7] = [
+    "169.254.0.0/30",
+    "169.254.1.0/30",
+    "169.254.2.0/30",
+    "169.254.3.0/30",
+    "169.254.4.0/30",
+    "169.254.5.0/30",
+    "169.254.169.252/30",
+];
+
+/// Whether AWS accepts `cidr` as a tunnel inside CIDR: a /30 in 169.254.0.0/16, not
+/// one of [`RESERVED_INSIDE_CIDRS`].
+pub fn inside_cidr_ok(cidr: Ipv4Net) -> bool {
+    let link_local: Ipv4Net = Ipv4Net::new(Ipv4Addr::new(169, 254, 0, 0), 16).unwrap_or_default();
+    cidr.prefix_len() == 30
+        && cidr.network() == cidr.addr()
+        && link_local.contains(&cidr)
+        && !RESERVED_INSIDE_CIDRS
+            .iter()
+            .any(|r| r.parse::<Ipv4Net>().is_ok_and(|r| r == cidr))
+}
+
+/// Whether AWS accepts `key` as a pre-shared key: 8-64 characters, letters, digits,
+/// periods and underscores, not starting with `0`.
+pub fn pre_shared_key_ok(key: &str) -> bool {
+    (8..=64).contains(&key.len())
+        && !key.starts_with('0')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+}
+
+/// The pre-shared key vpcd gives tunnel `k` (0 or 1) of connection `name` when none is
+/// written: derived from the name (stable across restarts; not a secret: write your own
+/// for anything but a lab).
+pub fn default_pre_shared_key(name: &str, k: usize) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("vpcd vpn {name} tunnel {}", k + 1));
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("psk_{hex}")
+}
+
+/// The inside CIDRs vpcd gives the tunnels of connection number `n` of a VPN gateway
+/// (in file order) when none is written: 169.254.(10 + n).0/30 and
+/// 169.254.(10 + n).4/30... skipping those in `taken`.
+pub fn default_inside_cidr(taken: &[Ipv4Net]) -> Option<Ipv4Net> {
+    (u32::from(Ipv4Addr::new(169, 254, 10, 0))..u32::from(Ipv4Addr::new(169, 254, 169, 0)))
+        .step_by(4)
+        .filter_map(|a| Ipv4Net::new(Ipv4Addr::from(a), 30).ok())
+        .find(|c| inside_cidr_ok(*c) && !taken.contains(c))
 }
 
 /// Whether AWS accepts `asn` as a virtual private gateway's Amazon side ASN: a private
@@ -122,6 +270,153 @@ impl Topology {
             .map(|i| CustomerGatewayId(i as u32))
     }
 
+    /// The VPN connection with id `id`.
+    pub fn vpn_connection(&self, id: VpnConnectionId) -> &VpnConnection {
+        &self.vpn_connections[id.index()]
+    }
+
+    /// The VPN connection named `name`.
+    pub fn find_vpn_connection(&self, name: &str) -> Option<VpnConnectionId> {
+        self.vpn_connections
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| VpnConnectionId(i as u32))
+    }
+
+    /// The VPN connections of VPN gateway `vgw`.
+    pub fn connections_of_vgw(
+        &self,
+        vgw: VpnGatewayId,
+    ) -> impl Iterator<Item = VpnConnectionId> + '_ {
+        (0..self.vpn_connections.len() as u32)
+            .map(VpnConnectionId)
+            .filter(move |&c| self.vpn_connection(c).vpn_gateway == vgw)
+    }
+
+    /// The VPN connections of customer gateway `cgw`.
+    pub fn connections_of_cgw(
+        &self,
+        cgw: CustomerGatewayId,
+    ) -> impl Iterator<Item = VpnConnectionId> + '_ {
+        (0..self.vpn_connections.len() as u32)
+            .map(VpnConnectionId)
+            .filter(move |&c| self.vpn_connection(c).customer_gateway == cgw)
+    }
+
+    /// Whether VPN gateway `vgw` has a VPN connection with a tunnel up.
+    pub fn vpn_gateway_up(&self, vgw: VpnGatewayId) -> bool {
+        self.connections_of_vgw(vgw)
+            .any(|c| self.vpn_connection(c).any_up())
+    }
+
+    /// The routes propagated into route table `table` (`propagating_vgws`): from each
+    /// VPN connection with a tunnel up of each gateway the table propagates from, its
+    /// static routes, then the routes it learned over BGP (AWS ranks VPN static routes
+    /// before BGP ones of the same prefix; static routes of the table, inserted first,
+    /// win over both). Origin `EnableVgwRoutePropagation`.
+    pub fn propagated_routes(&self, table: RouteTableId) -> impl Iterator<Item = Route> + '_ {
+        let vgws = &self.route_table(table).propagating_vgws;
+        let statics = vgws.iter().flat_map(move |&g| {
+            self.connections_of_vgw(g).flat_map(move |c| {
+                let c = self.vpn_connection(c);
+                let routes = if c.any_up() { &c.routes[..] } else { &[] };
+                routes.iter().map(move |&destination| Route {
+                    destination,
+                    target: RouteTarget::VpnGateway(g),
+                    origin: RouteOrigin::Propagated,
+                })
+            })
+        });
+        let learned = vgws.iter().flat_map(move |&g| {
+            self.connections_of_vgw(g).flat_map(move |c| {
+                let c = self.vpn_connection(c);
+                let routes = if c.any_up() { &c.live.learned[..] } else { &[] };
+                routes.iter().map(move |&destination| Route {
+                    destination,
+                    target: RouteTarget::VpnGateway(g),
+                    origin: RouteOrigin::Propagated,
+                })
+            })
+        });
+        statics.chain(learned)
+    }
+
+    /// Every public address in use (hosts, Elastic IPs, public IPs of interfaces, NAT
+    /// gateways' addresses, customer gateways, tunnels' outside addresses, the
+    /// internet's router) and the emulated services' blocks.
+    fn public_addresses_in_use(&self) -> (Vec<Ipv4Addr>, Vec<Ipv4Net>) {
+        let mut used: Vec<Ipv4Addr> = self.internet_hosts.iter().map(|h| h.address).collect();
+        used.extend(self.elastic_ips.iter().map(|e| e.address));
+        used.extend(self.public_mappings().into_iter().map(|(_, _, p)| p));
+        used.extend(self.customer_gateways.iter().map(|g| g.ip_address));
+        used.extend(
+            self.vpn_connections
+                .iter()
+                .flat_map(|c| c.tunnels.iter().map(|t| t.outside_ip_address)),
+        );
+        used.push(crate::addressing::INTERNET_ROUTER);
+        let blocks = self.aws_services.iter().flat_map(|s| s.cidrs.iter().copied()).collect();
+        (used, blocks)
+    }
+
+    /// Gives every tunnel without an outside address (`0.0.0.0`) one: the highest free
+    /// public address of 192.0.2.0/24. False if none is left.
+    pub fn assign_outside_addresses(&mut self) -> bool {
+        let (mut used, blocks) = self.public_addresses_in_use();
+        for c in &mut self.vpn_connections {
+            for t in &mut c.tunnels {
+                if !t.outside_ip_address.is_unspecified() {
+                    continue;
+                }
+                let free = (1..=254u8).rev().map(|n| Ipv4Addr::new(192, 0, 2, n)).find(|a| {
+                    crate::addressing::is_public_address(*a)
+                        && !used.contains(a)
+                        && !blocks.iter().any(|b| b.contains(a))
+                });
+                let Some(a) = free else {
+                    return false;
+                };
+                t.outside_ip_address = a;
+                used.push(a);
+            }
+        }
+        true
+    }
+
+    /// Takes what the daemon observed of each VPN connection from `old` (by name).
+    pub fn keep_live_from(&mut self, old: &Topology) {
+        for c in &mut self.vpn_connections {
+            if let Some(o) = old.find_vpn_connection(&c.name) {
+                c.live = old.vpn_connection(o).live.clone();
+            }
+        }
+    }
+
+    /// Rebuilds the internet hosts VPN adds after the declared ones: a site per
+    /// customer gateway (named after it, at its address), then the AWS end of every
+    /// tunnel ([`tunnel_host_name`], at its outside address).
+    pub fn derive_vpn_hosts(&mut self) {
+        self.internet_hosts.retain(|h| h.role == HostRole::Declared);
+        for (i, g) in self.customer_gateways.iter().enumerate() {
+            self.internet_hosts.push(InternetHost {
+                name: g.name.clone(),
+                address: g.ip_address,
+                dns_names: Vec::new(),
+                role: HostRole::Site(CustomerGatewayId(i as u32)),
+            });
+        }
+        for (i, c) in self.vpn_connections.iter().enumerate() {
+            for (k, t) in c.tunnels.iter().enumerate() {
+                self.internet_hosts.push(InternetHost {
+                    name: tunnel_host_name(&c.name, k),
+                    address: t.outside_ip_address,
+                    dns_names: Vec::new(),
+                    role: HostRole::Tunnel(VpnConnectionId(i as u32), k as u8),
+                });
+            }
+        }
+    }
+
     /// The VPN gateway attached to `vpc`, if any.
     pub fn vpc_vpn_gateway(&self, vpc: VpcId) -> Option<VpnGatewayId> {
         self.vpn_gateways
@@ -129,6 +424,109 @@ impl Topology {
             .position(|g| g.vpc == Some(vpc))
             .map(|i| VpnGatewayId(i as u32))
     }
+}
+
+/// What is wrong with a VPN connection or a customer gateway's site.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VpnProblem {
+    /// A second connection between the same two gateways.
+    #[error(
+        "vpn_connection {other:?} already joins customer gateway {cgw:?} and VPN gateway {vgw:?}; AWS allows one connection per pair"
+    )]
+    SecondConnection {
+        /// The other connection.
+        other: String,
+        /// The customer gateway.
+        cgw: String,
+        /// The VPN gateway.
+        vgw: String,
+    },
+    /// More than two tunnel options.
+    #[error("a VPN connection has two tunnels; {0} tunnel_options given")]
+    TooManyTunnels(usize),
+    /// An inside CIDR AWS refuses.
+    #[error(
+        "{0:?} is not a valid tunnel inside CIDR: use a /30 in 169.254.0.0/16 other than 169.254.0.0/30-169.254.5.0/30 and 169.254.169.252/30, which AWS reserves"
+    )]
+    BadInsideCidr(String),
+    /// An inside CIDR used twice on one VPN gateway.
+    #[error("tunnel inside CIDR {cidr} is already used by {other} on VPN gateway {vgw:?}")]
+    InsideCidrInUse {
+        /// The CIDR.
+        cidr: Ipv4Net,
+        /// The tunnel using it.
+        other: String,
+        /// The gateway.
+        vgw: String,
+    },
+    /// A pre-shared key AWS refuses.
+    #[error(
+        "a pre-shared key is 8-64 characters, letters, digits, '.' and '_', and does not start with '0'"
+    )]
+    BadPreSharedKey,
+    /// An IKE version other than `ikev1`/`ikev2`, or none.
+    #[error("{0:?} is not an IKE version: use \"ikev1\" and/or \"ikev2\"")]
+    BadIkeVersion(String),
+    /// A DPD timeout under 30 s.
+    #[error("{0} is not a valid DPD timeout: at least 30 seconds")]
+    BadDpdTimeout(i64),
+    /// A lifetime out of range.
+    #[error("{value} is not a valid phase {phase} lifetime: {min}-{max} seconds")]
+    BadLifetime {
+        /// 1 or 2.
+        phase: u8,
+        /// The value.
+        value: i64,
+        /// Its least.
+        min: u32,
+        /// Its most.
+        max: u32,
+    },
+    /// Phase 2 not shorter than phase 1.
+    #[error("phase 2 lifetime {phase2} s must be shorter than phase 1 lifetime {phase1} s")]
+    Phase2NotShorter {
+        /// Phase 1.
+        phase1: u32,
+        /// Phase 2.
+        phase2: u32,
+    },
+    /// Static routes on a BGP connection.
+    #[error("static routes need static_routes_only = true (the connection uses BGP)")]
+    RoutesNeedStatic,
+    /// A static route that is not a canonical IPv4 CIDR.
+    #[error("{0:?} is not a CIDR block (like \"172.16.0.0/16\")")]
+    BadRoute(String),
+    /// A route given twice.
+    #[error("route {0} is given twice")]
+    DuplicateRoute(Ipv4Net),
+    /// A site address outside the site's CIDRs.
+    #[error("site address {0} is in none of the customer gateway's site_cidrs")]
+    SiteAddressOutside(Ipv4Addr),
+    /// A customer gateway named like an instance or internet host (namespaces).
+    #[error(
+        "{0:?} is already the name of an instance or internet host; a customer gateway's site is a network namespace named after it"
+    )]
+    SiteNameTaken(String),
+    /// No free outside address left.
+    #[error("no free public address left for the tunnel's outside address")]
+    NoOutsideAddress,
+    /// Too many tunnels at one site.
+    #[error(
+        "customer gateway {0:?} has more than {max} tunnels: a site runs one charon per tunnel on ports of its own",
+        max = MAX_SITE_TUNNELS
+    )]
+    TooManySiteTunnels(String),
+}
+
+/// The most tunnels one customer gateway's site runs (one charon each, on ports 500 +
+/// 1000 n and 4500 + 10000 n).
+pub const MAX_SITE_TUNNELS: usize = 6;
+
+/// The name of the internet host (and namespace, after the daemon's prefix) of the
+/// AWS end of tunnel `k` (0 or 1) of connection `connection`: `vpcd+<connection>-<k+1>`
+/// ('+' is in no declared name).
+pub fn tunnel_host_name(connection: &str, k: usize) -> String {
+    format!("vpcd+{connection}-{}", k + 1)
 }
 
 #[cfg(test)]

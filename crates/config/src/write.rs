@@ -97,6 +97,7 @@ pub(crate) fn tables(t: &Topology) -> Vec<Table> {
     w.vpc_endpoints(&mut out);
     w.vpn_gateways(&mut out);
     w.customer_gateways(&mut out);
+    w.vpn_connections(&mut out);
     w.peering_connections(&mut out);
     w.transit_gateways(&mut out);
     w.tgw_attachments(&mut out);
@@ -713,6 +714,9 @@ impl Writer<'_> {
 
     fn internet_hosts(&self, out: &mut Vec<Table>) {
         for h in &self.t.internet_hosts {
+            if h.role != HostRole::Declared {
+                continue;
+            }
             let mut x = Text::new("internet_host");
             x.string("name", &h.name);
             x.string("address", h.address);
@@ -1562,10 +1566,13 @@ Tier = "private"
             t.attach_vpn_gateway("new", "corp").unwrap();
             t.enable_vgw_route_propagation("app-rt", "new").unwrap();
         }),
-        ("delete a customer gateway, create one", vpn, |t| {
-            t.delete_customer_gateway("hq").unwrap();
+        ("create customer gateways, delete one", vpn, |t| {
             t.create_customer_gateway("dc", ip("198.51.100.90"), None, None)
                 .unwrap();
+            t.create_customer_gateway("dc2", ip("198.51.100.91"), None, None)
+                .unwrap();
+            t.delete_customer_gateway("dc").unwrap();
+            assert!(t.delete_customer_gateway("hq").is_err());
         }),
         ("disable propagation", vpn, |t| {
             t.disable_vgw_route_propagation("app-rt", "vgw").unwrap();

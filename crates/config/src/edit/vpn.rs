@@ -144,6 +144,12 @@ impl Topology {
                 self.vpc(v).name
             )));
         }
+        if let Some(c) = self.connections_of_vgw(g).next() {
+            return Err(in_use(format!(
+                "VPN connection {:?} uses it",
+                self.vpn_connection(c).name
+            )));
+        }
         let routed: Vec<&str> = self
             .route_tables
             .iter()
@@ -196,6 +202,8 @@ impl Topology {
             ip_address,
             bgp_asn: bgp_asn.unwrap_or(DEFAULT_BGP_ASN),
             device_name: device_name.map(str::to_owned),
+            site_cidrs: Vec::new(),
+            site_addresses: Vec::new(),
         });
         self.replace_vpn_checked(edited)
     }
@@ -205,6 +213,12 @@ impl Topology {
         let g = self
             .find_customer_gateway(name)
             .ok_or_else(|| VpnEditError::UnknownCustomerGateway(name.to_owned()))?;
+        if let Some(c) = self.connections_of_cgw(g).next() {
+            return Err(VpnEditError::Invalid(format!(
+                "customer gateway {name:?} is used by VPN connection {:?}; delete it first",
+                self.vpn_connection(c).name
+            )));
+        }
         let mut edited = self.clone();
         edited.customer_gateways.remove(g.index());
         self.replace_vpn_checked(edited)
@@ -264,6 +278,8 @@ impl Topology {
                 .collect();
             VpnEditError::Invalid(parts.join("; "))
         })?;
+        let mut checked = checked;
+        checked.keep_live_from(self);
         *self = checked;
         Ok(())
     }

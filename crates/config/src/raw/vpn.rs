@@ -39,4 +39,60 @@ pub(crate) struct RawCustomerGateway {
     /// `DeviceName`.
     #[serde(default)]
     pub device_name: Option<Spanned<String>>,
+    /// vpcd's own: the site's LAN, which its BGP speaker advertises.
+    #[serde(default)]
+    pub site_cidrs: Vec<Spanned<String>>,
+    /// vpcd's own: addresses on the site namespace's loopback.
+    #[serde(default)]
+    pub site_addresses: Vec<Spanned<String>>,
+}
+
+/// `[[vpn_connection]]` (`CreateVpnConnection`; `routes`: `CreateVpnConnectionRoute`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVpnConnection {
+    pub name: Spanned<String>,
+    /// `ipsec.1` (the only type); omitted: `ipsec.1`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<Spanned<String>>,
+    /// `CustomerGatewayId`.
+    pub customer_gateway: Spanned<String>,
+    /// `VpnGatewayId`.
+    pub vpn_gateway: Spanned<String>,
+    /// `Options.StaticRoutesOnly`; omitted: false (BGP).
+    #[serde(default)]
+    pub static_routes_only: Option<Spanned<bool>>,
+    /// The connection's static routes (only with `static_routes_only`).
+    #[serde(default)]
+    pub routes: Vec<Spanned<String>>,
+    /// `Options.TunnelOptions`: at most two, for tunnel 1 and 2.
+    #[serde(default)]
+    pub tunnel_options: Vec<RawTunnelOptions>,
+}
+
+/// One entry of `tunnel_options`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTunnelOptions {
+    /// `TunnelInsideCidr`.
+    #[serde(default)]
+    pub tunnel_inside_cidr: Option<Spanned<String>>,
+    /// `PreSharedKey`.
+    #[serde(default)]
+    pub pre_shared_key: Option<Spanned<String>>,
+    /// vpcd's own: the AWS side's outside address (omitted: assigned).
+    #[serde(default)]
+    pub outside_ip_address: Option<Spanned<String>>,
+    /// `IKEVersions`.
+    #[serde(default)]
+    pub ike_versions: Option<Vec<Spanned<String>>>,
+    /// `DPDTimeoutSeconds`.
+    #[serde(default)]
+    pub dpd_timeout_seconds: Option<Spanned<i64>>,
+    /// `Phase1LifetimeSeconds`.
+    #[serde(default)]
+    pub phase1_lifetime_seconds: Option<Spanned<i64>>,
+    /// `Phase2LifetimeSeconds`.
+    #[serde(default)]
+    pub phase2_lifetime_seconds: Option<Spanned<i64>>,
 }

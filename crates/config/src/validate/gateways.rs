@@ -343,6 +343,22 @@ impl<'a> Checker<'_, 'a, '_> {
                 });
             }
         }
+        for (i, c) in raw.vpn_connection.iter().enumerate() {
+            for (k, ip) in self.vpn.outside_ips.get(i).into_iter().flatten().enumerate() {
+                let (Some(ip), Some(o)) = (ip, c.tunnel_options.get(k)) else {
+                    continue;
+                };
+                let Some(s) = &o.outside_ip_address else {
+                    continue;
+                };
+                uses.push(PublicUse {
+                    ip: *ip,
+                    span: s.span(),
+                    field: format!("vpn_connection[{i}].tunnel_options[{k}].outside_ip_address"),
+                    owner: format!("vpn_connection {:?} tunnel {}", c.name.get_ref(), k + 1),
+                });
+            }
+        }
         uses.sort_by_key(|u| u.span.start);
         let mut first: HashMap<Ipv4Addr, usize> = HashMap::new();
         for (u, public) in uses.iter().enumerate() {
@@ -609,6 +625,7 @@ impl<'a> Checker<'_, 'a, '_> {
                     .iter()
                     .filter_map(|n| crate::dns::canonical_domain(n.get_ref()))
                     .collect(),
+                role: HostRole::Declared,
             });
         }
         Some(Built {
@@ -798,11 +815,13 @@ private_ip = "10.1.1.10"
                     name: "internet".into(),
                     address: ip("203.0.113.10"),
                     dns_names: Vec::new(),
+                    role: HostRole::Declared,
                 },
                 InternetHost {
                     name: "other-site".into(),
                     address: ip("192.0.2.77"),
                     dns_names: Vec::new(),
+                    role: HostRole::Declared,
                 },
             ]
         );
@@ -1690,12 +1709,14 @@ private_ip = "10.1.1.10"
                     name: "internet".into(),
                     address: ip("203.0.113.10"),
                     dns_names: Vec::new(),
+                    role: HostRole::Declared,
                 },
                 // The emulated Amazon S3 (docs/endpoints.md).
                 InternetHost {
                     name: "s3".into(),
                     address: ip("192.0.2.80"),
                     dns_names: Vec::new(),
+                    role: HostRole::Declared,
                 }
             ]
         );

@@ -17,6 +17,8 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+
 use super::{Checker, lookup, names};
 use crate::error::Problem;
 use crate::topology::*;
@@ -37,6 +39,14 @@ pub(super) struct Vpn<'a> {
     pub cgw_ips: Vec<Option<Ipv4Addr>>,
     /// Per declared route table: its valid `propagating_vgws`.
     pub table_vgws: Vec<Vec<VpnGatewayId>>,
+    /// Customer gateway name -> index.
+    pub cgw_names: HashMap<&'a str, usize>,
+    /// Per VPN connection: the checked connection (outside addresses `0.0.0.0` where
+    /// vpcd assigns them).
+    pub conns: Vec<Option<VpnConnection>>,
+    /// Per VPN connection and tunnel: its written outside address, for the uniqueness
+    /// check of public addresses.
+    pub outside_ips: Vec<[Option<Ipv4Addr>; 2]>,
 }
 
 /// The checked `type` (omitted: `ipsec.1`).
@@ -114,12 +124,50 @@ impl<'a> Checker<'_, 'a, '_> {
                 availability_zone: g.availability_zone.as_ref().map(|z| z.get_ref().clone()),
             }));
         }
-        names(
+        self.vpn.cgw_names = names(
             self.r,
             "customer_gateway",
             raw.customer_gateway.iter().map(|g| &g.name),
         );
         for (i, g) in raw.customer_gateway.iter().enumerate() {
+            let taken = raw.instance.iter().any(|x| x.name.get_ref() == g.name.get_ref())
+                || raw
+                    .internet_host
+                    .iter()
+                    .any(|x| x.name.get_ref() == g.name.get_ref());
+            if taken {
+                let field = format!("customer_gateway[{i}].name");
+                let problem = VpnProblem::SiteNameTaken(g.name.get_ref().clone());
+                self.r.report(g.name.span(), field, problem.into());
+            }
+            let mut site_cidrs = Vec::new();
+            for (j, c) in g.site_cidrs.iter().enumerate() {
+                match c.get_ref().parse::<Ipv4Net>() {
+                    Ok(n) if n == n.trunc() => site_cidrs.push(n),
+                    _ => {
+                        let field = format!("customer_gateway[{i}].site_cidrs[{j}]");
+                        let problem = VpnProblem::BadRoute(c.get_ref().clone());
+                        self.r.report(c.span(), field, problem.into());
+                    }
+                }
+            }
+            let mut site_addresses = Vec::new();
+            for (j, a) in g.site_addresses.iter().enumerate() {
+                let field = format!("customer_gateway[{i}].site_addresses[{j}]");
+                match a.get_ref().parse::<Ipv4Addr>() {
+                    Ok(ip) if site_cidrs.iter().any(|n| n.contains(&ip)) => {
+                        site_addresses.push(ip);
+                    }
+                    Ok(ip) => {
+                        let problem = VpnProblem::SiteAddressOutside(ip);
+                        self.r.report(a.span(), field, problem.into());
+                    }
+                    Err(_) => {
+                        let problem = Problem::BadAddress(a.get_ref().clone());
+                        self.r.report(a.span(), field, problem);
+                    }
+                }
+            }
             vpn_type(self, g.kind.as_ref(), format!("customer_gateway[{i}].type"));
             let field = format!("customer_gateway[{i}].ip_address");
             let ip = super::gateways::public_address(self.r, &g.ip_address, field);
@@ -143,7 +191,238 @@ impl<'a> Checker<'_, 'a, '_> {
                     ip_address,
                     bgp_asn,
                     device_name: g.device_name.as_ref().map(|d| d.get_ref().clone()),
+                    site_cidrs: site_cidrs.clone(),
+                    site_addresses: site_addresses.clone(),
                 }));
+        }
+        self.vpn_connections();
+    }
+
+    /// `[[vpn_connection]]`: gateways, tunnel options, static routes.
+    fn vpn_connections(&mut self) {
+        let raw = self.raw;
+        names(
+            self.r,
+            "vpn_connection",
+            raw.vpn_connection.iter().map(|c| &c.name),
+        );
+        let mut pairs: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut inside: HashMap<(usize, Ipv4Net), String> = HashMap::new();
+        let mut site_tunnels: HashMap<usize, usize> = HashMap::new();
+        for (i, c) in raw.vpn_connection.iter().enumerate() {
+            let at = |f: &str| format!("vpn_connection[{i}].{f}");
+            vpn_type(self, c.kind.as_ref(), at("type"));
+            let cgw: Option<CustomerGatewayId> = lookup(
+                self.r,
+                &self.vpn.cgw_names,
+                &c.customer_gateway,
+                at("customer_gateway"),
+                Problem::UnknownCustomerGateway,
+            );
+            let vgw: Option<VpnGatewayId> = lookup(
+                self.r,
+                &self.vpn.vgw_names,
+                &c.vpn_gateway,
+                at("vpn_gateway"),
+                Problem::UnknownVpnGateway,
+            );
+            let mut ok = cgw.is_some() && vgw.is_some();
+            if let (Some(g), Some(v)) = (cgw, vgw) {
+                if let Some(&other) = pairs.get(&(g.index(), v.index())) {
+                    let problem = VpnProblem::SecondConnection {
+                        other: raw.vpn_connection[other].name.get_ref().clone(),
+                        cgw: c.customer_gateway.get_ref().clone(),
+                        vgw: c.vpn_gateway.get_ref().clone(),
+                    };
+                    self.r.report(c.vpn_gateway.span(), at("vpn_gateway"), problem.into());
+                    ok = false;
+                } else {
+                    pairs.insert((g.index(), v.index()), i);
+                }
+                let n = site_tunnels.entry(g.index()).or_default();
+                *n += 2;
+                if *n > MAX_SITE_TUNNELS {
+                    let problem = VpnProblem::TooManySiteTunnels(c.customer_gateway.get_ref().clone());
+                    self.r.report(c.customer_gateway.span(), at("customer_gateway"), problem.into());
+                    ok = false;
+                }
+            }
+            let static_only = c.static_routes_only.as_ref().is_some_and(|s| *s.get_ref());
+            let mut routes = Vec::new();
+            for (j, r) in c.routes.iter().enumerate() {
+                let field = at(&format!("routes[{j}]"));
+                if !static_only {
+                    self.r.report(r.span(), field, VpnProblem::RoutesNeedStatic.into());
+                    ok = false;
+                    continue;
+                }
+                match r.get_ref().parse::<Ipv4Net>() {
+                    Ok(n) if n == n.trunc() && !routes.contains(&n) => routes.push(n),
+                    Ok(n) if n == n.trunc() => {
+                        self.r.report(r.span(), field, VpnProblem::DuplicateRoute(n).into());
+                        ok = false;
+                    }
+                    _ => {
+                        let problem = VpnProblem::BadRoute(r.get_ref().clone());
+                        self.r.report(r.span(), field, problem.into());
+                        ok = false;
+                    }
+                }
+            }
+            if c.tunnel_options.len() > 2 {
+                let problem = VpnProblem::TooManyTunnels(c.tunnel_options.len());
+                self.r.report(c.name.span(), at("tunnel_options"), problem.into());
+                ok = false;
+            }
+            let mut tunnels = Vec::new();
+            let mut outside = [None, None];
+            let none = crate::raw::RawTunnelOptions::default();
+            for k in 0..2 {
+                let o = c.tunnel_options.get(k).unwrap_or(&none);
+                let f = |x: &str| at(&format!("tunnel_options[{k}].{x}"));
+                let cidr = match &o.tunnel_inside_cidr {
+                    Some(s) => match s.get_ref().parse::<Ipv4Net>() {
+                        Ok(n) if inside_cidr_ok(n) => Some(n),
+                        _ => {
+                            let problem = VpnProblem::BadInsideCidr(s.get_ref().clone());
+                            self.r.report(s.span(), f("tunnel_inside_cidr"), problem.into());
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                if let (Some(n), Some(v), Some(s)) = (cidr, vgw, &o.tunnel_inside_cidr) {
+                    let me = format!("vpn_connection {:?} tunnel {}", c.name.get_ref(), k + 1);
+                    if let Some(other) = inside.insert((v.index(), n), me) {
+                        let problem = VpnProblem::InsideCidrInUse {
+                            cidr: n,
+                            other,
+                            vgw: c.vpn_gateway.get_ref().clone(),
+                        };
+                        self.r.report(s.span(), f("tunnel_inside_cidr"), problem.into());
+                        ok = false;
+                    }
+                }
+                let psk = match &o.pre_shared_key {
+                    Some(s) if pre_shared_key_ok(s.get_ref()) => s.get_ref().clone(),
+                    Some(s) => {
+                        self.r.report(s.span(), f("pre_shared_key"), VpnProblem::BadPreSharedKey.into());
+                        ok = false;
+                        String::new()
+                    }
+                    None => default_pre_shared_key(c.name.get_ref(), k),
+                };
+                if let Some(s) = &o.outside_ip_address {
+                    outside[k] = super::gateways::public_address(self.r, s, f("outside_ip_address"));
+                    ok &= outside[k].is_some();
+                }
+                let mut ike_versions = Vec::new();
+                for v in o.ike_versions.iter().flatten() {
+                    if matches!(v.get_ref().as_str(), "ikev1" | "ikev2") {
+                        if !ike_versions.contains(v.get_ref()) {
+                            ike_versions.push(v.get_ref().clone());
+                        }
+                    } else {
+                        let problem = VpnProblem::BadIkeVersion(v.get_ref().clone());
+                        self.r.report(v.span(), f("ike_versions"), problem.into());
+                        ok = false;
+                    }
+                }
+                if ike_versions.is_empty() {
+                    ike_versions = vec!["ikev1".into(), "ikev2".into()];
+                }
+                let dpd = match &o.dpd_timeout_seconds {
+                    None => tunnel_defaults::DPD_TIMEOUT,
+                    Some(d) => match u32::try_from(*d.get_ref()) {
+                        Ok(n) if n >= tunnel_defaults::DPD_TIMEOUT => n,
+                        _ => {
+                            let problem = VpnProblem::BadDpdTimeout(*d.get_ref());
+                            self.r.report(d.span(), f("dpd_timeout_seconds"), problem.into());
+                            ok = false;
+                            0
+                        }
+                    },
+                };
+                let mut lifetime = |v: &Option<toml::Spanned<i64>>, phase: u8, max: u32, field: String| match v {
+                    None => max,
+                    Some(d) => match u32::try_from(*d.get_ref()) {
+                        Ok(n) if (tunnel_defaults::MIN_LIFETIME..=max).contains(&n) => n,
+                        _ => {
+                            let problem = VpnProblem::BadLifetime {
+                                phase,
+                                value: *d.get_ref(),
+                                min: tunnel_defaults::MIN_LIFETIME,
+                                max,
+                            };
+                            self.r.report(d.span(), field, problem.into());
+                            ok = false;
+                            0
+                        }
+                    },
+                };
+                let p1 = lifetime(&o.phase1_lifetime_seconds, 1, tunnel_defaults::PHASE1_LIFETIME, f("phase1_lifetime_seconds"));
+                let p2 = lifetime(&o.phase2_lifetime_seconds, 2, tunnel_defaults::PHASE2_LIFETIME, f("phase2_lifetime_seconds"));
+                if p1 != 0 && p2 != 0 && p2 >= p1 {
+                    let span = o
+                        .phase2_lifetime_seconds
+                        .as_ref()
+                        .map_or(c.name.span(), |d| d.span());
+                    let problem = VpnProblem::Phase2NotShorter { phase1: p1, phase2: p2 };
+                    self.r.report(span, f("phase2_lifetime_seconds"), problem.into());
+                    ok = false;
+                }
+                tunnels.push(VpnTunnel {
+                    outside_ip_address: outside[k].unwrap_or(Ipv4Addr::UNSPECIFIED),
+                    tunnel_inside_cidr: cidr.unwrap_or_default(),
+                    pre_shared_key: psk,
+                    ike_versions,
+                    dpd_timeout_seconds: dpd,
+                    phase1_lifetime_seconds: p1,
+                    phase2_lifetime_seconds: p2,
+                });
+            }
+            self.vpn.outside_ips.push(outside);
+            let conn = match (cgw, vgw, <[VpnTunnel; 2]>::try_from(tunnels)) {
+                (Some(customer_gateway), Some(vpn_gateway), Ok(tunnels)) if ok => {
+                    Some(VpnConnection {
+                        name: c.name.get_ref().clone(),
+                        customer_gateway,
+                        vpn_gateway,
+                        static_routes_only: static_only,
+                        routes,
+                        tunnels,
+                        live: VpnLive::default(),
+                    })
+                }
+                _ => None,
+            };
+            self.vpn.conns.push(conn);
+        }
+        // Inside CIDRs vpcd chooses: after every written one, per gateway in file order.
+        for conn in self.vpn.conns.iter_mut().flatten() {
+            for (k, o) in raw
+                .vpn_connection
+                .iter()
+                .find(|c| c.name.get_ref() == &conn.name)
+                .map(|c| &c.tunnel_options)
+                .into_iter()
+                .flat_map(|o| [o.first(), o.get(1)])
+                .enumerate()
+            {
+                if o.and_then(|o| o.tunnel_inside_cidr.as_ref()).is_some() {
+                    continue;
+                }
+                let v = conn.vpn_gateway.index();
+                let taken: Vec<Ipv4Net> = inside
+                    .keys()
+                    .filter(|(g, _)| *g == v)
+                    .map(|(_, n)| *n)
+                    .collect();
+                if let Some(n) = default_inside_cidr(&taken) {
+                    conn.tunnels[k].tunnel_inside_cidr = n;
+                    inside.insert((v, n), conn.name.clone());
+                }
+            }
         }
     }
 
@@ -193,11 +472,14 @@ impl<'a> Checker<'_, 'a, '_> {
         }
     }
 
-    /// The checked VPN and customer gateways.
-    pub(super) fn build_vpn(&self) -> Option<(Vec<VpnGateway>, Vec<CustomerGateway>)> {
+    /// The checked VPN and customer gateways and VPN connections.
+    pub(super) fn build_vpn(
+        &self,
+    ) -> Option<(Vec<VpnGateway>, Vec<CustomerGateway>, Vec<VpnConnection>)> {
         let vgws = self.vpn.vgws.iter().cloned().collect::<Option<Vec<_>>>()?;
         let cgws = self.vpn.cgws.iter().cloned().collect::<Option<Vec<_>>>()?;
-        Some((vgws, cgws))
+        let conns = self.vpn.conns.iter().cloned().collect::<Option<Vec<_>>>()?;
+        Some((vgws, cgws, conns))
     }
 }
 
@@ -343,6 +625,224 @@ address = "203.0.113.10"
                 format!(
                     "{}route_table[1].propagating_vgws[1] VPN gateway \"vgw\" is already propagating_vgws[0]",
                     at(10, 28)
+                ),
+            ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod connection_tests {
+    #![allow(clippy::unwrap_used)] // test code
+
+    use crate::topology::*;
+    use crate::vpn::*;
+
+    /// VPC corp with vgw attached; customer gateways hq and dc; an internet host.
+    const BASE: &str = r#"[[vpc]]
+name = "corp"
+cidr = "10.20.0.0/16"
+
+[[vpn_gateway]]
+name = "vgw"
+vpc = "corp"
+
+[[customer_gateway]]
+name = "hq"
+ip_address = "203.0.113.60"
+site_cidrs = ["172.16.0.0/16"]
+site_addresses = ["172.16.1.1"]
+
+[[customer_gateway]]
+name = "dc"
+ip_address = "203.0.113.61"
+
+[[internet_host]]
+name = "web"
+address = "192.0.2.254"
+"#;
+    const BASE_LINES: usize = 21;
+    snippet_helpers!();
+
+    #[test]
+    fn base_line_count() {
+        assert_eq!(BASE.lines().count(), BASE_LINES);
+    }
+
+    #[test]
+    fn connections_get_awss_defaults_and_free_addresses() {
+        let t = ok(
+            "\n[[vpn_connection]]\nname = \"v\"\ncustomer_gateway = \"hq\"\nvpn_gateway = \"vgw\"\ntunnel_options = [{ tunnel_inside_cidr = \"169.254.10.0/30\", pre_shared_key = \"my.key_123\" }]\n",
+        );
+        let c = &t.vpn_connections[0];
+        assert_eq!(
+            (c.customer_gateway, c.vpn_gateway, c.static_routes_only),
+            (CustomerGatewayId(0), VpnGatewayId(0), false)
+        );
+        let [t1, t2] = &c.tunnels;
+        // 192.0.2.254 is the host's: the next free addresses, downwards.
+        assert_eq!(t1.outside_ip_address.to_string(), "192.0.2.253");
+        assert_eq!(t2.outside_ip_address.to_string(), "192.0.2.252");
+        assert_eq!(t1.tunnel_inside_cidr.to_string(), "169.254.10.0/30");
+        // The next /30 not taken on the gateway.
+        assert_eq!(t2.tunnel_inside_cidr.to_string(), "169.254.10.4/30");
+        assert_eq!(t1.pre_shared_key, "my.key_123");
+        assert_eq!(t2.pre_shared_key, default_pre_shared_key("v", 1));
+        assert!(pre_shared_key_ok(&t2.pre_shared_key));
+        assert_eq!(
+            (
+                t1.dpd_timeout_seconds,
+                t1.phase1_lifetime_seconds,
+                t1.phase2_lifetime_seconds
+            ),
+            (30, 28800, 3600)
+        );
+        assert_eq!(t1.ike_versions, ["ikev1", "ikev2"]);
+        // Sites and tunnel ends are internet hosts after the declared one.
+        let hosts: Vec<(&str, String, HostRole)> = t
+            .internet_hosts
+            .iter()
+            .map(|h| (h.name.as_str(), h.address.to_string(), h.role))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("web", "192.0.2.254".into(), HostRole::Declared),
+                (
+                    "hq",
+                    "203.0.113.60".into(),
+                    HostRole::Site(CustomerGatewayId(0))
+                ),
+                (
+                    "dc",
+                    "203.0.113.61".into(),
+                    HostRole::Site(CustomerGatewayId(1))
+                ),
+                (
+                    "vpcd+v-1",
+                    "192.0.2.253".into(),
+                    HostRole::Tunnel(VpnConnectionId(0), 0)
+                ),
+                (
+                    "vpcd+v-2",
+                    "192.0.2.252".into(),
+                    HostRole::Tunnel(VpnConnectionId(0), 1)
+                ),
+            ]
+        );
+        // Written and read back: the same, addresses and keys included.
+        let text = crate::to_toml(&t);
+        assert!(
+            text.contains("{ outside_ip_address = \"192.0.2.253\", tunnel_inside_cidr = \"169.254.10.0/30\", pre_shared_key = \"my.key_123\" }"),
+            "{text}"
+        );
+        assert!(!text.contains("vpcd+"), "{text}");
+        assert_eq!(crate::parse(&text, "back.toml").unwrap(), t);
+    }
+
+    #[test]
+    fn propagated_routes_follow_the_tunnels_and_awss_order() {
+        let mut t = ok(
+            "\n[[vpn_connection]]\nname = \"s\"\ncustomer_gateway = \"dc\"\nvpn_gateway = \"vgw\"\nstatic_routes_only = true\nroutes = [\"172.20.0.0/16\", \"172.16.0.0/16\"]\n\n[[vpn_connection]]\nname = \"b\"\ncustomer_gateway = \"hq\"\nvpn_gateway = \"vgw\"\n\n[[route_table]]\nname = \"rt\"\nvpc = \"corp\"\npropagating_vgws = [\"vgw\"]\n",
+        );
+        let rt = t.find_route_table("rt").unwrap();
+        assert_eq!(t.propagated_routes(rt).count(), 0, "no tunnel up");
+        t.vpn_connections[1].live.learned = vec!["172.16.0.0/16".parse().unwrap()];
+        t.vpn_connections[1].live.up = [false, true];
+        assert!(t.vpn_gateway_up(VpnGatewayId(0)));
+        let routes: Vec<String> = t
+            .propagated_routes(rt)
+            .map(|r| format!("{} {:?}", r.destination, r.origin))
+            .collect();
+        assert_eq!(routes, ["172.16.0.0/16 Propagated"]);
+        t.vpn_connections[0].live.up = [true, false];
+        let routes: Vec<String> = t
+            .propagated_routes(rt)
+            .map(|r| r.destination.to_string())
+            .collect();
+        // Static VPN routes first: at an equal prefix they win over BGP ones.
+        assert_eq!(routes, ["172.20.0.0/16", "172.16.0.0/16", "172.16.0.0/16"]);
+        assert_eq!(RouteOrigin::Propagated.aws_name(), "EnableVgwRoutePropagation");
+    }
+
+    #[test]
+    fn connections_follow_awss_rules() {
+        assert_eq!(
+            errors(
+                "\n[[vpn_connection]]\nname = \"v\"\ncustomer_gateway = \"nope\"\nvpn_gateway = \"vgw\"\nroutes = [\"10.0.0.0/8\"]\ntunnel_options = [{ tunnel_inside_cidr = \"169.254.1.0/30\", pre_shared_key = \"0abcdefgh\", dpd_timeout_seconds = 10 }, { tunnel_inside_cidr = \"169.254.10.0/29\", pre_shared_key = \"short\", phase1_lifetime_seconds = 1000, phase2_lifetime_seconds = 2000, ike_versions = [\"ikev3\"] }]\n"
+            ),
+            [
+                format!(
+                    "{}vpn_connection[0].customer_gateway \"nope\" is not a declared customer_gateway",
+                    at(4, 20)
+                ),
+                format!(
+                    "{}vpn_connection[0].routes[0] static routes need static_routes_only = true (the connection uses BGP)",
+                    at(6, 11)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[0].tunnel_inside_cidr \"169.254.1.0/30\" is not a valid tunnel inside CIDR: use a /30 in 169.254.0.0/16 other than 169.254.0.0/30-169.254.5.0/30 and 169.254.169.252/30, which AWS reserves",
+                    at(7, 42)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[0].pre_shared_key a pre-shared key is 8-64 characters, letters, digits, '.' and '_', and does not start with '0'",
+                    at(7, 77)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[0].dpd_timeout_seconds 10 is not a valid DPD timeout: at least 30 seconds",
+                    at(7, 112)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[1].tunnel_inside_cidr \"169.254.10.0/29\" is not a valid tunnel inside CIDR: use a /30 in 169.254.0.0/16 other than 169.254.0.0/30-169.254.5.0/30 and 169.254.169.252/30, which AWS reserves",
+                    at(7, 141)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[1].pre_shared_key a pre-shared key is 8-64 characters, letters, digits, '.' and '_', and does not start with '0'",
+                    at(7, 177)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[1].phase2_lifetime_seconds phase 2 lifetime 2000 s must be shorter than phase 1 lifetime 1000 s",
+                    at(7, 244)
+                ),
+                format!(
+                    "{}vpn_connection[0].tunnel_options[1].ike_versions \"ikev3\" is not an IKE version: use \"ikev1\" and/or \"ikev2\"",
+                    at(7, 266)
+                ),
+            ]
+        );
+        assert_eq!(
+            errors(
+                "\n[[vpn_connection]]\nname = \"a\"\ncustomer_gateway = \"hq\"\nvpn_gateway = \"vgw\"\ntunnel_options = [{ tunnel_inside_cidr = \"169.254.10.0/30\", outside_ip_address = \"192.0.2.254\" }]\n\n[[vpn_connection]]\nname = \"b\"\ncustomer_gateway = \"hq\"\nvpn_gateway = \"vgw\"\ntunnel_options = [{ tunnel_inside_cidr = \"169.254.10.0/30\" }]\n"
+            ),
+            [
+                format!(
+                    "{}vpn_connection[0].tunnel_options[0].outside_ip_address 192.0.2.254 is already used by internet_host \"web\"",
+                    at(6, 82)
+                ),
+                format!(
+                    "{}vpn_connection[1].vpn_gateway vpn_connection \"a\" already joins customer gateway \"hq\" and VPN gateway \"vgw\"; AWS allows one connection per pair",
+                    at(11, 15)
+                ),
+                format!(
+                    "{}vpn_connection[1].tunnel_options[0].tunnel_inside_cidr tunnel inside CIDR 169.254.10.0/30 is already used by vpn_connection \"a\" tunnel 1 on VPN gateway \"vgw\"",
+                    at(12, 42)
+                ),
+            ]
+        );
+        assert_eq!(
+            errors("\n[[customer_gateway]]\nname = \"web\"\nip_address = \"203.0.113.70\"\nsite_cidrs = [\"172.19.0.0/15\"]\nsite_addresses = [\"172.20.1.1\"]\n"),
+            [
+                format!(
+                    "{}customer_gateway[2].name \"web\" is already the name of an instance or internet host; a customer gateway's site is a network namespace named after it",
+                    at(3, 8)
+                ),
+                format!(
+                    "{}customer_gateway[2].site_cidrs[0] \"172.19.0.0/15\" is not a CIDR block (like \"172.16.0.0/16\")",
+                    at(5, 15)
+                ),
+                format!(
+                    "{}customer_gateway[2].site_addresses[0] site address 172.20.1.1 is in none of the customer gateway's site_cidrs",
+                    at(6, 19)
                 ),
             ]
         );

@@ -1,8 +1,10 @@
 //! Writes `[[vpn_gateway]]` and `[[customer_gateway]]` (see `crate::vpn`): the type
-//! never (only `ipsec.1` exists), ASNs only when not the default, the VPC by name.
+//! never (only `ipsec.1` exists), ASNs only when not the default, the VPC by name;
+//! and `[[vpn_connection]]`, every tunnel option written out (outside addresses and
+//! keys vpcd chose included, so they stay what they were), run-time state never.
 
-use super::{Table, Text, Writer};
-use crate::vpn::{DEFAULT_AMAZON_SIDE_ASN, DEFAULT_BGP_ASN};
+use super::{Inline, Table, Text, Writer, quote};
+use crate::vpn::{DEFAULT_AMAZON_SIDE_ASN, DEFAULT_BGP_ASN, tunnel_defaults};
 
 impl Writer<'_> {
     pub(super) fn vpn_gateways(&self, out: &mut Vec<Table>) {
@@ -33,7 +35,51 @@ impl Writer<'_> {
             if let Some(d) = &g.device_name {
                 x.string("device_name", d);
             }
+            x.strings("site_cidrs", &g.site_cidrs);
+            x.strings("site_addresses", &g.site_addresses);
             out.push(self.table("customer_gateway", &g.name, x));
+        }
+    }
+
+    pub(super) fn vpn_connections(&self, out: &mut Vec<Table>) {
+        for c in &self.t.vpn_connections {
+            let mut x = Text::new("vpn_connection");
+            x.string("name", &c.name);
+            x.string(
+                "customer_gateway",
+                &self.t.customer_gateway(c.customer_gateway).name,
+            );
+            x.string("vpn_gateway", &self.t.vpn_gateway(c.vpn_gateway).name);
+            if c.static_routes_only {
+                x.key("static_routes_only", true);
+            }
+            x.strings("routes", &c.routes);
+            let tunnels = c
+                .tunnels
+                .iter()
+                .map(|t| {
+                    let mut e = Inline::default();
+                    e.string("outside_ip_address", t.outside_ip_address);
+                    e.string("tunnel_inside_cidr", t.tunnel_inside_cidr);
+                    e.string("pre_shared_key", &t.pre_shared_key);
+                    if t.ike_versions != ["ikev1", "ikev2"] {
+                        let v: Vec<String> = t.ike_versions.iter().map(|v| quote(v)).collect();
+                        e.key("ike_versions", format!("[{}]", v.join(", ")));
+                    }
+                    if t.dpd_timeout_seconds != tunnel_defaults::DPD_TIMEOUT {
+                        e.key("dpd_timeout_seconds", t.dpd_timeout_seconds);
+                    }
+                    if t.phase1_lifetime_seconds != tunnel_defaults::PHASE1_LIFETIME {
+                        e.key("phase1_lifetime_seconds", t.phase1_lifetime_seconds);
+                    }
+                    if t.phase2_lifetime_seconds != tunnel_defaults::PHASE2_LIFETIME {
+                        e.key("phase2_lifetime_seconds", t.phase2_lifetime_seconds);
+                    }
+                    e
+                })
+                .collect();
+            x.inline_tables("tunnel_options", tunnels);
+            out.push(self.table("vpn_connection", &c.name, x));
         }
     }
 }
