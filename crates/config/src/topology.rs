@@ -619,6 +619,10 @@ pub enum HostRole {
     Site(crate::CustomerGatewayId),
     /// The AWS end of tunnel `.1` (0 or 1) of a VPN connection.
     Tunnel(crate::VpnConnectionId, u8),
+    /// The far end of a virtual private gateway: its router namespace, where its
+    /// tunnels end and its BGP speaker runs. Not on the internet: what it sends enters
+    /// the gateway, what the gateway sends to a site goes to it.
+    VpnGateway(crate::VpnGatewayId),
 }
 
 impl Topology {

@@ -32,7 +32,7 @@
 //!   ([`Topology::propagated_routes`]).
 //! - Every customer gateway is a *site*: an internet host of its own (namespace named
 //!   after it, at its address), and every tunnel's AWS end is an internet host of the
-//!   daemon's (`vpcd+<connection>-<n>`); [`Topology::derive_vpn_hosts`] keeps them after
+//!   daemon's (`vpcd+tun-<connection>-<n>`); [`Topology::derive_vpn_hosts`] keeps them after
 //!   the declared hosts.
 
 use std::net::Ipv4Addr;
@@ -393,8 +393,9 @@ impl Topology {
     }
 
     /// Rebuilds the internet hosts VPN adds after the declared ones: a site per
-    /// customer gateway (named after it, at its address), then the AWS end of every
-    /// tunnel ([`tunnel_host_name`], at its outside address).
+    /// customer gateway (named after it, at its address), the AWS end of every
+    /// tunnel ([`tunnel_host_name`], at its outside address), then the far end of
+    /// every VPN gateway ([`vpn_gateway_host_name`], at [`VPN_GATEWAY_HOST_ADDRESS`]).
     pub fn derive_vpn_hosts(&mut self) {
         self.internet_hosts.retain(|h| h.role == HostRole::Declared);
         for (i, g) in self.customer_gateways.iter().enumerate() {
@@ -415,6 +416,22 @@ impl Topology {
                 });
             }
         }
+        for (i, g) in self.vpn_gateways.iter().enumerate() {
+            self.internet_hosts.push(InternetHost {
+                name: vpn_gateway_host_name(&g.name),
+                address: VPN_GATEWAY_HOST_ADDRESS,
+                dns_names: Vec::new(),
+                role: HostRole::VpnGateway(VpnGatewayId(i as u32)),
+            });
+        }
+    }
+
+    /// The host that is the far end of VPN gateway `vgw`.
+    pub fn vpn_gateway_host(&self, vgw: VpnGatewayId) -> Option<HostId> {
+        self.internet_hosts
+            .iter()
+            .position(|h| h.role == HostRole::VpnGateway(vgw))
+            .map(|i| HostId(i as u32))
     }
 
     /// The VPN gateway attached to `vpc`, if any.
@@ -522,11 +539,21 @@ pub enum VpnProblem {
 /// 1000 n and 4500 + 10000 n).
 pub const MAX_SITE_TUNNELS: usize = 6;
 
+/// The address of a VPN gateway's far end on the device vpcd gives its router
+/// namespace (in 169.254.0.0/30, which AWS keeps out of tunnels).
+pub const VPN_GATEWAY_HOST_ADDRESS: Ipv4Addr = Ipv4Addr::new(169, 254, 0, 1);
+
+/// The name of the host (and namespace, after the daemon's prefix) that is the far end
+/// of VPN gateway `vgw`: `vpcd+gw-<vgw>`.
+pub fn vpn_gateway_host_name(vgw: &str) -> String {
+    format!("vpcd+gw-{vgw}")
+}
+
 /// The name of the internet host (and namespace, after the daemon's prefix) of the
-/// AWS end of tunnel `k` (0 or 1) of connection `connection`: `vpcd+<connection>-<k+1>`
+/// AWS end of tunnel `k` (0 or 1) of connection `connection`: `vpcd+tun-<connection>-<k+1>`
 /// ('+' is in no declared name).
 pub fn tunnel_host_name(connection: &str, k: usize) -> String {
-    format!("vpcd+{connection}-{}", k + 1)
+    format!("vpcd+tun-{connection}-{}", k + 1)
 }
 
 #[cfg(test)]

@@ -854,6 +854,15 @@ impl Net {
                 (at, self.route(at, eni.route_table, dst, &ip, mode)?)
             }
             Port::Services => return services::answer(self, pkt, &ip, shape, mode),
+            Port::Host(h) if self.tables.host_vgw[h.index()].is_some() => {
+                // Out of a VPN gateway's tunnels (`hop/vpn_gateway.rs`): from the
+                // sites, so any source.
+                let g = self.tables.host_vgw[h.index()].ok_or(DropReason::VpnNoDestination)?;
+                (
+                    Place::Host(h),
+                    Hop::gateway(Gateway::Vpn(g), Direction::Ingress),
+                )
+            }
             Port::Host(h) => {
                 if ip.src != self.tables.host_addrs[h.index()] {
                     return Err(DropReason::SpoofedSource.into());

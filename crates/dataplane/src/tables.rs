@@ -9,7 +9,9 @@ use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 use vpc_config::addressing::{self, Reserved};
-use vpc_config::{EniId, HostId, NatGatewayId, RouteTableId, SubnetId, Topology, VpcId};
+use vpc_config::{
+    EniId, HostId, HostRole, NatGatewayId, RouteTableId, SubnetId, Topology, VpcId, VpnGatewayId,
+};
 
 use crate::route::RouteTable;
 
@@ -62,6 +64,8 @@ pub(crate) struct Tables {
     hosts: FxHashMap<Ipv4Addr, HostId>,
     /// Per internet host: its address.
     pub host_addrs: Vec<Ipv4Addr>,
+    /// Per internet host: the VPN gateway it is the far end of, if it is one.
+    pub host_vgw: Vec<Option<VpnGatewayId>>,
 }
 
 impl Tables {
@@ -95,6 +99,10 @@ impl Tables {
                 // After the static routes: at an equal prefix they win (AWS).
                 let id = RouteTableId(i as u32);
                 for r in t.endpoint_routes(id) {
+                    table.insert(r);
+                }
+                // Last: a propagated route never replaces another of its prefix.
+                for r in t.propagated_routes(id) {
                     table.insert(r);
                 }
                 table.prepare();
@@ -133,9 +141,19 @@ impl Tables {
             }
         }
         let host_addrs: Vec<Ipv4Addr> = t.internet_hosts.iter().map(|h| h.address).collect();
+        // A VPN gateway's far end is no host of the internet.
+        let host_vgw: Vec<Option<VpnGatewayId>> = t
+            .internet_hosts
+            .iter()
+            .map(|h| match h.role {
+                HostRole::VpnGateway(g) => Some(g),
+                _ => None,
+            })
+            .collect();
         let hosts = host_addrs
             .iter()
             .enumerate()
+            .filter(|&(i, _)| host_vgw[i].is_none())
             .map(|(i, &a)| (a, HostId(i as u32)))
             .collect();
         Tables {
@@ -147,6 +165,7 @@ impl Tables {
             to_private,
             hosts,
             host_addrs,
+            host_vgw,
         }
     }
 

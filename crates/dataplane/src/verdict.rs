@@ -266,6 +266,8 @@ drop_reasons! {
     EndpointTableFull = "endpoint-table-full",
     /// Into a virtual private gateway that has no VPN connection with a tunnel up (AWS drops it).
     VpnNoConnection = "vpn-no-connection",
+    /// Out of a VPN tunnel to an address that is no interface of the VPC the virtual private gateway is attached to (or the gateway is detached).
+    VpnNoDestination = "vpn-no-destination",
     /// Routed to a transit gateway from an availability zone where the VPC's attachment has no subnet: such a zone cannot reach the gateway.
     TgwZoneNotAttached = "tgw-zone-not-attached",
     /// Into a transit gateway through an attachment associated with none of its route tables.

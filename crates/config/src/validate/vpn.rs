@@ -719,14 +719,19 @@ address = "192.0.2.254"
                     HostRole::Site(CustomerGatewayId(1))
                 ),
                 (
-                    "vpcd+v-1",
+                    "vpcd+tun-v-1",
                     "192.0.2.253".into(),
                     HostRole::Tunnel(VpnConnectionId(0), 0)
                 ),
                 (
-                    "vpcd+v-2",
+                    "vpcd+tun-v-2",
                     "192.0.2.252".into(),
                     HostRole::Tunnel(VpnConnectionId(0), 1)
+                ),
+                (
+                    "vpcd+gw-vgw",
+                    "169.254.0.1".into(),
+                    HostRole::VpnGateway(VpnGatewayId(0))
                 ),
             ]
         );

@@ -256,7 +256,7 @@ pub(crate) fn handle(
         }
         Gateway::Tgw { tgw, from, az } => transit_gateway::router(net, mode, (tgw, from, az), p),
         Gateway::Endpoint(e) => vpc_endpoint::handle(net, mode, e, direction, p),
-        Gateway::Vpn(g) => vpn_gateway::handle(net, mode, g, p),
+        Gateway::Vpn(g) => vpn_gateway::handle(net, mode, g, direction, p),
     }
 }
 
