@@ -14,11 +14,12 @@ use std::os::fd::AsRawFd;
 
 use futures::TryStreamExt;
 use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
-use rtnetlink::packet_route::route::RouteScope;
+use ipnet::Ipv4Net;
+use rtnetlink::packet_route::route::{RouteScope, RouteType};
 use rtnetlink::{Handle as Netlink, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use tokio::runtime::Handle;
 use tun_rs::{DeviceBuilder, Layer, SyncDevice};
-use vpc_config::{HostId, InstanceId, Topology, addressing};
+use vpc_config::{HostId, HostRole, InstanceId, Topology, addressing};
 use vpc_dataplane::{Port, Ports, link};
 
 use crate::error::SetupError;
@@ -41,12 +42,15 @@ pub const VETH_ENI_MTU: u16 = 3500;
 const SECONDARY_DEFAULT_METRIC: u32 = 10_000;
 
 /// Where a device's default route goes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum DefaultRoute {
     /// Via a gateway (an ENI's subnet router), with an optional metric.
     Via(Ipv4Addr, Option<u32>),
     /// Straight out of the device, no gateway (an internet host).
     OnLink,
+    /// A VPN gateway's router namespace: only these blocks (its VPC's) out of the
+    /// device, and a blackhole default (what no tunnel routes goes nowhere).
+    Blocks(Vec<Ipv4Net>),
 }
 
 /// What the kernel side of one device needs.
@@ -77,6 +81,10 @@ pub struct Plan {
     queues: usize,
     /// Veth pairs instead of TUN devices, the other end in this namespace.
     veth: Option<String>,
+    /// Addresses for the loopback device (a customer gateway's site's hosts), /32s.
+    loopback: Vec<Ipv4Addr>,
+    /// IPv4 forwarding on (a VPN gateway's router namespace).
+    forwarding: bool,
 }
 
 impl Plan {
@@ -114,6 +122,8 @@ impl Plan {
             offload: false,
             queues: 1,
             veth: None,
+            loopback: Vec::new(),
+            forwarding: false,
         }
     }
 
@@ -146,25 +156,47 @@ impl Plan {
             offload,
             queues: 1,
             veth: None,
+            loopback: Vec::new(),
+            forwarding: false,
         }
     }
 
     /// Internet host `id`: `eth0`, MTU 1500, its address as a /32, a default route on
-    /// the device; offloads if `offload`. `ports` numbers the slots.
+    /// the device; offloads if `offload`. `ports` numbers the slots. A customer
+    /// gateway's site also gets its hosts' addresses on loopback. A VPN gateway's far
+    /// end (its router namespace, docs/vpn.md) instead has MTU 9001 (an ENI's), routes
+    /// to its VPC's blocks only, a blackhole default and forwarding on.
     pub fn host(topology: &Topology, ports: &Ports, id: HostId, offload: bool) -> Plan {
+        let host = topology.internet_host(id);
+        let (mut mtu, mut default_route, mut loopback, mut forwarding) =
+            (INTERNET_MTU, DefaultRoute::OnLink, Vec::new(), false);
+        match host.role {
+            HostRole::Site(g) => loopback = topology.customer_gateway(g).site_addresses.clone(),
+            HostRole::VpnGateway(g) => {
+                let blocks = topology
+                    .vpn_gateway(g)
+                    .vpc
+                    .map(|v| topology.vpc(v).cidrs.clone())
+                    .unwrap_or_default();
+                (mtu, default_route, forwarding) = (ENI_MTU, DefaultRoute::Blocks(blocks), true);
+            }
+            HostRole::Declared | HostRole::Tunnel(..) => {}
+        }
         Plan {
             offload,
             queues: 1,
             veth: None,
+            loopback,
+            forwarding,
             devices: vec![DevicePlan {
                 device: "eth0".to_owned(),
                 port: Port::Host(id),
                 slot: ports.slot(Port::Host(id)),
-                mtu: INTERNET_MTU,
-                ip: topology.internet_host(id).address,
+                mtu,
+                ip: host.address,
                 prefix_len: 32,
                 also: Vec::new(),
-                default_route: DefaultRoute::OnLink,
+                default_route,
             }],
         }
     }
@@ -177,6 +209,8 @@ impl Plan {
             offload,
             queues: 1,
             veth: None,
+            loopback: Vec::new(),
+            forwarding: false,
             devices: vec![DevicePlan {
                 device: "svc0".to_owned(),
                 port: Port::Services,
@@ -244,6 +278,24 @@ fn setup(plan: &Plan, marker: &str, rt: &Handle) -> Result<Vec<Vec<SyncDevice>>,
             }
         };
         configure(netlink, &plan.devices).await?;
+        let lo = link_index(netlink, "lo").await?;
+        for &ip in &plan.loopback {
+            netlink
+                .address()
+                .add(lo, IpAddr::V4(ip), 32)
+                .execute()
+                .await
+                .map_err(SetupError::netlink(format!("add {ip}/32 to lo")))?;
+        }
+        if plan.forwarding {
+            for (path, value) in [
+                ("/proc/sys/net/ipv4/ip_forward", "1"),
+                ("/proc/sys/net/ipv4/conf/all/rp_filter", "0"),
+                ("/proc/sys/net/ipv4/conf/default/rp_filter", "0"),
+            ] {
+                std::fs::write(path, value).map_err(SetupError::io(format!("write {path}")))?;
+            }
+        }
         Ok(devices)
     })
 }
@@ -382,8 +434,8 @@ async fn configure(nl: &Netlink, plans: &[DevicePlan]) -> Result<(), SetupError>
                 .map_err(SetupError::netlink(format!("add {ip}/32 to {}", p.device)))?;
         }
         let route = RouteMessageBuilder::<Ipv4Addr>::new().output_interface(index);
-        let (route, what) = match p.default_route {
-            DefaultRoute::Via(router, metric) => {
+        let (route, what) = match &p.default_route {
+            &DefaultRoute::Via(router, metric) => {
                 let mut route = route.gateway(router);
                 if let Some(metric) = metric {
                     route = route.priority(metric);
@@ -392,6 +444,21 @@ async fn configure(nl: &Netlink, plans: &[DevicePlan]) -> Result<(), SetupError>
             }
             // As `ip route add default dev eth0` does.
             DefaultRoute::OnLink => (route.scope(RouteScope::Link), "on".to_owned()),
+            DefaultRoute::Blocks(blocks) => {
+                for b in blocks {
+                    let r = RouteMessageBuilder::<Ipv4Addr>::new()
+                        .output_interface(index)
+                        .destination_prefix(b.addr(), b.prefix_len())
+                        .scope(RouteScope::Link);
+                    nl.route()
+                        .add(r.build())
+                        .execute()
+                        .await
+                        .map_err(SetupError::netlink(format!("add route {b} on {}", p.device)))?;
+                }
+                let blackhole = RouteMessageBuilder::<Ipv4Addr>::new().kind(RouteType::BlackHole);
+                (blackhole, "blackhole, not".to_owned())
+            }
         };
         nl.route()
             .add(route.build())
