@@ -23,6 +23,7 @@ mod services;
 mod state;
 mod statefile;
 mod sys;
+mod tunnels;
 mod vnet;
 mod vpn;
 mod xdp;
@@ -386,6 +387,7 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
     // From now on namespaces come and go with the configuration (`live`).
     shared.keep_owner(owner);
     services::sync_resolv_conf(&shared);
+    shared.keep_tunnels(tunnels::Tunnels::start(shared.clone(), &prefix));
     if let (Some((listener, api)), Some(options)) = (api, &paths.api) {
         println!(
             "api: EC2 Query API on http://{} (SigV4; docs/api.md)",
@@ -427,6 +429,9 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
         let _ = task.await;
     }
     housekeeping::flush(&shared, &logs);
+    if let Some(t) = shared.tunnels() {
+        t.stop();
+    }
     shared.stop();
     if let Some(owner) = shared.take_owner() {
         owner.remove_all();

@@ -52,6 +52,8 @@ pub struct Shared {
     stopping: AtomicBool,
     /// Where changes made at run time are written (`--state`), if anywhere.
     state_file: OnceLock<StateFile>,
+    /// The VPN tunnels' supervisor (`tunnels`), once started.
+    tunnels: OnceLock<crate::tunnels::Tunnels>,
     epoch: Instant,
     epoch_unix: SystemTime,
 }
@@ -133,6 +135,7 @@ impl Shared {
             udp_superpackets: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             state_file: OnceLock::new(),
+            tunnels: OnceLock::new(),
             epoch,
             epoch_unix,
         }
@@ -342,6 +345,16 @@ impl Shared {
     /// From now on, writes the running configuration to `file` after every change.
     pub fn keep_state(&self, file: StateFile) {
         let _ = self.state_file.set(file);
+    }
+
+    /// Keeps the VPN tunnels' supervisor.
+    pub fn keep_tunnels(&self, tunnels: crate::tunnels::Tunnels) {
+        let _ = self.tunnels.set(tunnels);
+    }
+
+    /// The VPN tunnels' supervisor, if started.
+    pub fn tunnels(&self) -> Option<&crate::tunnels::Tunnels> {
+        self.tunnels.get()
     }
 
     /// After a change made at run time: writes the running configuration to the state

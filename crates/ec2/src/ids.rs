@@ -67,11 +67,13 @@ pub enum Kind {
     VpnGateway,
     /// `cgw-` (a customer gateway)
     CustomerGateway,
+    /// `vpn-`: a VPN connection.
+    VpnConnection,
 }
 
 /// The kinds [`resolve`] and [`names`] know (those with a list in the topology), in
 /// the order `DescribeTags` lists them.
-pub const RESOURCE_KINDS: [Kind; 19] = [
+pub const RESOURCE_KINDS: [Kind; 20] = [
     Kind::Vpc,
     Kind::Subnet,
     Kind::RouteTable,
@@ -91,6 +93,7 @@ pub const RESOURCE_KINDS: [Kind; 19] = [
     Kind::VpcEndpoint,
     Kind::VpnGateway,
     Kind::CustomerGateway,
+    Kind::VpnConnection,
 ];
 
 impl Kind {
@@ -122,6 +125,7 @@ impl Kind {
             Kind::PrefixList => "pl-",
             Kind::VpnGateway => "vgw-",
             Kind::CustomerGateway => "cgw-",
+            Kind::VpnConnection => "vpn-",
         }
     }
 
@@ -156,6 +160,7 @@ impl Kind {
             Kind::PrefixList => "prefix-list",
             Kind::VpnGateway => "vpn-gateway",
             Kind::CustomerGateway => "customer-gateway",
+            Kind::VpnConnection => "vpn-connection",
             Kind::RouteTableAssociation
             | Kind::ElasticIpAssociation
             | Kind::NetworkAclAssociation
@@ -192,6 +197,7 @@ impl Kind {
             Kind::PrefixList => "InvalidPrefixListID",
             Kind::VpnGateway => "InvalidVpnGatewayID",
             Kind::CustomerGateway => "InvalidCustomerGatewayID",
+            Kind::VpnConnection => "InvalidVpnConnectionID",
         }
     }
 
@@ -218,6 +224,7 @@ impl Kind {
             Kind::PrefixList => "prefixList",
             Kind::VpnGateway => "vpnGateway",
             Kind::CustomerGateway => "customerGateway",
+            Kind::VpnConnection => "vpnConnection",
             _ => "association",
         }
     }
@@ -225,7 +232,7 @@ impl Kind {
     /// The kind whose IDs have the longest prefix `id` starts with (`tgw-attach-...` is
     /// a transit gateway attachment, not a transit gateway).
     pub fn of_id(id: &str) -> Option<Kind> {
-        const ALL: [Kind; 25] = [
+        const ALL: [Kind; 26] = [
             Kind::Vpc,
             Kind::Subnet,
             Kind::RouteTable,
@@ -251,6 +258,7 @@ impl Kind {
             Kind::PrefixList,
             Kind::VpnGateway,
             Kind::CustomerGateway,
+            Kind::VpnConnection,
         ];
         ALL.into_iter()
             .filter(|k| id.starts_with(k.prefix()))
@@ -326,6 +334,7 @@ pub fn names(t: &Topology, kind: Kind) -> Vec<String> {
         Kind::PrefixList => t.aws_services.iter().map(|s| s.service_name()).collect(),
         Kind::VpnGateway => t.vpn_gateways.iter().map(|g| g.name.clone()).collect(),
         Kind::CustomerGateway => t.customer_gateways.iter().map(|g| g.name.clone()).collect(),
+        Kind::VpnConnection => t.vpn_connections.iter().map(|c| c.name.clone()).collect(),
         _ => Vec::new(),
     }
 }
