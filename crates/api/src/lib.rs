@@ -151,6 +151,19 @@ pub enum Request {
     VpnGateways {},
     /// Customer gateways.
     CustomerGateways {},
+    /// VPN connections and their tunnels' status.
+    VpnConnections {},
+    /// The customer side's configuration of a VPN connection, or of every connection
+    /// of a customer gateway (`name` is either), for charon (`strongswan`), BIRD
+    /// (`bird`) or FRR (`frr`), with paths under `dir`.
+    VpnConfig {
+        /// A VPN connection or a customer gateway.
+        name: String,
+        /// `strongswan`, `bird` or `frr`.
+        format: String,
+        /// The absolute directory the files will be in.
+        dir: String,
+    },
     /// Create a detached virtual private gateway (`CreateVpnGateway`).
     CreateVpnGateway {
         /// Its name.
@@ -479,6 +492,10 @@ pub enum Response {
     VpnGateways(VpnGatewaysReport),
     /// Answer to [`Request::CustomerGateways`].
     CustomerGateways(CustomerGatewaysReport),
+    /// Answer to [`Request::VpnConnections`].
+    VpnConnections(VpnConnectionsReport),
+    /// Answer to [`Request::VpnConfig`].
+    VpnConfig(VpnConfigReport),
     /// A change was made (answer to the requests that change the configuration).
     Done {
         /// What was done, in words.

@@ -58,3 +58,55 @@ pub struct CustomerGatewayReport {
     /// The device's name, if given.
     pub device_name: Option<String>,
 }
+
+/// VPN connections and their tunnels (`vpcctl vpn-connections`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpnConnectionsReport {
+    /// In configuration order.
+    pub vpn_connections: Vec<VpnConnectionReport>,
+}
+
+/// One VPN connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpnConnectionReport {
+    /// Name.
+    pub name: String,
+    /// Its EC2 ID (`vpn-...`).
+    pub id: String,
+    /// `available`.
+    pub state: String,
+    /// Its customer gateway.
+    pub customer_gateway: String,
+    /// Its VPN gateway.
+    pub vpn_gateway: String,
+    /// `bgp` or `static`.
+    pub routing: String,
+    /// The routes the gateway has from it (static ones, or learned over BGP).
+    pub routes: Vec<String>,
+    /// Its two tunnels (AWS's `VgwTelemetry`).
+    pub tunnels: Vec<VpnTunnelReport>,
+}
+
+/// One tunnel of a VPN connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpnTunnelReport {
+    /// The AWS side's outside address.
+    pub outside_ip_address: String,
+    /// Its inside /30.
+    pub tunnel_inside_cidr: String,
+    /// `UP` or `DOWN`.
+    pub status: String,
+    /// Why it is down, or how many BGP routes it carries.
+    pub status_message: String,
+    /// Routes accepted over its BGP session.
+    pub accepted_route_count: u32,
+    /// When its status last changed (Unix seconds; 0: never observed).
+    pub last_status_change: u64,
+}
+
+/// The customer side's configuration files (`vpcctl vpn-config`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpnConfigReport {
+    /// The files: path relative to the directory asked for, and text.
+    pub files: Vec<(String, String)>,
+}

@@ -19,6 +19,25 @@ pub(crate) enum VpnCommand {
     DescribeVpnGateways,
     /// Customer gateways: ID, state, type, address, BGP ASN, device name.
     DescribeCustomerGateways,
+    /// VPN connections and their two tunnels: outside address, inside CIDR, status
+    /// (UP/DOWN), why (or how many BGP routes), accepted routes, last change.
+    #[command(visible_alias = "describe-vpn-connections")]
+    VpnConnections,
+    /// The customer side's configuration of a VPN connection (or of every connection
+    /// of a customer gateway), like AWS's downloadable configuration: charon's
+    /// (`strongswan`: one charon per tunnel), BIRD's or FRR's. Ready to run in the
+    /// site's namespace (scripts/customer-gateway.sh does).
+    VpnConfig {
+        /// A VPN connection or a customer gateway.
+        name: String,
+        /// strongswan, bird or frr.
+        #[arg(long, value_parser = ["strongswan", "bird", "frr"])]
+        format: String,
+        /// Write the files into this directory (made if missing); else print them,
+        /// each after a `# ==> path <==` line, as if in the current directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Create a virtual private gateway (detached).
     CreateVpnGateway {
         /// Its name.
@@ -108,6 +127,19 @@ impl VpnCommand {
         match self {
             VpnCommand::DescribeVpnGateways => Request::VpnGateways {},
             VpnCommand::DescribeCustomerGateways => Request::CustomerGateways {},
+            VpnCommand::VpnConnections => Request::VpnConnections {},
+            VpnCommand::VpnConfig { name, format, out } => {
+                let dir = out
+                    .clone()
+                    .or_else(|| std::env::current_dir().ok())
+                    .map(|d| std::path::absolute(&d).unwrap_or(d))
+                    .unwrap_or_default();
+                Request::VpnConfig {
+                    name: name.clone(),
+                    format: format.clone(),
+                    dir: dir.display().to_string(),
+                }
+            }
             VpnCommand::CreateVpnGateway {
                 name,
                 amazon_side_asn,
@@ -170,6 +202,27 @@ impl VpnCommand {
             (Response::CustomerGateways(r), VpnCommand::DescribeCustomerGateways) => {
                 print_customer_gateways(out, &r)?
             }
+            (Response::VpnConnections(r), VpnCommand::VpnConnections) => {
+                print_vpn_connections(out, &r)?
+            }
+            (Response::VpnConfig(r), VpnCommand::VpnConfig { out: dir, .. }) => match dir {
+                Some(dir) => {
+                    for (path, text) in &r.files {
+                        let path = dir.join(path);
+                        if let Some(parent) = path.parent() {
+                            std::fs::create_dir_all(parent)?;
+                        }
+                        std::fs::write(&path, text)?;
+                        writeln!(out, "wrote {}", path.display())?;
+                    }
+                }
+                None => {
+                    for (path, text) in &r.files {
+                        writeln!(out, "# ==> {path} <==")?;
+                        write!(out, "{text}")?;
+                    }
+                }
+            },
             (
                 Response::Done { message },
                 VpnCommand::CreateVpnGateway { .. }
@@ -185,6 +238,54 @@ impl VpnCommand {
         }
         Ok(())
     }
+}
+
+/// `vpn-connections`: one row per tunnel.
+fn print_vpn_connections(out: &mut impl Write, r: &vpc_api::VpnConnectionsReport) -> io::Result<()> {
+    if r.vpn_connections.is_empty() {
+        return writeln!(out, "no VPN connections");
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for c in &r.vpn_connections {
+        for (k, x) in c.tunnels.iter().enumerate() {
+            let first = k == 0;
+            let when = match x.last_status_change {
+                0 => "-".to_owned(),
+                t => format!("{}s ago", now.saturating_sub(t)),
+            };
+            rows.push(vec![
+                if first { c.name.clone() } else { String::new() },
+                if first { c.id.clone() } else { String::new() },
+                if first {
+                    format!("{} -> {} ({})", c.customer_gateway, c.vpn_gateway, c.routing)
+                } else {
+                    String::new()
+                },
+                format!("{}", k + 1),
+                x.outside_ip_address.clone(),
+                x.tunnel_inside_cidr.clone(),
+                x.status.clone(),
+                x.accepted_route_count.to_string(),
+                when,
+                x.status_message.clone(),
+            ]);
+        }
+    }
+    table(
+        out,
+        &[
+            "CONNECTION", "ID", "GATEWAYS", "TUNNEL", "OUTSIDE IP", "INSIDE CIDR", "STATUS",
+            "ROUTES", "LAST CHANGE", "MESSAGE",
+        ],
+        &rows,
+    )?;
+    for c in &r.vpn_connections {
+        writeln!(out, "{} routes: {}", c.name, list_or_none(&c.routes))?;
+    }
+    Ok(())
 }
 
 /// `describe-vpn-gateways`: one row per gateway.

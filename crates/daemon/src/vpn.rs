@@ -1,10 +1,18 @@
 //! `vpcctl describe-vpn-gateways` and `describe-customer-gateways`: AWS Site-to-Site
 //! VPN's virtual private gateways (attachment, Amazon side ASN, the route tables that
 //! route to or propagate from each) and customer gateways (address, BGP ASN), as
-//! docs/vpn.md describes them. No metrics yet: AWS's are per VPN connection.
+//! docs/vpn.md describes them; `vpcctl vpn-connections` (each tunnel's status, as
+//! AWS's `VgwTelemetry`, from the tunnels' supervisor, `tunnels.rs`) and
+//! `vpcctl vpn-config` (the customer side's files, `vpc_vpn::render`).
 
-use vpc_api::{CustomerGatewayReport, CustomerGatewaysReport, VpnGatewayReport, VpnGatewaysReport};
-use vpc_config::{RouteTarget, Topology, VPN_TYPE, VpnGatewayId};
+use std::path::Path;
+
+use vpc_api::{
+    CustomerGatewayReport, CustomerGatewaysReport, VpnConfigReport, VpnConnectionReport,
+    VpnConnectionsReport, VpnGatewayReport, VpnGatewaysReport, VpnTunnelReport,
+};
+use vpc_config::{RouteTarget, Topology, VPN_TYPE, VpnConnectionId, VpnGatewayId};
+use vpc_vpn::render;
 use vpc_ec2::ids::{self, Kind};
 
 use crate::state::Shared;
@@ -61,6 +69,92 @@ pub fn customer_gateways_of(t: &Topology) -> CustomerGatewaysReport {
             })
             .collect(),
     }
+}
+
+/// Every VPN connection of `t`, its tunnels' status from `observed`.
+pub fn vpn_connections_of(
+    t: &Topology,
+    observed: Option<&crate::tunnels::Observed>,
+) -> VpnConnectionsReport {
+    let vpn_connections = t
+        .vpn_connections
+        .iter()
+        .map(|c| {
+            let status = observed.and_then(|o| o.tunnels.get(&c.name));
+            let mut routes: Vec<String> = c.routes.iter().map(ToString::to_string).collect();
+            routes.extend(c.live.learned.iter().map(ToString::to_string));
+            VpnConnectionReport {
+                name: c.name.clone(),
+                id: ids::id(Kind::VpnConnection, &c.name),
+                state: "available".into(),
+                customer_gateway: t.customer_gateway(c.customer_gateway).name.clone(),
+                vpn_gateway: t.vpn_gateway(c.vpn_gateway).name.clone(),
+                routing: if c.static_routes_only { "static" } else { "bgp" }.into(),
+                routes,
+                tunnels: c
+                    .tunnels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| {
+                        let s = status.map(|s| s[k].clone()).unwrap_or_default();
+                        VpnTunnelReport {
+                            outside_ip_address: x.outside_ip_address.to_string(),
+                            tunnel_inside_cidr: x.tunnel_inside_cidr.to_string(),
+                            status: if s.up { "UP" } else { "DOWN" }.into(),
+                            status_message: s.message,
+                            accepted_route_count: s.accepted_routes,
+                            last_status_change: s.last_change,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    VpnConnectionsReport { vpn_connections }
+}
+
+/// Every VPN connection the daemon runs.
+pub fn vpn_connections(s: &Shared) -> VpnConnectionsReport {
+    let snapshot = s.snapshot();
+    let observed = s.tunnels().map(|t| t.observed.lock().map(|o| o.tunnels.clone()));
+    let observed = match observed {
+        Some(Ok(tunnels)) => Some(crate::tunnels::Observed { tunnels }),
+        _ => None,
+    };
+    vpn_connections_of(snapshot.topology(), observed.as_ref())
+}
+
+/// The customer side's files for `name` (a VPN connection, or a customer gateway: all
+/// its connections) in `format`, under `dir`.
+pub fn vpn_config_of(t: &Topology, name: &str, format: &str, dir: &str) -> Result<VpnConfigReport, String> {
+    let format: render::Format = format.parse().map_err(|e: render::UnknownFormat| e.to_string())?;
+    let conns: Vec<VpnConnectionId> = match t.find_vpn_connection(name) {
+        Some(c) => vec![c],
+        None => match t.find_customer_gateway(name) {
+            Some(g) => t.connections_of_cgw(g).collect(),
+            None => {
+                return Err(format!(
+                    "{name:?} is neither a VPN connection nor a customer gateway"
+                ));
+            }
+        },
+    };
+    if conns.is_empty() {
+        return Err(format!("customer gateway {name:?} has no VPN connection"));
+    }
+    if !dir.starts_with('/') {
+        return Err(format!("{dir:?} is not an absolute directory"));
+    }
+    let conns: Vec<vpc_vpn::Connection> = conns
+        .into_iter()
+        .map(|c| crate::tunnels::connection(t, c))
+        .collect();
+    let refs: Vec<&vpc_vpn::Connection> = conns.iter().collect();
+    let files = render::render_customer(&refs, format, Path::new(dir))
+        .into_iter()
+        .map(|f| (f.path, f.text))
+        .collect();
+    Ok(VpnConfigReport { files })
 }
 
 /// Every VPN gateway the daemon runs.
