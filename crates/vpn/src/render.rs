@@ -331,6 +331,8 @@ connections {{
     dpd_timeout = {dpd}s
     rekey_time = {p1}s
     mobike = no
+    # retry for ever: a peer that is not up yet is tried again
+    keyingtries = 0
     proposals = {proposals}
     local {{
       auth = psk
@@ -831,6 +833,8 @@ connections {
     dpd_timeout = 30s
     rekey_time = 28800s
     mobike = no
+    # retry for ever: a peer that is not up yet is tried again
+    keyingtries = 0
     proposals = aes128-aes256-sha1-sha256-sha384-sha512-modp1024-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256,aes128gcm16-aes256gcm16-prfsha1-prfsha256-prfsha384-prfsha512-modp1024-modp2048-modp3072-modp4096-modp6144-modp8192-ecp256-ecp384-ecp521-modp1024s160-modp2048s224-modp2048s256
     local {
       auth = psk
