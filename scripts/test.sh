@@ -27,6 +27,15 @@ else
     echo "!! terraform or its provider mirror (${VPCD_TF_MIRROR:-/opt/tf-plugins}) is missing: the Terraform acceptance test is SKIPPED on this machine !!"
 fi
 
+# Site-to-site VPN's end-to-end test needs strongSwan, BIRD and FRR (.ci/run installs
+# them); without them it is skipped, loudly.
+for tool in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/sbin/bird /usr/lib/frr/bgpd; do
+    if [ ! -x "$tool" ]; then
+        echo "!! $tool is missing: the site-to-site VPN end-to-end test is SKIPPED (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins bird2 frr) !!"
+        break
+    fi
+done
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy (warnings denied)"

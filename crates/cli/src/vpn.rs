@@ -241,7 +241,10 @@ impl VpnCommand {
 }
 
 /// `vpn-connections`: one row per tunnel.
-fn print_vpn_connections(out: &mut impl Write, r: &vpc_api::VpnConnectionsReport) -> io::Result<()> {
+fn print_vpn_connections(
+    out: &mut impl Write,
+    r: &vpc_api::VpnConnectionsReport,
+) -> io::Result<()> {
     if r.vpn_connections.is_empty() {
         return writeln!(out, "no VPN connections");
     }
@@ -260,7 +263,10 @@ fn print_vpn_connections(out: &mut impl Write, r: &vpc_api::VpnConnectionsReport
                 if first { c.name.clone() } else { String::new() },
                 if first { c.id.clone() } else { String::new() },
                 if first {
-                    format!("{} -> {} ({})", c.customer_gateway, c.vpn_gateway, c.routing)
+                    format!(
+                        "{} -> {} ({})",
+                        c.customer_gateway, c.vpn_gateway, c.routing
+                    )
                 } else {
                     String::new()
                 },
@@ -277,8 +283,16 @@ fn print_vpn_connections(out: &mut impl Write, r: &vpc_api::VpnConnectionsReport
     table(
         out,
         &[
-            "CONNECTION", "ID", "GATEWAYS", "TUNNEL", "OUTSIDE IP", "INSIDE CIDR", "STATUS",
-            "ROUTES", "LAST CHANGE", "MESSAGE",
+            "CONNECTION",
+            "ID",
+            "GATEWAYS",
+            "TUNNEL",
+            "OUTSIDE IP",
+            "INSIDE CIDR",
+            "STATUS",
+            "ROUTES",
+            "LAST CHANGE",
+            "MESSAGE",
         ],
         &rows,
     )?;

@@ -355,7 +355,11 @@ impl Topology {
                 .flat_map(|c| c.tunnels.iter().map(|t| t.outside_ip_address)),
         );
         used.push(crate::addressing::INTERNET_ROUTER);
-        let blocks = self.aws_services.iter().flat_map(|s| s.cidrs.iter().copied()).collect();
+        let blocks = self
+            .aws_services
+            .iter()
+            .flat_map(|s| s.cidrs.iter().copied())
+            .collect();
         (used, blocks)
     }
 
@@ -368,11 +372,14 @@ impl Topology {
                 if !t.outside_ip_address.is_unspecified() {
                     continue;
                 }
-                let free = (1..=254u8).rev().map(|n| Ipv4Addr::new(192, 0, 2, n)).find(|a| {
-                    crate::addressing::is_public_address(*a)
-                        && !used.contains(a)
-                        && !blocks.iter().any(|b| b.contains(a))
-                });
+                let free = (1..=254u8)
+                    .rev()
+                    .map(|n| Ipv4Addr::new(192, 0, 2, n))
+                    .find(|a| {
+                        crate::addressing::is_public_address(*a)
+                            && !used.contains(a)
+                            && !blocks.iter().any(|b| b.contains(a))
+                    });
                 let Some(a) = free else {
                     return false;
                 };

@@ -183,9 +183,7 @@ fn answer(request: Request, shared: &Shared) -> Response {
         Request::CustomerGateways {} => {
             Response::CustomerGateways(crate::vpn::customer_gateways(shared))
         }
-        Request::VpnConnections {} => {
-            Response::VpnConnections(crate::vpn::vpn_connections(shared))
-        }
+        Request::VpnConnections {} => Response::VpnConnections(crate::vpn::vpn_connections(shared)),
         Request::VpnConfig { name, format, dir } => {
             match crate::vpn::vpn_config_of(shared.snapshot().topology(), &name, &format, &dir) {
                 Ok(r) => Response::VpnConfig(r),

@@ -13,8 +13,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 
 use futures::TryStreamExt;
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
 use ipnet::Ipv4Net;
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
 use rtnetlink::packet_route::route::{RouteScope, RouteType};
 use rtnetlink::{Handle as Netlink, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use tokio::runtime::Handle;
@@ -454,7 +454,10 @@ async fn configure(nl: &Netlink, plans: &[DevicePlan]) -> Result<(), SetupError>
                         .add(r.build())
                         .execute()
                         .await
-                        .map_err(SetupError::netlink(format!("add route {b} on {}", p.device)))?;
+                        .map_err(SetupError::netlink(format!(
+                            "add route {b} on {}",
+                            p.device
+                        )))?;
                 }
                 let blackhole = RouteMessageBuilder::<Ipv4Addr>::new().kind(RouteType::BlackHole);
                 (blackhole, "blackhole, not".to_owned())

@@ -47,7 +47,13 @@ pub fn connection(t: &Topology, c: VpnConnectionId) -> Connection {
             ike_versions: x
                 .ike_versions
                 .iter()
-                .map(|v| if v == "ikev1" { IkeVersion::V1 } else { IkeVersion::V2 })
+                .map(|v| {
+                    if v == "ikev1" {
+                        IkeVersion::V1
+                    } else {
+                        IkeVersion::V2
+                    }
+                })
                 .collect(),
             dpd_timeout_seconds: x.dpd_timeout_seconds,
             phase1_lifetime_seconds: x.phase1_lifetime_seconds,
@@ -279,7 +285,10 @@ impl Supervisor {
                 for (c, l) in next.vpn_connections.iter_mut().zip(&live) {
                     c.live = l.clone();
                 }
-                ((), (next.vpn_connections != t.vpn_connections).then_some(next))
+                (
+                    (),
+                    (next.vpn_connections != t.vpn_connections).then_some(next),
+                )
             });
         }
     }
@@ -372,7 +381,8 @@ impl Supervisor {
             let gw = t.vpn_gateway(conn.vpn_gateway);
             let gw_ns = self.ns(&vpc_config::vpn_gateway_host_name(&gw.name));
             let interface = render::tunnel_interface(id.index(), k);
-            let inside = Ipv4Addr::from(u32::from(conn.tunnels[k].tunnel_inside_cidr.network()) + 1);
+            let inside =
+                Ipv4Addr::from(u32::from(conn.tunnels[k].tunnel_inside_cidr.network()) + 1);
             let dir = self.dir.join(format!("{name}-{}", k + 1));
             match start_charon(&tunnel_ns, &gw_ns, &dir, &files, &interface, inside) {
                 Ok(child) => {
@@ -409,7 +419,9 @@ impl Supervisor {
         let mut protocols: HashMap<String, Vec<bird::Protocol>> = HashMap::new();
         let mut routes: HashMap<String, Vec<bird::Route>> = HashMap::new();
         for (name, b) in &self.birds {
-            if let Ok(mut c) = bird::Control::connect(&b.dir.join("bird.ctl"), Duration::from_secs(1)) {
+            if let Ok(mut c) =
+                bird::Control::connect(b.dir.join("bird.ctl"), Duration::from_secs(1))
+            {
                 protocols.insert(name.clone(), c.protocols(None).unwrap_or_default());
                 let r = c
                     .command("show route all")
@@ -422,6 +434,7 @@ impl Supervisor {
             let vgw = &t.vpn_gateway(conn.vpn_gateway).name;
             let mut live = VpnLive::default();
             let mut st: [TunnelStatus; 2] = Default::default();
+            #[allow(clippy::needless_range_loop)] // k is the tunnel, in keys and names too
             for k in 0..2 {
                 let key = (conn.name.clone(), k);
                 let Some(ch) = self.charons.get_mut(&key) else {
@@ -490,6 +503,7 @@ impl Supervisor {
             }
             // Last change: kept while the status stays.
             let before = observed.tunnels.remove(&conn.name).unwrap_or_default();
+            #[allow(clippy::needless_range_loop)] // k is the tunnel, in messages too
             for k in 0..2 {
                 st[k].last_change = if before[k].up == st[k].up && before[k].last_change != 0 {
                     before[k].last_change
@@ -501,7 +515,11 @@ impl Supervisor {
                             conn.name,
                             k + 1,
                             conn.tunnels[k].outside_ip_address,
-                            if st[k].message.is_empty() { String::new() } else { format!(": {}", st[k].message) }
+                            if st[k].message.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", st[k].message)
+                            }
                         );
                     }
                     now
@@ -592,7 +610,10 @@ fn start_charon(
     let vici_path = dir.join("run/charon.vici");
     let setup = || -> Result<(), String> {
         if !wait_for(&vici_path) {
-            return Err(format!("no VICI socket: see {}", dir.join("charon.stdout").display()));
+            return Err(format!(
+                "no VICI socket: see {}",
+                dir.join("charon.stdout").display()
+            ));
         }
         // The TUN device libipsec made: renamed here, then moved (two would collide).
         let start = Instant::now();
@@ -607,7 +628,9 @@ fn start_charon(
         let addr = format!("{inside}/30");
         ip(&["-n", gw_ns, "addr", "add", &addr, "dev", interface])?;
         ip(&["-n", gw_ns, "link", "set", interface, "mtu", "1400", "up"])?;
-        ip(&["-n", tunnel_ns, "tuntap", "add", "dev", "ipsec0", "mode", "tun"])?;
+        ip(&[
+            "-n", tunnel_ns, "tuntap", "add", "dev", "ipsec0", "mode", "tun",
+        ])?;
         ip(&["-n", tunnel_ns, "link", "set", "ipsec0", "up"])?;
         load(&vici_path, files)
     };

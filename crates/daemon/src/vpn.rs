@@ -12,8 +12,8 @@ use vpc_api::{
     VpnConnectionsReport, VpnGatewayReport, VpnGatewaysReport, VpnTunnelReport,
 };
 use vpc_config::{RouteTarget, Topology, VPN_TYPE, VpnConnectionId, VpnGatewayId};
-use vpc_vpn::render;
 use vpc_ec2::ids::{self, Kind};
+use vpc_vpn::render;
 
 use crate::state::Shared;
 
@@ -89,7 +89,12 @@ pub fn vpn_connections_of(
                 state: "available".into(),
                 customer_gateway: t.customer_gateway(c.customer_gateway).name.clone(),
                 vpn_gateway: t.vpn_gateway(c.vpn_gateway).name.clone(),
-                routing: if c.static_routes_only { "static" } else { "bgp" }.into(),
+                routing: if c.static_routes_only {
+                    "static"
+                } else {
+                    "bgp"
+                }
+                .into(),
                 routes,
                 tunnels: c
                     .tunnels
@@ -116,7 +121,9 @@ pub fn vpn_connections_of(
 /// Every VPN connection the daemon runs.
 pub fn vpn_connections(s: &Shared) -> VpnConnectionsReport {
     let snapshot = s.snapshot();
-    let observed = s.tunnels().map(|t| t.observed.lock().map(|o| o.tunnels.clone()));
+    let observed = s
+        .tunnels()
+        .map(|t| t.observed.lock().map(|o| o.tunnels.clone()));
     let observed = match observed {
         Some(Ok(tunnels)) => Some(crate::tunnels::Observed { tunnels }),
         _ => None,
@@ -126,8 +133,15 @@ pub fn vpn_connections(s: &Shared) -> VpnConnectionsReport {
 
 /// The customer side's files for `name` (a VPN connection, or a customer gateway: all
 /// its connections) in `format`, under `dir`.
-pub fn vpn_config_of(t: &Topology, name: &str, format: &str, dir: &str) -> Result<VpnConfigReport, String> {
-    let format: render::Format = format.parse().map_err(|e: render::UnknownFormat| e.to_string())?;
+pub fn vpn_config_of(
+    t: &Topology,
+    name: &str,
+    format: &str,
+    dir: &str,
+) -> Result<VpnConfigReport, String> {
+    let format: render::Format = format
+        .parse()
+        .map_err(|e: render::UnknownFormat| e.to_string())?;
     let conns: Vec<VpnConnectionId> = match t.find_vpn_connection(name) {
         Some(c) => vec![c],
         None => match t.find_customer_gateway(name) {

@@ -65,7 +65,10 @@ impl Site {
 
     fn script(&self, args: &[&str]) -> std::process::Output {
         Command::new("bash")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/customer-gateway.sh"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../scripts/customer-gateway.sh"
+            ))
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .output()
@@ -125,7 +128,13 @@ fn wait(secs: u64, mut f: impl FnMut() -> bool) -> bool {
 /// Sends `bytes` bytes from `client` to `addr:port` where a listener in `server` sums
 /// them up, pacing the sender with `pause` between 30 kB writes; returns (sent sha256,
 /// received sha256) once done.
-fn transfer(vpcd: &Vpcd, (client, server): (&str, &str), addr: &str, bytes: usize, pause: f64) -> (String, String) {
+fn transfer(
+    vpcd: &Vpcd,
+    (client, server): (&str, &str),
+    addr: &str,
+    bytes: usize,
+    pause: f64,
+) -> (String, String) {
     let port = 9100;
     let receiver = format!(
         "import socket,hashlib\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('{addr}',{port})); s.listen(1)\nc,_=s.accept(); h=hashlib.sha256()\nwhile True:\n    b=c.recv(65536)\n    if not b: break\n    h.update(b)\nprint(h.hexdigest())\n"
@@ -136,7 +145,9 @@ fn transfer(vpcd: &Vpcd, (client, server): (&str, &str), addr: &str, bytes: usiz
     let server_ns = vpcd.ns(server);
     let recv = std::thread::spawn(move || {
         Command::new("ip")
-            .args(["netns", "exec", &server_ns, "timeout", "120", "python3", "-c", &receiver])
+            .args([
+                "netns", "exec", &server_ns, "timeout", "120", "python3", "-c", &receiver,
+            ])
             .output()
             .expect("receiver")
     });
@@ -154,9 +165,16 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
     if !root_or_skip() {
         return;
     }
-    for tool in ["/usr/lib/ipsec/charon", "/usr/sbin/bird", "/usr/lib/frr/bgpd", "/usr/sbin/swanctl"] {
+    for tool in [
+        "/usr/lib/ipsec/charon",
+        "/usr/sbin/bird",
+        "/usr/lib/frr/bgpd",
+        "/usr/sbin/swanctl",
+    ] {
         if !Path::new(tool).exists() {
-            eprintln!("skipped: {tool} is not installed (.ci/run installs strongSwan, BIRD and FRR)");
+            eprintln!(
+                "skipped: {tool} is not installed (.ci/run installs strongSwan, BIRD and FRR)"
+            );
             return;
         }
     }
@@ -167,7 +185,11 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
     let start = Instant::now();
     let hq = Site::up(&vpcd, &base, "hq", "bird");
     assert!(
-        wait(60, || tunnels(&vpcd, "vpn-hq").iter().filter(|t| t.0 == "UP").count() == 2),
+        wait(60, || tunnels(&vpcd, "vpn-hq")
+            .iter()
+            .filter(|t| t.0 == "UP")
+            .count()
+            == 2),
         "vpn-hq not UP: {}\n{}",
         vpcd.ctl(&["vpn-connections"]),
         vpcd.stdout()
@@ -185,14 +207,24 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
             && l.contains("EnableVgwRoutePropagation")),
         "{routes}"
     );
-    assert!(vpcd.ping("erp", "172.16.1.1", 3, &[]), "erp cannot ping 172.16.1.1");
+    assert!(
+        vpcd.ping("erp", "172.16.1.1", 3, &[]),
+        "erp cannot ping 172.16.1.1"
+    );
     let (sent, got) = transfer(&vpcd, ("erp", "hq"), "172.16.1.1", 10_000_000, 0.0);
-    assert!(!sent.is_empty() && sent == got, "10 MB: sent {sent}, got {got}");
+    assert!(
+        !sent.is_empty() && sent == got,
+        "10 MB: sent {sent}, got {got}"
+    );
 
     // The branch with FRR; CloudHub: hq learns the branch's prefix and reaches it.
     let branch = Site::up(&vpcd, &base, "branch", "frr");
     assert!(
-        wait(60, || tunnels(&vpcd, "vpn-branch").iter().filter(|t| t.0 == "UP").count() == 2),
+        wait(60, || tunnels(&vpcd, "vpn-branch")
+            .iter()
+            .filter(|t| t.0 == "UP")
+            .count()
+            == 2),
         "vpn-branch not UP: {}",
         vpcd.ctl(&["vpn-connections"])
     );
@@ -220,13 +252,18 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
         let out = hq.swanctl(1, &["--terminate", "--ike", "vpn-hq-1"]);
         assert!(out.contains("terminate completed successfully"), "{out}");
         assert!(
-            wait(5, || tunnels(transfer_vpcd, "vpn-hq").first().is_some_and(|t| t.0 == "DOWN")),
+            wait(5, || tunnels(transfer_vpcd, "vpn-hq")
+                .first()
+                .is_some_and(|t| t.0 == "DOWN")),
             "{}",
             transfer_vpcd.ctl(&["vpn-connections"])
         );
         t.join().expect("transfer")
     });
-    assert!(!sent.is_empty() && sent == got, "across failover: sent {sent}, got {got}");
+    assert!(
+        !sent.is_empty() && sent == got,
+        "across failover: sent {sent}, got {got}"
+    );
     assert_eq!(tunnels(&vpcd, "vpn-hq")[1].0, "UP");
     assert!(vpcd.ping("erp", "172.16.1.1", 2, &[]), "after failover");
 
@@ -234,7 +271,11 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
     // DOWN with the reason, in vpcctl and in the log; hq unaffected.
     let conf2 = branch.dir.join("tunnel2/swanctl.conf");
     let text = std::fs::read_to_string(&conf2).expect("tunnel 2's swanctl.conf");
-    std::fs::write(&conf2, text.replace("branch.tunnel2.secret", "not.the.secret")).unwrap();
+    std::fs::write(
+        &conf2,
+        text.replace("branch.tunnel2.secret", "not.the.secret"),
+    )
+    .unwrap();
     let conf1 = branch.dir.join("tunnel1/swanctl.conf");
     let text = std::fs::read_to_string(&conf1).expect("tunnel 1's swanctl.conf");
     let bad = text
@@ -257,7 +298,16 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
             .arg(conf)
             .args(["--uri", &uri])
             .output();
-        let _ = branch.swanctl(n, &["--initiate", "--child", &format!("vpn-branch-{n}"), "--timeout", "5"]);
+        let _ = branch.swanctl(
+            n,
+            &[
+                "--initiate",
+                "--child",
+                &format!("vpn-branch-{n}"),
+                "--timeout",
+                "5",
+            ],
+        );
     }
     assert!(
         wait(20, || {
@@ -275,7 +325,10 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
     assert!(log.contains("pre-shared key mismatch"), "{log}");
     assert!(log.contains("proposal"), "{log}");
     assert_eq!(tunnels(&vpcd, "vpn-hq")[1].0, "UP");
-    assert!(vpcd.ping("erp", "172.16.1.1", 2, &[]), "hq after the branch's failures");
+    assert!(
+        vpcd.ping("erp", "172.16.1.1", 2, &[]),
+        "hq after the branch's failures"
+    );
 
     drop(branch);
     drop(hq);

@@ -344,7 +344,14 @@ impl<'a> Checker<'_, 'a, '_> {
             }
         }
         for (i, c) in raw.vpn_connection.iter().enumerate() {
-            for (k, ip) in self.vpn.outside_ips.get(i).into_iter().flatten().enumerate() {
+            for (k, ip) in self
+                .vpn
+                .outside_ips
+                .get(i)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 let (Some(ip), Some(o)) = (ip, c.tunnel_options.get(k)) else {
                     continue;
                 };

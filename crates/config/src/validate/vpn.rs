@@ -130,7 +130,10 @@ impl<'a> Checker<'_, 'a, '_> {
             raw.customer_gateway.iter().map(|g| &g.name),
         );
         for (i, g) in raw.customer_gateway.iter().enumerate() {
-            let taken = raw.instance.iter().any(|x| x.name.get_ref() == g.name.get_ref())
+            let taken = raw
+                .instance
+                .iter()
+                .any(|x| x.name.get_ref() == g.name.get_ref())
                 || raw
                     .internet_host
                     .iter()
@@ -234,7 +237,8 @@ impl<'a> Checker<'_, 'a, '_> {
                         cgw: c.customer_gateway.get_ref().clone(),
                         vgw: c.vpn_gateway.get_ref().clone(),
                     };
-                    self.r.report(c.vpn_gateway.span(), at("vpn_gateway"), problem.into());
+                    self.r
+                        .report(c.vpn_gateway.span(), at("vpn_gateway"), problem.into());
                     ok = false;
                 } else {
                     pairs.insert((g.index(), v.index()), i);
@@ -242,8 +246,13 @@ impl<'a> Checker<'_, 'a, '_> {
                 let n = site_tunnels.entry(g.index()).or_default();
                 *n += 2;
                 if *n > MAX_SITE_TUNNELS {
-                    let problem = VpnProblem::TooManySiteTunnels(c.customer_gateway.get_ref().clone());
-                    self.r.report(c.customer_gateway.span(), at("customer_gateway"), problem.into());
+                    let problem =
+                        VpnProblem::TooManySiteTunnels(c.customer_gateway.get_ref().clone());
+                    self.r.report(
+                        c.customer_gateway.span(),
+                        at("customer_gateway"),
+                        problem.into(),
+                    );
                     ok = false;
                 }
             }
@@ -252,14 +261,16 @@ impl<'a> Checker<'_, 'a, '_> {
             for (j, r) in c.routes.iter().enumerate() {
                 let field = at(&format!("routes[{j}]"));
                 if !static_only {
-                    self.r.report(r.span(), field, VpnProblem::RoutesNeedStatic.into());
+                    self.r
+                        .report(r.span(), field, VpnProblem::RoutesNeedStatic.into());
                     ok = false;
                     continue;
                 }
                 match r.get_ref().parse::<Ipv4Net>() {
                     Ok(n) if n == n.trunc() && !routes.contains(&n) => routes.push(n),
                     Ok(n) if n == n.trunc() => {
-                        self.r.report(r.span(), field, VpnProblem::DuplicateRoute(n).into());
+                        self.r
+                            .report(r.span(), field, VpnProblem::DuplicateRoute(n).into());
                         ok = false;
                     }
                     _ => {
@@ -271,12 +282,14 @@ impl<'a> Checker<'_, 'a, '_> {
             }
             if c.tunnel_options.len() > 2 {
                 let problem = VpnProblem::TooManyTunnels(c.tunnel_options.len());
-                self.r.report(c.name.span(), at("tunnel_options"), problem.into());
+                self.r
+                    .report(c.name.span(), at("tunnel_options"), problem.into());
                 ok = false;
             }
             let mut tunnels = Vec::new();
             let mut outside = [None, None];
             let none = crate::raw::RawTunnelOptions::default();
+            #[allow(clippy::needless_range_loop)] // k names the tunnel in messages too
             for k in 0..2 {
                 let o = c.tunnel_options.get(k).unwrap_or(&none);
                 let f = |x: &str| at(&format!("tunnel_options[{k}].{x}"));
@@ -285,7 +298,8 @@ impl<'a> Checker<'_, 'a, '_> {
                         Ok(n) if inside_cidr_ok(n) => Some(n),
                         _ => {
                             let problem = VpnProblem::BadInsideCidr(s.get_ref().clone());
-                            self.r.report(s.span(), f("tunnel_inside_cidr"), problem.into());
+                            self.r
+                                .report(s.span(), f("tunnel_inside_cidr"), problem.into());
                             None
                         }
                     },
@@ -299,21 +313,27 @@ impl<'a> Checker<'_, 'a, '_> {
                             other,
                             vgw: c.vpn_gateway.get_ref().clone(),
                         };
-                        self.r.report(s.span(), f("tunnel_inside_cidr"), problem.into());
+                        self.r
+                            .report(s.span(), f("tunnel_inside_cidr"), problem.into());
                         ok = false;
                     }
                 }
                 let psk = match &o.pre_shared_key {
                     Some(s) if pre_shared_key_ok(s.get_ref()) => s.get_ref().clone(),
                     Some(s) => {
-                        self.r.report(s.span(), f("pre_shared_key"), VpnProblem::BadPreSharedKey.into());
+                        self.r.report(
+                            s.span(),
+                            f("pre_shared_key"),
+                            VpnProblem::BadPreSharedKey.into(),
+                        );
                         ok = false;
                         String::new()
                     }
                     None => default_pre_shared_key(c.name.get_ref(), k),
                 };
                 if let Some(s) = &o.outside_ip_address {
-                    outside[k] = super::gateways::public_address(self.r, s, f("outside_ip_address"));
+                    outside[k] =
+                        super::gateways::public_address(self.r, s, f("outside_ip_address"));
                     ok &= outside[k].is_some();
                 }
                 let mut ike_versions = Vec::new();
@@ -337,38 +357,54 @@ impl<'a> Checker<'_, 'a, '_> {
                         Ok(n) if n >= tunnel_defaults::DPD_TIMEOUT => n,
                         _ => {
                             let problem = VpnProblem::BadDpdTimeout(*d.get_ref());
-                            self.r.report(d.span(), f("dpd_timeout_seconds"), problem.into());
+                            self.r
+                                .report(d.span(), f("dpd_timeout_seconds"), problem.into());
                             ok = false;
                             0
                         }
                     },
                 };
-                let mut lifetime = |v: &Option<toml::Spanned<i64>>, phase: u8, max: u32, field: String| match v {
-                    None => max,
-                    Some(d) => match u32::try_from(*d.get_ref()) {
-                        Ok(n) if (tunnel_defaults::MIN_LIFETIME..=max).contains(&n) => n,
-                        _ => {
-                            let problem = VpnProblem::BadLifetime {
-                                phase,
-                                value: *d.get_ref(),
-                                min: tunnel_defaults::MIN_LIFETIME,
-                                max,
-                            };
-                            self.r.report(d.span(), field, problem.into());
-                            ok = false;
-                            0
-                        }
-                    },
-                };
-                let p1 = lifetime(&o.phase1_lifetime_seconds, 1, tunnel_defaults::PHASE1_LIFETIME, f("phase1_lifetime_seconds"));
-                let p2 = lifetime(&o.phase2_lifetime_seconds, 2, tunnel_defaults::PHASE2_LIFETIME, f("phase2_lifetime_seconds"));
+                let mut lifetime =
+                    |v: &Option<toml::Spanned<i64>>, phase: u8, max: u32, field: String| match v {
+                        None => max,
+                        Some(d) => match u32::try_from(*d.get_ref()) {
+                            Ok(n) if (tunnel_defaults::MIN_LIFETIME..=max).contains(&n) => n,
+                            _ => {
+                                let problem = VpnProblem::BadLifetime {
+                                    phase,
+                                    value: *d.get_ref(),
+                                    min: tunnel_defaults::MIN_LIFETIME,
+                                    max,
+                                };
+                                self.r.report(d.span(), field, problem.into());
+                                ok = false;
+                                0
+                            }
+                        },
+                    };
+                let p1 = lifetime(
+                    &o.phase1_lifetime_seconds,
+                    1,
+                    tunnel_defaults::PHASE1_LIFETIME,
+                    f("phase1_lifetime_seconds"),
+                );
+                let p2 = lifetime(
+                    &o.phase2_lifetime_seconds,
+                    2,
+                    tunnel_defaults::PHASE2_LIFETIME,
+                    f("phase2_lifetime_seconds"),
+                );
                 if p1 != 0 && p2 != 0 && p2 >= p1 {
                     let span = o
                         .phase2_lifetime_seconds
                         .as_ref()
                         .map_or(c.name.span(), |d| d.span());
-                    let problem = VpnProblem::Phase2NotShorter { phase1: p1, phase2: p2 };
-                    self.r.report(span, f("phase2_lifetime_seconds"), problem.into());
+                    let problem = VpnProblem::Phase2NotShorter {
+                        phase1: p1,
+                        phase2: p2,
+                    };
+                    self.r
+                        .report(span, f("phase2_lifetime_seconds"), problem.into());
                     ok = false;
                 }
                 tunnels.push(VpnTunnel {
@@ -767,7 +803,10 @@ address = "192.0.2.254"
             .collect();
         // Static VPN routes first: at an equal prefix they win over BGP ones.
         assert_eq!(routes, ["172.20.0.0/16", "172.16.0.0/16", "172.16.0.0/16"]);
-        assert_eq!(RouteOrigin::Propagated.aws_name(), "EnableVgwRoutePropagation");
+        assert_eq!(
+            RouteOrigin::Propagated.aws_name(),
+            "EnableVgwRoutePropagation"
+        );
     }
 
     #[test]
@@ -835,7 +874,9 @@ address = "192.0.2.254"
             ]
         );
         assert_eq!(
-            errors("\n[[customer_gateway]]\nname = \"web\"\nip_address = \"203.0.113.70\"\nsite_cidrs = [\"172.19.0.0/15\"]\nsite_addresses = [\"172.20.1.1\"]\n"),
+            errors(
+                "\n[[customer_gateway]]\nname = \"web\"\nip_address = \"203.0.113.70\"\nsite_cidrs = [\"172.19.0.0/15\"]\nsite_addresses = [\"172.20.1.1\"]\n"
+            ),
             [
                 format!(
                     "{}customer_gateway[2].name \"web\" is already the name of an instance or internet host; a customer gateway's site is a network namespace named after it",

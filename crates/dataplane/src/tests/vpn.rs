@@ -115,7 +115,12 @@ fn with_a_tunnel_up_learned_routes_carry_traffic_both_ways() {
     dp.apply(&t, T0);
     let before = dp.counters().clone();
     let (v, _) = send(&mut dp, T0, ERP, &echo(ERP_IP, HQ_HOST, true, 7));
-    assert_eq!(v, Verdict::Forward { to: Port::Host(far) });
+    assert_eq!(
+        v,
+        Verdict::Forward {
+            to: Port::Host(far)
+        }
+    );
     // The answer comes out of the tunnel, into the VPC (tracked by erp's group).
     let (v, _) = send(&mut dp, T0, far, &echo(HQ_HOST, ERP_IP, false, 7));
     assert_eq!(v, Verdict::Forward { to: Port::Eni(ERP) });
@@ -150,7 +155,11 @@ fn with_a_tunnel_up_learned_routes_carry_traffic_both_ways() {
     let walked = dp.trace(T0, ERP, Ipv4Addr::from(HQ_HOST), Probe::Tcp(443));
     let text = trace::describe(&t, &walked);
     assert_eq!(text.verdict, "FORWARD to vpcd+gw-vgw", "{:?}", text.steps);
-    assert!(text.steps[0].1.contains("172.16.0.0/16"), "{:?}", text.steps);
+    assert!(
+        text.steps[0].1.contains("172.16.0.0/16"),
+        "{:?}",
+        text.steps
+    );
     // Both tunnels down: the routes are withdrawn.
     t.vpn_connections[hq.index()].live.up = [false, false];
     dp.apply(&t, T0);
