@@ -200,7 +200,7 @@ mod tests {
                 vpc: Some("corp".into()),
                 availability_zone: None,
                 propagating_route_tables: vec!["app-rt".into()],
-                routed_from: vec!["app-rt".into()],
+                routed_from: vec![],
             }]
         );
         let c = customer_gateways_of(&t);
@@ -223,19 +223,110 @@ mod tests {
     }
 
     #[test]
-    fn routes_show_the_route_to_the_gateway_and_its_propagation() {
+    fn routes_show_what_the_gateway_propagates_while_a_tunnel_is_up() {
         let s = crate::report::tests::shared(include_str!("../../../config/vpn.toml"));
-        let r = crate::report::routes(&s);
-        let rt = r.tables.iter().find(|t| t.name == "app-rt").unwrap();
-        assert_eq!(rt.propagating_vgws, ["vgw"]);
-        let to_vgw: Vec<(&str, &str, &str)> = rt
-            .routes
-            .iter()
-            .filter(|x| x.target == "vgw")
-            .map(|x| (x.destination.as_str(), x.state.as_str(), x.origin.as_str()))
-            .collect();
-        assert_eq!(to_vgw, [("172.16.0.0/16", "active", "CreateRoute")]);
+        let to_vgw = |s: &Shared| -> Vec<(String, String, String)> {
+            let r = crate::report::routes(s);
+            let rt = r.tables.iter().find(|t| t.name == "app-rt").unwrap();
+            assert_eq!(rt.propagating_vgws, ["vgw"]);
+            rt.routes
+                .iter()
+                .filter(|x| x.target == "vgw")
+                .map(|x| (x.destination.clone(), x.state.clone(), x.origin.clone()))
+                .collect()
+        };
+        assert_eq!(to_vgw(&s), []);
+        // What the tunnels' supervisor hands over when vpn-hq's tunnel 1 is up.
+        s.engine().edit(s.now(), |t| {
+            let mut next = t.clone();
+            next.vpn_connections[0].live = vpc_config::VpnLive {
+                up: [true, false],
+                learned: vec!["172.16.0.0/16".parse().unwrap()],
+            };
+            ((), Some(next))
+        });
+        assert_eq!(
+            to_vgw(&s),
+            [(
+                "172.16.0.0/16".to_owned(),
+                "active".to_owned(),
+                "EnableVgwRoutePropagation".to_owned()
+            )]
+        );
         assert_eq!(vpn_gateways(&s).vpn_gateways.len(), 1);
         assert_eq!(customer_gateways(&s).customer_gateways.len(), 2);
+        // vpcctl vpn-connections: the tunnels as observed.
+        let mut observed = crate::tunnels::Observed::default();
+        observed.tunnels.insert(
+            "vpn-hq".into(),
+            [
+                crate::tunnels::TunnelStatus {
+                    up: true,
+                    message: "1 BGP ROUTES".into(),
+                    accepted_routes: 1,
+                    last_change: 1_800_000_000,
+                },
+                crate::tunnels::TunnelStatus::default(),
+            ],
+        );
+        let r = vpn_connections_of(s.snapshot().topology(), Some(&observed));
+        let hq = &r.vpn_connections[0];
+        assert_eq!(
+            (hq.name.as_str(), hq.routing.as_str(), hq.routes.clone()),
+            ("vpn-hq", "bgp", vec!["172.16.0.0/16".to_owned()])
+        );
+        let rows: Vec<(&str, &str, &str, u32)> = hq
+            .tunnels
+            .iter()
+            .map(|x| {
+                (
+                    x.outside_ip_address.as_str(),
+                    x.tunnel_inside_cidr.as_str(),
+                    x.status.as_str(),
+                    x.accepted_route_count,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("192.0.2.254", "169.254.10.0/30", "UP", 1),
+                ("192.0.2.253", "169.254.10.4/30", "DOWN", 0)
+            ]
+        );
+        assert_eq!(r.vpn_connections[1].tunnels[0].status, "DOWN");
+    }
+
+    #[test]
+    fn vpn_config_renders_a_sites_files_or_says_why_not() {
+        let t = vpc_config::parse(include_str!("../../../config/vpn.toml"), "vpn.toml").unwrap();
+        let r = vpn_config_of(&t, "hq", "strongswan", "/srv/hq").unwrap();
+        let paths: Vec<&str> = r.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "tunnel1/strongswan.conf",
+                "tunnel1/swanctl.conf",
+                "tunnel2/strongswan.conf",
+                "tunnel2/swanctl.conf",
+                "tunnels",
+                "routes"
+            ]
+        );
+        let swanctl = &r.files[1].1;
+        assert!(swanctl.contains("remote_addrs = 192.0.2.254"), "{swanctl}");
+        assert!(swanctl.contains("secret = \"hq.tunnel1.secret\""), "{swanctl}");
+        // A connection by name gives the same; BIRD's file names its prefix.
+        assert_eq!(vpn_config_of(&t, "vpn-hq", "strongswan", "/srv/hq").unwrap(), r);
+        let bird = vpn_config_of(&t, "hq", "bird", "/srv/hq").unwrap();
+        assert!(bird.files[0].1.contains("172.16.0.0/16"), "{:?}", bird.files);
+        for (name, format, dir, why) in [
+            ("nope", "bird", "/x", "neither a VPN connection nor a customer gateway"),
+            ("hq", "cisco", "/x", "cisco"),
+            ("hq", "bird", "relative", "not an absolute directory"),
+        ] {
+            let e = vpn_config_of(&t, name, format, dir).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
     }
 }
