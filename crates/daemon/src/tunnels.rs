@@ -28,6 +28,8 @@ use crate::state::Shared;
 
 /// strongSwan's charon.
 pub const CHARON: &str = "/usr/lib/ipsec/charon";
+/// AWS's most per tunnel, as `tc` writes it.
+const TUNNEL_RATE: &str = "1250mbit";
 /// How often the supervisor looks.
 const TICK: Duration = Duration::from_millis(250);
 /// How long a control socket may take to appear after its daemon starts.
@@ -628,6 +630,15 @@ fn start_charon(
         let addr = format!("{inside}/30");
         ip(&["-n", gw_ns, "addr", "add", &addr, "dev", interface])?;
         ip(&["-n", gw_ns, "link", "set", interface, "mtu", "1400", "up"])?;
+        // AWS's 1.25 Gbit/s per tunnel, towards the site (the kernel here has no
+        // policing action for the other way, which userspace ESP keeps far below it).
+        let shaped = Command::new("ip")
+            .args(["netns", "exec", gw_ns, "tc", "qdisc", "replace", "dev", interface])
+            .args(["root", "tbf", "rate", TUNNEL_RATE, "burst", "1mb", "latency", "50ms"])
+            .output();
+        if !shaped.is_ok_and(|o| o.status.success()) {
+            tracing::warn!("{interface}: could not cap its rate at {TUNNEL_RATE} (tc tbf)");
+        }
         ip(&[
             "-n", tunnel_ns, "tuntap", "add", "dev", "ipsec0", "mode", "tun",
         ])?;
