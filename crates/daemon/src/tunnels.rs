@@ -33,7 +33,7 @@ const TUNNEL_RATE: &str = "1250mbit";
 /// How often the supervisor looks.
 const TICK: Duration = Duration::from_millis(250);
 /// How long a control socket may take to appear after its daemon starts.
-const START_WAIT: Duration = Duration::from_secs(5);
+const START_WAIT: Duration = Duration::from_secs(15);
 
 /// The render input for connection `c` of `t`.
 pub fn connection(t: &Topology, c: VpnConnectionId) -> Connection {
@@ -144,7 +144,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Tunnels {
-    /// Starts the supervisor thread; its files go under a directory of their own.
+    /// Starts the AWS side of every tunnel (before returning, so that a site started
+    /// as soon as the daemon is ready finds its peers listening), then the supervisor
+    /// thread; their files go under a directory of their own.
     pub fn start(shared: Arc<Shared>, prefix: &str) -> Tunnels {
         let observed = Arc::new(Mutex::new(Observed::default()));
         let stop = Arc::new(Mutex::new(false));
@@ -159,6 +161,7 @@ impl Tunnels {
             observed: observed.clone(),
             said: Vec::new(),
         };
+        s.tick();
         let stopping = stop.clone();
         let spawned = std::thread::Builder::new()
             .name("vpcd-vpn".into())
