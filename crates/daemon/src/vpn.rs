@@ -307,8 +307,10 @@ mod tests {
             [
                 "tunnel1/strongswan.conf",
                 "tunnel1/swanctl.conf",
+                "tunnel1/updown.sh",
                 "tunnel2/strongswan.conf",
                 "tunnel2/swanctl.conf",
+                "tunnel2/updown.sh",
                 "tunnels",
                 "routes"
             ]

@@ -90,7 +90,7 @@ pub const MAX_CUSTOMER_TUNNELS: usize = 7;
 /// user space through a TUN device; `kernel-netlink` still provides addresses and
 /// routes. `openssl` provides every DH group used here (curve25519 too, so the
 /// `curve25519` plugin of libstrongswan-extra-plugins is not needed).
-const CHARON_PLUGINS: &str = "random nonce openssl aes sha1 sha2 hmac gcm gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici counters error-notify";
+const CHARON_PLUGINS: &str = "random nonce openssl aes sha1 sha2 hmac gcm gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici counters error-notify updown";
 
 /// AWS's default DH groups, in AWS's order: 2, 14-24. All of them are provided by the
 /// `openssl` plugin of strongSwan 5.9.8 on Debian 12 (`swanctl --list-algs` against a
@@ -297,6 +297,8 @@ struct SwanctlSide<'a> {
     dpd_action: &'a str,
     start_action: &'a str,
     close_action: &'a str,
+    /// The CHILD SA's `updown` command, if any.
+    updown: Option<String>,
 }
 
 /// One tunnel's `swanctl.conf`.
@@ -313,10 +315,14 @@ fn swanctl_conf(side: &SwanctlSide<'_>, t: &Tunnel) -> String {
         dpd_action,
         start_action,
         close_action,
+        updown,
     } = side;
-    let replay = replay_window
+    let mut replay = replay_window
         .map(|w| format!("        replay_window = {w}\n"))
         .unwrap_or_default();
+    if let Some(u) = updown {
+        replay.push_str(&format!("        updown = {u}\n"));
+    }
     format!(
         "# {title}: rendered by vpcd, do not edit
 connections {{
@@ -398,6 +404,7 @@ pub fn aws_tunnel(c: &Connection, k: usize, dir: &Path) -> Vec<File> {
         dpd_action: "clear",
         start_action: "none",
         close_action: "none",
+        updown: None,
     };
     vec![
         File {
@@ -542,6 +549,8 @@ protocol static vpc {
 /// - `tunnel<N>/strongswan.conf`: ports [`customer_ports`], routing table 220 + N, log
 ///   `<dir>/tunnel<N>/charon.log`, VICI socket `<dir>/tunnel<N>/run/charon.vici`;
 /// - `tunnel<N>/swanctl.conf`: the initiator, named [`ike_name`];
+/// - `tunnel<N>/updown.sh`: run by charon as the CHILD SA comes and goes, it takes the
+///   tunnel's interface up and down (fast failover at the site too);
 /// - `tunnels`: one line per tunnel, `N IFACE INSIDE`: its number, the interface its
 ///   TUN device is renamed to ([`customer_interface`]) and the customer's inside
 ///   address with its prefix length (`1 vti1 169.254.10.2/30`);
@@ -577,6 +586,7 @@ pub fn customer_strongswan(cgw_connections: &[&Connection], dir: &Path) -> Vec<F
             dpd_action: "restart",
             start_action: "start",
             close_action: "start",
+            updown: Some(format!("sh {}/updown.sh", tdir.display())),
         };
         // n <= MAX_CUSTOMER_TUNNELS, so this cannot overflow.
         let table = 220 + u32::try_from(n).unwrap_or(0);
@@ -589,6 +599,10 @@ pub fn customer_strongswan(cgw_connections: &[&Connection], dir: &Path) -> Vec<F
             text: swanctl_conf(&side, t),
         });
         let iface = customer_interface(n);
+        files.push(File {
+            path: format!("tunnel{n}/updown.sh"),
+            text: updown_sh(&title, &iface),
+        });
         let _ = writeln!(
             tunnels,
             "{n} {iface} {}",
@@ -609,6 +623,24 @@ pub fn customer_strongswan(cgw_connections: &[&Connection], dir: &Path) -> Vec<F
         text: routes,
     });
     files
+}
+
+/// A customer tunnel's `updown.sh`, which charon's updown plugin runs when the CHILD
+/// SA comes and goes: the tunnel's interface follows it, so the site's BGP speaker
+/// drops the session over a dead tunnel at once and uses the other (else it would
+/// wait for its hold timer, up to 30 s).
+fn updown_sh(title: &str, iface: &str) -> String {
+    format!(
+        "#!/bin/sh
+# {title}: rendered by vpcd, do not edit
+# Run by charon (updown plugin) as its CHILD SA comes up or goes down.
+case \"$PLUTO_VERB\" in
+  up-client) ip link set {iface} up ;;
+  down-client) ip link set {iface} down ;;
+esac
+exit 0
+"
+    )
 }
 
 /// The site's CIDRs: every connection's `site_cidrs`, without repeats, in order.
@@ -967,7 +999,7 @@ protocol static s1_2 {
             "  routing_table_prio = 40000\n",
             "      path = /v/t2/charon.log\n",
             "      socket = unix:///v/t2/run/charon.vici\n",
-            "  load = random nonce openssl aes sha1 sha2 hmac gcm gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici counters error-notify\n",
+            "  load = random nonce openssl aes sha1 sha2 hmac gcm gmp pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici counters error-notify updown\n",
         ] {
             assert!(conf.contains(line), "{line:?} missing from\n{conf}");
         }
@@ -1046,17 +1078,21 @@ protocol static s1_2 {
             [
                 "tunnel1/strongswan.conf",
                 "tunnel1/swanctl.conf",
+                "tunnel1/updown.sh",
                 "tunnel2/strongswan.conf",
                 "tunnel2/swanctl.conf",
+                "tunnel2/updown.sh",
                 "tunnel3/strongswan.conf",
                 "tunnel3/swanctl.conf",
+                "tunnel3/updown.sh",
                 "tunnel4/strongswan.conf",
                 "tunnel4/swanctl.conf",
+                "tunnel4/updown.sh",
                 "tunnels",
                 "routes",
             ]
         );
-        let t3 = &files[4].text;
+        let t3 = &files[6].text;
         for line in [
             "  port = 2500\n",
             "  port_nat_t = 24500\n",
@@ -1066,7 +1102,7 @@ protocol static s1_2 {
         ] {
             assert!(t3.contains(line), "{line:?} missing from\n{t3}");
         }
-        let s3 = &files[5].text;
+        let s3 = &files[7].text;
         for line in [
             "  branch-1 {\n",
             "    remote_addrs = 198.51.100.103\n",
@@ -1080,19 +1116,21 @@ protocol static s1_2 {
             assert!(s3.contains(line), "{line:?} missing from\n{s3}");
         }
         assert!(!s3.contains("replay_window"));
+        assert!(s3.contains("        updown = sh /s/tunnel3/updown.sh\n"), "{s3}");
+        assert!(files[8].text.contains("  down-client) ip link set vti3 down ;;\n"));
         assert_eq!(
-            files[8].text,
+            files[12].text,
             "1 vti1 169.254.10.2/30\n2 vti2 169.254.11.2/30\n3 vti3 169.254.12.2/30\n4 vti4 169.254.13.2/30\n"
         );
         assert_eq!(
-            files[9].text,
+            files[13].text,
             "10.20.0.0/16 vti3 100\n10.20.0.0/16 vti4 200\n"
         );
         // Four connections: eight tunnels, the last one beyond the ports.
         let all = [&o, &b, &o, &b];
         assert_eq!(customer_tunnel_count(&all), 8);
         let files = customer_strongswan(&all, Path::new("/s"));
-        assert_eq!(files.len(), 2 * MAX_CUSTOMER_TUNNELS + 2);
+        assert_eq!(files.len(), 3 * MAX_CUSTOMER_TUNNELS + 2);
     }
 
     #[test]
@@ -1131,7 +1169,7 @@ protocol static s1_2 {
     fn render_customer_formats() {
         let o = office();
         let dir = Path::new("/s");
-        assert_eq!(render_customer(&[&o], Format::Strongswan, dir).len(), 6);
+        assert_eq!(render_customer(&[&o], Format::Strongswan, dir).len(), 8);
         assert_eq!(
             render_customer(&[&o], Format::Bird, dir),
             vec![customer_bird(&[&o], dir)]
