@@ -213,6 +213,45 @@ pub enum Request {
         /// Its name.
         name: String,
     },
+    /// Create a VPN connection between a customer gateway and a VPN gateway
+    /// (`CreateVpnConnection`), with BGP unless `static_routes_only`.
+    CreateVpnConnection {
+        /// Its name.
+        name: String,
+        /// The customer gateway's name.
+        customer_gateway: String,
+        /// The VPN gateway's name.
+        vpn_gateway: String,
+        /// Static routing instead of BGP.
+        #[serde(default)]
+        static_routes_only: bool,
+        /// The tunnels' inside CIDRs, tunnel 1 first (missing ones: vpcd's choice).
+        #[serde(default)]
+        tunnel_inside_cidrs: Vec<String>,
+        /// The tunnels' pre-shared keys, tunnel 1 first (missing ones: vpcd's choice).
+        #[serde(default)]
+        pre_shared_keys: Vec<String>,
+    },
+    /// Delete a VPN connection (`DeleteVpnConnection`).
+    DeleteVpnConnection {
+        /// Its name.
+        name: String,
+    },
+    /// Add a static route to a VPN connection with static routing
+    /// (`CreateVpnConnectionRoute`).
+    CreateVpnConnectionRoute {
+        /// The connection's name.
+        name: String,
+        /// The route's destination (a CIDR block).
+        destination: String,
+    },
+    /// Remove a static route from a VPN connection (`DeleteVpnConnectionRoute`).
+    DeleteVpnConnectionRoute {
+        /// The connection's name.
+        name: String,
+        /// The route's destination (a CIDR block).
+        destination: String,
+    },
     /// Make a route table propagate a VPN gateway's routes
     /// (`EnableVgwRoutePropagation`).
     EnableVgwRoutePropagation {
@@ -1749,5 +1788,60 @@ mod tests {
                 http_endpoint: "enabled".into(),
             }
         );
+    }
+
+    #[test]
+    fn vpn_connection_requests_round_trip() {
+        let create = Request::CreateVpnConnection {
+            name: "vpn-dc".into(),
+            customer_gateway: "dc".into(),
+            vpn_gateway: "vgw".into(),
+            static_routes_only: true,
+            tunnel_inside_cidrs: vec!["169.254.20.0/30".into()],
+            pre_shared_keys: vec!["dc.key_123".into(), "dc.key_456".into()],
+        };
+        let route = Request::CreateVpnConnectionRoute {
+            name: "vpn-dc".into(),
+            destination: "172.18.0.0/16".into(),
+        };
+        for r in [
+            create,
+            route,
+            Request::DeleteVpnConnectionRoute {
+                name: "vpn-dc".into(),
+                destination: "172.18.0.0/16".into(),
+            },
+            Request::DeleteVpnConnection {
+                name: "vpn-dc".into(),
+            },
+        ] {
+            assert_eq!(decode_request(&encode(&r)).unwrap(), r);
+        }
+        // The wire names; the options may be left out.
+        assert_eq!(
+            decode_request(
+                b"{\"command\":\"create-vpn-connection\",\"name\":\"v\",\"customer_gateway\":\"hq\",\"vpn_gateway\":\"vgw\"}"
+            )
+            .unwrap(),
+            Request::CreateVpnConnection {
+                name: "v".into(),
+                customer_gateway: "hq".into(),
+                vpn_gateway: "vgw".into(),
+                static_routes_only: false,
+                tunnel_inside_cidrs: vec![],
+                pre_shared_keys: vec![],
+            }
+        );
+        assert_eq!(
+            encode(&Request::DeleteVpnConnectionRoute {
+                name: "v".into(),
+                destination: "172.18.0.0/16".into(),
+            }),
+            b"{\"command\":\"delete-vpn-connection-route\",\"name\":\"v\",\"destination\":\"172.18.0.0/16\"}\n"
+        );
+        assert!(matches!(
+            decode_request(b"{\"command\":\"create-vpn-connection-route\",\"name\":\"v\"}"),
+            Err(ApiError::Malformed(_))
+        ));
     }
 }

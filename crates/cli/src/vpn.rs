@@ -3,7 +3,10 @@
 //! `describe-customer-gateways`, `create-vpn-gateway`, `attach-vpn-gateway`,
 //! `detach-vpn-gateway`, `delete-vpn-gateway`, `create-customer-gateway`,
 //! `delete-customer-gateway`, `enable-vgw-route-propagation`,
-//! `disable-vgw-route-propagation`, and how their answers are printed.
+//! `disable-vgw-route-propagation`, `create-vpn-connection`, `delete-vpn-connection`,
+//! `create-vpn-connection-route`, `delete-vpn-connection-route`; vpcd's own
+//! `vpn-connections` (tunnel status) and `vpn-config` (the customer side's files); and
+//! how their answers are printed.
 
 use std::io::{self, Write};
 
@@ -101,6 +104,57 @@ pub(crate) enum VpnCommand {
         #[arg(long = "customer-gateway-id", value_name = "NAME")]
         name: String,
     },
+    /// Create a VPN connection between a customer gateway and a VPN gateway: two
+    /// tunnels, BGP unless --static-routes-only.
+    CreateVpnConnection {
+        /// Its name.
+        #[arg(long = "name", value_name = "NAME")]
+        name: String,
+        /// `ipsec.1` (the only type).
+        #[arg(long = "type", default_value = "ipsec.1", value_parser = ["ipsec.1"])]
+        vpn_type: String,
+        /// The customer gateway.
+        #[arg(long = "customer-gateway-id", value_name = "CGW")]
+        customer_gateway: String,
+        /// The VPN gateway.
+        #[arg(long = "vpn-gateway-id", value_name = "VGW")]
+        vpn_gateway: String,
+        /// Static routes (create-vpn-connection-route) instead of BGP.
+        #[arg(long = "static-routes-only")]
+        static_routes_only: bool,
+        /// A tunnel's inside CIDR, a /30 in 169.254.0.0/16 (once per tunnel, tunnel 1
+        /// first; default: the first free on the VPN gateway from 169.254.10.0/30 on).
+        #[arg(long = "tunnel-inside-cidr", value_name = "CIDR")]
+        tunnel_inside_cidrs: Vec<String>,
+        /// A tunnel's pre-shared key (once per tunnel, tunnel 1 first; default: one
+        /// derived from the connection's name).
+        #[arg(long = "pre-shared-key", value_name = "KEY")]
+        pre_shared_keys: Vec<String>,
+    },
+    /// Delete a VPN connection: its tunnels end, its routes are no longer propagated.
+    DeleteVpnConnection {
+        /// The connection.
+        #[arg(long = "vpn-connection-id", value_name = "NAME")]
+        name: String,
+    },
+    /// Add a static route to a VPN connection with static routes only.
+    CreateVpnConnectionRoute {
+        /// The connection.
+        #[arg(long = "vpn-connection-id", value_name = "NAME")]
+        name: String,
+        /// The customer's network.
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+    },
+    /// Remove a static route from a VPN connection.
+    DeleteVpnConnectionRoute {
+        /// The connection.
+        #[arg(long = "vpn-connection-id", value_name = "NAME")]
+        name: String,
+        /// The route's destination.
+        #[arg(long = "destination-cidr-block", value_name = "CIDR")]
+        destination: String,
+    },
     /// Make a route table propagate a VPN gateway's routes (attached to its VPC).
     EnableVgwRoutePropagation {
         /// The route table.
@@ -176,6 +230,37 @@ impl VpnCommand {
             VpnCommand::DeleteCustomerGateway { name } => {
                 Request::DeleteCustomerGateway { name: name.clone() }
             }
+            VpnCommand::CreateVpnConnection {
+                name,
+                customer_gateway,
+                vpn_gateway,
+                static_routes_only,
+                tunnel_inside_cidrs,
+                pre_shared_keys,
+                ..
+            } => Request::CreateVpnConnection {
+                name: name.clone(),
+                customer_gateway: customer_gateway.clone(),
+                vpn_gateway: vpn_gateway.clone(),
+                static_routes_only: *static_routes_only,
+                tunnel_inside_cidrs: tunnel_inside_cidrs.clone(),
+                pre_shared_keys: pre_shared_keys.clone(),
+            },
+            VpnCommand::DeleteVpnConnection { name } => {
+                Request::DeleteVpnConnection { name: name.clone() }
+            }
+            VpnCommand::CreateVpnConnectionRoute { name, destination } => {
+                Request::CreateVpnConnectionRoute {
+                    name: name.clone(),
+                    destination: destination.clone(),
+                }
+            }
+            VpnCommand::DeleteVpnConnectionRoute { name, destination } => {
+                Request::DeleteVpnConnectionRoute {
+                    name: name.clone(),
+                    destination: destination.clone(),
+                }
+            }
             VpnCommand::EnableVgwRoutePropagation {
                 route_table,
                 gateway,
@@ -232,7 +317,11 @@ impl VpnCommand {
                 | VpnCommand::CreateCustomerGateway { .. }
                 | VpnCommand::DeleteCustomerGateway { .. }
                 | VpnCommand::EnableVgwRoutePropagation { .. }
-                | VpnCommand::DisableVgwRoutePropagation { .. },
+                | VpnCommand::DisableVgwRoutePropagation { .. }
+                | VpnCommand::CreateVpnConnection { .. }
+                | VpnCommand::DeleteVpnConnection { .. }
+                | VpnCommand::CreateVpnConnectionRoute { .. }
+                | VpnCommand::DeleteVpnConnectionRoute { .. },
             ) => writeln!(out, "{message}")?,
             _ => return Err(CtlError::Unexpected),
         }
@@ -493,6 +582,178 @@ mod tests {
             };
             assert_eq!(r, want);
         }
+    }
+
+    #[test]
+    fn vpn_connection_commands_parse_into_their_requests() {
+        assert_eq!(
+            parsed(&[
+                "create-vpn-connection",
+                "--name",
+                "vpn-dc",
+                "--type",
+                "ipsec.1",
+                "--customer-gateway-id",
+                "dc",
+                "--vpn-gateway-id",
+                "vgw",
+                "--static-routes-only",
+                "--tunnel-inside-cidr",
+                "169.254.20.0/30",
+                "--tunnel-inside-cidr",
+                "169.254.20.4/30",
+                "--pre-shared-key",
+                "dc.key_123",
+            ]),
+            Request::CreateVpnConnection {
+                name: "vpn-dc".into(),
+                customer_gateway: "dc".into(),
+                vpn_gateway: "vgw".into(),
+                static_routes_only: true,
+                tunnel_inside_cidrs: vec!["169.254.20.0/30".into(), "169.254.20.4/30".into()],
+                pre_shared_keys: vec!["dc.key_123".into()],
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "create-vpn-connection",
+                "--name",
+                "vpn-hq",
+                "--customer-gateway-id",
+                "hq",
+                "--vpn-gateway-id",
+                "vgw"
+            ]),
+            Request::CreateVpnConnection {
+                name: "vpn-hq".into(),
+                customer_gateway: "hq".into(),
+                vpn_gateway: "vgw".into(),
+                static_routes_only: false,
+                tunnel_inside_cidrs: vec![],
+                pre_shared_keys: vec![],
+            }
+        );
+        for missing in [
+            &[
+                "create-vpn-connection",
+                "--name",
+                "x",
+                "--vpn-gateway-id",
+                "vgw",
+            ][..],
+            &[
+                "create-vpn-connection",
+                "--name",
+                "x",
+                "--customer-gateway-id",
+                "hq",
+            ][..],
+            &["create-vpn-connection-route", "--vpn-connection-id", "x"][..],
+        ] {
+            assert!(
+                crate::Cli::try_parse_from(
+                    std::iter::once("vpcctl").chain(missing.iter().copied())
+                )
+                .is_err(),
+                "{missing:?}"
+            );
+        }
+        assert_eq!(
+            parsed(&["delete-vpn-connection", "--vpn-connection-id", "vpn-dc"]),
+            Request::DeleteVpnConnection {
+                name: "vpn-dc".into()
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "create-vpn-connection-route",
+                "--vpn-connection-id",
+                "vpn-dc",
+                "--destination-cidr-block",
+                "172.18.0.0/16"
+            ]),
+            Request::CreateVpnConnectionRoute {
+                name: "vpn-dc".into(),
+                destination: "172.18.0.0/16".into()
+            }
+        );
+        assert_eq!(
+            parsed(&[
+                "delete-vpn-connection-route",
+                "--vpn-connection-id",
+                "vpn-dc",
+                "--destination-cidr-block",
+                "172.18.0.0/16"
+            ]),
+            Request::DeleteVpnConnectionRoute {
+                name: "vpn-dc".into(),
+                destination: "172.18.0.0/16".into()
+            }
+        );
+        let mut out = Vec::new();
+        let cmd = VpnCommand::DeleteVpnConnection {
+            name: "vpn-dc".into(),
+        };
+        cmd.print(
+            &mut out,
+            Response::Done {
+                message: "deleted VPN connection vpn-dc".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "deleted VPN connection vpn-dc\n"
+        );
+    }
+
+    #[test]
+    fn vpn_connections_print_a_row_per_tunnel() {
+        let tunnel = |outside: &str, inside: &str, up: bool, message: &str, routes: u32| {
+            vpc_api::VpnTunnelReport {
+                outside_ip_address: outside.into(),
+                tunnel_inside_cidr: inside.into(),
+                status: if up { "UP" } else { "DOWN" }.into(),
+                status_message: message.into(),
+                accepted_route_count: routes,
+                last_status_change: 0,
+            }
+        };
+        let r = vpc_api::VpnConnectionsReport {
+            vpn_connections: vec![vpc_api::VpnConnectionReport {
+                name: "vpn-hq".into(),
+                id: "vpn-0123456789abcdef0".into(),
+                state: "available".into(),
+                customer_gateway: "hq".into(),
+                vpn_gateway: "vgw".into(),
+                routing: "bgp".into(),
+                routes: vec!["172.16.0.0/16".into()],
+                tunnels: vec![
+                    tunnel("192.0.2.254", "169.254.10.0/30", true, "1 BGP ROUTES", 1),
+                    tunnel("192.0.2.253", "169.254.10.4/30", false, "", 0),
+                ],
+            }],
+        };
+        let mut out = Vec::new();
+        print_vpn_connections(&mut out, &r).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+CONNECTION  ID                     GATEWAYS         TUNNEL  OUTSIDE IP   INSIDE CIDR      STATUS  ROUTES  LAST CHANGE  MESSAGE
+vpn-hq      vpn-0123456789abcdef0  hq -> vgw (bgp)  1       192.0.2.254  169.254.10.0/30  UP      1       -            1 BGP ROUTES
+                                                    2       192.0.2.253  169.254.10.4/30  DOWN    0       -
+vpn-hq routes: 172.16.0.0/16
+"
+        );
+        let mut out = Vec::new();
+        print_vpn_connections(
+            &mut out,
+            &vpc_api::VpnConnectionsReport {
+                vpn_connections: vec![],
+            },
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "no VPN connections\n");
     }
 
     #[test]

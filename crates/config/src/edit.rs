@@ -46,7 +46,7 @@ mod endpoints;
 
 pub use endpoints::EndpointEditError;
 mod vpn;
-pub use vpn::VpnEditError;
+pub use vpn::{NewTunnelOptions, VpnEditError};
 
 use std::net::Ipv4Addr;
 

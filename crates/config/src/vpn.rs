@@ -15,9 +15,8 @@
 //!   optional device name.
 //! - A route table may route to a VPN gateway attached to its VPC
 //!   ([`crate::RouteTarget::VpnGateway`]), and may propagate its routes
-//!   (`propagating_vgws`, only gateways attached to its VPC). There are no VPN
-//!   connections yet, so nothing is propagated and a packet routed to the gateway is
-//!   dropped, as AWS drops traffic to a gateway without a tunnel up.
+//!   (`propagating_vgws`, only gateways attached to its VPC). A packet routed to a
+//!   gateway without a VPN connection with a tunnel up is dropped, as AWS drops it.
 //! - A [`VpnConnection`] (`[[vpn_connection]]`, `vpn-...`) joins one VPN gateway and
 //!   one customer gateway (at most one connection per pair, as AWS allows) with two
 //!   [`VpnTunnel`]s: an outside address each on the emulated internet (vpcd assigns

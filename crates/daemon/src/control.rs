@@ -204,6 +204,10 @@ fn answer(request: Request, shared: &Shared) -> Response {
         | Request::DeleteCustomerGateway { .. }
         | Request::EnableVgwRoutePropagation { .. }
         | Request::DisableVgwRoutePropagation { .. }
+        | Request::CreateVpnConnection { .. }
+        | Request::DeleteVpnConnection { .. }
+        | Request::CreateVpnConnectionRoute { .. }
+        | Request::DeleteVpnConnectionRoute { .. }
         | Request::DeleteNatGateway { .. }
         | Request::DetachInternetGateway { .. }
         | Request::AttachInternetGateway { .. }
@@ -527,6 +531,68 @@ fn edit(
                         "route table {route_table} no longer propagates the routes of VPN gateway {gateway}"
                     )
                 }),
+        ),
+        Request::CreateVpnConnection {
+            name,
+            customer_gateway,
+            vpn_gateway,
+            static_routes_only,
+            tunnel_inside_cidrs,
+            pre_shared_keys,
+        } => (
+            format!("create-vpn-connection {name}"),
+            new_tunnel_options(tunnel_inside_cidrs, pre_shared_keys).and_then(|tunnels| {
+                edited
+                    .create_vpn_connection(
+                        name,
+                        customer_gateway,
+                        vpn_gateway,
+                        *static_routes_only,
+                        &tunnels,
+                    )
+                    .map_err(|e| e.to_string())
+                    .map(|_| {
+                        let tunnels: Vec<String> = edited
+                            .find_vpn_connection(name)
+                            .map(|c| edited.vpn_connection(c).tunnels.iter())
+                            .into_iter()
+                            .flatten()
+                            .map(|t| format!("{} ({})", t.outside_ip_address, t.tunnel_inside_cidr))
+                            .collect();
+                        format!(
+                            "created VPN connection {name} between customer gateway {customer_gateway} and VPN gateway {vpn_gateway} ({}); tunnels {}",
+                            if *static_routes_only { "static routes" } else { "BGP" },
+                            tunnels.join(", ")
+                        )
+                    })
+            }),
+        ),
+        Request::DeleteVpnConnection { name } => (
+            format!("delete-vpn-connection {name}"),
+            edited
+                .delete_vpn_connection(name)
+                .map_err(|e| e.to_string())
+                .map(|_| {
+                    format!("deleted VPN connection {name}; its routes are no longer propagated")
+                }),
+        ),
+        Request::CreateVpnConnectionRoute { name, destination } => (
+            format!("create-vpn-connection-route {name} {destination}"),
+            cidr(destination).and_then(|c| {
+                edited
+                    .create_vpn_connection_route(name, c)
+                    .map_err(|e| e.to_string())
+                    .map(|_| format!("added static route {c} to VPN connection {name}"))
+            }),
+        ),
+        Request::DeleteVpnConnectionRoute { name, destination } => (
+            format!("delete-vpn-connection-route {name} {destination}"),
+            cidr(destination).and_then(|c| {
+                edited
+                    .delete_vpn_connection_route(name, c)
+                    .map_err(|e| e.to_string())
+                    .map(|_| format!("deleted static route {c} from VPN connection {name}"))
+            }),
         ),
         Request::DeleteNatGateway { name } => (
             format!("delete-nat-gateway {name}"),
@@ -1094,6 +1160,29 @@ fn cidr(cidr: &str) -> Result<Ipv4Net, String> {
         .map_err(|_| format!("{cidr:?} is not an IPv4 CIDR block"))
 }
 
+/// The tunnel options of `create-vpn-connection`: per tunnel (in order) its inside
+/// CIDR and pre-shared key, each given or vpcd's choice; at most two.
+fn new_tunnel_options(
+    inside_cidrs: &[String],
+    pre_shared_keys: &[String],
+) -> Result<Vec<vpc_config::edit::NewTunnelOptions>, String> {
+    let n = inside_cidrs.len().max(pre_shared_keys.len());
+    if n > 2 {
+        return Err(format!(
+            "a VPN connection has two tunnels; options for {n} given"
+        ));
+    }
+    (0..n)
+        .map(|k| {
+            Ok(vpc_config::edit::NewTunnelOptions {
+                tunnel_inside_cidr: inside_cidrs.get(k).map(|c| cidr(c)).transpose()?,
+                pre_shared_key: pre_shared_keys.get(k).cloned(),
+                ..Default::default()
+            })
+        })
+        .collect()
+}
+
 /// CIDR blocks, comma separated.
 fn cidrs(blocks: &[Ipv4Net]) -> String {
     let blocks: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
@@ -1266,6 +1355,96 @@ mod tests {
         assert_eq!(
             made(&s, Request::AcceptVpcPeeringConnection { name: pcx("x") }),
             Err("there is no VPC peering connection \"x\"".into())
+        );
+    }
+
+    #[test]
+    fn vpn_connections_and_their_static_routes_are_changed() {
+        let src = format!(
+            "{}\n[[customer_gateway]]\nname = \"dc\"\nip_address = \"203.0.113.62\"\n\n[[vpn_connection]]\nname = \"vpn-dc\"\ncustomer_gateway = \"dc\"\nvpn_gateway = \"vgw\"\nstatic_routes_only = true\nroutes = [\"172.18.0.0/16\"]\n",
+            include_str!("../../../config/vpn.toml")
+        );
+        let s = shared(&src);
+        let routes = |s: &Shared| {
+            let r = crate::vpn::vpn_connections(s);
+            r.vpn_connections
+                .iter()
+                .find(|c| c.name == "vpn-dc")
+                .map(|c| c.routes.join(" "))
+                .unwrap_or_default()
+        };
+        let route = |create: bool, name: &str, destination: &str| {
+            let (name, destination) = (name.to_owned(), destination.to_owned());
+            if create {
+                Request::CreateVpnConnectionRoute { name, destination }
+            } else {
+                Request::DeleteVpnConnectionRoute { name, destination }
+            }
+        };
+        assert_eq!(
+            made(&s, route(true, "vpn-dc", "172.19.0.0/16")),
+            Ok("added static route 172.19.0.0/16 to VPN connection vpn-dc".into())
+        );
+        assert_eq!(routes(&s), "172.18.0.0/16 172.19.0.0/16");
+        assert_eq!(
+            made(&s, route(true, "vpn-dc", "172.19.0.0/16")),
+            Err("VPN connection \"vpn-dc\" already has a route to 172.19.0.0/16".into())
+        );
+        assert_eq!(
+            made(&s, route(true, "vpn-hq", "172.19.0.0/16")),
+            Err("VPN connection \"vpn-hq\" uses BGP: static routes are for a connection with static routes only".into())
+        );
+        assert_eq!(
+            made(&s, route(true, "vpn-dc", "x")),
+            Err("\"x\" is not an IPv4 CIDR block".into())
+        );
+        assert_eq!(
+            made(&s, route(false, "vpn-dc", "172.18.0.0/16")),
+            Ok("deleted static route 172.18.0.0/16 from VPN connection vpn-dc".into())
+        );
+        assert_eq!(routes(&s), "172.19.0.0/16");
+        assert_eq!(
+            made(&s, route(false, "vpn-dc", "172.18.0.0/16")),
+            Err("VPN connection \"vpn-dc\" has no route to 172.18.0.0/16".into())
+        );
+        let create = |cgw: &str, cidrs: &[&str]| Request::CreateVpnConnection {
+            name: "vpn-x".into(),
+            customer_gateway: cgw.into(),
+            vpn_gateway: "vgw".into(),
+            static_routes_only: false,
+            tunnel_inside_cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+            pre_shared_keys: vec![],
+        };
+        assert_eq!(
+            made(&s, create("nope", &[])),
+            Err("\"nope\" is not a customer gateway".into())
+        );
+        assert_eq!(
+            made(&s, create("hq", &[])),
+            Err("vpn_connection \"vpn-hq\" already joins customer gateway \"hq\" and VPN gateway \"vgw\"; AWS allows one connection per pair".into())
+        );
+        assert_eq!(
+            made(
+                &s,
+                create(
+                    "dc",
+                    &["169.254.20.0/30", "169.254.20.4/30", "169.254.20.8/30"]
+                )
+            ),
+            Err("a VPN connection has two tunnels; options for 3 given".into())
+        );
+        assert_eq!(
+            made(&s, create("dc", &["169.254.20.1"])),
+            Err("\"169.254.20.1\" is not an IPv4 CIDR block".into())
+        );
+        assert_eq!(
+            made(
+                &s,
+                Request::DeleteVpnConnection {
+                    name: "nope".into()
+                }
+            ),
+            Err("\"nope\" is not a VPN connection".into())
         );
     }
 

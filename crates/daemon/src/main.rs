@@ -387,8 +387,7 @@ async fn run(config: Option<&Path>, prefix: &str, paths: &Options) -> anyhow::Re
     // From now on namespaces come and go with the configuration (`live`).
     shared.keep_owner(owner);
     services::sync_resolv_conf(&shared);
-    let tunnels =
-        tokio::task::block_in_place(|| tunnels::Tunnels::start(shared.clone(), prefix));
+    let tunnels = tokio::task::block_in_place(|| tunnels::Tunnels::start(shared.clone(), prefix));
     shared.keep_tunnels(tunnels);
     if let (Some((listener, api)), Some(options)) = (api, &paths.api) {
         println!(

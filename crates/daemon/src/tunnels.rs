@@ -636,8 +636,19 @@ fn start_charon(
         // AWS's 1.25 Gbit/s per tunnel, towards the site (the kernel here has no
         // policing action for the other way, which userspace ESP keeps far below it).
         let shaped = Command::new("ip")
-            .args(["netns", "exec", gw_ns, "tc", "qdisc", "replace", "dev", interface])
-            .args(["root", "tbf", "rate", TUNNEL_RATE, "burst", "1mb", "latency", "50ms"])
+            .args([
+                "netns", "exec", gw_ns, "tc", "qdisc", "replace", "dev", interface,
+            ])
+            .args([
+                "root",
+                "tbf",
+                "rate",
+                TUNNEL_RATE,
+                "burst",
+                "1mb",
+                "latency",
+                "50ms",
+            ])
             .output();
         if !shaped.is_ok_and(|o| o.status.success()) {
             tracing::warn!("{interface}: could not cap its rate at {TUNNEL_RATE} (tc tbf)");

@@ -317,13 +317,28 @@ mod tests {
         );
         let swanctl = &r.files[1].1;
         assert!(swanctl.contains("remote_addrs = 192.0.2.254"), "{swanctl}");
-        assert!(swanctl.contains("secret = \"hq.tunnel1.secret\""), "{swanctl}");
+        assert!(
+            swanctl.contains("secret = \"hq.tunnel1.secret\""),
+            "{swanctl}"
+        );
         // A connection by name gives the same; BIRD's file names its prefix.
-        assert_eq!(vpn_config_of(&t, "vpn-hq", "strongswan", "/srv/hq").unwrap(), r);
+        assert_eq!(
+            vpn_config_of(&t, "vpn-hq", "strongswan", "/srv/hq").unwrap(),
+            r
+        );
         let bird = vpn_config_of(&t, "hq", "bird", "/srv/hq").unwrap();
-        assert!(bird.files[0].1.contains("172.16.0.0/16"), "{:?}", bird.files);
+        assert!(
+            bird.files[0].1.contains("172.16.0.0/16"),
+            "{:?}",
+            bird.files
+        );
         for (name, format, dir, why) in [
-            ("nope", "bird", "/x", "neither a VPN connection nor a customer gateway"),
+            (
+                "nope",
+                "bird",
+                "/x",
+                "neither a VPN connection nor a customer gateway",
+            ),
             ("hq", "cisco", "/x", "cisco"),
             ("hq", "bird", "relative", "not an absolute directory"),
         ] {

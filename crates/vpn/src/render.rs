@@ -1116,8 +1116,15 @@ protocol static s1_2 {
             assert!(s3.contains(line), "{line:?} missing from\n{s3}");
         }
         assert!(!s3.contains("replay_window"));
-        assert!(s3.contains("        updown = sh /s/tunnel3/updown.sh\n"), "{s3}");
-        assert!(files[8].text.contains("  down-client) ip link set vti3 down ;;\n"));
+        assert!(
+            s3.contains("        updown = sh /s/tunnel3/updown.sh\n"),
+            "{s3}"
+        );
+        assert!(
+            files[8]
+                .text
+                .contains("  down-client) ip link set vti3 down ;;\n")
+        );
         assert_eq!(
             files[12].text,
             "1 vti1 169.254.10.2/30\n2 vti2 169.254.11.2/30\n3 vti3 169.254.12.2/30\n4 vti4 169.254.13.2/30\n"

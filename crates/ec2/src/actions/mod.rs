@@ -151,6 +151,11 @@ pub fn ec2(ctx: &Ctx<'_>, action: &str) -> Result<Outcome, ApiError> {
         "DeleteCustomerGateway" => vpn::delete_customer_gateway(ctx),
         "EnableVgwRoutePropagation" => vpn::enable_propagation(ctx),
         "DisableVgwRoutePropagation" => vpn::disable_propagation(ctx),
+        "CreateVpnConnection" => vpn::create_vpn_connection(ctx),
+        "DescribeVpnConnections" => vpn::describe_vpn_connections(ctx),
+        "DeleteVpnConnection" => vpn::delete_vpn_connection(ctx),
+        "CreateVpnConnectionRoute" => vpn::create_vpn_connection_route(ctx),
+        "DeleteVpnConnectionRoute" => vpn::delete_vpn_connection_route(ctx),
         "CreateVpcEndpoint" => endpoints::create(ctx),
         "DescribeVpcEndpoints" => endpoints::describe(ctx),
         "ModifyVpcEndpoint" => endpoints::modify(ctx),
@@ -257,8 +262,9 @@ impl Ctx<'_> {
     /// action applies: by its VPC; a peering connection by either VPC, a transit
     /// gateway by owner and region, its route tables by the gateway, an attachment by
     /// the gateway or the VPC, a flow log by its resource's VPC, an Elastic IP when
-    /// unassociated or associated in the caller's VPCs; other resources outside VPCs
-    /// (internet and VPN gateways not attached, customer gateways) by every caller.
+    /// unassociated or associated in the caller's VPCs, a VPN connection like its VPN
+    /// gateway; other resources outside VPCs (internet and VPN gateways not attached,
+    /// customer gateways) by every caller.
     pub fn sees(&self, kind: Kind, i: usize) -> bool {
         let t = self.t;
         match kind {
@@ -286,6 +292,9 @@ impl Ctx<'_> {
             Kind::VpcEndpoint => self.sees_vpc(t.vpc_endpoints[i].vpc),
             Kind::PrefixList => t.aws_services[i].region == self.caller.region,
             Kind::VpnGateway => t.vpn_gateways[i].vpc.is_none_or(|v| self.sees_vpc(v)),
+            Kind::VpnConnection => {
+                self.sees(Kind::VpnGateway, t.vpn_connections[i].vpn_gateway.index())
+            }
             _ => true,
         }
     }
@@ -414,9 +423,12 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Validates a changed topology: written and parsed again by vpc-config.
+/// Validates a changed topology: written and parsed again by vpc-config. What the
+/// daemon observed of the VPN connections (never written) is kept, by name.
 pub fn commit(t: &Topology) -> Result<Topology, ApiError> {
-    parse_text(&vpc_config::to_toml(t))
+    let mut back = parse_text(&vpc_config::to_toml(t))?;
+    back.keep_live_from(t);
+    Ok(back)
 }
 
 /// Parses configuration text made by a change; a problem is `InvalidParameterValue`.
@@ -441,7 +453,8 @@ fn parse_text(text: &str) -> Result<Topology, ApiError> {
     })
 }
 
-/// Changes the topology's TOML document with `f` and parses the result.
+/// Changes the topology's TOML document with `f` and parses the result (keeping what
+/// the daemon observed of the VPN connections, as [`commit`] does).
 pub fn edit_document(t: &Topology, f: impl FnOnce(&mut toml::Table)) -> Result<Topology, ApiError> {
     let text = vpc_config::to_toml(t);
     let mut doc: toml::Table = toml::from_str(&text)
@@ -449,7 +462,9 @@ pub fn edit_document(t: &Topology, f: impl FnOnce(&mut toml::Table)) -> Result<T
     f(&mut doc);
     let text = toml::to_string(&doc)
         .map_err(|e| ApiError::invalid_value(format!("the topology could not be edited: {e}")))?;
-    parse_text(&text)
+    let mut back = parse_text(&text)?;
+    back.keep_live_from(t);
+    Ok(back)
 }
 
 /// The array of tables `kind` of a document (created empty if absent).

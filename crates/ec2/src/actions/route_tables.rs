@@ -20,6 +20,11 @@
 //! `RouteAlreadyExists`, `InvalidRoute.NotFound`, `Resource.AlreadyAssociated`,
 //! `InvalidAssociationID.NotFound`, `DependencyViolation` (deleting a main or
 //! associated table).
+//!
+//! After a table's own routes come the routes of its gateway endpoints and then those
+//! propagated from its VPN gateways (`propagatingVgwSet`) while a connection has a
+//! tunnel up: each destination once, `gatewayId` the VPN gateway, state `active`,
+//! origin `EnableVgwRoutePropagation`.
 
 use ipnet::Ipv4Net;
 use vpc_config::{
@@ -153,6 +158,18 @@ fn target_elements(t: &Topology, target: RouteTarget) -> Vec<(&'static str, Stri
     }
 }
 
+/// The routes propagated into table `table` from its VPN gateways, each destination
+/// once (the first: a connection's static routes come before routes learned over BGP).
+fn propagated(t: &Topology, table: RouteTableId) -> Vec<Route> {
+    let mut out: Vec<Route> = Vec::new();
+    for r in t.propagated_routes(table) {
+        if !out.iter().any(|o| o.destination == r.destination) {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// A route table as `DescribeRouteTables` filters it.
 struct Item<'c> {
     index: usize,
@@ -177,6 +194,8 @@ impl Filterable for Item<'_> {
         let one = |s: String| Some(vec![s]);
         // Gateway endpoints' routes (one per endpoint, to its prefix list).
         let endpoint_routes = || t.endpoints_of(RouteTableId(self.index as u32));
+        // Routes propagated from VPN gateways.
+        let propagated = propagated(t, RouteTableId(self.index as u32));
         match name {
             "route-table-id" => one(ids::id(Kind::RouteTable, &rt.name)),
             "vpc-id" => one(ids::id(Kind::Vpc, &vpc.name)),
@@ -222,6 +241,7 @@ impl Filterable for Item<'_> {
             "route.destination-cidr-block" => Some(
                 rt.routes
                     .iter()
+                    .chain(&propagated)
                     .map(|r| r.destination.to_string())
                     .collect(),
             ),
@@ -230,6 +250,7 @@ impl Filterable for Item<'_> {
                     .iter()
                     .map(|r| r.origin.aws_name().to_owned())
                     .chain(endpoint_routes().map(|_| RouteOrigin::PrefixList.aws_name().into()))
+                    .chain(propagated.iter().map(|r| r.origin.aws_name().to_owned()))
                     .collect(),
             ),
             "route.state" => Some(
@@ -237,6 +258,7 @@ impl Filterable for Item<'_> {
                     .iter()
                     .map(|r| route_state(t, rt, r.target).to_owned())
                     .chain(endpoint_routes().map(|_| "active".to_owned()))
+                    .chain(propagated.iter().map(|_| "active".to_owned()))
                     .collect(),
             ),
             "route.gateway-id" => {
@@ -245,6 +267,12 @@ impl Filterable for Item<'_> {
                     t,
                     RouteTableId(self.index as u32),
                 ));
+                ids.extend(
+                    propagated
+                        .iter()
+                        .flat_map(|r| target_elements(t, r.target))
+                        .map(|(_, v)| v),
+                );
                 Some(ids)
             }
             "route.destination-prefix-list-id" => Some(super::endpoints::prefix_list_ids(
@@ -292,6 +320,16 @@ fn route_table_xml(ctx: &Ctx<'_>, x: &mut Xml, i: usize) {
     }
     // Gateway endpoints' routes, to their prefix lists.
     super::endpoints::endpoint_routes_xml(t, x, vpc_config::RouteTableId(i as u32));
+    // Routes propagated from its VPN gateways.
+    for r in propagated(t, RouteTableId(i as u32)) {
+        x.open("item").leaf("destinationCidrBlock", r.destination);
+        for (element, value) in target_elements(t, r.target) {
+            x.leaf(element, value);
+        }
+        x.leaf("state", "active")
+            .leaf("origin", r.origin.aws_name())
+            .close("item");
+    }
     x.close("routeSet");
     x.set("associationSet", &associations(t, i), |x, &a| {
         x.leaf("main", a == Assoc::Main)
