@@ -17,6 +17,15 @@ use harness::{Vpcd, root_or_skip};
 
 const VPN: &str = include_str!("../../../config/vpn.toml");
 
+/// A directory removed on drop (declared before the sites in it, so dropped after).
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A customer site started by the script, stopped (and its files removed) on drop.
 struct Site {
     name: &'static str,
@@ -179,11 +188,12 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
         }
     }
     let mut vpcd = Vpcd::start("vpn", Some(VPN));
-    let base = std::env::temp_dir().join(format!("vpcd-e2e-vpn-sites-{}", std::process::id()));
+    let base = Dir(std::env::temp_dir().join(format!("vpcd-e2e-vpn-sites-{}", std::process::id())));
+    let base = &base.0;
 
     // The head office with BIRD: both tunnels UP within 60 s, its prefix propagated.
     let start = Instant::now();
-    let hq = Site::up(&vpcd, &base, "hq", "bird");
+    let hq = Site::up(&vpcd, base, "hq", "bird");
     assert!(
         wait(60, || tunnels(&vpcd, "vpn-hq")
             .iter()
@@ -218,7 +228,7 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
     );
 
     // The branch with FRR; CloudHub: hq learns the branch's prefix and reaches it.
-    let branch = Site::up(&vpcd, &base, "branch", "frr");
+    let branch = Site::up(&vpcd, base, "branch", "frr");
     assert!(
         wait(60, || tunnels(&vpcd, "vpn-branch")
             .iter()
@@ -251,12 +261,23 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
         std::thread::sleep(Duration::from_secs(2));
         let out = hq.swanctl(1, &["--terminate", "--ike", "vpn-hq-1"]);
         assert!(out.contains("terminate completed successfully"), "{out}");
+        let ended = Instant::now();
         assert!(
             wait(5, || tunnels(transfer_vpcd, "vpn-hq")
                 .first()
                 .is_some_and(|t| t.0 == "DOWN")),
             "{}",
             transfer_vpcd.ctl(&["vpn-connections"])
+        );
+        // Both ends take the dead tunnel's interface down at once: traffic moves
+        // within seconds, well inside BGP's 30 s hold time.
+        assert!(
+            wait(10, || transfer_vpcd.ping("erp", "172.16.1.1", 1, &[])),
+            "no traffic 10 s after the tunnel ended"
+        );
+        println!(
+            "failover: traffic flows again {:?} after the tunnel ended",
+            ended.elapsed()
         );
         t.join().expect("transfer")
     });
@@ -332,6 +353,5 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
 
     drop(branch);
     drop(hq);
-    let _ = std::fs::remove_dir_all(&base);
     vpcd.stop();
 }
