@@ -287,6 +287,13 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
     );
     assert_eq!(tunnels(&vpcd, "vpn-hq")[1].0, "UP");
     assert!(vpcd.ping("erp", "172.16.1.1", 2, &[]), "after failover");
+    // The site brings tunnel 1 back: both UP again.
+    let _ = hq.swanctl(1, &["--initiate", "--child", "vpn-hq-1", "--timeout", "10"]);
+    assert!(
+        wait(30, || tunnels(&vpcd, "vpn-hq").iter().all(|t| t.0 == "UP")),
+        "{}",
+        vpcd.ctl(&["vpn-connections"])
+    );
 
     // A wrong pre-shared key (branch tunnel 2) and a wrong proposal (branch tunnel 1):
     // DOWN with the reason, in vpcctl and in the log; hq unaffected.
@@ -350,6 +357,37 @@ fn sites_connect_over_ipsec_and_bgp_with_real_peers() {
         vpcd.ping("erp", "172.16.1.1", 2, &[]),
         "hq after the branch's failures"
     );
+
+    // More than 100 prefixes from a site: AWS resets the session.
+    let conf = hq.dir.join("bird.conf");
+    let text = std::fs::read_to_string(&conf).expect("hq's bird.conf");
+    let many: String = (0..100)
+        .map(|i| format!("  route 172.20.{i}.0/24 blackhole;\n"))
+        .collect();
+    let more = text.replacen(
+        "  route 172.16.0.0/16 blackhole;\n",
+        &format!("  route 172.16.0.0/16 blackhole;\n{many}"),
+        1,
+    );
+    assert_ne!(more, text, "hq's bird.conf has no site route:\n{text}");
+    std::fs::write(&conf, more).unwrap();
+    let ctl = ctl.display().to_string();
+    let configure = || {
+        Command::new("birdc")
+            .args(["-s", &ctl, "configure"])
+            .output()
+            .expect("birdc configure")
+    };
+    configure();
+    assert!(
+        wait(20, || tunnels(&vpcd, "vpn-hq").iter().all(|t| t.0
+            == "DOWN"
+            && t.1.contains("Route limit exceeded"))),
+        "{}",
+        vpcd.ctl(&["vpn-connections"])
+    );
+    std::fs::write(&conf, text).unwrap();
+    configure();
 
     drop(branch);
     drop(hq);
