@@ -39,7 +39,7 @@ use tokio::runtime::Handle;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
 use tun_rs::SyncDevice;
-use vpc_config::{HostId, InstanceId, Topology};
+use vpc_config::{HostId, HostRole, InstanceId, Topology};
 use vpc_dataplane::Port;
 
 use crate::flowlog::{FlowLogWriter, WallClock};
@@ -658,10 +658,27 @@ fn build_all(
         let plan = veth(Plan::host(topology, ports, id, offload).with_queues(queues));
         let built = instance::build(plan, name, owner, rt)
             .with_context(|| format!("internet host {} (namespace {name})", host.name))?;
-        println!(
-            "internet host {}: namespace {name}, eth0 {}",
-            host.name, host.address
-        );
+        match host.role {
+            HostRole::VpnGateway(g) => println!(
+                "vpn gateway {}: router namespace {name} (its tunnels' interfaces, BGP)",
+                topology.vpn_gateway(g).name
+            ),
+            HostRole::Site(g) => println!(
+                "customer gateway {}: site namespace {name}, eth0 {}",
+                topology.customer_gateway(g).name,
+                host.address
+            ),
+            HostRole::Tunnel(c, k) => println!(
+                "vpn connection {} tunnel {}: namespace {name}, eth0 {}",
+                topology.vpn_connection(c).name,
+                k + 1,
+                host.address
+            ),
+            HostRole::Declared => println!(
+                "internet host {}: namespace {name}, eth0 {}",
+                host.name, host.address
+            ),
+        }
         nodes.push(BuiltNode {
             built,
             ports: vec![Port::Host(id)],

@@ -525,9 +525,11 @@ pub fn addresses(s: &Shared) -> AddressesReport {
             vpc: g.vpc.map(|v| t.vpc(v).name.clone()),
         })
         .collect();
+    // A VPN gateway's far end is a port, not an address of the internet.
     let internet_hosts = t
         .internet_hosts
         .iter()
+        .filter(|h| !matches!(h.role, vpc_config::HostRole::VpnGateway(_)))
         .map(|h| InternetHostReport {
             name: h.name.clone(),
             address: h.address.to_string(),
