@@ -15,7 +15,8 @@
 # `down` stops exactly those PIDs (TERM, up to 5 s, then KILL), deletes the placeholder
 # TUN device it made and removes DIR.
 #
-# Environment: VPCCTL (default vpcctl), VPCCTL_ARGS (e.g. "--socket /tmp/x.sock"),
+# Environment: VPCCTL (default: vpcctl on PATH, else target/release/vpcctl or
+# target/debug/vpcctl of this checkout), VPCCTL_ARGS (e.g. "--socket /tmp/x.sock"),
 # VPCD_PREFIX, VPCD_SITE_DIR, CHARON (default /usr/lib/ipsec/charon), FRR_BIN (default
 # /usr/lib/frr).
 set -euo pipefail
@@ -36,7 +37,19 @@ ns="${VPCD_PREFIX:-}${site}"
 base="${VPCD_SITE_DIR:-/var/lib/vpcd/sites}"
 dir="${base%/}/${site}"
 pids_file="$dir/pids"
-vpcctl=${VPCCTL:-vpcctl}
+# vpcctl: $VPCCTL, else the one on PATH, else this checkout's build (release first).
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ -n ${VPCCTL:-} ]]; then
+  vpcctl=$VPCCTL
+elif command -v vpcctl >/dev/null; then
+  vpcctl=vpcctl
+elif [[ -x $here/target/release/vpcctl ]]; then
+  vpcctl=$here/target/release/vpcctl
+elif [[ -x $here/target/debug/vpcctl ]]; then
+  vpcctl=$here/target/debug/vpcctl
+else
+  vpcctl=vpcctl
+fi
 read -r -a vpcctl_args <<<"${VPCCTL_ARGS:-}"
 charon=${CHARON:-/usr/lib/ipsec/charon}
 frr_bin=${FRR_BIN:-/usr/lib/frr}
