@@ -298,8 +298,11 @@ pub fn apply_topology(
                     .to_owned(),
             );
         }
-        // A file that describes what runs changes nothing: no new snapshot.
-        (!dry_run && new != *before).then(|| new.clone())
+        // A file that describes what runs changes nothing: no new snapshot (what the
+        // VPN tunnels' supervisor observed is no part of the file).
+        let mut new = new.clone();
+        new.keep_live_from(before);
+        (!dry_run && new != *before).then_some(new)
     });
     let result = result.map(|applied| match applied {
         Applied::Changed { state_error, .. } => {
@@ -339,7 +342,11 @@ pub fn apply_with(
     let (plan, result) = shared.engine().edit_prepared(
         now,
         |before| {
-            let changed = edit(before);
+            // What the VPN tunnels' supervisor observed stays (it is no configuration).
+            let changed = edit(before).map(|mut new| {
+                new.keep_live_from(before);
+                new
+            });
             let plan: Vec<String> = changed
                 .as_ref()
                 .map(|new| {

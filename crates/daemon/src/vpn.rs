@@ -298,6 +298,30 @@ mod tests {
     }
 
     #[test]
+    fn applying_the_file_again_keeps_what_the_tunnels_showed() {
+        let src = include_str!("../../../config/vpn.toml");
+        let s = crate::report::tests::shared(src);
+        let live = vpc_config::VpnLive {
+            up: [true, true],
+            learned: vec!["172.16.0.0/16".parse().unwrap()],
+        };
+        s.engine().edit(s.now(), |t| {
+            let mut next = t.clone();
+            next.vpn_connections[0].live = live.clone();
+            ((), Some(next))
+        });
+        let file = vpc_config::parse(src, "vpn.toml").unwrap();
+        let (changes, _, applied) = crate::control::apply_topology(file.clone(), false, &s);
+        assert_eq!((changes, applied), (vec![], Ok(false)));
+        // A real change keeps it too: the propagated route stays through it.
+        let mut changed = file;
+        changed.vpcs[0].enable_dns_hostnames = !changed.vpcs[0].enable_dns_hostnames;
+        let (_, _, applied) = crate::control::apply_topology(changed, false, &s);
+        assert_eq!(applied, Ok(true));
+        assert_eq!(s.snapshot().topology().vpn_connections[0].live, live);
+    }
+
+    #[test]
     fn vpn_config_renders_a_sites_files_or_says_why_not() {
         let t = vpc_config::parse(include_str!("../../../config/vpn.toml"), "vpn.toml").unwrap();
         let r = vpn_config_of(&t, "hq", "strongswan", "/srv/hq").unwrap();

@@ -66,6 +66,9 @@ pub(crate) struct Tables {
     pub host_addrs: Vec<Ipv4Addr>,
     /// Per internet host: the VPN gateway it is the far end of, if it is one.
     pub host_vgw: Vec<Option<VpnGatewayId>>,
+    /// Per VPN gateway: its far end's port while a VPN connection of it has a tunnel
+    /// up (`None`: it drops what it is sent).
+    pub vgw_up: Vec<Option<HostId>>,
 }
 
 impl Tables {
@@ -166,6 +169,10 @@ impl Tables {
             hosts,
             host_addrs,
             host_vgw,
+            vgw_up: (0..t.vpn_gateways.len() as u32)
+                .map(VpnGatewayId)
+                .map(|g| t.vpn_gateway_host(g).filter(|_| t.vpn_gateway_up(g)))
+                .collect(),
         }
     }
 

@@ -75,14 +75,14 @@ pub(crate) fn handle(
     Ok(next?)
 }
 
-/// Out to the far end, if a tunnel is up.
+/// Out to the far end, if a tunnel is up (compiled in `Tables::vgw_up`).
 fn out(net: &Net, vgw: VpnGatewayId) -> Result<Hop, DropReason> {
-    match net.topology.vpn_gateway_host(vgw) {
-        Some(h) if net.topology.vpn_gateway_up(vgw) => Ok(Hop {
+    match net.tables.vgw_up[vgw.index()] {
+        Some(h) => Ok(Hop {
             to: Place::Host(h),
             direction: Direction::Ingress,
         }),
-        _ => Err(DropReason::VpnNoConnection),
+        None => Err(DropReason::VpnNoConnection),
     }
 }
 
