@@ -49,6 +49,10 @@ pub enum Request {
         /// Destination port (required for tcp and udp).
         #[serde(default)]
         port: Option<u16>,
+        /// The probe's source address, for a VPN gateway's port (a site's address);
+        /// others send from their own.
+        #[serde(default)]
+        source: Option<String>,
     },
     /// NAT gateways: state, addresses, CloudWatch metrics (and translations).
     NatGateways {
@@ -1284,6 +1288,7 @@ mod tests {
             to: "10.0.12.10".into(),
             proto: "tcp".into(),
             port: Some(5432),
+            source: None,
         };
         let flows = Request::Flows {
             instance: Some("db".into()),

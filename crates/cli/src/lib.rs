@@ -112,6 +112,10 @@ enum Command {
         /// Destination port (tcp and udp).
         #[arg(long, value_name = "N")]
         port: Option<u16>,
+        /// The source address, for a VPN gateway's port (`vpcd+gw-NAME`: what comes
+        /// out of its tunnels, from a site's address); others send from their own.
+        #[arg(long, value_name = "IP")]
+        source: Option<String>,
     },
     /// NAT gateways: subnet, state, addresses and CloudWatch metrics.
     NatGateways {
@@ -393,11 +397,13 @@ fn request(command: &Command) -> Request {
             to,
             proto,
             port,
+            source,
         } => Request::Trace {
             from: from.clone(),
             to: to.clone(),
             proto: proto.clone(),
             port: *port,
+            source: source.clone(),
         },
         Command::NatGateways { name, mappings } => Request::NatGateways {
             name: name.clone(),

@@ -153,7 +153,8 @@ fn answer(request: Request, shared: &Shared) -> Response {
             to,
             proto,
             port,
-        } => match report::trace(shared, &from, &to, &proto, port) {
+            source,
+        } => match report::trace(shared, &from, &to, &proto, port, source.as_deref()) {
             Ok(r) => Response::Trace(r),
             Err(message) => Response::Error { message },
         },

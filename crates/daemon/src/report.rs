@@ -322,6 +322,7 @@ pub fn trace(
     to: &str,
     proto: &str,
     port: Option<u16>,
+    source: Option<&str>,
 ) -> Result<TraceReport, String> {
     let dp = s.snapshot();
     let t = dp.topology();
@@ -348,8 +349,25 @@ pub fn trace(
         ("icmp", Some(_)) => return Err("--proto icmp takes no --port".to_owned()),
         _ => return Err(format!("--proto {proto:?}: use tcp, udp or icmp")),
     };
+    // Only a VPN gateway's far end sends from addresses not its own (the sites').
+    let src = match (source, origin) {
+        (None, _) => None,
+        (Some(a), Port::Host(h))
+            if matches!(t.internet_host(h).role, vpc_config::HostRole::VpnGateway(_)) =>
+        {
+            Some(
+                a.parse::<std::net::Ipv4Addr>()
+                    .map_err(|_| format!("--source {a:?} is not an IPv4 address"))?,
+            )
+        }
+        (Some(_), _) => {
+            return Err(format!(
+                "--source is for a VPN gateway's port (vpcd+gw-NAME), which sends what comes out of the tunnels; {from} sends from its own address"
+            ));
+        }
+    };
     let now = s.now();
-    let walked = dp.trace(now, origin, dst, probe);
+    let walked = dp.trace_from(now, origin, src, dst, probe);
     let described = vpc_dataplane::trace::describe(dp.topology(), &walked);
     Ok(TraceReport {
         probe: format!(

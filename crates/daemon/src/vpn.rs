@@ -322,6 +322,35 @@ mod tests {
     }
 
     #[test]
+    fn trace_follows_what_comes_out_of_the_tunnels_from_a_sites_address() {
+        let s = crate::report::tests::shared(include_str!("../../../config/vpn.toml"));
+        let trace = |source: Option<&str>| {
+            crate::report::trace(&s, "vpcd+gw-vgw", "10.20.1.10", "tcp", Some(22), source)
+        };
+        let site = trace(Some("172.16.1.1")).unwrap();
+        assert_eq!(
+            site.probe,
+            "vpcd+gw-vgw 172.16.1.1 -> 10.20.1.10 tcp port 22 (SYN from port 49152)"
+        );
+        let stages: Vec<&str> = site.steps.iter().map(|x| x.stage.as_str()).collect();
+        assert_eq!(
+            stages,
+            ["vpn-gateway vgw", "deliver", "nacl inbound app", "sg ingress erp/eth0"]
+        );
+        assert_eq!(
+            site.steps[0].decision,
+            "from a VPN tunnel into vpc corp to 10.20.1.10 (vpn gateway vgw)"
+        );
+        assert_eq!(site.verdict, "FORWARD to erp/eth0");
+        // From the port's own address: not what the group allows.
+        assert_eq!(trace(None).unwrap().verdict, "DROP sg-ingress");
+        let e = crate::report::trace(&s, "erp", "172.16.1.1", "icmp", None, Some("10.20.1.99"))
+            .unwrap_err();
+        assert!(e.contains("--source is for a VPN gateway's port"), "{e}");
+        assert!(trace(Some("nope")).unwrap_err().contains("not an IPv4 address"));
+    }
+
+    #[test]
     fn vpn_config_renders_a_sites_files_or_says_why_not() {
         let t = vpc_config::parse(include_str!("../../../config/vpn.toml"), "vpn.toml").unwrap();
         let r = vpn_config_of(&t, "hq", "strongswan", "/srv/hq").unwrap();

@@ -437,12 +437,26 @@ impl Snapshot {
     /// live configuration and state and returns every stage's decision. It holds the
     /// state by shared reference and has no writer: it changes nothing.
     pub fn trace(&self, now: Time, from: impl Into<Port>, dst: Ipv4Addr, probe: Probe) -> Trace {
-        let from = from.into();
-        let src = match from {
+        self.trace_from(now, from.into(), None, dst, probe)
+    }
+
+    /// [`Snapshot::trace`] with the probe's source `src` if given: a VPN gateway's
+    /// far end sends from the sites' addresses (other ports from their own, which is
+    /// what they send from if `src` is `None`).
+    pub fn trace_from(
+        &self,
+        now: Time,
+        from: Port,
+        src: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        probe: Probe,
+    ) -> Trace {
+        let own = match from {
             Port::Eni(e) => self.net.tables.eni(e).ip,
             Port::Host(h) => self.net.tables.host_addrs[h.index()],
             Port::Services => addressing::DNS_LINK_LOCAL,
         };
+        let src = src.unwrap_or(own);
         let mut pkt = trace::build(src, dst, probe);
         let mut steps = Vec::new();
         let mut shape = Shape::PLAIN;
