@@ -335,7 +335,12 @@ mod tests {
         let stages: Vec<&str> = site.steps.iter().map(|x| x.stage.as_str()).collect();
         assert_eq!(
             stages,
-            ["vpn-gateway vgw", "deliver", "nacl inbound app", "sg ingress erp/eth0"]
+            [
+                "vpn-gateway vgw",
+                "deliver",
+                "nacl inbound app",
+                "sg ingress erp/eth0"
+            ]
         );
         assert_eq!(
             site.steps[0].decision,
@@ -347,7 +352,11 @@ mod tests {
         let e = crate::report::trace(&s, "erp", "172.16.1.1", "icmp", None, Some("10.20.1.99"))
             .unwrap_err();
         assert!(e.contains("--source is for a VPN gateway's port"), "{e}");
-        assert!(trace(Some("nope")).unwrap_err().contains("not an IPv4 address"));
+        assert!(
+            trace(Some("nope"))
+                .unwrap_err()
+                .contains("not an IPv4 address")
+        );
     }
 
     #[test]
