@@ -229,6 +229,21 @@ fn wait_for(path: &Path) -> bool {
     false
 }
 
+/// Waits for `path` to exist while `child` runs.
+fn wait_ready(path: &Path, child: &mut Child) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < START_WAIT {
+        if path.exists() {
+            return true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 /// Ends `child` (SIGTERM, then SIGKILL after 3 s) and reaps it.
 fn end(child: &mut Child) {
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
@@ -550,8 +565,17 @@ impl Supervisor {
     }
 }
 
+/// Whether `program` is in a directory of `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
 /// Starts BIRD in `ns` with `text` as its configuration, its files in `dir`.
 fn start_bird(ns: &str, dir: &Path, text: &str) -> Result<Child, String> {
+    if !on_path("bird") {
+        return Err("bird is not installed (Debian: bird2)".into());
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let conf = dir.join("bird.conf");
     std::fs::write(&conf, text).map_err(|e| format!("{}: {e}", conf.display()))?;
@@ -569,8 +593,8 @@ fn start_bird(ns: &str, dir: &Path, text: &str) -> Result<Child, String> {
         .stderr(log)
         .spawn()
         .map_err(|e| format!("start bird: {e} (is BIRD 2 installed?)"))?;
-    if !wait_for(&ctl) {
-        let mut child = child;
+    let mut child = child;
+    if !wait_ready(&ctl, &mut child) {
         end(&mut child);
         return Err(format!(
             "bird did not start: see {}",
@@ -613,13 +637,14 @@ fn start_charon(
         .spawn()
         .map_err(|e| format!("start charon: {e}"))?;
     let vici_path = dir.join("run/charon.vici");
+    if !wait_ready(&vici_path, &mut child) {
+        end(&mut child);
+        return Err(format!(
+            "no VICI socket: see {}",
+            dir.join("charon.stdout").display()
+        ));
+    }
     let setup = || -> Result<(), String> {
-        if !wait_for(&vici_path) {
-            return Err(format!(
-                "no VICI socket: see {}",
-                dir.join("charon.stdout").display()
-            ));
-        }
         // The TUN device libipsec made: renamed here, then moved (two would collide).
         let start = Instant::now();
         while ip(&["-n", tunnel_ns, "link", "show", "ipsec0"]).is_err() {
