@@ -4,20 +4,16 @@
 //! path). Skipped unless root with BIRD installed.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Lab, ip, is_root};
 use vpc_vpn::bird::{BirdError, Control};
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
 
 fn have_bird() -> bool {
     Command::new("bird")
@@ -26,42 +22,6 @@ fn have_bird() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok()
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Everything the test creates; removed on drop, even after a failed assertion.
-struct Lab {
-    dir: PathBuf,
-    namespaces: Vec<String>,
-    birds: Vec<Child>,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for b in &mut self.birds {
-            let _ = Command::new("kill").arg(b.id().to_string()).status();
-        }
-        for b in &mut self.birds {
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while b.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = b.kill();
-            let _ = b.wait();
-        }
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl Lab {
@@ -84,7 +44,7 @@ impl Lab {
             .stderr(out)
             .spawn()
             .unwrap();
-        self.birds.push(child);
+        self.children.push(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !ctl.exists() {
             assert!(Instant::now() < deadline, "no control socket for {name}");
@@ -120,11 +80,7 @@ fn two_birds_over_the_control_socket() {
     }
     let pid = std::process::id();
     let (ns_a, ns_b) = (format!("tvb-a-{pid}"), format!("tvb-b-{pid}"));
-    let mut lab = Lab {
-        dir: std::env::temp_dir().join(format!("tvb-{pid}")),
-        namespaces: Vec::new(),
-        birds: Vec::new(),
-    };
+    let mut lab = Lab::new(std::env::temp_dir().join(format!("tvb-{pid}")));
     fs::create_dir_all(&lab.dir).unwrap();
     for ns in [&ns_a, &ns_b] {
         ip(&["netns", "add", ns]);

@@ -5,59 +5,18 @@
 //! the error-notify socket. Skipped unless root with strongSwan installed.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Lab, ip, is_root};
 use vpc_vpn::enfy::{self, Kind};
 use vpc_vpn::vici::{Client, IkeSa, Message, ViciError};
 
 const CHARON: &str = "/usr/lib/ipsec/charon";
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Everything the test creates; removed on drop, even after a failed assertion.
-struct Lab {
-    dir: PathBuf,
-    namespaces: Vec<String>,
-    charons: Vec<Child>,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for c in &mut self.charons {
-            // SIGTERM by PID (charon sends DELETEs and exits), SIGKILL if it lingers.
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
-        }
-        for c in &mut self.charons {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// One charon: its directory (`run/` is bind-mounted on its /run).
 struct Side {
@@ -112,7 +71,7 @@ impl Lab {
             .stderr(out)
             .spawn()
             .unwrap();
-        self.charons.push(child);
+        self.children.push(child);
         let side = Side { dir };
         wait_for(&side.vici(), "VICI socket");
         wait_for(&side.enfy(), "error-notify socket");
@@ -219,11 +178,7 @@ fn two_charons_over_vici() {
     }
     let pid = std::process::id();
     let (ns_a, ns_b) = (format!("tvv-a-{pid}"), format!("tvv-b-{pid}"));
-    let mut lab = Lab {
-        dir: std::env::temp_dir().join(format!("tvv-{pid}")),
-        namespaces: Vec::new(),
-        charons: Vec::new(),
-    };
+    let mut lab = Lab::new(std::env::temp_dir().join(format!("tvv-{pid}")));
     fs::create_dir_all(&lab.dir).unwrap();
     for ns in [&ns_a, &ns_b] {
         ip(&["netns", "add", ns]);
