@@ -9,7 +9,7 @@
 //! - `peering`: VPC peering connections.
 //! - `transit`: transit gateways (route tables, appliance mode, gateway peering).
 //! - `multicast`: transit gateway multicast domains and IGMP.
-//! - `vpn`: virtual private gateways (no VPN connections yet).
+//! - `vpn`: virtual private gateways, with and without a tunnel up.
 //! - `engine`: the shared `Engine` under threads (opposite directions, applies, traces).
 
 mod endpoint;
