@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Lab, ip, is_root};
+use common::{Lab, is_root};
 use vpc_vpn::bird::{BirdError, Control};
 
 fn have_bird() -> bool {
@@ -78,23 +78,7 @@ fn two_birds_over_the_control_socket() {
         eprintln!("bird_live: skipped (needs root and bird)");
         return;
     }
-    let pid = std::process::id();
-    let (ns_a, ns_b) = (format!("tvb-a-{pid}"), format!("tvb-b-{pid}"));
-    let mut lab = Lab::new(std::env::temp_dir().join(format!("tvb-{pid}")));
-    fs::create_dir_all(&lab.dir).unwrap();
-    for ns in [&ns_a, &ns_b] {
-        ip(&["netns", "add", ns]);
-        lab.namespaces.push(ns.clone());
-        ip(&["-n", ns, "link", "set", "lo", "up"]);
-    }
-    ip(&[
-        "link", "add", "tvb0", "netns", &ns_a, "type", "veth", "peer", "name", "tvb1", "netns",
-        &ns_b,
-    ]);
-    ip(&["-n", &ns_a, "addr", "add", "169.254.40.1/30", "dev", "tvb0"]);
-    ip(&["-n", &ns_b, "addr", "add", "169.254.40.2/30", "dev", "tvb1"]);
-    ip(&["-n", &ns_a, "link", "set", "tvb0", "up"]);
-    ip(&["-n", &ns_b, "link", "set", "tvb1", "up"]);
+    let (mut lab, ns_a, ns_b) = Lab::pair("tvb", ("169.254.40.1/30", "169.254.40.2/30"));
 
     let ctl_a = lab.start_bird(
         &ns_a,

@@ -176,24 +176,8 @@ fn two_charons_over_vici() {
         eprintln!("vici_live: skipped (needs root and {CHARON})");
         return;
     }
-    let pid = std::process::id();
-    let (ns_a, ns_b) = (format!("tvv-a-{pid}"), format!("tvv-b-{pid}"));
-    let mut lab = Lab::new(std::env::temp_dir().join(format!("tvv-{pid}")));
-    fs::create_dir_all(&lab.dir).unwrap();
-    for ns in [&ns_a, &ns_b] {
-        ip(&["netns", "add", ns]);
-        lab.namespaces.push(ns.clone());
-        ip(&["-n", ns, "link", "set", "lo", "up"]);
-    }
-    ip(&[
-        "link", "add", "tvv0", "netns", &ns_a, "type", "veth", "peer", "name", "tvv1", "netns",
-        &ns_b,
-    ]);
+    let (mut lab, ns_a, ns_b) = Lab::pair("tvv", ("192.0.2.1/24", "192.0.2.2/24"));
     let (addr_a, addr_b) = ("192.0.2.1", "192.0.2.2");
-    ip(&["-n", &ns_a, "addr", "add", "192.0.2.1/24", "dev", "tvv0"]);
-    ip(&["-n", &ns_b, "addr", "add", "192.0.2.2/24", "dev", "tvv1"]);
-    ip(&["-n", &ns_a, "link", "set", "tvv0", "up"]);
-    ip(&["-n", &ns_b, "link", "set", "tvv1", "up"]);
 
     let aws = lab.start_charon(&ns_a, "aws");
     let cgw = lab.start_charon(&ns_b, "cgw");

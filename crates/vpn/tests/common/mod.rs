@@ -38,13 +38,32 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// A lab with its files in `dir`.
-    pub fn new(dir: PathBuf) -> Lab {
-        Lab {
-            dir,
+    /// A lab named `tag` (its files in a directory of the temp dir): two namespaces
+    /// `<tag>-a-<pid>` and `<tag>-b-<pid>` joined by a veth pair `<tag>0`/`<tag>1`
+    /// with addresses `cidrs`, everything up. Returns the lab and the two namespaces.
+    pub fn pair(tag: &str, cidrs: (&str, &str)) -> (Lab, String, String) {
+        let pid = std::process::id();
+        let (a, b) = (format!("{tag}-a-{pid}"), format!("{tag}-b-{pid}"));
+        let mut lab = Lab {
+            dir: std::env::temp_dir().join(format!("{tag}-{pid}")),
             namespaces: Vec::new(),
             children: Vec::new(),
+        };
+        fs::create_dir_all(&lab.dir).unwrap();
+        for ns in [&a, &b] {
+            ip(&["netns", "add", ns]);
+            lab.namespaces.push(ns.clone());
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
         }
+        let (dev_a, dev_b) = (format!("{tag}0"), format!("{tag}1"));
+        ip(&[
+            "link", "add", &dev_a, "netns", &a, "type", "veth", "peer", "name", &dev_b, "netns", &b,
+        ]);
+        for (ns, dev, cidr) in [(&a, &dev_a, cidrs.0), (&b, &dev_b, cidrs.1)] {
+            ip(&["-n", ns, "addr", "add", cidr, "dev", dev]);
+            ip(&["-n", ns, "link", "set", dev, "up"]);
+        }
+        (lab, a, b)
     }
 }
 
