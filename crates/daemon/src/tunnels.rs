@@ -90,7 +90,7 @@ pub struct TunnelStatus {
 }
 
 /// What the supervisor shares with the control socket.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Observed {
     /// Per connection name: its two tunnels.
     pub tunnels: HashMap<String, [TunnelStatus; 2]>,
@@ -134,7 +134,7 @@ struct Supervisor {
 #[derive(Debug, Clone)]
 pub struct Tunnels {
     /// What the supervisor sees.
-    pub observed: Arc<Mutex<Observed>>,
+    observed: Arc<Mutex<Observed>>,
     stop: Arc<Mutex<bool>>,
     done: Arc<Mutex<Option<std::sync::mpsc::Receiver<()>>>>,
 }
@@ -181,6 +181,11 @@ impl Tunnels {
             stop,
             done: Arc::new(Mutex::new(Some(rx))),
         }
+    }
+
+    /// What the supervisor sees now.
+    pub fn observed(&self) -> Observed {
+        lock(&self.observed).clone()
     }
 
     /// Ends every charon and BIRD and waits (up to 10 s) for it.

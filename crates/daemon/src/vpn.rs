@@ -120,15 +120,8 @@ pub fn vpn_connections_of(
 
 /// Every VPN connection the daemon runs.
 pub fn vpn_connections(s: &Shared) -> VpnConnectionsReport {
-    let snapshot = s.snapshot();
-    let observed = s
-        .tunnels()
-        .map(|t| t.observed.lock().map(|o| o.tunnels.clone()));
-    let observed = match observed {
-        Some(Ok(tunnels)) => Some(crate::tunnels::Observed { tunnels }),
-        _ => None,
-    };
-    vpn_connections_of(snapshot.topology(), observed.as_ref())
+    let observed = s.tunnels().map(crate::tunnels::Tunnels::observed);
+    vpn_connections_of(s.snapshot().topology(), observed.as_ref())
 }
 
 /// The customer side's files for `name` (a VPN connection, or a customer gateway: all

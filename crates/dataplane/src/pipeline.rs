@@ -868,27 +868,27 @@ impl Net {
                 (at, self.route(at, eni.route_table, dst, &ip, mode)?)
             }
             Port::Services => return services::answer(self, pkt, &ip, shape, mode),
-            Port::Host(h) if self.tables.host_vgw[h.index()].is_some() => {
-                // Out of a VPN gateway's tunnels (`hop/vpn_gateway.rs`): from the
-                // sites, so any source.
-                let g = self.tables.host_vgw[h.index()].ok_or(DropReason::VpnNoDestination)?;
-                (
-                    Place::Host(h),
-                    Hop::gateway(Gateway::Vpn(g), Direction::Ingress),
-                )
-            }
             Port::Host(h) => {
-                if ip.src != self.tables.host_addrs[h.index()] {
-                    return Err(DropReason::SpoofedSource.into());
+                if let Some(g) = self.tables.host_vgw[h.index()] {
+                    // Out of a VPN gateway's tunnels (`hop/vpn_gateway.rs`): from the
+                    // sites, so any source.
+                    (
+                        Place::Host(h),
+                        Hop::gateway(Gateway::Vpn(g), Direction::Ingress),
+                    )
+                } else {
+                    if ip.src != self.tables.host_addrs[h.index()] {
+                        return Err(DropReason::SpoofedSource.into());
+                    }
+                    if ip.dst.is_link_local() {
+                        return services::host_request(self, h, pkt, &ip, shape, mode);
+                    }
+                    destination::check_public(ip.dst)?;
+                    (
+                        Place::Host(h),
+                        Hop::gateway(Gateway::Internet, Direction::Egress),
+                    )
                 }
-                if ip.dst.is_link_local() {
-                    return services::host_request(self, h, pkt, &ip, shape, mode);
-                }
-                destination::check_public(ip.dst)?;
-                (
-                    Place::Host(h),
-                    Hop::gateway(Gateway::Internet, Direction::Egress),
-                )
             }
         };
         let f = self.transport(now, from, pkt, &ip, shape, mode)?;
